@@ -1,0 +1,49 @@
+# The two commands: `make run` and `make test`. Everything else is a helper.
+VENV    := .venv
+BIN     := $(VENV)/bin
+PYTHON  ?= python3
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+export HELPDESK_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test lint docs bench clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(BIN)/.test-installed: $(BIN)/.installed examples/hello_plugin/pyproject.toml
+	$(BIN)/pip install -q -e '.[test]' -e ./examples/hello_plugin
+	touch $@
+
+run: $(BIN)/.installed
+	@$(BIN)/helpdesk init --demo
+	@echo "  Helpdesk: http://$(HOST):$(PORT)/  (worker running alongside; Ctrl-C stops both)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/helpdesk worker >$(HELPDESK_INSTANCE_PATH)/worker.log 2>&1 & \
+	  $(BIN)/helpdesk run --host $(HOST) --port $(PORT)
+
+lint: $(BIN)/.test-installed
+	$(BIN)/ruff check helpdesk tests bench docs examples
+
+docs: $(BIN)/.test-installed
+	$(BIN)/python docs/gen_hooks.py
+
+test: $(BIN)/.test-installed
+	$(BIN)/ruff check helpdesk tests bench docs examples
+	$(BIN)/python docs/gen_hooks.py --check
+	@test -x /usr/bin/chromium || echo "\n*** /usr/bin/chromium is missing: BROWSER TESTS WILL BE SKIPPED (apt-get install chromium) ***\n"
+	HELPDESK_TEST_DB=sqlite $(BIN)/python -m pytest -q -rs
+	@if [ -n "$$HELPDESK_TEST_DATABASE_URL" ]; then \
+	  HELPDESK_TEST_DB=postgres $(BIN)/python -m pytest -q -rs; \
+	else \
+	  echo "\n*** HELPDESK_TEST_DATABASE_URL is not set: the PostgreSQL run was SKIPPED ***\n"; \
+	fi
+
+bench: $(BIN)/.test-installed
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,23 @@
+"""The plugin's background job. It runs in the worker, inside an app context."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select
+
+from helpdesk.plugin_api import db, task
+from helpdesk_hello.models import HelloGreeting
+
+log = logging.getLogger(__name__)
+
+
+def greeting_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(HelloGreeting)) or 0
+
+
+@task(plugin="hello")
+def count_greetings() -> int:
+    """Count the greetings and log it. Does nothing while the plugin is disabled."""
+    count = greeting_count()
+    log.info("hello: %d greeting(s) so far", count)
+    return count

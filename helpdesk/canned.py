@@ -1,0 +1,52 @@
+"""Rendering canned replies with personal placeholders, in a sandboxed Jinja environment.
+
+Templates are written by admins, so they get plain values only (no model objects) and
+the sandbox refuses attribute tricks such as ``{{ ''.__class__ }}``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from helpdesk.models import Ticket, User
+from helpdesk.plugin_manager import manager
+from helpdesk.services.settings import site_setting
+
+_env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+CORE_KEYS = ("customer", "ticket", "agent", "helpdesk")
+
+
+def reply_variables(ticket: Ticket, agent: User | None) -> dict[str, Any]:
+    customer = ticket.customer
+    values: dict[str, Any] = {
+        "customer": {"name": customer.name, "first_name": customer.first_name,
+                     "email": customer.email or ""},
+        "ticket": {"reference": ticket.reference, "subject": ticket.subject,
+                   "status": ticket.status, "priority": ticket.priority},
+        "agent": {"name": agent.name if agent else "", "first_name": agent.first_name if agent else ""},
+        "helpdesk": {"name": site_setting("helpdesk_name")},
+    }
+    for _plugin, extra in manager().call_collect(
+            "helpdesk_reply_variables", ticket=ticket, customer=customer, agent=agent):
+        if isinstance(extra, dict):
+            values.update({k: v for k, v in extra.items() if k not in CORE_KEYS})
+    return values
+
+
+def check_template(source: str) -> str | None:
+    """None if ``source`` compiles, else the error to show in the form."""
+    try:
+        _env.from_string(source)
+    except TemplateError as exc:
+        return f"Template error: {exc}"
+    return None
+
+
+def render_reply(source: str, ticket: Ticket, agent: User | None) -> str:
+    """Render a canned reply; a broken template renders as an explanation, not a crash."""
+    try:
+        return _env.from_string(source).render(reply_variables(ticket, agent))
+    except Exception as exc:  # SecurityError, UndefinedError, syntax errors from admins
+        return f"[This canned reply could not be rendered: {exc}]"

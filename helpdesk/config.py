@@ -1,0 +1,85 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``HELPDESK_*`` environment variables."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "HELPDESK_NAME": "Helpdesk",
+    "TICKET_PREFIX": "HD",
+    "EXTERNAL_URL": "http://127.0.0.1:5000",
+    "MAIL_FROM": "support@helpdesk.invalid",
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT": 10,
+    "REOPEN_WINDOW_DAYS": 14,
+    "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,
+    "MAGIC_LINK_MINUTES": 30,
+    "PAGE_SIZE": 25,
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "WEBHOOK_RATE_LIMIT": "120 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "REDIS_URL": "",
+    "JOBS_IMMEDIATE": False,
+    "SAFE_MODE": False,
+    "DISABLED_PLUGINS": "",
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "BOOTSTRAP_SERVE_LOCAL": True,
+    "SESSION_COOKIE_SECURE": None,  # None: Secure when EXTERNAL_URL is https
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "TRUSTED_HOSTS": None,
+}
+
+# Values read from the environment are strings; these are converted.
+_BOOL = {"SMTP_STARTTLS", "JOBS_IMMEDIATE", "SAFE_MODE", "TESTING", "SESSION_COOKIE_SECURE"}
+_INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_LENGTH",
+        "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT"}
+_LIST = {"TRUSTED_HOSTS"}
+
+
+def _convert(key: str, value: str) -> Any:
+    if key in _BOOL:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if key in _INT:
+        return int(value)
+    if key in _LIST:
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+def from_environment(environ: os._Environ | dict) -> dict[str, Any]:
+    """Every ``HELPDESK_FOO`` variable becomes config key ``FOO``."""
+    out = {}
+    for name, value in environ.items():
+        if name.startswith("HELPDESK_") and name not in {"HELPDESK_INSTANCE_PATH"}:
+            key = name[len("HELPDESK_"):]
+            if key.startswith("TEST_"):
+                continue
+            out[key] = _convert(key, value)
+    return out
+
+
+def instance_secret(instance_path: str, filename: str, nbytes: int = 32) -> str:
+    """Read a random secret from the instance folder, generating it on first use."""
+    path = Path(instance_path) / filename
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race; use its secret
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(nbytes))
+    return path.read_text().strip()

@@ -1,0 +1,59 @@
+"""The core's own hook implementations, registered as the always-enabled plugin ``core``.
+
+They are the defaults plugins override or add to: the ``web`` channel, and the reply
+guardrails every helpdesk wants.
+"""
+from __future__ import annotations
+
+import re
+
+import pluggy
+
+from helpdesk.models import Message, Ticket
+from helpdesk.plugin_api import Channel
+
+hookimpl = pluggy.HookimplMarker("helpdesk")
+
+GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|hallo|bonjour|hola)\b",
+                      re.IGNORECASE)
+
+
+class WebChannel(Channel):
+    """Portal tickets: the customer reads replies in the portal and is told by email."""
+
+    def __init__(self) -> None:
+        super().__init__(name="web", label="Web portal")
+
+    def deliver(self, ticket: Ticket, message: Message) -> None:
+        from helpdesk.services.mail import queue_mail
+        from helpdesk.web.links import external_url
+
+        customer = ticket.customer
+        address = customer.email or next(
+            (i.value for i in customer.identities if i.kind == "email" and not i.bouncing), None)
+        if not address:
+            return
+        author = message.author.name if message.author else "Support"
+        link = external_url("portal.ticket", reference=ticket.reference)
+        text = (f"{message.body}\n\n-- \n{author}\n\n"
+                f"Reply or follow {ticket.reference} here: {link}\n")
+        queue_mail(address, f"[{ticket.reference}] Re: {ticket.subject}", text, ticket_id=ticket.id)
+
+
+@hookimpl
+def helpdesk_channels() -> list[Channel]:
+    return [WebChannel()]
+
+
+@hookimpl
+def helpdesk_reply_checks(ticket: Ticket, body: str) -> list[str]:
+    warnings = []
+    first_line = next((line for line in body.splitlines() if line.strip()), "")
+    first_name = ticket.customer.first_name
+    if first_name and (not GREETING.match(first_line) or first_name.lower() not in first_line.lower()):
+        warnings.append(f"You did not greet the customer by name (try \"Hi {first_name},\").")
+    if ticket.reference.lower() not in body.lower():
+        warnings.append(f"This reply has no ticket reference ({ticket.reference}); "
+                        "it helps the customer find the conversation later.")
+    return warnings
+

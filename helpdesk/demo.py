@@ -1,0 +1,178 @@
+"""Realistic demo data: teams, agents, customers and tickets across channels.
+
+Small amounts go through the services (so hooks and the audit trail see them); large
+amounts (``--tickets 100000``) are bulk-inserted with a progress bar, then indexed.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+import click
+from sqlalchemy import func, insert, select, text
+
+from helpdesk.extensions import db
+from helpdesk.models import CannedReply, Message, Tag, Team, Ticket, User
+from helpdesk.models.base import utcnow
+from helpdesk.services.users import create_user
+
+DEMO_PASSWORD = "demo-password"
+TEAMS = {"Billing": "Invoices, refunds and payments", "Technical": "Bugs, outages and how-to",
+         "Customer Care": "Orders, deliveries and everything else"}
+AGENTS = [("Dana Agent", "agent@example.com", "Customer Care"), ("Sam Rivera", "sam@example.com", "Billing"),
+          ("Priya Shah", "priya@example.com", "Technical"), ("Tom Becker", "tom@example.com", "Technical"),
+          ("Lea Martin", "lea@example.com", "Customer Care")]
+FIRST = ["Anna", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Isla", "Jonas", "Kira",
+         "Liam", "Maya", "Noah", "Olivia", "Paul", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera"]
+LAST = ["Smith", "Müller", "Garcia", "Rossi", "Dubois", "Nowak", "Kim", "Okafor", "Silva", "Jensen"]
+TOPICS = [
+    ("Billing", "I was charged twice for my order", "Hello, my card was charged twice for order {n}. "
+     "Could you refund the duplicate payment?", ["billing", "refund"]),
+    ("Billing", "Invoice missing VAT number", "Our invoice {n} does not show our VAT number. "
+     "We need a corrected invoice for accounting.", ["billing"]),
+    ("Technical", "Cannot log in after password reset", "Since I reset my password I get "
+     "'invalid credentials' every time. I tried three browsers.", ["login"]),
+    ("Technical", "App crashes when uploading a photo", "The app closes as soon as I pick a photo "
+     "larger than a few MB. Phone: Pixel 8, app version 4.{n}.", ["bug", "mobile"]),
+    ("Technical", "Export to CSV is empty", "When I export my report to CSV the file only has the "
+     "header row.", ["bug"]),
+    ("Customer Care", "Where is my parcel?", "My order {n} was supposed to arrive on Monday and the "
+     "tracking has not moved for five days.", ["delivery"]),
+    ("Customer Care", "Wrong size delivered", "I ordered a medium and got a large. How do I exchange it?",
+     ["returns"]),
+    ("Customer Care", "Very disappointed with the service", "This is the third time I write about "
+     "order {n}. Nobody answers and I am really frustrated. I want this fixed now.", ["complaint"]),
+    ("Customer Care", "Thank you!", "Just wanted to say thanks to your team, the replacement arrived "
+     "and it is perfect.", ["praise"]),
+]
+REPLIES = ["Hi {first}, thanks for reaching out about {ref}. I am looking into it now.",
+           "Hi {first}, I have fixed this on our side. Could you check again? ({ref})",
+           "Thanks, that worked!", "It still does not work, see the screenshot.",
+           "Hi {first}, sorry for the trouble. I have issued a refund; it shows in 3-5 days. ({ref})"]
+CHANNELS = ["web", "web", "email", "email", "email", "chat", "sms", "social", "phone"]
+STATUSES = ["new", "open", "open", "pending", "resolved", "resolved", "closed"]
+PRIORITIES = ["low", "normal", "normal", "normal", "high", "urgent"]
+CANNED = {
+    "Greeting": "Hi {{ customer.first_name }},\n\nthanks for contacting {{ helpdesk.name }} "
+                "about {{ ticket.reference }}.\n\n\n\nBest regards,\n{{ agent.name }}",
+    "Refund issued": "Hi {{ customer.first_name }},\n\nI have issued your refund for "
+                     "{{ ticket.reference }}; it shows on your statement within 3-5 working days.\n\n"
+                     "Best regards,\n{{ agent.name }}",
+    "Apology": "Hi {{ customer.first_name }},\n\nI am sorry this took so long. I have taken "
+               "{{ ticket.reference }} personally and will update you by tomorrow.\n\n{{ agent.name }}",
+}
+
+
+def _people(rng: random.Random) -> tuple[list[User], list[User], dict[str, Team]]:
+    teams = {}
+    for name, description in TEAMS.items():
+        team = db.session.scalar(select(Team).where(Team.name == name)) or Team(name=name, description=description)
+        db.session.add(team)
+        teams[name] = team
+    db.session.commit()
+    agents = []
+    for name, email, team in AGENTS:
+        agent = db.session.scalar(select(User).where(User.email == email)) or create_user(
+            name, email, "agent", DEMO_PASSWORD, teams=[teams[team]])
+        agents.append(agent)
+        if teams[team].lead_id is None:
+            teams[team].lead_id = agent.id
+    for title, body in CANNED.items():
+        if not db.session.scalar(select(CannedReply.id).where(CannedReply.title == title)):
+            db.session.add(CannedReply(title=title, body=body))
+    db.session.commit()
+    customers = list(db.session.scalars(select(User).where(User.role == "customer").limit(400)))
+    existing = {c.email for c in customers}
+    while len(customers) < 200:
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        email = f"{first}.{last}{rng.randint(1, 9999)}@example.net".lower().replace("ü", "ue")
+        if email in existing:
+            continue
+        existing.add(email)
+        customers.append(create_user(f"{first} {last}", email, "customer", None))
+    demo_customer = db.session.scalar(select(User).where(User.email == "customer@example.com"))
+    if demo_customer is None:
+        demo_customer = create_user("Casey Customer", "customer@example.com", "customer", DEMO_PASSWORD)
+    customers.insert(0, demo_customer)
+    return agents, customers, teams
+
+
+def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) -> str:
+    rng = random.Random(seed)
+    agents, customers, teams = _people(rng)
+    tags = {}
+    for *_rest, names in TOPICS:
+        for name in names:
+            tags[name] = db.session.scalar(select(Tag).where(Tag.name == name)) or Tag(name=name)
+            db.session.add(tags[name])
+    db.session.commit()
+    start_id = (db.session.scalar(select(func.max(Ticket.id))) or 0) + 1
+    start_msg = (db.session.scalar(select(func.max(Message.id))) or 0) + 1
+    now = utcnow()
+    batch, tickets, messages, links, fts = 2000, [], [], [], []
+    msg_id = start_msg
+    sqlite = db.engine.dialect.name == "sqlite"
+    with click.progressbar(range(count), label=f"Creating {count:,} tickets", file=None) as bar:
+        for i in bar:
+            tid = start_id + i
+            team_name, subject, body, topic_tags = rng.choice(TOPICS)
+            customer = customers[0] if i < 5 else rng.choice(customers)
+            created = now - timedelta(minutes=rng.randint(5, 60 * 24 * 120))
+            status = rng.choice(STATUSES)
+            agent = rng.choice(agents) if status != "new" or rng.random() < 0.3 else None
+            n_replies = rng.randint(0, 6)
+            body = body.format(n=rng.randint(1000, 99999))
+            ref = f"HD-{tid}"
+            updated = created + timedelta(minutes=30 * n_replies)
+            tickets.append({"id": tid, "subject": subject, "status": status,
+                            "priority": rng.choice(PRIORITIES), "channel": rng.choice(CHANNELS),
+                            "customer_id": customer.id, "assignee_id": agent.id if agent else None,
+                            "team_id": teams[team_name].id, "message_count": 1 + n_replies,
+                            "created_at": created, "updated_at": updated,
+                            "first_response_at": created + timedelta(minutes=30) if n_replies else None,
+                            "resolved_at": updated if status in ("resolved", "closed") else None,
+                            "closed_at": updated if status == "closed" else None})
+            links.extend({"ticket_id": tid, "tag_id": tags[t].id} for t in topic_tags)
+            entries = [(customer.id, body, False)]
+            for r in range(n_replies):
+                by_agent = r % 2 == 0
+                text_ = rng.choice(REPLIES).format(first=customer.first_name, ref=ref)
+                internal = by_agent and rng.random() < 0.15
+                entries.append(((agent or agents[0]).id if by_agent else customer.id,
+                                "Checked the logs: looks like a known issue." if internal else text_, internal))
+            for j, (author, text_, internal) in enumerate(entries):
+                messages.append({"id": msg_id, "ticket_id": tid, "author_id": author, "body": text_,
+                                 "internal": internal, "channel": tickets[-1]["channel"], "meta": {},
+                                 "needs_review": False, "created_at": created + timedelta(minutes=30 * j)})
+                if sqlite:
+                    fts.append({"id": msg_id, "t": f"{subject}\n{text_}" if j == 0 else text_,
+                                "tid": tid, "i": int(internal)})
+                msg_id += 1
+            if len(tickets) >= batch:
+                _flush(tickets, messages, links, fts)
+    _flush(tickets, messages, links, fts)
+    if not sqlite:
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('tickets', 'id'), "
+                                "(SELECT max(id) FROM tickets))"))
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('messages', 'id'), "
+                                "(SELECT max(id) FROM messages))"))
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+    return (f"Demo data ready: {count:,} tickets, {msg_id - start_msg:,} messages.\n"
+            f"Agents sign in as agent@example.com / {DEMO_PASSWORD} (and sam@, priya@, tom@, lea@);"
+            f" the demo customer as customer@example.com / {DEMO_PASSWORD}.")
+
+
+def _flush(tickets: list, messages: list, links: list, fts: list) -> None:
+    if tickets:
+        db.session.execute(insert(Ticket), tickets)
+        db.session.execute(insert(Message), messages)
+        if links:
+            db.session.execute(insert(Ticket.tags.property.secondary), links)
+        if fts:
+            db.session.execute(text("INSERT INTO search_index(rowid, text, ticket_id, internal) "
+                                    "VALUES (:id, :t, :tid, :i)"), fts)
+        db.session.commit()
+    for rows in (tickets, messages, links, fts):
+        rows.clear()

@@ -1,0 +1,369 @@
+"""The plugin contract: every hook a Helpdesk plugin may implement.
+
+Hooks come in three kinds, and the plugin manager calls each kind in its own way:
+
+* **setup hooks** run when an app is created (settings, blueprints, CLI commands,
+  migrations, channels);
+* **decision hooks** run inside a service's database transaction and shape what is
+  written (``inbound_filter``, ``classify_ticket``, ``route_ticket``). A decision hook
+  that raises is logged, recorded and skipped; the core's default applies;
+* **event hooks** run after the transaction has committed (``ticket_created``,
+  ``message_added``, ``ticket_changed``, ``feedback_received``). A plugin that raises is
+  logged, recorded for Admin → Plugins and skipped: the ticket is already safe.
+
+Every implementation is called with keyword arguments and may accept fewer arguments
+than the spec lists (pluggy's argument pruning), so adding an argument later never breaks
+a plugin. Only enabled plugins are called. ``docs/hooks.md`` is generated from this file
+(``make docs``); a test fails when it is stale or when a hook has no test.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+    from flask import Blueprint
+    from markupsafe import Markup
+
+    from helpdesk.models import Message, Ticket, User
+    from helpdesk.plugin_api import Channel, Route, Setting
+
+hookspec = pluggy.HookspecMarker("helpdesk")
+
+
+# ---------------------------------------------------------------- setup hooks
+
+
+@hookspec
+def helpdesk_settings() -> list[Setting]:
+    """Declare this plugin's settings.
+
+    Called when the admin opens the plugin's settings page and when a setting is read.
+    Return a list of ``helpdesk.plugin_api.Setting``; the admin form is rendered and
+    validated from it. Types: ``text``, ``secret``, ``int``, ``bool``, ``choice``,
+    ``email``, ``url``, ``team``, ``agent``. Secret values are write-only in the page and
+    encrypted at rest. Read a value with ``plugin_api.get_setting("myplugin", "name")``.
+
+    Semantics: collected, one list per plugin.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_settings():
+            return [Setting("greeting", "text", default="Hello", help="Shown on the page")]
+    """
+
+
+@hookspec
+def helpdesk_blueprints() -> list[Blueprint]:
+    """Return Flask blueprints to register (pages and APIs of the plugin).
+
+    Called once per app at start-up. Every blueprint answers 404 while the plugin is
+    disabled. Keep templates under ``templates/<plugin name>/`` to avoid clashes.
+
+    Semantics: collected.
+
+    Example::
+
+        bp = Blueprint("hello", __name__, url_prefix="/hello", template_folder="templates")
+
+        @hookimpl
+        def helpdesk_blueprints():
+            return [bp]
+    """
+
+
+@hookspec
+def helpdesk_cli(cli: click.Group) -> None:
+    """Add commands to the ``helpdesk`` command line.
+
+    Called once per app at start-up with the app's click group.
+
+    Semantics: collected; the return value is ignored.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_cli(cli):
+            @cli.command("hello")
+            def hello():
+                click.echo("hello")
+    """
+
+
+@hookspec
+def helpdesk_migrations() -> str | None:
+    """Return the folder holding this plugin's Alembic revisions.
+
+    The folder is added to Alembic's ``version_locations``; the plugin's first revision
+    carries ``branch_labels = ("<plugin name>",)`` and ``depends_on`` the core's first
+    revision. ``helpdesk db upgrade`` migrates the core and every installed plugin;
+    migrations never run implicitly, and disabling a plugin never drops its tables.
+
+    Semantics: collected.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_migrations():
+            return str(Path(__file__).parent / "migrations")
+    """
+
+
+@hookspec
+def helpdesk_channels() -> list[Channel]:
+    """Return the channels (ways customers reach us) this plugin provides.
+
+    A channel turns what arrives (a mail, an SMS, a chat message) into calls of the
+    core's services with the customer's identity on that channel, and delivers outbound
+    public replies for tickets whose ``channel`` equals its ``name``. The core ships the
+    ``web`` channel (portal, with an email notification). See ``plugin_api.Channel``.
+
+    Semantics: collected.
+
+    Example::
+
+        class SmsChannel(Channel):
+            name = "sms"
+            def deliver(self, ticket, message):
+                send_sms(ticket.customer, message.body)
+
+        @hookimpl
+        def helpdesk_channels():
+            return [SmsChannel()]
+    """
+
+
+# ------------------------------------------------------------- decision hooks
+
+
+@hookspec(firstresult=True)
+def helpdesk_inbound_filter(
+    channel: str, sender: str, subject: str, body: str, headers: dict[str, str]
+) -> str | None:
+    """Refuse an inbound message before it becomes a ticket (spam, blocklists).
+
+    Called inside ``create_ticket`` for messages that come from customers. Return a
+    human-readable reason to refuse the message, or ``None`` to let it through. A channel
+    keeps refused input (for example in its quarantine); nothing is silently dropped.
+
+    Semantics: first result; a plugin that raises is skipped.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_inbound_filter(sender):
+            if sender.endswith("@spam.example"):
+                return "sender is blocklisted"
+    """
+
+
+@hookspec
+def helpdesk_classify_ticket(ticket: Ticket, message: Message) -> dict[str, Any] | None:
+    """Label a new ticket or a new customer message (sentiment, complaint, language, ...).
+
+    Called inside the transaction of ``create_ticket`` and of ``add_message`` for
+    customer messages. Return ``None`` or a dict with any of ``tags`` (list of tag names
+    to add), ``priority`` (raise only: the highest proposed priority wins) and ``labels``
+    (free-form data, kept in the message's ``meta["labels"][plugin]``).
+
+    Semantics: collected; a plugin that raises is skipped.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_classify_ticket(message):
+            if "refund" in message.body.lower():
+                return {"tags": ["billing"], "labels": {"topic": "refund"}}
+    """
+
+
+@hookspec(firstresult=True)
+def helpdesk_route_ticket(ticket: Ticket, message: Message) -> Route | None:
+    """Decide which team and agent get a new ticket.
+
+    Called inside ``create_ticket`` after classification. Return a
+    ``plugin_api.Route(team_id=..., assignee_id=..., reason=...)`` or ``None`` to let the
+    next plugin (and finally the core) decide. The decision and its reason are written to
+    the ticket's audit trail.
+
+    Semantics: first result; a plugin that raises is skipped.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_route_ticket(ticket):
+            if "invoice" in ticket.subject.lower():
+                return Route(team_id=BILLING_ID, reason="subject mentions an invoice")
+    """
+
+
+@hookspec
+def helpdesk_reply_checks(ticket: Ticket, body: str, agent: User) -> list[str] | None:
+    """Gentle checks on an agent's reply before it is sent (the composer guardrails).
+
+    Called when an agent sends a public reply (and by the composer's "Check" button).
+    Return a list of short, friendly warnings; the agent can still send anyway. The core
+    ships "not greeted by name" and "no ticket reference".
+
+    Semantics: collected and concatenated.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_reply_checks(body):
+            if "asap" in body.lower():
+                return ["Avoid 'ASAP': give the customer a concrete time."]
+    """
+
+
+@hookspec
+def helpdesk_reply_variables(ticket: Ticket, customer: User, agent: User | None) -> dict | None:
+    """Add placeholders for canned replies and templates.
+
+    Called when a canned reply is rendered. Return a dict of plain values (strings,
+    numbers, lists, dicts); they are available in the sandboxed template, next to the
+    core's ``customer``, ``ticket``, ``agent`` and ``helpdesk``.
+
+    Semantics: collected and merged (later plugins cannot replace the core's keys).
+
+    Example::
+
+        @hookimpl
+        def helpdesk_reply_variables(customer):
+            return {"loyalty_tier": lookup_tier(customer.email)}
+    """
+
+
+# ---------------------------------------------------------------- event hooks
+
+
+@hookspec
+def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
+    """A ticket was created and committed (by any channel, the portal or an agent).
+
+    Semantics: event, after commit; a plugin that raises is recorded and skipped.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_ticket_created(ticket):
+            log.info("new ticket %s", ticket.reference)
+    """
+
+
+@hookspec
+def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
+    """A reply or internal note was added to an existing ticket and committed.
+
+    ``message.internal`` tells notes from public replies; ``message.author.role`` tells
+    customers from agents.
+
+    Semantics: event, after commit.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_message_added(ticket, message):
+            if not message.internal:
+                notify_watchers(ticket, message)
+    """
+
+
+@hookspec
+def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple], actor: User | None) -> None:
+    """Fields of a ticket changed (status, priority, assignee, team, tags, subject).
+
+    ``changes`` maps each field to ``(old, new)``; ``actor`` is ``None`` for automatic
+    changes.
+
+    Semantics: event, after commit.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_ticket_changed(ticket, changes):
+            if changes.get("status", (None, None))[1] == "resolved":
+                schedule_survey(ticket.id)
+    """
+
+
+@hookspec
+def helpdesk_feedback_received(ticket: Ticket | None, customer: User, feedback: dict) -> None:
+    """A customer gave feedback (a rating, a comment, free feedback from the portal).
+
+    ``feedback`` holds at least ``kind`` (``csat``, ``nps`` or ``comment``), and where
+    they apply ``score`` and ``comment``. Fired by plugins such as surveys; recognition
+    and complaints listen to it.
+
+    Semantics: event, after commit.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_feedback_received(ticket, feedback):
+            if feedback.get("kind") == "csat" and feedback.get("score") == 5:
+                give_kudos(ticket.assignee, feedback.get("comment"))
+    """
+
+
+# ------------------------------------------------------------------- UI hooks
+
+
+@hookspec
+def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> str | Markup | None:
+    """Add a block of HTML to a named place in a core page.
+
+    Core templates call ``{{ slot("ticket.sidebar", ticket=ticket) }}``; ``context``
+    holds those keyword arguments plus ``user`` (the signed-in user). Return ``None`` for
+    slots you do not fill. Plain strings are escaped; return ``Markup`` (for example
+    from ``render_template``) for HTML. Each plugin's block is rendered on its own: one
+    that raises renders nothing and the page still works. Blocks appear in plugin name
+    order.
+
+    Slots: ``ticket.sidebar`` (ticket, for agents), ``ticket.customer_context`` (ticket,
+    customer), ``portal.ticket`` (ticket, for the customer), ``queue.top``,
+    ``dashboard.main`` (for agents), ``admin.dashboard``.
+
+    Semantics: collected, isolated per plugin.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_template_slot(slot, context):
+            if slot == "ticket.sidebar":
+                return render_template("hello/sidebar.html", ticket=context["ticket"])
+    """
+
+
+@hookspec
+def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
+    """Add links to the top navigation for this user: a list of ``(label, url)``.
+
+    Check the user's role yourself (``user.is_staff``, ``user.is_admin``).
+
+    Semantics: collected.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_nav_links(user):
+            if user.is_staff:
+                return [("Hello", url_for("hello.index"))]
+    """
+
+
+@hookspec
+def helpdesk_reports() -> list[tuple[str, str]] | None:
+    """List report pages for Admin → Reports: a list of ``(title, endpoint)``.
+
+    Semantics: collected.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_reports():
+            return [("Satisfaction", "surveys.report")]
+    """

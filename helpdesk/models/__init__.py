@@ -1,0 +1,19 @@
+"""The core's tables. Plugins add their own (prefixed with the plugin name)."""
+from helpdesk.models.platform import OutboxMail, PluginError, PluginState, SiteSetting
+from helpdesk.models.tickets import (
+    Attachment,
+    AuditEvent,
+    CannedReply,
+    Message,
+    SavedView,
+    Tag,
+    Ticket,
+    ticket_tags,
+)
+from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_members
+
+__all__ = [
+    "Attachment", "AuditEvent", "CannedReply", "ContactIdentity", "LoginToken", "Message",
+    "OutboxMail", "PluginError", "PluginState", "SavedView", "SiteSetting", "Tag", "Team",
+    "Ticket", "User", "team_members", "ticket_tags",
+]

@@ -1,0 +1,24 @@
+"""Services: the only code that writes tickets, messages and users.
+
+Views, the CLI, channels and plugins all call these functions. Each one validates its
+input (raising ``ServiceError`` with a message a person can act on), asks the decision
+hooks inside its transaction, commits, then fires the event hooks and enqueues jobs.
+"""
+from helpdesk.services.errors import PermissionDenied, ServiceError
+from helpdesk.services.tickets import (
+    add_message,
+    bulk_update,
+    create_ticket,
+    reply_checks,
+    update_ticket,
+)
+from helpdesk.services.users import (
+    create_user,
+    find_or_create_customer,
+    merge_customers,
+)
+
+__all__ = [
+    "PermissionDenied", "ServiceError", "add_message", "bulk_update", "create_ticket",
+    "create_user", "find_or_create_customer", "merge_customers", "reply_checks", "update_ticket",
+]

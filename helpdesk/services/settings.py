@@ -1,0 +1,35 @@
+"""The core's admin-editable settings, stored in ``site_settings`` with config defaults."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, has_app_context
+
+from helpdesk.extensions import db
+from helpdesk.models import SiteSetting
+
+# setting key → config key holding its default
+SITE_SETTINGS = {
+    "helpdesk_name": "HELPDESK_NAME",
+    "mail_from": "MAIL_FROM",
+    "reopen_window_days": "REOPEN_WINDOW_DAYS",
+}
+
+
+def site_setting(key: str) -> Any:
+    cache = g.setdefault("_site_settings", {}) if has_app_context() else {}
+    if key not in cache:
+        row = db.session.get(SiteSetting, key)
+        cache[key] = row.value if row is not None else current_app.config[SITE_SETTINGS[key]]
+    return cache[key]
+
+
+def save_site_settings(values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if key not in SITE_SETTINGS:
+            raise KeyError(key)
+        row = db.session.get(SiteSetting, key) or SiteSetting(key=key)
+        row.value = value
+        db.session.add(row)
+    db.session.commit()
+    g.pop("_site_settings", None)

@@ -1,0 +1,419 @@
+"""Creating tickets, adding messages and changing tickets: the core's write path."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import nh3
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+
+from helpdesk import search
+from helpdesk.extensions import db
+from helpdesk.models import Attachment, AuditEvent, Message, Tag, Team, Ticket, User
+from helpdesk.models.base import utcnow
+from helpdesk.models.tickets import PRIORITIES, STATUSES
+from helpdesk.plugin_manager import manager
+from helpdesk.services.errors import PermissionDenied, ServiceError
+from helpdesk.services.settings import site_setting
+
+MAX_SUBJECT = 250
+MAX_BODY = 100_000
+
+# Which status may follow which. Closed is final: a customer writing again opens a new ticket.
+TRANSITIONS: dict[str, set[str]] = {
+    "new": {"open", "pending", "resolved", "closed"},
+    "open": {"pending", "resolved", "closed"},
+    "pending": {"open", "resolved", "closed"},
+    "resolved": {"open", "closed"},
+    "closed": set(),
+}
+# The fields each role may change through update_ticket (mass assignment is refused).
+STAFF_FIELDS = {"status", "priority", "assignee_id", "team_id", "tags", "subject"}
+CUSTOMER_FIELDS = {"status"}
+PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _clean_text(value: str | None, label: str, limit: int, required: bool = True) -> str:
+    text = (value or "").replace("\r\n", "\n").replace("\x00", "").strip()
+    if required and not text:
+        raise ServiceError(f"{label} cannot be empty.", field=label.lower())
+    if len(text) > limit:
+        raise ServiceError(f"{label} is too long ({len(text):,} characters; at most {limit:,}).",
+                           field=label.lower())
+    return text
+
+
+def _check_attachments(attachments: Sequence[NewAttachment]) -> None:
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    for attachment in attachments:
+        if len(attachment.content) > limit:
+            raise ServiceError(
+                f"Attachment {attachment.filename!r} is too large "
+                f"({len(attachment.content) / 1e6:.1f} MB; at most {limit / 1e6:.0f} MB).",
+                field="attachments")
+
+
+def attachment_path(token: str) -> Path:
+    return Path(current_app.instance_path) / "attachments" / token[:2] / token
+
+
+def _store_attachments(message: Message, attachments: Sequence[NewAttachment]) -> None:
+    for new in attachments:
+        token = secrets.token_urlsafe(24)
+        path = attachment_path(token)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(new.content)
+        name = secure_filename(new.filename) or "attachment"
+        message.attachments.append(Attachment(
+            token=token, filename=name[:255], content_type=(new.content_type or "")[:120]
+            or "application/octet-stream", size=len(new.content),
+            sha256=hashlib.sha256(new.content).hexdigest()))
+
+
+def audit(ticket: Ticket, actor: User | None, action: str, field: str | None = None,
+          old: Any = None, new: Any = None, reason: str | None = None) -> None:
+    def short(value: Any) -> str | None:
+        return None if value is None else str(value)[:500]
+
+    db.session.add(AuditEvent(ticket_id=ticket.id, actor_id=actor.id if actor else None,
+                              action=action, field=field, old_value=short(old),
+                              new_value=short(new), reason=short(reason)))
+
+
+def _tags_by_name(names: Iterable[str]) -> list[Tag]:
+    wanted = []
+    for raw in names:
+        name = raw.strip().lower()[:60]
+        if name and name not in wanted:
+            wanted.append(name)
+    if not wanted:
+        return []
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    for name in wanted:
+        if name not in existing:
+            existing[name] = Tag(name=name)
+            db.session.add(existing[name])
+    return [existing[n] for n in wanted]
+
+
+def _classify(ticket: Ticket, message: Message) -> None:
+    """Apply the classify hooks' answers: tags added, priority raised, labels kept."""
+    labels = {}
+    for plugin, result in manager().call_collect("helpdesk_classify_ticket", ticket=ticket, message=message):
+        if not isinstance(result, dict):
+            continue
+        for tag in _tags_by_name(result.get("tags") or []):
+            if tag not in ticket.tags:
+                ticket.tags.append(tag)
+                audit(ticket, None, "tagged", "tags", None, tag.name, reason=f"classified by {plugin}")
+        priority = result.get("priority")
+        if priority in PRIORITY_RANK and PRIORITY_RANK[priority] > PRIORITY_RANK[ticket.priority]:
+            audit(ticket, None, "changed", "priority", ticket.priority, priority,
+                  reason=f"classified by {plugin}")
+            ticket.priority = priority
+        if result.get("labels"):
+            labels[plugin] = result["labels"]
+    if labels:
+        message.meta = {**(message.meta or {}), "labels": labels}
+
+
+def _route(ticket: Ticket, message: Message) -> None:
+    answer = manager().call_first("helpdesk_route_ticket", ticket=ticket, message=message)
+    if answer is None:
+        return
+    plugin, route = answer
+    reason = route.reason or f"routed by {plugin}"
+    if route.team_id and db.session.get(Team, route.team_id) and route.team_id != ticket.team_id:
+        audit(ticket, None, "routed", "team_id", ticket.team_id, route.team_id, reason=reason)
+        ticket.team_id = route.team_id
+    if route.assignee_id and route.assignee_id != ticket.assignee_id:
+        agent = db.session.get(User, route.assignee_id)
+        if agent is not None and agent.is_staff and agent.is_active:
+            audit(ticket, None, "assigned", "assignee_id", ticket.assignee_id, agent.id, reason=reason)
+            ticket.assignee_id = agent.id
+
+
+def _after_commit_delivery(message: Message) -> None:
+    from helpdesk.services.delivery import deliver_message
+
+    deliver_message(message.id)
+
+
+# ------------------------------------------------------------------ services
+
+
+def create_ticket(
+    customer: User,
+    subject: str,
+    body: str,
+    *,
+    channel: str = "web",
+    actor: User | None = None,
+    attachments: Sequence[NewAttachment] = (),
+    priority: str = "normal",
+    team_id: int | None = None,
+    tags: Iterable[str] = (),
+    body_html: str | None = None,
+    external_id: str | None = None,
+    meta: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> Ticket:
+    """Open a ticket for ``customer`` with its first message.
+
+    ``actor`` is who did it (an agent opening a ticket on the customer's behalf); by
+    default the customer. Customer input passes the ``inbound_filter`` hooks first.
+    """
+    actor = actor or customer
+    if customer.role != "customer":
+        raise ServiceError("Tickets are opened for customers.", field="customer")
+    subject = _clean_text(subject, "Subject", MAX_SUBJECT)
+    body = _clean_text(body, "Message", MAX_BODY)
+    if priority not in PRIORITIES:
+        raise ServiceError(f"Unknown priority {priority!r}.", field="priority")
+    _check_attachments(attachments)
+    if not actor.is_staff:
+        refused = manager().call_first(
+            "helpdesk_inbound_filter", channel=channel, sender=customer.email or "",
+            subject=subject, body=body, headers=headers or {})
+        if refused is not None:
+            raise ServiceError(f"Your message was not accepted: {refused[1]}")
+
+    now = utcnow()
+    ticket = Ticket(subject=subject, status="new", priority=priority, channel=channel,
+                    customer_id=customer.id, team_id=team_id, created_at=now, updated_at=now,
+                    message_count=1)
+    ticket.tags = _tags_by_name(tags)
+    message = Message(author_id=actor.id, body=body, channel=channel, created_at=now,
+                      body_html=nh3.clean(body_html) if body_html else None,
+                      external_id=external_id, meta=meta or {})
+    ticket.messages.append(message)
+    _store_attachments(message, attachments)
+    db.session.add(ticket)
+    db.session.flush()
+    audit(ticket, actor, "created", reason=f"via {channel}")
+    _classify(ticket, message)
+    _route(ticket, message)
+    search.index_message(message, subject=subject)
+    db.session.commit()
+    manager().flush_errors()
+    manager().call_event("helpdesk_ticket_created", ticket=ticket, message=message)
+    return ticket
+
+
+def add_message(
+    ticket: Ticket,
+    author: User,
+    body: str,
+    *,
+    internal: bool = False,
+    attachments: Sequence[NewAttachment] = (),
+    channel: str | None = None,
+    body_html: str | None = None,
+    external_id: str | None = None,
+    meta: dict | None = None,
+    needs_review: bool = False,
+) -> Message:
+    """Add a public reply or (staff only) an internal note to ``ticket``.
+
+    A customer's reply reopens a resolved ticket within the reopen window and is refused
+    on a closed one; an agent's public reply is delivered through the ticket's channel.
+    """
+    if not author.is_staff:
+        if ticket.customer_id != author.id:
+            raise PermissionDenied("You cannot write on this ticket.")
+        if internal:
+            raise PermissionDenied("Only agents can write internal notes.")
+    body = _clean_text(body, "Message", MAX_BODY, required=not attachments)
+    _check_attachments(attachments)
+
+    now = utcnow()
+    changes: dict[str, tuple] = {}
+    if not author.is_staff:
+        if ticket.status == "closed":
+            raise ServiceError(f"{ticket.reference} is closed. Please open a new ticket.")
+        if ticket.status == "resolved":
+            if not _within_reopen_window(ticket):
+                raise ServiceError(
+                    f"{ticket.reference} was resolved more than {_reopen_days()} days ago. "
+                    "Please open a new ticket.")
+            changes["status"] = (ticket.status, "open")
+        elif ticket.status == "pending":
+            changes["status"] = (ticket.status, "open")
+    elif not internal:
+        if ticket.status == "new":
+            changes["status"] = ("new", "open")
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+
+    message = Message(ticket_id=ticket.id, author_id=author.id, body=body, internal=internal,
+                      channel=channel or ("web" if author.is_staff else ticket.channel),
+                      body_html=nh3.clean(body_html) if body_html else None,
+                      external_id=external_id, meta=meta or {}, needs_review=needs_review,
+                      created_at=now)
+    ticket.messages.append(message)
+    _store_attachments(message, attachments)
+    ticket.message_count = (ticket.message_count or 0) + 1
+    ticket.updated_at = now
+    for field, (old, new) in changes.items():
+        setattr(ticket, field, new)
+        audit(ticket, author, "changed", field, old, new,
+              reason="customer replied" if not author.is_staff else "agent replied")
+    if "status" in changes and changes["status"][1] == "open":
+        ticket.resolved_at = None
+    db.session.flush()
+    if not author.is_staff:
+        _classify(ticket, message)
+    search.index_message(message)
+    db.session.commit()
+    manager().flush_errors()
+    manager().call_event("helpdesk_message_added", ticket=ticket, message=message)
+    if changes:
+        manager().call_event("helpdesk_ticket_changed", ticket=ticket, changes=changes, actor=author)
+    if author.is_staff and not internal:
+        _after_commit_delivery(message)
+    return message
+
+
+def _reopen_days() -> int:
+    return int(site_setting("reopen_window_days"))
+
+
+def _within_reopen_window(ticket: Ticket) -> bool:
+    if ticket.resolved_at is None:
+        return True
+    return utcnow() - ticket.resolved_at <= timedelta(days=_reopen_days())
+
+
+def _apply_changes(ticket: Ticket, actor: User, changes: dict[str, Any]) -> dict[str, tuple]:
+    allowed = STAFF_FIELDS if actor.is_staff else CUSTOMER_FIELDS
+    unknown = set(changes) - allowed
+    if unknown:
+        raise PermissionDenied(f"You cannot change: {', '.join(sorted(unknown))}.")
+    if not actor.is_staff and ticket.customer_id != actor.id:
+        raise PermissionDenied("You cannot change this ticket.")
+    done: dict[str, tuple] = {}
+    now = utcnow()
+    for field, value in changes.items():
+        if field == "status":
+            old = ticket.status
+            if value == old:
+                continue
+            if value not in STATUSES:
+                raise ServiceError(f"Unknown status {value!r}.", field="status")
+            if value not in TRANSITIONS[old]:
+                raise ServiceError(f"A {old} ticket cannot become {value}.", field="status")
+            if not actor.is_staff:
+                if value not in {"resolved", "open"}:
+                    raise PermissionDenied("You can mark your ticket solved or reopen it.")
+                if value == "open" and (old != "resolved" or not _within_reopen_window(ticket)):
+                    raise ServiceError(f"{ticket.reference} can no longer be reopened; "
+                                       "please open a new ticket.", field="status")
+            ticket.status = value
+            if value == "resolved":
+                ticket.resolved_at = now
+            elif value == "closed":
+                ticket.closed_at = now
+            elif value == "open":
+                ticket.resolved_at = None
+            done["status"] = (old, value)
+        elif field == "priority":
+            if value not in PRIORITIES:
+                raise ServiceError(f"Unknown priority {value!r}.", field="priority")
+            if value != ticket.priority:
+                done["priority"] = (ticket.priority, value)
+                ticket.priority = value
+        elif field == "assignee_id":
+            value = int(value) if value not in (None, "", 0) else None
+            if value is not None:
+                agent = db.session.get(User, value)
+                if agent is None or not agent.is_staff or not agent.is_active:
+                    raise ServiceError("Tickets can only be assigned to active agents.",
+                                       field="assignee_id")
+            if value != ticket.assignee_id:
+                done["assignee_id"] = (ticket.assignee_id, value)
+                ticket.assignee_id = value
+        elif field == "team_id":
+            value = int(value) if value not in (None, "", 0) else None
+            if value is not None and db.session.get(Team, value) is None:
+                raise ServiceError("No such team.", field="team_id")
+            if value != ticket.team_id:
+                done["team_id"] = (ticket.team_id, value)
+                ticket.team_id = value
+        elif field == "tags":
+            new_tags = _tags_by_name(value)
+            old_names = [t.name for t in ticket.tags]
+            if [t.name for t in new_tags] != old_names:
+                ticket.tags = new_tags
+                done["tags"] = (", ".join(old_names), ", ".join(t.name for t in new_tags))
+        elif field == "subject":
+            subject = _clean_text(value, "Subject", MAX_SUBJECT)
+            if subject != ticket.subject:
+                done["subject"] = (ticket.subject, subject)
+                ticket.subject = subject
+    for field, (old, new) in done.items():
+        audit(ticket, actor, "changed", field, old, new)
+    if done:
+        ticket.updated_at = now
+    return done
+
+
+def update_ticket(ticket: Ticket, actor: User, **changes: Any) -> dict[str, tuple]:
+    """Change fields of a ticket; returns ``{field: (old, new)}`` of what really changed.
+
+    Each role may set only its own fields (staff: status, priority, assignee, team, tags,
+    subject; customers: mark solved or reopen within the window). Invalid status
+    transitions are refused. Every change goes to the audit trail.
+    """
+    try:
+        done = _apply_changes(ticket, actor, changes)
+    except ServiceError:
+        db.session.rollback()
+        raise
+    if "subject" in done:
+        db.session.flush()
+        search.reindex_ticket(ticket.id)
+    db.session.commit()
+    if done:
+        manager().flush_errors()
+        manager().call_event("helpdesk_ticket_changed", ticket=ticket, changes=done, actor=actor)
+    return done
+
+
+def bulk_update(tickets: Sequence[Ticket], actor: User, **changes: Any) -> tuple[int, list[str]]:
+    """Apply the same change to many tickets; returns (how many changed, error messages)."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only agents can change tickets in bulk.")
+    changed, errors = 0, []
+    for ticket in tickets:
+        try:
+            if update_ticket(ticket, actor, **changes):
+                changed += 1
+        except ServiceError as exc:
+            errors.append(f"{ticket.reference}: {exc.message}")
+    return changed, errors
+
+
+def reply_checks(ticket: Ticket, body: str, agent: User) -> list[str]:
+    """Gentle warnings about a reply, from the core and every enabled plugin."""
+    warnings: list[str] = []
+    for _plugin, result in manager().call_collect(
+            "helpdesk_reply_checks", ticket=ticket, body=body, agent=agent):
+        warnings.extend(str(w) for w in result)
+    return warnings

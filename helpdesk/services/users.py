@@ -1,0 +1,120 @@
+"""Users and customers: creation, contact identities, and merging duplicates."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select, update
+
+from helpdesk.extensions import db
+from helpdesk.models import ContactIdentity, Team, Ticket, User
+from helpdesk.models.users import ROLES
+from helpdesk.services.errors import PermissionDenied, ServiceError
+
+
+def normalise_email(address: str) -> str:
+    """A valid address, lower-cased. Intranet and test domains are fine for a helpdesk."""
+    try:
+        return validate_email((address or "").strip(), check_deliverability=False,
+                              globally_deliverable=False, test_environment=True).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ServiceError(f"Not a valid email address: {exc}", field="email") from None
+
+
+def create_user(name: str, email: str, role: str = "customer", password: str | None = None,
+                teams: Iterable[Team] = ()) -> User:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ServiceError("Enter a name (200 characters at most).", field="name")
+    if role not in ROLES:
+        raise ServiceError(f"Unknown role {role!r}.", field="role")
+    email = normalise_email(email)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ServiceError("A user with this email address already exists.", field="email")
+    if password is not None and len(password) < 8:
+        raise ServiceError("Passwords need at least 8 characters.", field="password")
+    user = User(name=name, email=email, role=role)
+    if password:
+        user.set_password(password)
+    user.teams = list(teams)
+    if role == "customer":
+        user.identities.append(ContactIdentity(kind="email", value=email))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def find_customer(kind: str, value: str) -> User | None:
+    if kind == "email":
+        value = value.strip().lower()
+    identity = db.session.scalar(
+        select(ContactIdentity).where(ContactIdentity.kind == kind, ContactIdentity.value == value))
+    if identity is not None:
+        user = identity.user
+        while user.merged_into_id:  # follow merges to the surviving record
+            user = db.session.get(User, user.merged_into_id)
+        return user
+    if kind == "email":
+        return db.session.scalar(select(User).where(User.email == value, User.role == "customer"))
+    return None
+
+
+def find_or_create_customer(kind: str, value: str, name: str | None = None) -> User:
+    """The customer behind a contact identity (``email``, ``phone``, ``chat``, ``social:x``)."""
+    if kind == "email":
+        value = normalise_email(value)
+    value = value.strip()
+    if not value or len(value) > 320:
+        raise ServiceError("A contact address is required.", field=kind)
+    user = find_customer(kind, value)
+    if user is not None:
+        return user
+    user = User(name=(name or value.split("@")[0])[:200], role="customer",
+                email=value if kind == "email" else None)
+    user.identities.append(ContactIdentity(kind=kind, value=value))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def add_identity(customer: User, kind: str, value: str) -> ContactIdentity:
+    if kind == "email":
+        value = normalise_email(value)
+    if find_customer(kind, value) is not None:
+        raise ServiceError("This contact already belongs to a customer.", field="value")
+    identity = ContactIdentity(user_id=customer.id, kind=kind, value=value.strip())
+    db.session.add(identity)
+    db.session.commit()
+    return identity
+
+
+def merge_customers(source: User, target: User, actor: User) -> int:
+    """Fold the duplicate ``source`` into ``target``: identities and tickets move; returns tickets moved."""
+    from helpdesk.services.tickets import audit
+
+    if not actor.is_staff:
+        raise PermissionDenied("Only agents can merge customers.")
+    if source.id == target.id:
+        raise ServiceError("Choose two different customers.")
+    if source.role != "customer" or target.role != "customer":
+        raise ServiceError("Only customers can be merged.")
+    if source.merged_into_id or target.merged_into_id:
+        raise ServiceError("One of these customers was already merged.")
+    tickets = list(db.session.scalars(select(Ticket).where(Ticket.customer_id == source.id)))
+    for ticket in tickets:
+        audit(ticket, actor, "changed", "customer_id", source.id, target.id,
+              reason=f"customer {source.name} merged into {target.name}")
+    db.session.execute(update(Ticket).where(Ticket.customer_id == source.id)
+                       .values(customer_id=target.id))
+    known = {(i.kind, i.value) for i in source.identities + target.identities}
+    for identity in list(source.identities):
+        source.identities.remove(identity)
+        target.identities.append(identity)
+    if source.email and ("email", source.email) not in known:
+        target.identities.append(ContactIdentity(kind="email", value=source.email))
+    source.email = None
+    source.merged_into_id = target.id
+    source.active = False
+    source.session_version += 1
+    db.session.commit()
+    return len(tickets)

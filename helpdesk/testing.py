@@ -1,0 +1,235 @@
+"""pytest fixtures for Helpdesk and its plugins (loaded automatically through ``pytest11``).
+
+    def test_sidebar(client, agent, ticket, login):
+        login(client, agent)
+        assert "Hello" in client.get(f"/tickets/{ticket.reference}").text
+
+Fixtures: ``app`` (a fresh app and database per test, app context pushed), ``db``,
+``client`` (injects a valid CSRF token into form posts unless ``csrf=False``),
+``login``, ``admin``, ``agent``, ``customer``, ``other_customer``, ``ticket``,
+``make_user``. Mark a test ``@pytest.mark.plugins("hello")`` to enable exactly those
+plugins; without the mark every installed plugin is disabled, so core tests stay
+deterministic. The database is SQLite by default; ``--helpdesk-db=postgres`` (or
+``HELPDESK_TEST_DB=postgres``) uses ``HELPDESK_TEST_DATABASE_URL``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--helpdesk-db", default=os.environ.get("HELPDESK_TEST_DB", "sqlite"),
+                     choices=("sqlite", "postgres"), help="database for Helpdesk tests")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "plugins(*names): enable exactly these plugins")
+
+
+def _base_config(instance: str) -> dict[str, Any]:
+    return {"TESTING": True, "INSTANCE_PATH": instance, "JOBS_IMMEDIATE": True,
+            "SECRET_KEY": "test-secret", "EXTERNAL_URL": "http://helpdesk.test",
+            "SERVER_NAME": None, "RATELIMIT_ENABLED": True, "MAIL_FROM": "support@helpdesk.test"}
+
+
+@pytest.fixture(scope="session")
+def helpdesk_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A migrated template database for the session: a SQLite file, or a PostgreSQL database."""
+    import flask_migrate
+
+    from helpdesk import create_app
+
+    kind = request.config.getoption("--helpdesk-db")
+    instance = str(tmp_path_factory.mktemp("template-instance"))
+    if kind == "sqlite":
+        path = os.path.join(instance, "template.sqlite3")
+        app = create_app({**_base_config(instance), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+        with app.app_context():
+            flask_migrate.upgrade(revision="heads")
+            _dispose(app)
+        yield {"kind": kind, "path": path}
+        return
+    server_url = os.environ.get("HELPDESK_TEST_DATABASE_URL")
+    if not server_url:
+        pytest.skip("HELPDESK_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    import sqlalchemy as sa
+
+    server_url = server_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"helpdesk_test_{uuid.uuid4().hex[:8]}"
+    admin_engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    app = create_app({**_base_config(instance), "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        flask_migrate.upgrade(revision="heads")
+        _dispose(app)
+    yield {"kind": kind, "url": url}
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
+def _dispose(app: Flask) -> None:
+    from helpdesk.extensions import db
+
+    db.session.remove()
+    db.engine.dispose()
+
+
+def _truncate_all(app: Flask) -> None:
+    import sqlalchemy as sa
+
+    from helpdesk.extensions import db
+
+    with app.app_context(), db.engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        if tables:
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                 + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override in a conftest to change the app's config for some tests."""
+    return {}
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, tmp_path, helpdesk_database: dict,
+        app_config: dict[str, Any]) -> Iterator[Flask]:
+    """A fresh app on a fresh database, with an app context pushed for the test."""
+    from helpdesk import create_app
+    from helpdesk.extensions import db
+    from helpdesk.models import PluginState
+
+    instance = str(tmp_path / "instance")
+    os.makedirs(instance, exist_ok=True)
+    if helpdesk_database["kind"] == "sqlite":
+        path = os.path.join(instance, "helpdesk.sqlite3")
+        shutil.copyfile(helpdesk_database["path"], path)
+        uri = f"sqlite:///{path}"
+    else:
+        uri = helpdesk_database["url"]
+    application = create_app({**_base_config(instance), "SQLALCHEMY_DATABASE_URI": uri, **app_config})
+    marker = request.node.get_closest_marker("plugins")
+    wanted = set(marker.args) if marker else set()
+    plugins = application.extensions["helpdesk_plugins"]
+    with application.app_context():
+        for name in plugins.plugins:
+            db.session.add(PluginState(name=name, enabled=name in wanted, settings={}))
+        db.session.commit()
+        missing = wanted - set(plugins.plugins)
+        if missing:
+            pytest.fail(f"plugins not installed: {', '.join(sorted(missing))}")
+        yield application
+        db.session.remove()
+        if helpdesk_database["kind"] == "postgres":
+            _truncate_all(application)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask):
+    from helpdesk.extensions import db as database
+
+    return database
+
+
+class CSRFClient(FlaskClient):
+    """A test client that fills in a valid CSRF token, like a browser with the form open."""
+
+    def open(self, *args: Any, csrf: bool = True, **kwargs: Any):
+        method = (kwargs.get("method") or "GET").upper()
+        data = kwargs.get("data")
+        if csrf and method in {"POST", "PUT", "PATCH", "DELETE"} and (data is None or isinstance(data, dict)):
+            data = dict(data or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", uuid.uuid4().hex)
+        serializer = URLSafeTimedSerializer(self.application.config["SECRET_KEY"], salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = CSRFClient
+    return app.test_client()
+
+
+@pytest.fixture
+def login() -> Callable:
+    """``login(client, user)``: sign ``user`` in on ``client`` (as a session, no password)."""
+    def sign_in(client: FlaskClient, user: Any) -> FlaskClient:
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable:
+    """``make_user("agent", name="Ann")``: a committed user of that role."""
+    from helpdesk.extensions import db
+    from helpdesk.models import ContactIdentity, User
+
+    counter = {"n": 0}
+
+    def create(role: str = "customer", name: str | None = None, email: str | None = None,
+               password: str | None = None, **fields: Any) -> User:
+        counter["n"] += 1
+        name = name or f"{role.title()} {counter['n']}"
+        email = email or f"{role}{counter['n']}@example.test"
+        user = User(name=name, email=email, role=role, **fields)
+        if password:
+            user.set_password(password)
+        if role == "customer":
+            user.identities.append(ContactIdentity(kind="email", value=email))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return create
+
+
+@pytest.fixture
+def admin(make_user: Callable):
+    return make_user("admin", name="Ada Admin", email="admin@example.test")
+
+
+@pytest.fixture
+def agent(make_user: Callable):
+    return make_user("agent", name="Alex Agent", email="agent@example.test")
+
+
+@pytest.fixture
+def customer(make_user: Callable):
+    return make_user("customer", name="Carla Customer", email="carla@example.test")
+
+
+@pytest.fixture
+def other_customer(make_user: Callable):
+    return make_user("customer", name="Otto Other", email="otto@example.test")
+
+
+@pytest.fixture
+def ticket(app: Flask, customer: Any):
+    from helpdesk import services
+
+    return services.create_ticket(customer, "Printer on fire", "The printer in room 4 is smoking.")

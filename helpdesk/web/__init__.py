@@ -1,0 +1,127 @@
+"""The web layer: blueprints, security headers, error pages and template helpers."""
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+from jinja2 import ChoiceLoader, FileSystemLoader
+from markupsafe import Markup
+
+from helpdesk.extensions import db, login_manager
+from helpdesk.models import User
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def register_web(app: Flask) -> None:
+    from helpdesk.web import admin, agent, auth, portal
+
+    # instance/templates/ may override any core or plugin template.
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(f"{app.instance_path}/templates"), app.jinja_loader])
+    for module in (auth, portal, agent, admin):
+        app.register_blueprint(module.bp)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+
+    app.before_request(_fresh_request_caches)
+    app.after_request(_security_headers)
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _error_page)
+    app.jinja_env.globals.update(slot=_slot, nav_links=_nav_links, site_name=_site_name)
+    app.jinja_env.filters["ago"] = _ago
+    from helpdesk.web.links import register_filters
+
+    register_filters(app)
+
+
+def _load_user(user_id: str) -> User | None:
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.is_active or str(user.session_version) != version:
+        return None  # disabled, merged or password changed: the old session is dead
+    return user
+
+
+def _fresh_request_caches() -> None:
+    """Per-request caches live on ``g``; drop them if an app context outlives a request."""
+    for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links"):
+        g.pop(key, None)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_user and getattr(current_user, "is_authenticated", False):
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+ERROR_TEXT = {
+    400: ("Bad request", "The form was incomplete or expired. Go back, reload the page and try again."),
+    403: ("Not allowed", "Your account cannot open this page."),
+    404: ("Not found", "There is nothing here, or you cannot see it. Check the address or go back."),
+    405: ("Not allowed", "This page does not accept that kind of request."),
+    413: ("Too large", "What you sent is larger than we accept. Try a smaller attachment."),
+    429: ("Slow down", "Too many attempts. Wait a minute and try again."),
+    500: ("Something went wrong", "The error was logged. Try again in a moment."),
+}
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500) or 500
+    title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    description = getattr(error, "description", "") if code in (400, 403) else ""
+    if code == 500:
+        db.session.rollback()
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return {"error": title, "message": text}, code
+    return render_template("error.html", code=code, title=title, text=text,
+                           description=description), code
+
+
+def _slot(name: str, **context) -> Markup:
+    from helpdesk.plugin_manager import manager
+
+    context.setdefault("user", current_user)
+    return manager().render_slot(name, context)
+
+
+def _nav_links() -> list[tuple[str, str]]:
+    from helpdesk.plugin_manager import manager
+
+    if not current_user.is_authenticated:
+        return []
+    if "_nav_links" not in g:
+        links = []
+        for _plugin, result in manager().call_collect("helpdesk_nav_links", user=current_user):
+            links.extend((str(label), str(url)) for label, url in result)
+        g._nav_links = links
+    return g._nav_links
+
+
+def _site_name() -> str:
+    from helpdesk.services.settings import site_setting
+
+    return site_setting("helpdesk_name")
+
+
+def _ago(value) -> str:
+    from helpdesk.models.base import utcnow
+
+    if value is None:
+        return ""
+    seconds = int((utcnow() - value).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(seconds) >= size:
+            return f"{seconds // size}{unit} ago"
+    return "just now"

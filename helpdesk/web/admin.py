@@ -1,0 +1,337 @@
+"""Admin pages: users, teams, tags, canned replies, settings, plugins and the mail outbox."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from helpdesk.canned import check_template
+from helpdesk.extensions import db
+from helpdesk.models import CannedReply, OutboxMail, PluginError, Tag, Team, Ticket, User
+from helpdesk.models.base import utcnow
+from helpdesk.models.tickets import OPEN_STATUSES
+from helpdesk.plugin_manager import CORE, manager
+from helpdesk.plugin_settings import validate
+from helpdesk.services import ServiceError, create_user
+from helpdesk.services.settings import save_site_settings, site_setting
+from helpdesk.services.users import normalise_email
+from helpdesk.web.auth import admin_required
+from helpdesk.web.forms import (
+    CannedReplyForm,
+    ConfirmForm,
+    SiteSettingsForm,
+    TagForm,
+    TeamForm,
+    UserForm,
+)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@admin_required
+def _admins_only() -> None:
+    """Every admin page needs the admin role (checked once, for the whole blueprint)."""
+
+
+def _page() -> int:
+    value = request.args.get("page", "1")
+    return max(1, min(int(value), 100_000)) if value.isdigit() else 1
+
+
+@bp.get("/")
+def index():
+    counts = {
+        "open_tickets": db.session.scalar(select(func.count()).select_from(Ticket)
+                                          .where(Ticket.status.in_(OPEN_STATUSES))),
+        "agents": db.session.scalar(select(func.count()).select_from(User)
+                                    .where(User.role.in_(("agent", "admin")))),
+        "customers": db.session.scalar(select(func.count()).select_from(User)
+                                       .where(User.role == "customer")),
+        "queued_mail": db.session.scalar(select(func.count()).select_from(OutboxMail)
+                                         .where(OutboxMail.status.in_(("queued", "failed")))),
+    }
+    return render_template("admin/index.html", counts=counts, plugins=_plugin_rows())
+
+
+# ----------------------------------------------------------------- users
+
+
+@bp.get("/users")
+def users():
+    role = request.args.get("role", "")
+    query = select(User).where(User.merged_into_id.is_(None))
+    if role in ("admin", "agent", "customer"):
+        query = query.where(User.role == role)
+    page = _page()
+    rows = list(db.session.scalars(query.order_by(User.role, User.name).offset((page - 1) * 50).limit(51)))
+    return render_template("admin/users.html", users=rows[:50], page=page, has_next=len(rows) > 50,
+                           role=role)
+
+
+@bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int | None):
+    user = db.session.get(User, user_id) if user_id else None
+    if user_id and user is None:
+        abort(404)
+    form = UserForm(obj=user)
+    form.teams.choices = [(t.id, t.name) for t in db.session.scalars(select(Team).order_by(Team.name))]
+    if request.method == "GET" and user:
+        form.teams.data = [t.id for t in user.teams]
+    if form.validate_on_submit():
+        teams = [db.session.get(Team, i) for i in form.teams.data or []]
+        teams = [t for t in teams if t is not None]
+        try:
+            if user is None:
+                if not form.password.data and form.role.data != "customer":
+                    raise ServiceError("Staff accounts need a password.", field="password")
+                user = create_user(form.name.data, form.email.data, form.role.data,
+                                   form.password.data or None, teams=teams)
+            else:
+                _update_user(user, form, teams)
+        except ServiceError as exc:
+            getattr(form, exc.field or "name").errors.append(exc.message)
+        else:
+            flash(f"Saved {user.name}.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user), 422 if form.errors else 200
+
+
+def _update_user(user: User, form: UserForm, teams: list[Team]) -> None:
+    email = normalise_email(form.email.data)
+    clash = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    if clash:
+        raise ServiceError("A user with this email address already exists.", field="email")
+    if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
+        raise ServiceError("You cannot remove your own admin role or disable yourself.", field="role")
+    was_active = user.active
+    user.name, user.email, user.role = form.name.data.strip(), email, form.role.data
+    user.active = form.active.data
+    user.teams = teams
+    if form.password.data:
+        user.set_password(form.password.data)
+    elif was_active and not user.active:
+        user.session_version += 1  # a disabled account is signed out everywhere
+    db.session.commit()
+
+
+# ----------------------------------------------------------------- teams
+
+
+@bp.get("/teams")
+def teams():
+    rows = list(db.session.scalars(select(Team).order_by(Team.name)))
+    return render_template("admin/teams.html", teams=rows)
+
+
+@bp.route("/teams/new", methods=["GET", "POST"], defaults={"team_id": None})
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+def team_edit(team_id: int | None):
+    team = db.session.get(Team, team_id) if team_id else None
+    if team_id and team is None:
+        abort(404)
+    form = TeamForm(obj=team)
+    staff = list(db.session.scalars(select(User).where(User.role.in_(("agent", "admin")))
+                                    .order_by(User.name)))
+    form.lead_id.choices = [("", "No lead")] + [(str(u.id), u.name) for u in staff]
+    form.members.choices = [(u.id, u.name) for u in staff]
+    if request.method == "GET" and team:
+        form.members.data = [u.id for u in team.members]
+        form.lead_id.data = str(team.lead_id or "")
+    if form.validate_on_submit():
+        name = form.name.data.strip()
+        clash = db.session.scalar(select(Team.id).where(Team.name == name, Team.id != (team_id or 0)))
+        if clash:
+            form.name.errors.append("A team with this name already exists.")
+        else:
+            team = team or Team(name=name)
+            team.name, team.description = name, (form.description.data or "").strip()
+            team.lead_id = int(form.lead_id.data) if form.lead_id.data else None
+            team.members = [u for u in staff if u.id in set(form.members.data or [])]
+            db.session.add(team)
+            db.session.commit()
+            flash(f"Saved team {team.name}.", "success")
+            return redirect(url_for("admin.teams"))
+    return render_template("admin/team_form.html", form=form, team=team), 422 if form.errors else 200
+
+
+# ------------------------------------------------------------------ tags
+
+
+@bp.route("/tags", methods=["GET", "POST"])
+def tags():
+    form = TagForm()
+    if form.validate_on_submit():
+        name = form.name.data.strip().lower()
+        if db.session.scalar(select(Tag.id).where(Tag.name == name)):
+            form.name.errors.append("This tag exists already.")
+        else:
+            db.session.add(Tag(name=name))
+            db.session.commit()
+            flash(f"Added tag {name}.", "success")
+            return redirect(url_for("admin.tags"))
+    rows = list(db.session.scalars(select(Tag).order_by(Tag.name)))
+    return render_template("admin/tags.html", tags=rows, form=form, delete_form=ConfirmForm()), \
+        422 if form.errors else 200
+
+
+@bp.post("/tags/<int:tag_id>/delete")
+def tag_delete(tag_id: int):
+    tag = db.session.get(Tag, tag_id)
+    if tag is None or not ConfirmForm().validate_on_submit():
+        abort(404)
+    db.session.delete(tag)
+    db.session.commit()
+    flash(f"Removed tag {tag.name}.", "info")
+    return redirect(url_for("admin.tags"))
+
+
+# --------------------------------------------------------- canned replies
+
+
+@bp.get("/canned")
+def canned():
+    rows = list(db.session.scalars(select(CannedReply).order_by(CannedReply.title)))
+    return render_template("admin/canned.html", replies=rows, delete_form=ConfirmForm())
+
+
+@bp.route("/canned/new", methods=["GET", "POST"], defaults={"reply_id": None})
+@bp.route("/canned/<int:reply_id>", methods=["GET", "POST"])
+def canned_edit(reply_id: int | None):
+    reply = db.session.get(CannedReply, reply_id) if reply_id else None
+    if reply_id and reply is None:
+        abort(404)
+    form = CannedReplyForm(obj=reply)
+    if form.validate_on_submit():
+        title = form.title.data.strip()
+        error = check_template(form.body.data)
+        if error:
+            form.body.errors.append(error)
+        elif db.session.scalar(select(CannedReply.id).where(
+                CannedReply.title == title, CannedReply.id != (reply_id or 0))):
+            form.title.errors.append("A canned reply with this title exists already.")
+        else:
+            reply = reply or CannedReply(title=title, body="")
+            reply.title, reply.body = title, form.body.data
+            db.session.add(reply)
+            db.session.commit()
+            flash(f"Saved “{title}”.", "success")
+            return redirect(url_for("admin.canned"))
+    return render_template("admin/canned_form.html", form=form, reply=reply), 422 if form.errors else 200
+
+
+@bp.post("/canned/<int:reply_id>/delete")
+def canned_delete(reply_id: int):
+    reply = db.session.get(CannedReply, reply_id)
+    if reply is None or not ConfirmForm().validate_on_submit():
+        abort(404)
+    db.session.delete(reply)
+    db.session.commit()
+    flash("Canned reply removed.", "info")
+    return redirect(url_for("admin.canned"))
+
+
+# --------------------------------------------------------------- settings
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    form = SiteSettingsForm(data={k: site_setting(k) for k in
+                                  ("helpdesk_name", "mail_from", "reopen_window_days")}
+                            if request.method == "GET" else None)
+    if form.validate_on_submit():
+        save_site_settings({"helpdesk_name": form.helpdesk_name.data.strip(),
+                            "mail_from": form.mail_from.data.strip(),
+                            "reopen_window_days": form.reopen_window_days.data})
+        flash("Settings saved.", "success")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form), 422 if form.errors else 200
+
+
+# ---------------------------------------------------------------- plugins
+
+
+def _plugin_rows() -> list[dict]:
+    plugins = manager()
+    since = utcnow().replace(microsecond=0)
+    from datetime import timedelta
+
+    counts = dict(db.session.execute(
+        select(PluginError.plugin, func.count()).where(PluginError.created_at >= since - timedelta(hours=24))
+        .group_by(PluginError.plugin)).all())
+    rows = []
+    for name, info in sorted(plugins.plugins.items()):
+        rows.append({"name": name, "version": info.version, "description": info.description,
+                     "enabled": plugins.is_enabled(name), "load_error": info.load_error,
+                     "errors_24h": counts.get(name, 0), "has_settings": bool(plugins.setting_specs(name))})
+    return rows
+
+
+@bp.get("/plugins")
+def plugins():
+    return render_template("admin/plugins.html", plugins=_plugin_rows(), toggle_form=ConfirmForm())
+
+
+@bp.post("/plugins/<name>/toggle")
+def plugin_toggle(name: str):
+    plugins = manager()
+    if name not in plugins.plugins or name == CORE or not ConfirmForm().validate_on_submit():
+        abort(404)
+    if plugins.plugins[name].load_error:
+        flash(f"{name} failed to load; fix the error and restart before enabling it.", "danger")
+        return redirect(url_for("admin.plugins"))
+    enabled = not plugins.is_enabled(name)
+    plugins.set_enabled(name, enabled)
+    flash(f"{name} is {'enabled' if enabled else 'disabled'}.", "success")
+    return redirect(request.referrer if request.referrer and "/admin/" in request.referrer
+                    else url_for("admin.plugins"))
+
+
+@bp.route("/plugins/<name>", methods=["GET", "POST"])
+def plugin_settings(name: str):
+    plugins = manager()
+    info = plugins.plugins.get(name)
+    if info is None:
+        abort(404)
+    specs = plugins.setting_specs(name)
+    values = {n: ("" if s.type == "secret" else plugins.get_setting(name, n)) for n, s in specs.items()}
+    errors: dict[str, str] = {}
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        submitted = {n: request.form.get(n) for n in specs}
+        new_values, errors = validate(specs, submitted)
+        if not errors:
+            plugins.save_settings(name, new_values)
+            flash(f"Settings of {name} saved.", "success")
+            return redirect(url_for("admin.plugin_settings", name=name))
+        values = {n: submitted.get(n) or "" for n in specs}
+        values.update({n: "" for n, s in specs.items() if s.type == "secret"})
+        flash("Some settings need fixing; see below.", "danger")
+    staff = list(db.session.scalars(select(User).where(User.role.in_(("agent", "admin"))).order_by(User.name)))
+    return render_template(
+        "admin/plugin_settings.html", info=info, enabled=plugins.is_enabled(name), specs=specs,
+        values=values, errors=errors, form=form, toggle_form=ConfirmForm(),
+        recent_errors=plugins.recent_errors(name), teams=list(db.session.scalars(select(Team).order_by(Team.name))),
+        agents=staff), 422 if errors else 200
+
+
+# ----------------------------------------------------------------- outbox
+
+
+@bp.get("/outbox")
+def outbox():
+    page = _page()
+    rows = list(db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc())
+                                   .offset((page - 1) * 50).limit(51)))
+    return render_template("admin/outbox.html", mails=rows[:50], page=page, has_next=len(rows) > 50)
+
+
+@bp.get("/outbox/<int:mail_id>")
+def outbox_mail(mail_id: int):
+    mail = db.session.get(OutboxMail, mail_id)
+    if mail is None:
+        abort(404)
+    return render_template("admin/outbox_mail.html", mail=mail)

@@ -1,0 +1,344 @@
+"""Agents' pages: the queue, a ticket, customers, attachments."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from helpdesk import search, services
+from helpdesk.access import (
+    attachment_or_404,
+    customer_or_404,
+    ticket_or_404,
+    visible_messages,
+    visible_tickets,
+)
+from helpdesk.canned import render_reply
+from helpdesk.extensions import db
+from helpdesk.models import AuditEvent, CannedReply, SavedView, Tag, Team, Ticket, User, ticket_tags
+from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
+from helpdesk.services import ServiceError
+from helpdesk.services.tickets import attachment_path
+from helpdesk.services.users import add_identity
+from helpdesk.web.auth import staff_required
+from helpdesk.web.forms import (
+    BulkForm,
+    ConfirmForm,
+    IdentityForm,
+    MergeCustomerForm,
+    ReplyForm,
+    SavedViewForm,
+    TicketFieldsForm,
+)
+from helpdesk.web.uploads import read_uploads
+
+bp = Blueprint("agent", __name__)
+
+SORTS = {
+    "updated": (Ticket.updated_at.desc(), Ticket.id.desc()),
+    "oldest": (Ticket.updated_at.asc(), Ticket.id.asc()),
+    "created": (Ticket.created_at.desc(), Ticket.id.desc()),
+    "priority": (Ticket.priority.desc(), Ticket.updated_at.desc()),
+}
+FILTER_KEYS = ("status", "priority", "team", "assignee", "tag", "channel", "q", "sort")
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+
+def queue_query(user: User, args) -> tuple[Select, dict[str, str]]:
+    """The queue's SELECT for these filters, and the filters as understood."""
+    query = visible_tickets(user).where(Ticket.merged_into_id.is_(None))
+    active = {k: args.get(k, "") for k in FILTER_KEYS if args.get(k)}
+    status = active.get("status", "active")
+    if status == "active":
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    elif status in STATUSES:
+        query = query.where(Ticket.status == status)
+    if active.get("priority") in PRIORITIES:
+        query = query.where(Ticket.priority == active["priority"])
+    if (team := _int(active.get("team"))) is not None:
+        query = query.where(Ticket.team_id == team)
+    assignee = active.get("assignee", "")
+    if assignee == "me":
+        query = query.where(Ticket.assignee_id == user.id)
+    elif assignee == "none":
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif (agent := _int(assignee)) is not None:
+        query = query.where(Ticket.assignee_id == agent)
+    if tag := active.get("tag"):
+        query = query.where(Ticket.id.in_(
+            select(ticket_tags.c.ticket_id).join(Tag).where(Tag.name == tag.lower())))
+    if channel := active.get("channel"):
+        query = query.where(Ticket.channel == channel)
+    if text := active.get("q", "").strip():
+        # "HD-42" finds that ticket; anything else is a full-text search.
+        is_reference = text.lower().startswith(f"{_prefix().lower()}-")
+        ref = parse_reference(text) if is_reference else None
+        if ref is not None:
+            query = query.where(Ticket.id == ref)
+        else:
+            hits = search.matching_ticket_ids(text, include_internal=user.is_staff)
+            query = query.where(Ticket.id.in_(hits)) if hits is not None else query.where(False)
+    query = query.order_by(*SORTS.get(active.get("sort", "updated"), SORTS["updated"]))
+    return query, active
+
+
+def _prefix() -> str:
+    from flask import current_app
+
+    return current_app.config["TICKET_PREFIX"]
+
+
+@bp.get("/queue")
+@staff_required
+def queue():
+    query, active = queue_query(current_user, request.args)
+    page = _int(request.args.get("page")) or 1
+    size = 25
+    rows = list(db.session.scalars(
+        query.options(selectinload(Ticket.customer), selectinload(Ticket.assignee),
+                      selectinload(Ticket.team), selectinload(Ticket.tags))
+        .offset((page - 1) * size).limit(size + 1)))
+    base = {k: v for k, v in active.items()}
+    return render_template(
+        "agent/queue.html", tickets=rows[:size], has_next=len(rows) > size, page=page,
+        active=active, filters_qs=urlencode(base), statuses=STATUSES, priorities=PRIORITIES,
+        teams=_teams(), agents=_agents(), bulk_form=BulkForm(), view_form=SavedViewForm(),
+        saved_views=_saved_views(), delete_form=ConfirmForm())
+
+
+def _teams() -> list[Team]:
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+def _agents() -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.role.in_(("agent", "admin")), User.active.is_(True)).order_by(User.name)))
+
+
+def _saved_views() -> list[SavedView]:
+    return list(db.session.scalars(
+        select(SavedView).where(SavedView.user_id == current_user.id).order_by(SavedView.name)))
+
+
+@bp.post("/queue/views")
+@staff_required
+def save_view():
+    form = SavedViewForm()
+    if not form.validate_on_submit():
+        flash("Give the view a name.", "danger")
+        return redirect(url_for("agent.queue"))
+    db.session.add(SavedView(user_id=current_user.id, name=form.name.data.strip(),
+                             query=form.query.data or ""))
+    db.session.commit()
+    flash(f"Saved view “{form.name.data.strip()}”.", "success")
+    return redirect(url_for("agent.queue") + "?" + (form.query.data or ""))
+
+
+@bp.post("/queue/views/<int:view_id>/delete")
+@staff_required
+def delete_view(view_id: int):
+    view = db.session.get(SavedView, view_id)
+    if view is None or view.user_id != current_user.id or not ConfirmForm().validate_on_submit():
+        abort(404)
+    db.session.delete(view)
+    db.session.commit()
+    flash("View removed.", "info")
+    return redirect(url_for("agent.queue"))
+
+
+@bp.post("/queue/bulk")
+@staff_required
+def bulk():
+    form = BulkForm()
+    if not form.validate_on_submit():
+        flash("Choose tickets and an action.", "danger")
+        return redirect(url_for("agent.queue"))
+    ids = [i for i in request.form.getlist("ticket_ids", type=int)][:500]
+    tickets = list(db.session.scalars(visible_tickets(current_user).where(Ticket.id.in_(ids))))
+    if not tickets:
+        flash("Select at least one ticket.", "warning")
+        return redirect(request.referrer or url_for("agent.queue"))
+    value = (form.value.data or "").strip()
+    if form.action.data == "tag":
+        changed, errors = 0, []
+        for ticket in tickets:
+            names = [t.name for t in ticket.tags]
+            if value and value.lower() not in names:
+                try:
+                    services.update_ticket(ticket, current_user, tags=names + [value])
+                    changed += 1
+                except ServiceError as exc:
+                    errors.append(f"{ticket.reference}: {exc.message}")
+    else:
+        field = {"status": "status", "priority": "priority", "assign": "assignee_id",
+                 "team": "team_id"}[form.action.data]
+        changed, errors = services.bulk_update(tickets, current_user, **{field: value or None})
+    flash(f"Updated {changed} of {len(tickets)} tickets.", "success" if not errors else "warning")
+    for error in errors[:10]:
+        flash(error, "danger")
+    return redirect(request.referrer or url_for("agent.queue"))
+
+
+@bp.route("/tickets/<reference>", methods=["GET", "POST"])
+@staff_required
+def ticket(reference: str):
+    ticket = ticket_or_404(current_user, reference)
+    if ticket.merged_into_id:
+        return redirect(url_for("agent.ticket", reference=db.session.get(Ticket, ticket.merged_into_id).reference))
+    form = ReplyForm()
+    warnings: list[str] = []
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                attachments = read_uploads(request.files.getlist(form.attachments.name))
+                if not form.internal.data and not form.send_anyway.data:
+                    warnings = services.reply_checks(ticket, form.body.data, current_user)
+                if not warnings:
+                    services.add_message(ticket, current_user, form.body.data,
+                                         internal=form.internal.data, attachments=attachments)
+                    if form.status_after.data:
+                        services.update_ticket(ticket, current_user, status=form.status_after.data)
+                    flash("Note added." if form.internal.data else "Reply sent.", "success")
+                    return redirect(url_for("agent.ticket", reference=ticket.reference))
+            except ServiceError as exc:
+                form.body.errors.append(exc.message)
+    return _render_ticket(ticket, form, warnings)
+
+
+def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_form=None):
+    fields_form = fields_form or TicketFieldsForm(
+        status=ticket.status, priority=ticket.priority,
+        assignee_id=str(ticket.assignee_id or ""), team_id=str(ticket.team_id or ""),
+        tags=", ".join(t.name for t in ticket.tags), formdata=None)
+    fields_form.assignee_id.choices = [("", "Unassigned")] + [(str(a.id), a.name) for a in _agents()]
+    fields_form.team_id.choices = [("", "No team")] + [(str(t.id), t.name) for t in _teams()]
+    other_tickets = list(db.session.scalars(
+        visible_tickets(current_user).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id)
+        .order_by(Ticket.updated_at.desc()).limit(10)))
+    audit_trail = list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.ticket_id == ticket.id)
+        .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id)))
+    canned = list(db.session.scalars(select(CannedReply).order_by(CannedReply.title)))
+    status = 422 if (form.errors or fields_form.errors) else 200
+    return render_template(
+        "agent/ticket.html", ticket=ticket, messages=visible_messages(current_user, ticket),
+        form=form, fields_form=fields_form, warnings=warnings, other_tickets=other_tickets,
+        audit_trail=audit_trail, canned=canned), status
+
+
+@bp.post("/tickets/<reference>/fields")
+@staff_required
+def ticket_fields(reference: str):
+    ticket = ticket_or_404(current_user, reference)
+    form = TicketFieldsForm()
+    form.assignee_id.choices = form.team_id.choices = []
+    if form.validate_on_submit():
+        tags = [t for t in (form.tags.data or "").split(",") if t.strip()]
+        try:
+            done = services.update_ticket(
+                ticket, current_user, status=form.status.data, priority=form.priority.data,
+                assignee_id=form.assignee_id.data or None, team_id=form.team_id.data or None, tags=tags)
+        except ServiceError as exc:
+            (getattr(form, exc.field).errors if exc.field and hasattr(form, exc.field)
+             else form.form_errors).append(exc.message)
+        else:
+            flash("Saved." if done else "Nothing changed.", "success" if done else "info")
+            return redirect(url_for("agent.ticket", reference=ticket.reference))
+    return _render_ticket(ticket, ReplyForm(formdata=None), [], fields_form=form)
+
+
+@bp.post("/tickets/<reference>/canned/<int:reply_id>")
+@staff_required
+def canned_reply(reference: str, reply_id: int):
+    """The canned reply rendered for this ticket (JSON for the composer)."""
+    ticket = ticket_or_404(current_user, reference)
+    reply = db.session.get(CannedReply, reply_id)
+    if reply is None:
+        abort(404)
+    return jsonify(body=render_reply(reply.body, ticket, current_user))
+
+
+@bp.get("/tickets/<reference>/canned/<int:reply_id>")
+@staff_required
+def canned_reply_page(reference: str, reply_id: int):
+    """Without JavaScript: open the ticket with the canned reply in the composer."""
+    ticket = ticket_or_404(current_user, reference)
+    reply = db.session.get(CannedReply, reply_id)
+    if reply is None:
+        abort(404)
+    form = ReplyForm(formdata=None, body=render_reply(reply.body, ticket, current_user))
+    return _render_ticket(ticket, form, [])
+
+
+@bp.post("/tickets/<reference>/checks")
+@staff_required
+def checks(reference: str):
+    ticket = ticket_or_404(current_user, reference)
+    body = request.form.get("body", "")[:100_000]
+    return jsonify(warnings=services.reply_checks(ticket, body, current_user))
+
+
+@bp.get("/attachments/<token>")
+@login_required
+def attachment(token: str):
+    item = attachment_or_404(current_user, token)
+    return send_file(attachment_path(item.token), as_attachment=True, download_name=item.filename,
+                     mimetype="application/octet-stream", max_age=0)
+
+
+@bp.get("/customers")
+@staff_required
+def customers():
+    text = request.args.get("q", "").strip()[:100]
+    page = _int(request.args.get("page")) or 1
+    query = select(User).where(User.role == "customer", User.merged_into_id.is_(None))
+    if text:
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        query = query.where((User.name.ilike(like)) | (User.email.ilike(like)))
+    rows = list(db.session.scalars(query.order_by(User.name).offset((page - 1) * 50).limit(51)))
+    return render_template("agent/customers.html", customers=rows[:50], has_next=len(rows) > 50,
+                           page=page, q=text)
+
+
+@bp.route("/customers/<int:customer_id>", methods=["GET", "POST"])
+@staff_required
+def customer(customer_id: int):
+    person = customer_or_404(current_user, customer_id)
+    if person.merged_into_id:
+        return redirect(url_for("agent.customer", customer_id=person.merged_into_id))
+    identity_form, merge_form = IdentityForm(prefix="identity"), MergeCustomerForm(prefix="merge")
+    if request.method == "POST":
+        try:
+            if "identity-value" in request.form:
+                if identity_form.validate_on_submit():
+                    add_identity(person, identity_form.kind.data, identity_form.value.data)
+                    flash("Contact added.", "success")
+                    return redirect(url_for("agent.customer", customer_id=person.id))
+            elif merge_form.validate_on_submit():
+                source = customer_or_404(current_user, merge_form.target_id.data)
+                moved = services.merge_customers(source, person, current_user)
+                flash(f"Merged {source.name} into {person.name}: {moved} tickets moved.", "success")
+                return redirect(url_for("agent.customer", customer_id=person.id))
+        except ServiceError as exc:
+            flash(exc.message, "danger")
+    tickets = list(db.session.scalars(
+        visible_tickets(current_user).where(Ticket.customer_id == person.id)
+        .order_by(Ticket.updated_at.desc()).limit(100)))
+    return render_template("agent/customer.html", customer=person, tickets=tickets,
+                           identity_form=identity_form, merge_form=merge_form)

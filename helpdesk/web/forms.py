@@ -1,0 +1,135 @@
+"""Forms (Flask-WTF: every one carries a CSRF token)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from helpdesk.models.tickets import PRIORITIES, STATUSES
+from helpdesk.models.users import ROLES
+
+
+class Email:
+    """WTForms validator using the same rules as the services (intranet domains allowed)."""
+
+    def __call__(self, form, field) -> None:
+        from helpdesk.services import ServiceError
+        from helpdesk.services.users import normalise_email
+
+        try:
+            normalise_email(field.data or "")
+        except ServiceError as exc:
+            raise ValidationError(exc.message) from None
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField("Keep me signed in")
+
+
+class MagicLinkForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token: for POST-only actions behind a button."""
+
+
+class SignupForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
+
+
+class NewTicketForm(FlaskForm):
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=250)])
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
+    attachments = MultipleFileField("Attachments")
+
+
+class CustomerReplyForm(FlaskForm):
+    body = TextAreaField("Your reply", validators=[DataRequired(), Length(max=100_000)])
+    attachments = MultipleFileField("Attachments")
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
+    internal = BooleanField("Internal note (not shown to the customer)")
+    send_anyway = BooleanField("Send anyway")
+    attachments = MultipleFileField("Attachments")
+    status_after = SelectField("Then set status", choices=[("", "keep status")] + [
+        (s, s) for s in ("open", "pending", "resolved")], validators=[Optional()])
+
+
+class TicketFieldsForm(FlaskForm):
+    status = SelectField("Status", choices=[(s, s) for s in STATUSES])
+    priority = SelectField("Priority", choices=[(p, p) for p in PRIORITIES])
+    assignee_id = SelectField("Assignee", coerce=str, validate_choice=False)
+    team_id = SelectField("Team", coerce=str, validate_choice=False)
+    tags = StringField("Tags (comma separated)", validators=[Length(max=500)])
+
+
+class BulkForm(FlaskForm):
+    ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
+    action = SelectField("Action", choices=[
+        ("status", "Set status"), ("priority", "Set priority"), ("assign", "Assign to"),
+        ("team", "Move to team"), ("tag", "Add tag")], validate_choice=True)
+    value = StringField("Value", validators=[Length(max=100)])
+
+
+class SavedViewForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    query = StringField("Query", validators=[Length(max=1000)])
+
+
+class UserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
+    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    password = PasswordField("Password (leave empty to keep)", validators=[Optional(), Length(min=8, max=200)])
+    active = BooleanField("Active", default=True)
+    teams = SelectMultipleField("Teams", coerce=int, validate_choice=False)
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    description = StringField("Description", validators=[Length(max=500)])
+    lead_id = SelectField("Team lead", coerce=str, validate_choice=False)
+    members = SelectMultipleField("Members", coerce=int, validate_choice=False)
+
+
+class TagForm(FlaskForm):
+    name = StringField("Tag", validators=[DataRequired(), Length(max=60)])
+
+
+class CannedReplyForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=120)])
+    body = TextAreaField("Text", validators=[DataRequired(), Length(max=20_000)])
+
+
+class SiteSettingsForm(FlaskForm):
+    helpdesk_name = StringField("Helpdesk name", validators=[DataRequired(), Length(max=100)])
+    mail_from = EmailField("Reply-from address", validators=[DataRequired(), Email(), Length(max=320)])
+    reopen_window_days = IntegerField("Reopen window (days)",
+                                      validators=[DataRequired(), NumberRange(min=0, max=365)])
+
+
+class MergeCustomerForm(FlaskForm):
+    target_id = IntegerField("Merge into customer number", validators=[DataRequired()])
+
+
+class IdentityForm(FlaskForm):
+    kind = SelectField("Kind", choices=[("email", "Email"), ("phone", "Phone"), ("chat", "Chat"),
+                                         ("social", "Social handle")])
+    value = StringField("Value", validators=[DataRequired(), Length(max=320)])

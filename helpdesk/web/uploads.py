@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from helpdesk.services import ServiceError
+from helpdesk.services.tickets import NewAttachment
+
+
+def read_uploads(files: Iterable[FileStorage] | None) -> list[NewAttachment]:
+    """Uploaded files → attachments, refusing oversized ones before reading them all."""
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    out = []
+    for storage in files or []:
+        if not isinstance(storage, FileStorage) or not storage.filename:
+            continue
+        content = storage.stream.read(limit + 1)
+        if len(content) > limit:
+            raise ServiceError(f"Attachment {storage.filename!r} is too large "
+                               f"(at most {limit / 1e6:.0f} MB).", field="attachments")
+        out.append(NewAttachment(storage.filename, content,
+                                 storage.mimetype or "application/octet-stream"))
+    return out
