@@ -64,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_web(app)
     plugins.register_blueprints(app)
     plugins.register_cli(app)
+    app.teardown_request(lambda exc: plugins.flush_errors())
     app.teardown_appcontext(lambda exc: plugins.flush_errors())
     return app
 

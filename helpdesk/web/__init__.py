@@ -50,7 +50,7 @@ def _load_user(user_id: str) -> User | None:
 
 def _fresh_request_caches() -> None:
     """Per-request caches live on ``g``; drop them if an app context outlives a request."""
-    for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links"):
+    for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links", "_login_user"):
         g.pop(key, None)
 
 

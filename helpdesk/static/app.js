@@ -1,0 +1,164 @@
+/* Helpdesk: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
+      body: body || new FormData()
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    });
+  }
+
+  /* Elements only useful with JavaScript are hidden until now. */
+  document.querySelectorAll(".js-only.d-none").forEach(function (el) {
+    el.classList.remove("d-none");
+  });
+
+  /* Ask before destructive actions: <button data-confirm="Really?">. */
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[data-confirm]");
+    if (el && !window.confirm(el.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
+  /* Queue: select all checkboxes on the page. */
+  var selectAll = document.getElementById("select-all");
+  if (selectAll) {
+    var boxes = function () { return document.querySelectorAll('input[name="ticket_ids"]'); };
+    var sync = function () {
+      var all = boxes(), checked = 0;
+      all.forEach(function (box) { if (box.checked) { checked += 1; } });
+      selectAll.checked = all.length > 0 && checked === all.length;
+      selectAll.indeterminate = checked > 0 && checked < all.length;
+    };
+    selectAll.addEventListener("change", function () {
+      boxes().forEach(function (box) { box.checked = selectAll.checked; });
+      sync();
+    });
+    boxes().forEach(function (box) { box.addEventListener("change", sync); });
+    sync();
+  }
+
+  /* Queue: suggest values that fit the chosen bulk action. */
+  var bulkAction = document.getElementById("bulk-action");
+  var bulkValue = document.getElementById("bulk-value");
+  if (bulkAction && bulkValue) {
+    var pickList = function () {
+      var id = "bulk-values-" + bulkAction.value;
+      if (document.getElementById(id)) {
+        bulkValue.setAttribute("list", id);
+      } else {
+        bulkValue.removeAttribute("list");
+      }
+    };
+    bulkAction.addEventListener("change", pickList);
+    pickList();
+  }
+
+  /* Ticket: the composer. */
+  var body = document.getElementById("reply-body");
+  var result = document.getElementById("reply-check-result");
+
+  function showWarnings(warnings, error) {
+    if (!result) { return; }
+    result.textContent = "";
+    var box = document.createElement("div");
+    if (error) {
+      box.className = "alert alert-danger py-2 small";
+      box.textContent = error;
+    } else if (!warnings.length) {
+      box.className = "alert alert-success py-2 small";
+      box.textContent = "No problems found.";
+    } else {
+      box.className = "alert alert-warning py-2 small";
+      var heading = document.createElement("strong");
+      heading.textContent = "Before you send:";
+      var list = document.createElement("ul");
+      list.className = "mb-0 reply-check-warnings";
+      warnings.forEach(function (text) {
+        var item = document.createElement("li");
+        item.textContent = text;
+        list.appendChild(item);
+      });
+      box.appendChild(heading);
+      box.appendChild(list);
+    }
+    result.appendChild(box);
+  }
+
+  /* Canned replies: insert at the cursor instead of reloading the page. */
+  var cursor = null;
+  if (body) {
+    body.addEventListener("blur", function () {
+      cursor = [body.selectionStart, body.selectionEnd];
+    });
+  }
+  document.querySelectorAll("[data-canned-url]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (!body) { return; }
+      event.preventDefault();
+      post(link.getAttribute("data-canned-url")).then(function (data) {
+        var text = data.body || "";
+        if (cursor && body.value && typeof cursor[0] === "number") {
+          body.value = body.value.slice(0, cursor[0]) + text + body.value.slice(cursor[1]);
+          cursor = [cursor[0] + text.length, cursor[0] + text.length];
+        } else {
+          body.value = body.value ? body.value.replace(/\s*$/, "") + "\n\n" + text : text;
+        }
+        var details = link.closest("details");
+        if (details) { details.open = false; }
+        body.focus();
+        body.dispatchEvent(new Event("input", { bubbles: true }));
+      }).catch(function () {
+        window.location.href = link.href; /* fall back to the page without JavaScript */
+      });
+    });
+  });
+
+  /* "Check reply": ask the server (and plugins) for warnings before sending. */
+  var checkButton = document.getElementById("check-reply");
+  if (checkButton && body) {
+    checkButton.addEventListener("click", function () {
+      var data = new FormData();
+      data.append("body", body.value);
+      checkButton.disabled = true;
+      post(checkButton.getAttribute("data-check-url"), data).then(function (answer) {
+        showWarnings(answer.warnings || []);
+      }).catch(function () {
+        showWarnings([], "The reply could not be checked. Try again.");
+      }).finally(function () {
+        checkButton.disabled = false;
+      });
+    });
+    body.addEventListener("input", function () {
+      if (result && result.firstChild) { result.textContent = ""; }
+    });
+  }
+
+  /* Internal note: make it obvious the customer will not see it. */
+  var internal = document.getElementById("reply-internal");
+  var submit = document.getElementById("reply-submit");
+  if (internal && submit && body) {
+    var update = function () {
+      submit.textContent = internal.checked ? submit.getAttribute("data-label-note")
+                                            : submit.getAttribute("data-label-reply");
+      submit.classList.toggle("btn-warning", internal.checked);
+      submit.classList.toggle("btn-primary", !internal.checked);
+      body.classList.toggle("reply-body-internal", internal.checked);
+    };
+    internal.addEventListener("change", update);
+    update();
+  }
+})();

@@ -1,0 +1,142 @@
+"""Every route × every kind of visitor → allowed or refused.
+
+A new route without a rule here fails the suite: add it to RULES with who may use it.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Blueprint
+
+from helpdesk import services
+from helpdesk.models import CannedReply, OutboxMail, SavedView, Tag, Team
+from helpdesk.plugin_manager import manager
+from helpdesk.services.tickets import NewAttachment
+
+ROLES = ("anonymous", "customer_a", "customer_b", "agent", "admin")
+
+# Who gets through. Everyone else must be refused (sign-in page, 403 or 404).
+PUBLIC = set(ROLES)
+SIGNED_IN = {"customer_a", "customer_b", "agent", "admin"}
+STAFF = {"agent", "admin"}
+ADMIN = {"admin"}
+OWNER = {"customer_a"}  # the customer whose ticket it is (staff are sent to their own pages)
+OWNER_OR_STAFF = {"customer_a", "agent", "admin"}
+CUSTOMERS = {"customer_a", "customer_b"}
+ANONYMOUS = {"anonymous"}
+
+RULES: dict[str, set[str]] = {
+    "static": PUBLIC, "bootstrap.static": PUBLIC,
+    "auth.index": PUBLIC, "auth.login": PUBLIC, "auth.signup": PUBLIC, "auth.magic_request": PUBLIC,
+    "auth.magic": PUBLIC, "auth.logout": PUBLIC,
+    "portal.index": CUSTOMERS, "portal.new_ticket": CUSTOMERS,
+    "portal.ticket": OWNER, "portal.ticket_action": OWNER,
+    "agent.queue": STAFF, "agent.save_view": STAFF, "agent.bulk": STAFF,
+    "agent.delete_view": {"agent"},  # saved views are personal
+    "agent.ticket": STAFF, "agent.ticket_fields": STAFF, "agent.canned_reply": STAFF,
+    "agent.canned_reply_page": STAFF, "agent.checks": STAFF, "agent.attachment": OWNER_OR_STAFF,
+    "agent.customers": STAFF, "agent.customer": STAFF,
+    "admin.index": ADMIN, "admin.users": ADMIN, "admin.user_edit": ADMIN, "admin.teams": ADMIN,
+    "admin.team_edit": ADMIN, "admin.tags": ADMIN, "admin.tag_delete": ADMIN, "admin.canned": ADMIN,
+    "admin.canned_edit": ADMIN, "admin.canned_delete": ADMIN, "admin.settings": ADMIN,
+    "admin.plugins": ADMIN, "admin.plugin_toggle": ADMIN, "admin.plugin_settings": ADMIN,
+    "admin.outbox": ADMIN, "admin.outbox_mail": ADMIN,
+    "probe.index": STAFF,  # the throwaway plugin page registered below
+}
+
+
+@pytest.fixture
+def world(app, db, make_user, customer, other_customer, agent, admin):
+    bp = Blueprint("probe", __name__)
+
+    @bp.get("/probe")
+    def index():
+        from helpdesk.web.auth import staff_required
+
+        return staff_required(lambda: "probe")()
+
+    import types
+
+    manager(app).register(types.ModuleType("probe"), "probe")
+    app.register_blueprint(bp)
+    ticket = services.create_ticket(customer, "A's ticket", "private", attachments=[
+        NewAttachment("a.txt", b"secret file", "text/plain")])
+    team = Team(name="T")
+    tag = Tag(name="t")
+    reply = CannedReply(title="R", body="Hi {{ customer.first_name }}")
+    mail = OutboxMail(to_addr="x@example.com", subject="s", body_text="b")
+    db.session.add_all([team, tag, reply, mail])
+    db.session.commit()
+    view = SavedView(user_id=agent.id, name="v", query="status=open")
+    db.session.add(view)
+    db.session.commit()
+    return {
+        "users": {"customer_a": customer, "customer_b": other_customer, "agent": agent, "admin": admin},
+        "values": {"reference": ticket.reference, "token": ticket.messages[0].attachments[0].token,
+                   "customer_id": customer.id, "user_id": agent.id, "team_id": team.id,
+                   "tag_id": tag.id, "reply_id": reply.id, "mail_id": mail.id, "view_id": view.id,
+                   "name": "probe", "action": "solved", "filename": "app.css"},
+    }
+
+
+def _url(rule, values) -> str:
+    def fill(match):
+        name = match.group(2)
+        if rule.endpoint == "bootstrap.static" and name == "filename":
+            return "css/bootstrap.min.css"
+        return str(values[name])
+
+    return re.sub(r"<(?:(\w+):)?(\w+)>", fill, rule.rule)
+
+
+def _allowed(response) -> bool:
+    if response.status_code in (401, 403, 404):
+        return False
+    if response.status_code in (301, 302, 303):
+        return "/login" not in response.headers.get("Location", "")
+    return True
+
+
+def test_every_route_has_a_rule(app, world):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - set(RULES)
+    assert not missing, f"routes without an access rule: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, world, login, role):
+    from helpdesk.testing import CSRFClient
+
+    app.test_client_class = CSRFClient  # a valid form token: the test is about roles, not CSRF
+    client = app.test_client()
+    failures = []
+    for rule in app.url_map.iter_rules():
+        allowed = RULES[rule.endpoint]
+        url = _url(rule, world["values"])
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if role != "anonymous":  # again each time: one of the routes is "sign out"
+                login(client, world["users"][role])
+            response = client.open(url, method=method, data={} if method == "POST" else None)
+            got = _allowed(response)
+            if rule.endpoint in {"portal.ticket", "portal.ticket_action", "portal.index",
+                                 "portal.new_ticket"} and role in STAFF:
+                # Staff are sent to their queue, never shown the portal.
+                sent_away = response.status_code == 302 and response.headers["Location"].endswith("/queue")
+                got = not sent_away
+            if rule.endpoint == "auth.logout":  # signs out whoever asks, then shows the sign-in page
+                got = response.status_code == 302
+            expected = role in allowed
+            if got != expected:
+                failures.append(f"{method} {url} ({rule.endpoint}): {response.status_code}, "
+                                f"expected {'allowed' if expected else 'refused'}")
+    assert not failures, "\n".join(failures)
+
+
+def test_customer_b_cannot_see_customer_a_anywhere(app, world, login, client):
+    login(client, world["users"]["customer_b"])
+    ref = world["values"]["reference"]
+    assert client.get(f"/portal/tickets/{ref}").status_code == 404
+    assert client.get(f"/attachments/{world['values']['token']}").status_code == 404
+    listing = client.get("/portal/").text
+    assert ref not in listing and "A&#39;s ticket" not in listing and "A's ticket" not in listing
