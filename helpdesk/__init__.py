@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     plugins.load(app)
     register_web(app)
     plugins.register_blueprints(app)
+    app.before_request(plugins.guard_blueprints)
     plugins.register_cli(app)
     app.teardown_request(lambda exc: plugins.flush_errors())
     app.teardown_appcontext(lambda exc: plugins.flush_errors())

@@ -13,8 +13,10 @@ Hooks come in three kinds, and the plugin manager calls each kind in its own way
 
 Every implementation is called with keyword arguments and may accept fewer arguments
 than the spec lists (pluggy's argument pruning), so adding an argument later never breaks
-a plugin. Only enabled plugins are called. ``docs/hooks.md`` is generated from this file
-(``make docs``); a test fails when it is stale or when a hook has no test.
+a plugin. Decision, event and UI hooks call enabled plugins only; setup hooks run for
+every installed plugin at start-up, so enabling one later needs no restart.
+``docs/hooks.md`` is generated from this file (``make docs``); a test fails when it is
+stale or when a hook has no test.
 """
 from __future__ import annotations
 
@@ -145,9 +147,11 @@ def helpdesk_inbound_filter(
 ) -> str | None:
     """Refuse an inbound message before it becomes a ticket (spam, blocklists).
 
-    Called inside ``create_ticket`` for messages that come from customers. Return a
-    human-readable reason to refuse the message, or ``None`` to let it through. A channel
-    keeps refused input (for example in its quarantine); nothing is silently dropped.
+    Called inside ``create_ticket`` for messages that come from customers, with the
+    ``channel`` name, the ``sender`` address, the ``subject``, the ``body`` and the
+    ``headers`` the channel received (empty for the web form). Return a human-readable
+    reason to refuse the message, or ``None`` to let it through. A channel keeps refused
+    input (for example in its quarantine); nothing is silently dropped.
 
     Semantics: first result; a plugin that raises is skipped.
 
@@ -184,7 +188,8 @@ def helpdesk_classify_ticket(ticket: Ticket, message: Message) -> dict[str, Any]
 def helpdesk_route_ticket(ticket: Ticket, message: Message) -> Route | None:
     """Decide which team and agent get a new ticket.
 
-    Called inside ``create_ticket`` after classification. Return a
+    Called inside ``create_ticket`` after classification, with the new ``ticket`` and its
+    first ``message``. Return a
     ``plugin_api.Route(team_id=..., assignee_id=..., reason=...)`` or ``None`` to let the
     next plugin (and finally the core) decide. The decision and its reason are written to
     the ticket's audit trail.
@@ -243,6 +248,8 @@ def helpdesk_reply_variables(ticket: Ticket, customer: User, agent: User | None)
 @hookspec
 def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
     """A ticket was created and committed (by any channel, the portal or an agent).
+
+    ``message`` is the ticket's first message.
 
     Semantics: event, after commit; a plugin that raises is recorded and skipped.
 
@@ -318,10 +325,10 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> str | Markup |
 
     Core templates call ``{{ slot("ticket.sidebar", ticket=ticket) }}``; ``context``
     holds those keyword arguments plus ``user`` (the signed-in user). Return ``None`` for
-    slots you do not fill. Plain strings are escaped; return ``Markup`` (for example
-    from ``render_template``) for HTML. Each plugin's block is rendered on its own: one
-    that raises renders nothing and the page still works. Blocks appear in plugin name
-    order.
+    slots you do not fill. Plain strings are escaped; wrap HTML in ``Markup``, e.g.
+    ``Markup(render_template(...))`` (``render_template`` returns a plain string). Each
+    plugin's block is rendered on its own: one that raises renders nothing and the page
+    still works. Blocks appear in plugin name order.
 
     Slots: ``ticket.sidebar`` (ticket, for agents), ``ticket.customer_context`` (ticket,
     customer), ``portal.ticket`` (ticket, for the customer), ``queue.top``,
@@ -334,7 +341,7 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> str | Markup |
         @hookimpl
         def helpdesk_template_slot(slot, context):
             if slot == "ticket.sidebar":
-                return render_template("hello/sidebar.html", ticket=context["ticket"])
+                return Markup(render_template("hello/sidebar.html", ticket=context["ticket"]))
     """
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_login import current_user
+from huey import crontab
+
 from helpdesk import services
 from helpdesk.access import visible_tickets
 from helpdesk.extensions import db
@@ -77,7 +80,8 @@ def is_enabled(plugin: str) -> bool:
 
 
 __all__ = [
-    "Channel", "Message", "Route", "Setting", "Team", "Ticket", "User", "admin_required",
+    "Channel", "Message", "Route", "Setting", "Team", "Ticket", "User", "admin_required", "crontab",
+    "current_user",
     "db", "get_setting", "is_enabled", "periodic_task", "services", "staff_required", "task",
     "utcnow", "visible_tickets",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pluggy
 from cryptography.fernet import Fernet, InvalidToken
-from flask import Flask, abort, current_app, g, has_app_context
+from flask import Flask, abort, current_app, g, has_app_context, request
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -51,6 +51,7 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
         self._setting_specs: dict[str, dict] | None = None
+        self.blueprint_owners: dict[str, str] = {}
 
     # ------------------------------------------------------------ discovery
 
@@ -90,7 +91,11 @@ class PluginManager:
         if not info.version:
             info.version = str(getattr(module, "__version__", ""))
         self.pm.register(module, name=name)
-        self.pm.check_pending()
+        try:
+            self.pm.check_pending()
+        except Exception:  # a misspelt hook: the plugin must not half-load
+            self.pm.unregister(name=name)
+            raise
         self.plugins[name] = info
         self._setting_specs = None
 
@@ -174,8 +179,17 @@ class PluginManager:
         return None
 
     def call_event(self, hook_name: str, **kwargs: Any) -> None:
-        """Fire an event hook after commit and store any errors right away."""
-        self.call_collect(hook_name, **kwargs)
+        """Fire an event hook after commit and store any errors right away.
+
+        The core's work is committed, so a plugin that fails half-way through its own
+        writes is rolled back and the next plugin starts from a clean session.
+        """
+        for plugin, impl in self._impls(hook_name):
+            try:
+                self._invoke(impl, kwargs)
+            except Exception as exc:
+                db.session.rollback()
+                self.record_error(plugin, hook_name, exc)
         self.flush_errors()
 
     # -------------------------------------------------------------- errors
@@ -284,9 +298,22 @@ class PluginManager:
                 log.exception("plugin %s failed in helpdesk_blueprints", plugin)
                 continue
             for bp in blueprints:
-                bp.before_request(_require_enabled(plugin))
+                if app.blueprints.get(bp.name) is bp:
+                    continue  # already registered (register_blueprints is idempotent)
                 app.register_blueprint(bp)
                 self.plugins[plugin].blueprints.append(bp.name)
+                self.blueprint_owners[bp.name] = plugin
+
+    def guard_blueprints(self) -> None:
+        """``before_request``: a disabled plugin's pages answer 404.
+
+        One app-level check rather than one per blueprint: a plugin's blueprint object is
+        shared by every app the process creates, and Flask freezes it once registered.
+        """
+        for name in request.blueprints:
+            plugin = self.blueprint_owners.get(name)
+            if plugin is not None and not self.is_enabled(plugin):
+                abort(404)
 
     def register_cli(self, app: Flask) -> None:
         for plugin, impl in self._setup_impls("helpdesk_cli"):
@@ -310,7 +337,8 @@ class PluginManager:
     def _setup_impls(self, hook_name: str) -> list[tuple[str, Any]]:
         """Setup hooks run for every installed plugin: disabling must not need a restart."""
         hook = getattr(self.pm.hook, hook_name)
-        return [(impl.plugin_name, impl) for impl in reversed(hook.get_hookimpls())]
+        return [(impl.plugin_name, impl) for impl in reversed(hook.get_hookimpls())
+                if not (impl.plugin_name in self.plugins and self.plugins[impl.plugin_name].load_error)]
 
     def channels(self) -> dict[str, Any]:
         """Channel name → channel object, enabled plugins only (the core's ``web`` included)."""
@@ -334,14 +362,6 @@ class PluginManager:
                 parts.append(Markup(f'<div class="plugin-slot" data-plugin="{escape(plugin)}">')
                              + escape(result) + Markup("</div>"))
         return Markup("").join(parts)
-
-
-def _require_enabled(plugin: str):
-    def guard() -> None:
-        if not manager().is_enabled(plugin):
-            abort(404)
-
-    return guard
 
 
 def manager(app: Flask | None = None) -> PluginManager:

@@ -41,8 +41,9 @@ RULES: dict[str, set[str]] = {
     "admin.team_edit": ADMIN, "admin.tags": ADMIN, "admin.tag_delete": ADMIN, "admin.canned": ADMIN,
     "admin.canned_edit": ADMIN, "admin.canned_delete": ADMIN, "admin.settings": ADMIN,
     "admin.plugins": ADMIN, "admin.plugin_toggle": ADMIN, "admin.plugin_settings": ADMIN,
-    "admin.outbox": ADMIN, "admin.outbox_mail": ADMIN,
+    "admin.outbox": ADMIN, "admin.outbox_mail": ADMIN, "admin.reports": ADMIN,
     "probe.index": STAFF,  # the throwaway plugin page registered below
+    "hello.index": STAFF,  # examples/hello_plugin
 }
 
 
@@ -59,6 +60,8 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     import types
 
     manager(app).register(types.ModuleType("probe"), "probe")
+    for name in manager(app).plugins:  # every installed plugin's pages are checked too
+        manager(app).set_enabled(name, True)
     app.register_blueprint(bp)
     ticket = services.create_ticket(customer, "A's ticket", "private", attachments=[
         NewAttachment("a.txt", b"secret file", "text/plain")])

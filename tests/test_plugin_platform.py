@@ -263,3 +263,67 @@ def test_safe_mode_and_disabled_plugins_env(app, monkeypatch):
     assert "jsonish" in manager(create_app(base)).plugins
     assert "jsonish" not in manager(create_app({**base, "SAFE_MODE": True})).plugins
     assert "jsonish" not in manager(create_app({**base, "DISABLED_PLUGINS": "other,jsonish"})).plugins
+
+
+def test_channels_deliver_agent_replies_through_the_tickets_channel(app, db, customer, agent):
+    from helpdesk.models import OutboxMail
+    from helpdesk.plugin_api import Channel
+
+    delivered = []
+
+    class SmsChannel(Channel):
+        def deliver(self, ticket, message):
+            delivered.append((ticket.reference, message.body))
+
+    register(app, make_plugin("sms", helpdesk_channels=lambda: [SmsChannel(name="sms", label="SMS")]), "sms")
+    ticket = services.create_ticket(customer, "Text me", "via sms", channel="sms")
+    services.add_message(ticket, agent, "Hi Carla, done")
+    services.add_message(ticket, agent, "note", internal=True)
+    assert delivered == [(ticket.reference, "Hi Carla, done")]
+    assert db.session.scalar(select(OutboxMail.id)) is None  # not also mailed
+
+    manager(app).set_enabled("sms", False)  # channel gone: the customer still hears from us, by email
+    services.add_message(ticket, agent, "Hi Carla, second")
+    assert len(delivered) == 1
+    mail = db.session.scalars(select(OutboxMail)).one()
+    assert mail.to_addr == "carla@example.test" and "Hi Carla, second" in mail.body_text
+
+
+def test_feedback_received_is_fired_with_validated_feedback(app, ticket, customer, other_customer):
+    got = []
+    register(app, make_plugin("listener", helpdesk_feedback_received=lambda ticket, customer, feedback:
+                              got.append((ticket.id, customer.id, feedback["kind"], feedback["score"]))), "listener")
+    services.record_feedback(customer, "csat", score=5, comment="Great", ticket=ticket)
+    assert got == [(ticket.id, customer.id, "csat", 5)]
+    with pytest.raises(services.ServiceError, match="from 0 to 10"):
+        services.record_feedback(customer, "nps", score=11)
+    with pytest.raises(services.PermissionDenied):
+        services.record_feedback(other_customer, "csat", score=1, ticket=ticket)
+    assert len(got) == 1
+
+
+def test_reports_hook_lists_plugin_reports(app, client, login, admin):
+    bp = Blueprint("rep", __name__)
+    bp.add_url_rule("/rep", "report", lambda: "report page")
+    register(app, make_plugin("rep", helpdesk_blueprints=lambda: [bp],
+                              helpdesk_reports=lambda: [("Satisfaction trend", "rep.report")]), "rep")
+    manager(app).register_blueprints(app)
+    login(client, admin)
+    page = client.get("/admin/reports")
+    assert "Satisfaction trend" in page.text and 'href="/rep"' in page.text
+    manager(app).set_enabled("rep", False)
+    assert "Satisfaction trend" not in client.get("/admin/reports").text
+
+
+def test_plugin_cli_commands_are_added(app):
+    import click
+
+    def add(cli):
+        @cli.command("ping-plugin")
+        def ping():
+            click.echo("pong from plugin")
+
+    register(app, make_plugin("clip", helpdesk_cli=add), "clip")
+    manager(app).register_cli(app)
+    result = app.test_cli_runner().invoke(args=["ping-plugin"])
+    assert result.output.strip() == "pong from plugin"

@@ -5,6 +5,7 @@ input (raising ``ServiceError`` with a message a person can act on), asks the de
 hooks inside its transaction, commits, then fires the event hooks and enqueues jobs.
 """
 from helpdesk.services.errors import PermissionDenied, ServiceError
+from helpdesk.services.feedback import record_feedback
 from helpdesk.services.tickets import (
     add_message,
     bulk_update,
@@ -20,5 +21,6 @@ from helpdesk.services.users import (
 
 __all__ = [
     "PermissionDenied", "ServiceError", "add_message", "bulk_update", "create_ticket",
-    "create_user", "find_or_create_customer", "merge_customers", "reply_checks", "update_ticket",
+    "create_user", "find_or_create_customer", "merge_customers", "record_feedback", "reply_checks",
+    "update_ticket",
 ]

@@ -318,6 +318,22 @@ def plugin_settings(name: str):
         agents=staff), 422 if errors else 200
 
 
+# ---------------------------------------------------------------- reports
+
+
+@bp.get("/reports")
+def reports():
+    """Reports are pages of plugins; this lists the ones enabled plugins offer."""
+    entries = []
+    for plugin, result in manager().call_collect("helpdesk_reports"):
+        for title, endpoint in result:
+            try:
+                entries.append({"plugin": plugin, "title": title, "url": url_for(endpoint)})
+            except Exception as exc:  # a wrong endpoint name is the plugin's bug, not the page's
+                manager().record_error(plugin, "helpdesk_reports", exc)
+    return render_template("admin/reports.html", reports=entries)
+
+
 # ----------------------------------------------------------------- outbox
 
 
