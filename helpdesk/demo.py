@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import click
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from helpdesk.extensions import db
 from helpdesk.models import CannedReply, Message, Tag, Team, Ticket, User
@@ -107,52 +107,65 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
             tags[name] = db.session.scalar(select(Tag).where(Tag.name == name)) or Tag(name=name)
             db.session.add(tags[name])
     db.session.commit()
+    # Plain values from here on: the loop below runs 100,000 times and must not touch the ORM.
+    agent_ids = [a.id for a in agents]
+    people = [(c.id, c.first_name) for c in customers]
+    topics = [(teams[team].id, subject, body, [tags[t].id for t in names])
+              for team, subject, body, names in TOPICS]
     start_id = (db.session.scalar(select(func.max(Ticket.id))) or 0) + 1
-    start_msg = (db.session.scalar(select(func.max(Message.id))) or 0) + 1
+    msg_id = start_msg = (db.session.scalar(select(func.max(Message.id))) or 0) + 1
     now = utcnow()
-    batch, tickets, messages, links, fts = 2000, [], [], [], []
-    msg_id = start_msg
     sqlite = db.engine.dialect.name == "sqlite"
+    step = timedelta(minutes=30)
+    batch, tickets, messages, links, fts = 10_000, [], [], [], []
     with click.progressbar(range(count), label=f"Creating {count:,} tickets", file=None) as bar:
         for i in bar:
             tid = start_id + i
-            team_name, subject, body, topic_tags = rng.choice(TOPICS)
-            customer = customers[0] if i < 5 else rng.choice(customers)
+            team_id, subject, body, tag_ids = rng.choice(topics)
+            customer_id, first = people[0] if i < 5 else rng.choice(people)
             created = now - timedelta(minutes=rng.randint(5, 60 * 24 * 120))
             status = rng.choice(STATUSES)
-            agent = rng.choice(agents) if status != "new" or rng.random() < 0.3 else None
-            n_replies = rng.randint(0, 6)
+            agent_id = rng.choice(agent_ids) if status != "new" or rng.random() < 0.3 else None
+            n_replies = rng.randint(0, 8)
             body = body.format(n=rng.randint(1000, 99999))
             ref = f"HD-{tid}"
-            updated = created + timedelta(minutes=30 * n_replies)
+            updated = created + step * n_replies
+            channel = rng.choice(CHANNELS)
+            closed = status == "closed"
             tickets.append({"id": tid, "subject": subject, "status": status,
-                            "priority": rng.choice(PRIORITIES), "channel": rng.choice(CHANNELS),
-                            "customer_id": customer.id, "assignee_id": agent.id if agent else None,
-                            "team_id": teams[team_name].id, "message_count": 1 + n_replies,
+                            "priority": rng.choice(PRIORITIES), "channel": channel,
+                            "customer_id": customer_id, "assignee_id": agent_id,
+                            "team_id": team_id, "message_count": 1 + n_replies,
                             "created_at": created, "updated_at": updated,
-                            "first_response_at": created + timedelta(minutes=30) if n_replies else None,
-                            "resolved_at": updated if status in ("resolved", "closed") else None,
-                            "closed_at": updated if status == "closed" else None})
-            links.extend({"ticket_id": tid, "tag_id": tags[t].id} for t in topic_tags)
-            entries = [(customer.id, body, False)]
-            for r in range(n_replies):
-                by_agent = r % 2 == 0
-                text_ = rng.choice(REPLIES).format(first=customer.first_name, ref=ref)
-                internal = by_agent and rng.random() < 0.15
-                entries.append(((agent or agents[0]).id if by_agent else customer.id,
-                                "Checked the logs: looks like a known issue." if internal else text_, internal))
-            for j, (author, text_, internal) in enumerate(entries):
+                            "first_response_at": created + step if n_replies else None,
+                            "resolved_at": updated if closed or status == "resolved" else None,
+                            "closed_at": updated if closed else None})
+            links.extend({"ticket_id": tid, "tag_id": tag_id} for tag_id in tag_ids)
+            replier = agent_id or agent_ids[0]
+            at = created
+            for j in range(n_replies + 1):
+                internal = False
+                if j == 0:
+                    author, text_ = customer_id, body
+                elif j % 2:  # agents answer first, then customer and agent take turns
+                    author, internal = replier, rng.random() < 0.15
+                    text_ = "Checked the logs: looks like a known issue." if internal else \
+                        rng.choice(REPLIES).format(first=first, ref=ref)
+                else:
+                    author, text_ = customer_id, rng.choice(REPLIES).format(first=first, ref=ref)
                 messages.append({"id": msg_id, "ticket_id": tid, "author_id": author, "body": text_,
-                                 "internal": internal, "channel": tickets[-1]["channel"], "meta": {},
-                                 "needs_review": False, "created_at": created + timedelta(minutes=30 * j)})
+                                 "internal": internal, "channel": channel, "meta": {},
+                                 "needs_review": False, "created_at": at})
                 if sqlite:
-                    fts.append({"id": msg_id, "t": f"{subject}\n{text_}" if j == 0 else text_,
-                                "tid": tid, "i": int(internal)})
+                    fts.append((msg_id, f"{subject}\n{text_}" if j == 0 else text_, tid, int(internal)))
                 msg_id += 1
+                at += step
             if len(tickets) >= batch:
                 _flush(tickets, messages, links, fts)
     _flush(tickets, messages, links, fts)
-    if not sqlite:
+    if sqlite:
+        _finish_sqlite()
+    else:
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('tickets', 'id'), "
                                 "(SELECT max(id) FROM tickets))"))
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('messages', 'id'), "
@@ -164,15 +177,38 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
             f" the demo customer as customer@example.com / {DEMO_PASSWORD}.")
 
 
+def _sqlite_pragmas(bulk: bool) -> None:
+    """During the bulk load: a big page cache (the indexes stay in memory) and no fsync.
+
+    Set per batch, since each commit may hand the session another pooled connection, and
+    put back to the app's settings (see ``helpdesk._configure_sqlite``) at the end.
+    """
+    conn = db.session.connection()
+    conn.exec_driver_sql(f"PRAGMA cache_size={-262144 if bulk else -2000}")
+    conn.exec_driver_sql(f"PRAGMA synchronous={'OFF' if bulk else 'NORMAL'}")
+
+
+def _finish_sqlite() -> None:
+    """Fold the write-ahead log into the database and refresh the planner's statistics."""
+    _sqlite_pragmas(bulk=False)
+    db.session.commit()
+    conn = db.session.connection()
+    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.exec_driver_sql("PRAGMA optimize")
+    db.session.commit()
+
+
 def _flush(tickets: list, messages: list, links: list, fts: list) -> None:
     if tickets:
-        db.session.execute(insert(Ticket), tickets)
-        db.session.execute(insert(Message), messages)
+        if fts:  # only SQLite has the FTS table
+            _sqlite_pragmas(bulk=True)
+        db.session.execute(Ticket.__table__.insert(), tickets)
+        db.session.execute(Message.__table__.insert(), messages)
         if links:
-            db.session.execute(insert(Ticket.tags.property.secondary), links)
+            db.session.execute(Ticket.tags.property.secondary.insert(), links)
         if fts:
-            db.session.execute(text("INSERT INTO search_index(rowid, text, ticket_id, internal) "
-                                    "VALUES (:id, :t, :tid, :i)"), fts)
+            db.session.connection().exec_driver_sql(
+                "INSERT INTO search_index(rowid, text, ticket_id, internal) VALUES (?, ?, ?, ?)", fts)
         db.session.commit()
     for rows in (tickets, messages, links, fts):
         rows.clear()

@@ -7,8 +7,10 @@ target_db = current_app.extensions["migrate"].db
 
 
 def include_name(name, type_, parent_names) -> bool:
-    """Autogenerate ignores the full-text search tables, which migrations create by hand."""
-    return not (type_ == "table" and name and name.startswith("search_index"))
+    """Autogenerate ignores full-text search objects, which migrations create by hand."""
+    if type_ == "table" and name and name.startswith("search_index"):
+        return False
+    return not (type_ == "index" and name and name.endswith("_fts"))
 
 
 def run_migrations_online() -> None:
