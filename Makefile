@@ -8,10 +8,13 @@ export HELPDESK_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run test lint docs bench clean
 
-$(BIN)/.installed: setup.cfg pyproject.toml
+# Bundled plugins are packages of their own, installed like any third-party plugin.
+BUNDLED := $(patsubst %/pyproject.toml,-e ./%,$(wildcard plugins/*/pyproject.toml))
+
+$(BIN)/.installed: setup.cfg pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e . $(BUNDLED)
 	touch $@
 
 $(BIN)/.test-installed: $(BIN)/.installed examples/hello_plugin/pyproject.toml

@@ -61,8 +61,11 @@ def _security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if current_user and getattr(current_user, "is_authenticated", False):
-        headers.setdefault("Cache-Control", "no-store")
+    endpoint = request.endpoint or ""
+    if (current_user and getattr(current_user, "is_authenticated", False)
+            and endpoint != "static" and not endpoint.endswith(".static")):
+        # Private pages and downloads (send_file says "no-cache") must not stay in a shared cache.
+        headers["Cache-Control"] = "no-store"
     return response
 
 
