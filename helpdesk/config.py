@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "TRUSTED_HOSTS": None,
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "SEND_FILE_MAX_AGE_DEFAULT": 3600,  # static assets; attachments are always max_age=0
 }
 
 # Values read from the environment are strings; these are converted.

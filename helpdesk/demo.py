@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 from sqlalchemy import func, select, text
+from werkzeug.security import generate_password_hash
 
 from helpdesk.extensions import db
-from helpdesk.models import CannedReply, Message, Tag, Team, Ticket, User
+from helpdesk.models import CannedReply, ContactIdentity, Message, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.services.users import create_user
 
@@ -64,7 +65,8 @@ CANNED = {
 }
 
 
-def _people(rng: random.Random) -> tuple[list[User], list[User], dict[str, Team]]:
+def _people(rng: random.Random) -> tuple[list[int], list[tuple[int, str]], dict[str, int]]:
+    """Teams, agents, canned replies and 200 customers: (agent ids, (customer id, first name), team ids)."""
     teams = {}
     for name, description in TEAMS.items():
         team = db.session.scalar(select(Team).where(Team.name == name)) or Team(name=name, description=description)
@@ -72,9 +74,13 @@ def _people(rng: random.Random) -> tuple[list[User], list[User], dict[str, Team]
         teams[name] = team
     db.session.commit()
     agents = []
+    hashed = None  # hashing is deliberately slow: do it once for all demo accounts
     for name, email, team in AGENTS:
-        agent = db.session.scalar(select(User).where(User.email == email)) or create_user(
-            name, email, "agent", DEMO_PASSWORD, teams=[teams[team]])
+        agent = db.session.scalar(select(User).where(User.email == email))
+        if agent is None:
+            agent = create_user(name, email, "agent", None, teams=[teams[team]])
+            hashed = hashed or generate_password_hash(DEMO_PASSWORD)
+            agent.password_hash = hashed
         agents.append(agent)
         if teams[team].lead_id is None:
             teams[team].lead_id = agent.id
@@ -90,17 +96,25 @@ def _people(rng: random.Random) -> tuple[list[User], list[User], dict[str, Team]
         if email in existing:
             continue
         existing.add(email)
-        customers.append(create_user(f"{first} {last}", email, "customer", None))
+        customer = User(name=f"{first} {last}", email=email, role="customer")
+        customer.identities.append(ContactIdentity(kind="email", value=email))
+        customers.append(customer)
     demo_customer = db.session.scalar(select(User).where(User.email == "customer@example.com"))
     if demo_customer is None:
-        demo_customer = create_user("Casey Customer", "customer@example.com", "customer", DEMO_PASSWORD)
+        demo_customer = create_user("Casey Customer", "customer@example.com", "customer", None)
+        demo_customer.password_hash = hashed or generate_password_hash(DEMO_PASSWORD)
     customers.insert(0, demo_customer)
-    return agents, customers, teams
+    db.session.add_all(customers)
+    db.session.flush()
+    out = ([a.id for a in agents], [(c.id, c.first_name) for c in customers],
+           {name: team.id for name, team in teams.items()})
+    db.session.commit()
+    return out
 
 
 def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) -> str:
     rng = random.Random(seed)
-    agents, customers, teams = _people(rng)
+    agent_ids, people, team_ids = _people(rng)
     tags = {}
     for *_rest, names in TOPICS:
         for name in names:
@@ -108,14 +122,15 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
             db.session.add(tags[name])
     db.session.commit()
     # Plain values from here on: the loop below runs 100,000 times and must not touch the ORM.
-    agent_ids = [a.id for a in agents]
-    people = [(c.id, c.first_name) for c in customers]
-    topics = [(teams[team].id, subject, body, [tags[t].id for t in names])
-              for team, subject, body, names in TOPICS]
+    topics = [(team_ids[team], subject, body, [tags[t].id for t in names]) for team, subject, body, names in TOPICS]
     start_id = (db.session.scalar(select(func.max(Ticket.id))) or 0) + 1
     msg_id = start_msg = (db.session.scalar(select(func.max(Message.id))) or 0) + 1
     now = utcnow()
     sqlite = db.engine.dialect.name == "sqlite"
+    # Rows are tuples in TICKET_COLUMNS / MESSAGE_COLUMNS order. SQLite gets them as they are
+    # (times as the text SQLAlchemy stores), other databases through SQLAlchemy Core.
+    stamp = str if sqlite else _same
+    meta = "{}" if sqlite else {}
     step = timedelta(minutes=30)
     batch, tickets, messages, links, fts = 10_000, [], [], [], []
     with click.progressbar(range(count), label=f"Creating {count:,} tickets", file=None) as bar:
@@ -129,18 +144,14 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
             n_replies = rng.randint(0, 8)
             body = body.format(n=rng.randint(1000, 99999))
             ref = f"HD-{tid}"
-            updated = created + step * n_replies
+            updated = stamp(created + step * n_replies)
             channel = rng.choice(CHANNELS)
             closed = status == "closed"
-            tickets.append({"id": tid, "subject": subject, "status": status,
-                            "priority": rng.choice(PRIORITIES), "channel": channel,
-                            "customer_id": customer_id, "assignee_id": agent_id,
-                            "team_id": team_id, "message_count": 1 + n_replies,
-                            "created_at": created, "updated_at": updated,
-                            "first_response_at": created + step if n_replies else None,
-                            "resolved_at": updated if closed or status == "resolved" else None,
-                            "closed_at": updated if closed else None})
-            links.extend({"ticket_id": tid, "tag_id": tag_id} for tag_id in tag_ids)
+            tickets.append((tid, subject, status, rng.choice(PRIORITIES), channel, customer_id, agent_id,
+                            team_id, 1 + n_replies, stamp(created), updated,
+                            stamp(created + step) if n_replies else None,
+                            updated if closed or status == "resolved" else None, updated if closed else None))
+            links.extend((tid, tag_id) for tag_id in tag_ids)
             replier = agent_id or agent_ids[0]
             at = created
             for j in range(n_replies + 1):
@@ -153,16 +164,14 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
                         rng.choice(REPLIES).format(first=first, ref=ref)
                 else:
                     author, text_ = customer_id, rng.choice(REPLIES).format(first=first, ref=ref)
-                messages.append({"id": msg_id, "ticket_id": tid, "author_id": author, "body": text_,
-                                 "internal": internal, "channel": channel, "meta": {},
-                                 "needs_review": False, "created_at": at})
+                messages.append((msg_id, tid, author, text_, internal, channel, meta, False, stamp(at)))
                 if sqlite:
-                    fts.append((msg_id, f"{subject}\n{text_}" if j == 0 else text_, tid, int(internal)))
+                    fts.append((msg_id, f"{subject}\n{text_}" if j == 0 else text_, tid, internal))
                 msg_id += 1
                 at += step
             if len(tickets) >= batch:
-                _flush(tickets, messages, links, fts)
-    _flush(tickets, messages, links, fts)
+                _flush(tickets, messages, links, fts, sqlite)
+    _flush(tickets, messages, links, fts, sqlite)
     if sqlite:
         _finish_sqlite()
     else:
@@ -198,17 +207,33 @@ def _finish_sqlite() -> None:
     db.session.commit()
 
 
-def _flush(tickets: list, messages: list, links: list, fts: list) -> None:
+TICKET_COLUMNS = ("id", "subject", "status", "priority", "channel", "customer_id", "assignee_id", "team_id",
+                  "message_count", "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at")
+MESSAGE_COLUMNS = ("id", "ticket_id", "author_id", "body", "internal", "channel", "meta", "needs_review",
+                   "created_at")
+
+
+def _same(value: datetime) -> datetime:
+    return value
+
+
+def _flush(tickets: list, messages: list, links: list, fts: list, sqlite: bool) -> None:
     if tickets:
-        if fts:  # only SQLite has the FTS table
+        tags = Ticket.tags.property.secondary
+        if sqlite:
             _sqlite_pragmas(bulk=True)
-        db.session.execute(Ticket.__table__.insert(), tickets)
-        db.session.execute(Message.__table__.insert(), messages)
-        if links:
-            db.session.execute(Ticket.tags.property.secondary.insert(), links)
-        if fts:
-            db.session.connection().exec_driver_sql(
-                "INSERT INTO search_index(rowid, text, ticket_id, internal) VALUES (?, ?, ?, ?)", fts)
+            for table, columns, rows in ((Ticket.__table__, TICKET_COLUMNS, tickets),
+                                         (Message.__table__, MESSAGE_COLUMNS, messages),
+                                         (tags, ("ticket_id", "tag_id"), links),
+                                         (None, ("rowid", "text", "ticket_id", "internal"), fts)):
+                name = "search_index" if table is None else table.name
+                db.session.connection().exec_driver_sql(
+                    f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)
+        else:
+            for table, columns, rows in ((Ticket.__table__, TICKET_COLUMNS, tickets),
+                                         (Message.__table__, MESSAGE_COLUMNS, messages),
+                                         (tags, ("ticket_id", "tag_id"), links)):
+                db.session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         db.session.commit()
     for rows in (tickets, messages, links, fts):
         rows.clear()

@@ -38,7 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def _base_config(instance: str) -> dict[str, Any]:
     return {"TESTING": True, "INSTANCE_PATH": instance, "JOBS_IMMEDIATE": True,
             "SECRET_KEY": "test-secret", "EXTERNAL_URL": "http://helpdesk.test",
-            "SERVER_NAME": None, "RATELIMIT_ENABLED": True, "MAIL_FROM": "support@helpdesk.test"}
+            "SERVER_NAME": None, "RATELIMIT_ENABLED": True, "MAIL_FROM": "support@helpdesk.test",
+            # Real hashing, but cheap: tests sign in often (production uses scrypt).
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 BLOCK = {"br", "p", "div", "li", "tr", "td", "th", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
          "option", "article", "section", "header", "pre", "button", "label", "ul", "ol", "nav", "main", "form"}
-INVISIBLE = {"script", "style", "template", "title"}
+INVISIBLE = {"script", "style", "template"}
 
 
 class _Collector(HTMLParser):

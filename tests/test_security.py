@@ -251,6 +251,7 @@ def _tampered_posts(client):
     other_token = page_token(other.get("/login"))
 
     def post(url, data):
+        client.csrf_token()  # the victim's session holds a token, as when a page with a form was opened
         return [client.post(url, data=data, csrf=False),
                 client.post(url, data={**data, "csrf_token": "forged"}, csrf=False),
                 client.post(url, data={**data, "csrf_token": other_token}, csrf=False)]

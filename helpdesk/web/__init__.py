@@ -1,7 +1,8 @@
 """The web layer: blueprints, security headers, error pages and template helpers."""
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
+from flask.globals import request_ctx
 from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup
@@ -50,7 +51,8 @@ def _load_user(user_id: str) -> User | None:
 
 def _fresh_request_caches() -> None:
     """Per-request caches live on ``g``; drop them if an app context outlives a request."""
-    for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links", "_login_user"):
+    for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links", "_login_user",
+                current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):  # Flask-WTF's token
         g.pop(key, None)
 
 
@@ -88,6 +90,9 @@ def _error_page(error):
         db.session.rollback()
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return {"error": title, "message": text}, code
+    if request_ctx.url_adapter is None:
+        # No URL can be built (an untrusted Host header): a plain answer rather than a crash.
+        return f"{title}\n\n{text}\n", code, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("error.html", code=code, title=title, text=text,
                            description=description), code
 

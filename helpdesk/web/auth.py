@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.extensions import db, limiter
 from helpdesk.models import LoginToken, User
@@ -67,9 +68,25 @@ def home_for(user: User) -> str:
 
 def _safe_next(target: str | None) -> str | None:
     # Only local paths: an open redirect would let a phishing link borrow our domain.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil.example" leaves the site too.
+    if not target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
+
+
+@functools.cache
+def _dummy_password_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def _password_ok(user: User | None, password: str) -> bool:
+    """Check a password with the same hashing work whether or not the account exists."""
+    if user is None or not user.password_hash:
+        check_password_hash(_dummy_password_hash(), password)  # response time must not tell
+        return False
+    return user.check_password(password)
 
 
 @bp.route("/")
@@ -88,7 +105,7 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.scalar(select(User).where(User.email == email))
-        if user is None or not user.is_active or not user.check_password(form.password.data):
+        if not _password_ok(user, form.password.data) or not user.is_active:
             current_app.logger.warning("failed sign-in for %r from %s", email[:100], request.remote_addr)
             flash("Wrong email or password.", "danger")
             return render_template("auth/login.html", form=form), 401
@@ -168,8 +185,13 @@ def magic(token: str):
         return render_template("auth/magic_invalid.html"), 400
     form = ConfirmForm()
     if form.validate_on_submit():
-        row.used_at = utcnow()
+        # Claim the token atomically: of two racing clicks, only one signs in.
+        claimed = db.session.execute(
+            update(LoginToken).where(LoginToken.id == row.id, LoginToken.used_at.is_(None))
+            .values(used_at=utcnow())).rowcount
         db.session.commit()
+        if claimed != 1:
+            return render_template("auth/magic_invalid.html"), 400
         login_user(row.user)
         return redirect(home_for(row.user))
     return render_template("auth/magic_confirm.html", form=form, user=row.user)

@@ -106,6 +106,9 @@ def test_reply_guardrails_then_send_anyway(live_server, sign_in, screenshot, bro
     agent = sign_in(alex)
     agent.goto(f"{live_server}/tickets/{ticket.reference}")
     agent.locator("#reply-body").fill("ok")
+    # "Check reply" asks the server through fetch (CSRF header from the meta tag), without sending.
+    agent.get_by_role("button", name="Check reply").click()
+    expect(agent.locator("#reply-check-result .reply-check-warnings li")).to_have_count(2)
     agent.locator("#reply-submit").click()
 
     warnings = agent.locator("#reply-warnings li")
