@@ -32,7 +32,7 @@ RULES: dict[str, set[str]] = {
     "auth.magic": PUBLIC, "auth.logout": PUBLIC,
     "portal.index": CUSTOMERS, "portal.new_ticket": CUSTOMERS,
     "portal.ticket": OWNER, "portal.ticket_action": OWNER,
-    "agent.queue": STAFF, "agent.save_view": STAFF, "agent.bulk": STAFF,
+    "agent.queue": STAFF, "agent.dashboard": STAFF, "agent.save_view": STAFF, "agent.bulk": STAFF,
     "agent.delete_view": {"agent"},  # saved views are personal
     "agent.ticket": STAFF, "agent.ticket_fields": STAFF, "agent.canned_reply": STAFF,
     "agent.canned_reply_page": STAFF, "agent.checks": STAFF, "agent.attachment": OWNER_OR_STAFF,

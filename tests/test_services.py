@@ -132,3 +132,24 @@ def test_bulk_update_reports_each_failure(db, customer, agent):
 def test_messages_are_counted(db, ticket, agent):
     services.add_message(ticket, agent, "one")
     assert db.session.query(Message).filter_by(ticket_id=ticket.id).count() == ticket.message_count == 2
+
+
+def test_dashboard_counts_my_work(db, client, login, agent, customer):
+    mine = services.create_ticket(customer, "Mine", "x")
+    services.update_ticket(mine, agent, assignee_id=agent.id)
+    services.create_ticket(customer, "Nobody's", "y")
+    login(client, agent)
+    page = client.get("/dashboard").text
+    assert 'data-count="mine_open"' in page and "Mine" in page
+    assert page.split('data-count="unassigned"')[1].split("</div>")[0].strip().endswith(">1")
+
+
+def test_audit_trail_names_people_not_ids(db, ticket, agent):
+    services.update_ticket(ticket, agent, assignee_id=agent.id)
+    row = db.session.scalars(select(AuditEvent).where(AuditEvent.field == "assignee_id")).one()
+    assert row.new_value == f"Alex Agent (#{agent.id})"
+
+
+def test_a_non_numeric_assignee_is_a_clear_error_not_a_crash(ticket, agent):
+    with pytest.raises(ServiceError, match="not a valid choice"):
+        services.update_ticket(ticket, agent, assignee_id="bob")

@@ -141,12 +141,14 @@ def _route(ticket: Ticket, message: Message) -> None:
     plugin, route = answer
     reason = route.reason or f"routed by {plugin}"
     if route.team_id and db.session.get(Team, route.team_id) and route.team_id != ticket.team_id:
-        audit(ticket, None, "routed", "team_id", ticket.team_id, route.team_id, reason=reason)
+        audit(ticket, None, "routed", "team_id", _display("team_id", ticket.team_id),
+              _display("team_id", route.team_id), reason=reason)
         ticket.team_id = route.team_id
     if route.assignee_id and route.assignee_id != ticket.assignee_id:
         agent = db.session.get(User, route.assignee_id)
         if agent is not None and agent.is_staff and agent.is_active:
-            audit(ticket, None, "assigned", "assignee_id", ticket.assignee_id, agent.id, reason=reason)
+            audit(ticket, None, "assigned", "assignee_id", _display("assignee_id", ticket.assignee_id),
+                  _display("assignee_id", agent.id), reason=reason)
             ticket.assignee_id = agent.id
 
 
@@ -301,6 +303,28 @@ def _within_reopen_window(ticket: Ticket) -> bool:
     return utcnow() - ticket.resolved_at <= timedelta(days=_reopen_days())
 
 
+def _optional_id(value: Any, field: str) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ServiceError(f"{value!r} is not a valid choice.", field=field) from None
+
+
+def _display(field: str, value: Any) -> Any:
+    """Names, not ids, in the audit trail: people read it, and ids outlive renames badly."""
+    if value is None:
+        return None
+    if field == "assignee_id":
+        user = db.session.get(User, value)
+        return f"{user.name} (#{value})" if user else value
+    if field == "team_id":
+        team = db.session.get(Team, value)
+        return f"{team.name} (#{value})" if team else value
+    return value
+
+
 def _apply_changes(ticket: Ticket, actor: User, changes: dict[str, Any]) -> dict[str, tuple]:
     allowed = STAFF_FIELDS if actor.is_staff else CUSTOMER_FIELDS
     unknown = set(changes) - allowed
@@ -340,7 +364,7 @@ def _apply_changes(ticket: Ticket, actor: User, changes: dict[str, Any]) -> dict
                 done["priority"] = (ticket.priority, value)
                 ticket.priority = value
         elif field == "assignee_id":
-            value = int(value) if value not in (None, "", 0) else None
+            value = _optional_id(value, field)
             if value is not None:
                 agent = db.session.get(User, value)
                 if agent is None or not agent.is_staff or not agent.is_active:
@@ -350,7 +374,7 @@ def _apply_changes(ticket: Ticket, actor: User, changes: dict[str, Any]) -> dict
                 done["assignee_id"] = (ticket.assignee_id, value)
                 ticket.assignee_id = value
         elif field == "team_id":
-            value = int(value) if value not in (None, "", 0) else None
+            value = _optional_id(value, field)
             if value is not None and db.session.get(Team, value) is None:
                 raise ServiceError("No such team.", field="team_id")
             if value != ticket.team_id:
@@ -368,7 +392,7 @@ def _apply_changes(ticket: Ticket, actor: User, changes: dict[str, Any]) -> dict
                 done["subject"] = (ticket.subject, subject)
                 ticket.subject = subject
     for field, (old, new) in done.items():
-        audit(ticket, actor, "changed", field, old, new)
+        audit(ticket, actor, "changed", field, _display(field, old), _display(field, new))
     if done:
         ticket.updated_at = now
     return done

@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from helpdesk import search, services
@@ -51,7 +51,8 @@ SORTS = {
     "updated": (Ticket.updated_at.desc(), Ticket.id.desc()),
     "oldest": (Ticket.updated_at.asc(), Ticket.id.asc()),
     "created": (Ticket.created_at.desc(), Ticket.id.desc()),
-    "priority": (Ticket.priority.desc(), Ticket.updated_at.desc()),
+    "priority": (case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority).desc(),
+                 Ticket.updated_at.desc()),
 }
 FILTER_KEYS = ("status", "priority", "team", "assignee", "tag", "channel", "q", "sort")
 
@@ -102,6 +103,27 @@ def _prefix() -> str:
     from flask import current_app
 
     return current_app.config["TICKET_PREFIX"]
+
+
+@bp.get("/dashboard")
+@staff_required
+def dashboard():
+    """An agent's own view: what waits for me, what waits for anyone, and plugins' blocks."""
+    mine = visible_tickets(current_user).where(Ticket.assignee_id == current_user.id,
+                                               Ticket.status.in_(OPEN_STATUSES))
+
+    def count(query: Select) -> int:
+        return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+    counts = {
+        "mine_open": count(mine.where(Ticket.status.in_(("new", "open")))),
+        "mine_pending": count(mine.where(Ticket.status == "pending")),
+        "unassigned": count(visible_tickets(current_user).where(
+            Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES))),
+    }
+    recent = list(db.session.scalars(mine.options(selectinload(Ticket.customer))
+                                      .order_by(Ticket.updated_at.desc()).limit(10)))
+    return render_template("agent/dashboard.html", counts=counts, recent=recent)
 
 
 @bp.get("/queue")

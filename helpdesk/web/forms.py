@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from helpdesk.models.tickets import PRIORITIES, STATUSES
 from helpdesk.models.users import ROLES
@@ -122,11 +122,12 @@ class SiteSettingsForm(FlaskForm):
     helpdesk_name = StringField("Helpdesk name", validators=[DataRequired(), Length(max=100)])
     mail_from = EmailField("Reply-from address", validators=[DataRequired(), Email(), Length(max=320)])
     reopen_window_days = IntegerField("Reopen window (days)",
-                                      validators=[DataRequired(), NumberRange(min=0, max=365)])
+                                      validators=[InputRequired(), NumberRange(min=0, max=365)])
 
 
 class MergeCustomerForm(FlaskForm):
-    target_id = IntegerField("Merge into customer number", validators=[DataRequired()])
+    target_id = IntegerField("Number of the duplicate customer to fold into this one",
+                             validators=[DataRequired()])
 
 
 class IdentityForm(FlaskForm):
