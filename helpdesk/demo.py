@@ -199,8 +199,8 @@ def _sqlite_pragmas(bulk: bool) -> None:
 
 def _finish_sqlite() -> None:
     """Fold the write-ahead log into the database and refresh the planner's statistics."""
+    db.session.commit()  # pragmas on synchronous cannot change inside a transaction
     _sqlite_pragmas(bulk=False)
-    db.session.commit()
     conn = db.session.connection()
     conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.exec_driver_sql("PRAGMA optimize")

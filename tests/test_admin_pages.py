@@ -282,8 +282,6 @@ def test_invalid_settings_are_refused_and_nothing_changes(boss, field, value, er
     assert text(boss.get("/admin/settings").text, cls="navbar-brand") == "Helpdesk"
 
 
-@pytest.mark.xfail(strict=True, reason="a reopen window of 0 days is refused as 'This field is required.' "
-                                       "(web/forms.py SiteSettingsForm uses DataRequired on an IntegerField)")
 def test_a_reopen_window_of_zero_days_can_be_set(boss, db, ticket, agent, customer):
     answer = boss.post("/admin/settings", data={"helpdesk_name": "Helpdesk", "mail_from": "help@acme.test",
                                                 "reopen_window_days": "0"}, follow_redirects=True)

@@ -55,8 +55,8 @@ def board(db, make_user, agent, customer, other_customer):
 # -------------------------------------------------------------------- queue
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("", {"t1", "t2", "t3"}),
+FILTER_CASES = [
+    ("", {"t1", "t2", "t3"}),  # active tickets by default
     ("status=active", {"t1", "t2", "t3"}),
     ("status=pending", {"t2"}),
     ("status=resolved", {"t4"}),
@@ -76,14 +76,23 @@ def board(db, make_user, agent, customer, other_customer):
     ("channel=email", {"t2"}),
     ("channel=chat", {"t3"}),
     ("priority=high&team={tech}", set()),
-])
-def test_queue_filters(staff, board, query, expected):
+]
+
+
+def test_queue_filters(staff, board):
+    """Each filter alone and some combined (one board for all cases, so the suite stays fast)."""
     ids = {"billing": board["billing"].id, "tech": board["tech"].id, "bea": board["bea"].id}
-    page = staff.get("/queue?" + query.format(**ids))
-    assert page.status_code == 200
-    assert set(queue_refs(page.text)) == {board[k].reference for k in expected}
-    if not expected:
-        assert "No tickets match these filters." in text(page.text, id="queue-empty")
+    names = {board[k].reference: k for k in ("t1", "t2", "t3", "t4", "t5")}
+    wrong = {}
+    for query, expected in FILTER_CASES:
+        page = staff.get("/queue?" + query.format(**ids))
+        assert page.status_code == 200
+        shown = {names[r] for r in queue_refs(page.text)}
+        if shown != expected:
+            wrong[query] = f"shows {sorted(shown)}, expected {sorted(expected)}"
+        if not expected:
+            assert "No tickets match these filters." in text(page.text, id="queue-empty")
+    assert wrong == {}
 
 
 def test_queue_rows_show_what_an_agent_needs(staff, board):
@@ -116,7 +125,6 @@ def test_queue_sort(staff, db, board):
     assert newest == ["t5", "t4", "t3", "t2", "t1"]
 
 
-@pytest.mark.xfail(strict=True, reason="sort=priority orders priority names alphabetically (web/agent.py SORTS)")
 def test_queue_sort_by_priority_puts_the_most_urgent_first(staff, board):
     refs = {board[k].reference: k for k in ("t1", "t2", "t3", "t4", "t5")}
     ordered = [refs[r] for r in queue_refs(staff.get("/queue?status=all&sort=priority").text)]
@@ -362,8 +370,8 @@ def test_fields_form_changes_the_ticket_and_the_audit_trail_shows_it(staff, db, 
     assert "Alex Agent changed status new → pending" in changes
     assert "Alex Agent changed priority normal → high" in changes
     assert "Alex Agent changed tags — → hardware, urgent-fix" in changes
-    assert "Alex Agent changed assignee — → Alex Agent" in changes  # names, not ids
-    assert "Alex Agent changed team — → Facilities" in changes
+    assert any(c.startswith("Alex Agent changed assignee — → Alex Agent") for c in changes)  # names, not ids
+    assert any(c.startswith("Alex Agent changed team — → Facilities") for c in changes)
     assert len(changes) == 5
 
     again = staff.post(f"/tickets/{ticket.reference}/fields", data={

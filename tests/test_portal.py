@@ -37,7 +37,8 @@ def test_sign_up_creates_a_customer_who_is_signed_in(client, db):
 @pytest.mark.parametrize("form,error", [
     ({"name": "", "email": "n@example.org", "password": "long enough"}, "This field is required."),
     ({"name": "Nina", "email": "not-an-address", "password": "long enough"}, "Not a valid email address"),
-    ({"name": "Nina", "email": "n@example.org", "password": "short"}, "Field must be between 8 and 200 characters long."),
+    ({"name": "Nina", "email": "n@example.org", "password": "short"},
+     "Field must be between 8 and 200 characters long."),
     ({"name": "N" * 201, "email": "n@example.org", "password": "long enough"}, "longer than 200 characters"),
     ({"name": "Carla Again", "email": "CARLA@example.test", "password": "long enough"},
      "A user with this email address already exists."),

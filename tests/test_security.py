@@ -363,8 +363,8 @@ def test_magic_link_requests_are_rate_limited(app, db, customer):
 
 
 def _scrub(html: str) -> str:
-    html = re.sub(r'(name="csrf[-_]token" (?:content|value)=|value=)"[^"]*"', r'\1""', html)
-    return re.sub(r'id="csrf_token" name="csrf_token" type="hidden" value="[^"]*"', "", html)
+    """The page without its per-session values (CSRF tokens, echoed form values)."""
+    return re.sub(r'\b(content|value)="[^"]*"', r'\1=""', html)
 
 
 def test_wrong_password_and_unknown_email_look_the_same(app, db, make_user, monkeypatch):
@@ -527,7 +527,7 @@ def test_sign_in_never_redirects_off_site(app, db, make_user, target):
     assert signed_in(client)
 
 
-def test_sign_in_follows_a_local_next(app, db, make_user, ticket):
+def test_sign_in_follows_a_local_next(app, db, make_user):
     make_user("customer", email="local@example.test", password=PASSWORD)
     client = new_client(app)
     response = client.post("/login", query_string={"next": "/portal/new"},
@@ -539,8 +539,8 @@ def test_sign_in_follows_a_local_next(app, db, make_user, ticket):
 
 
 def _assert_escaped(html: str, where: str) -> None:
-    assert SCRIPT not in html and "<script>alert" not in html, where
-    assert IMG not in html and "onerror=alert" not in html.replace("onerror=alert(1)&gt;", ""), where
+    assert not re.search(r"<script>\s*alert", html), where
+    assert not re.search(r"<img[^>]*onerror", html, re.IGNORECASE), where
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, where
 
 
@@ -552,17 +552,19 @@ def test_ticket_subject_body_and_names_are_escaped_everywhere(app, db, client, l
     ticket = db.session.scalars(select(Ticket)).one()
     assert ticket.subject == f"Help {SCRIPT}"  # stored as typed, escaped when shown
 
-    for url in ("/portal/", f"/portal/tickets/{ticket.reference}"):
-        _assert_escaped(client.get(url).text, url)
+    escaped_img = "&lt;img src=x onerror=alert(1)&gt;"
+    _assert_escaped(client.get("/portal/").text, "portal list")
+    assert escaped_img in client.get(f"/portal/tickets/{ticket.reference}").text
     login(client, agent)
     services.add_message(ticket, agent, f"Hi Mallory, reply with {IMG} {ticket.reference}")
     for url in ("/queue", f"/queue?q={SCRIPT}", f"/tickets/{ticket.reference}", "/customers",
                 f"/customers/{evil.id}", "/customers?q=%3Cscript%3E"):
-        html = client.get(url).text
-        _assert_escaped(html, url)
-        assert "&lt;img src=x onerror=alert(1)&gt;" in html or url.startswith(("/queue", "/customers")), url
+        _assert_escaped(client.get(url).text, url)
+    assert escaped_img in client.get(f"/tickets/{ticket.reference}").text
     login(client, evil)
-    _assert_escaped(client.get(f"/portal/tickets/{ticket.reference}").text, "portal after reply")
+    page = client.get(f"/portal/tickets/{ticket.reference}").text
+    _assert_escaped(page, "portal ticket")
+    assert page.count(escaped_img) == 2  # the customer's message and the agent's reply
 
 
 @pytest.mark.parametrize("source", [
@@ -607,7 +609,7 @@ def test_template_syntax_in_ticket_data_is_not_evaluated(app, db, client, login,
     assert body == "Hi {{ 7*7 }} <b>Sneaky</b>, about {{ config.SECRET_KEY }}"
     page = client.get(f"/tickets/{ticket.reference}/canned/{reply.id}").text
     assert "<b>Sneaky</b>" not in page and "&lt;b&gt;Sneaky&lt;/b&gt;" in page
-    assert "test-secret" not in page and "49" not in body
+    assert "test-secret" not in page
 
 
 # ----------------------------------------------------------------------- IDOR
@@ -731,8 +733,9 @@ def test_attachments_are_downloads_with_long_random_tokens(app, db, client, logi
             assert response.headers["Content-Disposition"].startswith("attachment")
             assert response.headers["Content-Type"] == "application/octet-stream"
             assert response.headers["X-Content-Type-Options"] == "nosniff"
-    # A guessed token is simply not there.
-    assert client.get("/attachments/" + tokens[0][:-1] + ("A" if tokens[0][-1] != "A" else "B")).status_code == 404
+    # A guessed token (one character off) is simply not there.
+    guess = tokens[0][:-1] + ("A" if tokens[0][-1] != "A" else "B")
+    assert client.get(f"/attachments/{guess}").status_code == 404
     assert new_client(app).get(f"/attachments/{tokens[0]}").status_code == 302  # sign in first
 
 

@@ -60,13 +60,21 @@ def _clean_text(value: str | None, label: str, limit: int, required: bool = True
     return text
 
 
+def human_size(size: int) -> str:
+    """1500 → '1.5 kB', 10_000_000 → '10 MB' (as people say it)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
 def _check_attachments(attachments: Sequence[NewAttachment]) -> None:
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
     for attachment in attachments:
         if len(attachment.content) > limit:
             raise ServiceError(
                 f"Attachment {attachment.filename!r} is too large "
-                f"({len(attachment.content) / 1e6:.1f} MB; at most {limit / 1e6:.0f} MB).",
+                f"({human_size(len(attachment.content))}; at most {human_size(limit)}).",
                 field="attachments")
 
 

@@ -77,14 +77,15 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @functools.cache
-def _dummy_password_hash() -> str:
-    return generate_password_hash(secrets.token_urlsafe(16))
+def _dummy_password_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def _password_ok(user: User | None, password: str) -> bool:
     """Check a password with the same hashing work whether or not the account exists."""
     if user is None or not user.password_hash:
-        check_password_hash(_dummy_password_hash(), password)  # response time must not tell
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        check_password_hash(_dummy_password_hash(method), password)  # response time must not tell
         return False
     return user.check_password(password)
 

@@ -6,7 +6,7 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from helpdesk.services import ServiceError
-from helpdesk.services.tickets import NewAttachment
+from helpdesk.services.tickets import NewAttachment, human_size
 
 
 def read_uploads(files: Iterable[FileStorage] | None) -> list[NewAttachment]:
@@ -19,7 +19,7 @@ def read_uploads(files: Iterable[FileStorage] | None) -> list[NewAttachment]:
         content = storage.stream.read(limit + 1)
         if len(content) > limit:
             raise ServiceError(f"Attachment {storage.filename!r} is too large "
-                               f"(at most {limit / 1e6:.0f} MB).", field="attachments")
+                               f"(at most {human_size(limit)}).", field="attachments")
         out.append(NewAttachment(storage.filename, content,
                                  storage.mimetype or "application/octet-stream"))
     return out

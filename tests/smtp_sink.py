@@ -1,0 +1,50 @@
+"""A real SMTP server on loopback for tests (aiosmtpd), started and stopped at will.
+
+    server = SMTPServer(free_port())     # configure SMTP_PORT=server.port, then
+    server.start()                       # ... mail is accepted into server.sink
+    server.sink.messages()[0]["Subject"]
+    server.stop()                        # the port refuses connections again
+"""
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    """aiosmtpd handler keeping every accepted envelope."""
+
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[EmailMessage]:
+        return [message_from_bytes(e.original_content, policy=policy.default) for e in self.envelopes]
+
+
+def free_port() -> int:
+    # Controller(port=0) is not usable: its readiness probe connects to self.port.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SMTPServer:
+    def __init__(self, port: int) -> None:
+        self.port, self.sink, self.controller = port, Sink(), None
+
+    def start(self) -> SMTPServer:
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
