@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import abort
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from helpdesk.extensions import db
 from helpdesk.models import Attachment, Message, Ticket, User
@@ -33,7 +34,8 @@ def visible_messages(user: User, ticket: Ticket) -> list[Message]:
     """The conversation as ``user`` sees it: customers never see internal notes."""
     if not can_see_ticket(user, ticket):
         return []
-    query = select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
+    query = (select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
+             .options(selectinload(Message.attachments), selectinload(Message.author)))
     if not user.is_staff:
         query = query.where(Message.internal.is_(False))
     return list(db.session.scalars(query))

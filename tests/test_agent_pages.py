@@ -518,8 +518,6 @@ def test_queue_page_query_count_does_not_grow_with_tickets(staff, db, make_user,
     assert few[0] <= 15
 
 
-@pytest.mark.xfail(strict=True, reason="N+1: message.attachments lazy-loaded per message on the ticket page "
-                                       "(access.visible_messages has no selectinload)")
 def test_ticket_page_query_count_does_not_grow_with_messages(staff, db, ticket, agent, customer):
     ids = {"ticket": ticket.id, "agent": agent.id, "customer": customer.id}
     reference = ticket.reference
