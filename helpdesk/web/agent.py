@@ -65,7 +65,8 @@ def queue_query(user: User, args) -> tuple[Select, dict[str, str]]:
     """The queue's SELECT for these filters, and the filters as understood."""
     query = visible_tickets(user).where(Ticket.merged_into_id.is_(None))
     active = {k: args.get(k, "") for k in FILTER_KEYS if args.get(k)}
-    status = active.get("status", "active")
+    # A search looks through every status unless one is chosen: old tickets matter too.
+    status = active.get("status", "all" if active.get("q", "").strip() else "active")
     if status == "active":
         query = query.where(Ticket.status.in_(OPEN_STATUSES))
     elif status in STATUSES:
@@ -199,6 +200,9 @@ def bulk():
     value = (form.value.data or "").strip()
     if form.action.data == "tag":
         changed, errors = 0, []
+        already = sum(1 for t in tickets if value.lower() in [tag.name for tag in t.tags])
+        if already:
+            flash(f"{already} of the selected tickets already had the tag “{value}”.", "info")
         for ticket in tickets:
             names = [t.name for t in ticket.tags]
             if value and value.lower() not in names:
@@ -353,7 +357,9 @@ def customer(customer_id: int):
                     flash("Contact added.", "success")
                     return redirect(url_for("agent.customer", customer_id=person.id))
             elif merge_form.validate_on_submit():
-                source = customer_or_404(current_user, merge_form.target_id.data)
+                source = db.session.get(User, merge_form.target_id.data)
+                if source is None or source.role != "customer":
+                    raise ServiceError(f"There is no customer number {merge_form.target_id.data}.")
                 moved = services.merge_customers(source, person, current_user)
                 flash(f"Merged {source.name} into {person.name}: {moved} tickets moved.", "success")
                 return redirect(url_for("agent.customer", customer_id=person.id))

@@ -142,7 +142,7 @@ def signup():
             login_user(user)
             flash("Welcome! Your account is ready.", "success")
             return redirect(url_for("portal.index"))
-    return render_template("auth/signup.html", form=form)
+    return render_template("auth/signup.html", form=form), 422 if form.errors else 200
 
 
 def _hash(token: str) -> str:
