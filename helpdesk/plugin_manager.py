@@ -7,6 +7,7 @@ request (or job), so every process agrees on the next request without a restart.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import traceback
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "helpdesk.plugins"
 CORE = "core"  # the core's own hook implementations; always enabled
+# The core's features built on its own hooks, like any plugin, but never switched off.
+CORE_MODULES = {
+    CORE: "helpdesk.core_hooks",
+    "core.sla": "helpdesk.sla.hooks",
+    "core.assignment": "helpdesk.assignment",
+}
 SECRET_PREFIX = "fernet:"
 
 
@@ -57,9 +64,8 @@ class PluginManager:
 
     def load(self, app: Flask) -> None:
         """Register the core's hooks, then every installed plugin that imports cleanly."""
-        from helpdesk import core_hooks
-
-        self.pm.register(core_hooks, name=CORE)
+        for name, module_path in CORE_MODULES.items():
+            self.pm.register(importlib.import_module(module_path), name=name)
         if app.config.get("SAFE_MODE"):
             log.warning("HELPDESK_SAFE_MODE is on: no plugin is loaded")
             return
@@ -117,7 +123,7 @@ class PluginManager:
         return states
 
     def is_enabled(self, name: str) -> bool:
-        if name == CORE:
+        if name in CORE_MODULES:
             return True
         info = self.plugins.get(name)
         if info is None or info.load_error:

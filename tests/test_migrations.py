@@ -37,3 +37,18 @@ def test_example_plugin_is_installed_from_its_own_folder():
     dist = distribution("helpdesk-plugin-hello")
     assert ep.value == "helpdesk_hello"
     assert "examples/hello_plugin" in (dist.read_text("direct_url.json") or "")
+
+
+def test_core_upgrade_and_downgrade_keep_every_ticket_and_message(app, ticket, agent):
+    from helpdesk import services
+
+    services.add_message(ticket, agent, "Hi Carla, a reply")
+    count = "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM messages)"
+    before = tuple(db.session.execute(sa.text(count)).one())
+    db.session.remove()
+    flask_migrate.downgrade(revision="core_0001")  # rebuilds tables on SQLite (batch mode)
+    assert "sla_targets" not in tables()
+    assert tuple(db.session.execute(sa.text(count)).one()) == before
+    db.session.remove()
+    flask_migrate.upgrade(revision="heads")
+    assert tuple(db.session.execute(sa.text(count)).one()) == before == (1, 2)

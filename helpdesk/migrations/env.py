@@ -23,9 +23,18 @@ def run_migrations_online() -> None:
     conf_args["render_as_batch"] = target_db.engine.dialect.name == "sqlite"
     conf_args.setdefault("include_name", include_name)
     with target_db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds tables (copy, drop, rename). With foreign keys on, dropping
+            # ``tickets`` would cascade-delete every message: switch them off meanwhile.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # leave no transaction open: Alembic begins and commits its own
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 def run_migrations_offline() -> None:

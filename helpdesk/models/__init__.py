@@ -1,5 +1,6 @@
 """The core's tables. Plugins add their own (prefixed with the plugin name)."""
 from helpdesk.models.platform import OutboxMail, PluginError, PluginState, SiteSetting
+from helpdesk.models.sla import BusinessHours, SlaPolicy, SlaTarget
 from helpdesk.models.tickets import (
     Attachment,
     AuditEvent,
@@ -13,7 +14,7 @@ from helpdesk.models.tickets import (
 from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_members
 
 __all__ = [
-    "Attachment", "AuditEvent", "CannedReply", "ContactIdentity", "LoginToken", "Message",
+    "Attachment", "AuditEvent", "BusinessHours", "SlaPolicy", "SlaTarget", "CannedReply", "ContactIdentity", "LoginToken", "Message",
     "OutboxMail", "PluginError", "PluginState", "SavedView", "SiteSetting", "Tag", "Team",
     "Ticket", "User", "team_members", "ticket_tags",
 ]

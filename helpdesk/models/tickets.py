@@ -39,6 +39,7 @@ class Ticket(db.Model):
         Index("ix_tickets_customer_updated", "customer_id", "updated_at"),
         Index("ix_tickets_priority_updated", "priority", "updated_at"),
         Index("ix_tickets_channel_updated", "channel", "updated_at"),
+        Index("ix_tickets_sla_due", "sla_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +51,10 @@ class Ticket(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # A ticket split from, or opened after a reply to, another ("closed means closed").
+    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    # The nearest unmet service-level due time (denormalised so the queue sorts by it cheaply).
+    sla_due_at: Mapped[datetime | None]
     message_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -58,6 +63,7 @@ class Ticket(db.Model):
     closed_at: Mapped[datetime | None]
 
     customer: Mapped[User] = relationship(foreign_keys=[customer_id])
+    linked_ticket: Mapped[Ticket | None] = relationship(foreign_keys=[linked_ticket_id], remote_side=[id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     team: Mapped[Team | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=ticket_tags, order_by="Tag.name")

@@ -87,6 +87,12 @@ class Team(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(String(500), default="")
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    business_hours_id: Mapped[int | None] = mapped_column(ForeignKey("business_hours.id", ondelete="SET NULL"))
+    # manual, round_robin or least_loaded: the core's last-resort route_ticket
+    assignment_strategy: Mapped[str] = mapped_column(String(20), default="manual")
+    max_open_per_agent: Mapped[int | None]
+    # Round-robin position, advanced with one atomic UPDATE so two processes never collide.
+    rr_counter: Mapped[int] = mapped_column(default=0)
 
     members: Mapped[list[User]] = relationship(
         secondary=team_members, back_populates="teams", order_by="User.name"

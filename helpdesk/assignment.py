@@ -1,0 +1,1 @@
+"""The core's last-resort assignment (registered as ``core.assignment``, always enabled)."""

@@ -1,0 +1,1 @@
+"""Service levels: business-hours clocks, targets per ticket, warnings and breaches."""

@@ -1,0 +1,1 @@
+"""The core's service-level hooks (registered as ``core.sla``, always enabled)."""
