@@ -10,7 +10,7 @@ import pytest
 from flask import Blueprint
 
 from helpdesk import services
-from helpdesk.models import CannedReply, OutboxMail, SavedView, Tag, Team
+from helpdesk.models import BusinessHours, CannedReply, OutboxMail, SavedView, SlaPolicy, Tag, Team
 from helpdesk.plugin_manager import manager
 from helpdesk.services.tickets import NewAttachment
 
@@ -44,6 +44,10 @@ RULES: dict[str, set[str]] = {
     "admin.outbox": ADMIN, "admin.outbox_mail": ADMIN, "admin.reports": ADMIN,
     "probe.index": STAFF,  # the throwaway plugin page registered below
     "hello.index": STAFF,  # examples/hello_plugin
+    # Service levels, assignment, merge and split
+    "agent.merge": STAFF, "agent.split": STAFF, "availability.toggle": STAFF,
+    "sla.index": ADMIN, "sla.policy_edit": ADMIN, "sla.policy_delete": ADMIN,
+    "sla.hours_edit": ADMIN, "sla.hours_delete": ADMIN,
 }
 
 
@@ -72,14 +76,19 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     db.session.add_all([team, tag, reply, mail])
     db.session.commit()
     view = SavedView(user_id=agent.id, name="v", query="status=open")
-    db.session.add(view)
+    hours = BusinessHours(name="Office", timezone="Europe/Berlin", schedule={"1": [["09:00", "17:00"]]})
+    db.session.add_all([view, hours])
+    db.session.commit()
+    policy = SlaPolicy(name="Default", first_response_minutes=60, business_hours_id=hours.id)
+    db.session.add(policy)
     db.session.commit()
     return {
         "users": {"customer_a": customer, "customer_b": other_customer, "agent": agent, "admin": admin},
         "values": {"reference": ticket.reference, "token": ticket.messages[0].attachments[0].token,
                    "customer_id": customer.id, "user_id": agent.id, "team_id": team.id,
                    "tag_id": tag.id, "reply_id": reply.id, "mail_id": mail.id, "view_id": view.id,
-                   "name": "probe", "action": "solved", "filename": "app.css"},
+                   "name": "probe", "action": "solved", "filename": "app.css",
+                   "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id},
     }
 
 

@@ -13,6 +13,7 @@ SITE_SETTINGS = {
     "helpdesk_name": "HELPDESK_NAME",
     "mail_from": "MAIL_FROM",
     "reopen_window_days": "REOPEN_WINDOW_DAYS",
+    "closed_means_closed": "CLOSED_MEANS_CLOSED",
 }
 
 

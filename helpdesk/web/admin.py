@@ -237,13 +237,13 @@ def canned_delete(reply_id: int):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    form = SiteSettingsForm(data={k: site_setting(k) for k in
-                                  ("helpdesk_name", "mail_from", "reopen_window_days")}
-                            if request.method == "GET" else None)
+    keys = ("helpdesk_name", "mail_from", "reopen_window_days", "closed_means_closed")
+    form = SiteSettingsForm(data={k: site_setting(k) for k in keys} if request.method == "GET" else None)
     if form.validate_on_submit():
         save_site_settings({"helpdesk_name": form.helpdesk_name.data.strip(),
                             "mail_from": form.mail_from.data.strip(),
-                            "reopen_window_days": form.reopen_window_days.data})
+                            "reopen_window_days": form.reopen_window_days.data,
+                            "closed_means_closed": bool(form.closed_means_closed.data)})
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), 422 if form.errors else 200

@@ -51,6 +51,8 @@ SORTS = {
     "updated": (Ticket.updated_at.desc(), Ticket.id.desc()),
     "oldest": (Ticket.updated_at.asc(), Ticket.id.asc()),
     "created": (Ticket.created_at.desc(), Ticket.id.desc()),
+    # Nearest service-level due time first; tickets without one last (NULLs sort last on both databases).
+    "sla": (Ticket.sla_due_at.is_(None), Ticket.sla_due_at.asc(), Ticket.id.asc()),
     "priority": (case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority).desc(),
                  Ticket.updated_at.desc()),
 }

@@ -99,6 +99,7 @@ class UserForm(FlaskForm):
     role = SelectField("Role", choices=[(r, r) for r in ROLES])
     password = PasswordField("Password (leave empty to keep)", validators=[Optional(), Length(min=8, max=200)])
     active = BooleanField("Active", default=True)
+    available = BooleanField("Available for new tickets (automatic assignment)", default=True)
     teams = SelectMultipleField("Teams", coerce=int, validate_choice=False)
 
 
@@ -107,6 +108,12 @@ class TeamForm(FlaskForm):
     description = StringField("Description", validators=[Length(max=500)])
     lead_id = SelectField("Team lead", coerce=str, validate_choice=False)
     members = SelectMultipleField("Members", coerce=int, validate_choice=False)
+    assignment_strategy = SelectField("Assign new tickets", choices=[
+        ("manual", "Manually"), ("round_robin", "Round robin among available members"),
+        ("least_loaded", "To the available member with the fewest open tickets")], default="manual")
+    max_open_per_agent = IntegerField("At most this many open tickets per agent (empty: no cap)",
+                                      validators=[Optional(), NumberRange(min=1, max=10_000)])
+    business_hours_id = SelectField("Business hours (service-level clocks)", coerce=str, validate_choice=False)
 
 
 class TagForm(FlaskForm):
@@ -123,11 +130,20 @@ class SiteSettingsForm(FlaskForm):
     mail_from = EmailField("Reply-from address", validators=[DataRequired(), Email(), Length(max=320)])
     reopen_window_days = IntegerField("Reopen window (days)",
                                       validators=[InputRequired(), NumberRange(min=0, max=365)])
+    closed_means_closed = BooleanField("Closed means closed: a reply to a closed ticket opens a new, linked one")
 
 
 class MergeCustomerForm(FlaskForm):
     target_id = IntegerField("Number of the duplicate customer to fold into this one",
                              validators=[DataRequired()])
+
+
+class MergeTicketForm(FlaskForm):
+    target = StringField("Merge this ticket into (reference)", validators=[DataRequired(), Length(max=30)])
+
+
+class SplitForm(FlaskForm):
+    subject = StringField("Subject of the new ticket", validators=[Optional(), Length(max=250)])
 
 
 class IdentityForm(FlaskForm):
