@@ -13,6 +13,7 @@ import click
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
+from helpdesk import search
 from helpdesk.extensions import db
 from helpdesk.models import CannedReply, ContactIdentity, Message, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
@@ -132,7 +133,7 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
     stamp = str if sqlite else _same
     meta = "{}" if sqlite else {}
     step = timedelta(minutes=30)
-    batch, tickets, messages, links, fts = 10_000, [], [], [], []
+    batch, tickets, messages, links = 10_000, [], [], []
     with click.progressbar(range(count), label=f"Creating {count:,} tickets", file=None) as bar:
         for i in bar:
             tid = start_id + i
@@ -165,14 +166,14 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
                 else:
                     author, text_ = customer_id, rng.choice(REPLIES).format(first=first, ref=ref)
                 messages.append((msg_id, tid, author, text_, internal, channel, meta, False, stamp(at)))
-                if sqlite:
-                    fts.append((msg_id, f"{subject}\n{text_}" if j == 0 else text_, tid, internal))
                 msg_id += 1
                 at += step
             if len(tickets) >= batch:
-                _flush(tickets, messages, links, fts, sqlite)
-    _flush(tickets, messages, links, fts, sqlite)
+                _flush(tickets, messages, links, sqlite)
+    _flush(tickets, messages, links, sqlite)
     if sqlite:
+        _sqlite_pragmas(bulk=True)
+        search.rebuild(start_id)
         _finish_sqlite()
     else:
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('tickets', 'id'), "
@@ -217,23 +218,21 @@ def _same(value: datetime) -> datetime:
     return value
 
 
-def _flush(tickets: list, messages: list, links: list, fts: list, sqlite: bool) -> None:
+def _flush(tickets: list, messages: list, links: list, sqlite: bool) -> None:
     if tickets:
         tags = Ticket.tags.property.secondary
         if sqlite:
             _sqlite_pragmas(bulk=True)
             for table, columns, rows in ((Ticket.__table__, TICKET_COLUMNS, tickets),
                                          (Message.__table__, MESSAGE_COLUMNS, messages),
-                                         (tags, ("ticket_id", "tag_id"), links),
-                                         (None, ("rowid", "text", "ticket_id", "internal"), fts)):
-                name = "search_index" if table is None else table.name
+                                         (tags, ("ticket_id", "tag_id"), links)):
                 db.session.connection().exec_driver_sql(
-                    f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)
         else:
             for table, columns, rows in ((Ticket.__table__, TICKET_COLUMNS, tickets),
                                          (Message.__table__, MESSAGE_COLUMNS, messages),
                                          (tags, ("ticket_id", "tag_id"), links)):
                 db.session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         db.session.commit()
-    for rows in (tickets, messages, links, fts):
+    for rows in (tickets, messages, links):
         rows.clear()

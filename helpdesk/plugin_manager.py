@@ -116,11 +116,19 @@ class PluginManager:
         """name → enabled, read once per app context (a request or a job)."""
         if has_app_context() and "_helpdesk_plugin_states" in g:
             return g._helpdesk_plugin_states
-        rows = db.session.execute(select(PluginState.name, PluginState.enabled)).all()
-        states = {name: enabled for name, enabled in rows}
+        rows = db.session.execute(select(PluginState.name, PluginState.enabled, PluginState.settings)).all()
+        states = {name: enabled for name, enabled, _settings in rows}
         if has_app_context():
             g._helpdesk_plugin_states = states
+            g._helpdesk_plugin_settings = {name: settings or {} for name, _enabled, settings in rows}
         return states
+
+    def _stored_settings(self, plugin: str) -> dict[str, Any]:
+        """A plugin's saved settings, from the same once-per-request read as ``states``."""
+        if "_helpdesk_plugin_states" not in g or "_helpdesk_plugin_settings" not in g:
+            g.pop("_helpdesk_plugin_states", None)
+            self.states()
+        return g._helpdesk_plugin_settings.get(plugin, {})
 
     def is_enabled(self, name: str) -> bool:
         if name in CORE_MODULES:
@@ -146,10 +154,16 @@ class PluginManager:
     def _impls(self, hook_name: str) -> list[tuple[str, Any]]:
         """(plugin name, impl) in pluggy's call order, enabled plugins only."""
         hook = getattr(self.pm.hook, hook_name)
+        states = self.states()  # once per call, not per implementation: g is a context-local proxy
         out = []
         for impl in reversed(hook.get_hookimpls()):
-            if self.is_enabled(impl.plugin_name):
-                out.append((impl.plugin_name, impl))
+            name = impl.plugin_name
+            if name in CORE_MODULES:
+                out.append((name, impl))
+                continue
+            info = self.plugins.get(name)
+            if info is not None and not info.load_error and states.get(name, True):
+                out.append((name, impl))
         return out
 
     @staticmethod
@@ -265,8 +279,7 @@ class PluginManager:
             from helpdesk.plugin_settings import coerce
 
             return coerce(spec, env)
-        state = db.session.get(PluginState, plugin)
-        stored = (state.settings or {}).get(name) if state else None
+        stored = self._stored_settings(plugin).get(name)
         if stored is None:
             return spec.default
         if spec.type == "secret" and isinstance(stored, str) and stored.startswith(SECRET_PREFIX):
@@ -293,6 +306,7 @@ class PluginManager:
         state.updated_at = utcnow()
         db.session.add(state)
         db.session.commit()
+        g.pop("_helpdesk_plugin_states", None)
 
     # ------------------------------------------------------------- web glue
 

@@ -105,7 +105,7 @@ def test_demo_fills_the_database_with_a_progress_bar(initialised, instance):
     assert rows(instance, "SELECT count(*) FROM messages WHERE ticket_id NOT IN (SELECT id FROM tickets)") == [(0,)]
     assert rows(instance, "SELECT count(*) FROM users WHERE email = 'agent@example.com'") == [(1,)]
     # the demo tickets can be found by the full-text search
-    assert rows(instance, "SELECT count(DISTINCT ticket_id) FROM search_index")[0][0] == 50
+    assert rows(instance, "SELECT count(*) FROM search_index")[0][0] == 50
 
     again = initialised("demo", "--tickets", "5")  # more demo data on top, no clashes
     assert "Demo data ready: 5 tickets" in again.output

@@ -153,3 +153,14 @@ def test_audit_trail_names_people_not_ids(db, ticket, agent):
 def test_a_non_numeric_assignee_is_a_clear_error_not_a_crash(ticket, agent):
     with pytest.raises(ServiceError, match="not a valid choice"):
         services.update_ticket(ticket, agent, assignee_id="bob")
+
+
+def test_search_plans_for_common_and_rare_words_give_the_same_tickets(db, ticket, customer, monkeypatch):
+    for n in range(3):
+        services.create_ticket(customer, f"Printer {n}", "The printer jams again.")
+    newest_first = select(Ticket.id).order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    rare = db.session.scalars(search.restrict(newest_first, "printer", include_internal=True)).all()
+    monkeypatch.setattr(search, "COMMON_HITS", 1)  # now "printer" is common: the other plan
+    common = db.session.scalars(search.restrict(newest_first, "printer", include_internal=True)).all()
+    assert rare == common and len(common) == 4
+    assert db.session.scalars(search.restrict(newest_first, "zzz", include_internal=True)).all() == []
