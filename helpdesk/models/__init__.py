@@ -14,7 +14,7 @@ from helpdesk.models.tickets import (
 from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_members
 
 __all__ = [
-    "Attachment", "AuditEvent", "BusinessHours", "SlaPolicy", "SlaTarget", "CannedReply", "ContactIdentity", "LoginToken", "Message",
-    "OutboxMail", "PluginError", "PluginState", "SavedView", "SiteSetting", "Tag", "Team",
-    "Ticket", "User", "team_members", "ticket_tags",
+    "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "LoginToken", "Message",
+    "OutboxMail", "PluginError", "PluginState", "SavedView", "SiteSetting", "SlaPolicy", "SlaTarget", "Tag",
+    "Team", "Ticket", "User", "team_members", "ticket_tags",
 ]
