@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint
     from markupsafe import Markup
 
-    from helpdesk.models import Message, Ticket, User
+    from helpdesk.models import Message, SlaTarget, Ticket, User
     from helpdesk.plugin_api import Channel, Route, Setting
 
 hookspec = pluggy.HookspecMarker("helpdesk")
@@ -313,6 +313,43 @@ def helpdesk_feedback_received(ticket: Ticket | None, customer: User, feedback: 
         def helpdesk_feedback_received(ticket, feedback):
             if feedback.get("kind") == "csat" and feedback.get("score") == 5:
                 give_kudos(ticket.assignee, feedback.get("comment"))
+    """
+
+
+@hookspec
+def helpdesk_sla_warning(ticket: Ticket, target: SlaTarget) -> None:
+    """A service-level target of a ticket is about to be missed.
+
+    Fired by the periodic SLA job once per target and cycle (``target.cycle``), even when
+    several workers run the job at the same time. ``target.kind`` is ``first_response``,
+    ``next_response``, ``periodic_update`` or ``resolution``; ``target.due_at`` is when it
+    is due (naive UTC).
+
+    Semantics: event, after commit.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_sla_warning(ticket, target):
+            notify(ticket.assignee, f"{ticket.reference}: {target.kind} due {target.due_at}")
+    """
+
+
+@hookspec
+def helpdesk_sla_breached(ticket: Ticket, target: SlaTarget) -> None:
+    """A service-level target of a ticket was missed.
+
+    Fired once per target and cycle by the periodic SLA job; plugins escalate here
+    (reassign, raise priority, tell the team lead). ``target`` is as in ``sla_warning``.
+
+    Semantics: event, after commit.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_sla_breached(ticket, target):
+            if target.kind == "first_response":
+                services.update_ticket(ticket, None, priority="urgent")
     """
 
 

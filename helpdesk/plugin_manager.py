@@ -321,7 +321,8 @@ class PluginManager:
                 if app.blueprints.get(bp.name) is bp:
                     continue  # already registered (register_blueprints is idempotent)
                 app.register_blueprint(bp)
-                self.plugins[plugin].blueprints.append(bp.name)
+                if plugin in self.plugins:  # the core's own modules are not listed as plugins
+                    self.plugins[plugin].blueprints.append(bp.name)
                 self.blueprint_owners[bp.name] = plugin
 
     def guard_blueprints(self) -> None:

@@ -184,6 +184,7 @@ def create_ticket(
     external_id: str | None = None,
     meta: dict | None = None,
     headers: dict[str, str] | None = None,
+    linked_ticket_id: int | None = None,
 ) -> Ticket:
     """Open a ticket for ``customer`` with its first message.
 
@@ -208,7 +209,7 @@ def create_ticket(
     now = utcnow()
     ticket = Ticket(subject=subject, status="new", priority=priority, channel=channel,
                     customer_id=customer.id, team_id=team_id, created_at=now, updated_at=now,
-                    message_count=1)
+                    message_count=1, linked_ticket_id=linked_ticket_id)
     ticket.tags = _tags_by_name(tags)
     message = Message(author_id=actor.id, body=body, channel=channel, created_at=now,
                       body_html=nh3.clean(body_html) if body_html else None,
@@ -242,9 +243,16 @@ def add_message(
 ) -> Message:
     """Add a public reply or (staff only) an internal note to ``ticket``.
 
-    A customer's reply reopens a resolved ticket within the reopen window and is refused
-    on a closed one; an agent's public reply is delivered through the ticket's channel.
+    A message for a merged ticket lands on the ticket it was merged into. A customer's
+    reply reopens a resolved ticket within the reopen window. On a closed ticket it is
+    refused, or, with the site setting ``closed_means_closed``, it opens a new ticket
+    linked to the closed one: the returned message's ``ticket`` is then that new ticket.
+    An agent's public reply is delivered through the ticket's channel.
     """
+    for _hop in range(20):  # merges are flattened, so one hop is the rule; the bound is a guard
+        if not ticket.merged_into_id:
+            break
+        ticket = db.session.get(Ticket, ticket.merged_into_id)
     if not author.is_staff:
         if ticket.customer_id != author.id:
             raise PermissionDenied("You cannot write on this ticket.")
@@ -257,7 +265,11 @@ def add_message(
     changes: dict[str, tuple] = {}
     if not author.is_staff:
         if ticket.status == "closed":
-            raise ServiceError(f"{ticket.reference} is closed. Please open a new ticket.")
+            if not site_setting("closed_means_closed"):
+                raise ServiceError(f"{ticket.reference} is closed. Please open a new ticket.")
+            return _follow_up_ticket(ticket, author, body, attachments=attachments, channel=channel,
+                                     body_html=body_html, external_id=external_id, meta=meta,
+                                     needs_review=needs_review)
         if ticket.status == "resolved":
             if not _within_reopen_window(ticket):
                 raise ServiceError(
@@ -298,6 +310,23 @@ def add_message(
         manager().call_event("helpdesk_ticket_changed", ticket=ticket, changes=changes, actor=author)
     if author.is_staff and not internal:
         _after_commit_delivery(message)
+    return message
+
+
+def _follow_up_ticket(closed: Ticket, customer: User, body: str, *, attachments: Sequence[NewAttachment],
+                      channel: str | None, body_html: str | None, external_id: str | None,
+                      meta: dict | None, needs_review: bool) -> Message:
+    """"Closed means closed": a customer's message on a closed ticket opens a new, linked one."""
+    subject = closed.subject if closed.subject.lower().startswith("re:") else f"Re: {closed.subject}"
+    ticket = create_ticket(customer, subject[:MAX_SUBJECT], body or "(no text; see the attachments)",
+                           channel=channel or closed.channel, attachments=attachments,
+                           team_id=closed.team_id, body_html=body_html, external_id=external_id,
+                           meta=meta, linked_ticket_id=closed.id)
+    message = ticket.messages[0]
+    message.needs_review = needs_review
+    audit(ticket, customer, "linked", "linked_ticket_id", None, closed.reference,
+          reason=f"customer wrote on closed {closed.reference}")
+    db.session.commit()
     return message
 
 

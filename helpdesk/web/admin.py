@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from helpdesk.canned import check_template
 from helpdesk.extensions import db
-from helpdesk.models import CannedReply, OutboxMail, PluginError, Tag, Team, Ticket, User
+from helpdesk.models import BusinessHours, CannedReply, OutboxMail, PluginError, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import OPEN_STATUSES
 from helpdesk.plugin_manager import CORE, manager
@@ -88,6 +88,9 @@ def user_edit(user_id: int | None):
                     raise ServiceError("Staff accounts need a password.", field="password")
                 user = create_user(form.name.data, form.email.data, form.role.data,
                                    form.password.data or None, teams=teams)
+                if not form.available.data:
+                    user.available = False
+                    db.session.commit()
             else:
                 _update_user(user, form, teams)
         except ServiceError as exc:
@@ -108,6 +111,7 @@ def _update_user(user: User, form: UserForm, teams: list[Team]) -> None:
     was_active = user.active
     user.name, user.email, user.role = form.name.data.strip(), email, form.role.data
     user.active = form.active.data
+    user.available = bool(form.available.data)
     user.teams = teams
     if form.password.data:
         user.set_password(form.password.data)
@@ -136,19 +140,28 @@ def team_edit(team_id: int | None):
                                     .order_by(User.name)))
     form.lead_id.choices = [("", "No lead")] + [(str(u.id), u.name) for u in staff]
     form.members.choices = [(u.id, u.name) for u in staff]
+    hours = list(db.session.scalars(select(BusinessHours).order_by(BusinessHours.name)))
+    form.business_hours_id.choices = [("", "None (around the clock)")] + [(str(h.id), h.name) for h in hours]
     if request.method == "GET" and team:
         form.members.data = [u.id for u in team.members]
         form.lead_id.data = str(team.lead_id or "")
+        form.business_hours_id.data = str(team.business_hours_id or "")
     if form.validate_on_submit():
         name = form.name.data.strip()
         clash = db.session.scalar(select(Team.id).where(Team.name == name, Team.id != (team_id or 0)))
+        hours_id = form.business_hours_id.data or ""
         if clash:
             form.name.errors.append("A team with this name already exists.")
+        elif hours_id and hours_id not in {str(h.id) for h in hours}:
+            form.business_hours_id.errors.append("Choose business hours from the list.")
         else:
             team = team or Team(name=name)
             team.name, team.description = name, (form.description.data or "").strip()
             team.lead_id = int(form.lead_id.data) if form.lead_id.data else None
             team.members = [u for u in staff if u.id in set(form.members.data or [])]
+            team.assignment_strategy = form.assignment_strategy.data
+            team.max_open_per_agent = form.max_open_per_agent.data
+            team.business_hours_id = int(hours_id) if hours_id else None
             db.session.add(team)
             db.session.commit()
             flash(f"Saved team {team.name}.", "success")

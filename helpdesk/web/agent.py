@@ -28,9 +28,10 @@ from helpdesk.access import (
 )
 from helpdesk.canned import render_reply
 from helpdesk.extensions import db
-from helpdesk.models import AuditEvent, CannedReply, SavedView, Tag, Team, Ticket, User, ticket_tags
+from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Team, Ticket, User, ticket_tags
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
 from helpdesk.services import ServiceError
+from helpdesk.services.merge import merge_tickets, split_message
 from helpdesk.services.tickets import attachment_path
 from helpdesk.services.users import add_identity
 from helpdesk.web.auth import staff_required
@@ -39,8 +40,10 @@ from helpdesk.web.forms import (
     ConfirmForm,
     IdentityForm,
     MergeCustomerForm,
+    MergeTicketForm,
     ReplyForm,
     SavedViewForm,
+    SplitForm,
     TicketFieldsForm,
 )
 from helpdesk.web.uploads import read_uploads
@@ -96,8 +99,7 @@ def queue_query(user: User, args) -> tuple[Select, dict[str, str]]:
         if ref is not None:
             query = query.where(Ticket.id == ref)
         else:
-            hits = search.matching_ticket_ids(text, include_internal=user.is_staff)
-            query = query.where(Ticket.id.in_(hits)) if hits is not None else query.where(False)
+            query = search.restrict(query, text, include_internal=user.is_staff)
     query = query.order_by(*SORTS.get(active.get("sort", "updated"), SORTS["updated"]))
     return query, active
 
@@ -267,7 +269,17 @@ def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_
     return render_template(
         "agent/ticket.html", ticket=ticket, messages=visible_messages(current_user, ticket),
         form=form, fields_form=fields_form, warnings=warnings, other_tickets=other_tickets,
-        audit_trail=audit_trail, canned=canned), status
+        audit_trail=audit_trail, canned=canned, merge_form=MergeTicketForm(formdata=None),
+        split_form=SplitForm(formdata=None), related=_related_tickets(ticket)), status
+
+
+def _related_tickets(ticket: Ticket) -> dict[str, list[Ticket]]:
+    """Tickets merged into this one, and tickets split from (or following up on) it."""
+    def linked(column) -> list[Ticket]:
+        return list(db.session.scalars(
+            visible_tickets(current_user).where(column == ticket.id).order_by(Ticket.id)))
+
+    return {"merged_from": linked(Ticket.merged_into_id), "linked_from": linked(Ticket.linked_ticket_id)}
 
 
 @bp.post("/tickets/<reference>/fields")
@@ -289,6 +301,63 @@ def ticket_fields(reference: str):
             flash("Saved." if done else "Nothing changed.", "success" if done else "info")
             return redirect(url_for("agent.ticket", reference=ticket.reference))
     return _render_ticket(ticket, ReplyForm(formdata=None), [], fields_form=form)
+
+
+def _find_ticket(reference: str) -> Ticket | None:
+    """A ticket the current user may see, by reference (``HD-42`` or ``42``); None if there is none."""
+    ticket_id = parse_reference(reference)
+    if ticket_id is None:
+        return None
+    return db.session.scalar(visible_tickets(current_user).where(Ticket.id == ticket_id))
+
+
+@bp.post("/tickets/<reference>/merge")
+@staff_required
+def merge(reference: str):
+    """Fold this ticket into another one of the same customer."""
+    source = ticket_or_404(current_user, reference)
+    back = redirect(url_for("agent.ticket", reference=source.reference))
+    form = MergeTicketForm()
+    if not form.validate_on_submit():
+        flash(f"Enter the reference of the ticket to merge into (like {_prefix()}-42).", "danger")
+        return back
+    wanted = form.target.data.strip()
+    target = _find_ticket(wanted)
+    if target is None:
+        flash(f"There is no ticket “{wanted}”: check the reference.", "danger")
+        return back
+    try:
+        merge_tickets(source, target, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return back
+    flash(f"Merged {source.reference} into {target.reference}; the customer was told where the "
+          "conversation continues.", "success")
+    return redirect(url_for("agent.ticket", reference=target.reference))
+
+
+@bp.post("/tickets/<reference>/split/<int:message_id>")
+@staff_required
+def split(reference: str, message_id: int):
+    """Move one customer message into a new ticket linked to this one."""
+    ticket = ticket_or_404(current_user, reference)
+    message = db.session.get(Message, message_id)
+    if message is None or message.ticket_id != ticket.id:
+        abort(404)
+    back = redirect(url_for("agent.ticket", reference=ticket.reference))
+    form = SplitForm()
+    if not form.validate_on_submit():
+        flash("The subject is too long (at most 250 characters).", "danger")
+        return back
+    try:
+        new = split_message(message, current_user, subject=form.subject.data)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return back
+    flash(f"The message is now {new.reference}, linked to {ticket.reference}.", "success")
+    return redirect(url_for("agent.ticket", reference=new.reference))
 
 
 @bp.post("/tickets/<reference>/canned/<int:reply_id>")

@@ -10,6 +10,7 @@ from helpdesk.access import ticket_or_404, visible_messages, visible_tickets
 from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, Ticket
 from helpdesk.services import ServiceError
+from helpdesk.services.settings import site_setting
 from helpdesk.web.auth import customer_required
 from helpdesk.web.forms import ConfirmForm, CustomerReplyForm, NewTicketForm
 from helpdesk.web.uploads import read_uploads
@@ -27,7 +28,8 @@ def _page() -> int:
 def index():
     page, size = _page(), 20
     rows = list(db.session.scalars(
-        visible_tickets(current_user).order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        visible_tickets(current_user).where(Ticket.merged_into_id.is_(None))
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
         .offset((page - 1) * size).limit(size + 1)))
     return render_template("portal/index.html", tickets=rows[:size], page=page,
                            has_next=len(rows) > size)
@@ -62,23 +64,50 @@ def _form_error(form, exc: ServiceError) -> None:
 @customer_required
 def ticket(reference: str):
     ticket = ticket_or_404(current_user, reference)
+    if ticket.merged_into_id and request.method != "POST":
+        # The conversation moved; a reply posted from an old page still lands there (add_message follows).
+        return redirect(url_for("portal.ticket", reference=_merge_target(ticket).reference))
     form = CustomerReplyForm()
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.add_message(ticket, current_user, form.body.data,
-                                     attachments=read_uploads(request.files.getlist(form.attachments.name)))
+                message = services.add_message(
+                    ticket, current_user, form.body.data,
+                    attachments=read_uploads(request.files.getlist(form.attachments.name)))
             except ServiceError as exc:
                 _form_error(form, exc)
             else:
-                flash("Your reply was added.", "success")
-                return redirect(url_for("portal.ticket", reference=ticket.reference))
+                landed = message.ticket
+                if landed.id not in (ticket.id, ticket.merged_into_id) and landed.linked_ticket is not None:
+                    # "Closed means closed": the message opened a new request linked to the closed one.
+                    flash(f"Your message started a new request {landed.reference}, "
+                          f"linked to {landed.linked_ticket.reference}.", "success")
+                else:
+                    flash("Your reply was added.", "success")
+                return redirect(url_for("portal.ticket", reference=landed.reference))
     history = list(db.session.scalars(
         select(AuditEvent).where(AuditEvent.ticket_id == ticket.id, AuditEvent.field == "status")
         .order_by(AuditEvent.id)))
     return render_template("portal/ticket.html", ticket=ticket, form=form, action_form=ConfirmForm(),
-                           messages=visible_messages(current_user, ticket), history=history), \
+                           messages=visible_messages(current_user, ticket), history=history,
+                           related=_related(ticket),
+                           reply_opens_new=ticket.status == "closed" and bool(site_setting("closed_means_closed"))), \
         422 if form.errors or form.form_errors else 200
+
+
+def _merge_target(ticket: Ticket) -> Ticket:
+    """The ticket a merged one continues in; 404 unless the customer may see it (merges never cross customers)."""
+    return ticket_or_404(current_user, str(ticket.merged_into_id))
+
+
+def _related(ticket: Ticket) -> dict[str, list[Ticket]]:
+    """The customer's own tickets merged into this one and those continuing it (split off or follow-ups)."""
+    def linked(column) -> list[Ticket]:
+        return list(db.session.scalars(visible_tickets(current_user).where(column == ticket.id).order_by(Ticket.id)))
+
+    linked_to = ticket.linked_ticket
+    return {"merged_from": linked(Ticket.merged_into_id), "continues_in": linked(Ticket.linked_ticket_id),
+            "linked_to": [linked_to] if linked_to is not None and linked_to.customer_id == current_user.id else []}
 
 
 @bp.post("/tickets/<reference>/<action>")
@@ -87,6 +116,10 @@ def ticket_action(reference: str, action: str):
     ticket = ticket_or_404(current_user, reference)
     if action not in {"solved", "reopen"} or not ConfirmForm().validate_on_submit():
         abort(400)
+    if ticket.merged_into_id:
+        target = _merge_target(ticket)
+        flash(f"{ticket.reference} was merged into {target.reference}: the conversation continues here.", "info")
+        return redirect(url_for("portal.ticket", reference=target.reference))
     try:
         services.update_ticket(ticket, current_user, status="resolved" if action == "solved" else "open")
     except ServiceError as exc:
