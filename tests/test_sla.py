@@ -547,17 +547,7 @@ def test_two_workers_at_once_fire_each_hook_exactly_once(app, db, customer, tmp_
 # ------------------------------------------------------------------ pages
 
 
-@pytest.fixture
-def sla_pages(app):
-    """The SLA blueprint on the app (a no-op once the plugin manager registers it itself)."""
-    from helpdesk.sla.views import bp
-
-    if "sla" not in app.blueprints:
-        app.register_blueprint(bp)
-    return app
-
-
-def test_queue_shows_time_left_and_sorts_by_it(app, db, client, login, customer, agent, sla_pages, clock):
+def test_queue_shows_time_left_and_sorts_by_it(app, db, client, login, customer, agent, clock):
     make_policy(db, name="Urgent", position=0, priority="urgent", first_response_minutes=30)
     make_policy(db, name="Default", position=1, first_response_minutes=240)
     normal = services.create_ticket(customer, "Normal one", "x")
@@ -648,7 +638,7 @@ def test_overdue_update_still_offers_the_draft(app, db, client, login, customer,
 # ------------------------------------------------------------------ admin pages
 
 
-def test_admin_pages_empty_states_and_access(app, client, login, admin, agent, customer, sla_pages):
+def test_admin_pages_empty_states_and_access(app, client, login, admin, agent, customer):
     login(client, admin)
     page = client.get("/admin/sla/")
     assert page.status_code == 200
@@ -661,7 +651,7 @@ def test_admin_pages_empty_states_and_access(app, client, login, admin, agent, c
         assert client.post("/admin/sla/policies/new", data={"name": "x"}).status_code == expected
 
 
-def test_admin_business_hours_create_edit_delete(app, db, client, login, admin, sla_pages):
+def test_admin_business_hours_create_edit_delete(app, db, client, login, admin):
     login(client, admin)
     form = client.get("/admin/sla/hours/new").text
     assert 'value="09:00-17:00"' in form and '<option value="Europe/Berlin">' in form
@@ -707,7 +697,7 @@ def test_admin_business_hours_create_edit_delete(app, db, client, login, admin, 
     assert client.get("/admin/sla/hours/999").status_code == 404
 
 
-def test_admin_policies_create_edit_delete(app, db, client, login, admin, customer, sla_pages):
+def test_admin_policies_create_edit_delete(app, db, client, login, admin, customer):
     team = Team(name="Billing")
     office = BusinessHours(name="Office", timezone="UTC", schedule=WEEKDAYS_9_TO_5)
     db.session.add_all([team, office])
@@ -756,7 +746,7 @@ def test_admin_policies_create_edit_delete(app, db, client, login, admin, custom
     assert client.post(f"/admin/sla/policies/{policy.id}/delete").status_code == 404
 
 
-def test_switching_a_policy_off_stops_its_clocks(app, db, client, login, admin, customer, sla_pages):
+def test_switching_a_policy_off_stops_its_clocks(app, db, client, login, admin, customer):
     policy = make_policy(db, name="Only", first_response_minutes=60)
     ticket = services.create_ticket(customer, "Help", "x")
     assert ticket.sla_due_at is not None

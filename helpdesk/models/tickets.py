@@ -40,6 +40,8 @@ class Ticket(db.Model):
         Index("ix_tickets_priority_updated", "priority", "updated_at"),
         Index("ix_tickets_channel_updated", "channel", "updated_at"),
         Index("ix_tickets_sla_due", "sla_due_at", "id"),
+        Index("ix_tickets_created", "created_at", "id"),
+        # ix_tickets_sla_sort, an expression index for the "time left" sort, is made by migration core_0004.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,10 +19,6 @@ bp = Blueprint("sla", __name__, url_prefix="/admin/sla")
 TARGET_FIELDS = ("first_response_minutes", "next_response_minutes", "periodic_update_minutes", "resolution_minutes")
 
 
-# Tells templates (Admin's sub-navigation) that these pages exist on this app.
-bp.add_app_template_global(True, "sla_pages")
-
-
 @bp.app_template_global("sla_time_left")
 def sla_time_left(due: datetime | None) -> tuple[str, str] | None:
     """For the queue's "Time left" column: ``("2h 10m left", badge classes)`` or None."""
