@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +25,21 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+
+
+def make_plugin(name: str, **hooks: Callable) -> types.ModuleType:
+    """A throwaway plugin: a module whose hook implementations are the given functions.
+
+        spy = make_plugin("spy", helpdesk_ticket_created=lambda ticket: seen.append(ticket.id))
+        manager(app).register(spy, "spy")
+    """
+    from helpdesk import hookimpl
+
+    module = types.ModuleType(name)
+    module.__doc__ = f"The {name} test plugin."
+    for hook_name, func in hooks.items():
+        setattr(module, hook_name, hookimpl(func))
+    return module
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import re
-import types
 from collections import Counter
 
 import pytest
 from pagetext import alerts, attributes, field_errors, text, texts
 from sqlalchemy import select
 
-from helpdesk import hookimpl, services
+from helpdesk import services
 from helpdesk.models import AuditEvent, BusinessHours, Team, Ticket, User
 from helpdesk.plugin_api import Route
 from helpdesk.plugin_manager import manager
+from helpdesk.testing import make_plugin
 
 
 def make_team(db, name: str, strategy: str, members: list, cap: int | None = None) -> Team:
@@ -33,14 +33,6 @@ def open_ticket(customer, team: Team | None, subject: str = "Help") -> Ticket:
 def assignments(db, ticket: Ticket) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(
         AuditEvent.ticket_id == ticket.id, AuditEvent.action == "assigned").order_by(AuditEvent.id)))
-
-
-def throwaway_plugin(name: str, **hooks) -> types.ModuleType:
-    module = types.ModuleType(name)
-    module.__doc__ = f"The {name} test plugin."
-    for hook_name, func in hooks.items():
-        setattr(module, hook_name, hookimpl(func))
-    return module
 
 
 @pytest.fixture
@@ -177,7 +169,7 @@ def test_a_plugins_route_answer_overrides_the_core(app, db, agents, make_user, c
     ann, ben, cy = agents
     vip = make_user("agent", name="Vera VIP")
     team = make_team(db, "Tech", "round_robin", agents)
-    plugin = throwaway_plugin("vip_router", helpdesk_route_ticket=lambda ticket: Route(
+    plugin = make_plugin("vip_router", helpdesk_route_ticket=lambda ticket: Route(
         assignee_id=vip.id, reason="VIP customers go to Vera") if "VIP" in ticket.subject else None)
     manager(app).register(plugin, "vip_router")
 

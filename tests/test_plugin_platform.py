@@ -1,26 +1,16 @@
 """The plugin platform: discovery, enable/disable across processes, isolation, settings, slots."""
 from __future__ import annotations
 
-import types
-
 import pytest
 from flask import Blueprint
 from markupsafe import Markup
 from sqlalchemy import select
 
-from helpdesk import create_app, hookimpl, services
+from helpdesk import create_app, services
 from helpdesk.models import PluginError, Ticket
 from helpdesk.plugin_api import Route, Setting
 from helpdesk.plugin_manager import manager
-
-
-def make_plugin(name: str, **hooks) -> types.ModuleType:
-    """A throwaway plugin module whose hooks are the given functions."""
-    module = types.ModuleType(name)
-    module.__doc__ = f"The {name} test plugin."
-    for hook_name, func in hooks.items():
-        setattr(module, hook_name, hookimpl(func))
-    return module
+from helpdesk.testing import make_plugin
 
 
 def register(app, module, name: str):

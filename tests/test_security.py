@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import types
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +17,7 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import func, select, update
 
-from helpdesk import hookimpl, services
+from helpdesk import services
 from helpdesk.models import (
     Attachment,
     CannedReply,
@@ -32,7 +31,7 @@ from helpdesk.models import (
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
 from helpdesk.services.tickets import NewAttachment
-from helpdesk.testing import CSRFClient
+from helpdesk.testing import CSRFClient, make_plugin
 
 PASSWORD = "correct horse battery"
 SCRIPT = "<script>alert(1)</script>"
@@ -94,14 +93,6 @@ def browser_target(location: str, base: str = "http://helpdesk.test/login") -> s
     if parts.scheme or cleaned.startswith("//"):
         return parts.netloc or cleaned
     return urlsplit(base).netloc
-
-
-def make_plugin(name: str, **hooks) -> types.ModuleType:
-    module = types.ModuleType(name)
-    module.__doc__ = f"The {name} test plugin."
-    for hook_name, func_ in hooks.items():
-        setattr(module, hook_name, hookimpl(func_))
-    return module
 
 
 def mailed_link(db, address: str) -> str:
