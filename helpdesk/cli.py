@@ -41,7 +41,15 @@ def db_group() -> None:
 def db_upgrade(revision: str) -> None:
     """Migrate to REVISION (default: the head of the core and of every plugin)."""
     flask_migrate.upgrade(revision=revision)
+    _refresh_planner_statistics()
     click.echo("Database is up to date.")
+
+
+def _refresh_planner_statistics() -> None:
+    """New indexes without statistics can mislead SQLite's planner; PRAGMA optimize is cheap."""
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA optimize")
 
 
 @db_group.command("downgrade")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.extensions import db
@@ -41,6 +41,12 @@ class Ticket(db.Model):
         Index("ix_tickets_channel_updated", "channel", "updated_at"),
         Index("ix_tickets_sla_due", "sla_due_at", "id"),
         Index("ix_tickets_created", "created_at", "id"),
+        # Partial: they serve "merged into / split from this ticket" and can never tempt the
+        # planner for the queue's "merged_into_id IS NULL" (true for nearly every ticket).
+        Index("ix_tickets_merged_into_id", "merged_into_id", sqlite_where=text("merged_into_id IS NOT NULL"),
+              postgresql_where=text("merged_into_id IS NOT NULL")),
+        Index("ix_tickets_linked_ticket_id", "linked_ticket_id", sqlite_where=text("linked_ticket_id IS NOT NULL"),
+              postgresql_where=text("linked_ticket_id IS NOT NULL")),
         # ix_tickets_sla_sort, an expression index for the "time left" sort, is made by migration core_0004.
     )
 
