@@ -192,7 +192,8 @@ def helpdesk_route_ticket(ticket: Ticket, message: Message) -> Route | None:
     first ``message``. Return a
     ``plugin_api.Route(team_id=..., assignee_id=..., reason=...)`` or ``None`` to let the
     next plugin (and finally the core) decide. The decision and its reason are written to
-    the ticket's audit trail.
+    the ticket's audit trail. A route with a team but no agent leaves the agent to that
+    team's assignment strategy (manual, round robin or least loaded).
 
     Semantics: first result; a plugin that raises is skipped.
 

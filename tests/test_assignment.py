@@ -183,6 +183,18 @@ def test_a_plugins_route_answer_overrides_the_core(app, db, agents, make_user, c
     assert assignments(db, normal)[0].reason.startswith("round robin in Tech: turn 1")
 
 
+def test_a_plugin_that_picks_only_the_team_leaves_the_agent_to_the_teams_strategy(app, db, agents, customer):
+    ann, _ben, _cy = agents
+    billing = make_team(db, "Billing", "round_robin", agents)
+    plugin = make_plugin("topic_router", helpdesk_route_ticket=lambda ticket: Route(
+        team_id=billing.id, reason="invoices go to Billing") if "invoice" in ticket.subject else None)
+    manager(app).register(plugin, "topic_router")
+
+    ticket = open_ticket(customer, None, "Wrong invoice")
+    assert ticket.team_id == billing.id and ticket.assignee_id == ann.id
+    assert assignments(db, ticket)[0].reason.startswith("round robin in Billing: turn 1")
+
+
 # ----------------------------------------------------------- availability
 
 

@@ -158,6 +158,16 @@ def _route(ticket: Ticket, message: Message) -> None:
             audit(ticket, None, "assigned", "assignee_id", _display("assignee_id", ticket.assignee_id),
                   _display("assignee_id", agent.id), reason=reason)
             ticket.assignee_id = agent.id
+    if ticket.assignee_id is None and ticket.team_id is not None and plugin != "core.assignment":
+        # A plugin chose the team only: the team's own strategy picks the agent.
+        from helpdesk.assignment import choose
+
+        team = db.session.get(Team, ticket.team_id)
+        follow_up = choose(ticket, team) if team is not None else None
+        if follow_up is not None:
+            audit(ticket, None, "assigned", "assignee_id", None, _display("assignee_id", follow_up.assignee_id),
+                  reason=follow_up.reason)
+            ticket.assignee_id = follow_up.assignee_id
 
 
 def _after_commit_delivery(message: Message) -> None:
