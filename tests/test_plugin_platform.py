@@ -317,3 +317,11 @@ def test_plugin_cli_commands_are_added(app):
     manager(app).register_cli(app)
     result = app.test_cli_runner().invoke(args=["ping-plugin"])
     assert result.output.strip() == "pong from plugin"
+
+
+def test_settings_page_says_when_the_environment_wins(app, client, login, admin, monkeypatch):
+    register(app, make_plugin("envy2", helpdesk_settings=lambda: [Setting("limit", "int", default=1)]), "envy2")
+    monkeypatch.setenv("HELPDESK_PLUGIN_ENVY2_LIMIT", "42")
+    login(client, admin)
+    page = client.get("/admin/plugins/envy2").text
+    assert "HELPDESK_PLUGIN_ENVY2_LIMIT" in page and "wins over the value saved here" in page

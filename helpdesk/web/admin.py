@@ -1,6 +1,8 @@
 """Admin pages: users, teams, tags, canned replies, settings, plugins and the mail outbox."""
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -324,11 +326,13 @@ def plugin_settings(name: str):
         values.update({n: "" for n, s in specs.items() if s.type == "secret"})
         flash("Some settings need fixing; see below.", "danger")
     staff = list(db.session.scalars(select(User).where(User.role.in_(("agent", "admin"))).order_by(User.name)))
+    env_overrides = {n: f"HELPDESK_PLUGIN_{name}_{n}".upper() for n in specs
+                     if os.environ.get(f"HELPDESK_PLUGIN_{name}_{n}".upper()) is not None}
     return render_template(
         "admin/plugin_settings.html", info=info, enabled=plugins.is_enabled(name), specs=specs,
         values=values, errors=errors, form=form, toggle_form=ConfirmForm(),
         recent_errors=plugins.recent_errors(name), teams=list(db.session.scalars(select(Team).order_by(Team.name))),
-        agents=staff), 422 if errors else 200
+        agents=staff, env_overrides=env_overrides), 422 if errors else 200
 
 
 # ---------------------------------------------------------------- reports
