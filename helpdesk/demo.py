@@ -17,6 +17,7 @@ from helpdesk import search
 from helpdesk.extensions import db
 from helpdesk.models import CannedReply, ContactIdentity, Message, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
+from helpdesk.models.tickets import PRIORITY_RANK
 from helpdesk.services.users import create_user
 
 DEMO_PASSWORD = "demo-password"
@@ -148,7 +149,8 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
             updated = stamp(created + step * n_replies)
             channel = rng.choice(CHANNELS)
             closed = status == "closed"
-            tickets.append((tid, subject, status, rng.choice(PRIORITIES), channel, customer_id, agent_id,
+            priority = rng.choice(PRIORITIES)
+            tickets.append((tid, subject, status, priority, PRIORITY_RANK[priority], channel, customer_id, agent_id,
                             team_id, 1 + n_replies, stamp(created), updated,
                             stamp(created + step) if n_replies else None,
                             updated if closed or status == "resolved" else None, updated if closed else None))
@@ -208,8 +210,9 @@ def _finish_sqlite() -> None:
     db.session.commit()
 
 
-TICKET_COLUMNS = ("id", "subject", "status", "priority", "channel", "customer_id", "assignee_id", "team_id",
-                  "message_count", "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at")
+TICKET_COLUMNS = ("id", "subject", "status", "priority", "priority_rank", "channel", "customer_id", "assignee_id",
+                  "team_id", "message_count", "created_at", "updated_at", "first_response_at", "resolved_at",
+                  "closed_at")
 MESSAGE_COLUMNS = ("id", "ticket_id", "author_id", "body", "internal", "channel", "meta", "needs_review",
                    "created_at")
 

@@ -164,3 +164,10 @@ def test_search_plans_for_common_and_rare_words_give_the_same_tickets(db, ticket
     common = db.session.scalars(search.restrict(newest_first, "printer", include_internal=True)).all()
     assert rare == common and len(common) == 4
     assert db.session.scalars(search.restrict(newest_first, "zzz", include_internal=True)).all() == []
+
+
+def test_priority_rank_follows_priority_for_the_queue_sort(db, ticket, agent):
+    assert ticket.priority_rank == 1
+    services.update_ticket(ticket, agent, priority="urgent")
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).priority_rank == 3

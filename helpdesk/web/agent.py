@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from helpdesk import search, services
@@ -56,8 +56,7 @@ SORTS = {
     "created": (Ticket.created_at.desc(), Ticket.id.desc()),
     # Nearest service-level due time first; tickets without one last (NULLs sort last on both databases).
     "sla": (Ticket.sla_due_at.is_(None), Ticket.sla_due_at.asc(), Ticket.id.asc()),
-    "priority": (case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority).desc(),
-                 Ticket.updated_at.desc()),
+    "priority": (Ticket.priority_rank.desc(), Ticket.updated_at.desc()),
 }
 FILTER_KEYS = ("status", "priority", "team", "assignee", "tag", "channel", "q", "sort")
 
