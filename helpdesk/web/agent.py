@@ -71,10 +71,15 @@ def queue_query(user: User, args) -> tuple[Select, dict[str, str]]:
     active = {k: args.get(k, "") for k in FILTER_KEYS if args.get(k)}
     # A search looks through every status unless one is chosen: old tickets matter too.
     status = active.get("status", "all" if active.get("q", "").strip() else "active")
+    # For sorts other than by update, hide the status column from SQLite's planner: the
+    # status index would make it fetch and sort every matching ticket (200 ms at 100,000),
+    # while the sort's own index finds a page of open tickets within a few hundred rows.
+    status_column = Ticket.status if active.get("sort", "updated") in ("updated", "oldest") \
+        else Ticket.status.concat("")
     if status == "active":
-        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+        query = query.where(status_column.in_(OPEN_STATUSES))
     elif status in STATUSES:
-        query = query.where(Ticket.status == status)
+        query = query.where(status_column == status)
     if active.get("priority") in PRIORITIES:
         query = query.where(Ticket.priority == active["priority"])
     if (team := _int(active.get("team"))) is not None:
