@@ -197,6 +197,10 @@ def worker_command(workers: int) -> None:
     import helpdesk.services.mail  # noqa: F401
     from helpdesk.jobs import huey
 
+    import logging
+
+    # The consumer reports each job, retry and failure through logging: show it.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Worker started ({workers} threads) on {type(huey.storage).__name__}")
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
