@@ -193,11 +193,11 @@ def user_create(email: str, name: str, role: str, password: str | None) -> None:
 @with_appcontext
 def worker_command(workers: int) -> None:
     """Run the job consumer (mail delivery, plugin jobs, periodic tasks)."""
+    import logging
+
     import helpdesk.services.delivery  # noqa: F401 - registers the core's tasks
     import helpdesk.services.mail  # noqa: F401
     from helpdesk.jobs import huey
-
-    import logging
 
     # The consumer reports each job, retry and failure through logging: show it.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
