@@ -206,6 +206,26 @@ def helpdesk_route_ticket(ticket: Ticket, message: Message) -> Route | None:
     """
 
 
+@hookspec(firstresult=True)
+def helpdesk_ticket_change_check(ticket: Ticket, changes: dict[str, tuple], actor: User | None) -> str | None:
+    """Refuse a change to a ticket before it is committed (a workflow's own rules).
+
+    Called inside ``update_ticket`` (and so bulk changes) with the changes about to be
+    made, ``{field: (old, new)}``, already applied to ``ticket`` but not committed;
+    ``actor`` is ``None`` for automatic changes. Return a message telling the person what
+    to do instead, and the whole change is rolled back and refused with that message.
+
+    Semantics: first result; a plugin that raises is skipped (the change goes through).
+
+    Example::
+
+        @hookimpl
+        def helpdesk_ticket_change_check(ticket, changes):
+            if changes.get("status", (None, None))[1] == "resolved" and not remedy_recorded(ticket):
+                return "Record the remedy offered (or why there is none) before resolving."
+    """
+
+
 @hookspec
 def helpdesk_reply_checks(ticket: Ticket, body: str, agent: User) -> list[str] | None:
     """Gentle checks on an agent's reply before it is sent (the composer guardrails).
@@ -368,9 +388,11 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> str | Markup |
     plugin's block is rendered on its own: one that raises renders nothing and the page
     still works. Blocks appear in plugin name order.
 
-    Slots: ``ticket.sidebar`` (ticket, for agents), ``ticket.customer_context`` (ticket,
-    customer), ``portal.ticket`` (ticket, for the customer), ``queue.top``,
-    ``dashboard.main`` (for agents), ``admin.dashboard``.
+    Slots: ``ticket.sidebar`` (ticket, for agents), ``ticket.badges`` (ticket, inline
+    beside its status, for agents), ``ticket.customer_context`` (ticket, customer),
+    ``message.after_body`` (ticket, message, for agents, under each message's text),
+    ``portal.ticket`` (ticket, for the customer), ``portal.message`` (ticket, message, for
+    the customer), ``queue.top``, ``dashboard.main`` (for agents), ``admin.dashboard``.
 
     Semantics: collected, isolated per plugin.
 

@@ -13,10 +13,11 @@ from huey import crontab
 
 from helpdesk import services
 from helpdesk.access import visible_tickets
-from helpdesk.extensions import db
+from helpdesk.extensions import db, limiter
 from helpdesk.jobs import periodic_task, task
 from helpdesk.models import Message, Team, Ticket, User
 from helpdesk.models.base import utcnow
+from helpdesk.services.tickets import audit
 from helpdesk.web.auth import admin_required, staff_required
 
 SETTING_TYPES = ("text", "secret", "int", "bool", "choice", "email", "url", "team", "agent")
@@ -56,6 +57,12 @@ class Channel:
 
     ``deliver`` is called by a job (with retries) for each public agent reply on a ticket
     whose ``channel`` equals ``name``. Raise to have the job retried later.
+
+    ``notify`` sends an automatic notice that is not an agent reply (an acknowledgement, a
+    survey invitation, a follow-up question) to a customer through this channel. The
+    default sends it by email to the customer's address; a channel that reaches customers
+    another way (SMS, chat) overrides it, typically sending ``text`` with its short links.
+    Return True when the notice was queued, False when the customer cannot be reached.
     """
 
     name: str = ""
@@ -65,12 +72,41 @@ class Channel:
     def deliver(self, ticket: Ticket, message: Message) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def notify(self, customer: User, subject: str, text: str, *, ticket: Ticket | None = None,
+               html: str | None = None, headers: dict[str, str] | None = None) -> bool:
+        from helpdesk.services.notices import email_notice
+
+        return email_notice(customer, subject, text, ticket=ticket, html=html, headers=headers)
+
 
 def get_setting(plugin: str, name: str) -> Any:
     """The current value of a plugin's setting (environment, then database, then default)."""
     from helpdesk.plugin_manager import manager
 
     return manager().get_setting(plugin, name)
+
+
+def encrypt_secret(value: str) -> str:
+    """Encrypt a secret a plugin keeps in its own tables (a mailbox password, an API key).
+
+    Uses the same key as secret settings (``HELPDESK_SECRETS_KEY`` or the instance's
+    ``secrets.key``); store the returned text, never the plain value.
+    """
+    from helpdesk.plugin_manager import manager
+
+    return manager()._fernet().encrypt(value.encode()).decode()
+
+
+def decrypt_secret(token: str) -> str | None:
+    """The plain value of :func:`encrypt_secret`'s output; ``None`` if the key changed."""
+    from cryptography.fernet import InvalidToken
+
+    from helpdesk.plugin_manager import manager
+
+    try:
+        return manager()._fernet().decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
 
 
 def is_enabled(plugin: str) -> bool:
@@ -80,8 +116,7 @@ def is_enabled(plugin: str) -> bool:
 
 
 __all__ = [
-    "Channel", "Message", "Route", "Setting", "Team", "Ticket", "User", "admin_required", "crontab",
-    "current_user",
-    "db", "get_setting", "is_enabled", "periodic_task", "services", "staff_required", "task",
-    "utcnow", "visible_tickets",
+    "Channel", "Message", "Route", "Setting", "Team", "Ticket", "User", "admin_required", "audit", "crontab",
+    "current_user", "db", "decrypt_secret", "encrypt_secret", "get_setting", "is_enabled", "limiter",
+    "periodic_task", "services", "staff_required", "task", "utcnow", "visible_tickets",
 ]

@@ -1,10 +1,15 @@
 """Every route × every kind of visitor → allowed or refused.
 
 A new route without a rule here fails the suite: add it to RULES with who may use it.
+A bundled plugin keeps its own rules in ``plugins/<name>/tests/access_rules.py``: a dict
+``RULES`` (endpoint → set of role names from ROLES) and, when its URLs need values, a
+function ``values(world) -> dict`` that creates what they point at.
 """
 from __future__ import annotations
 
+import importlib.util
 import re
+from pathlib import Path
 
 import pytest
 from flask import Blueprint
@@ -51,6 +56,22 @@ RULES: dict[str, set[str]] = {
 }
 
 
+
+def _plugin_rule_modules() -> list:
+    modules = []
+    for path in sorted((Path(__file__).parent.parent / "plugins").glob("*/tests/access_rules.py")):
+        spec = importlib.util.spec_from_file_location(f"access_rules_{path.parent.parent.name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules.append(module)
+    return modules
+
+
+PLUGIN_RULES = _plugin_rule_modules()
+for _module in PLUGIN_RULES:
+    RULES.update(_module.RULES)
+
+
 @pytest.fixture
 def world(app, db, make_user, customer, other_customer, agent, admin):
     bp = Blueprint("probe", __name__)
@@ -82,14 +103,19 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     policy = SlaPolicy(name="Default", first_response_minutes=60, business_hours_id=hours.id)
     db.session.add(policy)
     db.session.commit()
-    return {
+    world = {
         "users": {"customer_a": customer, "customer_b": other_customer, "agent": agent, "admin": admin},
         "values": {"reference": ticket.reference, "token": ticket.messages[0].attachments[0].token,
                    "customer_id": customer.id, "user_id": agent.id, "team_id": team.id,
                    "tag_id": tag.id, "reply_id": reply.id, "mail_id": mail.id, "view_id": view.id,
                    "name": "probe", "action": "solved", "filename": "app.css",
                    "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id},
+        "ticket": ticket,
     }
+    for module in PLUGIN_RULES:
+        if hasattr(module, "values"):
+            world["values"].update(module.values(world))
+    return world
 
 
 def _url(rule, values) -> str:

@@ -263,8 +263,11 @@ def add_message(
         if not ticket.merged_into_id:
             break
         ticket = db.session.get(Ticket, ticket.merged_into_id)
+    # Someone other than the ticket's customer (a colleague in Cc, a forwarded reply) may add a
+    # message only flagged for review, and it changes nothing about the ticket.
+    stranger = not author.is_staff and ticket.customer_id != author.id
     if not author.is_staff:
-        if ticket.customer_id != author.id:
+        if stranger and not needs_review:
             raise PermissionDenied("You cannot write on this ticket.")
         if internal:
             raise PermissionDenied("Only agents can write internal notes.")
@@ -273,7 +276,9 @@ def add_message(
 
     now = utcnow()
     changes: dict[str, tuple] = {}
-    if not author.is_staff:
+    if stranger:
+        pass
+    elif not author.is_staff:
         if ticket.status == "closed":
             if not site_setting("closed_means_closed"):
                 raise ServiceError(f"{ticket.reference} is closed. Please open a new ticket.")
@@ -310,7 +315,7 @@ def add_message(
     if "status" in changes and changes["status"][1] == "open":
         ticket.resolved_at = None
     db.session.flush()
-    if not author.is_staff:
+    if not author.is_staff and not stranger:
         _classify(ticket, message)
     search.index_message(message)
     db.session.commit()
@@ -372,12 +377,14 @@ def _display(field: str, value: Any) -> Any:
     return value
 
 
-def _apply_changes(ticket: Ticket, actor: User, changes: dict[str, Any]) -> dict[str, tuple]:
-    allowed = STAFF_FIELDS if actor.is_staff else CUSTOMER_FIELDS
+def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) -> dict[str, tuple]:
+    system = actor is None  # automatic changes (escalations, plugins' jobs) act as staff
+    staff = system or actor.is_staff
+    allowed = STAFF_FIELDS if staff else CUSTOMER_FIELDS
     unknown = set(changes) - allowed
     if unknown:
         raise PermissionDenied(f"You cannot change: {', '.join(sorted(unknown))}.")
-    if not actor.is_staff and ticket.customer_id != actor.id:
+    if not staff and ticket.customer_id != actor.id:
         raise PermissionDenied("You cannot change this ticket.")
     done: dict[str, tuple] = {}
     now = utcnow()
@@ -390,7 +397,7 @@ def _apply_changes(ticket: Ticket, actor: User, changes: dict[str, Any]) -> dict
                 raise ServiceError(f"Unknown status {value!r}.", field="status")
             if value not in TRANSITIONS[old]:
                 raise ServiceError(f"A {old} ticket cannot become {value}.", field="status")
-            if not actor.is_staff:
+            if not staff:
                 if value not in {"resolved", "open"}:
                     raise PermissionDenied("You can mark your ticket solved or reopen it.")
                 if value == "open" and (old != "resolved" or not _within_reopen_window(ticket)):
@@ -445,15 +452,20 @@ def _apply_changes(ticket: Ticket, actor: User, changes: dict[str, Any]) -> dict
     return done
 
 
-def update_ticket(ticket: Ticket, actor: User, **changes: Any) -> dict[str, tuple]:
+def update_ticket(ticket: Ticket, actor: User | None, **changes: Any) -> dict[str, tuple]:
     """Change fields of a ticket; returns ``{field: (old, new)}`` of what really changed.
 
     Each role may set only its own fields (staff: status, priority, assignee, team, tags,
-    subject; customers: mark solved or reopen within the window). Invalid status
-    transitions are refused. Every change goes to the audit trail.
+    subject; customers: mark solved or reopen within the window); ``actor=None`` is an
+    automatic change with staff rights. Invalid status transitions are refused, and so is
+    a change a ``ticket_change_check`` hook refuses. Every change goes to the audit trail.
     """
     try:
         done = _apply_changes(ticket, actor, changes)
+        refusal = manager().call_first("helpdesk_ticket_change_check", ticket=ticket, changes=done,
+                                       actor=actor) if done else None
+        if refusal is not None:
+            raise ServiceError(str(refusal[1]), field=next(iter(done)))
     except ServiceError:
         db.session.rollback()
         raise
