@@ -100,9 +100,10 @@ def _names(users: list[User]) -> str:
     return ", ".join(u.name for u in users)
 
 
-def choose(ticket: Ticket, team: Team) -> Route | None:
-    """The core's assignment of ``ticket`` in ``team`` by the team's strategy, or ``None``."""
-    strategy = team.assignment_strategy or "manual"
+def choose(ticket: Ticket, team: Team, strategy: str | None = None) -> Route | None:
+    """The core's assignment of ``ticket`` in ``team`` by ``strategy`` (default: the team's
+    own), or ``None`` when nobody is available."""
+    strategy = strategy or team.assignment_strategy or "manual"
     if strategy not in STRATEGIES or strategy == "manual":
         return None
     people = candidates(team)

@@ -109,6 +109,20 @@ def decrypt_secret(token: str) -> str | None:
         return None
 
 
+def choose_agent(ticket: Ticket, team: Team, strategy: str) -> Route | None:
+    """Pick an agent of ``team`` for ``ticket``: ``"round_robin"`` or ``"least_loaded"``.
+
+    Only active agents marked available are candidates, the team's cap on open tickets
+    holds, and concurrent callers never take the same turn (the core's assignment engine).
+    Returns a ``Route`` with ``assignee_id`` and a reason for the audit trail, or ``None``.
+    """
+    from helpdesk.assignment import STRATEGIES, choose
+
+    if strategy not in STRATEGIES or strategy == "manual":
+        raise ValueError(f"unknown assignment strategy {strategy!r}")
+    return choose(ticket, team, strategy)
+
+
 def is_enabled(plugin: str) -> bool:
     from helpdesk.plugin_manager import manager
 
@@ -116,7 +130,8 @@ def is_enabled(plugin: str) -> bool:
 
 
 __all__ = [
-    "Channel", "Message", "Route", "Setting", "Team", "Ticket", "User", "admin_required", "audit", "crontab",
+    "Channel", "Message", "Route", "Setting", "Team", "Ticket", "User", "admin_required", "audit", "choose_agent",
+    "crontab",
     "current_user", "db", "decrypt_secret", "encrypt_secret", "get_setting", "is_enabled", "limiter",
     "periodic_task", "services", "staff_required", "task", "utcnow", "visible_tickets",
 ]

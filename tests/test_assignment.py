@@ -424,3 +424,20 @@ def test_the_cap_holds_across_teams_sharing_agents(app, db, tmp_path, agents, cu
 
     counts = Counter(db.session.scalars(select(Ticket.assignee_id)))
     assert counts == {**{a.id: cap for a in agents}, None: 2 * PER_PROCESS - 3 * cap}
+
+
+def test_plugins_choose_an_agent_by_a_strategy_other_than_the_teams(db, agents, customer):
+    from helpdesk.plugin_api import choose_agent
+
+    ann, ben, cy = agents
+    for _ in range(2):
+        services.update_ticket(open_ticket(customer, None, "Ann's"), ann, assignee_id=ann.id)
+    team = make_team(db, "Tech", "manual", agents)  # the team itself assigns nobody
+    ticket = open_ticket(customer, team)
+    assert ticket.assignee_id is None
+    picked = choose_agent(ticket, team, "least_loaded")
+    assert picked.assignee_id in (ben.id, cy.id) and picked.reason.startswith("least loaded in Tech")
+    turns = [choose_agent(ticket, team, "round_robin").assignee_id for _ in range(3)]
+    assert sorted(turns) == sorted(a.id for a in agents)  # one turn each
+    with pytest.raises(ValueError):
+        choose_agent(ticket, team, "manual")

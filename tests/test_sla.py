@@ -356,6 +356,22 @@ def test_priority_and_team_changes_reevaluate(app, db, customer, agent, clock):
         "first_response": created + timedelta(minutes=30), "periodic_update": clock.now + timedelta(minutes=60)}
 
 
+def test_a_tagged_policy_applies_to_tagged_tickets_and_follows_tag_changes(app, db, customer, agent, clock):
+    make_policy(db, name="Complaints", position=0, tag="complaint", first_response_minutes=60)
+    make_policy(db, name="Default", position=1, first_response_minutes=240)
+    complaint = services.create_ticket(customer, "Awful", "Third time I write", tags=["complaint"])
+    plain = services.create_ticket(customer, "Question", "How do I export?")
+    created = clock.now
+    assert targets(complaint)["first_response"].due_at == created + timedelta(minutes=60)
+    assert targets(plain)["first_response"].due_at == created + timedelta(minutes=240)
+
+    clock.tick(minutes=5)
+    services.update_ticket(plain, agent, tags=["complaint"])  # flagged later: the tight clock applies
+    assert targets(plain)["first_response"].due_at == created + timedelta(minutes=60)
+    services.update_ticket(plain, agent, tags=[])  # a cleared flag gives the normal promise back
+    assert targets(plain)["first_response"].due_at == created + timedelta(minutes=240)
+
+
 def test_deleting_a_policy_moves_its_tickets_to_the_next_match(app, db, customer, clock):
     specific = make_policy(db, name="High", position=0, priority="high", first_response_minutes=10)
     make_policy(db, name="Default", position=1, first_response_minutes=100)
@@ -709,6 +725,14 @@ def test_admin_policies_create_edit_delete(app, db, client, login, admin, custom
             "priority": "urgent", "business_hours_id": str(office.id), "first_response_minutes": "30",
             "next_response_minutes": "", "periodic_update_minutes": "120", "resolution_minutes": "480",
             "warn_before_minutes": "15", "pause_statuses": ["pending"]}
+
+    tagged = client.post("/admin/sla/policies/new", data={**good, "name": "Complaints", "team_id": "",
+                                                          "priority": "", "tag": " Complaint "})
+    assert tagged.status_code == 302
+    assert db.session.scalar(select(SlaPolicy.tag).where(SlaPolicy.name == "Complaints")) == "complaint"
+    assert "tagged" in client.get("/admin/sla/").text
+    db.session.execute(SlaPolicy.__table__.delete())
+    db.session.commit()
 
     bad = client.post("/admin/sla/policies/new", data={**good, "first_response_minutes": "-5",
                                                        "team_id": "999", "warn_before_minutes": "-1"})

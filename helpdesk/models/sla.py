@@ -28,10 +28,11 @@ class BusinessHours(db.Model):
 
 
 class SlaPolicy(db.Model):
-    """Targets (in business minutes) for tickets of a team and/or priority.
+    """Targets (in business minutes) for tickets of a team, priority and/or tag.
 
-    The first active policy, by ``position``, whose team and priority match (empty = any)
-    applies. Statuses in ``pause_statuses`` stop the clock.
+    The first active policy, by ``position``, whose team, priority and tag match (empty =
+    any) applies. Statuses in ``pause_statuses`` stop the clock. A tag lets plugins give a
+    kind of ticket its own clock (the complaints plugin tags complaints ``complaint``).
     """
 
     __tablename__ = "sla_policies"
@@ -42,6 +43,7 @@ class SlaPolicy(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
     priority: Mapped[str | None] = mapped_column(String(20))
+    tag: Mapped[str | None] = mapped_column(String(60))
     business_hours_id: Mapped[int | None] = mapped_column(ForeignKey("business_hours.id", ondelete="SET NULL"))
     first_response_minutes: Mapped[int | None]
     next_response_minutes: Mapped[int | None]

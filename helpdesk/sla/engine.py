@@ -75,12 +75,18 @@ def active_policies() -> list[SlaPolicy]:
 
 
 def match_policy(ticket: Ticket, policies: Sequence[SlaPolicy] | None = None) -> SlaPolicy | None:
-    """The first active policy, by position, whose team and priority match (empty = any)."""
+    """The first active policy, by position, whose team, priority and tag match (empty = any)."""
+    tags = None
     for policy in active_policies() if policies is None else policies:
         if policy.team_id is not None and policy.team_id != ticket.team_id:
             continue
         if policy.priority and policy.priority != ticket.priority:
             continue
+        if policy.tag:
+            if tags is None:
+                tags = {t.name for t in ticket.tags}
+            if policy.tag not in tags:
+                continue
         return policy
     return None
 
@@ -246,15 +252,15 @@ def on_message_added(ticket: Ticket, internal: bool, from_staff: bool | None, no
 
 
 def on_ticket_changed(ticket: Ticket, changes: dict[str, tuple], now: datetime | None = None) -> None:
-    """Team or priority → re-evaluate the policy; status → stop, resume, pause or unpause."""
-    if not ({"team_id", "priority", "status"} & set(changes)):
+    """Team, priority or tags → re-evaluate the policy; status → stop, resume, pause or unpause."""
+    if not ({"team_id", "priority", "tags", "status"} & set(changes)):
         return
     now = now or utcnow()
     targets = ticket_targets(ticket)
     policy = match_policy(ticket)
     if policy is None and not targets:
         return
-    if "team_id" in changes or "priority" in changes:
+    if "team_id" in changes or "priority" in changes or "tags" in changes:
         _reevaluate(ticket, policy, targets, now)
     if "status" in changes:
         old, new = changes["status"]

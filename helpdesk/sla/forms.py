@@ -29,6 +29,8 @@ class PolicyForm(FlaskForm):
     # Choices are filled by the view; an id that is not a team is refused in validate_team_id.
     team_id = SelectField("Team", coerce=str, validate_choice=False)
     priority = SelectField("Priority", choices=[("", "Any priority")] + [(p, p) for p in PRIORITIES])
+    tag = StringField("Only tickets tagged", validators=[Optional(), Length(max=60)],
+                      filters=[lambda v: (v or "").strip().lower() or None])
     business_hours_id = SelectField("Business hours", coerce=str, validate_choice=False)
     first_response_minutes = _minutes_field("First response within (minutes)")
     next_response_minutes = _minutes_field("Next response within (minutes)")

@@ -61,7 +61,7 @@ def _policy_initial(policy: SlaPolicy | None) -> dict:
                 "active": True, "warn_before_minutes": 30, "pause_statuses": ["pending"]}
     initial = {field: getattr(policy, field) for field in TARGET_FIELDS}
     initial.update(name=policy.name, position=policy.position, active=policy.active,
-                   team_id=str(policy.team_id or ""), priority=policy.priority or "",
+                   team_id=str(policy.team_id or ""), priority=policy.priority or "", tag=policy.tag or "",
                    business_hours_id=str(policy.business_hours_id or ""),
                    warn_before_minutes=policy.warn_before_minutes,
                    pause_statuses=sorted(engine.pause_statuses(policy)))
@@ -97,6 +97,7 @@ def policy_edit(policy_id: int | None) -> Response | tuple[str, int]:
             policy.active = bool(form.active.data)
             policy.team_id = int(form.team_id.data) if form.team_id.data else None
             policy.priority = form.priority.data or None
+            policy.tag = form.tag.data or None
             policy.business_hours_id = int(form.business_hours_id.data) if form.business_hours_id.data else None
             for field in TARGET_FIELDS:
                 setattr(policy, field, getattr(form, field).data)
@@ -108,7 +109,7 @@ def policy_edit(policy_id: int | None) -> Response | tuple[str, int]:
                 # A switched-off policy stops its clocks, like a deleted one.
                 engine.remove_clocks(policy)
             flash(f"Saved policy {policy.name}. It applies to new tickets and to tickets whose "
-                  "team or priority changes.", "success")
+                  "team, priority or tags change.", "success")
             return redirect(url_for("sla.index"))
     return render_template("sla/policy_form.html", form=form, policy=policy,
                            has_hours=bool(hours)), 422 if form.errors or form.form_errors else 200
