@@ -18,6 +18,7 @@ from helpdesk.extensions import db
 from helpdesk.models import CannedReply, ContactIdentity, Message, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import PRIORITY_RANK
+from helpdesk.plugin_manager import manager
 from helpdesk.services.users import create_user
 
 DEMO_PASSWORD = "demo-password"
@@ -184,7 +185,10 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
                                 "(SELECT max(id) FROM messages))"))
         db.session.commit()
         db.session.execute(text("ANALYZE"))
+    extras = [f"{plugin}: {line}" for plugin, line in
+              manager().call_collect("helpdesk_demo_data", rng=random.Random(seed))]
     return (f"Demo data ready: {count:,} tickets, {msg_id - start_msg:,} messages.\n"
+            + "".join(f"  {line}\n" for line in extras) +
             f"Agents sign in as agent@example.com / {DEMO_PASSWORD} (and sam@, priya@, tom@, lea@);"
             f" the demo customer as customer@example.com / {DEMO_PASSWORD}.")
 

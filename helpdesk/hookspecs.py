@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
+    import random
+
     import click
     from flask import Blueprint
     from markupsafe import Markup
@@ -135,6 +137,27 @@ def helpdesk_channels() -> list[Channel]:
         @hookimpl
         def helpdesk_channels():
             return [SmsChannel()]
+    """
+
+
+@hookspec
+def helpdesk_demo_data(rng: random.Random) -> str | None:
+    """Add this plugin's demo data after the core's (``helpdesk init --demo``, ``helpdesk demo``).
+
+    Called once the demo teams, agents, customers and tickets exist, so a plugin can give
+    a newcomer something to look at (survey answers, kudos, a routing rule). Use ``rng``
+    for anything random so every run gives the same data; keep it small (the benchmark
+    seeds 100,000 tickets through the same command). Return one line for the summary.
+
+    Semantics: collected; a plugin that raises is skipped.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_demo_data(rng):
+            for ticket in recent_resolved_tickets(limit=50):
+                add_rating(ticket, rng.randint(1, 5))
+            return "50 ratings"
     """
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from helpdesk import services
 from helpdesk.models import AuditEvent, OutboxMail, Ticket
@@ -110,3 +110,19 @@ def test_message_slots_render_under_each_message(app, db, client, login, agent, 
     assert f"message.after_body #{ticket.messages[0].id}" in page and ">badge<" in page
     login(client, customer)
     assert f"portal.message #{ticket.messages[0].id}" in client.get(f"/portal/tickets/{ticket.reference}").text
+
+
+def test_plugins_add_their_demo_data_to_the_summary(app, db):
+    from helpdesk.demo import seed_demo
+
+    draws = []
+
+    def demo(rng):
+        draws.append(rng.random())
+        return f"{db.session.scalar(select(func.count()).select_from(Ticket))} tickets seen"
+
+    manager(app).register(make_plugin("showcase", helpdesk_demo_data=demo), "showcase")
+    summary = seed_demo(5, seed=7, echo=lambda line: None)
+    assert "showcase: 5 tickets seen" in summary  # called after the core's tickets exist
+    seed_demo(5, seed=7, echo=lambda line: None)
+    assert draws[0] == draws[1]  # the same seed gives a plugin the same data
