@@ -1,0 +1,172 @@
+"""Complaints: detects complaints, routes them by rules, holds them to a tighter clock,
+acknowledges them at once and follows up after they are resolved.
+
+Hooks (see ``docs/hooks.md``): ``classify_ticket`` detects; ``route_ticket`` runs the admin's
+rules; ``ticket_change_check`` keeps the playbook's remedy step; the event hooks record flags,
+send acknowledgements and schedule follow-ups; ``sla_breached`` escalates; template slots
+show the badge, the playbook panel, the portal's acknowledgement and supervisors' alerts.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, render_template, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+
+from helpdesk import hookimpl
+from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db
+from helpdesk_complaints import escalation, flags, jobs, notices, playbook, rules
+from helpdesk_complaints.config import PLUGIN, SETTINGS
+from helpdesk_complaints.forms import ClearFlagForm, FlagForm, RemedyForm, StepForm
+from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFollowUp
+from helpdesk_complaints.views import bp
+
+__version__ = "0.1.0"
+__all__ = ["PLUGIN", "jobs"]
+log = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------ setup
+
+
+@hookimpl
+def helpdesk_settings() -> list[Setting]:
+    return list(SETTINGS)
+
+
+@hookimpl
+def helpdesk_blueprints() -> list[Blueprint]:
+    return [bp]
+
+
+@hookimpl
+def helpdesk_migrations() -> str:
+    return str(Path(__file__).parent / "migrations")
+
+
+# ------------------------------------------------------------------ decisions
+
+
+@hookimpl
+def helpdesk_classify_ticket(ticket: Ticket, message: Message) -> dict | None:
+    return flags.classify(ticket, message)
+
+
+@hookimpl
+def helpdesk_route_ticket(ticket: Ticket, message: Message) -> Route | None:
+    return rules.route(ticket, message)
+
+
+@hookimpl
+def helpdesk_ticket_change_check(ticket: Ticket, changes: dict[str, tuple], actor: User | None) -> str | None:
+    return playbook.change_check(ticket, changes, actor)
+
+
+# ------------------------------------------------------------------ events
+
+
+@hookimpl
+def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
+    flag = flags.record_flag(ticket, message)
+    notices.acknowledge(ticket, detected=flag is not None)
+    notices.email_alerts(ticket.id)
+
+
+@hookimpl
+def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
+    author = message.author
+    if author is not None and author.is_staff:
+        if not message.internal and flags.flag_of(ticket.id) is not None:
+            # A personal public reply acknowledges the complaint too.
+            notices.mark_step(ticket.id, "acknowledge", author, note="answered by an agent")
+            db.session.commit()
+        return
+    if message.needs_review or author is None or author.id != ticket.customer_id:
+        return
+    flag = flags.record_flag(ticket, message)
+    if flag is not None and flag.active:
+        notices.acknowledge(ticket, detected=True)
+
+
+@hookimpl
+def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple], actor: User | None) -> None:
+    if "status" in changes:
+        old, new = changes["status"]
+        playbook.on_status_change(ticket, old, new, actor)
+
+
+@hookimpl
+def helpdesk_feedback_received(ticket: Ticket | None, customer: User, feedback: dict) -> None:
+    flags.low_rating(ticket, customer, feedback)
+
+
+@hookimpl
+def helpdesk_sla_breached(ticket: Ticket, target: Any) -> None:
+    escalation.escalate(ticket, target)
+
+
+# ------------------------------------------------------------------ UI
+
+
+@hookimpl
+def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    user = context.get("user")
+    ticket = context.get("ticket")
+    if slot == "portal.ticket" and ticket is not None:
+        return _portal_ack(ticket, user)
+    if user is None or not getattr(user, "is_staff", False):
+        return None
+    if slot == "ticket.badges" and ticket is not None:
+        flag = flags.flag_of(ticket.id)
+        if flag is None or not flag.active:
+            return None
+        return Markup(render_template("complaints/badge.html", flag=flag))
+    if slot == "ticket.sidebar" and ticket is not None:
+        return _panel(ticket)
+    if slot == "dashboard.main":
+        alerts = list(db.session.scalars(select(ComplaintAlert).where(
+            ComplaintAlert.user_id == user.id, ComplaintAlert.dismissed_at.is_(None))
+            .order_by(ComplaintAlert.id.desc()).limit(20)))
+        if not alerts:
+            return None
+        return Markup(render_template("complaints/alerts.html", alerts=alerts, form=StepForm()))
+    return None
+
+
+def _panel(ticket: Ticket) -> Markup:
+    flag = flags.flag_of(ticket.id)
+    ack = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
+    followup = db.session.scalar(select(ComplaintFollowUp).where(ComplaintFollowUp.ticket_id == ticket.id))
+    remedy = playbook.remedy(ticket)
+    return Markup(render_template(
+        "complaints/panel.html", ticket=ticket, flag=flag, steps=playbook.steps(ticket) if flag else [],
+        ack=ack, followup=followup, remedy=remedy, step_form=StepForm(), remedy_form=RemedyForm(),
+        clear_form=ClearFlagForm(), flag_form=FlagForm()))
+
+
+def _portal_ack(ticket: Ticket, user: Any) -> Markup | None:
+    if user is None or getattr(user, "id", None) != ticket.customer_id:
+        return None
+    ack = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id,
+                                                       ComplaintAck.status == "sent"))
+    if ack is None:
+        return None
+    return Markup(render_template("complaints/portal_ack.html", ack=ack))
+
+
+@hookimpl
+def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
+    if not user.is_staff:
+        return None
+    links = [("Complaints", url_for("complaints.dashboard"))]
+    if user.is_admin:
+        links.append(("Routing rules", url_for("complaints.rules")))
+    return links
+
+
+@hookimpl
+def helpdesk_reports() -> list[tuple[str, str]]:
+    return [("Complaints", "complaints.dashboard")]

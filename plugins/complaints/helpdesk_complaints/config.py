@@ -1,0 +1,72 @@
+"""The plugin's settings (declared for Admin → Plugins → complaints) and typed readers."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from helpdesk.plugin_api import Setting, get_setting
+from helpdesk_complaints.detection import DEFAULT_PHRASES, parse_phrases
+
+PLUGIN = "complaints"
+TAG = "complaint"  # the tag complaint tickets carry (SLA policies and other plugins rely on it)
+
+DEFAULT_NEXT_STEPS = ("A member of our team will look into it personally and write to you within one "
+                      "business day. You do not need to do anything in the meantime.")
+
+SETTINGS = [
+    Setting("sentiment_threshold", "int", default=-50, min=-100, max=100,
+            label="Sentiment threshold (VADER compound × 100)",
+            help="A message whose sentiment is below this adds weight towards a complaint (-50 = -0.5). "
+                 "Sentiment alone never flags a message."),
+    Setting("phrases", "text", default="; ".join(DEFAULT_PHRASES), label="Complaint phrases",
+            help="Words or phrases that mark a complaint on their own, in any language; one per line or "
+                 "separated by ';'. Matched case-insensitively on word boundaries."),
+    Setting("repeat_days", "int", default=7, min=0, max=365, label="Repeat contact within (days)",
+            help="A customer who opened another ticket within this many days: counts towards a complaint. "
+                 "0 turns the signal off."),
+    Setting("vip_tag", "text", default="vip", label="VIP customer tag",
+            help="Customers carrying this tag count as VIPs: their complaints get the VIP priority."),
+    Setting("complaint_priority", "choice", default="high", choices=("normal", "high", "urgent"),
+            label="Priority of complaints", help="Complaints are raised to at least this priority."),
+    Setting("vip_priority", "choice", default="urgent", choices=("normal", "high", "urgent"),
+            label="Priority of VIP complaints"),
+    Setting("acknowledge", "bool", default=True, label="Acknowledge complaints at once",
+            help="Send the customer a personal acknowledgement through the ticket's channel (once per ticket)."),
+    Setting("apology", "bool", default=True, label="Apologise in the acknowledgement"),
+    Setting("next_steps", "text", default=DEFAULT_NEXT_STEPS, label="What happens next (acknowledgement)"),
+    Setting("followup_days", "int", default=3, min=0, max=60, label="Follow up after (days)",
+            help="Days after a complaint is resolved to ask the customer whether we resolved their concern. "
+                 "0 turns follow-ups off."),
+    Setting("followup_link_days", "int", default=30, min=1, max=365, label="Follow-up links valid for (days)"),
+    Setting("timezone", "text", default="UTC", label="Time zone of the time-of-day conditions",
+            help="An IANA name such as Europe/Berlin."),
+    Setting("escalate_to", "choice", default="lead", choices=("lead", "least_loaded"),
+            label="On a missed complaint clock, reassign to",
+            help="lead: the team lead when available, else the least-loaded available agent of the team."),
+    Setting("supervisor", "agent", label="Supervisor (teams without a lead)",
+            help="Notified of escalations and rules' notices when the ticket's team has no lead."),
+]
+
+
+def setting(name: str):
+    return get_setting(PLUGIN, name)
+
+
+def threshold() -> float:
+    return (setting("sentiment_threshold") or 0) / 100
+
+
+def phrases() -> list[str]:
+    return parse_phrases(setting("phrases"))
+
+
+def site_zone() -> ZoneInfo:
+    try:
+        return ZoneInfo((setting("timezone") or "UTC").strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(utc_naive: datetime) -> datetime:
+    """A naive UTC time from the database, in the configured time zone."""
+    return utc_naive.replace(tzinfo=UTC).astimezone(site_zone())

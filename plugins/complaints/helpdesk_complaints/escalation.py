@@ -1,0 +1,101 @@
+"""A complaint missed its clock: reassign, raise the priority, tell the team lead. Once per breach.
+
+The core fires ``helpdesk_sla_breached`` once per target and cycle; a unique row
+(ticket, target kind, cycle) in ``complaints_escalations`` makes it exactly once here too,
+even if the hook were delivered twice.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.plugin_api import Team, Ticket, User, audit, choose_agent, db, services
+from helpdesk_complaints.config import setting
+from helpdesk_complaints.flags import flag_of
+from helpdesk_complaints.models import ComplaintAlert, ComplaintEscalation
+from helpdesk_complaints.notices import email_alerts
+
+log = logging.getLogger(__name__)
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+KIND_LABELS = {"first_response": "first response", "next_response": "next response",
+               "periodic_update": "update to the customer", "resolution": "resolution"}
+
+
+def _available(person: User | None) -> bool:
+    return person is not None and person.is_active and person.is_staff and person.available
+
+
+def _new_assignee(ticket: Ticket, team: Team | None) -> tuple[int | None, str]:
+    """The team lead (when the setting says so and they are available), else the least loaded."""
+    if team is None:
+        return None, "no team to reassign within"
+    if setting("escalate_to") == "lead" and _available(team.lead):
+        if team.lead_id == ticket.assignee_id:
+            return None, f"already with the team lead {team.lead.name}"
+        return team.lead_id, f"the team lead {team.lead.name}"
+    route = choose_agent(ticket, team, "least_loaded")
+    if route is None or route.assignee_id is None:
+        return None, f"nobody available in {team.name}"
+    if route.assignee_id == ticket.assignee_id:
+        return None, "the assignee is already the least loaded"
+    return route.assignee_id, route.reason
+
+
+def escalate(ticket: Ticket, target) -> ComplaintEscalation | None:
+    """``helpdesk_sla_breached`` for complaint tickets (see the module doc)."""
+    flag = flag_of(ticket.id)
+    if flag is None or not flag.active or not ticket.is_open:
+        return None
+    kind_label = KIND_LABELS.get(target.kind, target.kind)
+    escalation = ComplaintEscalation(ticket_id=ticket.id, target_kind=target.kind, cycle=target.cycle)
+    db.session.add(escalation)
+    try:
+        db.session.commit()
+    except IntegrityError:  # escalated already for this breach
+        db.session.rollback()
+        return None
+    team = db.session.get(Team, ticket.team_id) if ticket.team_id else None
+    old_priority = ticket.priority
+    rank = PRIORITIES.index(old_priority) if old_priority in PRIORITIES else 1
+    new_priority = PRIORITIES[min(rank + 1, len(PRIORITIES) - 1)]
+    assignee_id, how = _new_assignee(ticket, team)
+    changes: dict = {}
+    if new_priority != old_priority:
+        changes["priority"] = new_priority
+    if assignee_id is not None:
+        changes["assignee_id"] = assignee_id
+    db.session.commit()  # end the assignment lookup's transaction (and its locks) before changing
+    refused = None
+    try:
+        done = services.update_ticket(ticket, None, **changes) if changes else {}
+    except services.ServiceError as exc:  # another plugin's workflow refused it: still tell the lead
+        done, refused = {}, exc.message
+    assignee = db.session.get(User, assignee_id) if assignee_id else None
+    reassigned = "assignee_id" in done and assignee is not None
+    parts = [f"reassigned to {assignee.name} ({how})" if reassigned else f"not reassigned: {how}"]
+    if "priority" in done:
+        parts.append(f"priority {old_priority} → {new_priority}")
+    if refused:
+        parts.append(f"change refused: {refused}")
+    lead = team.lead if team is not None and team.lead is not None and team.lead.is_active else None
+    if lead is None:
+        fallback = setting("supervisor")
+        lead = db.session.get(User, fallback) if fallback else None
+    if lead is not None:
+        parts.append(f"{lead.name} notified")
+    summary = f"Complaint {kind_label} target missed (cycle {target.cycle}): " + "; ".join(parts)
+    escalation = db.session.get(ComplaintEscalation, escalation.id)
+    escalation.summary = summary[:500]
+    audit(ticket, None, "escalated", target.kind, None, new_priority, reason=summary)
+    alert = None
+    if lead is not None:
+        alert = ComplaintAlert(user_id=lead.id, ticket_id=ticket.id, kind="escalation",
+                               text=f"Complaint {ticket.reference} missed its {kind_label} target")
+        db.session.add(alert)
+    db.session.commit()
+    if alert is not None:
+        email_alerts(ticket.id)
+    log.info("%s: %s", ticket.reference, summary)
+    return escalation

@@ -1,0 +1,152 @@
+"""The complaints plugin's own tables (all prefixed ``complaints_``)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk.plugin_api import Ticket, User, db, utcnow
+
+STEPS = ("acknowledge", "listen", "remedy", "resolve", "follow_up")
+STEP_LABELS = {
+    "acknowledge": "Acknowledge",
+    "listen": "Listen and apologise",
+    "remedy": "Offer a remedy",
+    "resolve": "Resolve",
+    "follow_up": "Follow up",
+}
+
+
+class ComplaintFlag(db.Model):
+    """A ticket flagged as a complaint, and whether an agent cleared it as a false flag.
+
+    One per ticket. Kept when cleared, so reports show detection precision over time.
+    """
+
+    __tablename__ = "complaints_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0)  # VADER compound of the flagged message
+    signals: Mapped[list] = mapped_column(JSON, default=list)
+    # detection (a message), survey (a low rating) or agent (flagged by hand: a miss of detection)
+    source: Mapped[str] = mapped_column(String(20), default="detection")
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cleared_at: Mapped[datetime | None]
+    clear_reason: Mapped[str | None] = mapped_column(String(500))
+
+    ticket: Mapped[Ticket] = relationship()
+    cleared_by: Mapped[User | None] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.cleared_at is None
+
+
+class ComplaintRule(db.Model):
+    """A routing rule: all conditions must hold; then the actions apply, in ``position`` order."""
+
+    __tablename__ = "complaints_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0, index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    conditions: Mapped[dict] = mapped_column(JSON, default=dict)
+    actions: Mapped[dict] = mapped_column(JSON, default=dict)
+    stop: Mapped[bool] = mapped_column(default=False)
+    # The last error the rule raised while routing a ticket (it was skipped), shown as "broken".
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    last_error_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ComplaintStep(db.Model):
+    """One done step of a complaint's playbook (no row = not done)."""
+
+    __tablename__ = "complaints_steps"
+    __table_args__ = (UniqueConstraint("ticket_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(20))
+    done_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # remedy: what was offered (or, with no_remedy, why nothing was)
+    note: Mapped[str] = mapped_column(Text, default="")
+    no_remedy: Mapped[bool] = mapped_column(default=False)
+
+    done_by: Mapped[User | None] = relationship()
+
+
+class ComplaintAck(db.Model):
+    """The one acknowledgement a complaint gets (the unique ticket makes "never two")."""
+
+    __tablename__ = "complaints_acks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    # pending (a rule asked for it inside the ticket's transaction) → sent / unreachable
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    template: Mapped[str | None] = mapped_column(Text)  # a rule's own text; None = the default
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class ComplaintFollowUp(db.Model):
+    """"Did we resolve your concern?": scheduled when a complaint is resolved, sent by a job."""
+
+    __tablename__ = "complaints_followups"
+    __table_args__ = (Index("ix_complaints_followups_due", "sent_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    due_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    resolved: Mapped[bool | None]
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class ComplaintEscalation(db.Model):
+    """One escalation of a missed complaint clock; unique per target kind and cycle."""
+
+    __tablename__ = "complaints_escalations"
+    __table_args__ = (UniqueConstraint("ticket_id", "target_kind", "cycle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    target_kind: Mapped[str] = mapped_column(String(30))
+    cycle: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    summary: Mapped[str] = mapped_column(String(500), default="")
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class ComplaintAlert(db.Model):
+    """Something a supervisor must see on their dashboard (an escalation, a rule's notice)."""
+
+    __tablename__ = "complaints_alerts"
+    __table_args__ = (Index("ix_complaints_alerts_user", "user_id", "dismissed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # escalation, rule
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    emailed_at: Mapped[datetime | None]  # alerts written inside a ticket's transaction are mailed after it
+    dismissed_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()

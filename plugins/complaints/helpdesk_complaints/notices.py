@@ -1,0 +1,246 @@
+"""What the plugin sends: acknowledgements, follow-up questions, and supervisors' alerts.
+
+Customers hear from us through ``services.notify_customer`` (the ticket's channel; not a
+ticket message, never a first response). Each acknowledgement and follow-up is claimed
+with a conditional UPDATE before it is sent, so two processes never send the same one.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.plugin_api import Ticket, User, db, services, utcnow
+from helpdesk_complaints.config import setting
+from helpdesk_complaints.flags import first_message, flag_of, is_auto_reply
+from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFollowUp, ComplaintStep
+from helpdesk_complaints.rules import render_template_text
+
+log = logging.getLogger(__name__)
+
+FOLLOWUP_SALT = "complaints-followup"
+APOLOGY = "We are sorry that things did not go as they should have."
+
+DEFAULT_ACK = """Hi {{ first_name }},
+
+thank you for telling us about this{% if apology %}. {{ apology }}{% else %}.{% endif %}
+
+Your request is {{ reference }} ("{{ subject }}").
+
+What happens next: {{ next_steps }}
+
+If you reply, please keep {{ reference }} in the subject so it reaches the right person."""
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute link for a message, built from EXTERNAL_URL (never from a request's Host)."""
+    base = current_app.config["EXTERNAL_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
+def mark_step(ticket_id: int, step: str, user: User | None, note: str = "", when: datetime | None = None) -> bool:
+    """Mark a playbook step done if it is not (no commit). True when it was newly done."""
+    if db.session.scalar(select(ComplaintStep.id).where(ComplaintStep.ticket_id == ticket_id,
+                                                        ComplaintStep.step == step)):
+        return False
+    db.session.add(ComplaintStep(ticket_id=ticket_id, step=step, done_at=when or utcnow(),
+                                 done_by_id=user.id if user else None, note=note))
+    return True
+
+
+# ------------------------------------------------------------------ acknowledgement
+
+
+def ack_values(ticket: Ticket) -> dict[str, str]:
+    customer = ticket.customer
+    return {"first_name": customer.first_name or customer.name or "there", "name": customer.name or "",
+            "reference": ticket.reference, "subject": ticket.subject,
+            "next_steps": setting("next_steps") or "", "apology": APOLOGY if setting("apology") else ""}
+
+
+def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
+    """Send the ticket's one acknowledgement, if it is owed and not sent yet.
+
+    ``detected``: the ticket was just detected as a complaint (sent when the setting is on).
+    A rule's pending acknowledgement is sent whatever the setting says: the admin asked.
+    Never to an auto-reply.
+    """
+    first = first_message(ticket)
+    if is_auto_reply(first):
+        return None
+    ack = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
+    if ack is None:
+        if not (detected and setting("acknowledge")):
+            return None
+        flag = flag_of(ticket.id)
+        if flag is None or not flag.active:
+            return None
+        ack = ComplaintAck(ticket_id=ticket.id, status="pending", reason="complaint detected")
+        db.session.add(ack)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return None
+    if ack.status != "pending":
+        return ack
+    claim = db.session.execute(update(ComplaintAck).where(ComplaintAck.id == ack.id, ComplaintAck.status == "pending")
+                               .values(status="sending"))
+    db.session.commit()
+    if claim.rowcount != 1:
+        return None  # another process is sending it
+    values = ack_values(ticket)
+    try:
+        text = render_template_text(ack.template or DEFAULT_ACK, values)
+    except Exception:  # a rule's template that broke after it was saved: the default still goes out
+        log.exception("acknowledgement template of %s failed; sending the default", ticket.reference)
+        text = render_template_text(DEFAULT_ACK, values)
+    subject = f"We have your message [{ticket.reference}]"
+    sent = services.notify_customer(ticket.customer, subject, text, ticket=ticket)
+    db.session.refresh(ack)
+    ack.status = "sent" if sent else "unreachable"
+    ack.subject, ack.text, ack.channel = subject, text, ticket.channel
+    ack.sent_at = utcnow()
+    if sent:
+        mark_step(ticket.id, "acknowledge", None, note="acknowledgement sent automatically")
+    db.session.commit()
+    return ack
+
+
+# ------------------------------------------------------------------ alerts
+
+
+def email_alerts(ticket_id: int) -> int:
+    """Email the alerts of a ticket that were written in its transaction (rules' notices)."""
+    alerts = list(db.session.scalars(select(ComplaintAlert).where(
+        ComplaintAlert.ticket_id == ticket_id, ComplaintAlert.emailed_at.is_(None))))
+    count = 0
+    for alert in alerts:
+        claim = db.session.execute(update(ComplaintAlert).where(
+            ComplaintAlert.id == alert.id, ComplaintAlert.emailed_at.is_(None)).values(emailed_at=utcnow()))
+        db.session.commit()
+        if claim.rowcount == 1:
+            send_alert_mail(alert)
+            count += 1
+    return count
+
+
+def send_alert_mail(alert: ComplaintAlert) -> None:
+    person = db.session.get(User, alert.user_id)
+    ticket = db.session.get(Ticket, alert.ticket_id)
+    if person is None or not person.email or ticket is None:
+        return
+    link = external_url("agent.ticket", reference=ticket.reference)
+    text = (f"Hi {person.first_name or person.name},\n\n{alert.text}\n\n"
+            f"{ticket.reference}: {ticket.subject}\n{link}\n")
+    # The outbox is the core's mail queue (delivered by a job with retries). plugin_api does not
+    # export it yet: reached through the services package (see the README's "core requests").
+    services.mail.queue_mail(person.email, f"[{ticket.reference}] {alert.text}"[:200], text, ticket_id=ticket.id)
+
+
+# ------------------------------------------------------------------ follow-up
+
+
+def serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FOLLOWUP_SALT)
+
+
+def followup_token(followup: ComplaintFollowUp) -> str:
+    return serializer().dumps({"f": followup.id, "t": followup.ticket_id})
+
+
+class TokenProblem(Exception):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def followup_from_token(token: str) -> ComplaintFollowUp:
+    """The follow-up a link points at; TokenProblem (with a page to show) otherwise."""
+    max_age = int(setting("followup_link_days") or 30) * 86400
+    try:
+        data = serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise TokenProblem("This link has expired. If your concern is not resolved, simply reply to your "
+                           "ticket or open a new one.", 400) from None
+    except BadSignature:
+        raise TokenProblem("This link is not valid. Please use the link from our message exactly as it was "
+                           "sent.", 400) from None
+    if not isinstance(data, dict):
+        raise TokenProblem("This link is not valid.", 400)
+    followup = db.session.get(ComplaintFollowUp, data.get("f") or 0)
+    if followup is None or followup.ticket_id != data.get("t"):
+        raise TokenProblem("We could not find this question any more. Please reply to your ticket instead.", 404)
+    return followup
+
+
+def schedule_followup(ticket: Ticket, now: datetime | None = None) -> ComplaintFollowUp | None:
+    """A complaint was resolved: ask, ``followup_days`` later, whether we resolved the concern."""
+    days = setting("followup_days") or 0
+    if days <= 0 or is_auto_reply(first_message(ticket)):
+        return None
+    now = now or utcnow()
+    followup = db.session.scalar(select(ComplaintFollowUp).where(ComplaintFollowUp.ticket_id == ticket.id))
+    if followup is None:
+        followup = ComplaintFollowUp(ticket_id=ticket.id, due_at=now + timedelta(days=days))
+        db.session.add(followup)
+    elif followup.sent_at is None:
+        followup.due_at, followup.cancelled_at = now + timedelta(days=days), None
+    else:
+        return followup  # asked already (a second resolution is not asked again)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return followup
+
+
+def cancel_followup(ticket: Ticket) -> None:
+    db.session.execute(update(ComplaintFollowUp).where(
+        ComplaintFollowUp.ticket_id == ticket.id, ComplaintFollowUp.sent_at.is_(None),
+        ComplaintFollowUp.cancelled_at.is_(None)).values(cancelled_at=utcnow()))
+    db.session.commit()
+
+
+FOLLOWUP_TEXT = """Hi {first_name},
+
+a few days ago we resolved {reference} ("{subject}"). Did we resolve your concern?
+
+Tell us with one click (it takes a minute, and a "no" reopens your request):
+{link}
+
+Thank you."""
+
+
+def send_due_followups(now: datetime | None = None) -> int:
+    """Send every follow-up that is due at ``now``; returns how many went out."""
+    now = now or utcnow()
+    due = list(db.session.scalars(select(ComplaintFollowUp).where(
+        ComplaintFollowUp.sent_at.is_(None), ComplaintFollowUp.cancelled_at.is_(None),
+        ComplaintFollowUp.due_at <= now).order_by(ComplaintFollowUp.id).limit(500)))
+    sent = 0
+    for followup in due:
+        ticket = db.session.get(Ticket, followup.ticket_id)
+        flag = flag_of(followup.ticket_id)
+        if ticket is None or ticket.status not in ("resolved", "closed") or flag is None or not flag.active:
+            followup.cancelled_at = now  # reopened, or no longer a complaint: nothing to ask
+            db.session.commit()
+            continue
+        claim = db.session.execute(update(ComplaintFollowUp).where(
+            ComplaintFollowUp.id == followup.id, ComplaintFollowUp.sent_at.is_(None)).values(sent_at=now))
+        db.session.commit()
+        if claim.rowcount != 1:
+            continue
+        link = external_url("complaints.followup", followup_token=followup_token(followup))
+        customer = ticket.customer
+        text = FOLLOWUP_TEXT.format(first_name=customer.first_name or customer.name, reference=ticket.reference,
+                                    subject=ticket.subject, link=link)
+        services.notify_customer(customer, f"Did we resolve your concern? [{ticket.reference}]", text, ticket=ticket)
+        sent += 1
+    return sent

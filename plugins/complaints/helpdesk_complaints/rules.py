@@ -1,0 +1,510 @@
+"""Routing rules: conditions, their verdicts, and the actions a firing rule takes.
+
+A rule's ``conditions`` (JSON) must all hold; the keys are:
+
+=================  ==========================================  =============================
+key                value                                       holds when
+=================  ==========================================  =============================
+channel            ``["web", "email"]``                        the ticket came by one of them
+sentiment_below    ``-0.3``                                    VADER compound of the first message < X
+words              ``["refund", "charged"]``                   any word/phrase in subject or text
+regex              ``"order\\s*#?\\d{5}"``                     the pattern is found (case-insensitive)
+customer_tag       ``"vip"``                                   the customer carries the tag
+team_id            ``3``                                       the ticket is in that team (before routing)
+time               ``{"from": "18:00", "to": "08:00"}``        created in that window (plugin's time zone)
+priority           ``["high", "urgent"]``                      the ticket has one of them
+is_complaint       ``true`` / ``false``                        the ticket is (not) a complaint
+=================  ==========================================  =============================
+
+``actions``: ``team_id``, ``assign`` (``agent`` with ``agent_id``, ``round_robin``,
+``least_loaded``), ``priority``, ``tags``, ``sla_policy_id``, ``acknowledge`` (with an optional
+``ack_template``) and ``notify_supervisor``.
+
+Rules run in ``position`` order. Every firing rule applies its priority, tags, SLA,
+acknowledgement and notice actions; the team and agent come from the first firing rule that
+routes (one routing decision per ticket, so one team's turn is taken, never two). A rule
+marked ``stop`` ends the evaluation when it fires. A rule that raises is skipped and marked
+broken; it never blocks the ticket.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+
+from helpdesk.plugin_api import Message, Route, Team, Ticket, User, audit, choose_agent, db, utcnow
+from helpdesk_complaints import core_tables
+from helpdesk_complaints.config import TAG, local_time
+from helpdesk_complaints.detection import sentiment
+from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFlag, ComplaintRule
+
+log = logging.getLogger(__name__)
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+ASSIGN_MODES = {"agent": "a specific agent", "round_robin": "round robin in the team",
+                "least_loaded": "the least-loaded agent of the team"}
+CONDITION_KEYS = ("channel", "sentiment_below", "words", "regex", "customer_tag", "team_id", "time", "priority",
+                  "is_complaint")
+ACTION_KEYS = ("team_id", "assign", "agent_id", "priority", "tags", "sla_policy_id", "acknowledge", "ack_template",
+               "notify_supervisor")
+DRY_RUN_TICKETS = 500
+
+
+class RuleError(ValueError):
+    """A rule that cannot be evaluated or applied (bad stored data, a team that is gone)."""
+
+
+# ------------------------------------------------------------------ facts
+
+
+@dataclass
+class Facts:
+    """What the conditions look at, for one ticket and its first (or current) message."""
+
+    ticket_id: int | None
+    channel: str
+    text: str
+    sentiment: float
+    customer_tags: set[str]
+    team_id: int | None
+    created_local: datetime
+    priority: str
+    is_complaint: bool
+
+
+def split_tags(raw: str | None) -> set[str]:
+    return {t.strip().lower() for t in re.split(r"[,;\s]+", raw or "") if t.strip()}
+
+
+def complaint_label(message: Message | None) -> dict:
+    labels = ((message.meta or {}).get("labels") or {}) if message is not None else {}
+    return labels.get("complaints") or {}
+
+
+def facts_for(ticket: Ticket, message: Message | None, *, flag: ComplaintFlag | None = None,
+              has_flag: bool | None = None, customer: User | None = None) -> Facts:
+    """Facts of ``ticket`` with ``message`` (its first message when routing)."""
+    label = complaint_label(message)
+    score = label.get("score")
+    body = message.body if message is not None else ""
+    text = f"{ticket.subject}\n{body}"
+    if score is None:
+        score = sentiment(text)
+    tags = {t.name for t in ticket.tags}
+    if has_flag is None:
+        has_flag = flag is not None and flag.active
+    customer = customer or ticket.customer
+    return Facts(ticket_id=ticket.id, channel=ticket.channel or "", text=text, sentiment=float(score),
+                 customer_tags=split_tags(customer.tags if customer is not None else ""), team_id=ticket.team_id,
+                 created_local=local_time(ticket.created_at or utcnow()), priority=ticket.priority,
+                 is_complaint=bool(has_flag or label.get("complaint") or TAG in tags))
+
+
+# ------------------------------------------------------------------ conditions
+
+
+@dataclass
+class Verdict:
+    """One condition's result: what it asks, what it found, and whether it holds."""
+
+    key: str
+    label: str
+    found: str
+    ok: bool
+
+
+def parse_hhmm(value: Any) -> time:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", str(value or "").strip())
+    if not match:
+        raise RuleError(f"{value!r} is not a time like 18:30")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def word_pattern(words: list[str]) -> re.Pattern:
+    parts = [r"\s+".join(re.escape(w) for w in word.split()) for word in words if word.strip()]
+    if not parts:
+        raise RuleError("the word list is empty")
+    return re.compile(r"(?<!\w)(" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+def compile_regex(pattern: str) -> re.Pattern:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise RuleError(f"the pattern does not compile: {exc}") from None
+
+
+def _names(values: list) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def team_name(team_id: Any) -> str:
+    team = db.session.get(Team, team_id) if isinstance(team_id, int) else None
+    return f"{team.name} (#{team_id})" if team else f"team #{team_id}"
+
+
+def evaluate(conditions: dict, facts: Facts) -> list[Verdict]:
+    """Each condition's verdict, in a fixed order. Raises RuleError for data the form would refuse."""
+    if not isinstance(conditions, dict) or not conditions:
+        raise RuleError("the rule has no conditions")
+    unknown = set(conditions) - set(CONDITION_KEYS)
+    if unknown:
+        raise RuleError(f"unknown condition {sorted(unknown)[0]!r}")
+    out: list[Verdict] = []
+    for key in CONDITION_KEYS:
+        if key not in conditions:
+            continue
+        value = conditions[key]
+        if key == "channel":
+            wanted = [str(v).lower() for v in value]
+            out.append(Verdict(key, f"channel is {_names(wanted)}", facts.channel, facts.channel in wanted))
+        elif key == "sentiment_below":
+            limit = float(value)
+            out.append(Verdict(key, f"sentiment below {limit:+.2f}", f"{facts.sentiment:+.2f}",
+                               facts.sentiment < limit))
+        elif key == "words":
+            found = sorted({m.group(1).lower() for m in word_pattern(list(value)).finditer(facts.text)})
+            out.append(Verdict(key, f"mentions any of: {_names(value)}", _names(found) if found else "none of them",
+                               bool(found)))
+        elif key == "regex":
+            match = compile_regex(str(value)).search(facts.text)
+            out.append(Verdict(key, f"matches /{value}/", f"“{match.group(0)[:60]}”" if match else "no match",
+                               match is not None))
+        elif key == "customer_tag":
+            tag = str(value).strip().lower()
+            shown = _names(sorted(facts.customer_tags)) or "no tags"
+            out.append(Verdict(key, f"customer tagged {tag}", shown, tag in facts.customer_tags))
+        elif key == "team_id":
+            out.append(Verdict(key, f"team is {team_name(value)}",
+                               team_name(facts.team_id) if facts.team_id else "no team", facts.team_id == value))
+        elif key == "time":
+            start, end = parse_hhmm(value.get("from")), parse_hhmm(value.get("to"))
+            now = facts.created_local.time().replace(second=0, microsecond=0)
+            inside = start <= now < end if start <= end else (now >= start or now < end)
+            out.append(Verdict(key, f"created between {start:%H:%M} and {end:%H:%M}",
+                               f"{facts.created_local:%H:%M} {facts.created_local.tzname()}", inside))
+        elif key == "priority":
+            out.append(Verdict(key, f"priority is {_names(value)}", facts.priority, facts.priority in value))
+        elif key == "is_complaint":
+            wanted = bool(value)
+            out.append(Verdict(key, "is a complaint" if wanted else "is not a complaint",
+                               "a complaint" if facts.is_complaint else "not a complaint",
+                               facts.is_complaint == wanted))
+    return out
+
+
+def describe(conditions: dict) -> str:
+    """The conditions in words, for audit reasons and the rules page."""
+    parts = []
+    for key in CONDITION_KEYS:
+        if key not in (conditions or {}):
+            continue
+        value = conditions[key]
+        if key == "channel":
+            parts.append(f"channel in ({_names(value)})")
+        elif key == "sentiment_below":
+            parts.append(f"sentiment < {float(value):+.2f}")
+        elif key == "words":
+            parts.append(f"mentions {' / '.join(value)}")
+        elif key == "regex":
+            parts.append(f"matches /{value}/")
+        elif key == "customer_tag":
+            parts.append(f"customer tagged {value}")
+        elif key == "team_id":
+            parts.append(f"team {team_name(value)}")
+        elif key == "time":
+            parts.append(f"created {value.get('from')}–{value.get('to')}")
+        elif key == "priority":
+            parts.append(f"priority {'/'.join(value)}")
+        elif key == "is_complaint":
+            parts.append("is a complaint" if value else "is not a complaint")
+    return " and ".join(parts) or "no conditions"
+
+
+def describe_actions(actions: dict) -> str:
+    parts = []
+    if actions.get("team_id"):
+        parts.append(f"team → {team_name(actions['team_id'])}")
+    mode = actions.get("assign")
+    if mode == "agent":
+        agent = db.session.get(User, actions.get("agent_id") or 0)
+        parts.append(f"assign → {agent.name if agent else 'agent #' + str(actions.get('agent_id'))}")
+    elif mode in ASSIGN_MODES:
+        parts.append(f"assign → {ASSIGN_MODES[mode]}")
+    if actions.get("priority"):
+        parts.append(f"priority → {actions['priority']}")
+    if actions.get("tags"):
+        parts.append(f"tags + {', '.join(actions['tags'])}")
+    if actions.get("sla_policy_id"):
+        policy = core_tables.policy(actions["sla_policy_id"])
+        parts.append(f"SLA → {policy.name if policy else 'policy #' + str(actions['sla_policy_id'])}")
+    if actions.get("acknowledge"):
+        parts.append("acknowledge" + (" (own text)" if actions.get("ack_template") else ""))
+    if actions.get("notify_supervisor"):
+        parts.append("notify supervisor")
+    return "; ".join(parts) or "no actions"
+
+
+def rule_reason(rule: ComplaintRule) -> str:
+    return f"rule '{rule.name}' (#{rule.id}): {describe(rule.conditions)}"[:500]
+
+
+# ------------------------------------------------------------------ templates
+
+_sandbox = SandboxedEnvironment(autoescape=False)
+SAMPLE_VALUES = {"first_name": "Carla", "name": "Carla Customer", "reference": "HD-1", "subject": "My order",
+                 "next_steps": "We will write within a day.", "apology": "We are sorry."}
+
+
+def check_template(text: str) -> str | None:
+    """None if the acknowledgement template renders, else what is wrong with it."""
+    try:
+        _sandbox.from_string(text).render(**SAMPLE_VALUES)
+    except TemplateSyntaxError as exc:
+        return f"The template has an error on line {exc.lineno}: {exc.message}"
+    except Exception as exc:  # the sandbox refuses unsafe attribute access, among others
+        return f"The template cannot be rendered: {exc}"
+    return None
+
+
+def render_template_text(text: str, values: dict[str, str]) -> str:
+    return _sandbox.from_string(text).render(**values)
+
+
+# ------------------------------------------------------------------ routing
+
+
+@dataclass
+class RoutingState:
+    team_id: int | None = None
+    assignee_id: int | None = None
+    routed_by: str = ""
+    reasons: list[str] = field(default_factory=list)
+    notify: list[str] = field(default_factory=list)  # reasons of the rules that asked for a notice
+    fired: list[int] = field(default_factory=list)
+
+
+def active_rules() -> list[ComplaintRule]:
+    return list(db.session.scalars(select(ComplaintRule).where(ComplaintRule.active.is_(True))
+                                   .order_by(ComplaintRule.position, ComplaintRule.id)))
+
+
+def all_rules() -> list[ComplaintRule]:
+    return list(db.session.scalars(select(ComplaintRule).order_by(ComplaintRule.position, ComplaintRule.id)))
+
+
+def _priority_change(ticket: Ticket, priority: str, reason: str) -> None:
+    if priority not in PRIORITIES:
+        raise RuleError(f"unknown priority {priority!r}")
+    if priority != ticket.priority:
+        audit(ticket, None, "changed", "priority", ticket.priority, priority, reason=reason)
+        ticket.priority = priority
+
+
+def _add_tags(ticket: Ticket, names: list[str], reason: str, action: str = "tagged") -> None:
+    for tag in core_tables.tags_by_name(names):
+        if tag not in ticket.tags:
+            ticket.tags.append(tag)
+            audit(ticket, None, action, "tags", None, tag.name, reason=reason)
+
+
+def _team(team_id: Any) -> Team:
+    team = db.session.get(Team, team_id) if isinstance(team_id, int) else None
+    if team is None:
+        raise RuleError(f"team #{team_id} does not exist")
+    return team
+
+
+def apply_actions(rule: ComplaintRule, ticket: Ticket, state: RoutingState) -> None:
+    """Apply a firing rule's actions to the new ticket (inside create_ticket's transaction)."""
+    actions = rule.actions or {}
+    unknown = set(actions) - set(ACTION_KEYS)
+    if unknown:
+        raise RuleError(f"unknown action {sorted(unknown)[0]!r}")
+    reason = rule_reason(rule)
+    mode = actions.get("assign")
+    routes = bool(actions.get("team_id") or mode)
+    if routes and not state.routed_by:
+        team = _team(actions["team_id"]) if actions.get("team_id") else None
+        assignee_id, assign_note = None, ""
+        if mode == "agent":
+            agent = db.session.get(User, actions.get("agent_id") or 0)
+            if agent is None or not agent.is_staff or not agent.is_active:
+                raise RuleError(f"agent #{actions.get('agent_id')} is not an active agent")
+            if agent.available:
+                assignee_id = agent.id
+            else:  # away: the ticket waits for the team's own strategy rather than for them
+                assign_note = f"{agent.name} is away"
+        elif mode in ("round_robin", "least_loaded"):
+            pool = team or (db.session.get(Team, ticket.team_id) if ticket.team_id else None)
+            if pool is None:
+                raise RuleError(f"{ASSIGN_MODES[mode]} needs a team, and the ticket has none")
+            chosen = choose_agent(ticket, pool, mode)
+            if chosen is not None:
+                assignee_id, assign_note = chosen.assignee_id, chosen.reason
+            else:
+                assign_note = f"nobody available in {pool.name}"
+        elif mode:
+            raise RuleError(f"unknown assignment {mode!r}")
+        state.team_id = team.id if team is not None else None
+        state.assignee_id = assignee_id
+        state.routed_by = reason
+        state.reasons.append(reason + (f" — {assign_note}" if assign_note else ""))
+    if actions.get("priority"):
+        _priority_change(ticket, actions["priority"], reason)
+    if actions.get("tags"):
+        _add_tags(ticket, list(actions["tags"]), reason)
+    if actions.get("sla_policy_id"):
+        policy = core_tables.policy(actions["sla_policy_id"])
+        if policy is None or not policy.tag:
+            raise RuleError(f"SLA policy #{actions['sla_policy_id']} does not exist or is not limited to a tag")
+        _add_tags(ticket, [policy.tag], f"{reason} — SLA policy '{policy.name}'", action="sla_policy")
+    if actions.get("acknowledge"):
+        existing = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
+        if existing is None:
+            db.session.add(ComplaintAck(ticket_id=ticket.id, status="pending", reason=reason[:500],
+                                        template=actions.get("ack_template") or None))
+            audit(ticket, None, "acknowledgement", None, None, "queued", reason=reason)
+    if actions.get("notify_supervisor"):
+        state.notify.append(reason)
+    state.fired.append(rule.id)
+
+
+def supervisor_for(team_id: int | None) -> User | None:
+    """Who hears about a ticket: the team's lead, else the plugin's supervisor setting."""
+    from helpdesk_complaints.config import setting
+
+    team = db.session.get(Team, team_id) if team_id else None
+    lead = team.lead if team is not None else None
+    if lead is not None and lead.is_active and lead.is_staff:
+        return lead
+    fallback = setting("supervisor")
+    person = db.session.get(User, fallback) if fallback else None
+    return person if person is not None and person.is_active and person.is_staff else None
+
+
+def record_broken(rule: ComplaintRule, exc: BaseException) -> None:
+    log.warning("complaints rule %r (#%s) failed and was skipped: %s", rule.name, rule.id, exc)
+    rule.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+    rule.last_error_at = utcnow()
+
+
+def route(ticket: Ticket, message: Message) -> Route | None:
+    """The ``route_ticket`` answer: evaluate the active rules in order (see the module doc)."""
+    rules = active_rules()
+    if not rules:
+        return None
+    facts = facts_for(ticket, message)
+    state = RoutingState()
+    for rule in rules:
+        try:
+            with db.session.begin_nested():  # a rule failing half-way leaves nothing behind
+                verdicts = evaluate(rule.conditions, facts)
+                fires = all(v.ok for v in verdicts)
+                if fires:
+                    apply_actions(rule, ticket, state)
+        except Exception as exc:  # any failure: skip the rule, never the ticket
+            record_broken(rule, exc)
+            continue
+        if fires and rule.stop:
+            break
+    if state.notify:
+        person = supervisor_for(state.team_id or ticket.team_id)
+        if person is not None:
+            db.session.add(ComplaintAlert(user_id=person.id, ticket_id=ticket.id, kind="rule",
+                                          text=f"New ticket routed by {state.notify[0]}"[:500]))
+            audit(ticket, None, "notified", None, None, person.name, reason=state.notify[0])
+    if state.team_id is None and state.assignee_id is None:
+        return None
+    return Route(team_id=state.team_id, assignee_id=state.assignee_id, reason="; ".join(state.reasons)[:500])
+
+
+# ------------------------------------------------------------------ dry run and explain
+
+
+@dataclass
+class DryRun:
+    checked: int
+    matched: list[Ticket]
+    errors: str | None = None
+
+
+def _first_messages(ticket_ids: list[int]) -> dict[int, Message]:
+    if not ticket_ids:
+        return {}
+    from sqlalchemy import func
+
+    first_ids = select(func.min(Message.id)).where(Message.ticket_id.in_(ticket_ids)).group_by(Message.ticket_id)
+    return {m.ticket_id: m for m in db.session.scalars(select(Message).where(Message.id.in_(first_ids)))}
+
+
+def dry_run(conditions: dict, limit: int = DRY_RUN_TICKETS) -> DryRun:
+    """Evaluate ``conditions`` against the last ``limit`` tickets (their first message)."""
+    from sqlalchemy.orm import selectinload
+
+    tickets = list(db.session.scalars(select(Ticket).where(Ticket.merged_into_id.is_(None))
+                                      .options(selectinload(Ticket.tags), selectinload(Ticket.customer))
+                                      .order_by(Ticket.id.desc()).limit(limit)))
+    ids = [t.id for t in tickets]
+    firsts = _first_messages(ids)
+    flagged = set(db.session.scalars(select(ComplaintFlag.ticket_id).where(
+        ComplaintFlag.ticket_id.in_(ids), ComplaintFlag.cleared_at.is_(None)))) if ids else set()
+    matched = []
+    for ticket in tickets:
+        facts = facts_for(ticket, firsts.get(ticket.id), has_flag=ticket.id in flagged)
+        try:
+            if all(v.ok for v in evaluate(conditions, facts)):
+                matched.append(ticket)
+        except RuleError as exc:
+            return DryRun(checked=len(tickets), matched=[], errors=str(exc))
+    return DryRun(checked=len(tickets), matched=matched)
+
+
+@dataclass
+class Explanation:
+    rule: ComplaintRule
+    verdicts: list[Verdict]
+    fires: bool
+    status: str  # fires, would fire but earlier rule stopped, no match, inactive, broken
+    error: str | None = None
+
+
+def explain(ticket: Ticket) -> tuple[list[Explanation], Facts]:
+    """Every rule, in order, against ``ticket`` as it is now (its first message)."""
+    first = _first_messages([ticket.id]).get(ticket.id)
+    flag = db.session.scalar(select(ComplaintFlag).where(ComplaintFlag.ticket_id == ticket.id))
+    facts = facts_for(ticket, first, flag=flag)
+    out: list[Explanation] = []
+    stopped_by: str | None = None
+    routed = False
+    for rule in all_rules():
+        try:
+            verdicts = evaluate(rule.conditions, facts)
+        except RuleError as exc:
+            out.append(Explanation(rule, [], False, "broken", str(exc)))
+            continue
+        matches = all(v.ok for v in verdicts)
+        if not rule.active:
+            status = "inactive" + (" (its conditions hold)" if matches else "")
+            fires = False
+        elif not matches:
+            status, fires = "no match", False
+        elif stopped_by:
+            status, fires = f"would match, but {stopped_by} stops the rules before it", False
+        else:
+            fires = True
+            routes = bool((rule.actions or {}).get("team_id") or (rule.actions or {}).get("assign"))
+            status = "fires"
+            if routes and routed:
+                status = "fires (routing already decided by an earlier rule)"
+            routed = routed or routes
+            if rule.stop:
+                stopped_by = f"rule '{rule.name}'"
+        out.append(Explanation(rule, verdicts, fires, status))
+    return out, facts
