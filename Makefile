@@ -29,13 +29,13 @@ run: $(BIN)/.installed
 	  $(BIN)/helpdesk run --host $(HOST) --port $(PORT)
 
 lint: $(BIN)/.test-installed
-	$(BIN)/ruff check helpdesk tests bench docs examples
+	$(BIN)/ruff check helpdesk tests bench docs examples plugins
 
 docs: $(BIN)/.test-installed
 	$(BIN)/python docs/gen_hooks.py
 
 test: $(BIN)/.test-installed
-	$(BIN)/ruff check helpdesk tests bench docs examples
+	$(BIN)/ruff check helpdesk tests bench docs examples plugins
 	$(BIN)/python docs/gen_hooks.py --check
 	@test -x /usr/bin/chromium || echo "\n*** /usr/bin/chromium is missing: BROWSER TESTS WILL BE SKIPPED (apt-get install chromium) ***\n"
 	HELPDESK_TEST_DB=sqlite $(BIN)/python -m pytest -q -rs

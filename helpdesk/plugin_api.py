@@ -2,6 +2,9 @@
 
     from helpdesk import hookimpl
     from helpdesk.plugin_api import Setting, Route, Channel, services, task, get_setting
+
+Models are exported for reading and for the objects services take (a ``Tag`` to put on a
+ticket inside a routing decision); write tickets, messages and users through ``services``.
 """
 from __future__ import annotations
 
@@ -15,10 +18,13 @@ from helpdesk import services
 from helpdesk.access import visible_tickets
 from helpdesk.extensions import db, limiter
 from helpdesk.jobs import periodic_task, task
-from helpdesk.models import Message, Team, Ticket, User
+from helpdesk.models import AuditEvent, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
+from helpdesk.models.tickets import parse_reference
+from helpdesk.services.mail import queue_mail
 from helpdesk.services.tickets import audit
 from helpdesk.web.auth import admin_required, staff_required
+from helpdesk.web.links import external_url
 
 SETTING_TYPES = ("text", "secret", "int", "bool", "choice", "email", "url", "team", "agent")
 
@@ -130,8 +136,8 @@ def is_enabled(plugin: str) -> bool:
 
 
 __all__ = [
-    "Channel", "Message", "Route", "Setting", "Team", "Ticket", "User", "admin_required", "audit", "choose_agent",
-    "crontab",
-    "current_user", "db", "decrypt_secret", "encrypt_secret", "get_setting", "is_enabled", "limiter",
-    "periodic_task", "services", "staff_required", "task", "utcnow", "visible_tickets",
+    "AuditEvent", "Channel", "Message", "Route", "Setting", "SlaPolicy", "SlaTarget", "Tag", "Team", "Ticket",
+    "User", "admin_required", "audit", "choose_agent", "crontab", "current_user", "db", "decrypt_secret",
+    "encrypt_secret", "external_url", "get_setting", "is_enabled", "limiter", "parse_reference",
+    "periodic_task", "queue_mail", "services", "staff_required", "task", "utcnow", "visible_tickets",
 ]

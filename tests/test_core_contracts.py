@@ -126,3 +126,16 @@ def test_plugins_add_their_demo_data_to_the_summary(app, db):
     assert "showcase: 5 tickets seen" in summary  # called after the core's tickets exist
     seed_demo(5, seed=7, echo=lambda line: None)
     assert draws[0] == draws[1]  # the same seed gives a plugin the same data
+
+
+def test_a_refused_status_after_a_reply_keeps_the_reply_and_says_why(app, db, client, login, agent, ticket):
+    manager(app).register(make_plugin(
+        "playbook", helpdesk_ticket_change_check=lambda changes: "Record the remedy first."
+        if changes.get("status", (0, 0))[1] == "resolved" else None), "playbook")
+    login(client, agent)
+    answer = client.post(f"/tickets/{ticket.reference}", data={
+        "body": f"Hi Carla, done ({ticket.reference}).", "status_after": "resolved"}, follow_redirects=True)
+    assert "Reply sent." in answer.text and "The status was not changed: Record the remedy first." in answer.text
+    db.session.expire_all()
+    fresh = db.session.get(Ticket, ticket.id)
+    assert fresh.message_count == 2 and fresh.status == "open"

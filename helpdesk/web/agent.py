@@ -246,9 +246,12 @@ def ticket(reference: str):
                 if not warnings:
                     services.add_message(ticket, current_user, form.body.data,
                                          internal=form.internal.data, attachments=attachments)
-                    if form.status_after.data:
-                        services.update_ticket(ticket, current_user, status=form.status_after.data)
                     flash("Note added." if form.internal.data else "Reply sent.", "success")
+                    if form.status_after.data:
+                        try:
+                            services.update_ticket(ticket, current_user, status=form.status_after.data)
+                        except ServiceError as exc:  # the reply is out; say why the status stayed
+                            flash(f"The status was not changed: {exc.message}", "warning")
                     return redirect(url_for("agent.ticket", reference=ticket.reference))
             except ServiceError as exc:
                 form.body.errors.append(exc.message)

@@ -1,11 +1,8 @@
-"""Read access to core tables that ``plugin_api`` does not export (yet).
+"""The core tables this plugin reads, from ``plugin_api``.
 
-``plugin_api`` offers ``Ticket``, ``Message``, ``User`` and ``Team``. The plugin also needs to
-add tags inside a routing decision, read the audit trail for the explain view, and read SLA
-policies and targets for the "apply SLA policy" action and the dashboard. Rather than import
-``helpdesk.models`` (internal), it reaches them through what the public API already exposes:
-the ``Ticket.tags`` relationship and the shared metadata. Reads only; tickets are still
-changed through ``services``. The lead is asked to export these from ``plugin_api``.
+The plugin adds tags inside a routing decision, reads the audit trail for the explain view,
+and reads SLA policies and targets for the "apply SLA policy" action and the dashboard.
+Reads only; tickets are still changed through ``services``.
 """
 from __future__ import annotations
 
@@ -13,28 +10,23 @@ from typing import Any
 
 from sqlalchemy import Table, select
 
-from helpdesk.plugin_api import Ticket, db
+from helpdesk.plugin_api import AuditEvent, SlaPolicy, SlaTarget, Tag, db
 
 
 def tag_model() -> Any:
-    """The core's ``Tag`` model (through ``Ticket.tags``)."""
-    return Ticket.tags.property.mapper.class_
-
-
-def table(name: str) -> Table:
-    return db.metadata.tables[name]
+    return Tag
 
 
 def audit_events() -> Table:
-    return table("audit_events")
+    return AuditEvent.__table__
 
 
 def sla_policies() -> Table:
-    return table("sla_policies")
+    return SlaPolicy.__table__
 
 
 def sla_targets() -> Table:
-    return table("sla_targets")
+    return SlaTarget.__table__
 
 
 def tags_by_name(names: list[str]) -> list[Any]:

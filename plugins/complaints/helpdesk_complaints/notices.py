@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Ticket, User, db, services, utcnow
+from helpdesk.plugin_api import Ticket, User, db, external_url, queue_mail, services, utcnow
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import first_message, flag_of, is_auto_reply
 from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFollowUp, ComplaintStep
@@ -34,13 +34,6 @@ Your request is {{ reference }} ("{{ subject }}").
 What happens next: {{ next_steps }}
 
 If you reply, please keep {{ reference }} in the subject so it reaches the right person."""
-
-
-def external_url(endpoint: str, **values: object) -> str:
-    """An absolute link for a message, built from EXTERNAL_URL (never from a request's Host)."""
-    base = current_app.config["EXTERNAL_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
 
 
 def mark_step(ticket_id: int, step: str, user: User | None, note: str = "", when: datetime | None = None) -> bool:
@@ -140,7 +133,7 @@ def send_alert_mail(alert: ComplaintAlert) -> None:
             f"{ticket.reference}: {ticket.subject}\n{link}\n")
     # The outbox is the core's mail queue (delivered by a job with retries). plugin_api does not
     # export it yet: reached through the services package (see the README's "core requests").
-    services.mail.queue_mail(person.email, f"[{ticket.reference}] {alert.text}"[:200], text, ticket_id=ticket.id)
+    queue_mail(person.email, f"[{ticket.reference}] {alert.text}"[:200], text, ticket_id=ticket.id)
 
 
 # ------------------------------------------------------------------ follow-up

@@ -201,10 +201,10 @@ def explain_ticket(reference: str) -> str:
     ticket = ticket_or_404(reference)
     explanations, facts = explain(ticket)
     a = core_tables.audit_events().c
-    users = core_tables.table("users").c
+    users = User.__table__.c
     decisions = list(db.session.execute(
         select(a.created_at, a.action, a.field, a.old_value, a.new_value, a.reason, users.name.label("actor"))
-        .select_from(core_tables.audit_events().outerjoin(core_tables.table("users"), users.id == a.actor_id))
+        .select_from(core_tables.audit_events().outerjoin(User.__table__, users.id == a.actor_id))
         .where(a.ticket_id == ticket.id, or_(a.action.in_(ROUTING_ACTIONS), a.reason.like("rule '%"),
                                               a.reason.like("classified by%")))
         .order_by(a.id)))
