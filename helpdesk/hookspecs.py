@@ -46,8 +46,8 @@ def helpdesk_settings() -> list[Setting]:
 
     Called when the admin opens the plugin's settings page and when a setting is read.
     Return a list of ``helpdesk.plugin_api.Setting``; the admin form is rendered and
-    validated from it. Types: ``text``, ``secret``, ``int``, ``bool``, ``choice``,
-    ``email``, ``url``, ``team``, ``agent``. Secret values are write-only in the page and
+    validated from it. Types: ``text``, ``lines`` (one entry per line), ``secret``, ``int``,
+    ``bool``, ``choice``, ``email``, ``url``, ``team``, ``agent``. Secret values are write-only in the page and
     encrypted at rest. Read a value with ``plugin_api.get_setting("myplugin", "name")``.
 
     Semantics: collected, one list per plugin.

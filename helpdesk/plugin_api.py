@@ -26,7 +26,7 @@ from helpdesk.services.tickets import audit
 from helpdesk.web.auth import admin_required, staff_required
 from helpdesk.web.links import external_url
 
-SETTING_TYPES = ("text", "secret", "int", "bool", "choice", "email", "url", "team", "agent")
+SETTING_TYPES = ("text", "lines", "secret", "int", "bool", "choice", "email", "url", "team", "agent")
 
 
 @dataclass(frozen=True)

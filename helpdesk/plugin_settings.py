@@ -61,6 +61,8 @@ def coerce(spec: Any, raw: Any) -> Any:
         return value
     if len(text) > 5000:
         raise SettingError("Too long (5,000 characters at most).")
+    if spec.type == "lines":  # one entry per line: tidy each, drop empty ones
+        return "\n".join(line.strip() for line in text.splitlines() if line.strip())
     return text
 
 

@@ -152,6 +152,7 @@ def test_settings_are_declared_validated_and_secrets_encrypted(app, db, client, 
         Setting("contact", "email", default=""),
         Setting("token", "secret", default=""),
         Setting("loud", "bool", default=False),
+        Setting("phrases", "lines", default=""),
     ]), "configurable")
     login(client, admin)
     bad = client.post("/admin/plugins/configurable", data={
@@ -164,9 +165,12 @@ def test_settings_are_declared_validated_and_secrets_encrypted(app, db, client, 
 
     ok = client.post("/admin/plugins/configurable", data={
         "greeting": "Hi", "limit": "7", "mode": "careful", "contact": "ops@example.com",
-        "token": "s3cret-value", "loud": "y"}, follow_redirects=True)
+        "token": "s3cret-value", "loud": "y", "phrases": "  not happy \r\n\r\ntrès déçu  \n"},
+        follow_redirects=True)
     assert ok.status_code == 200 and "s3cret-value" not in ok.text
+    assert '<textarea class="form-control" id="setting-phrases"' in client.get("/admin/plugins/configurable").text
     db.session.expire_all()
+    assert m.get_setting("configurable", "phrases") == "not happy\ntrès déçu"  # one entry per line
     assert m.get_setting("configurable", "limit") == 7 and m.get_setting("configurable", "loud") is True
     assert m.get_setting("configurable", "token") == "s3cret-value"
     from helpdesk.models import PluginState
