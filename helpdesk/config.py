@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 10,
     "REOPEN_WINDOW_DAYS": 14,
     "CLOSED_MEANS_CLOSED": False,
+    "TIMEZONE": "UTC",  # the site's time zone: quiet hours, time-of-day rules, digests
     "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,
     "MAGIC_LINK_MINUTES": 30,

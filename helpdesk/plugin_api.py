@@ -22,6 +22,7 @@ from helpdesk.models import AuditEvent, Message, SlaPolicy, SlaTarget, Tag, Team
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import parse_reference
 from helpdesk.services.mail import queue_mail
+from helpdesk.services.settings import site_setting, site_timezone
 from helpdesk.services.tickets import audit
 from helpdesk.web.auth import admin_required, staff_required
 from helpdesk.web.links import external_url
@@ -139,5 +140,6 @@ __all__ = [
     "AuditEvent", "Channel", "Message", "Route", "Setting", "SlaPolicy", "SlaTarget", "Tag", "Team", "Ticket",
     "User", "admin_required", "audit", "choose_agent", "crontab", "current_user", "db", "decrypt_secret",
     "encrypt_secret", "external_url", "get_setting", "is_enabled", "limiter", "parse_reference",
-    "periodic_task", "queue_mail", "services", "staff_required", "task", "utcnow", "visible_tickets",
+    "periodic_task", "queue_mail", "services", "site_setting", "site_timezone", "staff_required", "task",
+    "utcnow", "visible_tickets",
 ]

@@ -320,3 +320,19 @@ def test_admin_pages_are_for_admins_only(client, login, agent):
     assert client.post("/admin/settings", data={"helpdesk_name": "Pwned", "mail_from": "x@example.test",
                                                 "reopen_window_days": "1"}).status_code == 403
     assert text(client.get("/queue").text, cls="navbar-brand") == "Helpdesk"
+
+
+def test_the_site_time_zone_is_set_checked_and_offered_to_plugins(boss, app):
+    from helpdesk.plugin_api import site_timezone
+
+    assert str(site_timezone()) == "UTC"
+    base = {"helpdesk_name": "Acme", "mail_from": "help@acme.test", "reopen_window_days": "7"}
+    refused = boss.post("/admin/settings", data={**base, "timezone": "Mars/Olympus_Mons"})
+    assert refused.status_code == 422
+    assert any("Unknown time zone “Mars/Olympus_Mons”" in e for e in field_errors(refused.text))
+    page = boss.get("/admin/settings").text
+    assert '<option value="Europe/Berlin">' in page  # the browser suggests real zone names
+    saved = boss.post("/admin/settings", data={**base, "timezone": "Europe/Berlin"}, follow_redirects=True)
+    assert "Settings saved." in flashes(saved.text)
+    with app.test_request_context():
+        assert str(site_timezone()) == "Europe/Berlin"

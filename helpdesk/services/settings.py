@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g, has_app_context
 
@@ -14,6 +15,7 @@ SITE_SETTINGS = {
     "mail_from": "MAIL_FROM",
     "reopen_window_days": "REOPEN_WINDOW_DAYS",
     "closed_means_closed": "CLOSED_MEANS_CLOSED",
+    "timezone": "TIMEZONE",
 }
 
 
@@ -23,6 +25,14 @@ def site_setting(key: str) -> Any:
         row = db.session.get(SiteSetting, key)
         cache[key] = row.value if row is not None else current_app.config[SITE_SETTINGS[key]]
     return cache[key]
+
+
+def site_timezone() -> ZoneInfo:
+    """The site's time zone (Admin → Settings), for anything people read as local time."""
+    try:
+        return ZoneInfo(site_setting("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def save_site_settings(values: dict[str, Any]) -> None:

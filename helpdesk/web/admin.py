@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -252,16 +253,18 @@ def canned_delete(reply_id: int):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    keys = ("helpdesk_name", "mail_from", "reopen_window_days", "closed_means_closed")
+    keys = ("helpdesk_name", "mail_from", "reopen_window_days", "closed_means_closed", "timezone")
     form = SiteSettingsForm(data={k: site_setting(k) for k in keys} if request.method == "GET" else None)
     if form.validate_on_submit():
         save_site_settings({"helpdesk_name": form.helpdesk_name.data.strip(),
                             "mail_from": form.mail_from.data.strip(),
                             "reopen_window_days": form.reopen_window_days.data,
-                            "closed_means_closed": bool(form.closed_means_closed.data)})
+                            "closed_means_closed": bool(form.closed_means_closed.data),
+                            "timezone": form.timezone.data})
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form), 422 if form.errors else 200
+    return render_template("admin/settings.html", form=form,
+                           timezones=sorted(available_timezones())), 422 if form.errors else 200
 
 
 # ---------------------------------------------------------------- plugins

@@ -1,6 +1,8 @@
 """Forms (Flask-WTF: every one carries a CSRF token)."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -131,6 +133,14 @@ class SiteSettingsForm(FlaskForm):
     reopen_window_days = IntegerField("Reopen window (days)",
                                       validators=[InputRequired(), NumberRange(min=0, max=365)])
     closed_means_closed = BooleanField("Closed means closed: a reply to a closed ticket opens a new, linked one")
+    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
+                           filters=[lambda v: (v or "").strip() or "UTC"])
+
+    def validate_timezone(self, field) -> None:
+        try:
+            ZoneInfo(field.data)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"Unknown time zone “{field.data}”: use a name like Europe/Berlin or UTC.") from None
 
 
 class MergeCustomerForm(FlaskForm):
