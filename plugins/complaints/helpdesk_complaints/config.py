@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from helpdesk.plugin_api import Setting, get_setting
+from helpdesk.plugin_api import Setting, get_setting, site_timezone
 from helpdesk_complaints.detection import DEFAULT_PHRASES, parse_phrases
 
 PLUGIN = "complaints"
@@ -18,7 +18,7 @@ SETTINGS = [
             label="Sentiment threshold (VADER compound × 100)",
             help="A message whose sentiment is below this adds weight towards a complaint (-50 = -0.5). "
                  "Sentiment alone never flags a message."),
-    Setting("phrases", "text", default="; ".join(DEFAULT_PHRASES), label="Complaint phrases",
+    Setting("phrases", "lines", default="\n".join(DEFAULT_PHRASES), label="Complaint phrases",
             help="Words or phrases that mark a complaint on their own, in any language; one per line or "
                  "separated by ';'. Matched case-insensitively on word boundaries."),
     Setting("repeat_days", "int", default=7, min=0, max=365, label="Repeat contact within (days)",
@@ -38,8 +38,8 @@ SETTINGS = [
             help="Days after a complaint is resolved to ask the customer whether we resolved their concern. "
                  "0 turns follow-ups off."),
     Setting("followup_link_days", "int", default=30, min=1, max=365, label="Follow-up links valid for (days)"),
-    Setting("timezone", "text", default="UTC", label="Time zone of the time-of-day conditions",
-            help="An IANA name such as Europe/Berlin."),
+    Setting("timezone", "text", default="", label="Time zone of the time-of-day conditions",
+            help="An IANA name such as Europe/Berlin; empty: the site's time zone (Admin → Settings)."),
     Setting("escalate_to", "choice", default="lead", choices=("lead", "least_loaded"),
             label="On a missed complaint clock, reassign to",
             help="lead: the team lead when available, else the least-loaded available agent of the team."),
@@ -61,10 +61,13 @@ def phrases() -> list[str]:
 
 
 def site_zone() -> ZoneInfo:
+    own = (setting("timezone") or "").strip()
+    if not own:
+        return site_timezone()
     try:
-        return ZoneInfo((setting("timezone") or "UTC").strip())
+        return ZoneInfo(own)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+        return site_timezone()
 
 
 def local_time(utc_naive: datetime) -> datetime:
