@@ -9,6 +9,7 @@ show the badge, the playbook panel, the portal's acknowledgement and supervisors
 from __future__ import annotations
 
 import logging
+import random
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,13 @@ def helpdesk_migrations() -> str:
 
 
 # ------------------------------------------------------------------ decisions
+
+
+@hookimpl
+def helpdesk_demo_data(rng: random.Random) -> str:
+    from helpdesk_complaints.demo import seed
+
+    return seed(rng)
 
 
 @hookimpl

@@ -354,3 +354,16 @@ def _rule_cards(page: str) -> list[str]:
         out.append(match.group(1) + "|" + " ".join(texts(match.group(2), cls="verdict")
                                                   + texts(match.group(2), cls="status-text")))
     return out
+
+
+@pytest.mark.plugins("complaints")
+def test_demo_data_shows_a_rule_a_clock_and_routed_complaints(app, db):
+    from helpdesk.demo import seed_demo
+    from helpdesk.plugin_api import SlaPolicy, Ticket
+
+    summary = seed_demo(20, seed=3, echo=lambda line: None)
+    assert "complaints: a complaints SLA policy, a routing rule and 3 complaints" in summary
+    charged = db.session.scalar(select(Ticket).where(Ticket.subject == "Charged twice again"))
+    assert "complaint" in {t.name for t in charged.tags}
+    assert charged.team.name == "Billing" and charged.assignee_id is not None  # the demo rule routed it
+    assert db.session.scalar(select(SlaPolicy.name).where(SlaPolicy.tag == "complaint")) == "Complaints"
