@@ -1,0 +1,144 @@
+"""Recognition: timely, specific praise for agents, from customers and from colleagues.
+
+Customers' top ratings with a comment and their thank-yous become kudos for the agents who
+worked the ticket; colleagues give kudos from a ticket or a profile. Agents see it on their
+dashboard, in a feed, on profiles and a leaderboard (measures side by side, no single score),
+and choose whether it is public. Milestone badges, a weekly digest. See the README.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, render_template, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from helpdesk import hookimpl
+from helpdesk.plugin_api import Message, Setting, Ticket, User, db, get_setting
+from helpdesk_recognition import digest, kudos, milestones  # noqa: F401  (digest registers its job)
+from helpdesk_recognition.config import PLUGIN, SETTINGS
+from helpdesk_recognition.forms import KudosForm
+from helpdesk_recognition.models import THANKS, Kudos
+from helpdesk_recognition.notices import unread, unread_count
+from helpdesk_recognition.privacy import visible_to
+from helpdesk_recognition.views import bp
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def helpdesk_settings() -> list[Setting]:
+    return SETTINGS
+
+
+@hookimpl
+def helpdesk_blueprints() -> list[Blueprint]:
+    return [bp]
+
+
+@hookimpl
+def helpdesk_migrations() -> str:
+    return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def helpdesk_demo_data(rng: random.Random) -> str:
+    from helpdesk_recognition.demo import seed
+
+    return seed(rng)
+
+
+# ------------------------------------------------------------------ events
+
+
+@hookimpl
+def helpdesk_feedback_received(ticket: Ticket | None, customer: User, feedback: dict) -> None:
+    """Ratings are credited to the ticket's agents; a top rating with words is also a kudos."""
+    kind, score = feedback.get("kind"), feedback.get("score")
+    if ticket is None or kind not in ("csat", "nps") or score is None:
+        return
+    agents = kudos.workers_of(ticket)
+    for agent in agents:
+        kudos.record_rating(agent, ticket, kind, int(score))
+    if kudos.is_praise(feedback):
+        kudos.credit_customer_praise(ticket, customer, "rating", feedback["comment"], int(score))
+    if kind == "csat" and score == 5:
+        for agent in agents:
+            milestones.check_five_star(agent)
+            milestones.check_complaint_turned(agent, ticket)
+
+
+@hookimpl
+def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
+    """A customer's unmistakable thank-you, after an agent answered, is a kudos for the agents."""
+    _credit_thanks(ticket, message)
+
+
+@hookimpl
+def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
+    """"Thanks!" written after a ticket was closed opens a linked ticket: the thanks belong to the closed one."""
+    if ticket.linked_ticket_id is not None:
+        original = db.session.get(Ticket, ticket.linked_ticket_id)
+        if original is not None:
+            _credit_thanks(original, message)
+
+
+def _credit_thanks(ticket: Ticket, message: Message) -> None:
+    author = message.author
+    if (author is None or author.is_staff or message.internal or message.needs_review
+            or author.id != ticket.customer_id or kudos.is_automated(message)):
+        return
+    first = db.session.scalar(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id).limit(1))
+    if first is not None and kudos.is_automated(first):
+        return
+    quote = kudos.find_thanks(message.body)
+    if quote is None or not kudos.staff_replied_before(ticket, message):
+        return
+    kudos.credit_customer_praise(ticket, author, THANKS, quote)
+
+
+@hookimpl
+def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple]) -> None:
+    if changes.get("status", (None, None))[1] == "resolved" and ticket.assignee_id:
+        assignee = db.session.get(User, ticket.assignee_id)
+        if assignee is not None and assignee.is_staff:
+            milestones.check_resolved(assignee)
+
+
+# ------------------------------------------------------------------ UI
+
+
+@hookimpl
+def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
+    if not user.is_staff:
+        return None
+    count = unread_count(user.id)
+    return [(f"Kudos ({count})" if count else "Kudos", url_for("recognition.feed_index"))]
+
+
+@hookimpl
+def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    user = context.get("user")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+        return None
+    if slot == "dashboard.main":
+        return Markup(render_template("recognition/dashboard.html", notifications=unread(user.id, limit=5),
+                                      unread=unread_count(user.id)))
+    if slot == "ticket.sidebar":
+        ticket = context["ticket"]
+        given = list(db.session.scalars(
+            select(Kudos).where(Kudos.ticket_id == ticket.id, visible_to(user, Kudos.recipient_id))
+            .options(selectinload(Kudos.recipient), selectinload(Kudos.giver)).order_by(Kudos.id)))
+        form = KudosForm(formdata=None).fill_choices(user)
+        form.kudos_ticket.data = ticket.reference
+        return Markup(render_template("recognition/sidebar.html", ticket=ticket, given=given, form=form))
+    return None
+
+
+@hookimpl
+def helpdesk_reports() -> list[tuple[str, str]] | None:
+    return [("Recognition leaderboard", "recognition.leaderboard")] if get_setting(
+        PLUGIN, "leaderboard_enabled") else None

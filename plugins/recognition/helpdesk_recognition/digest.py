@@ -1,0 +1,124 @@
+"""The weekly digest: each team lead (and each member who opted in) gets last week's recognition.
+
+The job runs on Mondays at 08:00 UTC and covers the previous calendar week (Monday 00:00 to
+Monday 00:00). A lead's digest holds everything in their teams, private recognition included;
+a member's holds the public items and their own. Each recipient gets one mail per week: the
+row in ``recognition_digests`` and the outbox mail are committed together, and a second run
+(another worker, a retry) fails on the unique (recipient, week) and sends nothing.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from helpdesk.plugin_api import Team, User, crontab, db, periodic_task, utcnow
+from helpdesk_recognition.config import BADGES, PLUGIN
+from helpdesk_recognition.feed import Item, feed_page
+from helpdesk_recognition.models import DigestSent
+from helpdesk_recognition.notices import site_link
+from helpdesk_recognition.privacy import choices
+
+log = logging.getLogger(__name__)
+MAX_ITEMS = 200  # per team section: a digest is a summary, the feed has the rest
+
+
+def week_bounds(now: datetime) -> tuple[datetime, datetime, str]:
+    """The calendar week before the one containing ``now``: (start, end, "2025-W10")."""
+    this_monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = this_monday - timedelta(days=7)
+    year, week, _ = start.isocalendar()
+    return start, this_monday, f"{year}-W{week:02d}"
+
+
+def _eligible(user: User | None) -> bool:
+    return user is not None and user.is_staff and user.is_active and bool(user.email)
+
+
+def _recipients() -> dict[int, tuple[User, list[Team], list[Team]]]:
+    """user id → (user, teams they lead, teams they follow as a member who opted in)."""
+    out: dict[int, tuple[User, list[Team], list[Team]]] = {}
+    teams = db.session.scalars(select(Team).options(selectinload(Team.members), selectinload(Team.lead))
+                               .order_by(Team.name))
+    for team in teams:
+        if _eligible(team.lead):
+            out.setdefault(team.lead.id, (team.lead, [], []))[1].append(team)
+        for member in team.members:
+            if member.id != team.lead_id and _eligible(member) and choices(member.id).digest:
+                out.setdefault(member.id, (member, [], []))[2].append(team)
+    return out
+
+
+def _line(item: Item) -> str:
+    if item.kudos is not None:
+        k = item.kudos
+        who = k.giver.name if k.giver else "someone"
+        tag = f" [{k.value_tag}]" if k.value_tag else ""
+        where = f" ({k.ticket.reference})" if k.ticket else ""
+        kind = "a customer" if k.from_customer else "a colleague"
+        return f"- {k.recipient.name}: kudos from {who} ({kind}){tag}{where}: “{k.message}”"
+    a = item.award
+    return f"- {a.user.name} earned the “{BADGES[a.badge].name}” badge: {a.detail}"
+
+
+def compose(user: User, led: list[Team], followed: list[Team], start: datetime, end: datetime,
+            week: str) -> tuple[str, str, int] | None:
+    """(subject, text, item count) for one recipient, or None when there is nothing to tell."""
+    sections, count = [], 0
+    for team, as_lead in [(t, True) for t in led] + [(t, False) for t in followed]:
+        # The lead sees what they see on the feed: their members' private recognition too. A
+        # member who opted in sees exactly what the feed shows them.
+        items, _ = feed_page(user, team_id=team.id, since=start, until=end, per_page=MAX_ITEMS)
+        if not items:
+            continue
+        count += len(items)
+        heading = f"{team.name} ({'you lead this team' if as_lead else 'your team'})"
+        sections.append("\n".join([heading, "-" * len(heading), *[_line(i) for i in reversed(items)]]))
+    if not sections:
+        return None
+    last_day = end - timedelta(days=1)
+    text = "\n\n".join([
+        f"Hi {user.first_name},",
+        f"here is the recognition in your team{'s' if len(led) + len(followed) > 1 else ''} "
+        f"for the week of {start:%d %b} – {last_day:%d %b %Y} ({week}):",
+        *sections,
+        f"The feed: {site_link('/recognition/')}",
+        f"Your digest settings: {site_link('/recognition/preferences')}",
+    ])
+    subject = f"Recognition digest {week}: {count} item{'s' if count != 1 else ''}"
+    return subject, text, count
+
+
+def send_digests(now: datetime | None = None) -> int:
+    """Send last week's digests that are not sent yet; returns how many mails were queued."""
+    from helpdesk.services.mail import deliver_mail, queue_mail
+
+    start, end, week = week_bounds(now or utcnow())
+    sent = 0
+    for user_id, (user, led, followed) in _recipients().items():
+        if db.session.scalar(select(DigestSent.id).where(DigestSent.user_id == user_id, DigestSent.week == week)):
+            continue
+        content = compose(user, led, followed, start, end, week)
+        if content is None:
+            continue
+        subject, text, count = content
+        db.session.add(DigestSent(user_id=user_id, week=week, items=count))
+        mail = queue_mail(user.email, subject, text, commit=False)
+        try:
+            db.session.commit()
+        except IntegrityError:  # another worker sent this one a moment ago
+            db.session.rollback()
+            continue
+        deliver_mail(mail.id)
+        sent += 1
+    log.info("recognition: %d digest(s) for %s", sent, week)
+    return sent
+
+
+@periodic_task(crontab(day_of_week="1", hour="8", minute="0"), plugin=PLUGIN)
+def weekly_digest(now: datetime | None = None) -> int:
+    """Mondays 08:00 UTC on the worker: last week's digests."""
+    return send_digests(now)

@@ -1,0 +1,182 @@
+"""Kudos: from colleagues (validated), from customers' ratings and thank-yous (once per ticket and agent)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.plugin_api import Message, Ticket, User, db, utcnow
+from helpdesk_recognition import milestones
+from helpdesk_recognition.config import MAX_MESSAGE, REACTIONS, thanks_exclusions, thanks_phrases, value_tags
+from helpdesk_recognition.models import PEER, RATING, Kudos, Rating, Reaction
+from helpdesk_recognition.notices import notify
+
+
+class KudosError(ValueError):
+    """Refused input, with the form field it belongs next to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+# ------------------------------------------------------------------ from colleagues
+
+
+def give_peer_kudos(giver: User, recipient_id: int | str | None, message: str | None,
+                    value_tag: str | None = None, ticket: Ticket | None = None) -> Kudos:
+    """Validate and store a colleague's kudos, then tell the recipient. Raises KudosError."""
+    errors = validate_peer_kudos(giver, recipient_id, message, value_tag)
+    if errors:
+        field, text = next(iter(errors.items()))
+        raise KudosError(field, text)
+    recipient = db.session.get(User, int(recipient_id))
+    kudos = Kudos(recipient_id=recipient.id, giver_id=giver.id, source=PEER, ticket_id=ticket.id if ticket else None,
+                  message=_clean(message), value_tag=(value_tag or "").strip().lower() or None, created_at=utcnow())
+    db.session.add(kudos)
+    db.session.commit()
+    tag = f" for {kudos.value_tag}" if kudos.value_tag else ""
+    on = f" on {ticket.reference}" if ticket else ""
+    notify(recipient, f"{giver.name} gave you kudos{tag}{on}.", kudos=kudos)
+    milestones.check_monthly_kudos(recipient, kudos.created_at)
+    return kudos
+
+
+def validate_peer_kudos(giver: User, recipient_id: int | str | None, message: str | None,
+                        value_tag: str | None) -> dict[str, str]:
+    """field → what is wrong, for every field (empty when the kudos may be given)."""
+    errors: dict[str, str] = {}
+    recipient = None
+    if recipient_id in (None, "") or not str(recipient_id).isdigit():
+        errors["recipient"] = "Choose the colleague you want to thank."
+    else:
+        recipient = db.session.get(User, int(recipient_id))
+        if recipient is None:
+            errors["recipient"] = "Choose the colleague you want to thank."
+        elif recipient.id == giver.id:
+            errors["recipient"] = "You cannot give kudos to yourself: pick a colleague."
+        elif not recipient.is_staff:
+            errors["recipient"] = f"Kudos are for colleagues; {recipient.name} is a customer."
+        elif not recipient.is_active:
+            errors["recipient"] = f"{recipient.name}'s account is inactive: kudos go to active colleagues."
+    text = _clean(message)
+    if not text:
+        errors["message"] = "Write a few words: what did they do well?"
+    elif len(text) > MAX_MESSAGE:
+        errors["message"] = f"Keep it short: {len(text):,} characters, at most {MAX_MESSAGE}."
+    tag = (value_tag or "").strip().lower()
+    if tag and tag not in value_tags():
+        errors["value"] = f"Unknown value “{tag[:60]}”: choose one of {', '.join(value_tags())}, or none."
+    return errors
+
+
+def _clean(text: str | None) -> str:
+    return (text or "").replace("\r\n", "\n").replace("\x00", "").strip()
+
+
+# ------------------------------------------------------------------ from customers
+
+
+def workers_of(ticket: Ticket) -> list[User]:
+    """The agents who worked the ticket: its assignee and every staff author of a public reply."""
+    ids = set(db.session.scalars(select(Message.author_id).join(User, User.id == Message.author_id).where(
+        Message.ticket_id == ticket.id, Message.internal.is_(False), User.role.in_(("agent", "admin")))))
+    if ticket.assignee_id:
+        ids.add(ticket.assignee_id)
+    if not ids:
+        return []
+    users = db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name))
+    return [u for u in users if u.is_staff and u.is_active]
+
+
+def credit_customer_praise(ticket: Ticket, customer: User, source: str, quote: str,
+                           score: int | None = None) -> list[Kudos]:
+    """A kudos for each agent who worked ``ticket``, quoting the customer; at most once per ticket and agent."""
+    quote = _clean(quote)[:2000]
+    given = []
+    for agent in workers_of(ticket):
+        kudos = Kudos(recipient_id=agent.id, giver_id=customer.id, source=source, ticket_id=ticket.id,
+                      message=quote, score=score, created_at=utcnow())
+        db.session.add(kudos)
+        try:
+            db.session.commit()
+        except IntegrityError:  # this customer already praised this agent on this ticket
+            db.session.rollback()
+            continue
+        given.append(kudos)
+    for kudos in given:
+        agent = kudos.recipient
+        how = "rated" if source == RATING else "thanked"
+        notify(agent, f"{customer.name} {how} your help on {ticket.reference}.", kudos=kudos)
+        milestones.check_monthly_kudos(agent, kudos.created_at)
+    return given
+
+
+def record_rating(agent: User, ticket: Ticket, kind: str, score: int) -> None:
+    """Credit a rating to an agent; a later rating of the same ticket replaces the score."""
+    existing = db.session.scalar(select(Rating).where(
+        Rating.ticket_id == ticket.id, Rating.user_id == agent.id, Rating.kind == kind))
+    if existing is not None:
+        existing.score, existing.created_at = score, utcnow()
+        db.session.commit()
+        return
+    db.session.add(Rating(user_id=agent.id, ticket_id=ticket.id, kind=kind, score=score, created_at=utcnow()))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same rating arrived twice at once: one row is enough
+        db.session.rollback()
+
+
+def is_praise(feedback: dict) -> bool:
+    """A top rating that comes with words: CSAT 5, or NPS 9–10, with a comment."""
+    kind, score, comment = feedback.get("kind"), feedback.get("score"), (feedback.get("comment") or "").strip()
+    if not comment or score is None:
+        return False
+    return (kind == "csat" and score == 5) or (kind == "nps" and score >= 9)
+
+
+def is_automated(message: Message) -> bool:
+    meta = message.meta or {}
+    return bool(meta.get("auto_reply") or (meta.get("email") or {}).get("auto_reply"))
+
+
+def _has_word(haystack: str, phrase: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", haystack) is not None
+
+
+def find_thanks(body: str) -> str | None:
+    """The first sentence that is an unmistakable thank-you (see the phrase and exclusion settings)."""
+    phrases, exclusions = thanks_phrases(), thanks_exclusions()
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", body or ""):
+        low = " ".join(sentence.lower().replace("’", "'").split())
+        if any(_has_word(low, p) for p in phrases) and not any(_has_word(low, x) for x in exclusions):
+            return " ".join(sentence.split())[:MAX_MESSAGE]
+    return None
+
+
+def staff_replied_before(ticket: Ticket, message: Message) -> bool:
+    return db.session.scalar(select(Message.id).join(User, User.id == Message.author_id).where(
+        Message.ticket_id == ticket.id, Message.id < message.id, Message.internal.is_(False),
+        User.role.in_(("agent", "admin"))).limit(1)) is not None
+
+
+# ------------------------------------------------------------------ reactions
+
+
+def toggle_reaction(kudos: Kudos, user: User, emoji_key: str) -> bool | None:
+    """Add the reaction, or take it back if it was there; True added, False removed, None unknown emoji."""
+    if emoji_key not in REACTIONS:
+        return None
+    existing = db.session.scalar(select(Reaction).where(
+        Reaction.kudos_id == kudos.id, Reaction.user_id == user.id, Reaction.emoji == emoji_key))
+    if existing is not None:
+        db.session.delete(existing)
+        db.session.commit()
+        return False
+    db.session.add(Reaction(kudos_id=kudos.id, user_id=user.id, emoji=emoji_key))
+    try:
+        db.session.commit()
+    except IntegrityError:  # a double click: the reaction is there, which is what was asked
+        db.session.rollback()
+    return True

@@ -1,0 +1,122 @@
+"""Milestone badges: checked after the event that may earn them, awarded exactly once.
+
+"Once" is the unique constraint (user, badge, period): two workers that see the same
+threshold reached at the same moment both insert, one insert fails with IntegrityError and
+that worker announces nothing. Counting happens after the event's own row is committed, so
+whichever of two simultaneous events commits last sees both.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.plugin_api import Ticket, User, db, utcnow
+from helpdesk_recognition.config import BADGES, Badge
+from helpdesk_recognition.models import Award, BadgeConfig, Kudos, Rating
+from helpdesk_recognition.notices import notify
+
+COMPLAINT_TAG = "complaint"  # the complaints plugin's tag
+RESOLVED = ("resolved", "closed")
+
+
+def _tag_model() -> type:
+    """The core's Tag model, reached through the public ``Ticket.tags`` relationship."""
+    return Ticket.tags.property.mapper.class_
+
+
+def badge_settings() -> dict[str, tuple[bool, int]]:
+    """key → (enabled, threshold), the admin's choice or the badge's default."""
+    rows = {row.key: row for row in db.session.scalars(select(BadgeConfig))}
+    out = {}
+    for key, badge in BADGES.items():
+        row = rows.get(key)
+        out[key] = (row.enabled, row.threshold) if row else (True, badge.default_threshold)
+    return out
+
+
+def describe(badge: Badge, threshold: int) -> str:
+    return badge.description.format(n=threshold)
+
+
+def award(user: User, key: str, *, period: str = "", ticket_id: int | None = None, detail: str = "") -> Award | None:
+    """Award a badge unless this (user, badge, period) already has it; None when it had."""
+    db.session.commit()  # start the claim in a transaction of its own
+    row = Award(user_id=user.id, badge=key, period=period, ticket_id=ticket_id, detail=detail[:300])
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    badge = BADGES[key]
+    notify(user, f"You earned the “{badge.name}” badge: {detail or badge.name}.", award=row)
+    return row
+
+
+def _enabled(key: str) -> int | None:
+    enabled, threshold = badge_settings()[key]
+    return threshold if enabled else None
+
+
+def check_five_star(user: User) -> Award | None:
+    threshold = _enabled("five_star")
+    if threshold is None:
+        return None
+    count = db.session.scalar(select(func.count()).select_from(Rating).where(
+        Rating.user_id == user.id, Rating.kind == "csat", Rating.score == 5)) or 0
+    if count < threshold:
+        return None
+    detail = "your first five-star rating" if threshold == 1 else f"{threshold} five-star ratings"
+    return award(user, "five_star", detail=detail)
+
+
+def check_complaint_turned(user: User, ticket: Ticket) -> Award | None:
+    threshold = _enabled("complaint_turned")
+    if threshold is None or not any(tag.name == COMPLAINT_TAG for tag in ticket.tags):
+        return None
+    count = db.session.scalar(
+        select(func.count(distinct(Rating.ticket_id))).where(
+            Rating.user_id == user.id, Rating.kind == "csat", Rating.score == 5,
+            Rating.ticket_id.in_(select(Ticket.id).where(Ticket.tags.any(_tag_model().name == COMPLAINT_TAG))))) or 0
+    if count < threshold:
+        return None
+    detail = (f"a complaint ({ticket.reference}) turned into a five-star rating" if threshold == 1
+              else f"{threshold} complaints turned into five-star ratings")
+    return award(user, "complaint_turned", ticket_id=ticket.id, detail=detail)
+
+
+def check_resolved(user: User) -> Award | None:
+    threshold = _enabled("resolved")
+    if threshold is None:
+        return None
+    # Still resolved (or closed after it): a reopened ticket has status open and no resolved_at.
+    count = db.session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.assignee_id == user.id, Ticket.status.in_(RESOLVED), Ticket.resolved_at.is_not(None))) or 0
+    if count < threshold:
+        return None
+    return award(user, "resolved", detail=f"{threshold} tickets resolved")
+
+
+def month_key(when: datetime) -> str:
+    return f"{when.year:04d}-{when.month:02d}"
+
+
+def month_bounds(when: datetime) -> tuple[datetime, datetime]:
+    start = when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    return start, end
+
+
+def check_monthly_kudos(user: User, when: datetime | None = None) -> Award | None:
+    threshold = _enabled("monthly_kudos")
+    if threshold is None:
+        return None
+    start, end = month_bounds(when or utcnow())
+    count = db.session.scalar(select(func.count()).select_from(Kudos).where(
+        Kudos.recipient_id == user.id, Kudos.created_at >= start, Kudos.created_at < end)) or 0
+    if count < threshold:
+        return None
+    return award(user, "monthly_kudos", period=month_key(start),
+                 detail=f"{threshold} kudos in {start.strftime('%B %Y')}")

@@ -1,0 +1,56 @@
+"""Telling an agent at once: a notification row (dashboard, nav badge) and, if they opted in, an email."""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from helpdesk.plugin_api import User, db, utcnow
+from helpdesk_recognition.models import Award, Kudos, Notification
+from helpdesk_recognition.privacy import choices
+
+
+def site_link(path: str) -> str:
+    """An absolute link for mail, from EXTERNAL_URL (never the request's Host header)."""
+    return current_app.config.get("EXTERNAL_URL", "").rstrip("/") + path
+
+
+def notify(user: User, text: str, *, kudos: Kudos | None = None, award: Award | None = None) -> Notification:
+    note = Notification(user_id=user.id, kudos_id=kudos.id if kudos else None,
+                        award_id=award.id if award else None, text=text[:500])
+    db.session.add(note)
+    db.session.commit()
+    if user.email and user.is_active and choices(user.id).email_notifications:
+        _email(user, text, kudos)
+    return note
+
+
+def _email(user: User, text: str, kudos: Kudos | None) -> None:
+    # The core's outbox: the mail is kept through an SMTP outage and sent by a job with retries.
+    from helpdesk.services.mail import queue_mail
+
+    lines = [f"Hi {user.first_name},", "", text]
+    if kudos is not None and kudos.message:
+        lines += ["", f"“{kudos.message}”"]
+    if kudos is not None and kudos.ticket is not None:
+        lines += ["", f"Ticket {kudos.ticket.reference}: {site_link('/tickets/' + kudos.ticket.reference)}"]
+    lines += ["", f"Your recognition: {site_link(f'/recognition/agents/{user.id}')}",
+              f"Stop these emails: {site_link('/recognition/preferences')}"]
+    queue_mail(user.email, f"Recognition: {text}"[:200], "\n".join(lines))
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def unread(user_id: int, limit: int = 5) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))
+        .order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_all_read(user_id: int) -> int:
+    result = db.session.execute(update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return result.rowcount or 0
