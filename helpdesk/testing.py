@@ -112,7 +112,19 @@ def _truncate_all(app: Flask) -> None:
     with app.app_context(), db.engine.begin() as conn:
         tables = [r[0] for r in conn.execute(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
-        if tables:
+        if not tables:
+            return
+        # DELETE with foreign-key triggers off is ~50x faster than TRUNCATE on a few rows
+        # (TRUNCATE swaps every table's files: ~0.1-1 s per test); it needs a superuser.
+        try:
+            with conn.begin_nested():
+                conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+                conn.execute(sa.text("; ".join(f'DELETE FROM "{t}"' for t in tables)))
+                for (sequence,) in conn.execute(sa.text(
+                        "SELECT quote_ident(sequencename) FROM pg_sequences "
+                        "WHERE schemaname = 'public' AND last_value IS NOT NULL")).all():
+                    conn.execute(sa.text(f"ALTER SEQUENCE {sequence} RESTART"))
+        except sa.exc.DBAPIError:
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
                                  + " RESTART IDENTITY CASCADE"))
 
