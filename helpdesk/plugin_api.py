@@ -16,14 +16,17 @@ from huey import crontab
 
 from helpdesk import services
 from helpdesk.access import visible_tickets
-from helpdesk.extensions import db, limiter
+from helpdesk.extensions import csrf, db, limiter
 from helpdesk.jobs import periodic_task, task
-from helpdesk.models import AuditEvent, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
+from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import parse_reference
-from helpdesk.services.mail import queue_mail
+from helpdesk.models.users import team_members
+from helpdesk.services.mail import deliver_mail, queue_mail
+from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
-from helpdesk.services.tickets import audit
+from helpdesk.services.tickets import NewAttachment, audit
+from helpdesk.services.users import find_customer, normalise_email
 from helpdesk.web.auth import admin_required, staff_required
 from helpdesk.web.links import external_url
 
@@ -137,9 +140,10 @@ def is_enabled(plugin: str) -> bool:
 
 
 __all__ = [
-    "AuditEvent", "Channel", "Message", "Route", "Setting", "SlaPolicy", "SlaTarget", "Tag", "Team", "Ticket",
-    "User", "admin_required", "audit", "choose_agent", "crontab", "current_user", "db", "decrypt_secret",
-    "encrypt_secret", "external_url", "get_setting", "is_enabled", "limiter", "parse_reference",
+    "AuditEvent", "Channel", "ContactIdentity", "Message", "NewAttachment", "Route", "Setting", "SlaPolicy",
+    "SlaTarget", "Tag", "Team", "Ticket", "User", "admin_required", "audit", "choose_agent", "crontab", "csrf",
+    "current_user", "customer_address", "db", "decrypt_secret", "deliver_mail", "encrypt_secret", "external_url",
+    "find_customer", "get_setting", "is_enabled", "limiter", "normalise_email", "parse_reference",
     "periodic_task", "queue_mail", "services", "site_setting", "site_timezone", "staff_required", "task",
-    "utcnow", "visible_tickets",
+    "team_members", "utcnow", "visible_tickets",
 ]

@@ -94,7 +94,7 @@ def compose(user: User, led: list[Team], followed: list[Team], start: datetime, 
 
 def send_digests(now: datetime | None = None) -> int:
     """Send last week's digests that are not sent yet; returns how many mails were queued."""
-    from helpdesk.services.mail import deliver_mail, queue_mail
+    from helpdesk.plugin_api import deliver_mail, queue_mail
 
     start, end, week = week_bounds(now or utcnow())
     sent = 0

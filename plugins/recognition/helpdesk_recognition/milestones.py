@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Ticket, User, db, utcnow
+from helpdesk.plugin_api import Tag, Ticket, User, db, utcnow
 from helpdesk_recognition.config import BADGES, Badge
 from helpdesk_recognition.models import Award, BadgeConfig, Kudos, Rating
 from helpdesk_recognition.notices import notify
@@ -22,8 +22,7 @@ RESOLVED = ("resolved", "closed")
 
 
 def _tag_model() -> type:
-    """The core's Tag model, reached through the public ``Ticket.tags`` relationship."""
-    return Ticket.tags.property.mapper.class_
+    return Tag
 
 
 def badge_settings() -> dict[str, tuple[bool, int]]:

@@ -26,7 +26,7 @@ def notify(user: User, text: str, *, kudos: Kudos | None = None, award: Award | 
 
 def _email(user: User, text: str, kudos: Kudos | None) -> None:
     # The core's outbox: the mail is kept through an SMTP outage and sent by a job with retries.
-    from helpdesk.services.mail import queue_mail
+    from helpdesk.plugin_api import queue_mail
 
     lines = [f"Hi {user.first_name},", "", text]
     if kudos is not None and kudos.message:

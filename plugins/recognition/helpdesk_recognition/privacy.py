@@ -11,11 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
 
-from helpdesk.plugin_api import Team, User, db, get_setting
+from helpdesk.plugin_api import Team, User, db, get_setting, team_members
 from helpdesk_recognition.config import PLUGIN
 from helpdesk_recognition.models import Preference
-
-team_members = db.Model.metadata.tables["team_members"]
 
 
 @dataclass(frozen=True)
