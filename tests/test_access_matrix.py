@@ -118,11 +118,22 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     return world
 
 
+def _static_file(endpoint: str) -> str:
+    """A file that exists in a blueprint's static folder (any plugin's, whatever it is named)."""
+    from flask import current_app
+
+    blueprint = current_app.blueprints[endpoint.rpartition(".")[0]]
+    folder = Path(blueprint.static_folder)
+    return next(p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
 def _url(rule, values) -> str:
     def fill(match):
         name = match.group(2)
         if rule.endpoint == "bootstrap.static" and name == "filename":
             return "css/bootstrap.min.css"
+        if rule.endpoint.endswith(".static") and rule.endpoint != "static" and name == "filename":
+            return _static_file(rule.endpoint)
         return str(values[name])
 
     return re.sub(r"<(?:(\w+):)?(\w+)>", fill, rule.rule)
