@@ -1,0 +1,127 @@
+"""Surveys: CSAT after resolution and relationship NPS, one-click signed links, follow-up cases, reports.
+
+See the plugin's README for the rules (throttle, sampling, quiet hours, expiry) and for why a
+link's GET never records an answer.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Blueprint, render_template, url_for
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from helpdesk import hookimpl
+from helpdesk.plugin_api import Setting, Ticket, User, db, utcnow
+from helpdesk_surveys import views_public, views_staff  # noqa: F401  (routes register on import)
+from helpdesk_surveys.blueprint import bp
+from helpdesk_surveys.config import SETTINGS
+from helpdesk_surveys.jobs import schedule_relationship_surveys, send_due_invitations  # noqa: F401
+from helpdesk_surveys.models import SurveyFollowUp, SurveyInvitation, SurveyResponse
+from helpdesk_surveys.reports import Tally, fmt_percent, month_start
+from helpdesk_surveys.responses import store_external
+from helpdesk_surveys.scheduling import schedule_after_resolution, schedule_relationship, withdraw_for_ticket
+from helpdesk_surveys.sending import send_due
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def helpdesk_settings() -> list[Setting]:
+    return SETTINGS
+
+
+@hookimpl
+def helpdesk_blueprints() -> list[Blueprint]:
+    return [bp]
+
+
+@hookimpl
+def helpdesk_migrations() -> str:
+    return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple]) -> None:
+    old, new = changes.get("status", (None, None))
+    if "merged_into_id" in changes:
+        withdraw_for_ticket(ticket.id, "the ticket was merged into another", sent_too=False)
+    elif new == "resolved":
+        schedule_after_resolution(ticket)
+    elif old in ("resolved", "closed") and new in ("new", "open", "pending"):
+        # Reopened: the question "how did we do?" is premature; links already sent stop working.
+        withdraw_for_ticket(ticket.id, "the ticket was reopened", sent_too=True)
+
+
+@hookimpl
+def helpdesk_feedback_received(ticket: Ticket | None, customer: User, feedback: dict) -> None:
+    store_external(ticket, customer, feedback)
+
+
+@hookimpl
+def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    user = context.get("user")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
+        return None
+    if slot == "ticket.sidebar":
+        return _ticket_sidebar(context["ticket"])
+    if slot == "dashboard.main":
+        return _dashboard(user)
+    return None
+
+
+def _ticket_sidebar(ticket: Ticket) -> Markup:
+    responses = list(db.session.scalars(select(SurveyResponse).where(SurveyResponse.ticket_id == ticket.id)
+                                        .order_by(SurveyResponse.id)))
+    invitations = list(db.session.scalars(select(SurveyInvitation).where(SurveyInvitation.ticket_id == ticket.id)
+                                          .order_by(SurveyInvitation.id.desc()).limit(5)))
+    cases = list(db.session.scalars(select(SurveyFollowUp).where(SurveyFollowUp.ticket_id == ticket.id)
+                                    .options(selectinload(SurveyFollowUp.owner)).order_by(SurveyFollowUp.id)))
+    return Markup(render_template("surveys/sidebar.html", responses=responses, invitations=invitations,
+                                  cases=cases))
+
+
+def _dashboard(user: User) -> Markup:
+    since = month_start(utcnow())
+    n, good = db.session.execute(
+        select(func.count(), func.count().filter(SurveyResponse.score >= 4))
+        .where(SurveyResponse.agent_id == user.id, SurveyResponse.kind == "csat",
+               SurveyResponse.score.is_not(None), SurveyResponse.created_at >= since)).one()
+    tally = Tally(csat_n=n, csat_good=good)
+    comments = list(db.session.scalars(
+        select(SurveyResponse).where(SurveyResponse.agent_id == user.id, SurveyResponse.comment != "")
+        .options(selectinload(SurveyResponse.customer)).order_by(SurveyResponse.updated_at.desc()).limit(5)))
+    open_cases = db.session.scalar(select(func.count()).select_from(SurveyFollowUp).where(
+        SurveyFollowUp.owner_id == user.id, SurveyFollowUp.status == "open")) or 0
+    return Markup(render_template("surveys/dashboard.html", csat=fmt_percent(tally.csat), tally=tally,
+                                  comments=comments, open_cases=open_cases, month=since))
+
+
+@hookimpl
+def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
+    if user.is_staff:
+        return [("Satisfaction", url_for("surveys.report")), ("Follow-ups", url_for("surveys.cases"))]
+    if user.role == "customer":
+        return [("Give feedback", url_for("surveys.feedback"))]
+    return None
+
+
+@hookimpl
+def helpdesk_reports() -> list[tuple[str, str]]:
+    return [("Satisfaction: CSAT, NPS and response rate", "surveys.report")]
+
+
+@hookimpl
+def helpdesk_cli(cli: click.Group) -> None:
+    @cli.command("surveys-send")
+    def surveys_send() -> None:
+        """Send the survey invitations that are due now (the worker does this every minute)."""
+        from helpdesk.plugin_api import is_enabled
+
+        if not is_enabled("surveys"):
+            raise click.ClickException("the surveys plugin is disabled")
+        click.echo(f"relationship surveys scheduled: {schedule_relationship()}")
+        click.echo(f"sent: {send_due()}")

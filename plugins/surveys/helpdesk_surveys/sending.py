@@ -1,0 +1,233 @@
+"""Composing invitations and sending the due ones (the periodic job's work).
+
+The job claims due rows with one conditional UPDATE (``status='scheduled'`` →
+``'sending'``) and sends only the rows its own UPDATE changed, so two workers never send
+the same invitation. A row left in ``sending`` by a crashed worker is released after
+``STALE_CLAIM`` and sent again (at least once, never lost).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, render_template
+from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from sqlalchemy import select, update
+
+from helpdesk.plugin_api import Ticket, User, db, services, utcnow
+from helpdesk_surveys.config import CSAT_LABELS, DEFAULT_TYPES, setting, survey_type
+from helpdesk_surveys.models import KINDS, SCALES, SurveyInvitation, SurveyType
+from helpdesk_surveys.scheduling import blocked_reason, quiet_until, take_throttle_turn
+from helpdesk_surveys.tokens import make_token
+
+log = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=15)
+# Admins write the templates: plain values only, in Jinja's sandbox (as the core's canned replies).
+_env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+
+
+def site_name() -> str:
+    # The core's public template helper: the helpdesk name the admin chose.
+    return str(current_app.jinja_env.globals["site_name"]())
+
+
+def variables(customer: User, ticket: Ticket | None, agent: User | None) -> dict[str, Any]:
+    return {
+        "customer": {"name": customer.name or "", "first_name": customer.first_name or "",
+                     "email": customer.email or ""},
+        "ticket": {"reference": ticket.reference if ticket else "", "subject": ticket.subject if ticket else "",
+                   "status": ticket.status if ticket else ""},
+        "agent": {"name": agent.name if agent else "", "first_name": agent.first_name if agent else ""},
+        "helpdesk": {"name": site_name()},
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> Template:
+    return _env.from_string(source)  # compiling costs more than rendering: once per template text
+
+
+def render_text(source: str, values: dict[str, Any]) -> str:
+    """Render an admin's template; raises TemplateError (shown next to the field)."""
+    return _compiled(source).render(values)
+
+
+def check_template(source: str) -> str | None:
+    """None if the template renders with sample values, else the error for the form."""
+    sample = {"customer": {"name": "Carla Customer", "first_name": "Carla", "email": "carla@example.com"},
+              "ticket": {"reference": "HD-1", "subject": "Printer on fire", "status": "resolved"},
+              "agent": {"name": "Alex Agent", "first_name": "Alex"}, "helpdesk": {"name": "Helpdesk"}}
+    try:
+        render_text(source, sample)
+    except TemplateError as exc:
+        return f"Template error: {exc}"
+    except Exception as exc:  # SecurityError and friends from the sandbox
+        return f"Template error: {exc}"
+    return None
+
+
+def external(path: str) -> str:
+    """Absolute link for mail, from EXTERNAL_URL (never the request's Host header)."""
+    return current_app.config["EXTERNAL_URL"].rstrip("/") + path
+
+
+def score_labels(kind: str) -> list[tuple[int, str]]:
+    low, high = SCALES[kind]
+    if kind == "csat":
+        return [(n, CSAT_LABELS[n]) for n in range(low, high + 1)]
+    ends = {0: "Not at all likely", 10: "Extremely likely"}
+    return [(n, ends.get(n, str(n))) for n in range(low, high + 1)]
+
+
+@dataclass
+class Composed:
+    subject: str
+    text: str
+    html: str
+    inner_html: str
+    headers: dict[str, str]
+    links: dict[str, Any]
+
+
+def compose(kind_type: SurveyType | TypeText, customer: User, ticket: Ticket | None, agent: User | None, token: str,
+            expires_at: datetime | None) -> Composed:
+    """The invitation as sent: subject, a text version with the short links, an HTML version
+    with one-click buttons (no inline styles: it is also shown in the admin's preview)."""
+    values = variables(customer, ticket, agent)
+    try:
+        subject = render_text(kind_type.subject, values)
+        body = render_text(kind_type.body, values)
+    except Exception:  # a template broken after saving: send the defaults rather than nothing
+        log.exception("survey template for %s could not be rendered; using the default", kind_type.kind)
+        defaults = DEFAULT_TYPES[kind_type.kind]
+        subject, body = render_text(defaults.subject, values), render_text(defaults.body, values)
+    subject = " ".join(subject.split())[:300] or kind_type.question
+    page = external(f"/s/{token}")
+    scores = {n: f"{page}?score={n}" for n, _label in score_labels(kind_type.kind)}
+    unsubscribe = external(f"/s/{token}/unsubscribe")
+    links = {"page": page, "scores": scores, "unsubscribe": unsubscribe}
+    lines = [body.strip(), "", kind_type.question]
+    if kind_type.kind == "csat":
+        lines.append("Click the answer that fits:")
+        lines += [f"  {n} - {label}: {scores[n]}" for n, label in score_labels("csat")]
+    else:
+        lines.append(f"Answer from 0 (not at all likely) to 10 (extremely likely): {page}")
+    until = f" until {expires_at:%Y-%m-%d}" if expires_at else ""
+    lines += ["", f"The links work{until}.", f"No more surveys: {unsubscribe}"]
+    context = {"kind": kind_type.kind, "question": kind_type.question, "body": body.strip(),
+               "buttons": [(n, label, scores[n]) for n, label in score_labels(kind_type.kind)],
+               "unsubscribe": unsubscribe, "expires_at": expires_at, "site": values["helpdesk"]["name"]}
+    inner = render_template("surveys/email_inner.html", **context)
+    html = render_template("surveys/email.html", inner=inner, subject=subject)
+    return Composed(subject=subject, text="\n".join(lines) + "\n", html=html, inner_html=inner,
+                    headers={"List-Unsubscribe": f"<{unsubscribe}>"}, links=links)
+
+
+def _agent_for(invitation: SurveyInvitation, ticket: Ticket | None) -> User | None:
+    agent_id = (ticket.assignee_id if ticket is not None else None) or invitation.agent_id
+    return db.session.get(User, agent_id) if agent_id else None
+
+
+@dataclass(frozen=True)
+class TypeText:
+    """What a mail needs of a survey type, read once per batch (the commits after each mail
+    would otherwise make the ORM read the row again for every invitation)."""
+
+    kind: str
+    question: str
+    subject: str
+    body: str
+
+
+def type_texts() -> dict[str, TypeText]:
+    out = {}
+    for kind in KINDS:
+        row = survey_type(kind)
+        out[kind] = TypeText(kind=kind, question=row.question, subject=row.subject, body=row.body)
+    return out
+
+
+def send_one(invitation: SurveyInvitation, now: datetime, texts: dict[str, TypeText] | None = None) -> str:
+    """Send one claimed invitation; returns its new status."""
+    customer = invitation.customer
+    ticket = invitation.ticket
+    if invitation.purpose == "resolution" and ticket is not None and ticket.status not in ("resolved", "closed"):
+        reason = "the ticket was reopened"
+        invitation.status, invitation.reason = "cancelled", reason
+        return invitation.status
+    reason = blocked_reason(customer, ticket if invitation.purpose == "resolution" else None)
+    if reason is not None:
+        invitation.status, invitation.reason = "skipped", reason
+        return invitation.status
+    wake = quiet_until(customer.id, now)
+    if wake is not None:
+        invitation.status, invitation.claimed_at, invitation.send_after = "scheduled", None, wake
+        invitation.reason = "postponed: quiet hours"
+        return "postponed"
+    if not take_throttle_turn(customer.id, now, exempt=invitation.purpose == "resurvey"):
+        invitation.status = "skipped"
+        invitation.reason = f"the customer was surveyed within the last {setting('throttle_days')} days"
+        return invitation.status
+    kind_type = (texts or type_texts())[invitation.kind]
+    expires_at = now + timedelta(days=setting("validity_days"))
+    message = compose(kind_type, customer, ticket, _agent_for(invitation, ticket),
+                      make_token(invitation.id, customer.id), expires_at)
+    invitation.status, invitation.sent_at, invitation.expires_at, invitation.reason = "sent", now, expires_at, None
+    # notify_customer commits (the outbox row and this invitation together), then enqueues delivery.
+    if not services.notify_customer(customer, message.subject, message.text, ticket=ticket, html=message.html,
+                                    headers=message.headers):
+        invitation.status, invitation.sent_at, invitation.expires_at = "failed", None, None
+        invitation.reason = "the customer cannot be reached on this channel"
+    return invitation.status
+
+
+def claim(now: datetime, batch: int) -> list[int]:
+    due = (select(SurveyInvitation.id)
+           .where(SurveyInvitation.status == "scheduled", SurveyInvitation.send_after <= now)
+           .order_by(SurveyInvitation.send_after, SurveyInvitation.id).limit(batch))
+    stmt = (update(SurveyInvitation)
+            .where(SurveyInvitation.id.in_(due), SurveyInvitation.status == "scheduled")
+            .values(status="sending", claimed_at=now).returning(SurveyInvitation.id))
+    ids = list(db.session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+    db.session.commit()
+    return sorted(ids)
+
+
+def release_stale_claims(now: datetime) -> int:
+    count = db.session.execute(
+        update(SurveyInvitation).where(SurveyInvitation.status == "sending",
+                                       SurveyInvitation.claimed_at < now - STALE_CLAIM)
+        .values(status="scheduled", claimed_at=None)).rowcount
+    db.session.commit()
+    return count
+
+
+def send_due(now: datetime | None = None, batch: int = 200, budget_seconds: float = 50.0) -> dict[str, int]:
+    """Send every due invitation (batch by batch, within a time budget); returns counts by outcome."""
+    now = now or utcnow()
+    counts: dict[str, int] = {}
+    began = time.monotonic()
+    release_stale_claims(now)
+    while time.monotonic() - began < budget_seconds:
+        ids = claim(now, batch)
+        if not ids:
+            break
+        texts = type_texts()
+        for invitation_id in ids:
+            invitation = db.session.get(SurveyInvitation, invitation_id)
+            try:
+                outcome = send_one(invitation, now, texts)
+            except Exception:  # one broken invitation must not stop the batch; it is retried later
+                log.exception("survey invitation %s could not be sent", invitation_id)
+                db.session.rollback()
+                continue
+            if outcome != "sent":  # a sent invitation was committed together with its mail
+                db.session.commit()
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

@@ -1,0 +1,319 @@
+"""Staff pages: reports (with CSV), follow-up cases; admins: survey types and preview."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import aliased, selectinload
+
+from helpdesk.plugin_api import Team, User, admin_required, db, staff_required, utcnow
+from helpdesk_surveys.blueprint import bp
+from helpdesk_surveys.charts import bar_chart
+from helpdesk_surveys.config import PLUGIN, split_list, survey_type, survey_types
+from helpdesk_surveys.forms import CaseForm, TypeForm
+from helpdesk_surveys.models import KINDS, SurveyFollowUp, SurveyResponse, SurveyType
+from helpdesk_surveys.reports import build_report, default_range, fmt_nps, fmt_percent
+from helpdesk_surveys.responses import AnswerError, close_case
+from helpdesk_surveys.sending import check_template, compose
+
+PAGE_SIZE = 20
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+
+
+def _reference(ticket_id: int | None) -> str:
+    return f"{current_app.config['TICKET_PREFIX']}-{ticket_id}" if ticket_id else ""
+
+
+# ------------------------------------------------------------------- reports
+
+
+def _report_params() -> tuple[datetime, datetime, str, dict[str, str]]:
+    """The period and bucket from the query string; errors are shown next to the fields."""
+    errors: dict[str, str] = {}
+    start, end = default_range(utcnow())
+    dates = {}
+    for name in ("from", "to"):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            dates[name] = datetime.strptime(raw, "%Y-%m-%d")
+        except ValueError:
+            errors[name] = "Use the form YYYY-MM-DD."
+    if "from" in dates:
+        start = dates["from"]
+    if "to" in dates:
+        end = dates["to"] + timedelta(days=1)  # "to" is inclusive
+    if end <= start:
+        errors["to"] = "The end must not be before the start."
+        start, end = default_range(utcnow())
+    bucket = request.args.get("bucket", "week")
+    if bucket not in ("week", "month"):
+        errors["bucket"] = "Choose week or month."
+        bucket = "week"
+    return start, end, bucket, errors
+
+
+@bp.get("/surveys/reports")
+@staff_required
+def report():
+    start, end, bucket, errors = _report_params()
+    data = build_report(start, end, bucket)
+    periods = data.periods()
+    csat_chart = bar_chart([(p, t.csat, f"{p}: CSAT {fmt_percent(t.csat)} ({t.csat_n} answers)") for p, t in periods
+                            if t.csat_n], low=0, high=100, title=f"CSAT % by {bucket}", css_class="chart-csat")
+    nps_chart = bar_chart([(p, t.nps, f"{p}: NPS {fmt_nps(t.nps)} ({t.nps_n} answers)") for p, t in periods
+                           if t.nps_n], low=-100, high=100, title=f"NPS by {bucket}", css_class="chart-nps")
+    comments = list(db.session.scalars(
+        select(SurveyResponse).where(SurveyResponse.created_at >= start, SurveyResponse.created_at < end,
+                                     SurveyResponse.comment != "")
+        .options(selectinload(SurveyResponse.customer), selectinload(SurveyResponse.agent))
+        .order_by(SurveyResponse.created_at.desc()).limit(10)))
+    query = {"from": start.strftime("%Y-%m-%d"), "to": (end - timedelta(days=1)).strftime("%Y-%m-%d"),
+             "bucket": bucket}
+    return render_template("surveys/report.html", data=data, errors=errors, query=query, csat_chart=csat_chart,
+                           nps_chart=nps_chart, comments=comments, pct=fmt_percent, nps=fmt_nps,
+                           reference=_reference), 200 if not errors else 422
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting like a formula would run in a spreadsheet: make it text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv(rows: Iterator[list]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+@bp.get("/surveys/reports.csv")
+@staff_required
+def report_csv():
+    start, end, bucket, errors = _report_params()
+    if errors:
+        abort(400)
+    what = request.args.get("what", "responses")
+    name = f"satisfaction-{what}-{start:%Y%m%d}-{(end - timedelta(days=1)):%Y%m%d}.csv"
+    if what in ("agent", "team", "channel", "period"):
+        data = build_report(start, end, bucket)
+        source = data.periods() if what == "period" else data.rows(what)
+
+        def aggregated() -> Iterator[list]:
+            yield [what, "csat_percent", "csat_answers", "nps", "promoters", "passives", "detractors",
+                   "invitations_sent", "answered", "response_rate_percent"]
+            for label, t in source:
+                yield [label, _round(t.csat), t.csat_n, _round(t.nps), t.promoters, t.passives, t.detractors,
+                       t.sent, t.answered, _round(t.rate)]
+
+        rows = aggregated()
+    elif what == "responses":
+        rows = _response_rows(start, end)
+    else:
+        abort(404)
+    return Response(_csv(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _round(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _response_rows(start: datetime, end: datetime) -> Iterator[list]:
+    customer, agent = aliased(User), aliased(User)
+    r = SurveyResponse
+    query = (select(r.created_at, r.kind, r.score, r.comment, r.ticket_id, customer.name, customer.email,
+                    agent.name, Team.name, r.channel, r.source)
+             .outerjoin(customer, customer.id == r.customer_id).outerjoin(agent, agent.id == r.agent_id)
+             .outerjoin(Team, Team.id == r.team_id)
+             .where(r.created_at >= start, r.created_at < end).order_by(r.created_at, r.id))
+    yield ["answered_at_utc", "kind", "score", "comment", "ticket", "customer", "customer_email", "agent", "team",
+           "channel", "source"]
+    for row in db.session.execute(query.execution_options(yield_per=1000)):
+        yield [row[0].strftime("%Y-%m-%d %H:%M:%S"), row[1], row[2], row[3], _reference(row[4]), *row[5:]]
+
+
+# ------------------------------------------------------------------ follow-up cases
+
+CASE_FILTERS = {"open": "Open", "overdue": "Overdue", "mine": "Mine (open)", "closed": "Closed", "all": "All"}
+
+
+@bp.get("/surveys/cases")
+@staff_required
+def cases():
+    show = request.args.get("show", "open")
+    if show not in CASE_FILTERS:
+        show = "open"
+    now = utcnow()
+    query = select(SurveyFollowUp).options(
+        selectinload(SurveyFollowUp.owner), selectinload(SurveyFollowUp.customer),
+        selectinload(SurveyFollowUp.response))
+    if show in ("open", "mine", "overdue"):
+        query = query.where(SurveyFollowUp.status == "open")
+    if show == "overdue":
+        query = query.where(SurveyFollowUp.due_at < now)
+    if show == "mine":
+        query = query.where(SurveyFollowUp.owner_id == current_user.id)
+    if show == "closed":
+        query = query.where(SurveyFollowUp.status == "closed").order_by(SurveyFollowUp.closed_at.desc())
+    query = query.order_by(SurveyFollowUp.due_at, SurveyFollowUp.id)
+    page = _page()
+    rows = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return render_template("surveys/cases.html", cases=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
+                           show=show, filters=CASE_FILTERS, now=now, reference=_reference)
+
+
+def _staff_choices() -> list[tuple[int, str]]:
+    staff = db.session.scalars(select(User).where(User.role.in_(("agent", "admin")), User.active.is_(True),
+                                                  User.merged_into_id.is_(None)).order_by(User.name))
+    return [(0, "(nobody)")] + [(u.id, u.name) for u in staff]
+
+
+@bp.route("/surveys/cases/<int:case_id>", methods=["GET", "POST"])
+@staff_required
+def case(case_id: int):
+    found = db.session.get(SurveyFollowUp, case_id)
+    if found is None:
+        abort(404)
+    form = CaseForm(obj=None if request.method == "POST" else _case_defaults(found))
+    form.owner_id.choices = _staff_choices()
+    status = 200
+    if request.method == "POST":
+        if found.status == "closed":
+            flash("This case is closed; it cannot be changed.", "warning")
+            return redirect(url_for("surveys.case", case_id=found.id))
+        if form.validate_on_submit():
+            now = utcnow()
+            found.owner_id = form.owner_id.data or None
+            if form.contacted.data and found.contacted_at is None:
+                found.contacted_at = now
+            elif not form.contacted.data:
+                found.contacted_at = None
+            found.remedy = (form.remedy.data or "").strip()
+            found.outcome = (form.outcome.data or "").strip()
+            db.session.commit()
+            if request.form.get("action") == "close":
+                try:
+                    invitation = close_case(found, current_user, now)
+                except AnswerError as exc:
+                    form.outcome.errors = [str(exc)]
+                    status = 422
+                else:
+                    flash(f"Case closed. The customer will be asked again after "
+                          f"{invitation.send_after:%Y-%m-%d %H:%M} UTC.", "success")
+                    return redirect(url_for("surveys.case", case_id=found.id))
+            else:
+                flash("Case saved.", "success")
+                return redirect(url_for("surveys.case", case_id=found.id))
+        else:
+            status = 400 if form.csrf_token.errors else 422
+    return render_template("surveys/case.html", case=found, form=form, now=utcnow(),
+                           reference=_reference), status
+
+
+def _case_defaults(found: SurveyFollowUp) -> object:
+    class Defaults:
+        owner_id = found.owner_id or 0
+        contacted = found.contacted_at is not None
+        remedy = found.remedy
+        outcome = found.outcome
+
+    return Defaults()
+
+
+# ------------------------------------------------------------------------- admin
+
+
+@bp.get("/surveys/admin")
+@admin_required
+def admin():
+    teams = dict(db.session.execute(select(Team.id, Team.name)).all())
+    return render_template("surveys/admin.html", types=survey_types(), teams=teams, plugin=PLUGIN)
+
+
+@bp.route("/surveys/admin/types/<survey_kind>", methods=["GET", "POST"])
+@admin_required
+def type_edit(survey_kind: str):
+    if survey_kind not in KINDS:
+        abort(404)
+    current = survey_type(survey_kind)
+    form = TypeForm(obj=None if request.method == "POST" else _type_defaults(current))
+    form.team_ids.choices = [(t.id, t.name) for t in db.session.scalars(select(Team).order_by(Team.name))]
+    preview = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            for name in ("subject", "body"):
+                problem = check_template(getattr(form, name).data)
+                if problem:
+                    getattr(form, name).errors = [problem]
+        if form.errors:
+            status = 400 if form.csrf_token.errors else 422
+        else:
+            edited = _apply(SurveyType(kind=survey_kind), form)
+            if request.form.get("action") == "preview":
+                preview = _preview(edited)
+            else:
+                row = db.session.get(SurveyType, survey_kind) or SurveyType(kind=survey_kind)
+                _apply(row, form)
+                row.updated_at = utcnow()
+                db.session.add(row)
+                db.session.commit()
+                flash(f"{survey_kind.upper()} survey saved.", "success")
+                return redirect(url_for("surveys.admin"))
+    return render_template("surveys/type_form.html", form=form, kind=survey_kind, preview=preview), status
+
+
+def _type_defaults(current: SurveyType) -> object:
+    class Defaults:
+        enabled, trigger, delay_minutes = current.enabled, current.trigger, current.delay_minutes
+        interval_days, active_days = current.interval_days, current.active_days
+        team_ids = list(current.team_ids or [])
+        channels = ", ".join(current.channels or [])
+        question, subject, body = current.question, current.subject, current.body
+
+    return Defaults()
+
+
+def _apply(row: SurveyType, form: TypeForm) -> SurveyType:
+    row.enabled, row.trigger = bool(form.enabled.data), form.trigger.data
+    row.delay_minutes, row.interval_days, row.active_days = (form.delay_minutes.data, form.interval_days.data,
+                                                             form.active_days.data)
+    row.team_ids = [int(t) for t in form.team_ids.data or []]
+    row.channels = split_list(form.channels.data)
+    row.question, row.subject = form.question.data.strip(), form.subject.data.strip()
+    row.body = form.body.data.replace("\r\n", "\n").strip()
+    return row
+
+
+class _Sample:
+    """A made-up customer, agent and ticket for the preview (nothing is written)."""
+
+    def __init__(self, name: str, email: str | None = None) -> None:
+        self.name, self.email = name, email
+        self.first_name = name.split(" ")[0]
+
+
+class _SampleTicket:
+    reference, subject, status, channel, customer_id = "HD-1234", "Printer on fire", "resolved", "web", 0
+
+
+def _preview(kind_type: SurveyType):
+    customer = _Sample("Carla Customer", "carla@example.com")
+    agent = _Sample(current_user.name)
+    return compose(kind_type, customer, _SampleTicket() if kind_type.trigger == "resolution" else None, agent,
+                   "preview-link", utcnow() + timedelta(days=14))

@@ -1,0 +1,167 @@
+"""Survey links: expired, tampered, replayed, wrong-customer and withdrawn links record nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from helpdesk_surveys.models import SurveyContact, SurveyFollowUp, SurveyInvitation, SurveyResponse
+from helpdesk_surveys.sending import send_due
+from helpdesk_surveys.tokens import make_token
+from sqlalchemy import func, select
+from surveys_testkit import after_delay, alerts, resolve, text
+
+from helpdesk.plugin_api import services, utcnow
+from helpdesk.plugin_manager import manager
+from helpdesk.testing import make_plugin
+
+pytestmark = pytest.mark.plugins("surveys")
+
+
+@pytest.fixture
+def heard(app):
+    events = []
+    manager(app).register(make_plugin("spy", helpdesk_feedback_received=lambda feedback: events.append(
+        feedback["score"])), "spy")
+    return events
+
+
+@pytest.fixture
+def invitation(db, ticket, agent):
+    resolve(ticket, agent)
+    assert send_due(now=after_delay()) == {"sent": 1}  # no SMTP here: the mail is kept in the outbox
+    return db.session.scalars(select(SurveyInvitation)).one()
+
+
+def responses(db) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(SurveyResponse))
+
+
+def problem(page) -> str:
+    return text(page.text, id="survey-problem")
+
+
+def test_a_valid_link_shows_the_page(client, invitation):
+    page = client.get(f"/s/{make_token(invitation.id, invitation.customer_id)}?score=3")
+    assert page.status_code == 200 and text(page.text, id="survey-about") == "About your request HD-1: Printer on fire"
+
+
+def test_an_expired_link_is_refused_with_a_clear_page(db, client, invitation, heard):
+    old = make_token(invitation.id, invitation.customer_id, at=utcnow() - timedelta(days=15))  # validity: 14 days
+    for answer in (client.get(f"/s/{old}?score=5"), client.post(f"/s/{old}", data={"score": "5"})):
+        assert answer.status_code == 410
+        assert problem(answer).startswith("This survey has closed")
+        assert "Nothing was recorded." in problem(answer)
+    # The database's expiry counts too (a fresh signature does not revive an old survey).
+    invitation.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    fresh = make_token(invitation.id, invitation.customer_id)
+    assert client.post(f"/s/{fresh}", data={"score": "5"}).status_code == 410
+    assert responses(db) == 0 and heard == []
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # signature changed
+    lambda t: "WzIsMV0" + t[t.index("."):],  # payload changed to another invitation
+    lambda t: t.split(".")[0],  # cut short
+    lambda t: "nonsense",
+])
+def test_a_tampered_link_is_refused(db, client, invitation, heard, mangle):
+    token = mangle(make_token(invitation.id, invitation.customer_id))
+    for answer in (client.get(f"/s/{token}?score=1"), client.post(f"/s/{token}", data={"score": "1"}),
+                   client.post(f"/s/{token}/unsubscribe")):
+        assert answer.status_code == 400
+        assert problem(answer).startswith("This survey link is not valid")
+    assert responses(db) == 0 and heard == []
+    assert db.session.get(SurveyContact, invitation.customer_id).unsubscribed_at is None
+
+
+def test_a_link_signed_with_another_salt_is_refused(app, db, client, invitation):
+    from itsdangerous import URLSafeTimedSerializer
+
+    forged = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(
+        [invitation.id, invitation.customer_id])
+    assert client.post(f"/s/{forged}", data={"score": "5"}).status_code == 400
+    assert responses(db) == 0
+
+
+def test_a_replayed_answer_records_nothing_new(db, client, invitation, heard):
+    token = make_token(invitation.id, invitation.customer_id)
+    client.post(f"/s/{token}", data={"score": "2"})
+    replay = client.post(f"/s/{token}", data={"score": "2"}, follow_redirects=True)
+    assert "Your answer was already recorded. Thank you!" in alerts(replay.text)
+    assert responses(db) == 1 and heard == [2]
+    assert db.session.scalar(select(func.count()).select_from(SurveyFollowUp)) == 1  # one case, not two
+
+
+def test_another_signed_in_customer_cannot_use_the_link(db, client, login, invitation, other_customer, heard):
+    token = make_token(invitation.id, invitation.customer_id)
+    login(client, other_customer)
+    for answer in (client.get(f"/s/{token}?score=5"), client.post(f"/s/{token}", data={"score": "5"}),
+                   client.post(f"/s/{token}/comment", data={"comment": "hi"}),
+                   client.post(f"/s/{token}/unsubscribe")):
+        assert answer.status_code == 403
+        assert problem(answer).startswith("This survey is for someone else")
+    assert responses(db) == 0 and heard == []
+    assert db.session.get(SurveyContact, invitation.customer_id).unsubscribed_at is None
+
+
+def test_the_invited_customer_signed_in_and_staff_may_answer(db, client, login, invitation, customer, agent):
+    token = make_token(invitation.id, invitation.customer_id)
+    login(client, customer)
+    assert client.post(f"/s/{token}", data={"score": "4"}).status_code == 302
+    login(client, agent)
+    assert client.get(f"/s/{token}").status_code == 200
+
+
+def test_a_reopened_ticket_withdraws_its_survey(db, client, invitation, ticket, customer, heard):
+    token = make_token(invitation.id, invitation.customer_id)
+    services.add_message(ticket, customer, "It is smoking again!")  # the customer's reply reopens it
+    db.session.expire_all()
+    assert db.session.get(SurveyInvitation, invitation.id).status == "invalidated"
+    for answer in (client.get(f"/s/{token}?score=5"), client.post(f"/s/{token}", data={"score": "5"})):
+        assert answer.status_code == 410
+        assert problem(answer).startswith("This survey was withdrawn")
+    assert responses(db) == 0 and heard == []
+
+
+def test_a_token_for_a_deleted_or_foreign_invitation_is_unknown(db, client, invitation, other_customer):
+    assert client.get(f"/s/{make_token(invitation.id + 50, invitation.customer_id)}").status_code == 404
+    assert client.get(f"/s/{make_token(invitation.id, other_customer.id)}").status_code == 404
+
+
+def test_score_out_of_range_or_missing_csrf_records_nothing(app, db, client, invitation):
+    token = make_token(invitation.id, invitation.customer_id)
+    out_of_range = client.post(f"/s/{token}", data={"score": "9"})
+    assert out_of_range.status_code == 422
+    assert "Choose a score from 1 to 5." in text(out_of_range.text, cls="invalid-feedback")
+    assert client.post(f"/s/{token}", data={"score": "4"}, csrf=False).status_code == 400
+    assert responses(db) == 0
+
+
+def test_a_comment_needs_an_answer_first(db, client, invitation):
+    token = make_token(invitation.id, invitation.customer_id)
+    early = client.post(f"/s/{token}/comment", data={"comment": "Great"})
+    assert early.status_code == 409
+    assert "Choose a score first" in text(early.text, cls="invalid-feedback")
+    assert responses(db) == 0
+
+
+def test_unsubscribe_page_needs_the_button(db, client, invitation, ticket, agent):
+    token = make_token(invitation.id, invitation.customer_id)
+    page = client.get(f"/s/{token}/unsubscribe")
+    assert page.status_code == 200 and "Unsubscribe from surveys" in text(page.text, id="unsubscribe-form")
+    assert db.session.scalar(select(func.count()).select_from(SurveyContact).where(
+        SurveyContact.unsubscribed_at.is_not(None))) == 0
+    done = client.post(f"/s/{token}/unsubscribe", follow_redirects=True)
+    assert "You are unsubscribed" in alerts(done.text)[0]
+    assert text(done.text, id="unsubscribed").startswith("We will not send you satisfaction surveys any more.")
+    # An old link still unsubscribes (a link older than the validity is fine for that).
+    old = make_token(invitation.id, invitation.customer_id, at=utcnow() - timedelta(days=400))
+    assert client.get(f"/s/{old}/unsubscribe").status_code == 200
+    # The next resolution is not surveyed.
+    services.update_ticket(ticket, agent, status="open")
+    resolve(ticket, agent)
+    db.session.expire_all()
+    latest = db.session.scalars(select(SurveyInvitation).order_by(SurveyInvitation.id.desc())).first()
+    assert (latest.status, latest.reason) == ("skipped", "the customer unsubscribed from surveys")

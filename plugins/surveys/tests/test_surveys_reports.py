@@ -1,0 +1,224 @@
+"""Report arithmetic against hand-checked fixtures, CSV, charts, slots, portal feedback and admin pages."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from helpdesk_surveys.models import SurveyInvitation, SurveyResponse, SurveyType
+from helpdesk_surveys.reports import build_report, csat_percent, fmt_nps, fmt_percent, nps_value
+from sqlalchemy import select
+from surveys_testkit import alerts, attributes, field_errors, text, texts
+
+from helpdesk.plugin_api import Team, services, utcnow
+
+pytestmark = pytest.mark.plugins("surveys")
+
+MONDAY = datetime(2030, 3, 4, 10, 0)  # a Monday
+RANGE = "from=2030-03-01&to=2030-03-31"
+
+
+def add(db, kind, score, when=MONDAY, comment="", **fields):
+    response = SurveyResponse(kind=kind, score=score, comment=comment, source="survey", created_at=when,
+                              updated_at=when, **fields)
+    db.session.add(response)
+    db.session.commit()
+    return response
+
+
+def sent(db, customer, n, answered, when=MONDAY, **fields):
+    for i in range(n):
+        db.session.add(SurveyInvitation(kind="csat", purpose="resolution", customer_id=customer.id, status="sent",
+                                        send_after=when, sent_at=when, answered_at=when if i < answered else None,
+                                        **fields))
+    db.session.commit()
+
+
+def test_arithmetic_by_hand():
+    # CSAT: 5, 4, 3, 2, 1, 5 → three of six are 4–5 → 50 %.
+    assert csat_percent([5, 4, 3, 2, 1, 5]) == 50.0
+    # NPS: 10, 9, 8, 7, 6, 0, 10 → promoters 3, passives 2, detractors 2 → (3 − 2) / 7 = 14.29 → "+14".
+    assert nps_value([10, 9, 8, 7, 6, 0, 10]) == pytest.approx(100 / 7)
+    assert fmt_nps(nps_value([10, 9, 8, 7, 6, 0, 10])) == "+14"
+    assert nps_value([7, 8, 7, 8]) == 0.0 and fmt_nps(0.0) == "0"  # all passives
+    assert nps_value([0, 6, 10]) == pytest.approx(-100 / 3) and fmt_nps(-100 / 3) == "-33"
+    assert csat_percent([]) is None and nps_value([]) is None
+    assert fmt_percent(None) == "—" and fmt_nps(None) == "—" and fmt_percent(66.666) == "67 %"
+
+
+def test_no_responses_show_dashes_not_zeros(client, login, agent):
+    login(client, agent)
+    page = client.get("/surveys/reports")
+    assert page.status_code == 200
+    summary = text(page.text, id="report-summary")
+    assert summary.startswith("— CSAT: satisfied (4–5) of 0 answers — NPS of 0 answers: 0 promoters, 0 passives, "
+                              "0 detractors — Response rate: 0 answered of 0 sent —")
+    assert "No answers in this period" in page.text  # the charts say so
+    assert "No answers and no invitations in this period." in texts(page.text, cls="empty-state")
+
+
+def test_hand_checked_figures_overall_and_by_agent_team_channel(db, client, login, make_user, customer, agent):
+    other = make_user("agent", name="Bea Agent", email="bea@example.test")
+    team = Team(name="Printers")
+    db.session.add(team)
+    db.session.commit()
+    alex = {"agent_id": agent.id, "team_id": team.id, "channel": "email"}
+    bea = {"agent_id": other.id, "channel": "web"}
+    for score in (5, 4, 3, 2):  # Alex: 2 of 4 satisfied = 50 %
+        add(db, "csat", score, **alex)
+    for score in (5, 5):  # Bea: 100 %
+        add(db, "csat", score, **bea)
+    for score in (10, 9, 8, 7, 6, 0, 10):  # NPS for Alex: +14 (3 promoters, 2 passives, 2 detractors)
+        add(db, "nps", score, **alex)
+    for score in (7, 8, 7, 8):  # Bea: all passives → 0
+        add(db, "nps", score, **bea)
+    add(db, "comment", None, comment="Nice portal", customer_id=customer.id)  # not a rating
+    sent(db, customer, 10, 7, **alex)  # Alex: 70 %
+    sent(db, customer, 4, 1, **bea)  # Bea: 25 %
+
+    data = build_report(datetime(2030, 3, 1), datetime(2030, 4, 1))
+    assert (data.total.csat_n, data.total.csat) == (6, pytest.approx(4 / 6 * 100))
+    assert (data.total.promoters, data.total.passives, data.total.detractors) == (3, 6, 2)
+    assert data.total.nps == pytest.approx(100 / 11)
+    assert (data.total.sent, data.total.answered, data.total.rate) == (14, 8, pytest.approx(800 / 14))
+
+    login(client, agent)
+    page = client.get(f"/surveys/reports?{RANGE}")
+    summary = text(page.text, id="report-summary")
+    assert "67 % CSAT: satisfied (4–5) of 6 answers" in summary
+    assert "+9 NPS of 11 answers: 3 promoters, 6 passives, 2 detractors" in summary
+    assert "57 % Response rate: 8 answered of 14 sent" in summary
+    assert texts(page.text, id="by-agent")[0].split(" Alex Agent ")[1:] == [
+        "50 % 4 +14 3 / 2 / 2 10 7 70 % Bea Agent 100 % 2 0 0 / 4 / 0 4 1 25 %"]
+    assert "Printers 50 % 4 +14 3 / 2 / 2 10 7 70 %" in text(page.text, id="by-team")
+    assert "(none) 100 % 2 0 0 / 4 / 0 4 1 25 %" in text(page.text, id="by-team")
+    channels = texts(page.text, id="by-channel")[0]
+    assert "email 50 % 4 +14" in channels and "web 100 % 2 0" in channels
+    assert texts(page.text, cls="report-comment-text") == ["Nice portal"]
+    assert 'class="surveys-chart chart-csat"' in page.text and "<rect" in page.text
+
+
+def test_over_time_by_week_and_by_month(db, client, login, agent):
+    add(db, "csat", 5, when=datetime(2030, 3, 3, 23, 0))  # Sunday: the week of Monday 25 February
+    add(db, "csat", 1, when=datetime(2030, 3, 4, 0, 30))  # Monday
+    add(db, "csat", 4, when=datetime(2030, 3, 10, 12, 0))  # Sunday of the same week
+    add(db, "nps", 10, when=datetime(2030, 4, 2, 9, 0))
+    data = build_report(datetime(2030, 2, 1), datetime(2030, 5, 1), "week")
+    assert [(p, t.csat_n, t.csat) for p, t in data.periods() if t.csat_n] == [
+        ("2030-02-25", 1, 100.0), ("2030-03-04", 2, 50.0)]
+    monthly = build_report(datetime(2030, 2, 1), datetime(2030, 5, 1), "month")
+    assert [(p, t.csat_n, t.nps_n) for p, t in monthly.periods()] == [("2030-03-01", 3, 0), ("2030-04-01", 0, 1)]
+    login(client, agent)
+    page = client.get("/surveys/reports?from=2030-02-01&to=2030-04-30&bucket=month")
+    assert [row.split(" ")[0] for row in texts(page.text, id="by-period")[0].split("2030-")[1:]] == ["03-01", "04-01"]
+
+
+def test_invalid_filters_are_explained_next_to_the_fields(client, login, agent):
+    login(client, agent)
+    page = client.get("/surveys/reports?from=yesterday&to=2030-01-01&bucket=year")
+    assert page.status_code == 422
+    assert field_errors(page.text) == ["Use the form YYYY-MM-DD.", "Choose week or month."]
+    backwards = client.get("/surveys/reports?from=2030-02-01&to=2030-01-01")
+    assert field_errors(backwards.text) == ["The end must not be before the start."]
+
+
+def test_csv_exports_answers_and_aggregates(db, client, login, customer, agent, ticket):
+    add(db, "csat", 2, comment="=HYPERLINK(\"http://evil.example\")", customer_id=customer.id, ticket_id=ticket.id,
+        agent_id=agent.id, channel="web")
+    add(db, "nps", 9, customer_id=customer.id)
+    login(client, agent)
+    answers = client.get(f"/surveys/reports.csv?what=responses&{RANGE}")
+    assert answers.status_code == 200 and answers.mimetype == "text/csv"
+    assert "attachment" in answers.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(answers.text)))
+    assert rows[0][:5] == ["answered_at_utc", "kind", "score", "comment", "ticket"]
+    assert rows[1] == ["2030-03-04 10:00:00", "csat", "2", "'=HYPERLINK(\"http://evil.example\")", ticket.reference,
+                       "Carla Customer", "carla@example.test", "Alex Agent", "", "web", "survey"]
+    assert len(rows) == 3
+    by_agent = list(csv.reader(io.StringIO(client.get(f"/surveys/reports.csv?what=agent&{RANGE}").text)))
+    assert by_agent[1][:4] == ["Alex Agent", "0.0", "1", ""] and by_agent[2][:5] == ["(none)", "", "0", "100.0", "1"]
+    assert client.get(f"/surveys/reports.csv?what=secrets&{RANGE}").status_code == 404
+
+
+def test_feedback_from_other_plugins_is_stored_and_reported(db, client, login, customer, agent, ticket):
+    services.update_ticket(ticket, agent, assignee_id=agent.id)
+    services.record_feedback(customer, "csat", score=1, comment="Still broken", ticket=ticket,
+                             source="complaint_followup")
+    [response] = db.session.scalars(select(SurveyResponse)).all()
+    assert (response.invitation_id, response.source, response.agent_id, response.score) == (
+        None, "complaint_followup", agent.id, 1)
+    login(client, agent)
+    sidebar = text(client.get(f"/tickets/{ticket.reference}").text, id="surveys-sidebar")
+    assert "CSAT 1" in sidebar and "complaint_followup" in sidebar and "Still broken" in sidebar
+    assert "0 % CSAT: satisfied (4–5) of 1 answers" in text(client.get("/surveys/reports").text, id="report-summary")
+
+
+def test_portal_feedback_form_for_customers(db, client, login, customer, agent):
+    login(client, customer)
+    home = client.get("/portal/")
+    assert ("Give feedback", "/surveys/feedback") in [(a["href"] and "Give feedback", a["href"]) for a in
+                                                      attributes(home.text, cls="nav-plugin-link")]
+    empty = client.post("/surveys/feedback", data={"comment": "  "})
+    assert empty.status_code == 422
+    assert field_errors(empty.text) == ["Tell us what you think: the feedback is empty."]
+    sent_page = client.post("/surveys/feedback", data={"comment": "Love the new portal!"}, follow_redirects=True)
+    assert "Thank you for your feedback. We read every message." in alerts(sent_page.text)
+    [response] = db.session.scalars(select(SurveyResponse)).all()
+    assert (response.kind, response.score, response.comment, response.source) == (
+        "comment", None, "Love the new portal!", "portal")
+    login(client, agent)
+    assert client.get("/surveys/feedback").status_code == 404
+    assert texts(client.get("/surveys/reports").text, cls="report-comment-text") == ["Love the new portal!"]
+
+
+def test_agent_dashboard_shows_this_months_csat_and_comments(db, client, login, customer, agent, make_user):
+    other = make_user("agent", name="Bea Agent", email="bea@example.test")
+    now = utcnow()
+    for score in (5, 4, 2):
+        add(db, "csat", score, when=now, agent_id=agent.id, customer_id=customer.id)
+    add(db, "csat", 1, when=now - timedelta(days=40), agent_id=agent.id)  # an earlier month
+    add(db, "csat", 5, when=now, agent_id=other.id, comment="Bea was great")
+    add(db, "csat", 5, when=now, agent_id=agent.id, customer_id=customer.id, comment="Alex rocks")
+    login(client, agent)
+    block = text(client.get("/dashboard").text, id="surveys-dashboard")
+    assert "75 % CSAT from 4 ratings since" in block
+    assert "“Alex rocks” — Carla" in block and "Bea was great" not in block
+
+
+def test_admin_edits_a_survey_type_with_preview(db, client, login, admin, agent):
+    login(client, agent)
+    assert client.get("/surveys/admin").status_code == 403
+    login(client, admin)
+    listing = client.get("/surveys/admin")
+    assert [row.split(" ")[0] for row in texts(listing.text, cls="survey-type-row")] == ["CSAT", "NPS"]
+    form = {"enabled": "y", "trigger": "resolution", "delay_minutes": "15", "interval_days": "90", "active_days": "90",
+            "channels": "email, web", "question": "Happy with our help?",
+            "subject": "{{ ticket.reference }}: one question", "body": "Hi {{ customer.first_name }}, {{ oops"}
+    broken = client.post("/surveys/admin/types/csat", data={**form, "action": "preview"})
+    assert broken.status_code == 422 and field_errors(broken.text)[0].startswith("Template error:")
+    form["body"] = "Hi {{ customer.first_name }}, {{ agent.first_name }} helped you."
+    preview = client.post("/surveys/admin/types/csat", data={**form, "action": "preview"})
+    assert text(preview.text, id="preview-subject") == "HD-1234: one question"
+    assert text(preview.text, id="preview-html").startswith("Hi Carla, Ada helped you. Happy with our help?")
+    assert preview.text.count("?score=") == 5 + 5  # the buttons, and the links in the text version
+    assert "5 - Very satisfied:" in text(preview.text, id="preview-text")
+    assert db.session.get(SurveyType, "csat") is None  # a preview saves nothing
+    saved = client.post("/surveys/admin/types/csat", data={**form, "action": "save"}, follow_redirects=True)
+    assert "CSAT survey saved." in alerts(saved.text)
+    row = db.session.get(SurveyType, "csat")
+    assert (row.delay_minutes, row.channels, row.question) == (15, ["email", "web"], "Happy with our help?")
+    sandbox = client.post("/surveys/admin/types/nps", data={**form, "subject": "{{ ''.__class__.__mro__ }}",
+                                                            "action": "save"})
+    assert sandbox.status_code == 422 and field_errors(sandbox.text)[0].startswith("Template error:")
+    assert client.get("/surveys/admin/types/xyz").status_code == 404
+
+
+def test_reports_are_listed_for_admins_and_linked_for_staff(client, login, admin, agent, customer):
+    login(client, admin)
+    assert "Satisfaction: CSAT, NPS and response rate" in text(client.get("/admin/reports").text, id="report-list")
+    login(client, agent)
+    links = [a["href"] for a in attributes(client.get("/dashboard").text, cls="nav-plugin-link")]
+    assert "/surveys/reports" in links and "/surveys/cases" in links
+    login(client, customer)
+    assert client.get("/surveys/reports").status_code == 404
