@@ -139,3 +139,18 @@ def test_a_refused_status_after_a_reply_keeps_the_reply_and_says_why(app, db, cl
     db.session.expire_all()
     fresh = db.session.get(Ticket, ticket.id)
     assert fresh.message_count == 2 and fresh.status == "open"
+
+
+def test_importing_history_writes_to_nobody(app, db, customer, agent):
+    sent = []
+    manager(app).register(make_plugin(
+        "ack", helpdesk_ticket_created=lambda ticket: sent.append(
+            services.notify_customer(ticket.customer, "Got it", "We got it", ticket=ticket))), "ack")
+    with services.importing():
+        ticket = services.create_ticket(customer, "Old", "From 2019")
+        services.add_message(ticket, agent, f"Hi Carla, answered back then ({ticket.reference})")
+    assert sent == [False]
+    assert db.session.scalars(select(OutboxMail)).all() == []  # no acknowledgement, no reply mailed
+    assert ticket.message_count == 2  # the history itself is kept
+    services.add_message(ticket, agent, f"Hi Carla, and today ({ticket.reference})")
+    assert len(db.session.scalars(select(OutboxMail)).all()) == 1  # outside the block, mail flows again

@@ -7,7 +7,7 @@ hooks inside its transaction, commits, then fires the event hooks and enqueues j
 from helpdesk.services.errors import PermissionDenied, ServiceError
 from helpdesk.services.feedback import record_feedback
 from helpdesk.services.merge import merge_tickets, split_message
-from helpdesk.services.notices import notify_customer
+from helpdesk.services.notices import importing, notify_customer
 from helpdesk.services.tickets import (
     add_message,
     bulk_update,
@@ -23,7 +23,7 @@ from helpdesk.services.users import (
 
 __all__ = [
     "PermissionDenied", "ServiceError", "add_message", "bulk_update", "create_ticket",
-    "create_user", "find_or_create_customer", "merge_customers", "merge_tickets", "notify_customer",
+    "create_user", "find_or_create_customer", "merge_customers", "importing", "merge_tickets", "notify_customer",
     "record_feedback",
     "reply_checks", "split_message", "update_ticket",
 ]

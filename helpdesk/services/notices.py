@@ -7,11 +7,38 @@ when there is no ticket or its channel cannot be found.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from helpdesk.models import Ticket, User
 from helpdesk.plugin_manager import manager
 
 log = logging.getLogger(__name__)
+
+_importing: ContextVar[bool] = ContextVar("helpdesk_importing", default=False)
+
+
+@contextmanager
+def importing() -> Iterator[None]:
+    """Write history without writing to anyone: inside, no notice is sent and agents' replies
+    are not delivered (an mbox import, a migration from another helpdesk).
+
+        with services.importing():
+            for raw in mailbox:
+                ingest(raw)
+
+    Plugins need do nothing: ``notify_customer`` answers False and delivery is skipped.
+    """
+    token = _importing.set(True)
+    try:
+        yield
+    finally:
+        _importing.reset(token)
+
+
+def is_importing() -> bool:
+    return _importing.get()
 
 
 def customer_address(customer: User) -> str | None:
@@ -39,8 +66,11 @@ def notify_customer(customer: User, subject: str, text: str, *, ticket: Ticket |
     """Send ``customer`` an automatic notice through ``ticket``'s channel (email without one).
 
     ``text`` must make sense on its own (SMS and chat channels send only the text);
-    ``html`` is an optional richer version for email. Returns True when it was queued.
+    ``html`` is an optional richer version for email. Returns True when it was queued;
+    False when the customer cannot be reached or history is being imported (``importing``).
     """
+    if is_importing():
+        return False
     channels = manager().channels()
     channel = channels.get(ticket.channel) if ticket is not None else None
     if channel is None:

@@ -172,8 +172,10 @@ def _route(ticket: Ticket, message: Message) -> None:
 
 def _after_commit_delivery(message: Message) -> None:
     from helpdesk.services.delivery import deliver_message
+    from helpdesk.services.notices import is_importing
 
-    deliver_message(message.id)
+    if not is_importing():  # imported history was delivered long ago
+        deliver_message(message.id)
 
 
 # ------------------------------------------------------------------ services
