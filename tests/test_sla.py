@@ -372,6 +372,31 @@ def test_a_tagged_policy_applies_to_tagged_tickets_and_follows_tag_changes(app, 
     assert targets(plain)["first_response"].due_at == created + timedelta(minutes=240)
 
 
+def test_policies_are_read_once_and_again_after_any_change(app, db, customer, clock):
+    from sqlalchemy import event, update
+
+    policy = make_policy(db, name="Default", first_response_minutes=60)
+    reads = []
+    listener = lambda conn, cursor, statement, *rest: reads.append(statement) if "FROM sla_policies" in statement \
+        and "sla_policies.active" in statement else None  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        first = services.create_ticket(customer, "One", "first")
+        services.create_ticket(customer, "Two", "second")
+        assert len(reads) == 1  # the second ticket matched from the request's copy
+        policy.first_response_minutes = 30
+        db.session.commit()  # an edit in this process: the copy is dropped
+        third = services.create_ticket(customer, "Three", "third")
+        db.session.execute(update(SlaPolicy).values(active=False))  # a bulk write drops it too
+        db.session.commit()
+        fourth = services.create_ticket(customer, "Four", "fourth")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert targets(first)["first_response"].due_at == clock.now + timedelta(minutes=60)
+    assert targets(third)["first_response"].due_at == clock.now + timedelta(minutes=30)
+    assert targets(fourth) == {}
+
+
 def test_deleting_a_policy_moves_its_tickets_to_the_next_match(app, db, customer, clock):
     specific = make_policy(db, name="High", position=0, priority="high", first_response_minutes=10)
     make_policy(db, name="Default", position=1, first_response_minutes=100)

@@ -28,8 +28,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import g, has_app_context
 from huey import crontab
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, event, func, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from helpdesk.extensions import db
@@ -63,18 +65,71 @@ BATCH = 500
 # ------------------------------------------------------------------ policies
 
 
-def pause_statuses(policy: SlaPolicy | None) -> frozenset[str]:
+def pause_statuses(policy: AnyPolicy | None) -> frozenset[str]:
     if policy is None:
         return DEFAULT_PAUSE
     return frozenset(s.strip() for s in (policy.pause_statuses or "").split(",") if s.strip())
 
 
-def active_policies() -> list[SlaPolicy]:
-    return list(db.session.scalars(
-        select(SlaPolicy).where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.position, SlaPolicy.id)))
+@dataclass(frozen=True)
+class PolicyView:
+    """A read-only copy of an active policy: what matching and arming need.
+
+    Copies, not ORM objects, so a request or job can keep them across its commits (an
+    expired ORM object would be reloaded row by row) without detaching anyone's objects.
+    """
+
+    id: int
+    name: str
+    position: int
+    team_id: int | None
+    priority: str | None
+    tag: str | None
+    business_hours_id: int | None
+    first_response_minutes: int | None
+    next_response_minutes: int | None
+    periodic_update_minutes: int | None
+    resolution_minutes: int | None
+    warn_before_minutes: int
+    pause_statuses: str
 
 
-def match_policy(ticket: Ticket, policies: Sequence[SlaPolicy] | None = None) -> SlaPolicy | None:
+_POLICY_FIELDS = tuple(PolicyView.__dataclass_fields__)
+_CACHE_KEY = "_sla_active_policies"
+
+
+def active_policies() -> list[PolicyView]:
+    """The active policies by position, read once per request or job (every new ticket and
+    message asks), and read again after any policy is written in this process."""
+    cached = g.get(_CACHE_KEY) if has_app_context() else None
+    if cached is None:
+        columns = [getattr(SlaPolicy, name) for name in _POLICY_FIELDS]
+        cached = [PolicyView(*row) for row in db.session.execute(
+            select(*columns).where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.position, SlaPolicy.id))]
+        if has_app_context():
+            setattr(g, _CACHE_KEY, cached)
+    return cached
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_policies(session: Session, _context: Any) -> None:
+    if has_app_context() and g.get(_CACHE_KEY) is not None and any(
+            isinstance(obj, SlaPolicy) for obj in (*session.new, *session.dirty, *session.deleted)):
+        g.pop(_CACHE_KEY, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_policies_on_bulk_writes(state: Any) -> None:
+    if (state.is_update or state.is_delete) and has_app_context() and g.get(_CACHE_KEY) is not None:
+        mapper = state.bind_mapper
+        if mapper is not None and mapper.class_ is SlaPolicy:
+            g.pop(_CACHE_KEY, None)
+
+
+AnyPolicy = SlaPolicy | PolicyView
+
+
+def match_policy(ticket: Ticket, policies: Sequence[AnyPolicy] | None = None) -> AnyPolicy | None:
     """The first active policy, by position, whose team, priority and tag match (empty = any)."""
     tags = None
     for policy in active_policies() if policies is None else policies:
@@ -91,7 +146,7 @@ def match_policy(ticket: Ticket, policies: Sequence[SlaPolicy] | None = None) ->
     return None
 
 
-def business_hours_for(policy: SlaPolicy | None, ticket: Ticket) -> BusinessHours | None:
+def business_hours_for(policy: AnyPolicy | None, ticket: Ticket) -> BusinessHours | None:
     """The policy's business hours, else the ticket team's, else none (around the clock)."""
     if policy is not None and policy.business_hours_id:
         hours = db.session.get(BusinessHours, policy.business_hours_id)
@@ -104,7 +159,7 @@ def business_hours_for(policy: SlaPolicy | None, ticket: Ticket) -> BusinessHour
     return None
 
 
-def calendar_for(policy: SlaPolicy | None, ticket: Ticket) -> Calendar | None:
+def calendar_for(policy: AnyPolicy | None, ticket: Ticket) -> Calendar | None:
     hours = business_hours_for(policy, ticket)
     try:
         calendar = compile_calendar(hours)
@@ -114,12 +169,12 @@ def calendar_for(policy: SlaPolicy | None, ticket: Ticket) -> Calendar | None:
     return None if calendar is None or calendar.always_open else calendar
 
 
-def _minutes(policy: SlaPolicy | None, kind: str) -> int | None:
+def _minutes(policy: AnyPolicy | None, kind: str) -> int | None:
     value = getattr(policy, f"{kind}_minutes", None) if policy is not None else None
     return value if value and value > 0 else None
 
 
-def _warn(policy: SlaPolicy | None) -> timedelta:
+def _warn(policy: AnyPolicy | None) -> timedelta:
     minutes = policy.warn_before_minutes if policy is not None else DEFAULT_WARN_MINUTES
     return timedelta(minutes=max(minutes or 0, 0))
 
@@ -147,7 +202,7 @@ def _is_pending(target: SlaTarget) -> bool:
     return target in db.session.new
 
 
-def _arm(ticket: Ticket, policy: SlaPolicy, calendar: Calendar | None, kind: str,
+def _arm(ticket: Ticket, policy: AnyPolicy, calendar: Calendar | None, kind: str,
          targets: dict[str, SlaTarget], now: datetime, start: datetime | None = None) -> SlaTarget | None:
     """Start (or restart, as a new cycle) one clock of ``ticket``."""
     minutes = _minutes(policy, kind)
@@ -196,7 +251,7 @@ def sync_due(ticket: Ticket, targets: dict[str, SlaTarget]) -> None:
         ticket.sla_due_at = due
 
 
-def _policy_of(targets: dict[str, SlaTarget]) -> SlaPolicy | None:
+def _policy_of(targets: dict[str, SlaTarget]) -> AnyPolicy | None:
     for target in targets.values():
         if target.policy_id:
             return db.session.get(SlaPolicy, target.policy_id)
@@ -270,7 +325,7 @@ def on_ticket_changed(ticket: Ticket, changes: dict[str, tuple], now: datetime |
     db.session.commit()
 
 
-def _status_changed(ticket: Ticket, policy: SlaPolicy | None, targets: dict[str, SlaTarget],
+def _status_changed(ticket: Ticket, policy: AnyPolicy | None, targets: dict[str, SlaTarget],
                     old: str, new: str, now: datetime) -> None:
     calendar = calendar_for(policy, ticket)
     if new in STOP_STATUSES:
@@ -294,7 +349,7 @@ def _status_changed(ticket: Ticket, policy: SlaPolicy | None, targets: dict[str,
                 _set(target, paused_at=None, due_at=due)
 
 
-def _reopen(ticket: Ticket, policy: SlaPolicy | None, calendar: Calendar | None,
+def _reopen(ticket: Ticket, policy: AnyPolicy | None, calendar: Calendar | None,
             targets: dict[str, SlaTarget], now: datetime) -> None:
     """A reopened ticket resumes its resolution clock (the resolved time does not count)
     and owes the customer updates again."""
@@ -308,7 +363,7 @@ def _reopen(ticket: Ticket, policy: SlaPolicy | None, calendar: Calendar | None,
         _arm(ticket, policy, calendar, "periodic_update", targets, now)
 
 
-def _reevaluate(ticket: Ticket, policy: SlaPolicy | None, targets: dict[str, SlaTarget], now: datetime) -> None:
+def _reevaluate(ticket: Ticket, policy: AnyPolicy | None, targets: dict[str, SlaTarget], now: datetime) -> None:
     """Team or priority changed: the policy (or its business hours) may be another one.
 
     Running clocks are recounted from when they started under the new policy's minutes;
