@@ -47,13 +47,19 @@ def build_message(mail: OutboxMail) -> EmailMessage:
     msg["To"] = mail.to_addr
     msg["Subject"] = mail.subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Helpdesk-Loop"] = "1"
+    # The caller's headers replace these defaults (one header each); an empty value leaves the
+    # header out, e.g. ``Auto-Submitted: ""`` for an agent's reply, which no machine wrote.
+    headers = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All", "X-Helpdesk-Loop": "1"}
+    by_name = {name.lower(): name for name in headers}
     for name, value in (mail.headers or {}).items():
         if name.lower() in {"from", "to", "subject", "date"}:
             continue
-        msg[name] = value
+        headers.pop(by_name.get(name.lower(), name), None)
+        by_name[name.lower()] = name
+        headers[name] = value
+    for name, value in headers.items():
+        if value:
+            msg[name] = value
     if "Message-ID" not in msg:
         domain = site_setting("mail_from").rpartition("@")[2] or "helpdesk.invalid"
         msg["Message-ID"] = make_msgid(domain=domain)

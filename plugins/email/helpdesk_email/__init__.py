@@ -1,0 +1,110 @@
+"""Email channel: mail in (IMAP, MTA pipe, webhook) becomes tickets and replies; replies go out as threaded mail.
+
+Hook implementations only; the work is in ``ingest`` (mail in), ``outbound`` (the
+``email`` channel), ``imap`` (polling), ``views`` (admin pages, webhook, original
+download) and ``cli`` (``helpdesk mail``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Blueprint, g, render_template, url_for
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from helpdesk import hookimpl
+from helpdesk.plugin_api import Channel, Message, Setting, Ticket, User, db
+from helpdesk_email.models import EmailQuarantine, EmailRawMessage
+
+__version__ = "0.1.0"
+PLUGIN = "email"
+
+
+@hookimpl
+def helpdesk_settings() -> list[Setting]:
+    return [
+        Setting("address", "email", default="", label="Support address",
+                help="The address customers write to; replies say Reply-To this address. "
+                     "Empty: the helpdesk's sender address (Admin → Settings)."),
+        Setting("max_message_mb", "int", default=25, min=1, max=100, label="Size limit (MB)",
+                help="Mail larger than this is quarantined unread (download it from the quarantine). "
+                     "Within the limit, a file over the helpdesk's attachment limit is dropped with a note."),
+        Setting("ack_enabled", "bool", default=True, label="Acknowledge new tickets",
+                help="Answer each new ticket opened by mail with its reference (never automatic mail)."),
+        Setting("ack_per_sender_per_hour", "int", default=3, min=0, max=100,
+                label="Acknowledgements per sender per hour",
+                help="At most this many acknowledgements to one address an hour: a mail loop stays short."),
+        Setting("webhook_secret", "secret", default="", label="Webhook secret",
+                help="Shared secret for POST /email/inbound (header X-Helpdesk-Signature: sha256=<HMAC of "
+                     "the body>). Empty: the webhook is off."),
+        Setting("default_team", "team", default=None, label="Team for new tickets",
+                help="Team of tickets opened by mail that no mailbox assigns (pipe, webhook, imports)."),
+    ]
+
+
+@hookimpl
+def helpdesk_blueprints() -> list[Blueprint]:
+    from helpdesk_email.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def helpdesk_migrations() -> str:
+    return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def helpdesk_channels() -> list[Channel]:
+    from helpdesk_email.outbound import EmailChannel
+
+    return [EmailChannel()]
+
+
+@hookimpl
+def helpdesk_cli(cli: click.Group) -> None:
+    from helpdesk_email.cli import register
+
+    register(cli)
+
+
+@hookimpl
+def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
+    return [("Email", url_for("email.mailboxes"))] if user.is_admin else None
+
+
+def _raw_rows(ticket: Ticket) -> dict[int, EmailRawMessage]:
+    """The ticket's mail originals by message id, loaded once per page (not once per message)."""
+    cache = g.setdefault("_email_raw_rows", {})
+    if ticket.id not in cache:
+        rows = db.session.scalars(
+            select(EmailRawMessage).join(Message, Message.id == EmailRawMessage.message_id)
+            .where(Message.ticket_id == ticket.id))
+        cache[ticket.id] = {row.message_id: row for row in rows}
+    return cache[ticket.id]
+
+
+@hookimpl
+def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    if slot == "message.after_body":
+        message = context["message"]
+        if message.channel != "email" or not context["user"].is_staff:
+            return None
+        raw = _raw_rows(context["ticket"]).get(message.id)
+        notes = ((message.meta or {}).get("email") or {}).get("notes") or []
+        if raw is None and not notes:
+            return None
+        return Markup(render_template("email/message_extras.html", message=message, raw=raw, notes=notes))
+    if slot == "ticket.badges":
+        ticket = context["ticket"]
+        if any(i.kind == "email" and i.bouncing for i in ticket.customer.identities):
+            return Markup(render_template("email/bouncing_badge.html"))
+        return None
+    if slot == "admin.dashboard":
+        waiting = db.session.scalar(select(func.count()).select_from(EmailQuarantine)
+                                    .where(EmailQuarantine.resolved_at.is_(None),
+                                           EmailQuarantine.kind == "quarantined"))
+        return Markup(render_template("email/admin_card.html", waiting=waiting))
+    return None

@@ -1,0 +1,146 @@
+"""Recognising automated mail: our own mail coming back, bounces, auto-replies, bulk mail.
+
+The signals are the union of what Request Tracker, Zammad and osTicket check (RFC 3834
+``Auto-Submitted``, ``Precedence``, the X-Auto* family, DSN/MDN/ARF reports, mailer-daemon
+senders). Order matters: a DSN that also says ``Auto-Submitted: auto-replied`` is a bounce.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+from flask import current_app
+
+from helpdesk_email.mime import ParsedMail
+
+DAEMON_LOCAL_PARTS = {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster"}
+BOUNCE_SUBJECT = re.compile(
+    r"(undeliver|undelivered|delivery status notification|delivery failure|delivery has failed|"
+    r"mail delivery failed|returned mail|failure notice|non[- ]?delivery|could not be delivered|"
+    r"delivery notification|не доставлено|unzustellbar|nicht zugestellt|non remis)", re.IGNORECASE)
+AUTO_REPLY_SUBJECT = re.compile(
+    r"^\s*(?:(?:re|aw|fw|fwd|wg)\s*:\s*)*(?:out of (?:the )?office|automatic reply|auto[- ]?reply|"
+    r"auto[- ]?respon|abwesenheitsnotiz|r[ée]ponse automatique|respuesta autom[aá]tica|"
+    r"risposta automatica|automatisch antwoord)", re.IGNORECASE)
+AUTO_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponse", "x-autoreply-from", "x-mail-autoreply")
+SUPPRESS_VALUES = {"all", "oof", "autoreply"}
+STATUS_BLOCK_SPLIT = re.compile(r"\n\s*\n")
+RECIPIENT_FIELD = re.compile(r"^(?:final|original)-recipient\s*:\s*(?:rfc822\s*;)?\s*<?([^\s<>;]+@[^\s<>;]+)>?",
+                             re.IGNORECASE | re.MULTILINE)
+ACTION_FIELD = re.compile(r"^action\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+STATUS_FIELD = re.compile(r"^status\s*:\s*(\d)\.", re.IGNORECASE | re.MULTILINE)
+QMAIL_RECIPIENT = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*$", re.MULTILINE)
+
+
+def loop_token() -> str:
+    """Our value of ``X-Helpdesk-Loop``: recognisable as ours, and unlike another install's."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, b"email-loop", hashlib.sha256).hexdigest()[:16]
+
+
+def loop_reason(parsed: ParsedMail) -> str | None:
+    value = parsed.header("x-helpdesk-loop").strip()
+    if value and value in {"1", loop_token()}:
+        return "Our own mail came back (X-Helpdesk-Loop header): not answered, to avoid a mail loop."
+    return None
+
+
+def _from_local_part(parsed: ParsedMail) -> str:
+    return (parsed.from_address or "").partition("@")[0].lower()
+
+
+def bounce_reason(parsed: ParsedMail) -> str | None:
+    """Structural signs of a delivery status notification (checked before auto-reply headers)."""
+    if parsed.report_type.lower() == "delivery-status" or parsed.content_type == "message/delivery-status":
+        return "Delivery status notification (DSN): a message could not be delivered."
+    if parsed.delivery_status:
+        return "Delivery status report (message/delivery-status part)."
+    if parsed.header("x-failed-recipients"):
+        return f"Bounce: delivery failed for {parsed.header('x-failed-recipients')[:200]}."
+    return None
+
+
+def daemon_bounce_reason(parsed: ParsedMail) -> str | None:
+    """A bounce known only by its sender (mailer-daemon, postmaster) or null return path."""
+    raw_from = parsed.header("from").lower()
+    daemon = _from_local_part(parsed) in DAEMON_LOCAL_PARTS or "mailer-daemon" in raw_from \
+        or "mailer daemon" in raw_from
+    null_sender = parsed.header("return-path").replace(" ", "") == "<>"
+    if daemon:
+        return f"Bounce from {parsed.from_address or 'a mailer daemon'} ({parsed.subject[:120] or 'no subject'})."
+    if null_sender and BOUNCE_SUBJECT.search(parsed.subject):
+        return f"Bounce: null sender and subject {parsed.subject[:120]!r}."
+    return None
+
+
+def auto_reply_reason(parsed: ParsedMail) -> str | None:
+    report = parsed.report_type.lower()
+    if report == "disposition-notification" or parsed.content_type == "message/disposition-notification":
+        return "Read receipt (message disposition notification)."
+    if report == "feedback-report" or parsed.content_type == "message/feedback-report":
+        return "Abuse feedback report (ARF)."
+    auto_submitted = parsed.header("auto-submitted").strip().lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        return f"Auto-Submitted: {auto_submitted[:60]}."
+    for name in AUTO_HEADERS:
+        if parsed.header(name):
+            return f"Automatic reply ({name} header)."
+    precedence = (parsed.header("precedence") or parsed.header("x-precedence")).strip().lower()
+    if precedence in {"auto_reply", "auto-reply"}:
+        return f"Precedence: {precedence}."
+    suppress = {v.strip().lower() for v in parsed.header("x-auto-response-suppress").split(",")}
+    if suppress & SUPPRESS_VALUES:
+        return "Automatic message (X-Auto-Response-Suppress)."
+    if parsed.header("x-autogenerated").strip().lower() == "reply":
+        return "Automatic reply (X-Autogenerated: Reply)."
+    if parsed.header("x-fc-machinegenerated").strip().lower() == "true":
+        return "Machine-generated message (X-FC-MachineGenerated)."
+    if AUTO_REPLY_SUBJECT.search(parsed.subject):
+        return f"Automatic reply (subject {parsed.subject[:120]!r})."
+    return None
+
+
+def null_sender_reason(parsed: ParsedMail) -> str | None:
+    """Mail sent with an empty envelope sender (``Return-Path: <>``) is automatic (RFC 3834)."""
+    if parsed.header("return-path").replace(" ", "") == "<>":
+        return "Sent with a null return path (Return-Path: <>), as automatic mail is."
+    return None
+
+
+def bulk_reason(parsed: ParsedMail) -> str | None:
+    precedence = (parsed.header("precedence") or parsed.header("x-precedence")).strip().lower()
+    if precedence in {"bulk", "list", "junk"}:
+        return f"Bulk mail (Precedence: {precedence}) that is not a reply to a ticket."
+    if parsed.header("list-id"):
+        return f"Mailing-list mail (List-Id: {parsed.header('list-id')[:120]}) that is not a reply to a ticket."
+    if parsed.header("list-unsubscribe"):
+        return "Newsletter or list mail (List-Unsubscribe) that is not a reply to a ticket."
+    return None
+
+
+def failed_recipients(parsed: ParsedMail) -> list[str]:
+    """Addresses a bounce reports as permanently failed (not merely delayed)."""
+    found: list[str] = []
+    for value in parsed.header("x-failed-recipients").split(","):
+        if "@" in value:
+            found.append(value.strip().strip("<>").lower())
+    for status in parsed.delivery_status:
+        for block in STATUS_BLOCK_SPLIT.split(status.replace("\r\n", "\n")):
+            recipients = RECIPIENT_FIELD.findall(block)  # Final- and Original-Recipient (before aliasing)
+            if not recipients:
+                continue
+            action = ACTION_FIELD.search(block)
+            code = STATUS_FIELD.search(block)
+            failed = (action and action.group(1).lower().startswith("failed")) or (
+                not action and code and code.group(1) == "5")
+            if failed:
+                found.extend(r.strip().lower() for r in recipients)
+    if not found and _from_local_part(parsed) in DAEMON_LOCAL_PARTS:
+        found.extend(m.lower() for m in QMAIL_RECIPIENT.findall(parsed.text[:20_000]))
+    unique = []
+    for address in found:
+        if address not in unique and len(address) <= 320:
+            unique.append(address)
+    return unique[:50]

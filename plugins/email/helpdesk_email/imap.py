@@ -1,0 +1,219 @@
+"""Reading IMAP mailboxes: poll, ingest, and only then mark (or move) each message.
+
+A message is marked ``\\Seen`` (or moved to the processed folder) and ``last_uid`` stored
+only after ``ingest_message`` committed it. A crash or a dropped connection in between
+means the message is fetched again next time, and the Message-ID dedupe makes that
+second delivery a no-op. ``UIDVALIDITY`` changing (the folder was recreated) resets the
+position; the dedupe again prevents duplicates.
+"""
+from __future__ import annotations
+
+import imaplib
+import logging
+import socket
+import ssl
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from helpdesk.plugin_api import crontab, db, decrypt_secret, periodic_task, utcnow
+from helpdesk_email.ingest import ingest_message
+from helpdesk_email.models import EmailMailbox
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 30  # seconds for every socket operation of a poll
+TEST_TIMEOUT = 10
+MAX_PER_POLL = 500  # the rest waits for the next poll
+
+
+@dataclass
+class PollResult:
+    fetched: int = 0
+    ingested: int = 0
+    errors: list[str] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+class PollError(Exception):
+    """An IMAP command answered something other than OK."""
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _connect(host: str, port: int, security: str, timeout: float) -> imaplib.IMAP4:
+    context = ssl.create_default_context()
+    if security == "ssl":
+        return imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
+    conn = imaplib.IMAP4(host, port, timeout=timeout)
+    if security == "starttls":
+        conn.starttls(ssl_context=context)
+    return conn
+
+
+def describe(exc: BaseException) -> str:
+    """An error as an admin can act on it."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the host and port right, and the server running?)"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "no answer in time (a firewall, or the wrong port?)"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host name"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed ({exc.reason or exc}); check the security setting and the port"
+    if isinstance(exc, imaplib.IMAP4.abort):
+        return f"the server closed the connection ({exc})"
+    text = exc.args[0] if exc.args else exc
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{type(exc).__name__}: {text}"
+
+
+def _ok(answer: tuple, what: str) -> list:
+    typ, data = answer
+    if typ != "OK":
+        detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace") if data else ""
+        raise PollError(f"{what} failed: {detail or typ}")
+    return data
+
+
+def _logout(conn: imaplib.IMAP4 | None) -> None:
+    if conn is None:
+        return
+    try:
+        conn.logout()
+    except Exception:  # the connection may already be gone; nothing to keep
+        pass
+
+
+def test_connection(host: str, port: int, security: str, user: str, password: str,
+                    folder: str = "INBOX") -> tuple[bool, str]:
+    """Connect, sign in and open ``folder`` read-only; (ok, a sentence saying what happened)."""
+    where = f"{host}:{port}"
+    try:
+        conn = _connect(host, int(port), security, TEST_TIMEOUT)
+    except Exception as exc:
+        return False, f"Could not connect to {where}: {describe(exc)}."
+    try:
+        try:
+            conn.login(user, password)
+        except imaplib.IMAP4.error as exc:
+            return False, f"Connected to {where}, but the server refused the user name or password ({describe(exc)})."
+        typ, data = conn.select(_quote(folder or "INBOX"), readonly=True)
+        if typ != "OK":
+            detail = data[0].decode("utf-8", "replace") if data and isinstance(data[0], bytes) else typ
+            return False, f"Signed in to {where}, but the folder {folder!r} cannot be opened: {detail}."
+        count = data[0].decode() if data and isinstance(data[0], bytes) else "?"
+        return True, f"Connected to {where} and signed in as {user}: {folder} holds {count} message(s)."
+    except Exception as exc:
+        return False, f"Connected to {where}, then: {describe(exc)}."
+    finally:
+        _logout(conn)
+
+
+def _fetch_body(data: list) -> bytes | None:
+    for item in data:
+        if isinstance(item, tuple) and len(item) >= 2 and b"BODY[]" in item[0].upper():
+            return item[1]
+    return None
+
+
+def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
+    """Fetch new messages of one mailbox, ingest each, then mark it; never raises."""
+    now = now or utcnow()
+    result = PollResult()
+    mailbox = db.session.get(EmailMailbox, mailbox_id)
+    if mailbox is None:
+        result.errors.append(f"No mailbox #{mailbox_id}.")
+        return result
+    password = decrypt_secret(mailbox.password_encrypted) if mailbox.password_encrypted else ""
+    conn = None
+    try:
+        if password is None:
+            raise PollError("the stored password cannot be decrypted (the secrets key changed): enter it again")
+        conn = _connect(mailbox.host, mailbox.port, mailbox.security, TIMEOUT)
+        try:
+            conn.login(mailbox.username, password)
+        except imaplib.IMAP4.error as exc:
+            raise PollError(f"the server refused the user name or password ({describe(exc)})") from None
+        _ok(conn.select(_quote(mailbox.folder or "INBOX")), f"Opening folder {mailbox.folder!r}")
+        _typ, validity = conn.response("UIDVALIDITY")
+        uidvalidity = int(validity[0]) if validity and validity[0] and validity[0].isdigit() else None
+        if uidvalidity is not None and mailbox.uidvalidity != uidvalidity:
+            if mailbox.uidvalidity is not None:
+                log.warning("email: mailbox %s UIDVALIDITY changed %s → %s; reading it again from the start",
+                            mailbox.name, mailbox.uidvalidity, uidvalidity)
+            mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
+            db.session.commit()
+        last_uid = mailbox.last_uid or 0
+        found = _ok(conn.uid("SEARCH", f"UID {last_uid + 1}:*"), "Searching for new messages")
+        uids = sorted(int(u) for u in (found[0] or b"").split() if u.isdigit() and int(u) > last_uid)
+        use_move = mailbox.processed_folder and b"MOVE" in b" ".join(
+            c.encode() if isinstance(c, str) else c for c in conn.capabilities)
+        for uid in uids[:MAX_PER_POLL]:
+            data = _ok(conn.uid("FETCH", str(uid), "(BODY.PEEK[])"), f"Fetching message {uid}")
+            raw = _fetch_body(data)
+            if raw is None:  # deleted meanwhile: nothing to ingest
+                mailbox.last_uid = uid
+                db.session.commit()
+                continue
+            result.fetched += 1
+            outcome = ingest_message(raw, source="imap", mailbox_id=mailbox.id, now=now)
+            if outcome.outcome == "quarantined" and outcome.quarantine_id is None:
+                raise PollError(f"message {uid} could not be stored ({outcome.reason}); it stays unread")
+            result.ingested += 1
+            result.outcomes[outcome.outcome] = result.outcomes.get(outcome.outcome, 0) + 1
+            if mailbox.processed_folder:
+                if use_move:
+                    _ok(conn.uid("MOVE", str(uid), _quote(mailbox.processed_folder)), f"Moving message {uid}")
+                else:
+                    _ok(conn.uid("COPY", str(uid), _quote(mailbox.processed_folder)), f"Copying message {uid}")
+                    _ok(conn.uid("STORE", str(uid), "+FLAGS", "(\\Deleted \\Seen)"), f"Marking message {uid}")
+            else:
+                _ok(conn.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), f"Marking message {uid}")
+            mailbox = db.session.get(EmailMailbox, mailbox_id)
+            mailbox.last_uid = uid
+            db.session.commit()
+        if mailbox.processed_folder and not use_move and result.ingested:
+            conn.expunge()
+    except Exception as exc:
+        db.session.rollback()
+        message = str(exc) if isinstance(exc, PollError) else describe(exc)
+        result.errors.append(f"{mailbox.name}: {message}")
+        log.warning("email: polling %s failed: %s", mailbox.name, message)
+    finally:
+        _logout(conn)
+    mailbox = db.session.get(EmailMailbox, mailbox_id)
+    if mailbox is not None:
+        mailbox.last_polled_at = now
+        mailbox.last_error = result.errors[-1][:1000] if result.errors else None
+        db.session.commit()
+    return result
+
+
+def poll_due(now: datetime | None = None) -> list[PollResult]:
+    """Poll every active mailbox whose interval has passed; a mailbox is claimed by one worker only."""
+    now = now or utcnow()
+    results = []
+    rows = db.session.execute(select(EmailMailbox.id, EmailMailbox.last_polled_at, EmailMailbox.poll_minutes)
+                              .where(EmailMailbox.active.is_(True)).order_by(EmailMailbox.id)).all()
+    for mailbox_id, last_polled_at, minutes in rows:
+        if last_polled_at is not None and now - last_polled_at < timedelta(minutes=max(1, minutes or 1)):
+            continue
+        seen = EmailMailbox.last_polled_at.is_(None) if last_polled_at is None else \
+            EmailMailbox.last_polled_at == last_polled_at
+        claimed = db.session.execute(update(EmailMailbox).where(EmailMailbox.id == mailbox_id, seen)
+                                     .values(last_polled_at=now)).rowcount
+        db.session.commit()
+        if claimed:  # another worker did not get there first
+            results.append(poll_mailbox(mailbox_id, now=now))
+    return results
+
+
+@periodic_task(crontab(minute="*"), plugin="email")
+def poll_all() -> int:
+    """Every minute: poll the mailboxes that are due. Returns how many were polled."""
+    return len(poll_due())

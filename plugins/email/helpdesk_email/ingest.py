@@ -1,0 +1,590 @@
+"""Turning one raw mail into a ticket, a message on a ticket, or a quarantine entry.
+
+``ingest_message`` never raises: whatever the bytes, the result is an ``IngestResult`` and
+every mail that is not a ticket or a message is kept in ``email_quarantine`` with its raw
+bytes and the reason. The steps:
+
+1. size gate, then parse (``mime.parse_message``);
+2. duplicate? (the Message-ID's hash in the threading index, the core message's
+   ``external_id``, or the quarantine);
+3. automated mail: our own mail coming back, bounces (addresses marked bouncing),
+   auto-replies, read receipts and abuse reports;
+4. a usable sender;
+5. threading: In-Reply-To/References against our HMAC-signed Message-IDs and the ones we
+   received, then the ticket reference in the subject (only from people on the ticket);
+6. bulk mail that threads nowhere;
+7. the services: ``add_message`` (a stranger's reply flagged for review, an agent's mail an
+   agent reply) or ``create_ticket``, then the raw mail and the index rows, then the
+   acknowledgement (rate-limited per sender).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import nh3
+from flask import current_app, g
+from sqlalchemy import func, insert, inspect, literal, null, select, union_all
+
+from helpdesk.plugin_api import Message, Ticket, User, audit, db, get_setting, services, utcnow
+from helpdesk.services.settings import site_setting
+from helpdesk.services.tickets import MAX_BODY, NewAttachment, human_size
+from helpdesk.services.users import find_customer, normalise_email
+from helpdesk_email import classify, msgids
+from helpdesk_email.folding import Folded, fold_html, fold_text
+from helpdesk_email.mime import ParsedMail, parse_message
+from helpdesk_email.models import EmailAck, EmailMessageId, EmailQuarantine, EmailRawMessage
+
+log = logging.getLogger(__name__)
+
+PLUGIN = "email"
+OUTCOMES = ("ticket", "message", "duplicate", "bounce", "auto_reply", "bulk", "quarantined")
+STAFF_ROLES = ("agent", "admin")
+IMPORT_SOURCES = ("mbox", "maildir")  # archives being imported: history, never acknowledged
+MAX_ID = 2**31 - 1
+HTML_TAGS = nh3.ALLOWED_TAGS - {"img"}  # no remote images: they track the reader and break the CSP
+
+
+@dataclass
+class IngestResult:
+    """What became of one mail (see ``OUTCOMES``)."""
+
+    outcome: str
+    ticket_id: int | None = None
+    message_id: int | None = None
+    quarantine_id: int | None = None
+    reason: str = ""
+
+    @property
+    def reference(self) -> str | None:
+        return f"{current_app.config['TICKET_PREFIX']}-{self.ticket_id}" if self.ticket_id else None
+
+
+def ingest_message(raw: bytes, *, source: str = "pipe", mailbox_id: int | None = None,
+                   now: datetime | None = None, retry_of: int | None = None) -> IngestResult:
+    """Ingest one raw RFC 5322 message; commits its own work and never raises.
+
+    ``retry_of`` (a quarantine id) re-runs a quarantined mail: its own quarantine row does
+    not count as a duplicate, and it is updated rather than copied if the mail is still refused.
+    """
+    now = now or utcnow()
+    try:
+        data = bytes(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else str(raw).encode(
+            "utf-8", "surrogateescape")
+    except Exception:
+        data = b""
+    try:
+        return _ingest(data, source, mailbox_id, now, retry_of)
+    except Exception as exc:  # the last line of defence: keep the mail, say why
+        db.session.rollback()
+        log.exception("email: could not ingest a %d-byte message from %s", len(data), source)
+        reason = f"Could not be processed: {type(exc).__name__}: {exc}"[:500]
+        try:
+            return _quarantine(data, None, "quarantined", reason, source, mailbox_id, now, retry_of)
+        except Exception:
+            db.session.rollback()
+            log.exception("email: could not even quarantine a message")
+            return IngestResult("quarantined", reason=reason + " (and it could not be stored)")
+
+
+def _limit_bytes() -> int:
+    return int(get_setting(PLUGIN, "max_message_mb") or 25) * 1024 * 1024
+
+
+def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retry_of: int | None) -> IngestResult:
+    limit = _limit_bytes()
+    if len(raw) > limit:  # not even parsed: a huge mail must not stall the worker
+        return _quarantine(raw, None, "quarantined",
+                           f"Over the size limit: the mail is {human_size(len(raw))}, the limit is "
+                           f"{human_size(limit)} (setting max_message_mb).", source, mailbox_id, now, retry_of)
+    try:
+        _msg, parsed = parse_message(raw)
+    except RecursionError:
+        return _quarantine(raw, None, "quarantined", "Unparseable: the MIME structure is nested too deeply.",
+                           source, mailbox_id, now, retry_of)
+    except Exception as exc:
+        return _quarantine(raw, None, "quarantined", f"Unparseable: {type(exc).__name__}: {exc}"[:500],
+                           source, mailbox_id, now, retry_of)
+
+    duplicate = _duplicate(parsed, retry_of)
+    if duplicate is not None:
+        return duplicate
+
+    loop = classify.loop_reason(parsed) or _own_message_id(parsed)
+    if loop:
+        return _quarantine(raw, parsed, "bulk", loop, source, mailbox_id, now, retry_of)
+    bounce = classify.bounce_reason(parsed)
+    auto = None if bounce else classify.auto_reply_reason(parsed)
+    if not bounce and not auto:
+        bounce = classify.daemon_bounce_reason(parsed)
+    if bounce:
+        return _bounce(raw, parsed, bounce, source, mailbox_id, now, retry_of)
+    auto = auto or classify.null_sender_reason(parsed)
+    if auto:
+        return _quarantine(raw, parsed, "auto_reply", auto, source, mailbox_id, now, retry_of,
+                           ticket_id=msgids.embedded_ticket_id(raw[:200_000]))
+
+    if not parsed.from_address:
+        return _quarantine(raw, parsed, "quarantined",
+                           "No usable sender: the From header is missing or holds no valid address.",
+                           source, mailbox_id, now, retry_of)
+    try:
+        address = normalise_email(parsed.from_address)
+    except services.ServiceError as exc:
+        return _quarantine(raw, parsed, "quarantined", f"No usable sender ({parsed.from_address[:200]}): "
+                           f"{exc.message}"[:500], source, mailbox_id, now, retry_of)
+
+    staff_id = _staff_addresses().get(address)
+    staff = db.session.get(User, staff_id) if staff_id is not None else None
+    ticket, threaded_by = _thread(parsed)
+    if ticket is not None and threaded_by == "subject" and not _on_ticket(ticket, address, staff):
+        ticket, threaded_by = None, None  # a reference in the subject counts only from people on the ticket
+
+    if ticket is None:
+        bulk = classify.bulk_reason(parsed)
+        if bulk:
+            return _quarantine(raw, parsed, "bulk", bulk, source, mailbox_id, now, retry_of)
+        if staff is not None:
+            return _quarantine(raw, parsed, "quarantined",
+                               f"From an agent's address ({address}) and not a reply to a ticket: "
+                               "agents' mail does not open tickets.", source, mailbox_id, now, retry_of)
+
+    content = _content(parsed)
+    meta = _meta(parsed, address, source, mailbox_id, content.notes)
+    external_id = (parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}")[:500]
+    try:
+        if ticket is not None:
+            return _add_to_ticket(raw, parsed, ticket, threaded_by, address, staff, content, meta, external_id,
+                                  source, mailbox_id, now, retry_of)
+        return _new_ticket(raw, parsed, address, content, meta, external_id, source, mailbox_id, now, retry_of)
+    except services.ServiceError as exc:
+        db.session.rollback()
+        return _quarantine(raw, parsed, "quarantined", f"Refused by the helpdesk: {exc.message}"[:500],
+                           source, mailbox_id, now, retry_of)
+
+
+def _staff_addresses() -> dict[str, int]:
+    """Agents' and admins' addresses → user id, read once per request (or per CLI run, or job)."""
+    if "_email_staff_addresses" not in g:
+        g._email_staff_addresses = dict(db.session.execute(
+            select(User.email, User.id).where(User.role.in_(STAFF_ROLES), User.email.is_not(None))).all())
+    return g._email_staff_addresses
+
+
+# ------------------------------------------------------------------ duplicates and threading
+
+
+def _duplicate(parsed: ParsedMail, retry_of: int | None) -> IngestResult | None:
+    """Seen before? One round trip: the threading index, then the quarantine."""
+    digest = parsed.msgid_hash
+    quarantine = select(literal("q").label("direction"), null().label("ticket_id"), null().label("message_id"),
+                        EmailQuarantine.id.label("quarantine_id")).where(EmailQuarantine.message_id_hash == digest)
+    if retry_of is not None:
+        quarantine = quarantine.where(EmailQuarantine.id != retry_of)
+    indexed = select(EmailMessageId.direction, EmailMessageId.ticket_id, EmailMessageId.message_id,
+                     null().label("quarantine_id")).where(EmailMessageId.msgid_hash == digest)
+    # Core execution: these plain lookups need none of the ORM's per-statement work.
+    for row in db.session.connection().execute(union_all(indexed, quarantine)):
+        if row.direction == "in":
+            return IngestResult("duplicate", ticket_id=row.ticket_id, message_id=row.message_id,
+                                reason="Already received (same Message-ID): nothing new stored.")
+        if row.direction == "q":
+            return IngestResult("duplicate", quarantine_id=row.quarantine_id,
+                                reason="Already received and kept in the quarantine: nothing new stored.")
+    return None
+
+
+def _own_message_id(parsed: ParsedMail) -> str | None:
+    """A mail carrying a Message-ID we generated is our own mail coming back."""
+    if parsed.message_id and msgids.verified_ticket_id(parsed.message_id) is not None:
+        return "Our own mail came back (it has a Message-ID we generated): not answered, to avoid a loop."
+    return None
+
+
+def _thread(parsed: ParsedMail) -> tuple[Ticket | None, str | None]:
+    """The ticket this mail answers, and how we know ("message-id" or "subject")."""
+    candidates: list[str] = []
+    for value in parsed.in_reply_to + list(reversed(parsed.references)):
+        if value not in candidates:
+            candidates.append(value)
+    ticket_ids: dict[str, int] = {}
+    others = []
+    for value in candidates[:40]:
+        if msgids.looks_like_ours(value):
+            verified = msgids.verified_ticket_id(value)  # a forged HMAC is rejected here, before any lookup
+            if verified is not None:
+                ticket_ids[value] = verified
+        else:
+            others.append(value)
+    if others:
+        hashes = {msgids.hash_id(v): v for v in others}
+        for digest, ticket_id in db.session.execute(select(EmailMessageId.msgid_hash, EmailMessageId.ticket_id)
+                                                    .where(EmailMessageId.msgid_hash.in_(hashes))):
+            ticket_ids[hashes[digest]] = ticket_id
+    for value in candidates:
+        if value in ticket_ids:
+            ticket = db.session.get(Ticket, ticket_ids[value])
+            if ticket is not None:
+                return ticket, "message-id"
+    prefix = re.escape(current_app.config["TICKET_PREFIX"])
+    for match in re.finditer(rf"(?<![\w-]){prefix}-(\d{{1,10}})\b", parsed.subject, re.IGNORECASE):
+        if int(match.group(1)) > MAX_ID:  # not one of ours (and PostgreSQL's INTEGER would refuse it)
+            continue
+        ticket = db.session.get(Ticket, int(match.group(1)))
+        if ticket is not None:
+            return ticket, "subject"
+    return None, None
+
+
+def _on_ticket(ticket: Ticket, address: str, staff: User | None) -> bool:
+    """Is the sender one of the people on the ticket (its customer, an agent, an earlier writer)?"""
+    if staff is not None:
+        return staff.is_active
+    customer = find_customer("email", address)
+    if customer is None:
+        return False
+    if customer.id == ticket.customer_id:
+        return True
+    return db.session.scalar(select(Message.id).where(Message.ticket_id == ticket.id,
+                                                      Message.author_id == customer.id).limit(1)) is not None
+
+
+# ------------------------------------------------------------------ content
+
+
+@dataclass
+class _Content:
+    body: str
+    folded: Folded
+    full_text: str
+    html: str | None
+    attachments: list[NewAttachment]
+    notes: list[str]
+
+
+def _content(parsed: ParsedMail) -> _Content:
+    notes = list(dict.fromkeys(parsed.notes))  # in order, once each
+    folded = fold_html(parsed.html) if parsed.text_from_html else fold_text(parsed.text)
+    attachments = _attachments(parsed, notes)
+    body = folded.visible.strip()
+    if len(body) > MAX_BODY - 500:
+        body = body[:MAX_BODY - 500].rstrip() + "\n\n[…] The rest of this long message is in the original mail."
+        notes.append("The text was cut: the full text is in the original mail.")
+    dropped = [n for n in notes if n.startswith("Attachment ")]
+    if dropped:
+        body = (body + "\n\n" if body else "") + "\n".join(f"[{n}]" for n in dropped)
+    if not body:
+        body = "(no text; see the attachments)" if attachments else "(no text)"
+    html = nh3.clean(_no_nul(parsed.html[:2_000_000]), tags=HTML_TAGS) if parsed.html else None
+    return _Content(body=body, folded=folded, full_text=_no_nul(parsed.text[:2_000_000]), html=html,
+                    attachments=attachments, notes=notes)
+
+
+def _no_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL characters (mail bodies sometimes do)."""
+    return text.replace("\x00", "")
+
+
+def _attachments(parsed: ParsedMail, notes: list[str]) -> list[NewAttachment]:
+    """The mail's files as core attachments; a file over the helpdesk's per-file limit is dropped with a note."""
+    per_file = int(current_app.config.get("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024))
+    kept: list[NewAttachment] = []
+    for item in parsed.attachments:
+        size = len(item.content)
+        if size > per_file:
+            notes.append(f"Attachment {item.filename} ({human_size(size)}) was not kept: files over "
+                         f"{human_size(per_file)} are not stored. It is in the original mail.")
+            continue
+        kept.append(NewAttachment(item.filename, item.content, item.content_type or "application/octet-stream"))
+    return kept
+
+
+def _meta(parsed: ParsedMail, address: str, source: str, mailbox_id: int | None, notes: list[str]) -> dict:
+    email_meta = {"message_id": parsed.message_id, "from": address, "auto_reply": False,
+                  "subject": parsed.subject[:250], "to": parsed.header("to")[:500], "cc": parsed.header("cc")[:500],
+                  "source": source}
+    if mailbox_id is not None:
+        email_meta["mailbox_id"] = mailbox_id
+    if notes:
+        email_meta["notes"] = notes[:20]
+    if classify.bulk_reason(parsed):
+        email_meta["bulk"] = True
+    return {"email": email_meta}
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _add_to_ticket(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: str | None, address: str,
+                   staff: User | None, content: _Content, meta: dict, external_id: str, source: str,
+                   mailbox_id: int | None, now: datetime, retry_of: int | None) -> IngestResult:
+    kwargs = dict(channel="email", attachments=content.attachments, body_html=content.html,
+                  external_id=external_id, meta=meta)
+    if staff is not None:
+        if not staff.is_active:
+            return _quarantine(raw, parsed, "quarantined", f"From a disabled agent account ({address}).",
+                               source, mailbox_id, now, retry_of)
+        message = services.add_message(ticket, staff, content.body, **kwargs)
+        how = f"Agent reply by mail on {ticket.reference}, sent on to the customer."
+    else:
+        customer = find_customer("email", address)
+        if customer is not None and customer.id == ticket.customer_id:
+            try:
+                message = services.add_message(ticket, customer, content.body, **kwargs)
+            except services.ServiceError as exc:
+                # A reply to a closed ticket (or one resolved too long ago) must not be lost: new ticket.
+                db.session.rollback()
+                return _new_ticket(raw, parsed, address, content, meta, external_id, source, mailbox_id, now,
+                                   retry_of, linked=ticket, note=exc.message)
+            how = f"Added to {ticket.reference} (threaded by {threaded_by})."
+        else:
+            customer = customer or services.find_or_create_customer("email", address, parsed.from_name or None)
+            message = services.add_message(ticket, customer, content.body, needs_review=True, **kwargs)
+            how = (f"Added to {ticket.reference} and flagged for review: {address} is not the ticket's "
+                   "customer or an agent.")
+    message_id, landed_on = message.id, message.ticket_id  # one refresh after the service's commit
+    trouble = _after_commit(lambda: (_stage_record(raw, parsed, landed_on, message_id, content, now),
+                                     _commit_record()))
+    how += trouble
+    outcome = "message"
+    if landed_on != ticket.id and db.session.scalar(
+            select(func.min(Message.id)).where(Message.ticket_id == landed_on)) == message_id:
+        outcome = "ticket"  # "closed means closed": the reply opened a new, linked ticket
+        how = f"New ticket {_reference(landed_on)}, linked to closed {ticket.reference}."
+    return IngestResult(outcome, ticket_id=landed_on, message_id=message_id, reason=how)
+
+
+def _new_ticket(raw: bytes, parsed: ParsedMail, address: str, content: _Content, meta: dict, external_id: str,
+                source: str, mailbox_id: int | None, now: datetime, retry_of: int | None,
+                linked: Ticket | None = None, note: str | None = None) -> IngestResult:
+    customer = services.find_or_create_customer("email", address, parsed.from_name or None)
+    first_name = customer.first_name  # read now: the service's commit expires the object
+    team_id = _team_for(mailbox_id)
+    subject = parsed.subject.strip()[:250].strip() or "(no subject)"
+    ticket = services.create_ticket(
+        customer, subject, content.body, channel="email", attachments=content.attachments,
+        body_html=content.html, external_id=external_id, meta=meta, headers=dict(list(parsed.headers.items())[:100]),
+        team_id=team_id, linked_ticket_id=linked.id if linked is not None else None)
+    ticket_id = inspect(ticket).identity[0]  # the primary key, without reloading the committed ticket
+    message_id = db.session.connection().execute(
+        select(func.min(Message.id)).where(Message.ticket_id == ticket_id)).scalar()
+    reference = _reference(ticket_id)
+
+    def finish() -> None:
+        _stage_record(raw, parsed, ticket_id, message_id, content, now)
+        # One commit for the index, the original and the acknowledgement (the outbox commits it).
+        if source in IMPORT_SOURCES or not _acknowledge(ticket_id, reference, subject, customer.id, first_name,
+                                                          address, now):
+            _commit_record()
+
+    trouble = _after_commit(finish)
+    reason = f"New ticket {reference} from {address}."
+    if linked is not None:
+        reason = f"New ticket {reference}, linked to {linked.reference} ({note})"
+    return IngestResult("ticket", ticket_id=ticket_id, message_id=message_id, reason=reason + trouble)
+
+
+def _after_commit(step: Callable[[], object]) -> str:
+    """Run the bookkeeping after the service committed the ticket or message.
+
+    The mail is safe by then: a failure here must not turn it into a quarantine entry too
+    (it would exist twice). It is logged and said in the result's reason.
+    """
+    try:
+        step()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("email: the message is stored, but its bookkeeping failed")
+        return f" (Its original could not be stored: {type(exc).__name__}.)"
+    return ""
+
+
+def _reference(ticket_id: int) -> str:
+    return f"{current_app.config['TICKET_PREFIX']}-{ticket_id}"
+
+
+def _team_for(mailbox_id: int | None) -> int | None:
+    from helpdesk.plugin_api import Team
+    from helpdesk_email.models import EmailMailbox
+
+    team_id = None
+    if mailbox_id is not None:
+        team_id = db.session.scalar(select(EmailMailbox.team_id).where(EmailMailbox.id == mailbox_id))
+    team_id = team_id or get_setting(PLUGIN, "default_team")
+    if team_id and db.session.get(Team, team_id) is None:
+        return None
+    return team_id or None
+
+
+def _stage_record(raw: bytes, parsed: ParsedMail, ticket_id: int, message_id: int, content: _Content,
+                  now: datetime) -> None:
+    """Write the index row (dedupe, threading) and the original bytes in the open transaction (no commit).
+
+    Plain INSERTs on the session's connection: two rows per mail do not need the unit of work.
+    """
+    header = parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}"
+    connection = db.session.connection()
+    # A unique-key clash here means another process ingested the same mail at the same moment:
+    # the caller (``_after_commit``) rolls back this bookkeeping and says so; the message stays.
+    connection.execute(insert(EmailMessageId.__table__), {
+        "msgid_hash": parsed.msgid_hash, "message_id_header": header[:500], "ticket_id": ticket_id,
+        "message_id": message_id, "direction": "in", "created_at": now})
+    connection.execute(insert(EmailRawMessage.__table__), {
+        "message_id": message_id, "raw": raw, "full_text": content.full_text,
+        "quoted": _no_nul(content.folded.quoted[:1_000_000]),
+        "signature": _no_nul(content.folded.signature[:100_000]), "created_at": now})
+
+
+def _commit_record() -> None:
+    db.session.commit()
+
+
+def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: str, source: str,
+                mailbox_id: int | None, now: datetime, retry_of: int | None,
+                ticket_id: int | None = None) -> IngestResult:
+    row = db.session.get(EmailQuarantine, retry_of) if retry_of is not None else None
+    if row is None:
+        row = EmailQuarantine(raw=raw, size=len(raw), source=(source or "pipe")[:20], mailbox_id=mailbox_id,
+                              created_at=now)
+        db.session.add(row)
+    row.kind, row.reason = kind, _no_nul(reason)[:500]
+    row.sender = (parsed.from_address or None) if parsed else None
+    if row.sender:
+        row.sender = row.sender[:320]
+    row.subject = _no_nul(parsed.subject)[:250] if parsed and parsed.subject else None
+    row.message_id_header = parsed.message_id[:500] if parsed and parsed.message_id else None
+    row.message_id_hash = parsed.msgid_hash if parsed else hashlib.sha256(raw).hexdigest()
+    if ticket_id is not None and db.session.get(Ticket, ticket_id) is not None:
+        row.ticket_id = ticket_id
+    db.session.commit()
+    return IngestResult(kind, ticket_id=row.ticket_id if kind != "quarantined" else None, quarantine_id=row.id,
+                        reason=row.reason)
+
+
+def _bounce(raw: bytes, parsed: ParsedMail, reason: str, source: str, mailbox_id: int | None, now: datetime,
+            retry_of: int | None) -> IngestResult:
+    addresses = classify.failed_recipients(parsed)
+    marked = mark_bouncing(addresses)
+    if marked:
+        reason = f"{reason} Marked as bouncing: {', '.join(marked)}."
+    ticket_id = msgids.embedded_ticket_id(raw[:500_000])
+    if ticket_id is not None:
+        ticket = db.session.get(Ticket, ticket_id)
+        if ticket is not None:
+            audit(ticket, None, "bounced", "email", None, ", ".join(addresses) or None,
+                  reason=f"mail to the customer bounced: {reason}"[:500])
+    return _quarantine(raw, parsed, "bounce", reason, source, mailbox_id, now, retry_of, ticket_id=ticket_id)
+
+
+def mark_bouncing(addresses: list[str]) -> list[str]:
+    """Mark our customers' email identities with these addresses as bouncing; returns those marked."""
+    if not addresses:
+        return []
+    identity = User.identities.property.mapper.class_  # the core's ContactIdentity, through the public model
+    rows = list(db.session.scalars(select(identity).where(identity.kind == "email", identity.value.in_(addresses))))
+    for row in rows:
+        row.bouncing = True
+    return sorted({row.value for row in rows})
+
+
+# ------------------------------------------------------------------ acknowledgement
+
+
+def _acknowledge(ticket_id: int, reference: str, subject: str, customer_id: int, first_name: str, address: str,
+                 now: datetime) -> bool:
+    """Tell the sender their reference, at most ``ack_per_sender_per_hour`` times an hour.
+
+    Returns True when the acknowledgement was queued (and the session committed with it).
+    """
+    if not get_setting(PLUGIN, "ack_enabled"):
+        return False
+    limit = int(get_setting(PLUGIN, "ack_per_sender_per_hour") or 0)
+    sent = db.session.scalar(select(func.count()).select_from(EmailAck).where(
+        EmailAck.address == address, EmailAck.sent_at > now - timedelta(hours=1)))
+    if sent >= limit:
+        log.info("email: no acknowledgement to %s (%d this hour)", address, sent)
+        return False
+    identity = User.identities.property.mapper.class_
+    if db.session.scalar(select(identity.id).where(identity.user_id == customer_id, identity.kind == "email",
+                                                   identity.value == address, identity.bouncing.is_(True))):
+        return False  # the address bounced before: write nothing more to it
+    text = (f"Hello {first_name or 'there'},\n\n"
+            f"We received your message — your reference is {reference}.\n"
+            f"Reply to this mail to add to it (keep {reference} in the subject).\n\n"
+            f"{site_setting('helpdesk_name')}\n")
+    db.session.add(EmailAck(address=address, ticket_id=ticket_id, sent_at=now))
+    from helpdesk_email.outbound import queue_notice
+
+    queue_notice(ticket_id, reference, address, f"[{reference}] Re: {subject}", text,
+                 headers={"Auto-Submitted": "auto-replied"})
+    return True
+
+
+# ------------------------------------------------------------------ admin actions
+
+
+def retry_quarantined(quarantine_id: int, now: datetime | None = None) -> IngestResult:
+    """Run a quarantined mail through the ingester again (after fixing what stopped it)."""
+    now = now or utcnow()
+    row = db.session.get(EmailQuarantine, quarantine_id)
+    if row is None:
+        return IngestResult("quarantined", reason="No such quarantine entry.")
+    result = ingest_message(row.raw, source=row.source, mailbox_id=row.mailbox_id, now=now, retry_of=row.id)
+    row = db.session.get(EmailQuarantine, quarantine_id)
+    if row is not None and result.outcome in ("ticket", "message", "duplicate") and result.ticket_id:
+        row.resolved_at, row.resolution, row.ticket_id = now, "retried", result.ticket_id
+        db.session.commit()
+    return result
+
+
+def create_ticket_anyway(quarantine_id: int, sender: str, subject: str, actor: User,
+                         now: datetime | None = None) -> Ticket:
+    """Open a ticket from a quarantined mail for ``sender``, whatever the classification said.
+
+    Raises ``services.ServiceError`` for an invalid sender. No acknowledgement is sent, and
+    a mail that was automatic keeps ``meta["auto_reply"]`` so no plugin answers or surveys it.
+    """
+    now = now or utcnow()
+    row = db.session.get(EmailQuarantine, quarantine_id)
+    if row is None:
+        raise services.ServiceError("No such quarantine entry.")
+    raw = row.raw
+    try:
+        _msg, parsed = parse_message(raw)
+        content = _content(parsed)
+    except Exception:
+        parsed = ParsedMail(raw=raw)
+        content = _Content(body="(The mail could not be read: see the attached original.)", folded=Folded(""),
+                           full_text="", html=None, notes=[],
+                           attachments=[NewAttachment("original.eml", raw[:_limit_bytes()], "message/rfc822")])
+    address = normalise_email(sender)
+    if address in _staff_addresses():
+        raise services.ServiceError("This is an agent's address: tickets are opened for customers.", field="sender")
+    customer = services.find_or_create_customer("email", address, parsed.from_name or None)
+    automatic = row.kind in ("bounce", "auto_reply", "bulk")
+    meta = _meta(parsed, address, row.source, row.mailbox_id, content.notes)
+    meta["email"]["auto_reply"] = automatic
+    if automatic:
+        meta["auto_reply"] = True
+    external_id = (parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}")[:500]
+    ticket = services.create_ticket(
+        customer, (subject or parsed.subject or "(no subject)").strip()[:250] or "(no subject)", content.body,
+        channel="email", actor=actor, attachments=content.attachments, body_html=content.html,
+        external_id=external_id, meta=meta, team_id=_team_for(row.mailbox_id))
+    message = ticket.messages[0]
+    db.session.add(EmailRawMessage(message_id=message.id, raw=raw, full_text=content.full_text,
+                                   quoted=_no_nul(content.folded.quoted[:1_000_000]),
+                                   signature=_no_nul(content.folded.signature[:100_000]), created_at=now))
+    digest = parsed.msgid_hash
+    if db.session.scalar(select(EmailMessageId.id).where(EmailMessageId.msgid_hash == digest)) is None:
+        db.session.add(EmailMessageId(msgid_hash=digest, message_id_header=external_id, ticket_id=ticket.id,
+                                      message_id=message.id, direction="in", created_at=now))
+    row = db.session.get(EmailQuarantine, quarantine_id)
+    row.resolved_at, row.resolution, row.ticket_id = now, "ticket created", ticket.id
+    audit(ticket, actor, "created", reason=f"from quarantined mail #{quarantine_id} ({row.kind}: {row.reason})"[:500])
+    db.session.commit()
+    return ticket

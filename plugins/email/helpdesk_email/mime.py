@@ -1,0 +1,414 @@
+"""Reading a raw RFC 5322 message defensively: headers, text, HTML and attachments.
+
+The message is parsed with the standard library's ``compat32`` policy, which never
+interprets header values on access (the modern policy raises on some malformed headers
+when they are read). Every header, body part and file name is then decoded here with
+explicit fallbacks: unknown or wrong charsets fall back to UTF-8, then Windows-1252 with
+replacement characters, and each fallback is noted so the agent can be told.
+"""
+from __future__ import annotations
+
+import binascii
+import codecs
+import email
+import email.errors
+import email.header
+import email.policy
+import email.utils
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from email.message import Message as MimeMessage
+from email.policy import Compat32
+
+from werkzeug.utils import secure_filename
+
+from helpdesk_email.folding import html_to_text
+
+MAX_HEADER_CHARS = 20_000  # of one header value decoded (a 200 KB Subject is cut, not decoded)
+MAX_PARTS = 500  # leaves looked at; a "part flood" does not get the rest read
+MAX_DEPTH = 40
+CHARSET_ALIASES = {
+    "unicode-1-1-utf-7": "utf-7", "utf7": "utf-7", "ks_c_5601-1987": "cp949", "ks_c_5601": "cp949",
+    "euc-kr": "cp949", "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "iso-8859-8-i": "iso-8859-8",
+    "windows-874": "cp874", "x-sjis": "shift_jis", "shift-jis": "shift_jis", "sjis": "shift_jis",
+    "x-mac-roman": "mac_roman", "macintosh": "mac_roman", "iso-2022-jp": "iso2022_jp_ext",
+    "us-ascii": "ascii", "ansi_x3.4-1968": "ascii", "latin1": "iso-8859-1", "ascii-8bit": "",
+    "x-unknown": "", "unknown-8bit": "", "none": "", "default": "", "8bit": "", "binary": "",
+}
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
+_MSGID = re.compile(r"<([^<>\s]{1,490})>")
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+
+class _RawHeaders(Compat32):
+    """compat32, but header values come back exactly as received (8-bit bytes as surrogates).
+
+    compat32 would wrap a header holding raw 8-bit bytes in a ``Header`` that replaces them
+    with U+FFFD; we decode them ourselves (UTF-8, else Windows-1252) instead.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+RAW_POLICY = _RawHeaders()
+
+
+def _is_text_codec(name: str) -> bool:
+    try:
+        return codecs.lookup(name)._is_text_encoding
+    except (LookupError, ValueError, TypeError):
+        return False
+
+
+def decode_bytes(data: bytes, charset: str | None, notes: list[str] | None = None, what: str = "text") -> str:
+    """Bytes → text with the declared charset, else UTF-8, else Windows-1252 (never raises)."""
+    declared = (charset or "").strip().strip("\"'").lower()
+    name = CHARSET_ALIASES.get(declared, declared)
+    if name and _is_text_codec(name):
+        try:
+            return data.decode(name)
+        except (UnicodeDecodeError, LookupError, ValueError):
+            pass
+    elif declared and notes is not None:
+        notes.append(f"Unknown character set {declared[:40]!r} in the {what}; read as UTF-8.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if name and _is_text_codec(name):
+        try:
+            return data.decode(name, errors="replace")
+        except (LookupError, ValueError):
+            pass
+    if notes is not None and declared and name not in ("", "ascii"):
+        notes.append(f"The {what} was not valid {declared[:40]}; some characters may be wrong.")
+    return data.decode("cp1252", errors="replace")
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _unsurrogate(value: str) -> str:
+    """Raw 8-bit bytes in a header (kept as surrogates by the parser) → text."""
+    if not _SURROGATES.search(value):
+        return value
+    return decode_bytes(value.encode("utf-8", "surrogateescape"), None)
+
+
+def one_line(value: str, limit: int = 1000) -> str:
+    """No CR, LF, NUL or other control characters: safe in a header, a subject or a log line."""
+    return " ".join(_CONTROL.sub(" ", value).split())[:limit]
+
+
+def decode_header_value(value: object, limit: int = 1000) -> str:
+    """A header value with RFC 2047 encoded words and raw 8-bit bytes decoded, on one line."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        try:
+            value = str(value)
+        except Exception:
+            value = ""
+    text = _UNFOLD.sub("", _unsurrogate(str(value)[:MAX_HEADER_CHARS]))
+    if _ENCODED_WORD.search(text):
+        text = _decode_encoded_words(text)
+    return one_line(text, limit)
+
+
+def _decode_encoded_words(text: str) -> str:
+    """RFC 2047: the modern parser keeps the spaces right; its guesses for bad charsets are ours to fix."""
+    try:
+        decoded = str(email.policy.default.header_factory("subject", text))
+        if "\ufffd" not in decoded:
+            return decoded
+    except Exception:  # the parser has bugs on hostile input; the old decoder is the fallback
+        pass
+    try:
+        parts = []
+        for chunk, charset in email.header.decode_header(text):
+            parts.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
+        return "".join(parts)
+    except (email.errors.HeaderParseError, binascii.Error, ValueError, LookupError, AssertionError):
+        return text
+
+
+@dataclass
+class MailAttachment:
+    filename: str
+    content: bytes
+    content_type: str
+    inline: bool = False
+
+
+@dataclass
+class ParsedMail:
+    """What the ingester needs from one message, decoded."""
+
+    raw: bytes
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case name → first value, decoded
+    from_address: str | None = None
+    from_name: str = ""
+    subject: str = ""
+    message_id: str | None = None  # without angle brackets
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    text: str = ""
+    html: str = ""
+    attachments: list[MailAttachment] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    content_type: str = "text/plain"
+    report_type: str = ""  # of a multipart/report: delivery-status, disposition-notification, feedback-report
+    delivery_status: list[str] = field(default_factory=list)  # bodies of message/delivery-status parts
+    has_headers: bool = True
+    text_from_html: bool = False  # no text/plain part: ``text`` is the HTML's text
+
+    @property
+    def msgid_hash(self) -> str:
+        """sha256 of the Message-ID, or of the bytes when there is none (a resend is the same mail)."""
+        if self.message_id:
+            return hashlib.sha256(self.message_id.encode("utf-8", "surrogateescape")).hexdigest()
+        return hashlib.sha256(self.raw).hexdigest()
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
+def message_ids(value: str) -> list[str]:
+    """Every ``<id>`` in a Message-ID, In-Reply-To or References value (a bare id if no brackets)."""
+    found = _MSGID.findall(_CONTROL.sub("", value or ""))
+    if not found and value and value.strip() and " " not in value.strip():
+        found = [value.strip()[:490]]
+    return [f for f in found if "@" in f or len(found) == 1]
+
+
+def _address(raw_from: str) -> tuple[str | None, str]:
+    """The first usable address in a From value, and the display name (never trusted for identity)."""
+    decoded = decode_header_value(raw_from, 2000)
+    try:
+        pairs = email.utils.getaddresses([decoded])
+    except Exception:
+        pairs = []
+    for name, addr in pairs:
+        if addr and _ADDRESS.fullmatch(addr.strip()):
+            return addr.strip().lower(), name.strip()
+    match = _ADDRESS.search(decoded)
+    return (match.group(0).lower(), "") if match else (None, "")
+
+
+def parse_message(raw: bytes) -> tuple[MimeMessage, ParsedMail]:
+    """Parse ``raw``; raises only for input the parser itself cannot take (too deeply nested)."""
+    msg = email.message_from_bytes(raw, policy=RAW_POLICY)
+    parsed = ParsedMail(raw=raw)
+    for name, value in msg.items()[:500]:
+        key = str(name).strip().lower()
+        if key and key not in parsed.headers:
+            parsed.headers[key] = decode_header_value(value, 2000)
+    parsed.has_headers = bool(msg.keys())
+    parsed.from_address, name = _address(msg.get("From", "") or "")
+    parsed.from_name = "" if "@" in name else name[:200]
+    parsed.subject = decode_header_value(msg.get("Subject", ""), 1000)
+    ids = message_ids(_unsurrogate(str(msg.get("Message-ID", "") or "")))
+    parsed.message_id = ids[0] if ids else None
+    parsed.in_reply_to = message_ids(_unsurrogate(str(msg.get("In-Reply-To", "") or "")))[:5]
+    parsed.references = message_ids(_unsurrogate(str(msg.get("References", "") or "")))[-40:]
+    try:
+        parsed.content_type = msg.get_content_type()
+        parsed.report_type = (msg.get_param("report-type") or "") if parsed.content_type == "multipart/report" else ""
+        if not isinstance(parsed.report_type, str):
+            parsed.report_type = ""
+    except Exception:
+        parsed.content_type = "text/plain"
+    _read_body(msg, parsed)
+    return msg, parsed
+
+
+def _charset(part: MimeMessage) -> str | None:
+    try:
+        charset = part.get_param("charset")
+    except Exception:
+        return None
+    if isinstance(charset, tuple):  # RFC 2231 form
+        charset = charset[2]
+    return str(charset) if charset else None
+
+
+def _payload(part: MimeMessage, notes: list[str]) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        if isinstance(payload, str):
+            data = payload.encode("utf-8", "surrogateescape")
+        else:
+            data = b""
+    return data
+
+
+def _filename(part: MimeMessage, content_type: str, index: int) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if name is None:
+        try:
+            name = part.get_param("name")
+            if isinstance(name, tuple):
+                name = email.utils.collapse_rfc2231_value(name)
+        except Exception:
+            name = None
+    name = decode_header_value(name or "", 255)
+    guessed = ".eml" if content_type in ("message/rfc822", "message/global") else (
+        mimetypes.guess_extension(content_type) or "")
+    base, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    safe_ext = secure_filename(ext)[:20] if dot else ""
+    stem = secure_filename(base)
+    if not stem:  # no name, or one in a non-Latin script: keep its extension at least
+        stem = f"attachment-{index}"
+    return (stem[:180] + ("." + safe_ext if safe_ext else guessed))
+
+
+def _read_body(msg: MimeMessage, parsed: ParsedMail) -> None:
+    plain: list[str] = []
+    html: list[str] = []
+    other_text: list[str] = []
+    leaves = _leaves(msg, parsed)
+    for part, inside_alternative in leaves:
+        content_type = _content_type(part)
+        if content_type.startswith("multipart/"):  # a multipart without usable boundary: its body is text
+            content_type = "text/plain"
+        disposition = _disposition(part)
+        named = _has_filename(part)
+        if content_type == "message/delivery-status":
+            parsed.delivery_status.append(decode_bytes(_delivery_status_bytes(part), None))
+            continue
+        if content_type.startswith("text/") and not named and disposition != "attachment":
+            text = decode_bytes(_payload(part, parsed.notes), _charset(part), parsed.notes, "message text")
+            if content_type == "text/plain":
+                plain.append(text)
+            elif content_type == "text/html":
+                html.append(text)
+            elif not inside_alternative:  # text/enriched and friends, when nothing better is offered
+                other_text.append(text)
+            continue
+        _attach(part, content_type, disposition, parsed)
+    parsed.text = "\n\n".join(t.strip("\n") for t in plain if t.strip())
+    parsed.html = "\n".join(html)
+    if not parsed.text and parsed.html:
+        parsed.text = html_to_text(parsed.html)
+        parsed.text_from_html = True
+    if not parsed.text and other_text:
+        parsed.text = "\n\n".join(t.strip("\n") for t in other_text if t.strip())
+    if not parsed.text:
+        _text_from_forwarded(msg, parsed)
+
+
+def _disposition(part: MimeMessage) -> str:
+    return str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+
+
+def _has_filename(part: MimeMessage) -> bool:
+    try:
+        return bool(part.get_param("filename", header="Content-Disposition") or part.get_param("name"))
+    except Exception:
+        return False
+
+
+def _content_type(part: MimeMessage) -> str:
+    try:
+        return part.get_content_type()
+    except Exception:
+        return "application/octet-stream"
+
+
+def _delivery_status_bytes(part: MimeMessage) -> bytes:
+    payload = part.get_payload()
+    if isinstance(payload, list):  # compat32 parses the status blocks as header blocks
+        return b"\n\n".join(bytes(str(block), "utf-8", "surrogateescape") for block in payload)
+    return _payload(part, [])
+
+
+def _leaves(msg: MimeMessage, parsed: ParsedMail) -> list[tuple[MimeMessage, bool]]:
+    """The leaf parts in order (with "inside a multipart/alternative"), at most MAX_PARTS of them.
+
+    Attached messages (message/rfc822) are leaves: they become attachments, their text is
+    not the sender's.
+    """
+    leaves: list[tuple[MimeMessage, bool]] = []
+    stack: list[tuple[MimeMessage, int, bool]] = [(msg, 0, False)]
+    while stack:
+        part, depth, alternative = stack.pop()
+        content_type = _content_type(part)
+        if part.is_multipart() and content_type.startswith("multipart/"):
+            if depth >= MAX_DEPTH:
+                parsed.notes.append("The message is nested too deeply; the innermost parts were left out.")
+                continue
+            children = [c for c in part.get_payload() if isinstance(c, MimeMessage)]
+            inner = alternative or content_type == "multipart/alternative"
+            stack.extend((child, depth + 1, inner) for child in reversed(children))
+            continue
+        if len(leaves) >= MAX_PARTS:
+            parsed.notes.append(f"The message has more than {MAX_PARTS} parts; only the first were read.")
+            break
+        leaves.append((part, alternative))
+    return leaves
+
+
+def _attach(part: MimeMessage, content_type: str, disposition: str, parsed: ParsedMail) -> None:
+    index = len(parsed.attachments) + 1
+    if content_type in ("message/rfc822", "message/global") or (
+            part.is_multipart() and content_type.startswith("message/")):
+        data = _message_bytes(part)
+    else:
+        data = _payload(part, parsed.notes)
+    if data is None:
+        parsed.notes.append(f"Attachment {index} could not be read and is only in the original message.")
+        return
+    inline = bool(part.get("Content-ID")) or disposition == "inline"
+    parsed.attachments.append(MailAttachment(_filename(part, content_type, index), data, content_type[:120],
+                                             inline=inline))
+
+
+def _message_bytes(part: MimeMessage) -> bytes | None:
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if inner is None:
+        return _payload(part, [])
+    try:
+        return inner.as_bytes()
+    except Exception:
+        try:
+            return inner.as_string().encode("utf-8", "surrogateescape")
+        except Exception:
+            return None
+
+
+def _text_from_forwarded(msg: MimeMessage, parsed: ParsedMail) -> None:
+    """A message that is only a forwarded message: show the forwarded message's text."""
+    for part in msg.walk() if not _too_deep(msg) else []:
+        if part is msg:
+            continue
+        content_type = _content_type(part)
+        if content_type in ("text/plain", "text/html") and not part.is_multipart():
+            text = decode_bytes(_payload(part, parsed.notes), _charset(part), parsed.notes, "message text")
+            parsed.text = html_to_text(text) if content_type == "text/html" else text
+            if parsed.text.strip():
+                return
+
+
+def _too_deep(msg: MimeMessage) -> bool:
+    def depth(part: MimeMessage, level: int) -> int:
+        if level > MAX_DEPTH:
+            return level
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            return max([depth(p, level + 1) for p in payload if isinstance(p, MimeMessage)] or [level])
+        return level
+
+    return depth(msg, 0) > MAX_DEPTH

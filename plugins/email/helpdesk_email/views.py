@@ -1,0 +1,288 @@
+"""Pages of the email plugin: mailboxes and quarantine (admins), originals (staff), the webhook.
+
+URLs: ``/admin/email/...`` for the admin pages, ``/email/originals/<id>`` for a message's
+original mail, ``POST /email/inbound`` for the webhook (no session, no CSRF: the HMAC
+signature is the authentication).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from email import message_from_bytes
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from helpdesk.extensions import csrf
+from helpdesk.plugin_api import (
+    Message,
+    Team,
+    Ticket,
+    admin_required,
+    db,
+    encrypt_secret,
+    get_setting,
+    limiter,
+    services,
+    staff_required,
+    visible_tickets,
+)
+from helpdesk_email.forms import ConfirmForm, CreateTicketForm, MailboxForm
+from helpdesk_email.imap import poll_mailbox, test_connection
+from helpdesk_email.ingest import create_ticket_anyway, ingest_message, retry_quarantined
+from helpdesk_email.mime import RAW_POLICY, decode_header_value
+from helpdesk_email.models import QUARANTINE_KINDS, EmailMailbox, EmailQuarantine, EmailRawMessage
+
+bp = Blueprint("email", __name__, template_folder="templates")
+PAGE = 50
+
+
+def _page() -> int:
+    value = request.args.get("page", "1")
+    return max(1, min(int(value), 100_000)) if value.isdigit() else 1
+
+
+def _teams() -> list[tuple[str, str]]:
+    return [("", "Default (the plugin's setting)")] + [
+        (str(t.id), t.name) for t in db.session.scalars(select(Team).order_by(Team.name))]
+
+
+def _download(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ------------------------------------------------------------------ mailboxes
+
+
+@bp.get("/admin/email/mailboxes")
+@admin_required
+def mailboxes() -> str:
+    rows = list(db.session.scalars(select(EmailMailbox).order_by(EmailMailbox.name)))
+    teams = {t.id: t.name for t in db.session.scalars(select(Team))}
+    return render_template("email/mailboxes.html", mailboxes=rows, teams=teams, confirm=ConfirmForm())
+
+
+@bp.route("/admin/email/mailboxes/new", methods=["GET", "POST"], defaults={"mailbox_id": None})
+@bp.route("/admin/email/mailboxes/<int:mailbox_id>", methods=["GET", "POST"])
+@admin_required
+def mailbox_edit(mailbox_id: int | None):
+    mailbox = db.session.get(EmailMailbox, mailbox_id) if mailbox_id else None
+    if mailbox_id and mailbox is None:
+        abort(404)
+    form = MailboxForm(obj=mailbox)
+    form.team_id.choices = _teams()
+    if request.method == "GET" and mailbox is not None:
+        form.team_id.data = str(mailbox.team_id or "")
+    test_result = None
+    if form.validate_on_submit():
+        team_id = int(form.team_id.data) if (form.team_id.data or "").isdigit() else None
+        clash = db.session.scalar(select(EmailMailbox.id).where(EmailMailbox.name == form.name.data.strip(),
+                                                                EmailMailbox.id != (mailbox_id or 0)))
+        password = form.password.data or ""
+        if not password and mailbox is not None and mailbox.password_encrypted:
+            from helpdesk.plugin_api import decrypt_secret
+
+            password = decrypt_secret(mailbox.password_encrypted) or ""
+        if request.form.get("action") == "test":
+            ok, text = test_connection(form.host.data.strip(), form.port.data, form.security.data,
+                                       form.username.data.strip(), password, form.folder.data.strip())
+            test_result = {"ok": ok, "text": text}
+        elif clash:
+            form.name.errors.append("A mailbox with this name exists already.")
+        elif mailbox is None and not form.password.data:
+            form.password.errors.append("Enter the mailbox password.")
+        elif team_id is not None and db.session.get(Team, team_id) is None:
+            form.team_id.errors.append("Choose a team from the list.")
+        else:
+            mailbox = mailbox or EmailMailbox()
+            mailbox.name, mailbox.host = form.name.data.strip(), form.host.data.strip()
+            mailbox.port, mailbox.security = form.port.data, form.security.data
+            mailbox.username, mailbox.folder = form.username.data.strip(), form.folder.data.strip()
+            mailbox.processed_folder = (form.processed_folder.data or "").strip() or None
+            mailbox.poll_minutes, mailbox.team_id, mailbox.active = form.poll_minutes.data, team_id, form.active.data
+            if form.password.data:
+                mailbox.password_encrypted = encrypt_secret(form.password.data)
+            db.session.add(mailbox)
+            db.session.commit()
+            flash(f"Saved mailbox {mailbox.name}.", "success")
+            return redirect(url_for("email.mailboxes"))
+    status = 422 if form.errors else 200
+    return render_template("email/mailbox_form.html", form=form, mailbox=mailbox, test_result=test_result,
+                           confirm=ConfirmForm()), status
+
+
+@bp.post("/admin/email/mailboxes/<int:mailbox_id>/test")
+@admin_required
+def mailbox_test(mailbox_id: int):
+    mailbox = db.get_or_404(EmailMailbox, mailbox_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    from helpdesk.plugin_api import decrypt_secret
+
+    password = decrypt_secret(mailbox.password_encrypted) if mailbox.password_encrypted else ""
+    if password is None:
+        flash(f"{mailbox.name}: the stored password cannot be decrypted (the secrets key changed); enter it again.",
+              "danger")
+    else:
+        ok, text = test_connection(mailbox.host, mailbox.port, mailbox.security, mailbox.username, password,
+                                   mailbox.folder)
+        flash(f"{mailbox.name}: {text}", "success" if ok else "danger")
+    return redirect(url_for("email.mailboxes"))
+
+
+@bp.post("/admin/email/mailboxes/<int:mailbox_id>/poll")
+@admin_required
+def mailbox_poll(mailbox_id: int):
+    mailbox = db.get_or_404(EmailMailbox, mailbox_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name = mailbox.name
+    result = poll_mailbox(mailbox_id)
+    if result.errors:
+        flash(f"{name}: fetched {result.fetched}, then: {'; '.join(result.errors)}", "danger")
+    else:
+        flash(f"{name}: fetched {result.fetched} new message(s).", "success")
+    return redirect(url_for("email.mailboxes"))
+
+
+# ------------------------------------------------------------------ quarantine
+
+
+@bp.get("/admin/email/quarantine")
+@admin_required
+def quarantine() -> str:
+    kind = request.args.get("kind", "")
+    state = request.args.get("state", "open")
+    query = select(EmailQuarantine)
+    if kind in QUARANTINE_KINDS:
+        query = query.where(EmailQuarantine.kind == kind)
+    if state == "open":
+        query = query.where(EmailQuarantine.resolved_at.is_(None))
+    elif state == "resolved":
+        query = query.where(EmailQuarantine.resolved_at.is_not(None))
+    page = _page()
+    rows = list(db.session.scalars(query.order_by(EmailQuarantine.id.desc()).offset((page - 1) * PAGE)
+                                   .limit(PAGE + 1)))
+    filters = "&".join(f"{k}={v}" for k, v in (("kind", kind), ("state", state)) if v)
+    return render_template("email/quarantine.html", rows=rows[:PAGE], has_next=len(rows) > PAGE, page=page,
+                           kind=kind, state=state, kinds=QUARANTINE_KINDS, filters=filters)
+
+
+def _headers_of(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        parsed = message_from_bytes(raw[:200_000], policy=RAW_POLICY)
+        return [(decode_header_value(k, 100), decode_header_value(v, 500)) for k, v in parsed.items()[:60]]
+    except Exception:
+        return []
+
+
+def _render_detail(row: EmailQuarantine, form: CreateTicketForm, status: int = 200):
+    return render_template("email/quarantine_detail.html", row=row, headers=_headers_of(row.raw), form=form,
+                           confirm=ConfirmForm()), status
+
+
+@bp.get("/admin/email/quarantine/<int:quarantine_id>")
+@admin_required
+def quarantine_detail(quarantine_id: int):
+    row = db.get_or_404(EmailQuarantine, quarantine_id)
+    form = CreateTicketForm(sender=row.sender or "", subject=row.subject or "")
+    return _render_detail(row, form)
+
+
+@bp.get("/admin/email/quarantine/<int:quarantine_id>/raw")
+@admin_required
+def quarantine_raw(quarantine_id: int) -> Response:
+    row = db.get_or_404(EmailQuarantine, quarantine_id)
+    return _download(row.raw, f"quarantine-{row.id}.eml")
+
+
+@bp.post("/admin/email/quarantine/<int:quarantine_id>/retry")
+@admin_required
+def quarantine_retry(quarantine_id: int):
+    db.get_or_404(EmailQuarantine, quarantine_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    result = retry_quarantined(quarantine_id)
+    if result.outcome in ("ticket", "message"):
+        flash(f"Retried: {result.reason}", "success")
+        return redirect(url_for("agent.ticket", reference=result.reference))
+    if result.outcome == "duplicate" and result.ticket_id:
+        flash(f"This mail is already on {result.reference}.", "info")
+        return redirect(url_for("agent.ticket", reference=result.reference))
+    flash(f"Still not a ticket ({result.outcome.replace('_', ' ')}): {result.reason}", "warning")
+    return redirect(url_for("email.quarantine_detail", quarantine_id=quarantine_id))
+
+
+@bp.post("/admin/email/quarantine/<int:quarantine_id>/ticket")
+@admin_required
+def quarantine_ticket(quarantine_id: int):
+    row = db.get_or_404(EmailQuarantine, quarantine_id)
+    form = CreateTicketForm()
+    if not form.validate_on_submit():
+        return _render_detail(row, form, 422)
+    if row.resolved_at is not None and row.ticket_id:
+        flash("This mail became a ticket already.", "info")
+        return redirect(url_for("email.quarantine_detail", quarantine_id=quarantine_id))
+    try:
+        ticket = create_ticket_anyway(quarantine_id, form.sender.data, form.subject.data, current_user)
+    except services.ServiceError as exc:
+        getattr(form, exc.field if exc.field in ("sender", "subject") else "sender").errors.append(exc.message)
+        return _render_detail(db.session.get(EmailQuarantine, quarantine_id), form, 422)
+    flash(f"Created {ticket.reference} from the quarantined mail.", "success")
+    return redirect(url_for("agent.ticket", reference=ticket.reference))
+
+
+# ------------------------------------------------------------------ originals (staff)
+
+
+@bp.get("/email/originals/<int:raw_id>")
+@staff_required
+def original(raw_id: int) -> Response:
+    row = db.get_or_404(EmailRawMessage, raw_id)
+    message = db.session.get(Message, row.message_id)
+    visible = db.session.scalar(visible_tickets(current_user).where(Ticket.id == message.ticket_id)
+                                .with_only_columns(Ticket.id)) if message else None
+    if visible is None:
+        abort(404)
+    return _download(row.raw, f"{current_app.config['TICKET_PREFIX']}-{message.ticket_id}-message-{message.id}.eml")
+
+
+# ------------------------------------------------------------------ webhook
+
+
+def _webhook_limit() -> str:
+    return current_app.config.get("WEBHOOK_RATE_LIMIT", "120 per minute")
+
+
+@bp.post("/email/inbound")
+@csrf.exempt
+@limiter.limit(_webhook_limit)
+def inbound():
+    """A raw MIME message in the body, signed: ``X-Helpdesk-Signature: sha256=<hex HMAC-SHA256>``."""
+    secret = get_setting("email", "webhook_secret")
+    if not secret:
+        return jsonify(error="The email webhook is off: set its secret in the email plugin's settings."), 403
+    body = request.get_data(cache=False)
+    given = request.headers.get("X-Helpdesk-Signature", "")
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
+        return jsonify(error="Bad signature: X-Helpdesk-Signature must be sha256=<HMAC-SHA256 of the body>."), 401
+    result = ingest_message(body, source="webhook")
+    return jsonify(outcome=result.outcome, ticket=result.reference, reason=result.reason), 202
+
+
+# Last, on purpose: deleting is the one action after which the mailbox's other pages answer 404.
+@bp.post("/admin/email/mailboxes/<int:mailbox_id>/delete")
+@admin_required
+def mailbox_delete(mailbox_id: int):
+    mailbox = db.get_or_404(EmailMailbox, mailbox_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    db.session.delete(mailbox)
+    db.session.commit()
+    flash(f"Deleted mailbox {mailbox.name}. Mail already received stays.", "success")
+    return redirect(url_for("email.mailboxes"))

@@ -1,0 +1,40 @@
+"""Building raw mails for the email plugin's tests, the way mail clients write them."""
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+_counter = itertools.count(1)
+
+
+def make_mail(*, sender: str = "Carla Customer <carla@example.test>", to: str = "support@helpdesk.test",
+              subject: str = "Printer on fire", body: str = "The printer in room 4 is smoking.\n",
+              message_id: str | None = None, in_reply_to: str | None = None, references: str | None = None,
+              html: str | None = None, headers: dict[str, str] | None = None,
+              attachments: list[tuple[str, bytes, str]] = (), inline_images: list[tuple[str, bytes]] = (),
+              date: datetime | None = None) -> bytes:
+    """A mail as bytes; ``attachments`` are (filename, content, "type/subtype")."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date or datetime(2025, 6, 2, 9, 0, tzinfo=UTC))
+    msg["Message-ID"] = message_id or f"<mail-{next(_counter)}@client.example.test>"
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if references or in_reply_to:
+        msg["References"] = references or in_reply_to
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+        for cid, data in inline_images:
+            msg.get_payload()[1].add_related(data, maintype="image", subtype="png", cid=f"<{cid}>",
+                                             filename=f"{cid}.png")
+    for filename, content, content_type in attachments:
+        maintype, subtype = content_type.split("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes()
