@@ -25,7 +25,7 @@ from helpdesk.models.users import team_members
 from helpdesk.services.mail import deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
-from helpdesk.services.tickets import NewAttachment, audit
+from helpdesk.services.tickets import MAX_BODY, NewAttachment, audit, human_size
 from helpdesk.services.users import find_customer, normalise_email
 from helpdesk.web.auth import admin_required, staff_required
 from helpdesk.web.links import external_url
@@ -140,10 +140,10 @@ def is_enabled(plugin: str) -> bool:
 
 
 __all__ = [
-    "AuditEvent", "Channel", "ContactIdentity", "Message", "NewAttachment", "Route", "Setting", "SlaPolicy",
+    "MAX_BODY", "AuditEvent", "Channel", "ContactIdentity", "Message", "NewAttachment", "Route", "Setting", "SlaPolicy",
     "SlaTarget", "Tag", "Team", "Ticket", "User", "admin_required", "audit", "choose_agent", "crontab", "csrf",
     "current_user", "customer_address", "db", "decrypt_secret", "deliver_mail", "encrypt_secret", "external_url",
-    "find_customer", "get_setting", "is_enabled", "limiter", "normalise_email", "parse_reference",
+    "find_customer", "get_setting", "human_size", "is_enabled", "limiter", "normalise_email", "parse_reference",
     "periodic_task", "queue_mail", "services", "site_setting", "site_timezone", "staff_required", "task",
     "team_members", "utcnow", "visible_tickets",
 ]

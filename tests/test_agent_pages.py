@@ -175,6 +175,7 @@ def test_search_by_reference(staff, board):
     assert queue_refs(page.text) == [ref]
     assert queue_refs(staff.get(f"/queue?q={ref.lower()}").text) == [ref]
     assert queue_refs(staff.get("/queue?q=HD-99999").text) == []
+    assert staff.get("/queue?q=HD-99999999999").status_code == 200  # too big for the database: no match
 
 
 def test_saved_view_create_use_and_delete(staff, db, board, agent, make_user, login):
@@ -428,7 +429,8 @@ def test_the_customers_other_tickets_are_listed(staff, ticket, customer, other_c
 
 
 def test_unknown_ticket_reference_is_a_404_page(staff):
-    for path in ("/tickets/HD-4242", "/tickets/banana", "/tickets/HD-4242/canned/1"):
+    for path in ("/tickets/HD-4242", "/tickets/banana", "/tickets/HD-4242/canned/1",
+                 "/tickets/HD-99999999999", "/tickets/HD-0", "/tickets/HD-²"):  # beyond an integer: still 404
         answer = staff.get(path)
         assert answer.status_code == 404 and "Not found" in text(answer.text, id="error-page")
     assert staff.post("/tickets/HD-4242/fields", data={"status": "open"}).status_code == 404

@@ -101,15 +101,16 @@ def test_demo_fills_the_database_with_a_progress_bar(initialised, instance):
     result = initialised("demo", "--tickets", "50")
     assert "Creating 50 tickets" in result.output
     assert "Demo data ready: 50 tickets" in result.output
-    assert rows(instance, "SELECT count(*) FROM tickets") == [(50,)]
+    [(first,)] = rows(instance, "SELECT count(*) FROM tickets")
+    assert first >= 50  # the core's 50, plus what installed plugins add to show themselves
     assert rows(instance, "SELECT count(*) FROM messages WHERE ticket_id NOT IN (SELECT id FROM tickets)") == [(0,)]
     assert rows(instance, "SELECT count(*) FROM users WHERE email = 'agent@example.com'") == [(1,)]
     # the demo tickets can be found by the full-text search
-    assert rows(instance, "SELECT count(*) FROM search_index")[0][0] == 50
+    assert rows(instance, "SELECT count(*) FROM search_index")[0][0] == first
 
     again = initialised("demo", "--tickets", "5")  # more demo data on top, no clashes
     assert "Demo data ready: 5 tickets" in again.output
-    assert rows(instance, "SELECT count(*) FROM tickets") == [(55,)]
+    assert rows(instance, "SELECT count(*) FROM tickets")[0][0] >= first + 5
 
 
 def test_user_create(initialised, instance):

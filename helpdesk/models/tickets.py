@@ -101,6 +101,9 @@ class Ticket(db.Model):
         return f"<Ticket {self.reference} {self.status}>"
 
 
+MAX_TICKET_ID = 2**31 - 1  # PostgreSQL's integer: a larger number would be an error, not "no such ticket"
+
+
 def format_reference(ticket_id: int) -> str:
     return f"{current_app.config['TICKET_PREFIX']}-{ticket_id}"
 
@@ -111,7 +114,10 @@ def parse_reference(reference: str) -> int | None:
     prefix = current_app.config["TICKET_PREFIX"].lower() + "-"
     if text.lower().startswith(prefix):
         text = text[len(prefix):]
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    if not (text.isascii() and text.isdigit() and len(text) < 12):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_TICKET_ID else None
 
 
 class Message(db.Model):

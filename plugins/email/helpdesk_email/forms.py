@@ -12,12 +12,11 @@ class ValidEmail:
     """The core's address rules (intranet and test domains are fine)."""
 
     def __call__(self, form: FlaskForm, field: StringField) -> None:
-        from helpdesk.services import ServiceError
-        from helpdesk.services.users import normalise_email
+        from helpdesk.plugin_api import normalise_email, services
 
         try:
             normalise_email(field.data or "")
-        except ServiceError as exc:
+        except services.ServiceError as exc:
             raise ValidationError(exc.message) from None
 
 

@@ -30,10 +30,22 @@ import nh3
 from flask import current_app, g
 from sqlalchemy import func, insert, inspect, literal, null, select, union_all
 
-from helpdesk.plugin_api import Message, Ticket, User, audit, db, get_setting, services, utcnow
-from helpdesk.services.settings import site_setting
-from helpdesk.services.tickets import MAX_BODY, NewAttachment, human_size
-from helpdesk.services.users import find_customer, normalise_email
+from helpdesk.plugin_api import (
+    MAX_BODY,
+    Message,
+    NewAttachment,
+    Ticket,
+    User,
+    audit,
+    db,
+    find_customer,
+    get_setting,
+    human_size,
+    normalise_email,
+    services,
+    site_setting,
+    utcnow,
+)
 from helpdesk_email import classify, msgids
 from helpdesk_email.folding import Folded, fold_html, fold_text
 from helpdesk_email.mime import ParsedMail, parse_message
@@ -78,6 +90,9 @@ def ingest_message(raw: bytes, *, source: str = "pipe", mailbox_id: int | None =
     except Exception:
         data = b""
     try:
+        if source in IMPORT_SOURCES:  # history: no plugin writes to anyone, no reply is re-sent
+            with services.importing():
+                return _ingest(data, source, mailbox_id, now, retry_of)
         return _ingest(data, source, mailbox_id, now, retry_of)
     except Exception as exc:  # the last line of defence: keep the mail, say why
         db.session.rollback()

@@ -13,8 +13,7 @@ import secrets
 
 from flask import current_app
 
-from helpdesk.plugin_api import get_setting
-from helpdesk.services.settings import site_setting
+from helpdesk.plugin_api import get_setting, site_setting
 
 SALT = "email-message-id"
 OURS = re.compile(r"^t(\d{1,12})\.([mn])([0-9a-z]{1,32})\.([0-9a-f]{16})@", re.IGNORECASE)

@@ -14,10 +14,7 @@ import re
 from flask import current_app, url_for
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Channel, Message, Ticket, User, db
-from helpdesk.services.mail import queue_mail
-from helpdesk.services.notices import customer_address
-from helpdesk.services.settings import site_setting
+from helpdesk.plugin_api import Channel, Message, Ticket, User, customer_address, db, queue_mail, site_setting
 from helpdesk_email import msgids
 from helpdesk_email.classify import loop_token
 from helpdesk_email.models import EmailMessageId

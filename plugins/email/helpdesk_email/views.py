@@ -14,12 +14,12 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 from flask_login import current_user
 from sqlalchemy import select
 
-from helpdesk.extensions import csrf
 from helpdesk.plugin_api import (
     Message,
     Team,
     Ticket,
     admin_required,
+    csrf,
     db,
     encrypt_secret,
     get_setting,
