@@ -22,7 +22,7 @@ from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, Sla
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import parse_reference
 from helpdesk.models.users import team_members
-from helpdesk.services.mail import deliver_mail, queue_mail
+from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
 from helpdesk.services.tickets import MAX_BODY, NewAttachment, audit, human_size
@@ -140,10 +140,10 @@ def is_enabled(plugin: str) -> bool:
 
 
 __all__ = [
-    "MAX_BODY", "AuditEvent", "Channel", "ContactIdentity", "Message", "NewAttachment", "Route", "Setting", "SlaPolicy",
-    "SlaTarget", "Tag", "Team", "Ticket", "User", "admin_required", "audit", "choose_agent", "crontab", "csrf",
-    "current_user", "customer_address", "db", "decrypt_secret", "deliver_mail", "encrypt_secret", "external_url",
-    "find_customer", "get_setting", "human_size", "is_enabled", "limiter", "normalise_email", "parse_reference",
-    "periodic_task", "queue_mail", "services", "site_setting", "site_timezone", "staff_required", "task",
-    "team_members", "utcnow", "visible_tickets",
+    "admin_required", "audit", "AuditEvent", "batched_mail", "Channel", "choose_agent", "ContactIdentity", "crontab",
+    "csrf", "current_user", "customer_address", "db", "decrypt_secret", "deliver_mail", "encrypt_secret",
+    "external_url", "find_customer", "get_setting", "human_size", "is_enabled", "limiter", "MAX_BODY", "Message",
+    "NewAttachment", "normalise_email", "parse_reference", "periodic_task", "queue_mail", "Route", "services",
+    "Setting", "site_setting", "site_timezone", "SlaPolicy", "SlaTarget", "staff_required", "Tag", "task", "Team",
+    "team_members", "Ticket", "User", "utcnow", "visible_tickets",
 ]

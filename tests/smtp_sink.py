@@ -19,6 +19,12 @@ class Sink:
 
     def __init__(self) -> None:
         self.envelopes = []
+        self.sessions = 0  # SMTP greetings: how many connections the client opened
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.sessions += 1
+        return responses
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)

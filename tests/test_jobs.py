@@ -78,9 +78,13 @@ def wait_for(predicate, timeout: float = 10.0):
 
 
 def test_storage_is_sqlite_in_the_instance_folder(app):
-    assert type(huey.storage).__name__ == "SqliteStorage"
+    assert type(huey.storage).__name__ == "QueueStorage"
     assert huey.storage.filename.startswith(app.instance_path)
     assert not huey.immediate
+    # WAL with synchronous=NORMAL: crash-safe without an fsync per queued job.
+    conn = huey.storage.conn
+    assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("pragma synchronous").fetchone()[0] == 1
 
 
 def test_a_reply_is_delivered_by_the_worker_not_the_request(app, db, client, login, smtp, ticket, agent):

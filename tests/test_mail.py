@@ -172,3 +172,37 @@ def test_reply_page_says_sent_even_when_smtp_is_down(app, db, client, login, age
     assert "Reply sent." in " ".join(alerts(answer.text))
     [mail] = outbox(db)
     assert mail.status == "queued" and mail.last_error
+
+
+def test_a_burst_of_mail_shares_one_connection_and_survives_a_server_restart(app, db, smtp, customer):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port)
+    smtp.start()
+    for n in range(3):
+        queue_mail(customer.email, f"Notice {n}", "text")
+    assert [m.status for m in outbox(db)] == ["sent"] * 3
+    assert smtp.sink.sessions == 1  # one greeting for the three mails
+
+    smtp.stop()  # the server goes away while our connection is kept...
+    smtp.start()  # ...and comes back: the next mail notices and says it again on a new one
+    queue_mail(customer.email, "After the restart", "text")
+    assert outbox(db)[-1].status == "sent" and outbox(db)[-1].attempts == 1
+    assert [m["Subject"] for m in smtp.sink.messages()][-1] == "After the restart"
+
+
+def test_batched_mail_commits_once_and_delivers_over_one_connection(app, db, smtp, customer, other_customer):
+    from helpdesk.services.mail import batched_mail
+
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port)
+    smtp.start()
+    with batched_mail():
+        for n in range(5):
+            services.notify_customer(customer if n % 2 else other_customer, f"Survey {n}", "How did we do?")
+        assert [m.status for m in outbox(db)] == ["queued"] * 5  # nothing leaves before the batch ends
+        assert smtp.sink.envelopes == []
+    assert [m.status for m in outbox(db)] == ["sent"] * 5
+    assert smtp.sink.sessions == 1 and len(smtp.sink.envelopes) == 5
+
+    with pytest.raises(RuntimeError), batched_mail():
+        queue_mail(customer.email, "Half-way", "text")
+        raise RuntimeError("the run broke")
+    assert [m.subject for m in outbox(db)] == [f"Survey {n}" for n in range(5)]  # nothing half-queued

@@ -18,8 +18,9 @@ from flask import current_app, render_template
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
-from helpdesk.plugin_api import Ticket, User, db, services, utcnow
+from helpdesk.plugin_api import Ticket, User, batched_mail, db, services, utcnow
 from helpdesk_surveys.config import CSAT_LABELS, DEFAULT_TYPES, setting, survey_type
 from helpdesk_surveys.models import KINDS, SCALES, SurveyInvitation, SurveyType
 from helpdesk_surveys.scheduling import blocked_reason, quiet_until, take_throttle_turn
@@ -179,7 +180,7 @@ def send_one(invitation: SurveyInvitation, now: datetime, texts: dict[str, TypeT
     message = compose(kind_type, customer, ticket, _agent_for(invitation, ticket),
                       make_token(invitation.id, customer.id), expires_at)
     invitation.status, invitation.sent_at, invitation.expires_at, invitation.reason = "sent", now, expires_at, None
-    # notify_customer commits (the outbox row and this invitation together), then enqueues delivery.
+    # Inside send_due's batched_mail block the outbox row is committed with this invitation.
     if not services.notify_customer(customer, message.subject, message.text, ticket=ticket, html=message.html,
                                     headers=message.headers):
         invitation.status, invitation.sent_at, invitation.expires_at = "failed", None, None
@@ -219,15 +220,20 @@ def send_due(now: datetime | None = None, batch: int = 200, budget_seconds: floa
         if not ids:
             break
         texts = type_texts()
-        for invitation_id in ids:
-            invitation = db.session.get(SurveyInvitation, invitation_id)
-            try:
-                outcome = send_one(invitation, now, texts)
-            except Exception:  # one broken invitation must not stop the batch; it is retried later
-                log.exception("survey invitation %s could not be sent", invitation_id)
-                db.session.rollback()
-                continue
-            if outcome != "sent":  # a sent invitation was committed together with its mail
-                db.session.commit()
-            counts[outcome] = counts.get(outcome, 0) + 1
+        # One transaction and one delivery job per 100 mails for the whole batch: the mails
+        # and the invitations' new states are committed together, or not at all (a crash
+        # leaves the claims to be released and sent again).
+        with batched_mail():
+            invitations = db.session.scalars(
+                select(SurveyInvitation).where(SurveyInvitation.id.in_(ids)).order_by(SurveyInvitation.id)
+                .options(selectinload(SurveyInvitation.customer).selectinload(User.identities),
+                         selectinload(SurveyInvitation.ticket)))
+            for invitation in invitations:
+                try:
+                    with db.session.begin_nested():  # one broken invitation rolls back alone
+                        outcome = send_one(invitation, now, texts)
+                except Exception:  # it stays claimed and is released and retried later
+                    log.exception("survey invitation %s could not be sent", invitation.id)
+                    continue
+                counts[outcome] = counts.get(outcome, 0) + 1
     return counts
