@@ -15,7 +15,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from helpdesk_complaints.rules import PRIORITIES, RuleError, check_template, compile_regex, parse_hhmm
+from helpdesk_complaints.rules import (
+    PRIORITIES,
+    REGEX_TIMEOUT,
+    RuleError,
+    check_template,
+    compile_regex,
+    is_slow_pattern,
+    parse_hhmm,
+)
 
 
 def _words(text: str | None) -> list[str]:
@@ -82,9 +90,13 @@ class RuleForm(FlaskForm):
     def validate_regex(self, field) -> None:
         if field.data:
             try:
-                compile_regex(field.data)
+                compile_regex(field.data.strip())
             except RuleError as exc:
                 raise ValidationError(f"This pattern does not compile: {str(exc).split(': ', 1)[-1]}.") from None
+            if is_slow_pattern(field.data.strip()):
+                raise ValidationError(
+                    f"This pattern takes more than {REGEX_TIMEOUT * 1000:.0f} ms on some texts (nested repetition "
+                    "such as (a+)+ backtracks without end): simplify it, e.g. (a+)+ → a+.")
 
     def validate_channel(self, field) -> None:
         for name in _words(field.data):

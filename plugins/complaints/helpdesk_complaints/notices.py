@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk.plugin_api import Ticket, User, db, external_url, queue_mail, services, utcnow
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import first_message, flag_of, is_auto_reply
+from helpdesk_complaints.inputs import get_by_id
 from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFollowUp, ComplaintStep
 from helpdesk_complaints.rules import render_template_text
 
@@ -166,8 +167,11 @@ def followup_from_token(token: str) -> ComplaintFollowUp:
                            "sent.", 400) from None
     if not isinstance(data, dict):
         raise TokenProblem("This link is not valid.", 400)
-    followup = db.session.get(ComplaintFollowUp, data.get("f") or 0)
-    if followup is None or followup.ticket_id != data.get("t"):
+    followup = get_by_id(ComplaintFollowUp, data.get("f"))
+    # Only a question that was sent can be answered: a link is made when it is sent, so any
+    # other one was not made by us for this question.
+    if (followup is None or followup.ticket_id != data.get("t") or followup.sent_at is None
+            or followup.cancelled_at is not None):
         raise TokenProblem("We could not find this question any more. Please reply to your ticket instead.", 404)
     return followup
 

@@ -30,11 +30,15 @@ from __future__ import annotations
 
 import logging
 import re
+import time as clock
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateSyntaxError
+import regex
+from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
@@ -54,6 +58,20 @@ CONDITION_KEYS = ("channel", "sentiment_below", "words", "regex", "customer_tag"
 ACTION_KEYS = ("team_id", "assign", "agent_id", "priority", "tags", "sla_policy_id", "acknowledge", "ack_template",
                "notify_supervisor")
 DRY_RUN_TICKETS = 500
+DRY_RUN_SECONDS = 5.0  # the Test button stops after this long and says how far it got
+
+# Guards for the admin's regular expression, which runs on every new ticket's text: Python's
+# ``re`` has no time limit, and a pattern such as ``(a+)+$`` backtracks for hours on a long
+# run of "a" a customer can send. The ``regex`` module's search takes a timeout.
+MAX_PATTERN = 500  # characters
+RULE_TEXT_CHARS = 10_000  # conditions look at the subject and the start of the message
+REGEX_TIMEOUT = 0.05  # seconds per search
+PROBE_CHARS = ("a", "1", " ", "-", ".", "é", "\n", "a ")  # plus the pattern's own letters
+
+
+def _probe(run: str) -> str:
+    """A text as long as the rules read, one run of ``run`` that ends where no pattern expects it."""
+    return (run * RULE_TEXT_CHARS)[:RULE_TEXT_CHARS - 2] + "\x00!"
 
 
 class RuleError(ValueError):
@@ -100,7 +118,8 @@ def facts_for(ticket: Ticket, message: Message | None, *, flag: ComplaintFlag | 
     if has_flag is None:
         has_flag = flag is not None and flag.active
     customer = customer or ticket.customer
-    return Facts(ticket_id=ticket.id, channel=ticket.channel or "", text=text, sentiment=float(score),
+    return Facts(ticket_id=ticket.id, channel=ticket.channel or "", text=text[:RULE_TEXT_CHARS],
+                 sentiment=float(score),
                  customer_tags=split_tags(customer.tags if customer is not None else ""), team_id=ticket.team_id,
                  created_local=local_time(ticket.created_at or utcnow()), priority=ticket.priority,
                  is_complaint=bool(has_flag or label.get("complaint") or TAG in tags))
@@ -133,11 +152,49 @@ def word_pattern(words: list[str]) -> re.Pattern:
     return re.compile(r"(?<!\w)(" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-def compile_regex(pattern: str) -> re.Pattern:
+def compile_regex(pattern: str) -> regex.Pattern:
+    """The admin's pattern, compiled for ``search_regex``; RuleError if too long or invalid."""
+    if len(pattern) > MAX_PATTERN:
+        raise RuleError(f"the pattern is longer than {MAX_PATTERN} characters")
     try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
+        with warnings.catch_warnings():  # "[[:alpha:]]" warns in re; regex reads it as a class
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(pattern, re.IGNORECASE)  # Python's own syntax and error messages
+        return _compiled(pattern)
+    except (re.error, regex.error) as exc:
         raise RuleError(f"the pattern does not compile: {exc}") from None
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> regex.Pattern:
+    return regex.compile(pattern, regex.IGNORECASE)
+
+
+def search_regex(pattern: str, text: str) -> regex.Match | None:
+    """Search ``text`` (its first RULE_TEXT_CHARS) with a time limit; RuleError when it runs out."""
+    compiled = compile_regex(pattern)
+    try:
+        return compiled.search(text[:RULE_TEXT_CHARS], timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        raise RuleError(f"the pattern took more than {REGEX_TIMEOUT * 1000:.0f} ms on this text and was "
+                        "skipped: simplify it (nested repetition such as (a+)+ backtracks without end)") from None
+
+
+def is_slow_pattern(pattern: str) -> bool:
+    """True when the pattern runs out of time on a probe text (checked when a rule is saved).
+
+    The probes are long runs of common characters and of the pattern's own letters, the texts
+    on which nested or overlapping repetition backtracks. Not proof of safety: the time limit
+    in ``search_regex`` is the real guard; this tells the admin at once for the usual cases.
+    """
+    compiled = compile_regex(pattern)
+    own = sorted({c for c in pattern if c.isalnum()})[:12]
+    try:
+        for run in (*PROBE_CHARS, *own):
+            compiled.search(_probe(run), timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        return True
+    return False
 
 
 def _names(values: list) -> str:
@@ -173,7 +230,7 @@ def evaluate(conditions: dict, facts: Facts) -> list[Verdict]:
             out.append(Verdict(key, f"mentions any of: {_names(value)}", _names(found) if found else "none of them",
                                bool(found)))
         elif key == "regex":
-            match = compile_regex(str(value)).search(facts.text)
+            match = search_regex(str(value), facts.text)
             out.append(Verdict(key, f"matches /{value}/", f"“{match.group(0)[:60]}”" if match else "no match",
                                match is not None))
         elif key == "customer_tag":
@@ -260,20 +317,53 @@ def rule_reason(rule: ComplaintRule) -> str:
 _sandbox = SandboxedEnvironment(autoescape=False)
 SAMPLE_VALUES = {"first_name": "Carla", "name": "Carla Customer", "reference": "HD-1", "subject": "My order",
                  "next_steps": "We will write within a day.", "apology": "We are sorry."}
+# An acknowledgement needs placeholders, conditions and a few text filters. Jinja's sandbox
+# stops attribute tricks but not work: ``{{ 9 ** 9999999 }}``, ``{{ "x" * 10**9 }}`` or nested
+# ``range`` loops would hold a worker for minutes. Only these parts of the language are allowed.
+ALLOWED_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.If,
+                 nodes.CondExpr, nodes.Not, nodes.And, nodes.Or, nodes.Compare, nodes.Operand, nodes.Concat,
+                 nodes.Filter, nodes.Test)
+ALLOWED_FILTERS = {"upper", "lower", "title", "capitalize", "trim", "default", "d"}
+ALLOWED_TESTS = {"defined", "undefined", "none"}
+TEMPLATE_LIMIT = ("Only placeholders such as {{ first_name }}, {% if … %} … {% else %} … {% endif %} and the "
+                  "filters upper, lower, title, capitalize, trim and default can be used")
+
+
+def template_problem(text: str) -> str | None:
+    """None if ``text`` uses only the allowed parts of Jinja, else what is wrong (without rendering it)."""
+    try:
+        tree = _sandbox.parse(text)
+    except TemplateSyntaxError as exc:
+        return f"The template has an error on line {exc.lineno}: {exc.message}"
+    for node in tree.find_all(nodes.Node):
+        if not isinstance(node, ALLOWED_NODES):
+            return f"{TEMPLATE_LIMIT} (found {type(node).__name__.lower()} on line {node.lineno})."
+        if isinstance(node, nodes.Name) and (node.ctx != "load" or node.name not in SAMPLE_VALUES):
+            return f"Unknown placeholder “{node.name}”: use {', '.join(SAMPLE_VALUES)}."
+        if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:
+            return f"{TEMPLATE_LIMIT} (found the filter {node.name})."
+        if isinstance(node, nodes.Test) and node.name not in ALLOWED_TESTS:
+            return f"{TEMPLATE_LIMIT} (found the test {node.name})."
+    return None
 
 
 def check_template(text: str) -> str | None:
-    """None if the acknowledgement template renders, else what is wrong with it."""
+    """None if the acknowledgement template is allowed and renders, else what is wrong with it."""
+    problem = template_problem(text)
+    if problem:
+        return problem
     try:
         _sandbox.from_string(text).render(**SAMPLE_VALUES)
-    except TemplateSyntaxError as exc:
-        return f"The template has an error on line {exc.lineno}: {exc.message}"
-    except Exception as exc:  # the sandbox refuses unsafe attribute access, among others
+    except Exception as exc:  # e.g. a filter given arguments it does not take
         return f"The template cannot be rendered: {exc}"
     return None
 
 
 def render_template_text(text: str, values: dict[str, str]) -> str:
+    """Render an acknowledgement; RuleError for a template outside the allowed parts (saved earlier)."""
+    problem = template_problem(text)
+    if problem:
+        raise RuleError(problem)
     return _sandbox.from_string(text).render(**values)
 
 
@@ -433,6 +523,7 @@ class DryRun:
     checked: int
     matched: list[Ticket]
     errors: str | None = None
+    stopped: bool = False  # ran out of DRY_RUN_SECONDS before the last ticket
 
 
 def _first_messages(ticket_ids: list[int]) -> dict[int, Message]:
@@ -444,8 +535,8 @@ def _first_messages(ticket_ids: list[int]) -> dict[int, Message]:
     return {m.ticket_id: m for m in db.session.scalars(select(Message).where(Message.id.in_(first_ids)))}
 
 
-def dry_run(conditions: dict, limit: int = DRY_RUN_TICKETS) -> DryRun:
-    """Evaluate ``conditions`` against the last ``limit`` tickets (their first message)."""
+def dry_run(conditions: dict, limit: int = DRY_RUN_TICKETS, seconds: float = DRY_RUN_SECONDS) -> DryRun:
+    """Evaluate ``conditions`` against the last ``limit`` tickets (their first message), for ``seconds`` at most."""
     from sqlalchemy.orm import selectinload
 
     tickets = list(db.session.scalars(select(Ticket).where(Ticket.merged_into_id.is_(None))
@@ -456,13 +547,16 @@ def dry_run(conditions: dict, limit: int = DRY_RUN_TICKETS) -> DryRun:
     flagged = set(db.session.scalars(select(ComplaintFlag.ticket_id).where(
         ComplaintFlag.ticket_id.in_(ids), ComplaintFlag.cleared_at.is_(None)))) if ids else set()
     matched = []
-    for ticket in tickets:
+    deadline = clock.monotonic() + seconds
+    for checked, ticket in enumerate(tickets):
+        if clock.monotonic() > deadline:
+            return DryRun(checked=checked, matched=matched, stopped=True)
         facts = facts_for(ticket, firsts.get(ticket.id), has_flag=ticket.id in flagged)
         try:
             if all(v.ok for v in evaluate(conditions, facts)):
                 matched.append(ticket)
         except RuleError as exc:
-            return DryRun(checked=len(tickets), matched=[], errors=str(exc))
+            return DryRun(checked=checked + 1, matched=[], errors=f"{ticket.reference}: {exc}")
     return DryRun(checked=len(tickets), matched=matched)
 
 
@@ -486,8 +580,9 @@ def explain(ticket: Ticket) -> tuple[list[Explanation], Facts]:
     for rule in all_rules():
         try:
             verdicts = evaluate(rule.conditions, facts)
-        except RuleError as exc:
-            out.append(Explanation(rule, [], False, "broken", str(exc)))
+        except Exception as exc:  # bad stored data or a pattern out of time: shown, never a server error
+            out.append(Explanation(rule, [], False, "broken", str(exc) if isinstance(exc, RuleError)
+                                   else f"{type(exc).__name__}: {exc}"))
             continue
         matches = all(v.ok for v in verdicts)
         if not rule.active:

@@ -24,6 +24,7 @@ from helpdesk.plugin_api import (
 )
 from helpdesk_complaints import core_tables, flags, notices, playbook, stats
 from helpdesk_complaints.forms import ClearFlagForm, FlagForm, FollowUpForm, RemedyForm, RuleForm, StepForm
+from helpdesk_complaints.inputs import get_by_id, parse_id, parse_page
 from helpdesk_complaints.models import ComplaintAlert, ComplaintFlag, ComplaintFollowUp, ComplaintRule
 from helpdesk_complaints.rules import (
     ASSIGN_MODES,
@@ -46,16 +47,17 @@ def ticket_or_404(reference: str) -> Ticket:
     prefix = current_app.config["TICKET_PREFIX"].lower() + "-"
     if text.lower().startswith(prefix):
         text = text[len(prefix):]
-    if not text.isdigit() or len(text) > 11:
+    ticket_id = parse_id(text)
+    if ticket_id is None:
         abort(404)
-    ticket = db.session.scalar(visible_tickets(current_user).where(Ticket.id == int(text)))
+    ticket = db.session.scalar(visible_tickets(current_user).where(Ticket.id == ticket_id))
     if ticket is None:
         abort(404)
     return ticket
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return parse_page(request.args.get("page"))
 
 
 # ------------------------------------------------------------------ dashboard
@@ -80,7 +82,7 @@ def dashboard() -> str:
 @bp.post("/alerts/<int:alert_id>/dismiss")
 @staff_required
 def dismiss_alert(alert_id: int) -> Response:
-    alert = db.session.get(ComplaintAlert, alert_id)
+    alert = get_by_id(ComplaintAlert, alert_id)
     if alert is None or alert.user_id != current_user.id:
         abort(404)
     if not _csrf_ok():
@@ -123,8 +125,8 @@ def rules() -> str:
 @bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
 @admin_required
 def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
-    rule = db.session.get(ComplaintRule, rule_id) if rule_id else None
-    if rule_id and rule is None:
+    rule = get_by_id(ComplaintRule, rule_id) if rule_id is not None else None
+    if rule_id is not None and rule is None:
         abort(404)
     form = RuleForm()
     _choices(form)
@@ -142,7 +144,7 @@ def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
                     top = db.session.scalar(select(func.max(ComplaintRule.position))) or 0
                     rule = ComplaintRule(position=top + 10)
                     db.session.add(rule)
-                rule.name = form.name.data.strip()
+                rule.name = " ".join(form.name.data.split())  # one line: it goes into audit reasons and mail
                 rule.active, rule.stop = bool(form.active.data), bool(form.stop.data)
                 rule.conditions, rule.actions = form.conditions(), form.actions()
                 rule.last_error = rule.last_error_at = None  # saved again: give it a fresh start
@@ -158,7 +160,7 @@ def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
 @bp.post("/rules/<int:rule_id>/move")
 @admin_required
 def rule_move(rule_id: int) -> Response:
-    rule = db.session.get(ComplaintRule, rule_id)
+    rule = get_by_id(ComplaintRule, rule_id)
     if rule is None:
         abort(404)
     if not _csrf_ok():
@@ -181,7 +183,7 @@ def rule_move(rule_id: int) -> Response:
 @bp.post("/rules/<int:rule_id>/delete")
 @admin_required
 def rule_delete(rule_id: int) -> Response:
-    rule = db.session.get(ComplaintRule, rule_id)
+    rule = get_by_id(ComplaintRule, rule_id)
     if rule is None:
         abort(404)
     if not _csrf_ok():

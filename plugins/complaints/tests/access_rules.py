@@ -32,7 +32,7 @@ def values(world: dict) -> dict:
     rule = ComplaintRule(name="Access", position=10, conditions={"words": ["never-matches-xyz"]},
                          actions={"priority": "high"})
     alert = ComplaintAlert(user_id=world["users"]["agent"].id, ticket_id=ticket.id, kind="rule", text="Look")
-    followup = ComplaintFollowUp(ticket_id=ticket.id, due_at=utcnow())
+    followup = ComplaintFollowUp(ticket_id=ticket.id, due_at=utcnow(), sent_at=utcnow())  # links exist once sent
     db.session.add_all([rule, alert, followup])
     db.session.commit()
     return {"rule_id": rule.id, "alert_id": alert.id, "followup_token": followup_token(followup)}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -9,8 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk.plugin_api import Message, Ticket, User, db, utcnow
 from helpdesk_recognition import milestones
 from helpdesk_recognition.config import MAX_MESSAGE, REACTIONS, thanks_exclusions, thanks_phrases, value_tags
+from helpdesk_recognition.inputs import get_by_id
 from helpdesk_recognition.models import PEER, RATING, Kudos, Rating, Reaction
 from helpdesk_recognition.notices import notify
+
+THANKS_CHARS = 5000  # how much of a customer's message is read for a thank-you
 
 
 class KudosError(ValueError):
@@ -31,7 +35,7 @@ def give_peer_kudos(giver: User, recipient_id: int | str | None, message: str | 
     if errors:
         field, text = next(iter(errors.items()))
         raise KudosError(field, text)
-    recipient = db.session.get(User, int(recipient_id))
+    recipient = get_by_id(User, recipient_id)
     kudos = Kudos(recipient_id=recipient.id, giver_id=giver.id, source=PEER, ticket_id=ticket.id if ticket else None,
                   message=_clean(message), value_tag=(value_tag or "").strip().lower() or None, created_at=utcnow())
     db.session.add(kudos)
@@ -47,19 +51,15 @@ def validate_peer_kudos(giver: User, recipient_id: int | str | None, message: st
                         value_tag: str | None) -> dict[str, str]:
     """field → what is wrong, for every field (empty when the kudos may be given)."""
     errors: dict[str, str] = {}
-    recipient = None
-    if recipient_id in (None, "") or not str(recipient_id).isdigit():
+    recipient = get_by_id(User, recipient_id)
+    if recipient is None:
         errors["recipient"] = "Choose the colleague you want to thank."
-    else:
-        recipient = db.session.get(User, int(recipient_id))
-        if recipient is None:
-            errors["recipient"] = "Choose the colleague you want to thank."
-        elif recipient.id == giver.id:
-            errors["recipient"] = "You cannot give kudos to yourself: pick a colleague."
-        elif not recipient.is_staff:
-            errors["recipient"] = f"Kudos are for colleagues; {recipient.name} is a customer."
-        elif not recipient.is_active:
-            errors["recipient"] = f"{recipient.name}'s account is inactive: kudos go to active colleagues."
+    elif recipient.id == giver.id:
+        errors["recipient"] = "You cannot give kudos to yourself: pick a colleague."
+    elif not recipient.is_staff:
+        errors["recipient"] = f"Kudos are for colleagues; {recipient.name} is a customer."
+    elif not recipient.is_active:
+        errors["recipient"] = f"{recipient.name}'s account is inactive: kudos go to active colleagues."
     text = _clean(message)
     if not text:
         errors["message"] = "Write a few words: what did they do well?"
@@ -141,16 +141,26 @@ def is_automated(message: Message) -> bool:
     return bool(meta.get("auto_reply") or (meta.get("email") or {}).get("auto_reply"))
 
 
-def _has_word(haystack: str, phrase: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", haystack) is not None
+@lru_cache(maxsize=16)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern | None:
+    """One pattern for a list of words or phrases, each matched whole."""
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?!\w)")
 
 
 def find_thanks(body: str) -> str | None:
-    """The first sentence that is an unmistakable thank-you (see the phrase and exclusion settings)."""
-    phrases, exclusions = thanks_phrases(), thanks_exclusions()
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", body or ""):
+    """The first sentence that is an unmistakable thank-you (see the phrase and exclusion settings).
+
+    Only the start of the message is read (THANKS_CHARS): thanks come first, quoted history
+    and signatures after, and a customer's 33,000 one-letter sentences must not cost seconds.
+    """
+    phrases, exclusions = _words_pattern(tuple(thanks_phrases())), _words_pattern(tuple(thanks_exclusions()))
+    if phrases is None:
+        return None
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", (body or "")[:THANKS_CHARS]):
         low = " ".join(sentence.lower().replace("’", "'").split())
-        if any(_has_word(low, p) for p in phrases) and not any(_has_word(low, x) for x in exclusions):
+        if phrases.search(low) and not (exclusions is not None and exclusions.search(low)):
             return " ".join(sentence.split())[:MAX_MESSAGE]
     return None
 

@@ -21,6 +21,7 @@ from helpdesk.plugin_api import (
 from helpdesk_recognition import charts, feed, kudos, milestones, stats
 from helpdesk_recognition.config import BADGES, MAX_MESSAGE, PLUGIN, REACTIONS, value_tags
 from helpdesk_recognition.forms import BadgeForm, BadgesForm, KudosForm, PreferencesForm, ReactionForm
+from helpdesk_recognition.inputs import get_by_id, parse_id, parse_small
 from helpdesk_recognition.models import Award, BadgeConfig, Kudos, Preference
 from helpdesk_recognition.notices import mark_all_read
 from helpdesk_recognition.privacy import can_see, choices, leads
@@ -32,8 +33,7 @@ FORM_FIELDS = {"recipient": "kudos_recipient", "message": "kudos_message", "valu
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() and len(raw) < 7 else 1
+    return max(parse_small(request.args.get("page"), 1, 100_000), 1)
 
 
 def _safe_back(target: str | None, default: str) -> str:
@@ -45,10 +45,10 @@ def _safe_back(target: str | None, default: str) -> str:
 
 
 def _ticket_from_reference(reference: str | None) -> Ticket | None:
-    digits = (reference or "").rpartition("-")[2].strip()
-    if not digits.isdigit() or len(digits) > 11:
+    ticket_id = parse_id((reference or "").rpartition("-")[2])
+    if ticket_id is None:
         return None
-    return db.session.scalar(visible_tickets(current_user).where(Ticket.id == int(digits)))
+    return db.session.scalar(visible_tickets(current_user).where(Ticket.id == ticket_id))
 
 
 def _common() -> dict:
@@ -62,8 +62,7 @@ def _common() -> dict:
 @bp.get("/")
 @staff_required
 def feed_index() -> str:
-    team_id = request.args.get("team", "")
-    team_id = int(team_id) if team_id.isdigit() and len(team_id) < 12 else None
+    team_id = parse_id(request.args.get("team"))
     value = request.args.get("value", "").strip().lower()
     value = value if value in value_tags() else ""
     page = _page()
@@ -81,7 +80,7 @@ def feed_index() -> str:
 @bp.get("/agents/<int:user_id>")
 @staff_required
 def profile(user_id: int) -> str:
-    person = db.session.get(User, user_id)
+    person = get_by_id(User, user_id)
     if person is None or not person.is_staff:
         abort(404)
     visible = can_see(current_user, person.id)
@@ -135,7 +134,7 @@ def give():
 @bp.post("/kudos/<int:kudos_id>/react")
 @staff_required
 def react(kudos_id: int):
-    row = db.session.get(Kudos, kudos_id)
+    row = get_by_id(Kudos, kudos_id)
     if row is None or not can_see(current_user, row.recipient_id):
         abort(404)
     form = ReactionForm()
@@ -165,8 +164,7 @@ def leaderboard() -> str:
         return render_template("recognition/leaderboard_off.html", **_common())
     kind = request.args.get("period", "month")
     kind = kind if kind in stats.PERIODS else "month"
-    back = request.args.get("back", "0")
-    back = min(int(back), 40) if back.isdigit() and len(back) < 4 else 0
+    back = parse_small(request.args.get("back"), 0, 40)
     period = stats.period_bounds(kind, utcnow(), back)
     sort = request.args.get("sort", "kudos")
     sort = sort if sort in stats.SORTS else "kudos"
