@@ -173,12 +173,14 @@ def _send(config: Any, message: EmailMessage) -> None:
     _connections.used_at = time.monotonic()
 
 
-def send_now(mail: OutboxMail) -> None:
-    """Deliver one outbox mail over SMTP; raises on failure (the job retries)."""
+def send_now(mail: OutboxMail, commit: bool = True) -> None:
+    """Deliver one outbox mail over SMTP and record the outcome; raises on failure (the job
+    retries). ``commit=False`` leaves the commit to a caller recording many at once."""
     config = current_app.config
     if not config.get("SMTP_HOST"):
         mail.status = "kept"
-        db.session.commit()
+        if commit:
+            db.session.commit()
         return
     mail.attempts += 1
     try:
@@ -186,10 +188,12 @@ def send_now(mail: OutboxMail) -> None:
     except (OSError, smtplib.SMTPException) as exc:
         mail.last_error = f"{type(exc).__name__}: {exc}"[:1000]
         mail.status = "failed" if mail.attempts >= MAX_ATTEMPTS else "queued"
-        db.session.commit()
+        if commit:
+            db.session.commit()
         raise
     mail.status, mail.sent_at, mail.last_error = "sent", utcnow(), None
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 @task(retries=MAX_ATTEMPTS - 1, retry_delay=60)
@@ -205,12 +209,18 @@ def deliver_mail_batch(mail_ids: list[int]) -> None:
     """Send a batch over one connection; a mail that fails goes on retrying in its own job."""
     mails = list(db.session.scalars(select(OutboxMail).where(
         OutboxMail.id.in_(mail_ids), OutboxMail.status == "queued").order_by(OutboxMail.id)))
+    retry = []
     for mail in mails:
         try:
-            send_now(mail)
+            send_now(mail, commit=False)
         except (OSError, smtplib.SMTPException):
             if mail.status == "queued":
-                deliver_mail.schedule((mail.id,), delay=60)
+                retry.append(mail.id)
+    # One write for the whole batch. A crash before it re-sends the batch (at least once,
+    # as for a single mail whose job dies after SMTP accepted it).
+    db.session.commit()
+    for mail_id in retry:
+        deliver_mail.schedule((mail_id,), delay=60)
 
 
 @periodic_task(crontab(minute="*/5"))

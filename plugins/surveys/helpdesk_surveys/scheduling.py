@@ -215,12 +215,25 @@ def quiet_until(customer_id: int, now: datetime) -> datetime | None:
 
 def ensure_contact(customer_id: int) -> None:
     """Create the customer's contact row if missing (safe when two workers race)."""
+    ensure_contacts([customer_id])
+
+
+def ensure_contacts(customer_ids: list[int]) -> None:
+    """Create the missing contact rows of many customers in one statement."""
+    if not customer_ids:
+        return
     table = SurveyContact.__table__
     if db.engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(table).values(customer_id=customer_id).on_conflict_do_nothing())
+    db.session.execute(insert(table).values([{"customer_id": i} for i in customer_ids]).on_conflict_do_nothing())
+
+
+def load_contacts(customer_ids: list[int]) -> None:
+    """Every customer's contact row into the session at once: a batch then reads them for free."""
+    ensure_contacts(customer_ids)
+    list(db.session.scalars(select(SurveyContact).where(SurveyContact.customer_id.in_(customer_ids))))
 
 
 def take_throttle_turn(customer_id: int, now: datetime, *, exempt: bool = False) -> bool:

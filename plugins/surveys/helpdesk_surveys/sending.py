@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from helpdesk.plugin_api import Ticket, User, batched_mail, db, services, utcnow
 from helpdesk_surveys.config import CSAT_LABELS, DEFAULT_TYPES, setting, survey_type
 from helpdesk_surveys.models import KINDS, SCALES, SurveyInvitation, SurveyType
-from helpdesk_surveys.scheduling import blocked_reason, quiet_until, take_throttle_turn
+from helpdesk_surveys.scheduling import blocked_reason, load_contacts, quiet_until, take_throttle_turn
 from helpdesk_surveys.tokens import make_token
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ def send_one(invitation: SurveyInvitation, now: datetime, texts: dict[str, TypeT
     return invitation.status
 
 
-def claim(now: datetime, batch: int) -> list[int]:
+def claim(now: datetime, batch: int, commit: bool = True) -> list[int]:
     due = (select(SurveyInvitation.id)
            .where(SurveyInvitation.status == "scheduled", SurveyInvitation.send_after <= now)
            .order_by(SurveyInvitation.send_after, SurveyInvitation.id).limit(batch))
@@ -196,7 +196,8 @@ def claim(now: datetime, batch: int) -> list[int]:
             .where(SurveyInvitation.id.in_(due), SurveyInvitation.status == "scheduled")
             .values(status="sending", claimed_at=now).returning(SurveyInvitation.id))
     ids = list(db.session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return sorted(ids)
 
 
@@ -215,19 +216,21 @@ def send_due(now: datetime | None = None, batch: int = 200, budget_seconds: floa
     counts: dict[str, int] = {}
     began = time.monotonic()
     release_stale_claims(now)
+    texts = type_texts()
     while time.monotonic() - began < budget_seconds:
-        ids = claim(now, batch)
-        if not ids:
-            break
-        texts = type_texts()
-        # One transaction and one delivery job per 100 mails for the whole batch: the mails
-        # and the invitations' new states are committed together, or not at all (a crash
-        # leaves the claims to be released and sent again).
+        # One transaction per batch, opened by the claim (a write, so on SQLite it holds the
+        # write lock from the start rather than failing to upgrade a read when the delivery
+        # jobs write): the claims, the mails and the invitations' new states are committed
+        # together, or not at all. Delivery is one job per 100 mails, after the commit.
         with batched_mail():
-            invitations = db.session.scalars(
+            ids = claim(now, batch, commit=False)
+            if not ids:
+                break
+            invitations = list(db.session.scalars(
                 select(SurveyInvitation).where(SurveyInvitation.id.in_(ids)).order_by(SurveyInvitation.id)
                 .options(selectinload(SurveyInvitation.customer).selectinload(User.identities),
-                         selectinload(SurveyInvitation.ticket)))
+                         selectinload(SurveyInvitation.ticket))))
+            load_contacts(sorted({invitation.customer_id for invitation in invitations}))
             for invitation in invitations:
                 try:
                     with db.session.begin_nested():  # one broken invitation rolls back alone
