@@ -5,6 +5,7 @@ link's GET never records an answer.
 """
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,13 @@ def helpdesk_blueprints() -> list[Blueprint]:
 @hookimpl
 def helpdesk_migrations() -> str:
     return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def helpdesk_demo_data(rng: random.Random) -> str:
+    from helpdesk_surveys.demo import seed
+
+    return seed(rng)
 
 
 @hookimpl

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from helpdesk_surveys.models import SurveyInvitation, SurveyResponse, SurveyType
 from helpdesk_surveys.reports import build_report, csat_percent, fmt_nps, fmt_percent, nps_value
-from sqlalchemy import select
+from sqlalchemy import func, select
 from surveys_testkit import alerts, attributes, field_errors, text, texts
 
 from helpdesk.plugin_api import Team, services, utcnow
@@ -222,3 +222,15 @@ def test_reports_are_listed_for_admins_and_linked_for_staff(client, login, admin
     assert "/surveys/reports" in links and "/surveys/cases" in links
     login(client, customer)
     assert client.get("/surveys/reports").status_code == 404
+
+
+@pytest.mark.plugins("surveys")
+def test_demo_data_fills_the_reports(app, db, client, login, admin):
+    from helpdesk.demo import seed_demo
+
+    summary = seed_demo(60, seed=5, echo=lambda line: None)
+    assert "surveys: " in summary and "survey answers" in summary
+    login(client, admin)
+    page = client.get("/surveys/reports")
+    assert page.status_code == 200 and "<svg" in page.text
+    assert db.session.scalar(select(func.count()).select_from(SurveyResponse)) > 0
