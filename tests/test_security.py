@@ -876,3 +876,10 @@ def test_disabled_plugin_pages_answer_404(app, db, client, login, admin, agent):
     client.post("/admin/plugins/toy/toggle")
     login(client, agent)
     assert client.get("/toy").text == "toy page"
+
+
+@pytest.mark.parametrize("path", ["/admin/users/99999999999999999999", "/admin/users/2147483648",
+                                  "/admin/teams/2147483648"])
+def test_ids_beyond_what_the_database_holds_are_not_found(app, db, client, login, admin, path):
+    login(client, admin)
+    assert client.get(path).status_code == 404  # not a database error

@@ -6,6 +6,7 @@ from flask.globals import request_ctx
 from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup
+from werkzeug.routing import IntegerConverter
 
 from helpdesk.extensions import db, login_manager
 from helpdesk.models import User
@@ -14,8 +15,20 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:id>`` that only matches what an id column can hold: a larger number is "not
+    found" (404), not a database error (PostgreSQL's "integer out of range", a 500)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_web(app: Flask) -> None:
     from helpdesk.web import admin, agent, auth, portal
+
+    # Before any blueprint (core or plugin) adds a rule, so every <int:...> is bounded.
+    app.url_map.converters["int"] = DatabaseIntConverter
 
     # instance/templates/ may override any core or plugin template.
     app.jinja_loader = ChoiceLoader([

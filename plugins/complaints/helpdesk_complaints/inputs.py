@@ -9,28 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from helpdesk.plugin_api import db
+from helpdesk.plugin_api import MAX_ID, get_by_id, parse_id
 
-MAX_ID = 2**31 - 1
+__all__ = ["MAX_ID", "MAX_PAGE", "get_by_id", "parse_id", "parse_page"]
+
 MAX_PAGE = 100_000
-_DIGITS = re.compile(r"[0-9]{1,10}")
-
-
-def parse_id(raw: Any) -> int | None:
-    """An id from text ("42") or an int, or None when it cannot be one."""
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw if 0 < raw <= MAX_ID else None
-    text = str(raw or "").strip()
-    if not _DIGITS.fullmatch(text):
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
-
-
-def get_by_id(model: type, raw: Any) -> Any | None:
-    """``db.session.get`` for an id from a URL; None for ids no row can have."""
-    ident = parse_id(raw)
-    return db.session.get(model, ident) if ident is not None else None
 
 
 def parse_page(raw: Any) -> int:
