@@ -154,3 +154,25 @@ def test_importing_history_writes_to_nobody(app, db, customer, agent):
     assert ticket.message_count == 2  # the history itself is kept
     services.add_message(ticket, agent, f"Hi Carla, and today ({ticket.reference})")
     assert len(db.session.scalars(select(OutboxMail)).all()) == 1  # outside the block, mail flows again
+
+
+def test_a_channels_own_rows_commit_with_the_ticket_or_not_at_all(app, db, customer, agent):
+    from helpdesk.models import Tag
+
+    def stage(ticket, message):
+        assert ticket.id and message.id  # both have ids by now
+        db.session.add(Tag(name=f"mail-{ticket.id}-{message.id}"))  # stands in for a channel's own table
+
+    ticket = services.create_ticket(customer, "Hi", "By mail", before_commit=stage)
+    reply = services.add_message(ticket, customer, "Again", before_commit=stage)
+    db.session.rollback()  # only what was committed remains
+    names = set(db.session.scalars(select(Tag.name)))
+    assert {f"mail-{ticket.id}-{ticket.messages[0].id}", f"mail-{ticket.id}-{reply.id}"} <= names
+
+    def broken(ticket, message):
+        raise ValueError("duplicate in the channel's index")
+
+    tickets_before = db.session.scalar(select(func.count()).select_from(Ticket))
+    with pytest.raises(ValueError):
+        services.create_ticket(customer, "Twice", "The same mail again", before_commit=broken)
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == tickets_before  # nothing half-written

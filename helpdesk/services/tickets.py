@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -170,6 +170,19 @@ def _route(ticket: Ticket, message: Message) -> None:
             ticket.assignee_id = follow_up.assignee_id
 
 
+def _run_before_commit(callback: Callable[[Ticket, Message], None] | None, ticket: Ticket,
+                       message: Message) -> None:
+    if callback is None:
+        return
+    db.session.flush()
+    try:
+        callback(ticket, message)
+        db.session.flush()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
 def _after_commit_delivery(message: Message) -> None:
     from helpdesk.services.delivery import deliver_message
     from helpdesk.services.notices import is_importing
@@ -197,11 +210,16 @@ def create_ticket(
     meta: dict | None = None,
     headers: dict[str, str] | None = None,
     linked_ticket_id: int | None = None,
+    before_commit: Callable[[Ticket, Message], None] | None = None,
 ) -> Ticket:
     """Open a ticket for ``customer`` with its first message.
 
     ``actor`` is who did it (an agent opening a ticket on the customer's behalf); by
     default the customer. Customer input passes the ``inbound_filter`` hooks first.
+    ``linked_ticket_id`` links the new ticket to an earlier one (a follow-up).
+    ``before_commit(ticket, message)`` runs inside the transaction once both have ids, so a
+    channel's own rows (its dedupe index, the original message) are committed with the
+    ticket or not at all; if it raises, nothing is written and the error propagates.
     """
     actor = actor or customer
     if customer.role != "customer":
@@ -234,6 +252,7 @@ def create_ticket(
     _classify(ticket, message)
     _route(ticket, message)
     search.index_message(message, subject=subject)
+    _run_before_commit(before_commit, ticket, message)
     db.session.commit()
     manager().flush_errors()
     manager().call_event("helpdesk_ticket_created", ticket=ticket, message=message)
@@ -252,6 +271,7 @@ def add_message(
     external_id: str | None = None,
     meta: dict | None = None,
     needs_review: bool = False,
+    before_commit: Callable[[Ticket, Message], None] | None = None,
 ) -> Message:
     """Add a public reply or (staff only) an internal note to ``ticket``.
 
@@ -259,7 +279,8 @@ def add_message(
     reply reopens a resolved ticket within the reopen window. On a closed ticket it is
     refused, or, with the site setting ``closed_means_closed``, it opens a new ticket
     linked to the closed one: the returned message's ``ticket`` is then that new ticket.
-    An agent's public reply is delivered through the ticket's channel.
+    An agent's public reply is delivered through the ticket's channel. ``before_commit`` is
+    as for ``create_ticket`` (called with the ticket the message really landed on).
     """
     for _hop in range(20):  # merges are flattened, so one hop is the rule; the bound is a guard
         if not ticket.merged_into_id:
@@ -286,7 +307,7 @@ def add_message(
                 raise ServiceError(f"{ticket.reference} is closed. Please open a new ticket.")
             return _follow_up_ticket(ticket, author, body, attachments=attachments, channel=channel,
                                      body_html=body_html, external_id=external_id, meta=meta,
-                                     needs_review=needs_review)
+                                     needs_review=needs_review, before_commit=before_commit)
         if ticket.status == "resolved":
             if not _within_reopen_window(ticket):
                 raise ServiceError(
@@ -320,6 +341,7 @@ def add_message(
     if not author.is_staff and not stranger:
         _classify(ticket, message)
     search.index_message(message)
+    _run_before_commit(before_commit, ticket, message)
     db.session.commit()
     manager().flush_errors()
     manager().call_event("helpdesk_message_added", ticket=ticket, message=message)
@@ -332,19 +354,23 @@ def add_message(
 
 def _follow_up_ticket(closed: Ticket, customer: User, body: str, *, attachments: Sequence[NewAttachment],
                       channel: str | None, body_html: str | None, external_id: str | None,
-                      meta: dict | None, needs_review: bool) -> Message:
+                      meta: dict | None, needs_review: bool,
+                      before_commit: Callable[[Ticket, Message], None] | None = None) -> Message:
     """"Closed means closed": a customer's message on a closed ticket opens a new, linked one."""
     subject = closed.subject if closed.subject.lower().startswith("re:") else f"Re: {closed.subject}"
+
+    def link(ticket: Ticket, message: Message) -> None:
+        message.needs_review = needs_review
+        audit(ticket, customer, "linked", "linked_ticket_id", None, closed.reference,
+              reason=f"customer wrote on closed {closed.reference}")
+        if before_commit is not None:
+            before_commit(ticket, message)
+
     ticket = create_ticket(customer, subject[:MAX_SUBJECT], body or "(no text; see the attachments)",
                            channel=channel or closed.channel, attachments=attachments,
                            team_id=closed.team_id, body_html=body_html, external_id=external_id,
-                           meta=meta, linked_ticket_id=closed.id)
-    message = ticket.messages[0]
-    message.needs_review = needs_review
-    audit(ticket, customer, "linked", "linked_ticket_id", None, closed.reference,
-          reason=f"customer wrote on closed {closed.reference}")
-    db.session.commit()
-    return message
+                           meta=meta, linked_ticket_id=closed.id, before_commit=link)
+    return ticket.messages[0]
 
 
 def _reopen_days() -> int:

@@ -28,10 +28,12 @@ from datetime import datetime, timedelta
 
 import nh3
 from flask import current_app, g
-from sqlalchemy import func, insert, inspect, literal, null, select, union_all
+from sqlalchemy import func, insert, literal, null, select, union_all
+from sqlalchemy.exc import IntegrityError
 
 from helpdesk.plugin_api import (
     MAX_BODY,
+    ContactIdentity,
     Message,
     NewAttachment,
     Ticket,
@@ -337,8 +339,22 @@ def _meta(parsed: ParsedMail, address: str, source: str, mailbox_id: int | None,
 def _add_to_ticket(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: str | None, address: str,
                    staff: User | None, content: _Content, meta: dict, external_id: str, source: str,
                    mailbox_id: int | None, now: datetime, retry_of: int | None) -> IngestResult:
+    def stage(landed: Ticket, message: Message) -> None:
+        _stage_record(raw, parsed, landed.id, message.id, content, now)
+
     kwargs = dict(channel="email", attachments=content.attachments, body_html=content.html,
-                  external_id=external_id, meta=meta)
+                  external_id=external_id, meta=meta, before_commit=stage)
+    try:
+        return _add_to_ticket_staged(raw, parsed, ticket, threaded_by, address, staff, content, meta, external_id,
+                                     source, mailbox_id, now, retry_of, kwargs)
+    except IntegrityError:  # the same mail committed by another process a moment ago
+        db.session.rollback()
+        return _duplicate(parsed, retry_of) or IngestResult("duplicate", reason="Received twice at once.")
+
+
+def _add_to_ticket_staged(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: str | None, address: str,
+                          staff: User | None, content: _Content, meta: dict, external_id: str, source: str,
+                          mailbox_id: int | None, now: datetime, retry_of: int | None, kwargs: dict) -> IngestResult:
     if staff is not None:
         if not staff.is_active:
             return _quarantine(raw, parsed, "quarantined", f"From a disabled agent account ({address}).",
@@ -362,9 +378,6 @@ def _add_to_ticket(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: 
             how = (f"Added to {ticket.reference} and flagged for review: {address} is not the ticket's "
                    "customer or an agent.")
     message_id, landed_on = message.id, message.ticket_id  # one refresh after the service's commit
-    trouble = _after_commit(lambda: (_stage_record(raw, parsed, landed_on, message_id, content, now),
-                                     _commit_record()))
-    how += trouble
     outcome = "message"
     if landed_on != ticket.id and db.session.scalar(
             select(func.min(Message.id)).where(Message.ticket_id == landed_on)) == message_id:
@@ -380,23 +393,28 @@ def _new_ticket(raw: bytes, parsed: ParsedMail, address: str, content: _Content,
     first_name = customer.first_name  # read now: the service's commit expires the object
     team_id = _team_for(mailbox_id)
     subject = parsed.subject.strip()[:250].strip() or "(no subject)"
-    ticket = services.create_ticket(
-        customer, subject, content.body, channel="email", attachments=content.attachments,
-        body_html=content.html, external_id=external_id, meta=meta, headers=dict(list(parsed.headers.items())[:100]),
-        team_id=team_id, linked_ticket_id=linked.id if linked is not None else None)
-    ticket_id = inspect(ticket).identity[0]  # the primary key, without reloading the committed ticket
-    message_id = db.session.connection().execute(
-        select(func.min(Message.id)).where(Message.ticket_id == ticket_id)).scalar()
+    ids: dict[str, int] = {}
+
+    def stage(ticket: Ticket, message: Message) -> None:
+        # The dedupe index and the original are committed with the ticket, or not at all.
+        ids.update(ticket=ticket.id, message=message.id)
+        _stage_record(raw, parsed, ticket.id, message.id, content, now)
+
+    try:
+        services.create_ticket(
+            customer, subject, content.body, channel="email", attachments=content.attachments,
+            body_html=content.html, external_id=external_id, meta=meta,
+            headers=dict(list(parsed.headers.items())[:100]), team_id=team_id,
+            linked_ticket_id=linked.id if linked is not None else None, before_commit=stage)
+    except IntegrityError:  # the same mail committed by another process a moment ago
+        db.session.rollback()
+        return _duplicate(parsed, retry_of) or IngestResult("duplicate", reason="Received twice at once.")
+    ticket_id, message_id = ids["ticket"], ids["message"]
     reference = _reference(ticket_id)
-
-    def finish() -> None:
-        _stage_record(raw, parsed, ticket_id, message_id, content, now)
-        # One commit for the index, the original and the acknowledgement (the outbox commits it).
-        if source in IMPORT_SOURCES or not _acknowledge(ticket_id, reference, subject, customer.id, first_name,
-                                                          address, now):
-            _commit_record()
-
-    trouble = _after_commit(finish)
+    trouble = ""
+    if source not in IMPORT_SOURCES:
+        trouble = _after_commit(lambda: _acknowledge(ticket_id, reference, subject, customer.id, first_name,
+                                                     address, now))
     reason = f"New ticket {reference} from {address}."
     if linked is not None:
         reason = f"New ticket {reference}, linked to {linked.reference} ({note})"
@@ -443,8 +461,8 @@ def _stage_record(raw: bytes, parsed: ParsedMail, ticket_id: int, message_id: in
     """
     header = parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}"
     connection = db.session.connection()
-    # A unique-key clash here means another process ingested the same mail at the same moment:
-    # the caller (``_after_commit``) rolls back this bookkeeping and says so; the message stays.
+    # Called from the service's ``before_commit``: a unique-key clash here means another process
+    # ingested the same mail a moment ago, and the whole ticket or message is rolled back.
     connection.execute(insert(EmailMessageId.__table__), {
         "msgid_hash": parsed.msgid_hash, "message_id_header": header[:500], "ticket_id": ticket_id,
         "message_id": message_id, "direction": "in", "created_at": now})
@@ -453,9 +471,6 @@ def _stage_record(raw: bytes, parsed: ParsedMail, ticket_id: int, message_id: in
         "quoted": _no_nul(content.folded.quoted[:1_000_000]),
         "signature": _no_nul(content.folded.signature[:100_000]), "created_at": now})
 
-
-def _commit_record() -> None:
-    db.session.commit()
 
 
 def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: str, source: str,
@@ -499,7 +514,7 @@ def mark_bouncing(addresses: list[str]) -> list[str]:
     """Mark our customers' email identities with these addresses as bouncing; returns those marked."""
     if not addresses:
         return []
-    identity = User.identities.property.mapper.class_  # the core's ContactIdentity, through the public model
+    identity = ContactIdentity
     rows = list(db.session.scalars(select(identity).where(identity.kind == "email", identity.value.in_(addresses))))
     for row in rows:
         row.bouncing = True
@@ -523,7 +538,7 @@ def _acknowledge(ticket_id: int, reference: str, subject: str, customer_id: int,
     if sent >= limit:
         log.info("email: no acknowledgement to %s (%d this hour)", address, sent)
         return False
-    identity = User.identities.property.mapper.class_
+    identity = ContactIdentity
     if db.session.scalar(select(identity.id).where(identity.user_id == customer_id, identity.kind == "email",
                                                    identity.value == address, identity.bouncing.is_(True))):
         return False  # the address bounced before: write nothing more to it
