@@ -346,7 +346,10 @@ def helpdesk_feedback_received(ticket: Ticket | None, customer: User, feedback: 
     """A customer gave feedback (a rating, a comment, free feedback from the portal).
 
     ``feedback`` holds at least ``kind`` (``csat``, ``nps`` or ``comment``), and where
-    they apply ``score`` and ``comment``. Fired by plugins such as surveys; recognition
+    they apply ``score`` and ``comment``; ``source`` (``survey``, ``portal``, ...),
+    ``ticket_id``, ``reference`` (where the answer lives, e.g. ``survey:42``) and
+    ``updated`` (True when the customer changed or completed an earlier answer with that
+    reference: count it once). Fired by plugins such as surveys; recognition
     and complaints listen to it.
 
     Semantics: event, after commit.

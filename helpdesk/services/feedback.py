@@ -14,8 +14,14 @@ KINDS = (*SCALES, "comment")
 
 
 def record_feedback(customer: User, kind: str, *, score: int | None = None, comment: str = "",
-                    ticket: Ticket | None = None, source: str = "web") -> dict:
-    """Validate one piece of feedback and fire ``helpdesk_feedback_received``; returns it."""
+                    ticket: Ticket | None = None, source: str = "web", reference: str | None = None,
+                    updated: bool = False) -> dict:
+    """Validate one piece of feedback and fire ``helpdesk_feedback_received``; returns it.
+
+    ``reference`` names this answer where it lives (``"survey:42"``); ``updated`` says the
+    customer changed or completed an answer given before under the same reference (a new
+    score, a comment added), so listeners count it once.
+    """
     if kind not in KINDS:
         raise ServiceError(f"Unknown kind of feedback {kind!r}.", field="kind")
     if ticket is not None and ticket.customer_id != customer.id:
@@ -31,6 +37,6 @@ def record_feedback(customer: User, kind: str, *, score: int | None = None, comm
     elif not comment:
         raise ServiceError("Tell us what you think: the comment is empty.", field="comment")
     feedback = {"kind": kind, "score": score, "comment": comment, "source": source,
-                "ticket_id": ticket.id if ticket else None}
+                "ticket_id": ticket.id if ticket else None, "reference": reference, "updated": bool(updated)}
     manager().call_event("helpdesk_feedback_received", ticket=ticket, customer=customer, feedback=feedback)
     return feedback

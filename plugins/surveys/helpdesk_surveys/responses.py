@@ -79,7 +79,8 @@ def record_answer(invitation: SurveyInvitation, raw_score: object,
     if is_low(response.kind, score) and _case_of(response) is None:
         open_case(response, now)
     services.record_feedback(invitation.customer, invitation.kind, score=score, comment=response.comment,
-                             ticket=ticket, source="survey")
+                             ticket=ticket, source="survey", reference=f"survey:{invitation.id}",
+                             updated=outcome == "changed")
     return response, outcome
 
 
@@ -97,7 +98,8 @@ def add_comment(invitation: SurveyInvitation, comment: str, now: datetime | None
     db.session.commit()
     # Fired again with the comment: recognition reads "5 with a comment" as praise.
     services.record_feedback(invitation.customer, response.kind, score=response.score, comment=comment,
-                             ticket=_ticket_of(invitation), source="survey")
+                             ticket=_ticket_of(invitation), source="survey", reference=f"survey:{invitation.id}",
+                             updated=True)
     return response
 
 

@@ -165,3 +165,16 @@ def test_unsubscribe_page_needs_the_button(db, client, invitation, ticket, agent
     db.session.expire_all()
     latest = db.session.scalars(select(SurveyInvitation).order_by(SurveyInvitation.id.desc())).first()
     assert (latest.status, latest.reason) == ("skipped", "the customer unsubscribed from surveys")
+
+
+def test_a_changed_answer_and_a_comment_are_told_as_updates_of_one_answer(app, db, client, invitation):
+    told = []
+    manager(app).register(make_plugin("counter", helpdesk_feedback_received=lambda feedback: told.append(
+        (feedback["reference"], feedback["score"], feedback["comment"], feedback["updated"]))), "counter")
+    token = make_token(invitation.id, invitation.customer_id)
+    client.post(f"/s/{token}", data={"score": "4"})
+    client.post(f"/s/{token}", data={"score": "5"})
+    client.post(f"/s/{token}/comment", data={"comment": "Lovely"})
+    ref = f"survey:{invitation.id}"
+    assert told == [(ref, 4, "", False), (ref, 5, "", True), (ref, 5, "Lovely", True)]
+    assert responses(db) == 1
