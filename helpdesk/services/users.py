@@ -47,10 +47,10 @@ def create_user(name: str, email: str, role: str = "customer", password: str | N
 def find_customer(kind: str, value: str) -> User | None:
     if kind == "email":
         value = value.strip().lower()
-    identity = db.session.scalar(
-        select(ContactIdentity).where(ContactIdentity.kind == kind, ContactIdentity.value == value))
-    if identity is not None:
-        user = identity.user
+    # One query for the identity and its user (a channel asks this for every message).
+    user = db.session.scalar(select(User).join(ContactIdentity, ContactIdentity.user_id == User.id).where(
+        ContactIdentity.kind == kind, ContactIdentity.value == value).limit(1))
+    if user is not None:
         while user.merged_into_id:  # follow merges to the surviving record
             user = db.session.get(User, user.merged_into_id)
         return user
