@@ -331,7 +331,7 @@ def _record_answer(ticket: Ticket, resolved: bool, comment: str) -> None:
           reason=(f"customer answered the follow-up: {comment}" if comment else "customer answered the follow-up"))
     db.session.commit()
     services.record_feedback(ticket.customer, "csat", score=5 if resolved else 1, comment=comment, ticket=ticket,
-                             source="complaint_followup")
+                             source="complaint_followup", reference=f"complaint_followup:{ticket.id}")
     if not resolved and ticket.status == "resolved":
         try:
             services.update_ticket(ticket, None, status="open")

@@ -171,7 +171,8 @@ def test_follow_up_is_scheduled_sent_once_and_answered_into_the_surveys(app, db,
     answered = client.post(link, data={"resolved": "yes", "comment": "Thanks, the voucher helped"})
     assert "Thank you for telling us. We are glad it is sorted." in text(answered.text, id="followup-thanks")
     assert seen == [(complaint.id, {"kind": "csat", "score": 5, "comment": "Thanks, the voucher helped",
-                                    "source": "complaint_followup", "ticket_id": complaint.id})]
+                                    "source": "complaint_followup", "ticket_id": complaint.id,
+                                    "reference": f"complaint_followup:{complaint.id}", "updated": False})]
     twice = client.post(link, data={"resolved": "no"})
     assert "We already have your answer" in text(twice.text, id="followup-thanks")
     assert len(seen) == 1
