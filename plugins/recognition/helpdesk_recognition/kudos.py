@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -15,6 +16,10 @@ from helpdesk_recognition.models import PEER, RATING, Kudos, Rating, Reaction
 from helpdesk_recognition.notices import notify
 
 THANKS_CHARS = 5000  # how much of a customer's message is read for a thank-you
+# Recognition means something when it is not spammed: each kudos notifies (and may mail) the
+# recipient and counts towards the "kudos in a month" badge.
+PER_COLLEAGUE_PER_DAY = 3
+PER_GIVER_PER_DAY = 20
 
 
 class KudosError(ValueError):
@@ -60,6 +65,10 @@ def validate_peer_kudos(giver: User, recipient_id: int | str | None, message: st
         errors["recipient"] = f"Kudos are for colleagues; {recipient.name} is a customer."
     elif not recipient.is_active:
         errors["recipient"] = f"{recipient.name}'s account is inactive: kudos go to active colleagues."
+    else:
+        limit = _daily_limit(giver, recipient)
+        if limit:
+            errors["recipient"] = limit
     text = _clean(message)
     if not text:
         errors["message"] = "Write a few words: what did they do well?"
@@ -69,6 +78,19 @@ def validate_peer_kudos(giver: User, recipient_id: int | str | None, message: st
     if tag and tag not in value_tags():
         errors["value"] = f"Unknown value “{tag[:60]}”: choose one of {', '.join(value_tags())}, or none."
     return errors
+
+
+def _daily_limit(giver: User, recipient: User) -> str | None:
+    """Why the giver may not give this kudos today (too many in the last 24 hours), or None."""
+    since = utcnow() - timedelta(days=1)
+    given = db.session.execute(select(Kudos.recipient_id).where(
+        Kudos.giver_id == giver.id, Kudos.source == PEER, Kudos.created_at > since)).scalars().all()
+    if sum(1 for r in given if r == recipient.id) >= PER_COLLEAGUE_PER_DAY:
+        return (f"You have thanked {recipient.name} {PER_COLLEAGUE_PER_DAY} times today: "
+                "save the next one for tomorrow, it will mean more.")
+    if len(given) >= PER_GIVER_PER_DAY:
+        return f"You have given {PER_GIVER_PER_DAY} kudos today, the most in a day: thank the next colleague tomorrow."
+    return None
 
 
 def _clean(text: str | None) -> str:

@@ -168,3 +168,21 @@ def test_the_feed_is_paginated_and_filtered(db, client, login, people):
     assert "Cy is in no team" in client.get("/recognition/?value=empathy").text
     empty = client.get(f"/recognition/?team={people['team'].id}&value=empathy").text
     assert text(empty, id="feed-empty").startswith("Nothing matches these filters yet.")
+
+
+def test_kudos_cannot_be_spammed(db, client, login, people, make_user):
+    from helpdesk_recognition.kudos import PER_COLLEAGUE_PER_DAY, PER_GIVER_PER_DAY
+
+    login(client, people["ana"])
+    for n in range(PER_COLLEAGUE_PER_DAY):
+        assert give(client, recipient=str(people["bo"].id), message=f"Thanks #{n}").status_code == 302
+    fourth = give(client, recipient=str(people["bo"].id), message="And again")
+    assert fourth.status_code == 422
+    assert f"You have thanked Bo Bright {PER_COLLEAGUE_PER_DAY} times today" in " ".join(field_errors(fourth.text))
+    assert len(kudos_rows()) == PER_COLLEAGUE_PER_DAY
+    # Other colleagues can still be thanked, up to the day's limit for the giver.
+    others = [make_user("agent", name=f"Helper {n}") for n in range(PER_GIVER_PER_DAY)]
+    for other in others[:PER_GIVER_PER_DAY - PER_COLLEAGUE_PER_DAY]:
+        assert give(client, recipient=str(other.id), message="Cheers").status_code == 302
+    over = give(client, recipient=str(others[-1].id), message="One more")
+    assert over.status_code == 422 and f"You have given {PER_GIVER_PER_DAY} kudos today" in over.text
