@@ -5,19 +5,21 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pluggy
 from flask import Flask
+
+from helpdesk.markers import hookimpl
 
 __version__ = "0.1.0"
 
-hookimpl = pluggy.HookimplMarker("helpdesk")
-"""Mark a function as a hook implementation: ``from helpdesk import hookimpl``."""
+__all__ = ["create_app", "hookimpl"]  # hookimpl marks a hook implementation: ``from helpdesk import hookimpl``
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``instance/config.py``, then ``HELPDESK_*``, then ``config``."""
+    # Lazy on purpose: ``import helpdesk`` (plugins' ``hookimpl``, the CLI's start-up) must not
+    # load Flask extensions, models, the web layer and every plugin.
     from helpdesk import config as cfg
     from helpdesk import jobs
     from helpdesk.extensions import bootstrap, csrf, db, limiter, login_manager, migrate

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import re
 
-import pluggy
-
+from helpdesk.contract import Channel
+from helpdesk.markers import hookimpl
 from helpdesk.models import Message, Ticket
-from helpdesk.plugin_api import Channel
-
-hookimpl = pluggy.HookimplMarker("helpdesk")
+from helpdesk.services.mail import queue_mail
+from helpdesk.web.links import external_url
 
 GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|hallo|bonjour|hola)\b",
                       re.IGNORECASE)
@@ -25,9 +24,6 @@ class WebChannel(Channel):
         super().__init__(name="web", label="Web portal")
 
     def deliver(self, ticket: Ticket, message: Message) -> None:
-        from helpdesk.services.mail import queue_mail
-        from helpdesk.web.links import external_url
-
         customer = ticket.customer
         address = customer.email or next(
             (i.value for i in customer.identities if i.kind == "email" and not i.bouncing), None)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pluggy
+from helpdesk.markers import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover
     import random
@@ -31,11 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint
     from markupsafe import Markup
 
+    from helpdesk.contract import Channel, Route, Setting
     from helpdesk.models import Message, SlaTarget, Ticket, User
-    from helpdesk.plugin_api import Channel, Route, Setting
-
-hookspec = pluggy.HookspecMarker("helpdesk")
-
 
 # ---------------------------------------------------------------- setup hooks
 

@@ -15,6 +15,8 @@ from flask import Flask, current_app, has_app_context
 from huey import Huey
 from huey.storage import MemoryStorage, SqliteStorage
 
+from helpdesk.plugin_manager import manager
+
 log = logging.getLogger(__name__)
 
 class QueueStorage(SqliteStorage):
@@ -60,8 +62,6 @@ def _in_app_context(func: Callable, plugin: str | None) -> Callable:
 
 
 def _run(func: Callable, plugin: str | None, args: tuple, kwargs: dict) -> Any:
-    from helpdesk.plugin_manager import manager
-
     if plugin and not manager().is_enabled(plugin):
         log.info("job %s skipped: plugin %s is disabled", func.__name__, plugin)
         return None

@@ -27,6 +27,7 @@ from helpdesk.config import instance_secret
 from helpdesk.extensions import db
 from helpdesk.models import PluginError, PluginState
 from helpdesk.models.base import utcnow
+from helpdesk.plugin_settings import coerce
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ CORE_MODULES = {
     CORE: "helpdesk.core_hooks",
     "core.sla": "helpdesk.sla.hooks",
     "core.assignment": "helpdesk.assignment",
+    "core.availability": "helpdesk.web.availability",
 }
 SECRET_PREFIX = "fernet:"
 
@@ -276,8 +278,6 @@ class PluginManager:
             raise KeyError(f"plugin {plugin!r} declares no setting {name!r}")
         env = os.environ.get(f"HELPDESK_PLUGIN_{plugin}_{name}".upper())
         if env is not None:
-            from helpdesk.plugin_settings import coerce
-
             return coerce(spec, env)
         stored = self._stored_settings(plugin).get(name)
         if stored is None:

@@ -6,10 +6,10 @@ from urllib.parse import urlparse
 
 from sqlalchemy import select
 
+from helpdesk.addresses import normalise_email
+from helpdesk.errors import ServiceError
 from helpdesk.extensions import db
 from helpdesk.models import Team, User
-from helpdesk.services.errors import ServiceError
-from helpdesk.services.users import normalise_email
 
 
 class SettingError(ValueError):

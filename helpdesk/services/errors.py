@@ -1,11 +1,4 @@
-class ServiceError(ValueError):
-    """Input a service refuses, with a message to show to the person who sent it."""
+"""The services' errors; they live in the leaf module ``helpdesk.errors``."""
+from helpdesk.errors import PermissionDenied, ServiceError
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class PermissionDenied(ServiceError):
-    """The actor may not make this change."""
+__all__ = ["PermissionDenied", "ServiceError"]

@@ -13,6 +13,7 @@ from contextvars import ContextVar
 
 from helpdesk.models import Ticket, User
 from helpdesk.plugin_manager import manager
+from helpdesk.services.mail import queue_mail
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ def customer_address(customer: User) -> str | None:
 def email_notice(customer: User, subject: str, text: str, *, ticket: Ticket | None = None,
                  html: str | None = None, headers: dict[str, str] | None = None) -> bool:
     """Queue a notice by email; False when the customer has no address we may write to."""
-    from helpdesk.services.mail import queue_mail
-
     address = customer_address(customer)
     if not address:
         return False
@@ -77,6 +76,8 @@ def notify_customer(customer: User, subject: str, text: str, *, ticket: Ticket |
         channel = channels["web"]
     try:
         return bool(channel.notify(customer, subject, text, ticket=ticket, html=html, headers=headers))
+    except NotImplementedError:  # the channel has no notice of its own (Channel's default): email
+        return email_notice(customer, subject, text, ticket=ticket, html=html, headers=headers)
     except Exception:  # a broken channel must not break the caller's work; email is the fallback
         log.exception("channel %s could not send a notice; falling back to email", channel.name)
         if channel.name == "web":

@@ -15,12 +15,15 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from helpdesk import search
+from helpdesk.assignment import choose
 from helpdesk.extensions import db
 from helpdesk.models import Attachment, AuditEvent, Message, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import PRIORITIES, STATUSES
 from helpdesk.plugin_manager import manager
+from helpdesk.services.delivery import deliver_message
 from helpdesk.services.errors import PermissionDenied, ServiceError
+from helpdesk.services.notices import is_importing
 from helpdesk.services.settings import site_setting
 
 MAX_SUBJECT = 250
@@ -160,8 +163,6 @@ def _route(ticket: Ticket, message: Message) -> None:
             ticket.assignee_id = agent.id
     if ticket.assignee_id is None and ticket.team_id is not None and plugin != "core.assignment":
         # A plugin chose the team only: the team's own strategy picks the agent.
-        from helpdesk.assignment import choose
-
         team = db.session.get(Team, ticket.team_id)
         follow_up = choose(ticket, team) if team is not None else None
         if follow_up is not None:
@@ -184,9 +185,6 @@ def _run_before_commit(callback: Callable[[Ticket, Message], None] | None, ticke
 
 
 def _after_commit_delivery(message: Message) -> None:
-    from helpdesk.services.delivery import deliver_message
-    from helpdesk.services.notices import is_importing
-
     if not is_importing():  # imported history was delivered long ago
         deliver_message(message.id)
 

@@ -3,22 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 
+from helpdesk.addresses import normalise_email
 from helpdesk.extensions import db
 from helpdesk.models import ContactIdentity, Team, Ticket, User
 from helpdesk.models.users import ROLES
 from helpdesk.services.errors import PermissionDenied, ServiceError
-
-
-def normalise_email(address: str) -> str:
-    """A valid address, lower-cased. Intranet and test domains are fine for a helpdesk."""
-    try:
-        return validate_email((address or "").strip(), check_deliverability=False,
-                              globally_deliverable=False, test_environment=True).normalized.lower()
-    except EmailNotValidError as exc:
-        raise ServiceError(f"Not a valid email address: {exc}", field="email") from None
+from helpdesk.services.tickets import audit
 
 
 def create_user(name: str, email: str, role: str = "customer", password: str | None = None,
@@ -90,8 +82,6 @@ def add_identity(customer: User, kind: str, value: str) -> ContactIdentity:
 
 def merge_customers(source: User, target: User, actor: User) -> int:
     """Fold the duplicate ``source`` into ``target``: identities and tickets move; returns tickets moved."""
-    from helpdesk.services.tickets import audit
-
     if not actor.is_staff:
         raise PermissionDenied("Only agents can merge customers.")
     if source.id == target.id:

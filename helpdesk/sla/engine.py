@@ -40,6 +40,8 @@ from helpdesk.models import BusinessHours, SlaPolicy, SlaTarget, Team, Ticket
 from helpdesk.models.base import utcnow
 from helpdesk.models.sla import SLA_KINDS
 from helpdesk.models.tickets import OPEN_STATUSES
+from helpdesk.plugin_manager import manager
+from helpdesk.services.tickets import audit
 from helpdesk.sla.clock import (
     Calendar,
     add_business_minutes,
@@ -591,9 +593,6 @@ def candidates_query(horizon: datetime) -> Select:
 
 def _claim_and_fire(claims: Sequence[tuple[int, int, datetime]], column: str, hook: str, now: datetime,
                     batch_size: int) -> int:
-    from helpdesk.plugin_manager import manager
-    from helpdesk.services.tickets import audit
-
     c = SlaTarget.__table__.c
     flag = c[column]
     # One statement, compiled once, run per target: each claim must report its own rowcount.

@@ -13,6 +13,7 @@ import pluggy
 from flask import Blueprint, render_template
 from markupsafe import Markup
 
+from helpdesk.canned import render_reply
 from helpdesk.models import Message, Ticket, User
 from helpdesk.sla import engine
 from helpdesk.sla.views import bp
@@ -63,8 +64,6 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 
 def sidebar(ticket: Ticket, agent: User) -> Markup | None:
     """The "Service level" card: each clock's state, and the drafted update when it is due."""
-    from helpdesk.canned import render_reply
-
     now = engine.utcnow()  # engine's clock, so tests control both with one monkeypatch
     states = engine.target_states(ticket, now)
     if not states:

@@ -1,7 +1,7 @@
 """Admin → Service levels: SLA policies and business hours (admins only)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from helpdesk.extensions import db
 from helpdesk.models import BusinessHours, SlaPolicy, SlaTarget, Team
 from helpdesk.sla import engine
+from helpdesk.sla.clock import format_duration
 from helpdesk.sla.forms import WEEKDAYS, HoursForm, PolicyForm, format_intervals
 from helpdesk.web.auth import admin_required
 from helpdesk.web.forms import ConfirmForm
@@ -28,10 +29,6 @@ def sla_time_left(due: datetime | None) -> tuple[str, str] | None:
 @bp.app_template_filter("sla_minutes")
 def sla_minutes(minutes: int | None) -> str:
     """480 → ``8h``, 90 → ``1h 30m``; business minutes as an admin reads them."""
-    from datetime import timedelta
-
-    from helpdesk.sla.clock import format_duration
-
     return format_duration(timedelta(minutes=minutes)) if minutes else "—"
 
 

@@ -10,6 +10,11 @@ from werkzeug.routing import IntegerConverter
 
 from helpdesk.extensions import db, login_manager
 from helpdesk.models import User
+from helpdesk.models.base import utcnow
+from helpdesk.plugin_manager import manager
+from helpdesk.services.settings import site_setting
+from helpdesk.web import admin, agent, auth, portal
+from helpdesk.web.links import register_filters
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -25,8 +30,6 @@ class DatabaseIntConverter(IntegerConverter):
 
 
 def register_web(app: Flask) -> None:
-    from helpdesk.web import admin, agent, auth, portal
-
     # Before any blueprint (core or plugin) adds a rule, so every <int:...> is bounded.
     app.url_map.converters["int"] = DatabaseIntConverter
 
@@ -47,8 +50,6 @@ def register_web(app: Flask) -> None:
         app.register_error_handler(code, _error_page)
     app.jinja_env.globals.update(slot=_slot, nav_links=_nav_links, site_name=_site_name)
     app.jinja_env.filters["ago"] = _ago
-    from helpdesk.web.links import register_filters
-
     register_filters(app)
 
 
@@ -111,15 +112,11 @@ def _error_page(error):
 
 
 def _slot(name: str, **context) -> Markup:
-    from helpdesk.plugin_manager import manager
-
     context.setdefault("user", current_user)
     return manager().render_slot(name, context)
 
 
 def _nav_links() -> list[tuple[str, str]]:
-    from helpdesk.plugin_manager import manager
-
     if not current_user.is_authenticated:
         return []
     if "_nav_links" not in g:
@@ -131,14 +128,10 @@ def _nav_links() -> list[tuple[str, str]]:
 
 
 def _site_name() -> str:
-    from helpdesk.services.settings import site_setting
-
     return site_setting("helpdesk_name")
 
 
 def _ago(value) -> str:
-    from helpdesk.models.base import utcnow
-
     if value is None:
         return ""
     seconds = int((utcnow() - value).total_seconds())

@@ -17,6 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from helpdesk.addresses import normalise_email
+from helpdesk.errors import ServiceError
 from helpdesk.models.tickets import PRIORITIES, STATUSES
 from helpdesk.models.users import ROLES
 
@@ -25,9 +27,6 @@ class Email:
     """WTForms validator using the same rules as the services (intranet domains allowed)."""
 
     def __call__(self, form, field) -> None:
-        from helpdesk.services import ServiceError
-        from helpdesk.services.users import normalise_email
-
         try:
             normalise_email(field.data or "")
         except ServiceError as exc:

@@ -1,0 +1,77 @@
+"""The value types of the plugin contract: settings, routing decisions, channels.
+
+A leaf module: it imports nothing from ``helpdesk``, so the hook specifications, the
+plugin manager, the services and ``plugin_api`` (which re-exports these names) can all use
+it without an import cycle. Plugins import them from ``helpdesk.plugin_api``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from helpdesk.models import Message, Ticket, User
+
+SETTING_TYPES = ("text", "lines", "secret", "int", "bool", "choice", "email", "url", "team", "agent")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting a plugin declares (see the ``helpdesk_settings`` hook)."""
+
+    name: str
+    type: str = "text"
+    default: Any = None
+    help: str = ""
+    label: str = ""
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    min: int | None = None
+    max: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in SETTING_TYPES:
+            raise ValueError(f"unknown setting type {self.type!r}; use one of {SETTING_TYPES}")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A routing decision (see the ``helpdesk_route_ticket`` hook).
+
+    ``priority`` and ``tags`` are applied by the core with the decision's ``reason``, by
+    its rules: automatic routing only ever raises a priority, and tags are only added.
+    """
+
+    team_id: int | None = None
+    assignee_id: int | None = None
+    reason: str = ""
+    priority: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class Channel:
+    """A way customers reach us. Subclass it and return instances from ``helpdesk_channels``.
+
+    ``deliver`` is called by a job (with retries) for each public agent reply on a ticket
+    whose ``channel`` equals ``name``. Raise to have the job retried later.
+
+    ``notify`` sends an automatic notice that is not an agent reply (an acknowledgement, a
+    survey invitation, a follow-up question) to a customer through this channel. The
+    default raises ``NotImplementedError``, which the core answers by sending the notice by
+    email to the customer's address (so ``return super().notify(...)`` means "by email"); a
+    channel that reaches customers another way (SMS, chat) overrides it, typically sending
+    ``text`` with its short links. Return True when the notice was queued, False when the
+    customer cannot be reached.
+    """
+
+    name: str = ""
+    label: str = ""
+    plugin: str = field(default="", compare=False)
+
+    def deliver(self, ticket: Ticket, message: Message) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def notify(self, customer: User, subject: str, text: str, *, ticket: Ticket | None = None,
+               html: str | None = None, headers: dict[str, str] | None = None) -> bool:
+        raise NotImplementedError("no channel-specific notice: the core sends it by email")
