@@ -26,6 +26,7 @@ from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, Sla
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import PRIORITIES, parse_reference
 from helpdesk.models.users import team_members
+from helpdesk.numbers import MAX_ID, MAX_PAGE, parse_id, parse_int, parse_page
 from helpdesk.plugin_manager import manager
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
@@ -70,24 +71,6 @@ def choose_agent(ticket: Ticket, team: Team, strategy: str) -> Route | None:
     return choose(ticket, team, strategy)
 
 
-MAX_ID = 2**31 - 1  # what an id column holds (PostgreSQL's integer)
-
-
-def parse_id(raw: Any) -> int | None:
-    """An id from a form or query string ("42") or an int; None when no row can have it.
-
-    Strict: "²" passes ``str.isdigit`` but not here, and numbers beyond ``MAX_ID`` would be
-    a database error rather than "not found". (``<int:...>`` in URLs is bounded already.)
-    """
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw if 0 < raw <= MAX_ID else None
-    text = str(raw or "").strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 10):
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
-
-
 def get_by_id(model: type, raw: Any) -> Any | None:
     """``db.session.get`` for an id from a request; None for ids no row can have."""
     ident = parse_id(raw)
@@ -102,8 +85,8 @@ __all__ = [
     "admin_required", "audit", "AuditEvent", "batched_mail", "Channel", "choose_agent", "ContactIdentity",
     "crontab", "csrf", "current_user", "customer_address", "db", "decrypt_secret", "deliver_mail", "encrypt_secret",
     "external_url", "find_customer", "get_by_id", "get_setting", "human_size", "is_enabled", "limiter", "MAX_BODY",
-    "MAX_ID", "Message", "NewAttachment", "normalise_email", "parse_id", "parse_reference", "periodic_task",
-    "PermissionDenied", "PRIORITIES", "queue_mail", "Route", "ServiceError", "services", "Setting", "SETTING_TYPES",
-    "site_setting", "site_timezone", "SlaPolicy", "SlaTarget", "staff_required", "Tag", "task", "Team",
-    "team_members", "Ticket", "User", "utcnow", "visible_tickets",
+    "MAX_ID", "MAX_PAGE", "Message", "NewAttachment", "normalise_email", "parse_id", "parse_int", "parse_page",
+    "parse_reference", "periodic_task", "PermissionDenied", "PRIORITIES", "queue_mail", "Route", "ServiceError",
+    "services", "Setting", "SETTING_TYPES", "site_setting", "site_timezone", "SlaPolicy", "SlaTarget",
+    "staff_required", "Tag", "task", "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
 ]

@@ -10,6 +10,7 @@ from helpdesk.addresses import normalise_email
 from helpdesk.errors import ServiceError
 from helpdesk.extensions import db
 from helpdesk.models import Team, User
+from helpdesk.numbers import parse_id, parse_int
 
 
 class SettingError(ValueError):
@@ -26,10 +27,9 @@ def coerce(spec: Any, raw: Any) -> Any:
             raise SettingError("This setting is required.")
         return None if spec.type in {"int", "team", "agent"} else ""
     if spec.type == "int":
-        try:
-            value = int(text)
-        except ValueError:
-            raise SettingError("Enter a whole number.") from None
+        value = parse_int(text)
+        if value is None:
+            raise SettingError("Enter a whole number.")
         if spec.min is not None and value < spec.min:
             raise SettingError(f"Must be at least {spec.min}.")
         if spec.max is not None and value > spec.max:
@@ -50,9 +50,9 @@ def coerce(spec: Any, raw: Any) -> Any:
             raise SettingError("Enter a full http:// or https:// address.")
         return text
     if spec.type in {"team", "agent"}:
-        if not text.isdigit():
-            raise SettingError(f"Choose a {spec.type}.")
-        value = int(text)
+        value = parse_id(text)
+        if value is None:
+            raise SettingError("Choose a team." if spec.type == "team" else "Choose an agent.")
         if spec.type == "team" and db.session.get(Team, value) is None:
             raise SettingError("No such team.")
         if spec.type == "agent" and db.session.scalar(

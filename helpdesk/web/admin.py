@@ -13,6 +13,7 @@ from helpdesk.extensions import db
 from helpdesk.models import BusinessHours, CannedReply, OutboxMail, PluginError, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import OPEN_STATUSES
+from helpdesk.numbers import parse_page
 from helpdesk.plugin_manager import CORE, manager
 from helpdesk.plugin_settings import validate
 from helpdesk.services import ServiceError, create_user
@@ -38,8 +39,7 @@ def _admins_only() -> None:
 
 
 def _page() -> int:
-    value = request.args.get("page", "1")
-    return max(1, min(int(value), 100_000)) if value.isdigit() else 1
+    return parse_page(request.args.get("page"))
 
 
 @bp.get("/")

@@ -30,6 +30,7 @@ from helpdesk.canned import render_reply
 from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Team, Ticket, User, ticket_tags
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
+from helpdesk.numbers import parse_id, parse_page
 from helpdesk.services import ServiceError
 from helpdesk.services.merge import merge_tickets, split_message
 from helpdesk.services.tickets import attachment_path
@@ -61,10 +62,6 @@ SORTS = {
 FILTER_KEYS = ("status", "priority", "team", "assignee", "tag", "channel", "q", "sort")
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 12 else None
-
-
 def queue_query(user: User, args) -> tuple[Select, dict[str, str]]:
     """The queue's SELECT for these filters, and the filters as understood."""
     query = visible_tickets(user).where(Ticket.merged_into_id.is_(None))
@@ -82,14 +79,14 @@ def queue_query(user: User, args) -> tuple[Select, dict[str, str]]:
         query = query.where(status_column == status)
     if active.get("priority") in PRIORITIES:
         query = query.where(Ticket.priority == active["priority"])
-    if (team := _int(active.get("team"))) is not None:
+    if (team := parse_id(active.get("team"))) is not None:
         query = query.where(Ticket.team_id == team)
     assignee = active.get("assignee", "")
     if assignee == "me":
         query = query.where(Ticket.assignee_id == user.id)
     elif assignee == "none":
         query = query.where(Ticket.assignee_id.is_(None))
-    elif (agent := _int(assignee)) is not None:
+    elif (agent := parse_id(assignee)) is not None:
         query = query.where(Ticket.assignee_id == agent)
     if tag := active.get("tag"):
         query = query.where(Ticket.id.in_(
@@ -139,7 +136,7 @@ def dashboard():
 @staff_required
 def queue():
     query, active = queue_query(current_user, request.args)
-    page = _int(request.args.get("page")) or 1
+    page = parse_page(request.args.get("page"))
     size = 25
     rows = list(db.session.scalars(
         query.options(selectinload(Ticket.customer), selectinload(Ticket.assignee),
@@ -410,7 +407,7 @@ def attachment(token: str):
 @staff_required
 def customers():
     text = request.args.get("q", "").strip()[:100]
-    page = _int(request.args.get("page")) or 1
+    page = parse_page(request.args.get("page"))
     query = select(User).where(User.role == "customer", User.merged_into_id.is_(None))
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"

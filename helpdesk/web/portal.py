@@ -9,6 +9,7 @@ from helpdesk import services
 from helpdesk.access import ticket_or_404, visible_messages, visible_tickets
 from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, Ticket
+from helpdesk.numbers import parse_page
 from helpdesk.services import ServiceError
 from helpdesk.services.settings import site_setting
 from helpdesk.web.auth import customer_required
@@ -19,8 +20,7 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 
 def _page() -> int:
-    value = request.args.get("page", "1")
-    return max(1, min(int(value), 10_000)) if value.isdigit() else 1
+    return parse_page(request.args.get("page"))
 
 
 @bp.get("/")

@@ -1,24 +1,9 @@
-"""Numbers from URLs and forms, read strictly: what the database can hold, or nothing.
+"""Numbers from URLs and forms, read strictly: the core's parsers (``plugin_api``).
 
-Database ids are 32-bit integers. A larger number in a URL would reach the database and fail
-there (PostgreSQL: "integer out of range"; SQLite: an OverflowError), a server error instead
-of "not found". ``str.isdigit`` also accepts digits such as "²" that ``int`` refuses.
+Kept as a module so the plugin's imports stay short; the rules live in ``helpdesk.numbers``.
 """
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from helpdesk.plugin_api import MAX_ID, get_by_id, parse_id
+from helpdesk.plugin_api import MAX_ID, MAX_PAGE, get_by_id, parse_id, parse_page
 
 __all__ = ["MAX_ID", "MAX_PAGE", "get_by_id", "parse_id", "parse_page"]
-
-MAX_PAGE = 100_000
-
-
-def parse_page(raw: Any) -> int:
-    """A page number from the query string: 1 when missing or not a number, at most MAX_PAGE."""
-    text = str(raw or "").strip()
-    if not re.fullmatch(r"[0-9]{1,6}", text):
-        return 1
-    return min(max(int(text), 1), MAX_PAGE)

@@ -24,6 +24,8 @@ from helpdesk.plugin_api import (
     encrypt_secret,
     get_setting,
     limiter,
+    parse_id,
+    parse_page,
     services,
     staff_required,
     visible_tickets,
@@ -39,8 +41,7 @@ PAGE = 50
 
 
 def _page() -> int:
-    value = request.args.get("page", "1")
-    return max(1, min(int(value), 100_000)) if value.isdigit() else 1
+    return parse_page(request.args.get("page"))
 
 
 def _teams() -> list[tuple[str, str]]:
@@ -79,7 +80,7 @@ def mailbox_edit(mailbox_id: int | None):
         form.team_id.data = str(mailbox.team_id or "")
     test_result = None
     if form.validate_on_submit():
-        team_id = int(form.team_id.data) if (form.team_id.data or "").isdigit() else None
+        team_id = parse_id(form.team_id.data)
         clash = db.session.scalar(select(EmailMailbox.id).where(EmailMailbox.name == form.name.data.strip(),
                                                                 EmailMailbox.id != (mailbox_id or 0)))
         password = form.password.data or ""

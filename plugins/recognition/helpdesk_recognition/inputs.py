@@ -1,22 +1,17 @@
-"""Numbers from URLs and forms, read strictly: what the database can hold, or nothing.
+"""Numbers from URLs and forms, read strictly: the core's parsers (``plugin_api``).
 
-Database ids are 32-bit integers. A larger number would reach the database and fail there
-(PostgreSQL: "integer out of range"; SQLite: an OverflowError), a server error instead of
-"not found". ``str.isdigit`` also accepts digits such as "²" that ``int`` refuses.
+Kept as a module so the plugin's imports stay short; the rules live in ``helpdesk.numbers``.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from helpdesk.plugin_api import MAX_ID, get_by_id, parse_id
+from helpdesk.plugin_api import MAX_ID, get_by_id, parse_id, parse_int
 
 __all__ = ["MAX_ID", "get_by_id", "parse_id", "parse_small"]
 
 
 def parse_small(raw: Any, default: int, most: int) -> int:
-    """A small number from the query string (a page, how many periods back): ``default`` when not one."""
-    text = str(raw if raw is not None else "").strip()
-    if not re.fullmatch(r"[0-9]{1,6}", text):
-        return default
-    return min(int(text), most)
+    """A small number from the query string (how many periods back): ``default`` when not one."""
+    value = parse_int(raw, 0)
+    return default if value is None else min(value, most)

@@ -14,6 +14,7 @@ from helpdesk.plugin_api import (
     admin_required,
     db,
     get_setting,
+    parse_page,
     staff_required,
     utcnow,
     visible_tickets,
@@ -33,7 +34,7 @@ FORM_FIELDS = {"recipient": "kudos_recipient", "message": "kudos_message", "valu
 
 
 def _page() -> int:
-    return max(parse_small(request.args.get("page"), 1, 100_000), 1)
+    return parse_page(request.args.get("page"))
 
 
 def _safe_back(target: str | None, default: str) -> str:

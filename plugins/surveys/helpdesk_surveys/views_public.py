@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from helpdesk.plugin_api import db, services, utcnow
+from helpdesk.plugin_api import db, parse_int, services, utcnow
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import setting, survey_type
 from helpdesk_surveys.forms import AnswerForm, CommentForm, ConfirmForm, FeedbackForm
@@ -64,9 +64,8 @@ def _invitation(token: str, *, for_unsubscribe: bool = False) -> tuple[SurveyInv
 
 
 def _requested_score(kind: str) -> int | None:
-    raw = request.args.get("score", "")
     low, high = SCALES[kind]
-    return int(raw) if raw.isdigit() and low <= int(raw) <= high else None
+    return parse_int(request.args.get("score"), low, high)
 
 
 @bp.route("/s/<survey_token>", methods=["GET", "POST"])

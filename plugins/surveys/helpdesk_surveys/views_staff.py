@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
-from helpdesk.plugin_api import Team, User, admin_required, db, staff_required, utcnow
+from helpdesk.plugin_api import Team, User, admin_required, db, parse_page, staff_required, utcnow
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.charts import bar_chart
 from helpdesk_surveys.config import PLUGIN, split_list, survey_type, survey_types
@@ -25,8 +25,7 @@ PAGE_SIZE = 20
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+    return parse_page(request.args.get("page"))
 
 
 def _reference(ticket_id: int | None) -> str:
