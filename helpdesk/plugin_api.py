@@ -3,8 +3,10 @@
     from helpdesk import hookimpl
     from helpdesk.plugin_api import Setting, Route, Channel, services, task, get_setting
 
-Models are exported for reading and for the objects services take (a ``Tag`` to put on a
-ticket inside a routing decision); write tickets, messages and users through ``services``.
+Models are exported for reading; write tickets, messages and users through ``services``,
+and a routing or classification decision's priority and tags through ``apply_route_decision``
+(or a ``Route``'s ``priority``/``tags``): the core applies them by its rules. A plugin's own
+tables derive from ``Model`` and are read and written with ``db_session()``.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from helpdesk.plugin_manager import manager
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
-from helpdesk.services.tickets import MAX_BODY, NewAttachment, audit, human_size
+from helpdesk.services.tickets import MAX_BODY, NewAttachment, apply_route_decision, audit, human_size, tags_named
 from helpdesk.services.users import find_customer
 from helpdesk.web.auth import admin_required, staff_required
 from helpdesk.web.links import external_url
@@ -71,6 +73,20 @@ def choose_agent(ticket: Ticket, team: Team, strategy: str) -> Route | None:
     return choose(ticket, team, strategy)
 
 
+Model = db.Model
+"""The declarative base for a plugin's own tables: ``class Note(Model): __tablename__ = "myplugin_notes"``."""
+
+
+def db_session() -> Any:
+    """The database session, for a plugin's reads and for writing its *own* tables.
+
+    Core rows (tickets, messages, users, tags, priorities) are written through ``services``
+    and ``apply_route_decision``, never by hand, so the core's rules, audit trail and hooks
+    hold. ``db`` stays exported for existing plugins; new code uses ``Model`` and ``db_session()``.
+    """
+    return db.session
+
+
 def get_by_id(model: type, raw: Any) -> Any | None:
     """``db.session.get`` for an id from a request; None for ids no row can have."""
     ident = parse_id(raw)
@@ -82,11 +98,12 @@ def is_enabled(plugin: str) -> bool:
 
 
 __all__ = [
-    "admin_required", "audit", "AuditEvent", "batched_mail", "Channel", "choose_agent", "ContactIdentity",
-    "crontab", "csrf", "current_user", "customer_address", "db", "decrypt_secret", "deliver_mail", "encrypt_secret",
-    "external_url", "find_customer", "get_by_id", "get_setting", "human_size", "is_enabled", "limiter", "MAX_BODY",
-    "MAX_ID", "MAX_PAGE", "Message", "NewAttachment", "normalise_email", "parse_id", "parse_int", "parse_page",
-    "parse_reference", "periodic_task", "PermissionDenied", "PRIORITIES", "queue_mail", "Route", "ServiceError",
-    "services", "Setting", "SETTING_TYPES", "site_setting", "site_timezone", "SlaPolicy", "SlaTarget",
-    "staff_required", "Tag", "task", "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
+    "admin_required", "apply_route_decision", "audit", "AuditEvent", "batched_mail", "Channel", "choose_agent",
+    "ContactIdentity", "crontab", "csrf", "current_user", "customer_address", "db", "decrypt_secret",
+    "deliver_mail", "encrypt_secret", "external_url", "find_customer", "get_by_id", "get_setting", "human_size",
+    "is_enabled", "limiter", "MAX_BODY", "MAX_ID", "MAX_PAGE", "Message", "Model", "NewAttachment",
+    "normalise_email", "parse_id", "parse_int", "parse_page", "parse_reference", "periodic_task",
+    "PermissionDenied", "PRIORITIES", "queue_mail", "Route", "ServiceError", "services", "Setting", "SETTING_TYPES",
+    "site_setting", "site_timezone", "SlaPolicy", "SlaTarget", "staff_required", "Tag", "tags_named", "task",
+    "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
 ]

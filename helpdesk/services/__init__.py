@@ -10,6 +10,7 @@ from helpdesk.services.merge import merge_tickets, split_message
 from helpdesk.services.notices import importing, notify_customer
 from helpdesk.services.tickets import (
     add_message,
+    apply_route_decision,
     bulk_update,
     create_ticket,
     reply_checks,
@@ -22,7 +23,7 @@ from helpdesk.services.users import (
 )
 
 __all__ = [
-    "PermissionDenied", "ServiceError", "add_message", "bulk_update", "create_ticket",
+    "PermissionDenied", "ServiceError", "add_message", "apply_route_decision", "bulk_update", "create_ticket",
     "create_user", "find_or_create_customer", "merge_customers", "importing", "merge_tickets", "notify_customer",
     "record_feedback",
     "reply_checks", "split_message", "update_ticket",

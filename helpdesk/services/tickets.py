@@ -108,10 +108,12 @@ def audit(ticket: Ticket, actor: User | None, action: str, field: str | None = N
                               new_value=short(new), reason=short(reason)))
 
 
-def _tags_by_name(names: Iterable[str]) -> list[Tag]:
-    wanted = []
+def tags_named(names: Iterable[str]) -> list[Tag]:
+    """Tags for ``names`` (trimmed, lower-cased, at most 60 characters, duplicates dropped),
+    created in the session when missing; in the order given."""
+    wanted: list[str] = []
     for raw in names:
-        name = raw.strip().lower()[:60]
+        name = str(raw or "").strip().lower()[:60]
         if name and name not in wanted:
             wanted.append(name)
     if not wanted:
@@ -124,21 +126,37 @@ def _tags_by_name(names: Iterable[str]) -> list[Tag]:
     return [existing[n] for n in wanted]
 
 
+def apply_route_decision(ticket: Ticket, *, reason: str, priority: str | None = None,
+                         tags: Iterable[str] = (), tag_action: str = "tagged") -> None:
+    """Apply an automatic decision (classification, a routing rule) to ``ticket``, audited
+    with ``reason``: the core's rules hold, whoever decided. A priority is only ever raised
+    (a lower one is ignored), tags are only added (created when new).
+
+    For decision hooks (``classify_ticket``, ``route_ticket``) and the rules plugins run in
+    them, inside ``create_ticket``'s transaction; ``tag_action`` names the audit entry
+    ("tagged", or e.g. "sla_policy" when a tag is added to apply an SLA policy).
+    Raises ``ServiceError`` for a priority that does not exist.
+    """
+    if priority is not None and priority not in PRIORITY_RANK:
+        raise ServiceError(f"Unknown priority {priority!r}.", field="priority")
+    for tag in tags_named(tags):
+        if tag not in ticket.tags:
+            ticket.tags.append(tag)
+            audit(ticket, None, tag_action, "tags", None, tag.name, reason=reason)
+    if priority is not None and PRIORITY_RANK[priority] > PRIORITY_RANK[ticket.priority]:
+        audit(ticket, None, "changed", "priority", ticket.priority, priority, reason=reason)
+        ticket.priority = priority
+
+
 def _classify(ticket: Ticket, message: Message) -> None:
     """Apply the classify hooks' answers: tags added, priority raised, labels kept."""
     labels = {}
     for plugin, result in manager().call_collect("helpdesk_classify_ticket", ticket=ticket, message=message):
         if not isinstance(result, dict):
             continue
-        for tag in _tags_by_name(result.get("tags") or []):
-            if tag not in ticket.tags:
-                ticket.tags.append(tag)
-                audit(ticket, None, "tagged", "tags", None, tag.name, reason=f"classified by {plugin}")
         priority = result.get("priority")
-        if priority in PRIORITY_RANK and PRIORITY_RANK[priority] > PRIORITY_RANK[ticket.priority]:
-            audit(ticket, None, "changed", "priority", ticket.priority, priority,
-                  reason=f"classified by {plugin}")
-            ticket.priority = priority
+        apply_route_decision(ticket, reason=f"classified by {plugin}", tags=result.get("tags") or [],
+                             priority=priority if priority in PRIORITY_RANK else None)
         if result.get("labels"):
             labels[plugin] = result["labels"]
     if labels:
@@ -151,6 +169,11 @@ def _route(ticket: Ticket, message: Message) -> None:
         return
     plugin, route = answer
     reason = route.reason or f"routed by {plugin}"
+    if getattr(route, "priority", None) or getattr(route, "tags", ()):
+        try:
+            apply_route_decision(ticket, reason=reason, priority=route.priority or None, tags=route.tags)
+        except ServiceError as exc:  # a plugin's mistake must not lose the customer's ticket
+            manager().record_error(plugin, "helpdesk_route_ticket", exc)
     if route.team_id and db.session.get(Team, route.team_id) and route.team_id != ticket.team_id:
         audit(ticket, None, "routed", "team_id", _display("team_id", ticket.team_id),
               _display("team_id", route.team_id), reason=reason)
@@ -238,7 +261,7 @@ def create_ticket(
     ticket = Ticket(subject=subject, status="new", priority=priority, channel=channel,
                     customer_id=customer.id, team_id=team_id, created_at=now, updated_at=now,
                     message_count=1, linked_ticket_id=linked_ticket_id)
-    ticket.tags = _tags_by_name(tags)
+    ticket.tags = tags_named(tags)
     message = Message(author_id=actor.id, body=body, channel=channel, created_at=now,
                       body_html=nh3.clean(body_html) if body_html else None,
                       external_id=external_id, meta=meta or {})
@@ -461,7 +484,7 @@ def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) 
                 done["team_id"] = (ticket.team_id, value)
                 ticket.team_id = value
         elif field == "tags":
-            new_tags = _tags_by_name(value)
+            new_tags = tags_named(value)
             old_names = [t.name for t in ticket.tags]
             if [t.name for t in new_tags] != old_names:
                 ticket.tags = new_tags

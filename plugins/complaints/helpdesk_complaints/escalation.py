@@ -10,7 +10,7 @@ import logging
 
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Team, Ticket, User, audit, choose_agent, db, services
+from helpdesk.plugin_api import PRIORITIES, Team, Ticket, User, audit, choose_agent, db, services
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import flag_of
 from helpdesk_complaints.models import ComplaintAlert, ComplaintEscalation
@@ -18,7 +18,6 @@ from helpdesk_complaints.notices import email_alerts
 
 log = logging.getLogger(__name__)
 
-PRIORITIES = ("low", "normal", "high", "urgent")
 KIND_LABELS = {"first_response": "first response", "next_response": "next response",
                "periodic_update": "update to the customer", "resolution": "resolution"}
 

@@ -60,7 +60,7 @@ class RuleForm(FlaskForm):
                                             ("least_loaded", "Least loaded in the team (available agents)")],
                          default="")
     agent_id = SelectField("Agent", coerce=str, validate_choice=False)
-    set_priority = SelectField("Set priority", choices=[("", "Leave as it is")] + [(p, p) for p in PRIORITIES],
+    set_priority = SelectField("Raise priority to", choices=[("", "Leave as it is")] + [(p, p) for p in PRIORITIES],
                                default="")
     add_tags = StringField("Add tags", validators=[Optional(), Length(max=300)], description="Comma separated.")
     sla_policy_id = SelectField("Apply SLA policy", coerce=str, validate_choice=False)

@@ -42,7 +42,19 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Message, Route, Team, Ticket, User, audit, choose_agent, db, utcnow
+from helpdesk.plugin_api import (
+    PRIORITIES,
+    Message,
+    Route,
+    Team,
+    Ticket,
+    User,
+    apply_route_decision,
+    audit,
+    choose_agent,
+    db,
+    utcnow,
+)
 from helpdesk_complaints import core_tables
 from helpdesk_complaints.config import TAG, local_time
 from helpdesk_complaints.detection import sentiment
@@ -50,7 +62,6 @@ from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFl
 
 log = logging.getLogger(__name__)
 
-PRIORITIES = ("low", "normal", "high", "urgent")
 ASSIGN_MODES = {"agent": "a specific agent", "round_robin": "round robin in the team",
                 "least_loaded": "the least-loaded agent of the team"}
 CONDITION_KEYS = ("channel", "sentiment_below", "words", "regex", "customer_tag", "team_id", "time", "priority",
@@ -390,18 +401,14 @@ def all_rules() -> list[ComplaintRule]:
 
 
 def _priority_change(ticket: Ticket, priority: str, reason: str) -> None:
+    """Raise the priority (the core applies it: automatic routing never lowers one)."""
     if priority not in PRIORITIES:
         raise RuleError(f"unknown priority {priority!r}")
-    if priority != ticket.priority:
-        audit(ticket, None, "changed", "priority", ticket.priority, priority, reason=reason)
-        ticket.priority = priority
+    apply_route_decision(ticket, reason=reason, priority=priority)
 
 
 def _add_tags(ticket: Ticket, names: list[str], reason: str, action: str = "tagged") -> None:
-    for tag in core_tables.tags_by_name(names):
-        if tag not in ticket.tags:
-            ticket.tags.append(tag)
-            audit(ticket, None, action, "tags", None, tag.name, reason=reason)
+    apply_route_decision(ticket, reason=reason, tags=names, tag_action=action)
 
 
 def _team(team_id: Any) -> Team:

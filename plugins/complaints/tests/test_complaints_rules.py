@@ -150,6 +150,14 @@ def test_priority_tags_sla_policy_acknowledgement_and_supervisor(
     assert db.session.scalar(select(ComplaintAck)).status == "sent"
 
 
+def test_a_rule_never_lowers_a_priority(db, customer, rule_factory):
+    """The core applies a rule's priority (``apply_route_decision``): routing only raises."""
+    rule_factory("calm down", {"channel": ["web"]}, {"priority": "low", "tags": ["calm"]})
+    ticket = services.create_ticket(customer, "Hello", QUESTION, priority="high")
+    assert ticket.priority == "high" and [t.name for t in ticket.tags] == ["calm"]
+    assert [r.field for r in audit_rows(db, ticket.id) if r.action == "changed"] == []
+
+
 # ------------------------------------------------------------------ ordering and stop
 
 
