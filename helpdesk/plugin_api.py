@@ -20,6 +20,7 @@ from helpdesk import services
 from helpdesk.access import visible_tickets
 from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
+from helpdesk.charts import bar_chart, column_chart
 from helpdesk.contract import SETTING_TYPES, Channel, Route, Setting
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import csrf, db, limiter
