@@ -7,6 +7,8 @@ request (or job), so every process agrees on the next request without a restart.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib
 import logging
 import os
@@ -17,7 +19,9 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, abort, current_app, g, has_app_context, request
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -41,6 +45,7 @@ CORE_MODULES = {
     "core.availability": "helpdesk.web.availability",
 }
 SECRET_PREFIX = "fernet:"
+SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs
 
 
 @dataclass
@@ -264,13 +269,17 @@ class PluginManager:
             self._setting_specs = specs
         return self._setting_specs.get(name, {})
 
-    def _fernet(self) -> Fernet:
-        key = os.environ.get("HELPDESK_SECRETS_KEY") or instance_secret(
-            current_app.instance_path, "secrets.key", 32)
-        import base64
-        import hashlib
+    def _fernet(self) -> MultiFernet:
+        """The Fernet keys for secrets: derived from the secrets key with HKDF (SHA-256).
 
-        return Fernet(base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()))
+        Tokens made before (the key was a plain SHA-256 of the secrets key) still decrypt with
+        the second key; ``rotate`` re-encrypts them with the first, which encrypts new ones.
+        """
+        secret = (os.environ.get("HELPDESK_SECRETS_KEY") or instance_secret(
+            current_app.instance_path, "secrets.key", 32)).encode()
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=SECRETS_KEY_INFO).derive(secret)
+        legacy = hashlib.sha256(secret).digest()
+        return MultiFernet([Fernet(base64.urlsafe_b64encode(derived)), Fernet(base64.urlsafe_b64encode(legacy))])
 
     def get_setting(self, plugin: str, name: str) -> Any:
         spec = self.setting_specs(plugin).get(name)
@@ -295,13 +304,23 @@ class PluginManager:
         specs = self.setting_specs(plugin)
         state = db.session.get(PluginState, plugin) or PluginState(name=plugin, enabled=True, settings={})
         settings = dict(state.settings or {})
+        fernet = self._fernet()
         for name, value in values.items():
             spec = specs[name]
             if spec.type == "secret":
                 if value in (None, ""):
                     continue
-                value = SECRET_PREFIX + self._fernet().encrypt(str(value).encode()).decode()
+                value = SECRET_PREFIX + fernet.encrypt(str(value).encode()).decode()
             settings[name] = value
+        for name, stored in list(settings.items()):  # secrets kept as they were: re-encrypted with today's key
+            spec = specs.get(name)
+            if spec is None or spec.type != "secret" or values.get(name) not in (None, ""):
+                continue
+            if isinstance(stored, str) and stored.startswith(SECRET_PREFIX):
+                try:
+                    settings[name] = SECRET_PREFIX + fernet.rotate(stored[len(SECRET_PREFIX):].encode()).decode()
+                except InvalidToken:  # another key entirely: left for the admin to enter again
+                    pass
         state.settings = settings
         state.updated_at = utcnow()
         db.session.add(state)
