@@ -99,11 +99,11 @@ def is_enabled(plugin: str) -> bool:
 
 
 __all__ = [
-    "admin_required", "apply_route_decision", "audit", "AuditEvent", "batched_mail", "Channel", "choose_agent",
-    "ContactIdentity", "crontab", "csrf", "current_user", "customer_address", "db", "decrypt_secret",
-    "deliver_mail", "encrypt_secret", "external_url", "find_customer", "get_by_id", "get_setting", "human_size",
-    "is_enabled", "limiter", "MAX_BODY", "MAX_ID", "MAX_PAGE", "Message", "Model", "NewAttachment",
-    "normalise_email", "parse_id", "parse_int", "parse_page", "parse_reference", "periodic_task",
+    "admin_required", "apply_route_decision", "audit", "AuditEvent", "bar_chart", "batched_mail", "Channel",
+    "choose_agent", "column_chart", "ContactIdentity", "crontab", "csrf", "current_user", "customer_address", "db",
+    "db_session", "decrypt_secret", "deliver_mail", "encrypt_secret", "external_url", "find_customer", "get_by_id",
+    "get_setting", "human_size", "is_enabled", "limiter", "MAX_BODY", "MAX_ID", "MAX_PAGE", "Message", "Model",
+    "NewAttachment", "normalise_email", "parse_id", "parse_int", "parse_page", "parse_reference", "periodic_task",
     "PermissionDenied", "PRIORITIES", "queue_mail", "Route", "ServiceError", "services", "Setting", "SETTING_TYPES",
     "site_setting", "site_timezone", "SlaPolicy", "SlaTarget", "staff_required", "Tag", "tags_named", "task",
     "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
