@@ -11,14 +11,15 @@ export HELPDESK_INSTANCE_PATH ?= $(CURDIR)/instance
 # Bundled plugins are packages of their own, installed like any third-party plugin.
 BUNDLED := $(patsubst %/pyproject.toml,-e ./%,$(wildcard plugins/*/pyproject.toml))
 
-$(BIN)/.installed: setup.cfg pyproject.toml $(wildcard plugins/*/pyproject.toml)
+# constraints.txt pins what the tests last passed with: new releases change nothing unseen.
+$(BIN)/.installed: setup.cfg pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e . $(BUNDLED)
+	$(BIN)/pip install -q -c constraints.txt -e . $(BUNDLED)
 	touch $@
 
 $(BIN)/.test-installed: $(BIN)/.installed examples/hello_plugin/pyproject.toml
-	$(BIN)/pip install -q -e '.[test]' -e ./examples/hello_plugin
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]' -e ./examples/hello_plugin
 	touch $@
 
 run: $(BIN)/.installed
