@@ -31,12 +31,14 @@ run: $(BIN)/.installed
 
 lint: $(BIN)/.test-installed
 	$(BIN)/ruff check helpdesk tests bench docs examples plugins
+	$(BIN)/mypy
 
 docs: $(BIN)/.test-installed
 	$(BIN)/python docs/gen_hooks.py
 
 test: $(BIN)/.test-installed
 	$(BIN)/ruff check helpdesk tests bench docs examples plugins
+	$(BIN)/mypy
 	$(BIN)/python docs/gen_hooks.py --check
 	@test -x /usr/bin/chromium || echo "\n*** /usr/bin/chromium is missing: BROWSER TESTS WILL BE SKIPPED (apt-get install chromium) ***\n"
 	HELPDESK_TEST_DB=sqlite $(BIN)/python -m pytest -q -rs

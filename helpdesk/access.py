@@ -6,7 +6,7 @@ scope answers 404, never 403, so its existence is not revealed.
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import selectinload
 
 from helpdesk.extensions import db
@@ -18,7 +18,7 @@ def visible_tickets(user: User | None) -> Select:
     """A SELECT of the tickets ``user`` may see (staff: all; customers: their own; else none)."""
     query = select(Ticket)
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return query.where(False)
+        return query.where(false())
     if user.is_staff:
         return query
     return query.where(Ticket.customer_id == user.id)

@@ -78,15 +78,15 @@ def _people(rng: random.Random) -> tuple[list[int], list[tuple[int, str]], dict[
     db.session.commit()
     agents = []
     hashed = None  # hashing is deliberately slow: do it once for all demo accounts
-    for name, email, team in AGENTS:
+    for name, email, team_name in AGENTS:
         agent = db.session.scalar(select(User).where(User.email == email))
         if agent is None:
-            agent = create_user(name, email, "agent", None, teams=[teams[team]])
+            agent = create_user(name, email, "agent", None, teams=[teams[team_name]])
             hashed = hashed or generate_password_hash(DEMO_PASSWORD)
             agent.password_hash = hashed
         agents.append(agent)
-        if teams[team].lead_id is None:
-            teams[team].lead_id = agent.id
+        if teams[team_name].lead_id is None:
+            teams[team_name].lead_id = agent.id
     for title, body in CANNED.items():
         if not db.session.scalar(select(CannedReply.id).where(CannedReply.title == title)):
             db.session.add(CannedReply(title=title, body=body))
@@ -135,7 +135,10 @@ def seed_demo(count: int, seed: int = 1, echo: Callable[[str], None] = print) ->
     stamp = str if sqlite else _same
     meta = "{}" if sqlite else {}
     step = timedelta(minutes=30)
-    batch, tickets, messages, links = 10_000, [], [], []
+    batch = 10_000
+    tickets: list[tuple] = []
+    messages: list[tuple] = []
+    links: list[tuple] = []
     with click.progressbar(range(count), label=f"Creating {count:,} tickets", file=None) as bar:
         for i in bar:
             tid = start_id + i

@@ -96,4 +96,4 @@ def periodic_task(validate_datetime: Callable, plugin: str | None = None, **opti
 
 
 def current() -> Flask:
-    return current_app._get_current_object() if has_app_context() else _app["app"]
+    return current_app._get_current_object() if has_app_context() else _app["app"]  # type: ignore[attr-defined]

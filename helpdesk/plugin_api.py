@@ -23,7 +23,7 @@ from helpdesk.assignment import STRATEGIES, choose
 from helpdesk.charts import bar_chart, column_chart
 from helpdesk.contract import SETTING_TYPES, Channel, Route, Setting
 from helpdesk.errors import PermissionDenied, ServiceError
-from helpdesk.extensions import csrf, db, limiter
+from helpdesk.extensions import Model, csrf, db, limiter
 from helpdesk.jobs import periodic_task, task
 from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
@@ -72,10 +72,6 @@ def choose_agent(ticket: Ticket, team: Team, strategy: str) -> Route | None:
     if strategy not in STRATEGIES or strategy == "manual":
         raise ValueError(f"unknown assignment strategy {strategy!r}")
     return choose(ticket, team, strategy)
-
-
-Model = db.Model
-"""The declarative base for a plugin's own tables: ``class Note(Model): __tablename__ = "myplugin_notes"``."""
 
 
 def db_session() -> Any:

@@ -85,7 +85,7 @@ class PluginManager:
                 name=ep.name,
                 version=dist.version if dist else "",
                 distribution=dist.name if dist else "",
-                description=(dist.metadata.get("Summary") or "") if dist else "",
+                description=(dist.metadata.get("Summary") or "") if dist else "",  # type: ignore[attr-defined]
             )
             try:
                 module = ep.load()
@@ -261,7 +261,7 @@ class PluginManager:
             specs: dict[str, dict] = {}
             for impl in self.pm.hook.helpdesk_settings.get_hookimpls():
                 try:
-                    declared = impl.function() or []
+                    declared: Any = impl.function() or []
                 except Exception as exc:
                     self.record_error(impl.plugin_name, "helpdesk_settings", exc)
                     declared = []
@@ -382,7 +382,7 @@ class PluginManager:
 
     def channels(self) -> dict[str, Any]:
         """Channel name → channel object, enabled plugins only (the core's ``web`` included)."""
-        out = {}
+        out: dict[str, Any] = {}
         for plugin, result in self.call_collect("helpdesk_channels"):
             for channel in result:
                 channel.plugin = plugin

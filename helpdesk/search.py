@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Integer, Select, literal_column, select, text, union
+from sqlalchemy import CompoundSelect, Integer, Select, false, literal_column, select, text, union
 
 from helpdesk.extensions import db
 from helpdesk.models import Message, Ticket
@@ -68,7 +68,7 @@ def _fts_query(terms: list[str], include_internal: bool) -> str:
     return fts if include_internal else f"{{public}} : ({fts})"
 
 
-def matching_ticket_ids(query: str, include_internal: bool) -> Select | None:
+def matching_ticket_ids(query: str, include_internal: bool) -> Select | CompoundSelect | None:
     """A SELECT of ticket ids matching every word of ``query`` (None if it has no words)."""
     terms = words(query)
     if not terms:
@@ -97,7 +97,7 @@ def restrict(query: Select, text_: str, include_internal: bool) -> Select:
     """
     hits = matching_ticket_ids(text_, include_internal)
     if hits is None:
-        return query.where(False)
+        return query.where(false())
     if _dialect() == "sqlite":
         probe = text("SELECT count(*) FROM (SELECT rowid FROM search_index WHERE search_index MATCH :q "
                      "LIMIT :n)")

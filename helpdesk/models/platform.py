@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.extensions import db
+from helpdesk.extensions import Model
 from helpdesk.models.base import utcnow
 
 
-class SiteSetting(db.Model):
+class SiteSetting(Model):
     """Admin-editable settings of the core (helpdesk name, reply-from address, reopen window)."""
 
     __tablename__ = "site_settings"
@@ -18,7 +18,7 @@ class SiteSetting(db.Model):
     value: Mapped[dict | list | str | int | bool | None] = mapped_column(JSON)
 
 
-class PluginState(db.Model):
+class PluginState(Model):
     """Whether an installed plugin is enabled, and its settings. Shared by every process."""
 
     __tablename__ = "plugin_states"
@@ -29,7 +29,7 @@ class PluginState(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class PluginError(db.Model):
+class PluginError(Model):
     """An exception a plugin raised, kept for the admin's plugin page."""
 
     __tablename__ = "plugin_errors"
@@ -43,7 +43,7 @@ class PluginError(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """Every email the helpdesk sends, queued first and delivered by a job with retries."""
 
     __tablename__ = "outbox_mail"

@@ -5,13 +5,13 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.extensions import db
+from helpdesk.extensions import Model
 from helpdesk.models.base import utcnow
 
 SLA_KINDS = ("first_response", "next_response", "periodic_update", "resolution")
 
 
-class BusinessHours(db.Model):
+class BusinessHours(Model):
     """When a team works: weekly hours in a time zone, minus holidays.
 
     ``schedule`` maps ISO weekday numbers ("1" = Monday … "7" = Sunday) to a list of
@@ -27,7 +27,7 @@ class BusinessHours(db.Model):
     holidays: Mapped[list] = mapped_column(JSON, default=list)
 
 
-class SlaPolicy(db.Model):
+class SlaPolicy(Model):
     """Targets (in business minutes) for tickets of a team, priority and/or tag.
 
     The first active policy, by ``position``, whose team, priority and tag match (empty =
@@ -55,7 +55,7 @@ class SlaPolicy(db.Model):
     business_hours: Mapped[BusinessHours | None] = relationship()
 
 
-class SlaTarget(db.Model):
+class SlaTarget(Model):
     """One clock of one ticket: due, paused, met, warned and breached times.
 
     Recurring targets (next response, periodic update) are re-armed in place; ``cycle``

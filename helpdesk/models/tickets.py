@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from helpdesk.extensions import db
+from helpdesk.extensions import Model, db
 from helpdesk.models.base import utcnow
 from helpdesk.models.users import Team, User
 
@@ -23,14 +23,14 @@ ticket_tags = Table(
 )
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)
 
 
-class Ticket(db.Model):
+class Ticket(Model):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_updated", "updated_at", "id"),
@@ -120,7 +120,7 @@ def parse_reference(reference: str) -> int | None:
     return number if 0 < number <= MAX_TICKET_ID else None
 
 
-class Message(db.Model):
+class Message(Model):
     """One entry in a ticket's conversation: a public reply or an internal note."""
 
     __tablename__ = "messages"
@@ -146,7 +146,7 @@ class Message(db.Model):
     )
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A file on a message. Served only by its unguessable ``token``, as a download."""
 
     __tablename__ = "attachments"
@@ -163,7 +163,7 @@ class Attachment(db.Model):
     message: Mapped[Message] = relationship(back_populates="attachments")
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who changed what on a ticket, and when (and why, for automatic changes)."""
 
     __tablename__ = "audit_events"
@@ -182,7 +182,7 @@ class AuditEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class CannedReply(db.Model):
+class CannedReply(Model):
     __tablename__ = "canned_replies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,7 +191,7 @@ class CannedReply(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SavedView(db.Model):
+class SavedView(Model):
     """A named queue filter an agent keeps (the query string of the queue page)."""
 
     __tablename__ = "saved_views"

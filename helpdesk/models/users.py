@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from helpdesk.extensions import db
+from helpdesk.extensions import Model, db
 from helpdesk.models.base import utcnow
 
 ROLES = ("admin", "agent", "customer")
@@ -21,7 +21,7 @@ team_members = Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """Anyone who signs in: admins, agents and customers.
 
     A customer is one person with several contact identities (see ``ContactIdentity``).
@@ -80,7 +80,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role} {self.email}>"
 
 
-class Team(db.Model):
+class Team(Model):
     __tablename__ = "teams"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,7 +100,7 @@ class Team(db.Model):
     lead: Mapped[User | None] = relationship(foreign_keys=[lead_id])
 
 
-class ContactIdentity(db.Model):
+class ContactIdentity(Model):
     """One way to reach a customer: an email address, a phone number, a chat or social handle."""
 
     __tablename__ = "contact_identities"
@@ -117,7 +117,7 @@ class ContactIdentity(db.Model):
     user: Mapped[User] = relationship(back_populates="identities")
 
 
-class LoginToken(db.Model):
+class LoginToken(Model):
     """A single-use, expiring magic sign-in link. Only the token's hash is stored."""
 
     __tablename__ = "login_tokens"

@@ -29,9 +29,12 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 class HoursLike(Protocol):
     """What the clock reads from ``BusinessHours`` (tests may pass any such object)."""
 
-    timezone: str
-    schedule: Mapping[str, Any]
-    holidays: Iterable[str]
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def schedule(self) -> Mapping[str, Any]: ...
+    @property
+    def holidays(self) -> Iterable[str]: ...
 
 
 @dataclass(frozen=True)

@@ -569,7 +569,7 @@ def check_sla(now: datetime | None = None, batch_size: int = BATCH) -> dict[str,
     for chunk in _chunks(stale, batch_size):
         result = db.session.execute(update(SlaTarget.__table__).where(c.id.in_(chunk), c.met_at.is_(None))
                                     .values(met_at=now))
-        counts["stopped"] += result.rowcount
+        counts["stopped"] += result.rowcount  # type: ignore[attr-defined]  # CursorResult: SQLAlchemy types execute() as Result
     db.session.commit()
     counts["warned"] = _claim_and_fire(warnings, "warned_at", "helpdesk_sla_warning", now, batch_size)
     counts["breached"] = _claim_and_fire(breaches, "breached_at", "helpdesk_sla_breached", now, batch_size)
@@ -606,7 +606,7 @@ def _claim_and_fire(claims: Sequence[tuple[int, int, datetime]], column: str, ho
         for target_id, cycle, limit in chunk:  # in id order: concurrent workers lock rows in the same order
             result = db.session.execute(claim, {"claim_id": target_id, "claim_cycle": cycle,
                                                 "claim_limit": limit, "claim_now": now})
-            if result.rowcount == 1:
+            if result.rowcount == 1:  # type: ignore[attr-defined]  # CursorResult: SQLAlchemy types execute() as Result
                 won.append(target_id)
         if won and column == "breached_at":
             targets, tickets = _load(won)

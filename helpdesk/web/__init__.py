@@ -120,7 +120,7 @@ def _nav_links() -> list[tuple[str, str]]:
     if not current_user.is_authenticated:
         return []
     if "_nav_links" not in g:
-        links = []
+        links: list[tuple[str, str]] = []
         for _plugin, result in manager().call_collect("helpdesk_nav_links", user=current_user):
             links.extend((str(label), str(url)) for label, url in result)
         g._nav_links = links

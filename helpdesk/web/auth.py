@@ -187,7 +187,7 @@ def magic(token: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         # Claim the token atomically: of two racing clicks, only one signs in.
-        claimed = db.session.execute(
+        claimed = db.session.execute(  # type: ignore[attr-defined]  # CursorResult: SQLAlchemy types execute() as Result
             update(LoginToken).where(LoginToken.id == row.id, LoginToken.used_at.is_(None))
             .values(used_at=utcnow())).rowcount
         db.session.commit()

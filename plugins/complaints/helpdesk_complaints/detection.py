@@ -219,7 +219,7 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern | None:
 
 
 def detect(text: str, *, phrases: list[str] | tuple[str, ...] | None = None, threshold: float = -0.5,
-           extra: list[tuple[str, float]] = ()) -> Detection:
+           extra: list[tuple[str, float]] | tuple[tuple[str, float], ...] = ()) -> Detection:
     """Classify one message. ``threshold`` is the VADER compound below which sentiment counts;
     ``extra`` adds (signal, weight) pairs the caller knows (repeat contact, VIP)."""
     text = (text or "")[:MAX_CHARS]

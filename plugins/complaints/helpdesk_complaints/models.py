@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.plugin_api import Ticket, User, db, utcnow
+from helpdesk.plugin_api import Model, Ticket, User, utcnow
 
 STEPS = ("acknowledge", "listen", "remedy", "resolve", "follow_up")
 STEP_LABELS = {
@@ -18,7 +18,7 @@ STEP_LABELS = {
 }
 
 
-class ComplaintFlag(db.Model):
+class ComplaintFlag(Model):
     """A ticket flagged as a complaint, and whether an agent cleared it as a false flag.
 
     One per ticket. Kept when cleared, so reports show detection precision over time.
@@ -45,7 +45,7 @@ class ComplaintFlag(db.Model):
         return self.cleared_at is None
 
 
-class ComplaintRule(db.Model):
+class ComplaintRule(Model):
     """A routing rule: all conditions must hold; then the actions apply, in ``position`` order."""
 
     __tablename__ = "complaints_rules"
@@ -64,7 +64,7 @@ class ComplaintRule(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ComplaintStep(db.Model):
+class ComplaintStep(Model):
     """One done step of a complaint's playbook (no row = not done)."""
 
     __tablename__ = "complaints_steps"
@@ -82,7 +82,7 @@ class ComplaintStep(db.Model):
     done_by: Mapped[User | None] = relationship()
 
 
-class ComplaintAck(db.Model):
+class ComplaintAck(Model):
     """The one acknowledgement a complaint gets (the unique ticket makes "never two")."""
 
     __tablename__ = "complaints_acks"
@@ -100,7 +100,7 @@ class ComplaintAck(db.Model):
     sent_at: Mapped[datetime | None]
 
 
-class ComplaintFollowUp(db.Model):
+class ComplaintFollowUp(Model):
     """"Did we resolve your concern?": scheduled when a complaint is resolved, sent by a job."""
 
     __tablename__ = "complaints_followups"
@@ -118,7 +118,7 @@ class ComplaintFollowUp(db.Model):
     ticket: Mapped[Ticket] = relationship()
 
 
-class ComplaintEscalation(db.Model):
+class ComplaintEscalation(Model):
     """One escalation of a missed complaint clock; unique per target kind and cycle."""
 
     __tablename__ = "complaints_escalations"
@@ -134,7 +134,7 @@ class ComplaintEscalation(db.Model):
     ticket: Mapped[Ticket] = relationship()
 
 
-class ComplaintAlert(db.Model):
+class ComplaintAlert(Model):
     """Something a supervisor must see on their dashboard (an escalation, a rule's notice)."""
 
     __tablename__ = "complaints_alerts"

@@ -86,7 +86,7 @@ def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
     claim = db.session.execute(update(ComplaintAck).where(ComplaintAck.id == ack.id, ComplaintAck.status == "pending")
                                .values(status="sending"))
     db.session.commit()
-    if claim.rowcount != 1:
+    if claim.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
         return None  # another process is sending it
     values = ack_values(ticket)
     try:
@@ -118,7 +118,7 @@ def email_alerts(ticket_id: int) -> int:
         claim = db.session.execute(update(ComplaintAlert).where(
             ComplaintAlert.id == alert.id, ComplaintAlert.emailed_at.is_(None)).values(emailed_at=utcnow()))
         db.session.commit()
-        if claim.rowcount == 1:
+        if claim.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult
             send_alert_mail(alert)
             count += 1
     return count
@@ -232,7 +232,7 @@ def send_due_followups(now: datetime | None = None) -> int:
         claim = db.session.execute(update(ComplaintFollowUp).where(
             ComplaintFollowUp.id == followup.id, ComplaintFollowUp.sent_at.is_(None)).values(sent_at=now))
         db.session.commit()
-        if claim.rowcount != 1:
+        if claim.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
             continue
         link = external_url("complaints.followup", followup_token=followup_token(followup))
         customer = ticket.customer

@@ -46,7 +46,7 @@ def set_step(ticket: Ticket, step: str, agent: User, done: bool) -> bool:
     if done:
         changed = mark_step(ticket.id, step, agent)
     else:
-        changed = bool(db.session.execute(delete(ComplaintStep).where(
+        changed = bool(db.session.execute(delete(ComplaintStep).where(  # type: ignore[attr-defined]  # a CursorResult
             ComplaintStep.ticket_id == ticket.id, ComplaintStep.step == step)).rowcount)
     if changed:
         audit(ticket, agent, "playbook", step, None if done else "done", "done" if done else None,

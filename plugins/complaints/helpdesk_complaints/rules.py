@@ -260,10 +260,10 @@ def evaluate(conditions: dict, facts: Facts) -> list[Verdict]:
         elif key == "priority":
             out.append(Verdict(key, f"priority is {_names(value)}", facts.priority, facts.priority in value))
         elif key == "is_complaint":
-            wanted = bool(value)
-            out.append(Verdict(key, "is a complaint" if wanted else "is not a complaint",
+            complaint = bool(value)
+            out.append(Verdict(key, "is a complaint" if complaint else "is not a complaint",
                                "a complaint" if facts.is_complaint else "not a complaint",
-                               facts.is_complaint == wanted))
+                               facts.is_complaint == complaint))
     return out
 
 
@@ -553,7 +553,7 @@ def dry_run(conditions: dict, limit: int = DRY_RUN_TICKETS, seconds: float = DRY
     firsts = _first_messages(ids)
     flagged = set(db.session.scalars(select(ComplaintFlag.ticket_id).where(
         ComplaintFlag.ticket_id.in_(ids), ComplaintFlag.cleared_at.is_(None)))) if ids else set()
-    matched = []
+    matched: list[Ticket] = []
     deadline = clock.monotonic() + seconds
     for checked, ticket in enumerate(tickets):
         if clock.monotonic() > deadline:

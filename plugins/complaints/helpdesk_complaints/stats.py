@@ -101,7 +101,7 @@ def summary(visible: Select, days: int = 90, now: datetime | None = None) -> Sum
     causes: Counter[str] = Counter()
     for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(recent)).limit(5000)):
         causes.update(t.name for t in ticket.tags if t.name != TAG)
-    return Summary(open_complaints=open_count, median_first_response=median(waits) if waits else None,
+    return Summary(open_complaints=open_count, median_first_response=median(waits) if waits else None,  # type: ignore[type-var]  # timedeltas sort
                    answered=len(waits), breaches=breaches, escalations=escalations, flagged=len(flags),
                    cleared=sum(1 for cleared, _ in flags if cleared is not None),
                    by_agents=sum(1 for _, source in flags if source == "agent"),

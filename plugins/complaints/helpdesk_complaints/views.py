@@ -314,7 +314,7 @@ def followup(followup_token: str) -> Response | tuple[str, int]:
                                                        ComplaintFollowUp.__table__.c.answered_at.is_(None))
             .values(answered_at=utcnow(), resolved=form.resolved.data == "yes", comment=form.comment.data or ""))
         db.session.commit()
-        if claimed.rowcount == 1:
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult
             _record_answer(ticket, form.resolved.data == "yes", (form.comment.data or "").strip())
         db.session.refresh(item)
         return render_template("complaints/followup.html", ticket=ticket, item=item, form=None, answered=True,

@@ -15,13 +15,13 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.plugin_api import db, utcnow
+from helpdesk.plugin_api import Model, utcnow
 
 SECURITY_CHOICES = ("ssl", "starttls", "none")
 QUARANTINE_KINDS = ("bounce", "auto_reply", "bulk", "quarantined")
 
 
-class EmailMailbox(db.Model):
+class EmailMailbox(Model):
     """An IMAP mailbox the helpdesk reads; new tickets from it go to ``team_id``."""
 
     __tablename__ = "email_mailboxes"
@@ -47,7 +47,7 @@ class EmailMailbox(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class EmailQuarantine(db.Model):
+class EmailQuarantine(Model):
     """A mail that is not (yet) a ticket: kind ``bounce``, ``auto_reply``, ``bulk`` or ``quarantined``."""
 
     __tablename__ = "email_quarantine"
@@ -73,7 +73,7 @@ class EmailQuarantine(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
 
 
-class EmailMessageId(db.Model):
+class EmailMessageId(Model):
     """One Message-ID we received or sent, and the ticket (and message) it belongs to."""
 
     __tablename__ = "email_message_ids"
@@ -88,7 +88,7 @@ class EmailMessageId(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class EmailRawMessage(db.Model):
+class EmailRawMessage(Model):
     """The original mail behind a message, and what folding hid (quoted history, signature)."""
 
     __tablename__ = "email_raw_messages"
@@ -102,7 +102,7 @@ class EmailRawMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class EmailAck(db.Model):
+class EmailAck(Model):
     """An acknowledgement sent to an address (the hourly limit per sender counts these)."""
 
     __tablename__ = "email_acks"

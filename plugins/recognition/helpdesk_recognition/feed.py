@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import false, literal, select, union_all
 from sqlalchemy.orm import selectinload
 
 from helpdesk.plugin_api import User, db
@@ -50,7 +50,7 @@ def feed_page(viewer: User, *, team_id: int | None = None, value: str | None = N
         kudos_q, award_q = kudos_q.where(Kudos.created_at < until), award_q.where(Award.created_at < until)
     if value:
         kudos_q = kudos_q.where(Kudos.value_tag == value)
-        award_q = award_q.where(False)  # badges carry no value tag
+        award_q = award_q.where(false())  # badges carry no value tag
     both = union_all(kudos_q, award_q).subquery()
     rows = db.session.execute(select(both.c.kind, both.c.id).order_by(both.c.at.desc(), both.c.id.desc())
                               .limit(per_page + 1).offset((page - 1) * per_page)).all()

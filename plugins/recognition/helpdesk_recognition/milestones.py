@@ -21,10 +21,6 @@ COMPLAINT_TAG = "complaint"  # the complaints plugin's tag
 RESOLVED = ("resolved", "closed")
 
 
-def _tag_model() -> type:
-    return Tag
-
-
 def badge_settings() -> dict[str, tuple[bool, int]]:
     """key → (enabled, threshold), the admin's choice or the badge's default."""
     rows = {row.key: row for row in db.session.scalars(select(BadgeConfig))}
@@ -78,7 +74,7 @@ def check_complaint_turned(user: User, ticket: Ticket) -> Award | None:
     count = db.session.scalar(
         select(func.count(distinct(Rating.ticket_id))).where(
             Rating.user_id == user.id, Rating.kind == "csat", Rating.score == 5,
-            Rating.ticket_id.in_(select(Ticket.id).where(Ticket.tags.any(_tag_model().name == COMPLAINT_TAG))))) or 0
+            Rating.ticket_id.in_(select(Ticket.id).where(Ticket.tags.any(Tag.name == COMPLAINT_TAG))))) or 0
     if count < threshold:
         return None
     detail = (f"a complaint ({ticket.reference}) turned into a five-star rating" if threshold == 1

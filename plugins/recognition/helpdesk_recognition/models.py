@@ -6,14 +6,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.plugin_api import Ticket, User, db, utcnow
+from helpdesk.plugin_api import Model, Ticket, User, utcnow
 
 # Where a kudos came from. Customer sources count once per ticket and agent.
 PEER, RATING, THANKS = "peer", "rating", "thanks"
 CUSTOMER_SOURCES = (RATING, THANKS)
 
 
-class Kudos(db.Model):
+class Kudos(Model):
     """Praise for one agent: from a colleague, or from a customer's rating or thank-you."""
 
     __tablename__ = "recognition_kudos"
@@ -49,7 +49,7 @@ class Kudos(db.Model):
         return self.source in CUSTOMER_SOURCES
 
 
-class Reaction(db.Model):
+class Reaction(Model):
     """One person's emoji on a kudos; the same emoji again takes it back."""
 
     __tablename__ = "recognition_reactions"
@@ -64,7 +64,7 @@ class Reaction(db.Model):
     kudos: Mapped[Kudos] = relationship(back_populates="reactions")
 
 
-class Rating(db.Model):
+class Rating(Model):
     """A customer's rating credited to an agent who worked the ticket (CSAT average, five-star counts).
 
     One row per ticket, agent and kind: a customer who rates again replaces the score.
@@ -84,7 +84,7 @@ class Rating(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Award(db.Model):
+class Award(Model):
     """A milestone badge, awarded once per (person, badge, period)."""
 
     __tablename__ = "recognition_awards"
@@ -106,7 +106,7 @@ class Award(db.Model):
     ticket: Mapped[Ticket | None] = relationship()
 
 
-class BadgeConfig(db.Model):
+class BadgeConfig(Model):
     """An admin's choice for one milestone badge; a badge without a row uses its defaults."""
 
     __tablename__ = "recognition_badges"
@@ -117,7 +117,7 @@ class BadgeConfig(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Notification(db.Model):
+class Notification(Model):
     """"You received kudos" / "you earned a badge", shown on the agent's dashboard until read."""
 
     __tablename__ = "recognition_notifications"
@@ -135,7 +135,7 @@ class Notification(db.Model):
     award: Mapped[Award | None] = relationship()
 
 
-class Preference(db.Model):
+class Preference(Model):
     """An agent's choices: public or private recognition, email notices, the weekly digest."""
 
     __tablename__ = "recognition_preferences"
@@ -147,7 +147,7 @@ class Preference(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class DigestSent(db.Model):
+class DigestSent(Model):
     """One weekly digest per recipient and ISO week ("2025-W10"): the claim that makes it once-only."""
 
     __tablename__ = "recognition_digests"

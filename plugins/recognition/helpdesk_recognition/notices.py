@@ -53,4 +53,4 @@ def mark_all_read(user_id: int) -> int:
     result = db.session.execute(update(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a CursorResult

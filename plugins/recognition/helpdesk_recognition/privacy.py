@@ -8,6 +8,7 @@ leading the agent's team does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
 
@@ -43,7 +44,7 @@ def is_public(user_id_column: ColumnElement) -> ColumnElement[bool]:
     return exists().where(Preference.user_id == user_id_column, Preference.public.is_(True))
 
 
-def visible_to(viewer: User, user_id_column: ColumnElement) -> ColumnElement[bool]:
+def visible_to(viewer: User, user_id_column: Any) -> ColumnElement[bool]:
     """True where ``viewer`` may see the recognition of the user in ``user_id_column``."""
     return or_(user_id_column == viewer.id, is_public(user_id_column),
                user_id_column.in_(led_member_ids(viewer.id)))

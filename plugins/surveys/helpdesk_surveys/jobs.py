@@ -15,7 +15,7 @@ def _send_and_continue() -> dict[str, int]:
     # are still due, the next run starts now rather than at the next minute.
     more = db.session.scalar(select(SurveyInvitation.id).where(
         SurveyInvitation.status == "scheduled", SurveyInvitation.send_after <= utcnow()).limit(1))
-    if more is not None and sum(counts.values()):
+    if more is not None and any(counts.values()):
         continue_sending()
     return counts
 

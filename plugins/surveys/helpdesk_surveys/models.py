@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from helpdesk.plugin_api import Ticket, User, db, utcnow
+from helpdesk.plugin_api import Model, Ticket, User, utcnow
 
 KINDS = ("csat", "nps")
 SCALES = {"csat": (1, 5), "nps": (0, 10)}
@@ -21,7 +21,7 @@ TRIGGERS = ("resolution", "relationship")
 INVITATION_STATUSES = ("scheduled", "sending", "sent", "skipped", "cancelled", "failed", "invalidated")
 
 
-class SurveyType(db.Model):
+class SurveyType(Model):
     """One kind of survey (CSAT or NPS) as the admin configured it.
 
     Without a row the defaults in ``helpdesk_surveys.config.DEFAULT_TYPES`` apply.
@@ -43,7 +43,7 @@ class SurveyType(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SurveyContact(db.Model):
+class SurveyContact(Model):
     """What the plugin knows about a customer: time zone, opt-out, last survey (the throttle)."""
 
     __tablename__ = "surveys_contacts"
@@ -54,7 +54,7 @@ class SurveyContact(db.Model):
     last_surveyed_at: Mapped[datetime | None]
 
 
-class SurveyInvitation(db.Model):
+class SurveyInvitation(Model):
     __tablename__ = "surveys_invitations"
     __table_args__ = (
         Index("ix_surveys_invitations_due", "status", "send_after"),
@@ -93,7 +93,7 @@ class SurveyInvitation(db.Model):
         return value
 
 
-class SurveyResponse(db.Model):
+class SurveyResponse(Model):
     """One answer. ``invitation_id`` is unique: a later click updates the answer."""
 
     __tablename__ = "surveys_responses"
@@ -134,7 +134,7 @@ class SurveyResponse(db.Model):
     agent: Mapped[User | None] = relationship(foreign_keys=[agent_id])
 
 
-class SurveyFollowUp(db.Model):
+class SurveyFollowUp(Model):
     """A low score's follow-up case: an owner, a due time, steps, and a re-survey when closed."""
 
     __tablename__ = "surveys_followups"

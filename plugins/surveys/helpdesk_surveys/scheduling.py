@@ -134,12 +134,12 @@ def schedule_after_resolution(ticket: Ticket, now: datetime | None = None) -> li
 
 def withdraw_for_ticket(ticket_id: int, reason: str, *, sent_too: bool) -> int:
     """Cancel the ticket's scheduled invitations; with ``sent_too`` also void links already sent."""
-    changed = db.session.execute(
+    changed = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(SurveyInvitation).where(SurveyInvitation.ticket_id == ticket_id,
                                        SurveyInvitation.status.in_(("scheduled", "sending")))
         .values(status="cancelled", reason=reason)).rowcount
     if sent_too:
-        changed += db.session.execute(
+        changed += db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
             update(SurveyInvitation).where(SurveyInvitation.ticket_id == ticket_id,
                                            SurveyInvitation.status == "sent")
             .values(status="invalidated", reason=reason)).rowcount
@@ -226,7 +226,7 @@ def ensure_contacts(customer_ids: list[int]) -> None:
     if db.engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     db.session.execute(insert(table).values([{"customer_id": i} for i in customer_ids]).on_conflict_do_nothing())
 
 
@@ -249,7 +249,7 @@ def take_throttle_turn(customer_id: int, now: datetime, *, exempt: bool = False)
     if days and not exempt:
         query = query.where(or_(SurveyContact.last_surveyed_at.is_(None),
                                 SurveyContact.last_surveyed_at <= now - timedelta(days=days)))
-    return db.session.execute(query.values(last_surveyed_at=now)).rowcount == 1
+    return db.session.execute(query.values(last_surveyed_at=now)).rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
 
 
 def set_timezone(customer_id: int, name: str) -> None:
@@ -267,7 +267,7 @@ def unsubscribe(customer_id: int, now: datetime | None = None) -> int:
     db.session.execute(update(SurveyContact).where(SurveyContact.customer_id == customer_id,
                                                    SurveyContact.unsubscribed_at.is_(None))
                        .values(unsubscribed_at=now))
-    cancelled = db.session.execute(
+    cancelled = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(SurveyInvitation).where(SurveyInvitation.customer_id == customer_id,
                                        SurveyInvitation.status == "scheduled")
         .values(status="cancelled", reason="the customer unsubscribed from surveys")).rowcount

@@ -35,7 +35,7 @@ _env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined
 
 def site_name() -> str:
     # The core's public template helper: the helpdesk name the admin chose.
-    return str(current_app.jinja_env.globals["site_name"]())
+    return str(current_app.jinja_env.globals["site_name"]())  # type: ignore[operator]
 
 
 def variables(customer: User, ticket: Ticket | None, agent: User | None) -> dict[str, Any]:
@@ -202,7 +202,7 @@ def claim(now: datetime, batch: int, commit: bool = True) -> list[int]:
 
 
 def release_stale_claims(now: datetime) -> int:
-    count = db.session.execute(
+    count = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(SurveyInvitation).where(SurveyInvitation.status == "sending",
                                        SurveyInvitation.claimed_at < now - STALE_CLAIM)
         .values(status="scheduled", claimed_at=None)).rowcount

@@ -314,5 +314,7 @@ class _SampleTicket:
 def _preview(kind_type: SurveyType):
     customer = _Sample("Carla Customer", "carla@example.com")
     agent = _Sample(current_user.name)
-    return compose(kind_type, customer, _SampleTicket() if kind_type.trigger == "resolution" else None, agent,
-                   "preview-link", utcnow() + timedelta(days=14))
+    ticket = _SampleTicket() if kind_type.trigger == "resolution" else None
+    # Stand-ins with the attributes compose reads, not database rows.
+    return compose(kind_type, customer, ticket, agent, "preview-link",  # type: ignore[arg-type]
+                   utcnow() + timedelta(days=14))
