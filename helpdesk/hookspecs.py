@@ -213,7 +213,9 @@ def helpdesk_route_ticket(ticket: Ticket, message: Message) -> Route | None:
     ``plugin_api.Route(team_id=..., assignee_id=..., reason=...)`` or ``None`` to let the
     next plugin (and finally the core) decide. The decision and its reason are written to
     the ticket's audit trail. A route with a team but no agent leaves the agent to that
-    team's assignment strategy (manual, round robin or least loaded).
+    team's assignment strategy (manual, round robin or least loaded). A route may also
+    carry ``priority`` and ``tags``: the core applies them (a priority only rises, tags
+    are only added); rules that fire one by one call ``plugin_api.apply_route_decision``.
 
     Semantics: first result; a plugin that raises is skipped.
 
