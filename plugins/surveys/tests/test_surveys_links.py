@@ -46,6 +46,13 @@ def test_a_valid_link_shows_the_page(client, invitation):
     assert page.status_code == 200 and text(page.text, id="survey-about") == "About your request HD-1: Printer on fire"
 
 
+@pytest.mark.parametrize("odd", ["²", "٣", "-1", "99"])
+def test_a_link_with_an_odd_score_shows_the_page_with_nothing_chosen(client, invitation, odd):
+    page = client.get(f"/s/{make_token(invitation.id, invitation.customer_id)}?score={odd}")
+    assert page.status_code == 200 and text(page.text, id="survey-about") == "About your request HD-1: Printer on fire"
+    assert "checked" not in page.text
+
+
 def test_an_expired_link_is_refused_with_a_clear_page(db, client, invitation, heard):
     old = make_token(invitation.id, invitation.customer_id, at=utcnow() - timedelta(days=15))  # validity: 14 days
     for answer in (client.get(f"/s/{old}?score=5"), client.post(f"/s/{old}", data={"score": "5"})):
