@@ -162,3 +162,23 @@ def test_plugin_api_still_offers_the_moved_names():
     assert plugin_api.Channel is contract.Channel and plugin_api.SETTING_TYPES == contract.SETTING_TYPES
     assert plugin_api.ServiceError is errors.ServiceError and plugin_api.PermissionDenied is errors.PermissionDenied
     assert plugin_api.services.ServiceError is errors.ServiceError
+
+
+def test_bundled_plugins_leave_priorities_and_tags_to_the_core():
+    """Plugins raise priorities and add tags through ``apply_route_decision`` (or a Route),
+    never by writing ``.priority``, appending to ``.tags`` or creating ``Tag`` rows."""
+    offences = []
+    for path in sorted((ROOT / "plugins").glob("*/helpdesk_*/**/*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Assign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                offences += [f"{path.name}:{node.lineno} writes .priority" for t in targets
+                             if isinstance(t, ast.Attribute) and t.attr == "priority"
+                             and not (isinstance(t.value, ast.Name) and t.value.id == "self")]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else func.id
+                owner = func.value if isinstance(func, ast.Attribute) else None
+                if name == "Tag" or (name == "append" and isinstance(owner, ast.Attribute) and owner.attr == "tags"):
+                    offences.append(f"{path.name}:{node.lineno} {name}(...) on tags")
+    assert offences == []
