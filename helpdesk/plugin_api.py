@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_login import current_user
-from huey import crontab
 
 from helpdesk import services
 from helpdesk.access import visible_tickets
 from helpdesk.extensions import csrf, db, limiter
-from helpdesk.jobs import periodic_task, task
+from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import parse_reference
@@ -27,6 +26,7 @@ from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
 from helpdesk.services.tickets import MAX_BODY, NewAttachment, audit, human_size
 from helpdesk.services.users import find_customer, normalise_email
+from helpdesk.versioning import API_VERSION, deprecated_names
 from helpdesk.web.auth import admin_required, staff_required
 from helpdesk.web.links import external_url
 
@@ -171,3 +171,15 @@ __all__ = [
     "queue_mail", "Route", "services", "Setting", "site_setting", "site_timezone", "SlaPolicy", "SlaTarget",
     "staff_required", "Tag", "task", "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
 ]
+
+
+# ----------------------------------------------------------- version 1.0 additions
+
+from helpdesk.models.tickets import PRIORITIES, STATUSES  # noqa: E402 - added in API 1.0, kept apart for merging
+
+# Names kept for a while after they were replaced: using one warns (DeprecationWarning) and
+# says what to use instead. old name -> (get the value, advice, plugin API version that removes it)
+DEPRECATED: dict[str, tuple[Any, str, str]] = {}
+__getattr__ = deprecated_names(__name__, DEPRECATED)
+
+__all__ += ["API_VERSION", "PRIORITIES", "STATUSES"]
