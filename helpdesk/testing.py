@@ -268,7 +268,8 @@ def ticket(app: Flask, customer: Any):
 
 
 class PluginSwitch:
-    """``plugins.enable("hello")``, ``plugins.disable("hello")``, ``plugins.is_enabled("hello")``.
+    """``plugins.enable("hello")``, ``plugins.disable("hello")``, ``plugins.is_enabled("hello")``,
+    ``plugins.register(make_plugin("spy", helpdesk_ticket_created=...))``.
 
     The same switch as Admin → Plugins (the state is stored in the database), so pages,
     hooks, jobs and commands see it at once.
@@ -297,6 +298,11 @@ class PluginSwitch:
 
     def disable(self, *names: str) -> None:
         self._set(names, False)
+
+    def register(self, module: Any, name: str | None = None) -> Any:
+        """Install a throwaway plugin (``make_plugin(...)``) for this test; it is enabled."""
+        self._manager().register(module, name or module.__name__)
+        return module
 
     def is_enabled(self, name: str) -> bool:
         with self._context():
