@@ -84,8 +84,8 @@ def _apply_storage(instance: Any, app: Flask) -> None:
     instance.storage = instance.create_storage()
 
 
-def crontab(month: str = "*", day: str = "*", day_of_week: str = "*", hour: str = "*",
-            minute: str = "*", strict: bool = False) -> Callable[[Any], bool]:
+def crontab(minute: str = "*", hour: str = "*", day: str = "*", month: str = "*", day_of_week: str = "*",
+            strict: bool = False) -> Callable[[Any], bool]:
     """huey's ``crontab`` (same arguments), built when the worker first asks; for ``periodic_task``."""
     spec = {"month": month, "day": day, "day_of_week": day_of_week, "hour": hour, "minute": minute,
             "strict": strict}

@@ -363,6 +363,8 @@ def test_an_incompatible_plugin_is_refused_with_the_reason_in_admin(old_and_new_
     assert "plugin-toggle" not in row  # it cannot be switched on
     page = client.get("/admin/plugins/futuristic").text
     assert "not made for this version of Helpdesk" in page
+    refused = client.post("/admin/plugins/futuristic/toggle", data={}, follow_redirects=True)
+    assert "needs plugin API &gt;=2,&lt;3" in refused.text and not plugins.is_enabled("futuristic")
 
     nav = client.get("/queue").text
     assert "Current" in nav and "Futuristic" not in nav  # its hooks are never called
@@ -397,3 +399,16 @@ def test_commands_start_without_importing_heavy_modules(tmp_path, args):
     assert "helpdesk.cli" in modules
     loaded_heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
     assert loaded_heavy == []
+
+
+def test_plugin_api_crontab_is_hueys_schedule_built_lazily():
+    from datetime import datetime
+
+    from huey import crontab as huey_crontab
+
+    from helpdesk.plugin_api import crontab
+
+    ours, theirs = crontab("0", "*/6", day_of_week="1"), huey_crontab("0", "*/6", day_of_week="1")
+    for hour in range(24 * 8):
+        moment = datetime(2024, 1, 1 + hour // 24, hour % 24, 0)
+        assert ours(moment) == theirs(moment)

@@ -298,6 +298,9 @@ def plugin_toggle(name: str):
     plugins = manager()
     if name not in plugins.plugins or name == CORE or not ConfirmForm().validate_on_submit():
         abort(404)
+    if plugins.plugins[name].incompatible:
+        flash(plugins.plugins[name].incompatible, "danger")
+        return redirect(url_for("admin.plugins"))
     if plugins.plugins[name].load_error:
         flash(f"{name} failed to load; fix the error and restart before enabling it.", "danger")
         return redirect(url_for("admin.plugins"))
