@@ -412,3 +412,17 @@ def test_plugin_api_crontab_is_hueys_schedule_built_lazily():
     for hour in range(24 * 8):
         moment = datetime(2024, 1, 1 + hour // 24, hour % 24, 0)
         assert ours(moment) == theirs(moment)
+
+
+def test_a_deprecated_function_warns_and_still_works():
+    from helpdesk.versioning import deprecated
+
+    @deprecated("use new_thing(x) instead")
+    def old_thing(x: int) -> int:
+        """Doubles x."""
+        return x * 2
+
+    with pytest.warns(DeprecationWarning, match=r"plugin_api.old_thing is deprecated and will be removed in "
+                                                r"plugin API 2.0: use new_thing\(x\) instead"):
+        assert old_thing(2) == 4
+    assert old_thing.__doc__.startswith("Deprecated: use new_thing(x) instead")
