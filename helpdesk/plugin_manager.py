@@ -21,6 +21,7 @@ import click
 import pluggy
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Flask, abort, current_app, g, has_app_context, request
+from flask.cli import ScriptInfo
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -373,16 +374,7 @@ class PluginManager:
         return folders
 
     def migration_folders(self) -> list[str]:
-        folders = []
-        for plugin, impl in self._setup_impls("helpdesk_migrations"):
-            try:
-                folder = impl.function()
-            except Exception:
-                log.exception("plugin %s failed in helpdesk_migrations", plugin)
-                continue
-            if folder:
-                folders.append(str(folder))
-        return folders
+        return list(self.migration_folders_by_plugin().values())
 
     def _setup_impls(self, hook_name: str) -> list[tuple[str, Any]]:
         """Setup hooks run for every installed plugin: disabling must not need a restart."""
@@ -423,8 +415,6 @@ def _gate_command(command: click.Command, plugin: str) -> None:
     def gated(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
         if not has_app_context():
-            from flask.cli import ScriptInfo
-
             ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
         if not manager().is_enabled(plugin):
             raise click.ClickException(
