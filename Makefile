@@ -35,11 +35,13 @@ lint: $(BIN)/.test-installed
 
 docs: $(BIN)/.test-installed
 	$(BIN)/python docs/gen_hooks.py
+	$(BIN)/python docs/gen_api.py
 
 test: $(BIN)/.test-installed
 	$(BIN)/ruff check helpdesk tests bench docs examples plugins
 	$(BIN)/mypy
 	$(BIN)/python docs/gen_hooks.py --check
+	$(BIN)/python docs/gen_api.py --check
 	@test -x /usr/bin/chromium || echo "\n*** /usr/bin/chromium is missing: BROWSER TESTS WILL BE SKIPPED (apt-get install chromium) ***\n"
 	HELPDESK_TEST_DB=sqlite $(BIN)/python -m pytest -q -rs
 	@if [ -n "$$HELPDESK_TEST_DATABASE_URL" ]; then \

@@ -1,17 +1,19 @@
-"""The ``helpdesk`` command line (a Flask CLI group): init, demo, worker, db, user, plugins."""
+"""The ``helpdesk`` command line (a Flask CLI group): init, demo, worker, db, user, plugins.
+
+Start-up is kept short (under a second): SQLAlchemy models, Alembic and the plugins are
+imported by the commands that use them, not when this module is imported.
+"""
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from pathlib import Path
+from typing import Any
 
 import click
-import flask_migrate
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import func, select
-
-from helpdesk.extensions import db
-from helpdesk.models import User
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 
 def _create_app():
@@ -20,11 +22,59 @@ def _create_app():
     return create_app()
 
 
+INIT_FIRST = "Run `helpdesk init` first: it creates the database and the first admin."
+UPGRADE_FIRST = ("Run `helpdesk db upgrade` first: the code (the core or an installed plugin) "
+                 "is newer than the database.")
+
+
 class HelpdeskGroup(FlaskGroup):
     def _load_plugin_commands(self) -> None:
         super()._load_plugin_commands()
         # Our ``db`` group (upgrade to *all* heads: core and plugin branches) wins over Flask-Migrate's.
         self.add_command(db_group)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a database that is missing or behind gets advice, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            advice = _database_advice(exc, ctx)
+            if advice is None:
+                raise
+            raise click.ClickException(advice) from None
+
+
+def _database_advice(exc: BaseException, ctx: click.Context) -> str | None:
+    """What to run first, when ``exc`` says the database lacks a table or column; else None."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    missing = re.search(r"no such (table|column)|(relation|column) .* does not exist", detail)
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        from sqlalchemy import inspect
+
+        from helpdesk.extensions import db
+
+        db.session.remove()
+        where = db.engine.url.render_as_string(hide_password=True)
+        if not missing:
+            if isinstance(exc, OperationalError) and re.search(
+                    r"connect|unable to open|could not translate host", detail, re.I):
+                return (f"Cannot reach the database {where}: {detail}\n"
+                        "Check DATABASE_URL in the instance's config.py (or HELPDESK_DATABASE_URL).")
+            return None
+        try:
+            initialised = inspect(db.engine).has_table("alembic_version")
+        except Exception:  # noqa: BLE001 - we are explaining an error; do not add another
+            initialised = False
+        finally:
+            db.engine.dispose()
+    if not initialised:
+        return f"The database {where} is not set up yet ({detail}).\n{INIT_FIRST}"
+    return f"The database {where} is not up to date ({detail}).\n{UPGRADE_FIRST}"
 
 
 # ------------------------------------------------------------------- db
@@ -40,13 +90,43 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Migrate to REVISION (default: the head of the core and of every plugin)."""
-    flask_migrate.upgrade(revision=revision)
+    applied = _upgrade(revision)
     _refresh_planner_statistics()
+    if not applied:
+        click.echo("Nothing to apply: the database is up to date.")
+        return
+    click.echo(f"Applied {len(applied)} migration{'s' if len(applied) != 1 else ''}:")
+    for owner, rev, doc in applied:
+        click.echo(f"  {owner:12} {rev:24} {doc}")
     click.echo("Database is up to date.")
+
+
+def _upgrade(revision: str = "heads") -> list[tuple[str, str, str]]:
+    """Run Alembic's upgrade; return (core or plugin name, revision, message) of each step applied."""
+    import flask_migrate
+
+    folders = {os.path.realpath(folder): plugin for plugin, folder in _manager().migration_folders_by_plugin().items()}
+    folders[os.path.realpath(Path(__file__).parent / "migrations" / "versions")] = "core"
+    applied: list[tuple[str, str, str]] = []
+
+    def record(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        script = step.up_revision
+        owner = folders.get(os.path.realpath(os.path.dirname(script.path)), "?") if script else "?"
+        applied.append((owner, step.up_revision_id or "", (script.doc or "") if script else ""))
+
+    config = current_app.extensions["migrate"]
+    config.configure_args["on_version_apply"] = record
+    try:
+        flask_migrate.upgrade(revision=revision)
+    finally:
+        config.configure_args.pop("on_version_apply", None)
+    return applied
 
 
 def _refresh_planner_statistics() -> None:
     """New indexes without statistics can mislead SQLite's planner; PRAGMA optimize is cheap."""
+    from helpdesk.extensions import db
+
     if db.engine.dialect.name == "sqlite":
         with db.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA optimize")
@@ -57,39 +137,110 @@ def _refresh_planner_statistics() -> None:
 @with_appcontext
 def db_downgrade(revision: str) -> None:
     """Migrate down to REVISION, e.g. ``hello@base`` to remove a plugin's tables."""
+    import flask_migrate
+
     flask_migrate.downgrade(revision=revision)
 
 
 @db_group.command("revision")
 @click.option("-m", "--message", required=True)
-@click.option("--autogenerate", is_flag=True)
-@click.option("--head", default="core@head", show_default=True, help="e.g. myplugin@head")
+@click.option("--autogenerate", is_flag=True, help="draft the operations from the models")
+@click.option("--plugin", "plugin", default=None, metavar="NAME",
+              help="write into this installed plugin's migration folder (its own branch)")
+@click.option("--head", default=None, help="parent revision (default: core@head, or the plugin's head)")
 @click.option("--branch-label", default=None)
-@click.option("--version-path", default=None, help="folder for a new plugin branch")
+@click.option("--version-path", default=None, help="folder for a new branch")
 @click.option("--rev-id", default=None)
 @with_appcontext
-def db_revision(message: str, autogenerate: bool, head: str, branch_label: str | None,
-                version_path: str | None, rev_id: str | None) -> None:
-    """Create a migration revision (for the core or, with --head/--branch-label, a plugin)."""
-    flask_migrate.revision(message=message, autogenerate=autogenerate, head=head,
-                           branch_label=branch_label, version_path=version_path, rev_id=rev_id)
+def db_revision(message: str, autogenerate: bool, plugin: str | None, head: str | None,
+                branch_label: str | None, version_path: str | None, rev_id: str | None) -> None:
+    """Create a migration: for the core, or with ``--plugin NAME`` on that plugin's branch.
+
+    For a plugin the revision id is ``NAME_0001``, ``NAME_0002``...; the first one starts the
+    branch (label NAME, depending on the core's first revision), and ``--autogenerate``
+    only looks at the plugin's own tables (those named ``NAME_...``).
+    """
+    import flask_migrate
+
+    if plugin is None:
+        flask_migrate.revision(message=message, autogenerate=autogenerate, head=head or "core@head",
+                               branch_label=branch_label, version_path=version_path, rev_id=rev_id)
+        return
+    script = _plugin_revision(plugin, message, autogenerate, rev_id)
+    if script is None:
+        click.echo("No changes in the plugin's models: no revision written.")
+    else:
+        click.echo(f"Wrote {script.path}\nRead it through before running `helpdesk db upgrade`.")
+
+
+def _plugin_revision(plugin: str, message: str, autogenerate: bool, rev_id: str | None) -> Any:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    plugins = _known(plugin)
+    folder = plugins.migration_folders_by_plugin().get(plugin)
+    if not folder:
+        raise click.ClickException(
+            f"The {plugin} plugin has no migration folder: add a `helpdesk_migrations` hook that returns "
+            "its path (see docs/plugins.md, \"Your own table and migration\").")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    config = current_app.extensions["migrate"].migrate.get_config()
+    ours = [s for s in ScriptDirectory.from_config(config).walk_revisions()
+            if os.path.realpath(os.path.dirname(s.path)) == os.path.realpath(folder)]
+    numbers = [int(m.group(1)) for s in ours if (m := re.fullmatch(rf"{re.escape(plugin)}_(\d+)", s.revision))]
+    rev_id = rev_id or f"{plugin}_{max(numbers, default=0) + 1:04d}"
+    first = not ours
+    if autogenerate:
+        config.cmd_opts.autogenerate = True  # env.py drops empty drafts
+    prefix = f"{plugin}_"
+
+    def own_tables_only(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+        table = name if type_ == "table" else parent_names.get("table_name")
+        return table is None or table.startswith(prefix)
+
+    def own_objects_only(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+        return table is None or table.startswith(prefix)
+
+    migrate_config = current_app.extensions["migrate"]
+    migrate_config.configure_args["include_name"] = own_tables_only
+    migrate_config.configure_args["include_object"] = own_objects_only
+    try:
+        written = command.revision(
+            config, message=message, autogenerate=autogenerate, rev_id=rev_id,
+            head="base" if first else f"{plugin}@head", branch_label=plugin if first else None,
+            version_path=folder if first else None, depends_on="core_0001" if first else None)
+        # Alembic answers a list when the draft was dropped (no changes) or split.
+        return next((s for s in written if s is not None), None) if isinstance(written, list) else written
+    finally:
+        migrate_config.configure_args.pop("include_name", None)
+        migrate_config.configure_args.pop("include_object", None)
 
 
 @db_group.command("current")
 @with_appcontext
 def db_current() -> None:
+    """Show the revision the database is at, for the core and each plugin."""
+    import flask_migrate
+
     flask_migrate.current(verbose=True)
 
 
 @db_group.command("heads")
 @with_appcontext
 def db_heads() -> None:
+    """Show the newest revision of the core and of each plugin."""
+    import flask_migrate
+
     flask_migrate.heads(verbose=True)
 
 
 @db_group.command("history")
 @with_appcontext
 def db_history() -> None:
+    """List every revision, newest first."""
+    import flask_migrate
+
     flask_migrate.history()
 
 
@@ -117,7 +268,10 @@ INSTANCE_CONFIG = '''\
 @with_appcontext
 def init_command(admin_email: str, admin_name: str, admin_password: str | None, demo: bool) -> None:
     """Create the instance config, migrate the database and create the first admin."""
-    from helpdesk.models import Ticket
+    from sqlalchemy import func, select
+
+    from helpdesk.extensions import db
+    from helpdesk.models import Ticket, User
     from helpdesk.services import create_user
 
     instance = Path(current_app.instance_path)
@@ -125,7 +279,8 @@ def init_command(admin_email: str, admin_name: str, admin_password: str | None, 
     if not config_file.exists():
         config_file.write_text(INSTANCE_CONFIG)
         click.echo(f"Wrote {config_file}")
-    flask_migrate.upgrade(revision="heads")
+    applied = _upgrade("heads")
+    click.echo(f"Database ready ({len(applied)} migration{'s' if len(applied) != 1 else ''} applied).")
     # A demo instance keeps its generated admin password so `make run` can show it again.
     demo_secret = instance / "demo-admin-password"
     if not db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin")):
@@ -175,6 +330,7 @@ def user_group() -> None:
 @click.option("--password", default=None, help="default: random, printed")
 @with_appcontext
 def user_create(email: str, name: str, role: str, password: str | None) -> None:
+    """Create a user (an admin, an agent or a customer)."""
     from helpdesk.services import ServiceError, create_user
 
     generated = password or secrets.token_urlsafe(12)
@@ -195,6 +351,13 @@ def worker_command(workers: int) -> None:
     """Run the job consumer (mail delivery, plugin jobs, periodic tasks)."""
     import logging
 
+    from sqlalchemy import inspect
+
+    from helpdesk.extensions import db
+
+    if not inspect(db.engine).has_table("alembic_version"):  # the jobs would fail one by one
+        raise click.ClickException(f"The database is not set up yet. {INIT_FIRST}")
+
     import helpdesk.services.delivery  # noqa: F401 - registers the core's tasks
     import helpdesk.services.mail  # noqa: F401
     from helpdesk.jobs import huey
@@ -213,7 +376,7 @@ def plugins_group() -> None:
     pass
 
 
-def _manager():
+def _manager() -> Any:
     from helpdesk.plugin_manager import manager
 
     return manager()
@@ -222,16 +385,19 @@ def _manager():
 @plugins_group.command("list")
 @with_appcontext
 def plugins_list() -> None:
+    """List the installed plugins, their version and state."""
     plugins = _manager()
     if not plugins.plugins:
         click.echo("No plugins installed.")
     for name, info in sorted(plugins.plugins.items()):
-        state = "failed to load" if info.load_error else (
+        state = "incompatible" if info.incompatible else "failed to load" if info.load_error else (
             "enabled" if plugins.is_enabled(name) else "disabled")
         click.echo(f"{name:20} {info.version or '-':10} {state:15} {info.description}")
+        if info.incompatible:
+            click.echo(f"{'':20} {info.incompatible}")
 
 
-def _known(name: str):
+def _known(name: str) -> Any:
     plugins = _manager()
     if name not in plugins.plugins:
         raise click.ClickException(f"No plugin named {name!r}. See `helpdesk plugins list`.")
@@ -242,6 +408,7 @@ def _known(name: str):
 @click.argument("name")
 @with_appcontext
 def plugins_enable(name: str) -> None:
+    """Switch a plugin on (every process, from its next request or job)."""
     _known(name).set_enabled(name, True)
     click.echo(f"{name} enabled")
 
@@ -250,6 +417,7 @@ def plugins_enable(name: str) -> None:
 @click.argument("name")
 @with_appcontext
 def plugins_disable(name: str) -> None:
+    """Switch a plugin off; its data and settings are kept."""
     _known(name).set_enabled(name, False)
     click.echo(f"{name} disabled")
 
@@ -280,3 +448,26 @@ def plugins_settings(name: str, assignments: tuple[str, ...]) -> None:
         value = "********" if spec.type == "secret" and plugins.get_setting(name, key) else \
             plugins.get_setting(name, key)
         click.echo(f"{key} ({spec.type}) = {value!r}  {spec.help}")
+
+
+@plugins_group.command("new", with_appcontext=False)
+@click.argument("name")
+@click.option("--directory", "-d", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where to write the package (default: ./NAME)")
+def plugins_new(name: str, directory: Path | None) -> None:
+    """Write a new plugin package NAME: hooks, a setting, a page, a table and its migration, tests.
+
+    Then: ``pip install -e ./NAME``, ``helpdesk db upgrade``, ``pytest ./NAME``.
+    """
+    from helpdesk.scaffold import ScaffoldError, write_plugin
+
+    target = directory or Path.cwd() / name
+    try:
+        written = write_plugin(name, target)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote the {name} plugin to {target} ({len(written)} files). Next:\n"
+               f"  pip install -e {target}\n"
+               f"  helpdesk db upgrade     (creates its table)\n"
+               f"  pytest {target}\n"
+               f"then restart the helpdesk: the plugin is listed in Admin → Plugins.")

@@ -1,11 +1,14 @@
 """Flask extension objects, created once and bound to each app in ``create_app``."""
-from typing import TYPE_CHECKING, ClassVar
+from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, Table
@@ -33,7 +36,51 @@ if TYPE_CHECKING:  # db.Model is made at run time; type checkers see the declara
     Model = Base
 else:
     Model = db.Model
-migrate = Migrate()
+
+
+class Migrations:
+    """Flask-Migrate, bound to each app without importing it.
+
+    Importing Flask-Migrate imports Alembic (and Mako, Pygments): about 0.2 s that every
+    ``helpdesk`` command and web process would pay at start-up, though only the ``db``
+    commands and ``init`` migrate. ``app.extensions["migrate"]`` offers what Flask-Migrate's
+    functions and ``migrations/env.py`` read; the real ``Migrate`` is made on first use.
+    """
+
+    def __init__(self) -> None:
+        self.configure_callbacks: list[Callable[[Any], Any]] = []
+
+    def init_app(self, app: Flask, db: SQLAlchemy, directory: str) -> None:
+        app.extensions["migrate"] = _MigrateConfig(self, db, directory)
+
+    def configure(self, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """Like ``Migrate.configure``: ``callback(alembic_config)`` returns the config to use."""
+        self.configure_callbacks.append(callback)
+        return callback
+
+
+class _MigrateConfig:
+    """What Flask-Migrate keeps in ``app.extensions["migrate"]``, with its ``migrate`` made lazily."""
+
+    def __init__(self, owner: Migrations, db: SQLAlchemy, directory: str) -> None:
+        self.owner, self.db, self.directory = owner, db, directory
+        self.configure_args: dict[str, Any] = {"compare_type": True, "render_as_batch": True}
+        self._migrate: Any = None
+
+    @property
+    def metadata(self) -> MetaData:
+        return self.db.metadata
+
+    @property
+    def migrate(self) -> Any:
+        if self._migrate is None:
+            from flask_migrate import Migrate
+
+            real = Migrate(db=self.db, directory=self.directory)
+            real.configure_callbacks = self.owner.configure_callbacks
+            self._migrate = real
+        return self._migrate
+migrate = Migrations()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()

@@ -14,7 +14,6 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken
 from flask_login import current_user
-from huey import crontab
 
 from helpdesk import services
 from helpdesk.access import visible_tickets
@@ -24,10 +23,10 @@ from helpdesk.charts import bar_chart, column_chart
 from helpdesk.contract import SETTING_TYPES, Channel, Route, Setting
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import Model, csrf, db, limiter
-from helpdesk.jobs import periodic_task, task
+from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
-from helpdesk.models.tickets import PRIORITIES, parse_reference
+from helpdesk.models.tickets import PRIORITIES, STATUSES, parse_reference
 from helpdesk.models.users import team_members
 from helpdesk.numbers import MAX_ID, MAX_PAGE, parse_id, parse_int, parse_page
 from helpdesk.plugin_manager import manager
@@ -36,6 +35,7 @@ from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
 from helpdesk.services.tickets import MAX_BODY, NewAttachment, apply_route_decision, audit, human_size, tags_named
 from helpdesk.services.users import find_customer
+from helpdesk.versioning import API_VERSION, deprecated_names
 from helpdesk.web.auth import admin_required, staff_required
 from helpdesk.web.links import external_url
 
@@ -104,3 +104,11 @@ __all__ = [
     "site_setting", "site_timezone", "SlaPolicy", "SlaTarget", "staff_required", "Tag", "tags_named", "task",
     "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
 ]
+
+
+# Names kept for a while after they were replaced: using one warns (DeprecationWarning) and
+# says what to use instead. old name -> (get the value, advice, plugin API version that removes it)
+DEPRECATED: dict[str, tuple[Any, str, str]] = {}
+__getattr__ = deprecated_names(__name__, DEPRECATED)
+
+__all__ += ["API_VERSION", "STATUSES"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import functools
 import importlib
 import logging
 import os
@@ -18,11 +19,13 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
+import click
 import pluggy
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, abort, current_app, g, has_app_context, request
+from flask.cli import ScriptInfo
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -32,6 +35,7 @@ from helpdesk.extensions import db
 from helpdesk.models import PluginError, PluginState
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_settings import coerce
+from helpdesk.versioning import incompatibility
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class PluginInfo:
     description: str = ""
     distribution: str = ""
     load_error: str = ""
+    incompatible: str = ""  # why the plugin's ``requires_api`` rules it out (then ``load_error`` says so too)
     blueprints: list = field(default_factory=list)
 
 
@@ -89,6 +94,12 @@ class PluginManager:
             )
             try:
                 module = ep.load()
+                problem = incompatibility(ep.name, getattr(module, "requires_api", None))
+                if problem:
+                    info.incompatible = info.load_error = problem
+                    self.plugins[ep.name] = info
+                    log.error("plugin %s is skipped: %s", ep.name, problem)
+                    continue
                 self.register(module, ep.name, info)
             except Exception:  # one broken plugin must not stop the helpdesk
                 info.load_error = traceback.format_exc()
@@ -356,14 +367,21 @@ class PluginManager:
                 abort(404)
 
     def register_cli(self, app: Flask) -> None:
+        """Add plugins' commands; a disabled plugin's commands refuse to run (checked here, once)."""
         for plugin, impl in self._setup_impls("helpdesk_cli"):
+            before = dict(app.cli.commands)
             try:
                 self._invoke(impl, {"cli": app.cli})
             except Exception:
                 log.exception("plugin %s failed in helpdesk_cli", plugin)
+            if plugin in self.plugins:
+                for name, command in app.cli.commands.items():
+                    if before.get(name) is not command:
+                        _gate_command(command, plugin)
 
-    def migration_folders(self) -> list[str]:
-        folders = []
+    def migration_folders_by_plugin(self) -> dict[str, str]:
+        """Plugin name → the folder of its Alembic branch (plugins with a ``helpdesk_migrations`` hook)."""
+        folders = {}
         for plugin, impl in self._setup_impls("helpdesk_migrations"):
             try:
                 folder = impl.function()
@@ -371,8 +389,11 @@ class PluginManager:
                 log.exception("plugin %s failed in helpdesk_migrations", plugin)
                 continue
             if folder:
-                folders.append(str(folder))
+                folders[plugin] = str(folder)
         return folders
+
+    def migration_folders(self) -> list[str]:
+        return list(self.migration_folders_by_plugin().values())
 
     def _setup_impls(self, hook_name: str) -> list[tuple[str, Any]]:
         """Setup hooks run for every installed plugin: disabling must not need a restart."""
@@ -402,6 +423,28 @@ class PluginManager:
                 parts.append(Markup(f'<div class="plugin-slot" data-plugin="{escape(plugin)}">')
                              + escape(result) + Markup("</div>"))
         return Markup("").join(parts)
+
+
+def _gate_command(command: click.Command, plugin: str) -> None:
+    """Make ``command`` (a plugin's command or group) stop with a clear message while ``plugin`` is off."""
+    original = command.callback
+    if getattr(original, "helpdesk_plugin", None) == plugin:
+        return  # the same command object, registered again by another app of this process
+
+    def gated(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        if not has_app_context():
+            ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
+        if not manager().is_enabled(plugin):
+            raise click.ClickException(
+                f"The {plugin} plugin is disabled, so `{ctx.command_path}` does not run. Enable it first: "
+                f"`helpdesk plugins enable {plugin}` (or in Admin → Plugins).")
+        return original(*args, **kwargs) if original is not None else None
+
+    if original is not None:
+        functools.update_wrapper(gated, original)
+    gated.helpdesk_plugin = plugin  # type: ignore[attr-defined]
+    command.callback = gated
 
 
 def manager(app: Flask | None = None) -> PluginManager:

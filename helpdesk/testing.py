@@ -7,9 +7,11 @@
 Fixtures: ``app`` (a fresh app and database per test, app context pushed), ``db``,
 ``client`` (injects a valid CSRF token into form posts unless ``csrf=False``),
 ``login``, ``admin``, ``agent``, ``customer``, ``other_customer``, ``ticket``,
-``make_user``. Mark a test ``@pytest.mark.plugins("hello")`` to enable exactly those
-plugins; without the mark every installed plugin is disabled, so core tests stay
-deterministic. The database is SQLite by default; ``--helpdesk-db=postgres`` (or
+``make_user``, ``plugins``. Mark a test ``@pytest.mark.plugins("hello")`` to enable exactly
+those plugins; without the mark every installed plugin is disabled, so core tests stay
+deterministic. Inside a test, ``plugins.enable("hello")`` / ``plugins.disable("hello")``
+switch one, as an admin would (the change applies from the next request or command).
+The database is SQLite by default; ``--helpdesk-db=postgres`` (or
 ``HELPDESK_TEST_DB=postgres``) uses ``HELPDESK_TEST_DATABASE_URL``.
 """
 from __future__ import annotations
@@ -263,3 +265,61 @@ def ticket(app: Flask, customer: Any):
     from helpdesk import services
 
     return services.create_ticket(customer, "Printer on fire", "The printer in room 4 is smoking.")
+
+
+class PluginSwitch:
+    """``plugins.enable("hello")``, ``plugins.disable("hello")``, ``plugins.is_enabled("hello")``,
+    ``plugins.register(make_plugin("spy", helpdesk_ticket_created=...))``.
+
+    The same switch as Admin → Plugins (the state is stored in the database), so pages,
+    hooks, jobs and commands see it at once.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def _manager(self) -> Any:
+        from helpdesk.plugin_manager import manager
+
+        return manager(self.app)
+
+    def _set(self, names: tuple[str, ...], enabled: bool) -> None:
+        plugins = self._manager()
+        unknown = [name for name in names if name not in plugins.plugins]
+        if unknown:
+            pytest.fail(f"plugins not installed: {', '.join(unknown)} (installed: "
+                        f"{', '.join(sorted(plugins.plugins)) or 'none'})")
+        with self._context():
+            for name in names:
+                plugins.set_enabled(name, enabled)  # also forgets the states cached for this context
+
+    def enable(self, *names: str) -> None:
+        self._set(names, True)
+
+    def disable(self, *names: str) -> None:
+        self._set(names, False)
+
+    def register(self, module: Any, name: str | None = None) -> Any:
+        """Install a throwaway plugin (``make_plugin(...)``) for this test; it is enabled."""
+        self._manager().register(module, name or module.__name__)
+        return module
+
+    def is_enabled(self, name: str) -> bool:
+        with self._context():
+            return self._manager().is_enabled(name)
+
+    def _context(self) -> Any:
+        """The test's own app context when it is active (its cached plugin states must change too)."""
+        from contextlib import nullcontext
+
+        from flask import current_app, has_app_context
+
+        if has_app_context() and current_app._get_current_object() is self.app:
+            return nullcontext()
+        return self.app.app_context()
+
+
+@pytest.fixture
+def plugins(app: Flask) -> PluginSwitch:
+    """Switch installed plugins on and off inside a test: ``plugins.enable("hello")``."""
+    return PluginSwitch(app)

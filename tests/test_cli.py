@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sqlite3
 
 import pytest
@@ -93,8 +94,76 @@ def test_the_admin_can_sign_in_after_init(initialised, instance):
 def test_db_upgrade_is_idempotent(initialised, instance):
     heads = rows(instance, "SELECT version_num FROM alembic_version")
     for _ in range(2):
-        assert "Database is up to date." in initialised("db", "upgrade").output
+        assert initialised("db", "upgrade").output == "Nothing to apply: the database is up to date.\n"
     assert rows(instance, "SELECT version_num FROM alembic_version") == heads
+
+
+def test_db_upgrade_lists_the_migrations_it_applies(cli, instance):
+    cli("db", "upgrade", "core_0001")
+    result = cli("db", "upgrade")
+    applied = rows(instance, "SELECT count(*) FROM alembic_version")  # one row per branch head
+    assert applied[0][0] >= 1
+    assert re.search(r"Applied \d+ migrations:", result.output)
+    assert re.search(r"^  core +core_0002 ", result.output, re.M)
+    assert "core_0001" not in result.output  # applied before
+    assert result.output.rstrip().endswith("Database is up to date.")
+
+
+# Every command, as a user types it first on an instance where `helpdesk init` never ran.
+# A command added to the CLI must be added here (or to NO_DATABASE_NEEDED).
+FIRST_RUN = {
+    "demo": ["demo", "--tickets", "1"],
+    "plugins list": ["plugins", "list"],
+    "plugins enable": ["plugins", "enable", "hello"],
+    "plugins disable": ["plugins", "disable", "hello"],
+    "plugins settings": ["plugins", "settings", "hello"],
+    "user create": ["user", "create", "--email", "x@example.com", "--name", "X"],
+    "worker": ["worker"],
+    "hello-stats": ["hello-stats"],
+    "surveys-send": ["surveys-send"],
+    "mail poll": ["mail", "poll"],
+    "mail ingest": ["mail", "ingest"],
+}
+NO_DATABASE_NEEDED = {"init", "db", "run", "shell", "routes", "limiter", "plugins new"}
+
+
+def all_commands() -> set[str]:
+    import click
+
+    from helpdesk import create_app
+
+    app = create_app()
+    found = set()
+    for group in (main, app.cli):
+        for name, command in getattr(group, "commands", {}).items():
+            if isinstance(command, click.Group) and name not in NO_DATABASE_NEEDED:
+                found |= {f"{name} {sub}" for sub in command.commands}
+            else:
+                found.add(name)
+    from helpdesk.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+    return found
+
+
+def test_every_command_on_a_new_instance_says_what_to_run_first(cli, instance):
+    missing = all_commands() - set(FIRST_RUN) - NO_DATABASE_NEEDED
+    assert not missing, f"add these commands to FIRST_RUN: {sorted(missing)}"
+    for name, args in FIRST_RUN.items():
+        if args[0] not in all_commands() and name not in all_commands():
+            continue  # a plugin that is not installed here
+        result = cli(*args, ok=False)
+        assert result.exit_code == 1, (name, result.output)
+        assert "Run `helpdesk init` first" in result.output, (name, result.output)
+        assert "Traceback" not in result.output and "OperationalError" not in result.output, name
+
+
+def test_a_command_on_an_outdated_database_says_to_upgrade(cli, instance):
+    cli("db", "upgrade", "core_0001")  # an old release's database: tickets lack later columns
+    result = cli("demo", "--tickets", "1", ok=False)
+    assert result.exit_code == 1
+    assert "Run `helpdesk db upgrade` first" in result.output and "Traceback" not in result.output
 
 
 def test_demo_fills_the_database_with_a_progress_bar(initialised, instance):

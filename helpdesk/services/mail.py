@@ -16,11 +16,10 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from flask import current_app
-from huey import crontab
 from sqlalchemy import select
 
 from helpdesk.extensions import db
-from helpdesk.jobs import periodic_task, task
+from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.models import OutboxMail
 from helpdesk.models.base import utcnow
 from helpdesk.services.settings import site_setting

@@ -29,13 +29,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import g, has_app_context
-from huey import crontab
 from sqlalchemy import Select, bindparam, delete, event, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from helpdesk.extensions import db
-from helpdesk.jobs import periodic_task, task
+from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.models import BusinessHours, SlaPolicy, SlaTarget, Team, Ticket
 from helpdesk.models.base import utcnow
 from helpdesk.models.sla import SLA_KINDS

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from helpdesk.models import BusinessHours, CannedReply, OutboxMail, PluginError,
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import OPEN_STATUSES
 from helpdesk.numbers import parse_page
-from helpdesk.plugin_manager import CORE, manager
+from helpdesk.plugin_manager import CORE, PluginManager, manager
 from helpdesk.plugin_settings import validate
 from helpdesk.services import ServiceError, create_user
 from helpdesk.services.settings import save_site_settings, site_setting
@@ -282,6 +283,7 @@ def _plugin_rows() -> list[dict]:
     for name, info in sorted(plugins.plugins.items()):
         rows.append({"name": name, "version": info.version, "description": info.description,
                      "enabled": plugins.is_enabled(name), "load_error": info.load_error,
+                     "incompatible": info.incompatible,
                      "errors_24h": counts.get(name, 0), "has_settings": bool(plugins.setting_specs(name))})
     return rows
 
@@ -296,6 +298,9 @@ def plugin_toggle(name: str):
     plugins = manager()
     if name not in plugins.plugins or name == CORE or not ConfirmForm().validate_on_submit():
         abort(404)
+    if plugins.plugins[name].incompatible:
+        flash(plugins.plugins[name].incompatible, "danger")
+        return redirect(url_for("admin.plugins"))
     if plugins.plugins[name].load_error:
         flash(f"{name} failed to load; fix the error and restart before enabling it.", "danger")
         return redirect(url_for("admin.plugins"))
@@ -335,7 +340,13 @@ def plugin_settings(name: str):
         "admin/plugin_settings.html", info=info, enabled=plugins.is_enabled(name), specs=specs,
         values=values, errors=errors, form=form, toggle_form=ConfirmForm(),
         recent_errors=plugins.recent_errors(name), teams=list(db.session.scalars(select(Team).order_by(Team.name))),
-        agents=staff, env_overrides=env_overrides), 422 if errors else 200
+        agents=staff, env_overrides=env_overrides, secrets_set=_stored_secrets(plugins, name, specs)), \
+        422 if errors else 200
+
+
+def _stored_secrets(plugins: PluginManager, name: str, specs: dict[str, Any]) -> set[str]:
+    """Names of the plugin's secret settings that hold a value (the value itself stays out of the page)."""
+    return {n for n, s in specs.items() if s.type == "secret" and plugins.get_setting(name, n)}
 
 
 # ---------------------------------------------------------------- reports

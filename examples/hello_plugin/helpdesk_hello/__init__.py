@@ -21,6 +21,7 @@ from helpdesk_hello.views import bp
 
 __version__ = "0.1.0"
 PLUGIN = "hello"  # the entry-point name: settings, jobs and is_enabled() use it
+requires_api = ">=1,<2"  # the plugin API versions this works with (helpdesk.plugin_api.API_VERSION)
 
 
 @hookimpl

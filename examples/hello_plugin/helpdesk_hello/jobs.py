@@ -5,7 +5,7 @@ import logging
 
 from sqlalchemy import func, select
 
-from helpdesk.plugin_api import db, task
+from helpdesk.plugin_api import crontab, db, periodic_task, task
 from helpdesk_hello.models import HelloGreeting
 
 log = logging.getLogger(__name__)
@@ -21,3 +21,9 @@ def count_greetings() -> int:
     count = greeting_count()
     log.info("hello: %d greeting(s) so far", count)
     return count
+
+
+@periodic_task(crontab(minute="0", hour="*/6"), plugin="hello")
+def log_greeting_count() -> None:
+    """Every six hours (UTC), the worker logs the count; skipped while the plugin is disabled."""
+    log.info("hello: %d greeting(s) in all", greeting_count())

@@ -10,13 +10,8 @@ from collections.abc import Iterator
 
 import click
 
-from helpdesk.plugin_api import db, is_enabled
+from helpdesk.plugin_api import db
 from helpdesk_email.ingest import OUTCOMES, ingest_message
-
-
-def _require_enabled() -> None:
-    if not is_enabled("email"):
-        raise click.ClickException("The email plugin is disabled: enable it in Admin → Plugins first.")
 
 
 def _summary(counts: Counter) -> str:
@@ -107,7 +102,6 @@ def register(cli: click.Group) -> None:
         Exits 0 even when messages were quarantined (they are kept with the reason); non-zero
         only when the input cannot be read.
         """
-        _require_enabled()
         if mbox_path and maildir_path:
             raise click.UsageError("Give --mbox or --maildir, not both.")
         if mbox_path:
@@ -143,7 +137,6 @@ def register(cli: click.Group) -> None:
         from helpdesk_email.imap import poll_mailbox
         from helpdesk_email.models import EmailMailbox
 
-        _require_enabled()
         boxes = list(db.session.execute(select(EmailMailbox.id, EmailMailbox.name)
                                         .where(EmailMailbox.active.is_(True)).order_by(EmailMailbox.id)))
         if not boxes:

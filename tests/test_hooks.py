@@ -1,0 +1,248 @@
+"""One test per hook, named ``test_hook_<name>``: each registers a throwaway plugin that
+implements the hook and checks what a user (or the caller) gets from it.
+
+``tests/test_hookspecs.py`` requires such a test for every hook in ``helpdesk/hookspecs.py``.
+Other tests go deeper (errors, isolation, concurrency); these pin the contract.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import click
+import pytest
+from flask import Blueprint
+from markupsafe import Markup
+from sqlalchemy import select
+
+from helpdesk import services
+from helpdesk.models import AuditEvent, SlaPolicy, Team
+from helpdesk.models.base import utcnow
+from helpdesk.plugin_api import Channel, Route, Setting
+from helpdesk.plugin_manager import manager
+from helpdesk.testing import make_plugin
+
+
+def plug(app, name: str, **hooks):
+    manager(app).register(make_plugin(name, **hooks), name)
+
+
+# ------------------------------------------------------------------ setup hooks
+
+
+def test_hook_settings(app, client, admin, login):
+    plug(app, "greeter", helpdesk_settings=lambda: [Setting("greeting", "text", default="Hi", label="Greeting")])
+    assert manager(app).get_setting("greeter", "greeting") == "Hi"
+    login(client, admin)
+    assert 'for="setting-greeting">Greeting' in client.get("/admin/plugins/greeter").text
+
+
+def test_hook_blueprints(app, client, agent, login):
+    bp = Blueprint("hookpage", __name__, url_prefix="/hookpage")
+    bp.add_url_rule("/", "index", lambda: "the plugin's page")
+    plug(app, "hookpage", helpdesk_blueprints=lambda: [bp])
+    manager(app).register_blueprints(app)
+    login(client, agent)
+    assert client.get("/hookpage/").text == "the plugin's page"
+
+
+def test_hook_cli(app):
+    def add(cli: click.Group) -> None:
+        @cli.command("hook-ping")
+        def ping() -> None:
+            click.echo("pong")
+
+    plug(app, "pinger", helpdesk_cli=add)
+    manager(app).register_cli(app)
+    assert app.test_cli_runner().invoke(args=["hook-ping"]).output == "pong\n"
+
+
+def test_hook_migrations(app, tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    plug(app, "tabled", helpdesk_migrations=lambda: str(folder))
+    assert manager(app).migration_folders_by_plugin()["tabled"] == str(folder)
+    assert str(folder) in manager(app).migration_folders()
+
+
+def test_hook_channels(app, customer, agent):
+    sent = []
+
+    class Pigeon(Channel):
+        def deliver(self, ticket, message):
+            sent.append(message.body)
+
+    plug(app, "pigeon", helpdesk_channels=lambda: [Pigeon(name="pigeon", label="Pigeon post")])
+    assert manager(app).channels()["pigeon"].plugin == "pigeon"
+    ticket = services.create_ticket(customer, "Coo", "By bird", channel="pigeon")
+    services.add_message(ticket, agent, "Hi Carla, by bird too")
+    assert sent == ["Hi Carla, by bird too"]
+
+
+def test_hook_demo_data(app):
+    from helpdesk.demo import seed_demo
+
+    draws = []
+    plug(app, "showcase", helpdesk_demo_data=lambda rng: f"drew {draws.append(rng.random()) or len(draws)}")
+    assert "showcase: drew 1" in seed_demo(3, seed=3, echo=lambda line: None)
+    assert "showcase: drew 2" in seed_demo(3, seed=3, echo=lambda line: None)
+    assert draws[0] == draws[1]  # the same seed, the same random numbers for the plugin
+
+
+# ------------------------------------------------------------- decision hooks
+
+
+def test_hook_inbound_filter(app, db, customer):
+    plug(app, "blocker", helpdesk_inbound_filter=lambda sender, subject: "blocked sender"
+         if sender == customer.email and subject == "Spam" else None)
+    with pytest.raises(services.ServiceError, match="blocked sender"):
+        services.create_ticket(customer, "Spam", "buy now")
+    db.session.rollback()
+    assert services.create_ticket(customer, "Real", "help").subject == "Real"
+
+
+def test_hook_classify_ticket(app, customer):
+    plug(app, "labeller", helpdesk_classify_ticket=lambda message: {"tags": ["billing"], "priority": "high",
+                                                                    "labels": {"topic": "refund"}}
+         if "refund" in message.body else None)
+    ticket = services.create_ticket(customer, "Money back", "I want a refund")
+    assert [t.name for t in ticket.tags] == ["billing"] and ticket.priority == "high"
+    assert ticket.messages[0].meta["labels"]["labeller"] == {"topic": "refund"}
+    assert services.create_ticket(customer, "Hello", "Just saying hi").priority == "normal"
+
+
+def test_hook_route_ticket(app, db, customer, make_user):
+    team = Team(name="Billing")
+    db.session.add(team)
+    db.session.commit()
+    lead = make_user("agent", name="Bill Lead")
+    plug(app, "router", helpdesk_route_ticket=lambda ticket: Route(team_id=team.id, assignee_id=lead.id,
+                                                                    reason="money goes to billing"))
+    ticket = services.create_ticket(customer, "Invoice", "Wrong amount")
+    assert (ticket.team_id, ticket.assignee_id) == (team.id, lead.id)
+    assert "money goes to billing" in db.session.scalars(
+        select(AuditEvent.reason).where(AuditEvent.ticket_id == ticket.id)).all()
+
+
+def test_hook_ticket_change_check(app, db, ticket, agent):
+    plug(app, "gate", helpdesk_ticket_change_check=lambda changes: "Tag it first."
+         if changes.get("status", (None, None))[1] == "closed" else None)
+    with pytest.raises(services.ServiceError, match="Tag it first."):
+        services.update_ticket(ticket, agent, status="closed")
+    db.session.rollback()
+    assert services.update_ticket(ticket, agent, status="open") == {"status": ("new", "open")}
+
+
+def test_hook_reply_checks(app, ticket, agent):
+    plug(app, "tone", helpdesk_reply_checks=lambda body: ["Say sorry."] if "sorry" not in body else None)
+    assert "Say sorry." in services.reply_checks(ticket, "It is fixed.", agent)
+    assert "Say sorry." not in services.reply_checks(ticket, f"Hi Carla, sorry! {ticket.reference}", agent)
+
+
+def test_hook_reply_variables(app, ticket, agent):
+    from helpdesk.canned import render_reply
+
+    plug(app, "tier", helpdesk_reply_variables=lambda customer: {"tier": f"gold for {customer.first_name}"})
+    assert render_reply("{{ tier }}", ticket, agent) == "gold for Carla"
+
+
+# ---------------------------------------------------------------- event hooks
+
+
+def test_hook_ticket_created(app, customer):
+    seen = []
+    plug(app, "spy", helpdesk_ticket_created=lambda ticket, message: seen.append((ticket.subject, message.body)))
+    services.create_ticket(customer, "New one", "First words")
+    assert seen == [("New one", "First words")]
+
+
+def test_hook_message_added(app, ticket, customer, agent):
+    seen = []
+    plug(app, "spy", helpdesk_message_added=lambda ticket, message: seen.append(
+        (message.author.role, message.body)))
+    services.add_message(ticket, customer, "More details")
+    services.add_message(ticket, agent, "Hi Carla, thanks")
+    assert seen == [("customer", "More details"), ("agent", "Hi Carla, thanks")]
+
+
+def test_hook_ticket_changed(app, ticket, agent):
+    seen = []
+    plug(app, "spy", helpdesk_ticket_changed=lambda changes, actor: seen.append((changes, actor.name)))
+    services.update_ticket(ticket, agent, priority="urgent")
+    assert seen == [({"priority": ("normal", "urgent")}, "Alex Agent")]
+
+
+def test_hook_feedback_received(app, ticket, customer):
+    seen = []
+    plug(app, "spy", helpdesk_feedback_received=lambda ticket, customer, feedback: seen.append(
+        (ticket.reference, customer.name, feedback["kind"], feedback["score"])))
+    services.record_feedback(customer, "csat", score=4, ticket=ticket)
+    assert seen == [(ticket.reference, "Carla Customer", "csat", 4)]
+
+
+def first_response_policy(db) -> None:
+    db.session.add(SlaPolicy(name="Fast", first_response_minutes=60, warn_before_minutes=15,
+                             pause_statuses="pending"))
+    db.session.commit()
+
+
+def test_hook_sla_warning(app, db, customer):
+    from helpdesk.sla.engine import check_sla
+
+    seen: list = []
+    plug(app, "sla_spy", helpdesk_sla_warning=lambda ticket, target: seen.append(
+        ("warning", ticket.reference, target.kind)))
+    first_response_policy(db)
+    ticket = services.create_ticket(customer, "Help", "Broken")
+    assert check_sla(now=utcnow() + timedelta(minutes=50))["warned"] == 1
+    assert seen == [("warning", ticket.reference, "first_response")]
+
+
+def test_hook_sla_breached(app, db, customer):
+    from helpdesk.sla.engine import check_sla
+
+    seen: list = []
+    plug(app, "sla_spy", helpdesk_sla_breached=lambda ticket, target: seen.append(
+        ("breached", ticket.reference, target.kind)))
+    first_response_policy(db)
+    ticket = services.create_ticket(customer, "Help", "Broken")
+    assert check_sla(now=utcnow() + timedelta(minutes=61))["breached"] == 1
+    assert seen == [("breached", ticket.reference, "first_response")]
+
+
+# ------------------------------------------------------------------- UI hooks
+
+
+def test_hook_template_slot(app, client, agent, ticket, login):
+    plug(app, "badge", helpdesk_template_slot=lambda slot, context: Markup("<b>VIP</b> ") + context["ticket"].subject
+         if slot == "ticket.sidebar" else None)
+    login(client, agent)
+    assert '<div class="plugin-slot" data-plugin="badge"><b>VIP</b> Printer on fire</div>' in client.get(
+        f"/tickets/{ticket.reference}").text
+
+
+def test_hook_nav_links(app, client, agent, customer, login):
+    plug(app, "nav", helpdesk_nav_links=lambda user: [("Team wiki", "/wiki")] if user.is_staff else None)
+    login(client, agent)
+    assert 'href="/wiki"' in client.get("/queue").text
+    login(client, customer)
+    assert 'href="/wiki"' not in client.get("/portal/").text
+
+
+def test_hook_reports(app, client, admin, login):
+    bp = Blueprint("hookrep", __name__)
+    bp.add_url_rule("/hookrep", "report", lambda: "report")
+    plug(app, "hookrep", helpdesk_blueprints=lambda: [bp],
+         helpdesk_reports=lambda: [("Weekly volume", "hookrep.report")])
+    manager(app).register_blueprints(app)
+    login(client, admin)
+    page = client.get("/admin/reports").text
+    assert "Weekly volume" in page and 'href="/hookrep"' in page
+
+
+def test_every_hook_here_is_a_real_hook():
+    from helpdesk import hookspecs
+
+    names = {name[len("test_hook_"):] for name in globals() if name.startswith("test_hook_")}
+    assert {f"helpdesk_{name}" for name in names} <= set(vars(hookspecs)), names
+    assert Path(__file__).name == "test_hooks.py"
