@@ -38,6 +38,9 @@ DESCRIBED = {
                 "Its functions are listed below.",
     "MAX_BODY": "The longest message body a service accepts, in characters.",
     "MAX_ID": "The largest id a row can have (PostgreSQL's integer); `parse_id` refuses anything beyond.",
+    "MAX_PAGE": "The highest page number `parse_page` returns (100,000); a larger one is read as this.",
+    "SETTING_TYPES": "The setting types a `Setting` may have: text, lines, secret, int, bool, choice, email, url, "
+                     "team, agent.",
     "API_VERSION": "The version of the plugin API, `MAJOR.MINOR` (see CHANGES.md). Declare the versions a "
                    "plugin works with in its module: `requires_api = \">=1,<2\"`.",
     "PRIORITIES": "Ticket priorities, lowest first: `(\"low\", \"normal\", \"high\", \"urgent\")`. Automatic "

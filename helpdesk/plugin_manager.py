@@ -8,8 +8,8 @@ request (or job), so every process agrees on the next request without a restart.
 from __future__ import annotations
 
 import base64
-import hashlib
 import functools
+import hashlib
 import importlib
 import logging
 import os

@@ -314,7 +314,7 @@ class PluginSwitch:
 
         from flask import current_app, has_app_context
 
-        if has_app_context() and current_app._get_current_object() is self.app:
+        if has_app_context() and current_app._get_current_object() is self.app:  # type: ignore[attr-defined]
             return nullcontext()
         return self.app.app_context()
 
