@@ -14,7 +14,7 @@ from typing import Any
 from flask_login import current_user
 from huey import crontab
 
-from helpdesk import services
+from helpdesk import services, throttle
 from helpdesk.access import visible_tickets
 from helpdesk.extensions import csrf, db, limiter
 from helpdesk.jobs import periodic_task, task
@@ -169,5 +169,6 @@ __all__ = [
     "external_url", "find_customer", "get_by_id", "get_setting", "human_size", "is_enabled", "limiter", "MAX_BODY",
     "MAX_ID", "Message", "NewAttachment", "normalise_email", "parse_id", "parse_reference", "periodic_task",
     "queue_mail", "Route", "services", "Setting", "site_setting", "site_timezone", "SlaPolicy", "SlaTarget",
-    "staff_required", "Tag", "task", "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
+    "staff_required", "Tag", "task", "Team", "team_members", "throttle", "Ticket", "User", "utcnow",
+    "visible_tickets",
 ]
