@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``instance/config.py``, then ``HELPDESK_*``, then ``config``."""
     from helpdesk import config as cfg
-    from helpdesk import jobs
+    from helpdesk import jobs, limiter_storage  # noqa: F401  (registers the helpdesk-db:// rate-limit storage)
     from helpdesk.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from helpdesk.plugin_manager import PluginManager
     from helpdesk.web import register_web
@@ -44,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         secure = app.config["EXTERNAL_URL"].startswith("https://")
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
-    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == cfg.DEFAULTS["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
     db.init_app(app)

@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_MAILS_PER_IP": 20,  # sign-in links / sign-ups asked from one IP address per hour
     "SESSION_IDLE_DAYS": 30,  # a sign-in session unused this long ends (remember-me included)
     "WEBHOOK_RATE_LIMIT": "120 per minute",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "helpdesk-db://",  # Flask-Limiter in our database; Redis with REDIS_URL
     "RATELIMIT_HEADERS_ENABLED": True,
     "REDIS_URL": "",
     "JOBS_IMMEDIATE": False,

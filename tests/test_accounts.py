@@ -271,13 +271,13 @@ def _worker_config(app) -> dict:
             "TARGET": "shared@example.test", "LOGIN_FAILURES_PER_IP": 1000}
 
 
-def run_two_workers(app, attempts: int) -> list[list[int]]:
+def run_two_workers(app, attempts: int, mode: str = "login") -> list[list]:
     """Two separate app processes (like two gunicorn workers) guessing at the same time."""
     worker = Path(__file__).with_name("throttle_worker.py")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
     env = {k: v for k, v in env.items() if not k.startswith("HELPDESK_")}
     config = json.dumps(_worker_config(app))
-    processes = [subprocess.Popen([sys.executable, str(worker), config, str(attempts)], env=env,
+    processes = [subprocess.Popen([sys.executable, str(worker), config, str(attempts), mode], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = []
     for process in processes:
@@ -296,6 +296,17 @@ def test_throttling_is_shared_by_two_app_processes(app, db, make_user):
     assert (first + second).count(429) == limit
     assert set(first + second) == {401, 429}
     assert sign_in(new_client(app), "shared@example.test").status_code == 429
+
+
+def test_flask_limiter_counts_in_the_database_for_every_process(app, db):
+    """Without Redis, Flask-Limiter (webhooks) counts in the database, not in each worker's memory."""
+    from helpdesk.extensions import limiter
+    from helpdesk.models import RateLimitCounter
+
+    assert type(limiter.storage).__name__ == "DatabaseStorage"
+    first, second = run_two_workers(app, 5, mode="limiter")
+    assert (first + second).count(True) == 5 and (first + second).count(False) == 5
+    assert count(db, RateLimitCounter) == 1
 
 
 # ------------------------------------------------------------------ magic links

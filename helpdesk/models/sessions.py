@@ -43,3 +43,13 @@ class ThrottleCounter(db.Model):
     locked_until: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RateLimitCounter(db.Model):
+    """Flask-Limiter's fixed-window counters when no Redis is configured (``helpdesk-db://``)."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[float] = mapped_column(index=True)  # seconds since the epoch

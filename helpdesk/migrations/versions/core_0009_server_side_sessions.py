@@ -2,7 +2,8 @@
 
 Logging out ends that session (its record is deleted), a profile page lists a user's
 sessions, and sign-in / magic-link / survey throttles count in the database so every
-process sees the same numbers.
+process sees the same numbers; Flask-Limiter's counters (webhooks) get a table too
+(``helpdesk-db://``) for installs without Redis.
 
 Revision ID: core_0009
 Revises: core_0007
@@ -46,6 +47,14 @@ def upgrade():
         sa.PrimaryKeyConstraint("key", name=op.f("pk_throttle_counters")),
     )
     op.create_index(op.f("ix_throttle_counters_updated_at"), "throttle_counters", ["updated_at"])
+    op.create_table(
+        "rate_limit_counters",
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_limit_counters")),
+    )
+    op.create_index(op.f("ix_rate_limit_counters_expires_at"), "rate_limit_counters", ["expires_at"])
     op.add_column("users", sa.Column("timezone", sa.String(length=64), nullable=True))
 
 
@@ -54,6 +63,8 @@ def downgrade():
         op.execute("ALTER TABLE users DROP COLUMN timezone")
     else:
         op.drop_column("users", "timezone")
+    op.drop_index(op.f("ix_rate_limit_counters_expires_at"), table_name="rate_limit_counters")
+    op.drop_table("rate_limit_counters")
     op.drop_index(op.f("ix_throttle_counters_updated_at"), table_name="throttle_counters")
     op.drop_table("throttle_counters")
     op.drop_index(op.f("ix_user_sessions_user_id"), table_name="user_sessions")
