@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``instance/config.py``, then ``HELPDESK_*``, then ``config``."""
     from helpdesk import config as cfg
-    from helpdesk import jobs, limiter_storage  # noqa: F401  (registers the helpdesk-db:// rate-limit storage)
+    from helpdesk import housekeeping, jobs, limiter_storage  # noqa: F401  (a periodic job; the helpdesk-db:// storage)
     from helpdesk.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from helpdesk.plugin_manager import PluginManager
     from helpdesk.web import register_web

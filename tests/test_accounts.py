@@ -399,3 +399,21 @@ def test_sign_up_page_points_returning_customers_to_the_sign_in_link(client):
     page = client.get("/signup")
     assert "Written to us before? Get a sign-in link" in text(page.text, id="returning-customer")
     assert 'href="/magic"' in page.text
+
+
+def test_housekeeping_clears_idle_sessions_and_old_counters(app, db, make_user):
+    from helpdesk.housekeeping import purge_stale_security_rows
+
+    make_user("agent", email="keep@example.test", password=PASSWORD)
+    kept, idle = new_client(app), new_client(app)
+    assert sign_in(kept, "keep@example.test").status_code == 302
+    assert sign_in(idle, "keep@example.test").status_code == 302
+    assert sign_in(new_client(app), "keep@example.test", "wrong").status_code == 401
+    assert purge_stale_security_rows.call_local() == 0  # everything is fresh
+    db.session.execute(update(UserSession).where(UserSession.id == 2)
+                       .values(last_seen_at=utcnow() - timedelta(days=app.config["SESSION_IDLE_DAYS"] + 1)))
+    db.session.execute(update(ThrottleCounter).values(updated_at=utcnow() - timedelta(days=3)))
+    db.session.commit()
+    assert purge_stale_security_rows.call_local() == 3  # one session, the account and address counters
+    assert count(db, UserSession) == 1 and count(db, ThrottleCounter) == 0
+    assert kept.get("/queue").status_code == 200
