@@ -74,7 +74,9 @@ def test_sessions_live_in_redis_and_logout_ends_them(app, db, make_user, redis_d
     assert sign_in(phone, "redis@example.test").status_code == 302
     assert db.session.query(UserSession).count() == 0
     assert len(redis_db.keys("helpdesk:session:*")) == 2
-    assert len(phone.get("/profile/").text.split('class="list-group-item')) - 1 == 2
+    profile = phone.get("/profile/", environ_overrides={"REMOTE_ADDR": "192.0.2.77"})  # moved: touched in Redis
+    assert profile.text.count('class="session-address">192.0.2.77<') == 1
+    assert len(profile.text.split('class="list-group-item')) - 1 == 2
 
     copied = laptop.get_cookie("remember_token").value
     assert laptop.post("/logout").status_code == 302
