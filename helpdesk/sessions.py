@@ -123,15 +123,17 @@ class _RedisStore:
                            datetime.fromisoformat(fields["last_seen_at"]))
 
     # Only if it still exists: a touch must never bring back a session revoked meanwhile.
+    # The user's index lives as long as their most recently used session.
     _TOUCH = """
     if redis.call('exists', KEYS[1]) == 1 then
         redis.call('hset', KEYS[1], 'last_seen_at', ARGV[1], 'address', ARGV[2])
         redis.call('expire', KEYS[1], ARGV[3])
+        redis.call('expire', ARGV[4] .. redis.call('hget', KEYS[1], 'user_id'), ARGV[3])
     end"""
 
     def touch(self, hashed: str, now: datetime, address: str) -> None:
         self.redis.eval(self._TOUCH, 1, self._key(hashed), now.isoformat(), address,
-                        int(_idle_limit().total_seconds()))
+                        int(_idle_limit().total_seconds()), f"{KEY_PREFIX}user-sessions:")
 
     def delete(self, user_id: int, hashes: list[str]) -> int:
         if not hashes:
