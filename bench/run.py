@@ -160,9 +160,12 @@ def sqlite_file(path: Path):
 
 def sign_in(client: FlaskClient, user: Any) -> str:
     """Sign ``user`` in (as ``helpdesk.testing``'s ``login`` fixture does); return a CSRF token."""
+    from helpdesk.sessions import open_session
+
     raw = uuid.uuid4().hex
+    user_id = open_session(user, user_agent="bench", address="127.0.0.1")
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = user_id
         session["_fresh"] = True
         session["csrf_token"] = raw
     return csrf_token(client.application, raw)
@@ -303,12 +306,14 @@ def session_cookie(app: Flask, user_email: str) -> tuple[str, str]:
     """A signed session cookie for ``user_email`` (and its CSRF form token)."""
     from helpdesk.extensions import db
     from helpdesk.models import User
+    from helpdesk.sessions import open_session
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == user_email))
         raw = uuid.uuid4().hex
         value = app.session_interface.get_signing_serializer(app).dumps(
-            {"_user_id": user.get_id(), "_fresh": True, "csrf_token": raw})
+            {"_user_id": open_session(user, user_agent="bench", address="127.0.0.1"), "_fresh": True,
+             "csrf_token": raw})
     return f"{app.config['SESSION_COOKIE_NAME']}={value}", csrf_token(app, raw)
 
 

@@ -41,6 +41,9 @@ DESCRIBED = {
     "MAX_PAGE": "The highest page number `parse_page` returns (100,000); a larger one is read as this.",
     "SETTING_TYPES": "The setting types a `Setting` may have: text, lines, secret, int, bool, choice, email, url, "
                      "team, agent.",
+    "throttle": "Attempt counters shared by every process (the database, or Redis when configured), with lockouts "
+                "that grow: `throttle.attempt(Limit(...), key)` before the attempt, `give_back`/`reset` after "
+                "a success, `wait_text` for the message. Surveys limit answers per link with it.",
     "API_VERSION": "The version of the plugin API, `MAJOR.MINOR` (see CHANGES.md). Declare the versions a "
                    "plugin works with in its module: `requires_api = \">=1,<2\"`.",
     "PRIORITIES": "Ticket priorities, lowest first: `(\"low\", \"normal\", \"high\", \"urgent\")`. Automatic "

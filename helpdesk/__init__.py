@@ -21,7 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Lazy on purpose: ``import helpdesk`` (plugins' ``hookimpl``, the CLI's start-up) must not
     # load Flask extensions, models, the web layer and every plugin.
     from helpdesk import config as cfg
-    from helpdesk import jobs
+    from helpdesk import housekeeping, jobs, limiter_storage  # noqa: F401  (a periodic job; the helpdesk-db:// storage)
     from helpdesk.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from helpdesk.plugin_manager import PluginManager
     from helpdesk.web import register_web
@@ -46,7 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         secure = app.config["EXTERNAL_URL"].startswith("https://")
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
-    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == cfg.DEFAULTS["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
     db.init_app(app)

@@ -256,7 +256,7 @@ INSTANCE_CONFIG = '''\
 # MAIL_FROM = "support@example.com"
 # SMTP_HOST = "smtp.example.com"                  # empty: mail is kept in Admin -> Outbox
 # DATABASE_URL = "postgresql://user@localhost/helpdesk"
-# REDIS_URL = "redis://localhost:6379/0"          # jobs and rate limits in Redis
+# REDIS_URL = "redis://localhost:6379/0"          # jobs, sessions and rate limits in Redis
 '''
 
 

@@ -24,9 +24,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,
     "MAGIC_LINK_MINUTES": 30,
     "PAGE_SIZE": 25,
-    "LOGIN_RATE_LIMIT": "10 per minute",
+    # Throttles shared by every process (database, or Redis with REDIS_URL); each lockout
+    # doubles the previous one (see helpdesk/throttle.py).
+    "LOGIN_FAILURES_PER_ACCOUNT": 10,  # wrong passwords per account in 15 minutes, from anywhere
+    "LOGIN_FAILURES_PER_IP": 30,  # wrong passwords per IP address in 15 minutes, any account
+    "SIGNIN_MAILS_PER_ADDRESS": 3,  # sign-in links / sign-up mails to one address per hour
+    "SIGNIN_MAILS_PER_IP": 20,  # sign-in links / sign-ups asked from one IP address per hour
+    "SESSION_IDLE_DAYS": 30,  # a sign-in session unused this long ends (remember-me included)
     "WEBHOOK_RATE_LIMIT": "120 per minute",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "helpdesk-db://",  # Flask-Limiter in our database; Redis with REDIS_URL
     "RATELIMIT_HEADERS_ENABLED": True,
     "REDIS_URL": "",
     "JOBS_IMMEDIATE": False,
@@ -49,7 +55,8 @@ DEFAULTS: dict[str, Any] = {
 _BOOL = {"SMTP_STARTTLS", "JOBS_IMMEDIATE", "SAFE_MODE", "TESTING", "SESSION_COOKIE_SECURE",
          "CLOSED_MEANS_CLOSED"}
 _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_LENGTH",
-        "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT"}
+        "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT", "SESSION_IDLE_DAYS",
+        "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP"}
 _LIST = {"TRUSTED_HOSTS"}
 
 

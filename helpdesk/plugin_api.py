@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from flask_login import current_user
 
-from helpdesk import services
+from helpdesk import services, throttle
 from helpdesk.access import visible_tickets
 from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
@@ -102,7 +102,7 @@ __all__ = [
     "NewAttachment", "normalise_email", "parse_id", "parse_int", "parse_page", "parse_reference", "periodic_task",
     "PermissionDenied", "PRIORITIES", "queue_mail", "Route", "ServiceError", "services", "Setting", "SETTING_TYPES",
     "site_setting", "site_timezone", "SlaPolicy", "SlaTarget", "staff_required", "Tag", "tags_named", "task",
-    "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
+    "Team", "team_members", "throttle", "Ticket", "User", "utcnow", "visible_tickets",
 ]
 
 

@@ -205,10 +205,13 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def login() -> Callable:
-    """``login(client, user)``: sign ``user`` in on ``client`` (as a session, no password)."""
+    """``login(client, user)``: sign ``user`` in on ``client`` (a server-side session, no password)."""
     def sign_in(client: FlaskClient, user: Any) -> FlaskClient:
+        from helpdesk.sessions import open_session
+
+        user_id = open_session(user, user_agent="test client", address="127.0.0.1")
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = user_id
             session["_fresh"] = True
         return client
 

@@ -35,6 +35,8 @@ RULES: dict[str, set[str]] = {
     "static": PUBLIC, "bootstrap.static": PUBLIC,
     "auth.index": PUBLIC, "auth.login": PUBLIC, "auth.signup": PUBLIC, "auth.magic_request": PUBLIC,
     "auth.magic": PUBLIC, "auth.logout": PUBLIC,
+    "profile.index": SIGNED_IN, "profile.save": SIGNED_IN, "profile.password": SIGNED_IN,
+    "profile.end_session": SIGNED_IN, "profile.end_other_sessions": SIGNED_IN,
     "portal.index": CUSTOMERS, "portal.new_ticket": CUSTOMERS,
     "portal.ticket": OWNER, "portal.ticket_action": OWNER,
     "agent.queue": STAFF, "agent.dashboard": STAFF, "agent.save_view": STAFF, "agent.bulk": STAFF,

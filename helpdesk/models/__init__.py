@@ -1,5 +1,6 @@
 """The core's tables. Plugins add their own (prefixed with the plugin name)."""
 from helpdesk.models.platform import OutboxMail, PluginError, PluginState, SiteSetting
+from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 from helpdesk.models.sla import BusinessHours, SlaPolicy, SlaTarget
 from helpdesk.models.tickets import (
     Attachment,
@@ -15,6 +16,6 @@ from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_
 
 __all__ = [
     "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "LoginToken", "Message",
-    "OutboxMail", "PluginError", "PluginState", "SavedView", "SiteSetting", "SlaPolicy", "SlaTarget", "Tag",
-    "Team", "Ticket", "User", "team_members", "ticket_tags",
+    "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView", "SiteSetting", "SlaPolicy",
+    "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession", "team_members", "ticket_tags",
 ]

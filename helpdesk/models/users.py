@@ -42,6 +42,8 @@ class User(UserMixin, Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The user's own time zone for dates on their pages; empty: the site's.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")
     identities: Mapped[list[ContactIdentity]] = relationship(
@@ -57,8 +59,11 @@ class User(UserMixin, Model):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
-        # The session carries the version too, so a password change logs out other sessions.
-        return f"{self.id}:{self.session_version}"
+        # What Flask-Login keeps in the session and the remember-me cookie: the user, the
+        # session version (a password change or disabling ends every session) and the key of
+        # this browser's server-side session (``helpdesk.sessions``; logging out ends it).
+        key = getattr(self, "session_key", None)
+        return f"{self.id}:{self.session_version}:{key}" if key else f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:

@@ -8,12 +8,12 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
+from helpdesk import sessions
 from helpdesk.extensions import db, login_manager
-from helpdesk.models import User
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
-from helpdesk.web import admin, agent, auth, portal
+from helpdesk.web import admin, agent, auth, portal, profile
 from helpdesk.web.links import register_filters
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -36,13 +36,13 @@ def register_web(app: Flask) -> None:
     # instance/templates/ may override any core or plugin template.
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(f"{app.instance_path}/templates"), app.jinja_loader])
-    for module in (auth, portal, agent, admin):
+    for module in (auth, portal, agent, admin, profile):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
-    login_manager.user_loader(_load_user)
+    login_manager.user_loader(sessions.load_user)  # server-side sessions
 
     app.before_request(_fresh_request_caches)
     app.after_request(_security_headers)
@@ -51,16 +51,6 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals.update(slot=_slot, nav_links=_nav_links, site_name=_site_name)
     app.jinja_env.filters["ago"] = _ago
     register_filters(app)
-
-
-def _load_user(user_id: str) -> User | None:
-    ident, _, version = user_id.partition(":")
-    if not ident.isdigit():
-        return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.is_active or str(user.session_version) != version:
-        return None  # disabled, merged or password changed: the old session is dead
-    return user
 
 
 def _fresh_request_caches() -> None:
@@ -99,7 +89,7 @@ ERROR_TEXT = {
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
     title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
-    description = getattr(error, "description", "") if code in (400, 403) else ""
+    description = getattr(error, "description", "") if code in (400, 403, 429) else ""
     if code == 500:
         db.session.rollback()
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
@@ -107,8 +97,11 @@ def _error_page(error):
     if request_ctx.url_adapter is None:
         # No URL can be built (an untrusted Host header): a plain answer rather than a crash.
         return f"{title}\n\n{text}\n", code, {"Content-Type": "text/plain; charset=utf-8"}
+    headers = {}
+    if getattr(error, "retry_after", None) is not None:
+        headers["Retry-After"] = str(error.retry_after)
     return render_template("error.html", code=code, title=title, text=text,
-                           description=description), code
+                           description=description), code, headers
 
 
 def _slot(name: str, **context) -> Markup:

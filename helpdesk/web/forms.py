@@ -15,7 +15,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from helpdesk.addresses import normalise_email
 from helpdesk.errors import ServiceError
@@ -51,6 +59,29 @@ class SignupForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
+
+
+def _known_zone(form, field) -> None:
+    if field.data:
+        try:
+            ZoneInfo(field.data)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"Unknown time zone “{field.data}”: use a name like Europe/Berlin or UTC.") from None
+
+
+class ProfileForm(FlaskForm):
+    """What a signed-in person may change about themselves."""
+
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    timezone = StringField("Time zone (empty: the helpdesk's)", validators=[Optional(), Length(max=64), _known_zone],
+                           filters=[lambda v: (v or "").strip()])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[Optional(), Length(max=200)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField("New password again", validators=[
+        DataRequired(), EqualTo("new_password", message="The two new passwords differ.")])
 
 
 class NewTicketForm(FlaskForm):

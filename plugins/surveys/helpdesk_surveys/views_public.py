@@ -7,10 +7,13 @@ different score later updates the one answer of the invitation.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import TooManyRequests
 
-from helpdesk.plugin_api import db, parse_int, services, utcnow
+from helpdesk.plugin_api import db, parse_int, services, throttle, utcnow
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import setting, survey_type
 from helpdesk_surveys.forms import AnswerForm, CommentForm, ConfirmForm, FeedbackForm
@@ -34,6 +37,20 @@ PROBLEMS = {
                        "You are signed in as another customer than the one we asked. Sign out to answer it, "
                        "or ignore it."),
 }
+
+
+# Answers and comments through one survey link (shared by every web process): a person
+# changes their mind a few times; a script posting scores in a loop is paused, longer each time.
+ANSWERS_PER_LINK = throttle.Limit("survey-answer", attempts=10, window=timedelta(minutes=10),
+                                  lockout=timedelta(minutes=5))
+
+
+def _count_answer(invitation: SurveyInvitation) -> None:
+    wait = throttle.attempt(ANSWERS_PER_LINK, f"invitation:{invitation.id}",
+                            label=f"survey invitation {invitation.id}")
+    if wait:
+        raise TooManyRequests(f"Too many answers to this survey. Try again in {throttle.wait_text(wait)}.",
+                              retry_after=wait)
 
 
 def _problem(problem: str):
@@ -78,6 +95,7 @@ def answer(survey_token: str):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
+            _count_answer(invitation)
             try:
                 response, outcome = record_answer(invitation, form.score.data)
             except AnswerError as exc:
@@ -114,6 +132,7 @@ def comment(survey_token: str):
         if form.csrf_token.errors:
             abort(400)
         return _answer_page_with(invitation, survey_token, form, 422)
+    _count_answer(invitation)
     try:
         add_comment(invitation, form.comment.data)
     except AnswerError as exc:

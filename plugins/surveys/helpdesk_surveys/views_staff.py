@@ -6,7 +6,17 @@ import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
@@ -124,7 +134,8 @@ def report_csv():
         rows = _response_rows(start, end)
     else:
         abort(404)
-    return Response(_csv(rows), mimetype="text/csv",
+    # The body is written after the view returns: keep the request (and its database session) open.
+    return Response(stream_with_context(_csv(rows)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -185,3 +185,26 @@ def test_a_changed_answer_and_a_comment_are_told_as_updates_of_one_answer(app, d
     ref = f"survey:{invitation.id}"
     assert told == [(ref, 4, "", False), (ref, 5, "", True), (ref, 5, "Lovely", True)]
     assert responses(db) == 1
+
+
+def test_rapid_answers_to_one_link_are_throttled(app, db, client, invitation, heard, caplog):
+    """20 quick posts with changing scores: the first few count, then the link is paused (429)."""
+    import logging
+
+    from helpdesk_surveys.views_public import ANSWERS_PER_LINK
+
+    token = make_token(invitation.id, invitation.customer_id)
+    with caplog.at_level(logging.WARNING, logger="helpdesk.throttle"):
+        codes = [client.post(f"/s/{token}", data={"score": str(1 + i % 5)}).status_code for i in range(20)]
+    allowed = ANSWERS_PER_LINK.attempts
+    assert codes == [302] * allowed + [429] * (20 - allowed)
+    paused = client.post(f"/s/{token}", data={"score": "5"})
+    assert "Too many answers to this survey. Try again in 5 minutes." in paused.text
+    assert "survey-answer" in " ".join(r.getMessage() for r in caplog.records)
+    db.session.expire_all()
+    # The answer is the last one accepted; nothing after the pause changed it.
+    assert db.session.scalars(select(SurveyResponse)).one().score == 1 + (allowed - 1) % 5
+    assert len(heard) == allowed
+    # Comments through the same link are paused too; the page itself still opens.
+    assert client.post(f"/s/{token}/comment", data={"comment": "hello"}).status_code == 429
+    assert client.get(f"/s/{token}").status_code == 200

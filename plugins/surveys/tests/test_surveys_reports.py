@@ -234,3 +234,36 @@ def test_demo_data_fills_the_reports(app, db, client, login, admin):
     page = client.get("/surveys/reports")
     assert page.status_code == 200 and "<svg" in page.text
     assert db.session.scalar(select(func.count()).select_from(SurveyResponse)) > 0
+
+
+def test_csv_streams_every_row_from_a_real_server(app, db, login, customer, agent, ticket):
+    """Served by a real HTTP server, the body is read after the view has returned: the rows
+    must still come (they used to stop at 0 bytes, "Working outside of application context")."""
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    for score in (1, 2, 3, 4, 5):
+        add(db, "csat", score, comment=f"answer {score}", customer_id=customer.id, ticket_id=ticket.id,
+            agent_id=agent.id, channel="web")
+    cookie_jar = app.test_client()
+    login(cookie_jar, agent)
+    session_cookie = cookie_jar.get_cookie("session").value
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.server_port}/surveys/reports.csv?what=responses&{RANGE}",
+            headers={"Cookie": f"session={session_cookie}"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.status == 200
+            body = answer.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][:3] == ["answered_at_utc", "kind", "score"]
+    assert [row[3] for row in rows[1:]] == [f"answer {score}" for score in (1, 2, 3, 4, 5)]
