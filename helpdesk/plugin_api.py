@@ -14,6 +14,8 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken
 from flask_login import current_user
+from flask_sqlalchemy.session import Session
+from sqlalchemy.orm import scoped_session
 
 from helpdesk import services, throttle
 from helpdesk.access import visible_tickets
@@ -74,7 +76,7 @@ def choose_agent(ticket: Ticket, team: Team, strategy: str) -> Route | None:
     return choose(ticket, team, strategy)
 
 
-def db_session() -> Any:
+def db_session() -> scoped_session[Session]:
     """The database session, for a plugin's reads and for writing its *own* tables.
 
     Core rows (tickets, messages, users, tags, priorities) are written through ``services``

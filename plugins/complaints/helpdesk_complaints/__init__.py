@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db
+from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db_session
 from helpdesk_complaints import escalation, flags, jobs, notices, playbook, rules
 from helpdesk_complaints.config import PLUGIN, SETTINGS
 from helpdesk_complaints.forms import ClearFlagForm, FlagForm, RemedyForm, StepForm
@@ -90,7 +90,7 @@ def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
         if not message.internal and flags.flag_of(ticket.id) is not None:
             # A personal public reply acknowledges the complaint too.
             notices.mark_step(ticket.id, "acknowledge", author, note="answered by an agent")
-            db.session.commit()
+            db_session().commit()
         return
     if message.needs_review or author is None or author.id != ticket.customer_id:
         return
@@ -135,7 +135,7 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
     if slot == "ticket.sidebar" and ticket is not None:
         return _panel(ticket)
     if slot == "dashboard.main":
-        alerts = list(db.session.scalars(select(ComplaintAlert).where(
+        alerts = list(db_session().scalars(select(ComplaintAlert).where(
             ComplaintAlert.user_id == user.id, ComplaintAlert.dismissed_at.is_(None))
             .order_by(ComplaintAlert.id.desc()).limit(20)))
         if not alerts:
@@ -146,8 +146,8 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 
 def _panel(ticket: Ticket) -> Markup:
     flag = flags.flag_of(ticket.id)
-    ack = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
-    followup = db.session.scalar(select(ComplaintFollowUp).where(ComplaintFollowUp.ticket_id == ticket.id))
+    ack = db_session().scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
+    followup = db_session().scalar(select(ComplaintFollowUp).where(ComplaintFollowUp.ticket_id == ticket.id))
     remedy = playbook.remedy(ticket)
     return Markup(render_template(
         "complaints/panel.html", ticket=ticket, flag=flag, steps=playbook.steps(ticket) if flag else [],
@@ -158,7 +158,7 @@ def _panel(ticket: Ticket) -> Markup:
 def _portal_ack(ticket: Ticket, user: Any) -> Markup | None:
     if user is None or getattr(user, "id", None) != ticket.customer_id:
         return None
-    ack = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id,
+    ack = db_session().scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id,
                                                        ComplaintAck.status == "sent"))
     if ack is None:
         return None

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Table, select
 
-from helpdesk.plugin_api import AuditEvent, SlaPolicy, SlaTarget, db
+from helpdesk.plugin_api import AuditEvent, SlaPolicy, SlaTarget, db_session
 
 
 def audit_events() -> Table:
@@ -28,10 +28,10 @@ def sla_targets() -> Table:
 def tagged_policies() -> list[Any]:
     """SLA policies limited to a tag (the ones an "apply SLA policy" action can use), by position."""
     p = sla_policies().c
-    return list(db.session.execute(select(p.id, p.name, p.tag, p.active, p.first_response_minutes)
+    return list(db_session().execute(select(p.id, p.name, p.tag, p.active, p.first_response_minutes)
                                    .where(p.tag.is_not(None), p.tag != "").order_by(p.position, p.id)))
 
 
 def policy(policy_id: int) -> Any | None:
     p = sla_policies().c
-    return db.session.execute(select(p.id, p.name, p.tag, p.active).where(p.id == policy_id)).first()
+    return db_session().execute(select(p.id, p.name, p.tag, p.active).where(p.id == policy_id)).first()

@@ -5,7 +5,7 @@ import random
 
 from sqlalchemy import func, select
 
-from helpdesk.plugin_api import SlaPolicy, Team, User, db, services
+from helpdesk.plugin_api import SlaPolicy, Team, User, db_session, services
 from helpdesk_complaints.models import ComplaintRule
 
 COMPLAINTS = (
@@ -18,19 +18,19 @@ COMPLAINTS = (
 
 
 def seed(rng: random.Random) -> str:
-    billing = db.session.scalar(select(Team).where(Team.name == "Billing"))
-    if not db.session.scalar(select(SlaPolicy.id).where(SlaPolicy.tag == "complaint")):
-        lowest = db.session.scalar(select(func.min(SlaPolicy.position))) or 0
-        db.session.add(SlaPolicy(name="Complaints", position=lowest - 10, tag="complaint",
+    billing = db_session().scalar(select(Team).where(Team.name == "Billing"))
+    if not db_session().scalar(select(SlaPolicy.id).where(SlaPolicy.tag == "complaint")):
+        lowest = db_session().scalar(select(func.min(SlaPolicy.position))) or 0
+        db_session().add(SlaPolicy(name="Complaints", position=lowest - 10, tag="complaint",
                                  first_response_minutes=60, resolution_minutes=24 * 60,
                                  warn_before_minutes=15, pause_statuses="pending"))
-    if billing is not None and not db.session.scalar(select(ComplaintRule.id)):
-        db.session.add(ComplaintRule(
+    if billing is not None and not db_session().scalar(select(ComplaintRule.id)):
+        db_session().add(ComplaintRule(
             name="Money complaints to Billing", position=10,
             conditions={"is_complaint": True, "words": ["charged", "refund", "invoice"]},
             actions={"team_id": billing.id, "assign": "least_loaded", "acknowledge": True}))
-    db.session.commit()
-    customers = list(db.session.scalars(select(User).where(User.role == "customer").order_by(User.id).limit(40)))
+    db_session().commit()
+    customers = list(db_session().scalars(select(User).where(User.role == "customer").order_by(User.id).limit(40)))
     for subject, body in COMPLAINTS:
         services.create_ticket(rng.choice(customers), subject, body)
     return f"a complaints SLA policy, a routing rule and {len(COMPLAINTS)} complaints"

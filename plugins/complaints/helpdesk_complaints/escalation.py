@@ -10,7 +10,7 @@ import logging
 
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import PRIORITIES, Team, Ticket, User, audit, choose_agent, db, services
+from helpdesk.plugin_api import PRIORITIES, Team, Ticket, User, audit, choose_agent, db_session, services
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import flag_of
 from helpdesk_complaints.models import ComplaintAlert, ComplaintEscalation
@@ -49,13 +49,13 @@ def escalate(ticket: Ticket, target) -> ComplaintEscalation | None:
         return None
     kind_label = KIND_LABELS.get(target.kind, target.kind)
     escalation = ComplaintEscalation(ticket_id=ticket.id, target_kind=target.kind, cycle=target.cycle)
-    db.session.add(escalation)
+    db_session().add(escalation)
     try:
-        db.session.commit()
+        db_session().commit()
     except IntegrityError:  # escalated already for this breach
-        db.session.rollback()
+        db_session().rollback()
         return None
-    team = db.session.get(Team, ticket.team_id) if ticket.team_id else None
+    team = db_session().get(Team, ticket.team_id) if ticket.team_id else None
     old_priority = ticket.priority
     rank = PRIORITIES.index(old_priority) if old_priority in PRIORITIES else 1
     new_priority = PRIORITIES[min(rank + 1, len(PRIORITIES) - 1)]
@@ -65,13 +65,13 @@ def escalate(ticket: Ticket, target) -> ComplaintEscalation | None:
         changes["priority"] = new_priority
     if assignee_id is not None:
         changes["assignee_id"] = assignee_id
-    db.session.commit()  # end the assignment lookup's transaction (and its locks) before changing
+    db_session().commit()  # end the assignment lookup's transaction (and its locks) before changing
     refused = None
     try:
         done = services.update_ticket(ticket, None, **changes) if changes else {}
     except services.ServiceError as exc:  # another plugin's workflow refused it: still tell the lead
         done, refused = {}, exc.message
-    assignee = db.session.get(User, assignee_id) if assignee_id else None
+    assignee = db_session().get(User, assignee_id) if assignee_id else None
     reassigned = "assignee_id" in done and assignee is not None
     parts = [f"reassigned to {assignee.name} ({how})" if reassigned else f"not reassigned: {how}"]
     if "priority" in done:
@@ -81,19 +81,19 @@ def escalate(ticket: Ticket, target) -> ComplaintEscalation | None:
     lead = team.lead if team is not None and team.lead is not None and team.lead.is_active else None
     if lead is None:
         fallback = setting("supervisor")
-        lead = db.session.get(User, fallback) if fallback else None
+        lead = db_session().get(User, fallback) if fallback else None
     if lead is not None:
         parts.append(f"{lead.name} notified")
     summary = f"Complaint {kind_label} target missed (cycle {target.cycle}): " + "; ".join(parts)
-    escalation = db.session.get(ComplaintEscalation, escalation.id)
+    escalation = db_session().get(ComplaintEscalation, escalation.id)
     escalation.summary = summary[:500]
     audit(ticket, None, "escalated", target.kind, None, new_priority, reason=summary)
     alert = None
     if lead is not None:
         alert = ComplaintAlert(user_id=lead.id, ticket_id=ticket.id, kind="escalation",
                                text=f"Complaint {ticket.reference} missed its {kind_label} target")
-        db.session.add(alert)
-    db.session.commit()
+        db_session().add(alert)
+    db_session().commit()
     if alert is not None:
         email_alerts(ticket.id)
     log.info("%s: %s", ticket.reference, summary)

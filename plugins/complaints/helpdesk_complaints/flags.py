@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Message, Ticket, User, audit, db, services, utcnow
+from helpdesk.plugin_api import Message, Ticket, User, audit, db_session, services, utcnow
 from helpdesk_complaints.config import TAG, phrases, setting, threshold
 from helpdesk_complaints.detection import Detection, detect
 from helpdesk_complaints.models import ComplaintFlag
@@ -26,11 +26,11 @@ def is_auto_reply(message: Message | None) -> bool:
 
 
 def first_message(ticket: Ticket) -> Message | None:
-    return db.session.scalar(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id).limit(1))
+    return db_session().scalar(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id).limit(1))
 
 
 def flag_of(ticket_id: int) -> ComplaintFlag | None:
-    return db.session.scalar(select(ComplaintFlag).where(ComplaintFlag.ticket_id == ticket_id))
+    return db_session().scalar(select(ComplaintFlag).where(ComplaintFlag.ticket_id == ticket_id))
 
 
 def is_vip(customer: User | None) -> bool:
@@ -45,7 +45,7 @@ def _repeat_contact(ticket: Ticket) -> str | None:
     if days <= 0 or ticket.customer_id is None:
         return None
     since = (ticket.created_at or utcnow()) - timedelta(days=days)
-    other = db.session.scalar(
+    other = db_session().scalar(
         select(Ticket).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id,
                              Ticket.created_at >= since).order_by(Ticket.created_at.desc()).limit(1))
     if other is None:
@@ -56,7 +56,7 @@ def _repeat_contact(ticket: Ticket) -> str | None:
 
 def _unanswered_follow_up(ticket: Ticket, message: Message) -> bool:
     """The customer writes again while their previous public message is still unanswered."""
-    previous = db.session.scalar(
+    previous = db_session().scalar(
         select(Message).where(Message.ticket_id == ticket.id, Message.id < message.id, Message.internal.is_(False))
         .order_by(Message.id.desc()).limit(1)) if message.id else None
     return previous is not None and previous.author_id == ticket.customer_id
@@ -66,7 +66,7 @@ def classify(ticket: Ticket, message: Message) -> dict | None:
     """The ``classify_ticket`` answer for a new ticket or a new customer message."""
     if is_auto_reply(message) or message.internal or message.needs_review:
         return None
-    is_first = message.id is None or db.session.scalar(
+    is_first = message.id is None or db_session().scalar(
         select(func.min(Message.id)).where(Message.ticket_id == ticket.id)) in (None, message.id)
     extra: list[tuple[str, float]] = []
     if is_first:
@@ -104,11 +104,11 @@ def record_flag(ticket: Ticket, message: Message) -> ComplaintFlag | None:
         return existing
     flag = ComplaintFlag(ticket_id=ticket.id, score=float(label.get("score") or 0.0),
                          signals=list(label.get("signals") or []), source="detection", flagged_at=utcnow())
-    db.session.add(flag)
+    db_session().add(flag)
     try:
-        db.session.commit()
+        db_session().commit()
     except IntegrityError:  # another process flagged it a moment ago
-        db.session.rollback()
+        db_session().rollback()
         return flag_of(ticket.id)
     return flag
 
@@ -119,12 +119,12 @@ def flag_by_hand(ticket: Ticket, agent: User, reason: str) -> ComplaintFlag:
     if flag is None:
         flag = ComplaintFlag(ticket_id=ticket.id, score=0.0, signals=[f"flagged by {agent.name}: {reason}"[:300]],
                              source="agent", flagged_at=utcnow())
-        db.session.add(flag)
+        db_session().add(flag)
     else:  # a cleared flag put back
         flag.cleared_at = flag.cleared_by_id = flag.clear_reason = None
         flag.signals = [*flag.signals, f"flagged again by {agent.name}: {reason}"[:300]]
     audit(ticket, agent, "complaint_flagged", None, None, "complaint", reason=reason[:500])
-    db.session.commit()
+    db_session().commit()
     if TAG not in {t.name for t in ticket.tags}:
         services.update_ticket(ticket, agent, tags=[*(t.name for t in ticket.tags), TAG])
     return flag
@@ -139,7 +139,7 @@ def clear_flag(ticket: Ticket, agent: User, reason: str) -> ComplaintFlag | None
     flag.cleared_by_id = agent.id
     flag.clear_reason = reason[:500]
     audit(ticket, agent, "complaint_cleared", None, "complaint", None, reason=reason[:500])
-    db.session.commit()
+    db_session().commit()
     if TAG in {t.name for t in ticket.tags}:
         services.update_ticket(ticket, agent, tags=[t.name for t in ticket.tags if t.name != TAG])
     return flag
@@ -153,7 +153,7 @@ def low_rating(ticket: Ticket | None, customer: User, feedback: dict) -> Complai
     if feedback.get("source") == "complaint_followup":
         return None  # our own follow-up question: handled where it is answered
     if ticket is None:
-        ticket = db.session.scalar(select(Ticket).where(Ticket.customer_id == customer.id)
+        ticket = db_session().scalar(select(Ticket).where(Ticket.customer_id == customer.id)
                                    .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1))
     if ticket is None:
         return None
@@ -162,15 +162,15 @@ def low_rating(ticket: Ticket | None, customer: User, feedback: dict) -> Complai
     if flag is not None:
         if signal not in flag.signals:
             flag.signals = [*flag.signals, signal]
-            db.session.commit()
+            db_session().commit()
         return flag
     flag = ComplaintFlag(ticket_id=ticket.id, score=0.0, signals=[signal], source="survey", flagged_at=utcnow())
-    db.session.add(flag)
+    db_session().add(flag)
     audit(ticket, None, "complaint_flagged", None, None, "complaint", reason=signal)
     try:
-        db.session.commit()
+        db_session().commit()
     except IntegrityError:
-        db.session.rollback()
+        db_session().rollback()
         return flag_of(ticket.id)
     if TAG not in {t.name for t in ticket.tags}:
         services.update_ticket(ticket, None, tags=[*(t.name for t in ticket.tags), TAG])

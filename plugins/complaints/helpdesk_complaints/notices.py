@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Ticket, User, db, external_url, queue_mail, services, utcnow
+from helpdesk.plugin_api import Ticket, User, db_session, external_url, queue_mail, services, utcnow
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import first_message, flag_of, is_auto_reply
 from helpdesk_complaints.inputs import get_by_id
@@ -39,10 +39,10 @@ If you reply, please keep {{ reference }} in the subject so it reaches the right
 
 def mark_step(ticket_id: int, step: str, user: User | None, note: str = "", when: datetime | None = None) -> bool:
     """Mark a playbook step done if it is not (no commit). True when it was newly done."""
-    if db.session.scalar(select(ComplaintStep.id).where(ComplaintStep.ticket_id == ticket_id,
+    if db_session().scalar(select(ComplaintStep.id).where(ComplaintStep.ticket_id == ticket_id,
                                                         ComplaintStep.step == step)):
         return False
-    db.session.add(ComplaintStep(ticket_id=ticket_id, step=step, done_at=when or utcnow(),
+    db_session().add(ComplaintStep(ticket_id=ticket_id, step=step, done_at=when or utcnow(),
                                  done_by_id=user.id if user else None, note=note))
     return True
 
@@ -67,7 +67,7 @@ def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
     first = first_message(ticket)
     if is_auto_reply(first):
         return None
-    ack = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
+    ack = db_session().scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
     if ack is None:
         if not (detected and setting("acknowledge")):
             return None
@@ -75,17 +75,17 @@ def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
         if flag is None or not flag.active:
             return None
         ack = ComplaintAck(ticket_id=ticket.id, status="pending", reason="complaint detected")
-        db.session.add(ack)
+        db_session().add(ack)
         try:
-            db.session.commit()
+            db_session().commit()
         except IntegrityError:
-            db.session.rollback()
+            db_session().rollback()
             return None
     if ack.status != "pending":
         return ack
-    claim = db.session.execute(update(ComplaintAck).where(ComplaintAck.id == ack.id, ComplaintAck.status == "pending")
+    claim = db_session().execute(update(ComplaintAck).where(ComplaintAck.id == ack.id, ComplaintAck.status == "pending")
                                .values(status="sending"))
-    db.session.commit()
+    db_session().commit()
     if claim.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
         return None  # another process is sending it
     values = ack_values(ticket)
@@ -96,13 +96,13 @@ def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
         text = render_template_text(DEFAULT_ACK, values)
     subject = f"We have your message [{ticket.reference}]"
     sent = services.notify_customer(ticket.customer, subject, text, ticket=ticket)
-    db.session.refresh(ack)
+    db_session().refresh(ack)
     ack.status = "sent" if sent else "unreachable"
     ack.subject, ack.text, ack.channel = subject, text, ticket.channel
     ack.sent_at = utcnow()
     if sent:
         mark_step(ticket.id, "acknowledge", None, note="acknowledgement sent automatically")
-    db.session.commit()
+    db_session().commit()
     return ack
 
 
@@ -111,13 +111,13 @@ def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
 
 def email_alerts(ticket_id: int) -> int:
     """Email the alerts of a ticket that were written in its transaction (rules' notices)."""
-    alerts = list(db.session.scalars(select(ComplaintAlert).where(
+    alerts = list(db_session().scalars(select(ComplaintAlert).where(
         ComplaintAlert.ticket_id == ticket_id, ComplaintAlert.emailed_at.is_(None))))
     count = 0
     for alert in alerts:
-        claim = db.session.execute(update(ComplaintAlert).where(
+        claim = db_session().execute(update(ComplaintAlert).where(
             ComplaintAlert.id == alert.id, ComplaintAlert.emailed_at.is_(None)).values(emailed_at=utcnow()))
-        db.session.commit()
+        db_session().commit()
         if claim.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult
             send_alert_mail(alert)
             count += 1
@@ -125,8 +125,8 @@ def email_alerts(ticket_id: int) -> int:
 
 
 def send_alert_mail(alert: ComplaintAlert) -> None:
-    person = db.session.get(User, alert.user_id)
-    ticket = db.session.get(Ticket, alert.ticket_id)
+    person = db_session().get(User, alert.user_id)
+    ticket = db_session().get(Ticket, alert.ticket_id)
     if person is None or not person.email or ticket is None:
         return
     link = external_url("agent.ticket", reference=ticket.reference)
@@ -182,27 +182,27 @@ def schedule_followup(ticket: Ticket, now: datetime | None = None) -> ComplaintF
     if days <= 0 or is_auto_reply(first_message(ticket)):
         return None
     now = now or utcnow()
-    followup = db.session.scalar(select(ComplaintFollowUp).where(ComplaintFollowUp.ticket_id == ticket.id))
+    followup = db_session().scalar(select(ComplaintFollowUp).where(ComplaintFollowUp.ticket_id == ticket.id))
     if followup is None:
         followup = ComplaintFollowUp(ticket_id=ticket.id, due_at=now + timedelta(days=days))
-        db.session.add(followup)
+        db_session().add(followup)
     elif followup.sent_at is None:
         followup.due_at, followup.cancelled_at = now + timedelta(days=days), None
     else:
         return followup  # asked already (a second resolution is not asked again)
     try:
-        db.session.commit()
+        db_session().commit()
     except IntegrityError:
-        db.session.rollback()
+        db_session().rollback()
         return None
     return followup
 
 
 def cancel_followup(ticket: Ticket) -> None:
-    db.session.execute(update(ComplaintFollowUp).where(
+    db_session().execute(update(ComplaintFollowUp).where(
         ComplaintFollowUp.ticket_id == ticket.id, ComplaintFollowUp.sent_at.is_(None),
         ComplaintFollowUp.cancelled_at.is_(None)).values(cancelled_at=utcnow()))
-    db.session.commit()
+    db_session().commit()
 
 
 FOLLOWUP_TEXT = """Hi {first_name},
@@ -218,20 +218,20 @@ Thank you."""
 def send_due_followups(now: datetime | None = None) -> int:
     """Send every follow-up that is due at ``now``; returns how many went out."""
     now = now or utcnow()
-    due = list(db.session.scalars(select(ComplaintFollowUp).where(
+    due = list(db_session().scalars(select(ComplaintFollowUp).where(
         ComplaintFollowUp.sent_at.is_(None), ComplaintFollowUp.cancelled_at.is_(None),
         ComplaintFollowUp.due_at <= now).order_by(ComplaintFollowUp.id).limit(500)))
     sent = 0
     for followup in due:
-        ticket = db.session.get(Ticket, followup.ticket_id)
+        ticket = db_session().get(Ticket, followup.ticket_id)
         flag = flag_of(followup.ticket_id)
         if ticket is None or ticket.status not in ("resolved", "closed") or flag is None or not flag.active:
             followup.cancelled_at = now  # reopened, or no longer a complaint: nothing to ask
-            db.session.commit()
+            db_session().commit()
             continue
-        claim = db.session.execute(update(ComplaintFollowUp).where(
+        claim = db_session().execute(update(ComplaintFollowUp).where(
             ComplaintFollowUp.id == followup.id, ComplaintFollowUp.sent_at.is_(None)).values(sent_at=now))
-        db.session.commit()
+        db_session().commit()
         if claim.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
             continue
         link = external_url("complaints.followup", followup_token=followup_token(followup))

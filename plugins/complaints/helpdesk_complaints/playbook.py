@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from helpdesk.plugin_api import Ticket, User, audit, db, utcnow
+from helpdesk.plugin_api import Ticket, User, audit, db_session, utcnow
 from helpdesk_complaints.flags import flag_of
 from helpdesk_complaints.models import STEP_LABELS, STEPS, ComplaintStep
 from helpdesk_complaints.notices import cancel_followup, mark_step, schedule_followup
@@ -35,7 +35,7 @@ class StepState:
 
 
 def steps(ticket: Ticket) -> list[StepState]:
-    rows = {s.step: s for s in db.session.scalars(select(ComplaintStep).where(ComplaintStep.ticket_id == ticket.id))}
+    rows = {s.step: s for s in db_session().scalars(select(ComplaintStep).where(ComplaintStep.ticket_id == ticket.id))}
     return [StepState(step, STEP_LABELS[step], rows.get(step)) for step in STEPS]
 
 
@@ -46,17 +46,17 @@ def set_step(ticket: Ticket, step: str, agent: User, done: bool) -> bool:
     if done:
         changed = mark_step(ticket.id, step, agent)
     else:
-        changed = bool(db.session.execute(delete(ComplaintStep).where(  # type: ignore[attr-defined]  # a CursorResult
+        changed = bool(db_session().execute(delete(ComplaintStep).where(  # type: ignore[attr-defined]  # a CursorResult
             ComplaintStep.ticket_id == ticket.id, ComplaintStep.step == step)).rowcount)
     if changed:
         audit(ticket, agent, "playbook", step, None if done else "done", "done" if done else None,
               reason=f"{STEP_LABELS[step]} marked {'done' if done else 'not done'}")
-    db.session.commit()
+    db_session().commit()
     return changed
 
 
 def remedy(ticket: Ticket) -> ComplaintStep | None:
-    return db.session.scalar(select(ComplaintStep).where(ComplaintStep.ticket_id == ticket.id,
+    return db_session().scalar(select(ComplaintStep).where(ComplaintStep.ticket_id == ticket.id,
                                                          ComplaintStep.step == "remedy"))
 
 
@@ -65,10 +65,10 @@ def record_remedy(ticket: Ticket, agent: User, text: str, *, no_remedy: bool) ->
     row = remedy(ticket) or ComplaintStep(ticket_id=ticket.id, step="remedy")
     old = row.note or None
     row.note, row.no_remedy, row.done_by_id, row.done_at = text.strip(), no_remedy, agent.id, utcnow()
-    db.session.add(row)
+    db_session().add(row)
     audit(ticket, agent, "playbook", "remedy", old, ("no remedy: " if no_remedy else "") + row.note,
           reason="remedy recorded")
-    db.session.commit()
+    db_session().commit()
     return row
 
 
@@ -94,10 +94,10 @@ def on_status_change(ticket: Ticket, old: str, new: str, actor: User | None, now
     if new in DONE_STATUSES and old not in DONE_STATUSES:
         mark_step(ticket.id, "resolve", actor if actor is not None and actor.is_staff else None,
                   note="" if actor is None or actor.is_staff else "marked solved by the customer", when=now)
-        db.session.commit()
+        db_session().commit()
         schedule_followup(ticket, now=now)
     elif old in DONE_STATUSES and new not in DONE_STATUSES:
-        db.session.execute(delete(ComplaintStep).where(ComplaintStep.ticket_id == ticket.id,
+        db_session().execute(delete(ComplaintStep).where(ComplaintStep.ticket_id == ticket.id,
                                                        ComplaintStep.step == "resolve"))
-        db.session.commit()
+        db_session().commit()
         cancel_followup(ticket)

@@ -52,7 +52,7 @@ from helpdesk.plugin_api import (
     apply_route_decision,
     audit,
     choose_agent,
-    db,
+    db_session,
     utcnow,
 )
 from helpdesk_complaints import core_tables
@@ -213,7 +213,7 @@ def _names(values: list) -> str:
 
 
 def team_name(team_id: Any) -> str:
-    team = db.session.get(Team, team_id) if isinstance(team_id, int) else None
+    team = db_session().get(Team, team_id) if isinstance(team_id, int) else None
     return f"{team.name} (#{team_id})" if team else f"team #{team_id}"
 
 
@@ -301,7 +301,7 @@ def describe_actions(actions: dict) -> str:
         parts.append(f"team → {team_name(actions['team_id'])}")
     mode = actions.get("assign")
     if mode == "agent":
-        agent = db.session.get(User, actions.get("agent_id") or 0)
+        agent = db_session().get(User, actions.get("agent_id") or 0)
         parts.append(f"assign → {agent.name if agent else 'agent #' + str(actions.get('agent_id'))}")
     elif mode in ASSIGN_MODES:
         parts.append(f"assign → {ASSIGN_MODES[mode]}")
@@ -392,12 +392,12 @@ class RoutingState:
 
 
 def active_rules() -> list[ComplaintRule]:
-    return list(db.session.scalars(select(ComplaintRule).where(ComplaintRule.active.is_(True))
+    return list(db_session().scalars(select(ComplaintRule).where(ComplaintRule.active.is_(True))
                                    .order_by(ComplaintRule.position, ComplaintRule.id)))
 
 
 def all_rules() -> list[ComplaintRule]:
-    return list(db.session.scalars(select(ComplaintRule).order_by(ComplaintRule.position, ComplaintRule.id)))
+    return list(db_session().scalars(select(ComplaintRule).order_by(ComplaintRule.position, ComplaintRule.id)))
 
 
 def _priority_change(ticket: Ticket, priority: str, reason: str) -> None:
@@ -412,7 +412,7 @@ def _add_tags(ticket: Ticket, names: list[str], reason: str, action: str = "tagg
 
 
 def _team(team_id: Any) -> Team:
-    team = db.session.get(Team, team_id) if isinstance(team_id, int) else None
+    team = db_session().get(Team, team_id) if isinstance(team_id, int) else None
     if team is None:
         raise RuleError(f"team #{team_id} does not exist")
     return team
@@ -431,7 +431,7 @@ def apply_actions(rule: ComplaintRule, ticket: Ticket, state: RoutingState) -> N
         team = _team(actions["team_id"]) if actions.get("team_id") else None
         assignee_id, assign_note = None, ""
         if mode == "agent":
-            agent = db.session.get(User, actions.get("agent_id") or 0)
+            agent = db_session().get(User, actions.get("agent_id") or 0)
             if agent is None or not agent.is_staff or not agent.is_active:
                 raise RuleError(f"agent #{actions.get('agent_id')} is not an active agent")
             if agent.available:
@@ -439,7 +439,7 @@ def apply_actions(rule: ComplaintRule, ticket: Ticket, state: RoutingState) -> N
             else:  # away: the ticket waits for the team's own strategy rather than for them
                 assign_note = f"{agent.name} is away"
         elif mode in ("round_robin", "least_loaded"):
-            pool = team or (db.session.get(Team, ticket.team_id) if ticket.team_id else None)
+            pool = team or (db_session().get(Team, ticket.team_id) if ticket.team_id else None)
             if pool is None:
                 raise RuleError(f"{ASSIGN_MODES[mode]} needs a team, and the ticket has none")
             chosen = choose_agent(ticket, pool, mode)
@@ -463,9 +463,9 @@ def apply_actions(rule: ComplaintRule, ticket: Ticket, state: RoutingState) -> N
             raise RuleError(f"SLA policy #{actions['sla_policy_id']} does not exist or is not limited to a tag")
         _add_tags(ticket, [policy.tag], f"{reason} — SLA policy '{policy.name}'", action="sla_policy")
     if actions.get("acknowledge"):
-        existing = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
+        existing = db_session().scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
         if existing is None:
-            db.session.add(ComplaintAck(ticket_id=ticket.id, status="pending", reason=reason[:500],
+            db_session().add(ComplaintAck(ticket_id=ticket.id, status="pending", reason=reason[:500],
                                         template=actions.get("ack_template") or None))
             audit(ticket, None, "acknowledgement", None, None, "queued", reason=reason)
     if actions.get("notify_supervisor"):
@@ -477,12 +477,12 @@ def supervisor_for(team_id: int | None) -> User | None:
     """Who hears about a ticket: the team's lead, else the plugin's supervisor setting."""
     from helpdesk_complaints.config import setting
 
-    team = db.session.get(Team, team_id) if team_id else None
+    team = db_session().get(Team, team_id) if team_id else None
     lead = team.lead if team is not None else None
     if lead is not None and lead.is_active and lead.is_staff:
         return lead
     fallback = setting("supervisor")
-    person = db.session.get(User, fallback) if fallback else None
+    person = db_session().get(User, fallback) if fallback else None
     return person if person is not None and person.is_active and person.is_staff else None
 
 
@@ -501,7 +501,7 @@ def route(ticket: Ticket, message: Message) -> Route | None:
     state = RoutingState()
     for rule in rules:
         try:
-            with db.session.begin_nested():  # a rule failing half-way leaves nothing behind
+            with db_session().begin_nested():  # a rule failing half-way leaves nothing behind
                 verdicts = evaluate(rule.conditions, facts)
                 fires = all(v.ok for v in verdicts)
                 if fires:
@@ -514,7 +514,7 @@ def route(ticket: Ticket, message: Message) -> Route | None:
     if state.notify:
         person = supervisor_for(state.team_id or ticket.team_id)
         if person is not None:
-            db.session.add(ComplaintAlert(user_id=person.id, ticket_id=ticket.id, kind="rule",
+            db_session().add(ComplaintAlert(user_id=person.id, ticket_id=ticket.id, kind="rule",
                                           text=f"New ticket routed by {state.notify[0]}"[:500]))
             audit(ticket, None, "notified", None, None, person.name, reason=state.notify[0])
     if state.team_id is None and state.assignee_id is None:
@@ -539,19 +539,19 @@ def _first_messages(ticket_ids: list[int]) -> dict[int, Message]:
     from sqlalchemy import func
 
     first_ids = select(func.min(Message.id)).where(Message.ticket_id.in_(ticket_ids)).group_by(Message.ticket_id)
-    return {m.ticket_id: m for m in db.session.scalars(select(Message).where(Message.id.in_(first_ids)))}
+    return {m.ticket_id: m for m in db_session().scalars(select(Message).where(Message.id.in_(first_ids)))}
 
 
 def dry_run(conditions: dict, limit: int = DRY_RUN_TICKETS, seconds: float = DRY_RUN_SECONDS) -> DryRun:
     """Evaluate ``conditions`` against the last ``limit`` tickets (their first message), for ``seconds`` at most."""
     from sqlalchemy.orm import selectinload
 
-    tickets = list(db.session.scalars(select(Ticket).where(Ticket.merged_into_id.is_(None))
+    tickets = list(db_session().scalars(select(Ticket).where(Ticket.merged_into_id.is_(None))
                                       .options(selectinload(Ticket.tags), selectinload(Ticket.customer))
                                       .order_by(Ticket.id.desc()).limit(limit)))
     ids = [t.id for t in tickets]
     firsts = _first_messages(ids)
-    flagged = set(db.session.scalars(select(ComplaintFlag.ticket_id).where(
+    flagged = set(db_session().scalars(select(ComplaintFlag.ticket_id).where(
         ComplaintFlag.ticket_id.in_(ids), ComplaintFlag.cleared_at.is_(None)))) if ids else set()
     matched: list[Ticket] = []
     deadline = clock.monotonic() + seconds
@@ -579,7 +579,7 @@ class Explanation:
 def explain(ticket: Ticket) -> tuple[list[Explanation], Facts]:
     """Every rule, in order, against ``ticket`` as it is now (its first message)."""
     first = _first_messages([ticket.id]).get(ticket.id)
-    flag = db.session.scalar(select(ComplaintFlag).where(ComplaintFlag.ticket_id == ticket.id))
+    flag = db_session().scalar(select(ComplaintFlag).where(ComplaintFlag.ticket_id == ticket.id))
     facts = facts_for(ticket, first, flag=flag)
     out: list[Explanation] = []
     stopped_by: str | None = None

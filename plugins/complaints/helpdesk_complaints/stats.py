@@ -9,7 +9,7 @@ from statistics import median
 from markupsafe import Markup, escape
 from sqlalchemy import Select, func, select
 
-from helpdesk.plugin_api import Ticket, db, utcnow
+from helpdesk.plugin_api import Ticket, db_session, utcnow
 from helpdesk_complaints import core_tables
 from helpdesk_complaints.config import TAG
 from helpdesk_complaints.models import ComplaintEscalation, ComplaintFlag
@@ -48,7 +48,7 @@ def weekly(visible: Select, weeks: int = 12, now: datetime | None = None) -> lis
     """Flags per ISO week (oldest first): how many, how many cleared, how many added by agents."""
     now = now or utcnow()
     first = week_start(now) - timedelta(weeks=weeks - 1)
-    rows = db.session.execute(select(ComplaintFlag.flagged_at, ComplaintFlag.cleared_at, ComplaintFlag.source)
+    rows = db_session().execute(select(ComplaintFlag.flagged_at, ComplaintFlag.cleared_at, ComplaintFlag.source)
                               .where(ComplaintFlag.flagged_at >= first,
                                      ComplaintFlag.ticket_id.in_(visible))).all()
     out = {first + timedelta(weeks=i): Week(first + timedelta(weeks=i), 0, 0, 0) for i in range(weeks)}
@@ -85,21 +85,21 @@ def summary(visible: Select, days: int = 90, now: datetime | None = None) -> Sum
     since = now - timedelta(days=days)
     flagged_ids = (select(ComplaintFlag.ticket_id).where(ComplaintFlag.ticket_id.in_(visible)))
     active_ids = flagged_ids.where(ComplaintFlag.cleared_at.is_(None))
-    open_count = db.session.scalar(select(func.count()).select_from(Ticket).where(
+    open_count = db_session().scalar(select(func.count()).select_from(Ticket).where(
         Ticket.id.in_(active_ids), Ticket.status.in_(OPEN))) or 0
-    responses = db.session.execute(select(Ticket.created_at, Ticket.first_response_at).where(
+    responses = db_session().execute(select(Ticket.created_at, Ticket.first_response_at).where(
         Ticket.id.in_(active_ids), Ticket.created_at >= since, Ticket.first_response_at.is_not(None))).all()
     waits = [answered - created for created, answered in responses if answered >= created]
     targets = core_tables.sla_targets().c
-    breaches = db.session.scalar(select(func.count()).select_from(core_tables.sla_targets()).where(
+    breaches = db_session().scalar(select(func.count()).select_from(core_tables.sla_targets()).where(
         targets.ticket_id.in_(active_ids), targets.breached_at.is_not(None), targets.breached_at >= since)) or 0
-    escalations = db.session.scalar(select(func.count()).select_from(ComplaintEscalation).where(
+    escalations = db_session().scalar(select(func.count()).select_from(ComplaintEscalation).where(
         ComplaintEscalation.ticket_id.in_(visible), ComplaintEscalation.created_at >= since)) or 0
-    flags = db.session.execute(select(ComplaintFlag.cleared_at, ComplaintFlag.source).where(
+    flags = db_session().execute(select(ComplaintFlag.cleared_at, ComplaintFlag.source).where(
         ComplaintFlag.ticket_id.in_(visible), ComplaintFlag.flagged_at >= since)).all()
     recent = active_ids.where(ComplaintFlag.flagged_at >= since)
     causes: Counter[str] = Counter()
-    for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(recent)).limit(5000)):
+    for ticket in db_session().scalars(select(Ticket).where(Ticket.id.in_(recent)).limit(5000)):
         causes.update(t.name for t in ticket.tags if t.name != TAG)
     return Summary(open_complaints=open_count, median_first_response=median(waits) if waits else None,  # type: ignore[type-var]  # timedeltas sort
                    answered=len(waits), breaches=breaches, escalations=escalations, flagged=len(flags),

@@ -16,7 +16,7 @@ from helpdesk.plugin_api import (
     User,
     admin_required,
     audit,
-    db,
+    db_session,
     services,
     staff_required,
     utcnow,
@@ -50,7 +50,7 @@ def ticket_or_404(reference: str) -> Ticket:
     ticket_id = parse_id(text)
     if ticket_id is None:
         abort(404)
-    ticket = db.session.scalar(visible_tickets(current_user).where(Ticket.id == ticket_id))
+    ticket = db_session().scalar(visible_tickets(current_user).where(Ticket.id == ticket_id))
     if ticket is None:
         abort(404)
     return ticket
@@ -68,7 +68,7 @@ def _page() -> int:
 def dashboard() -> str:
     visible = visible_tickets(current_user).with_only_columns(Ticket.id)
     page = _page()
-    open_rows = list(db.session.execute(
+    open_rows = list(db_session().execute(
         select(Ticket, ComplaintFlag).join(ComplaintFlag, ComplaintFlag.ticket_id == Ticket.id)
         .where(Ticket.id.in_(visible), ComplaintFlag.cleared_at.is_(None), Ticket.status.in_(stats.OPEN))
         .options(selectinload(Ticket.customer), selectinload(Ticket.assignee), selectinload(Ticket.team))
@@ -88,7 +88,7 @@ def dismiss_alert(alert_id: int) -> Response:
     if not _csrf_ok():
         abort(400)
     alert.dismissed_at = utcnow()
-    db.session.commit()
+    db_session().commit()
     flash("Alert dismissed.", "info")
     return redirect(url_for("agent.dashboard"))
 
@@ -103,8 +103,8 @@ def _csrf_ok() -> bool:
 
 
 def _choices(form: RuleForm) -> None:
-    teams = list(db.session.scalars(select(Team).order_by(Team.name)))
-    agents = list(db.session.scalars(select(User).where(User.role.in_(("agent", "admin")), User.active.is_(True))
+    teams = list(db_session().scalars(select(Team).order_by(Team.name)))
+    agents = list(db_session().scalars(select(User).where(User.role.in_(("agent", "admin")), User.active.is_(True))
                                      .order_by(User.name)))
     form.team_id.choices = [("", "Any team")] + [(str(t.id), t.name) for t in teams]
     form.set_team_id.choices = [("", "Leave as it is")] + [(str(t.id), t.name) for t in teams]
@@ -141,15 +141,15 @@ def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
             else:
                 created = rule is None
                 if rule is None:
-                    top = db.session.scalar(select(func.max(ComplaintRule.position))) or 0
+                    top = db_session().scalar(select(func.max(ComplaintRule.position))) or 0
                     rule = ComplaintRule(position=top + 10)
-                    db.session.add(rule)
+                    db_session().add(rule)
                 rule.name = " ".join(form.name.data.split())  # one line: it goes into audit reasons and mail
                 rule.active, rule.stop = bool(form.active.data), bool(form.stop.data)
                 rule.conditions, rule.actions = form.conditions(), form.actions()
                 rule.last_error = rule.last_error_at = None  # saved again: give it a fresh start
                 rule.updated_at = utcnow()
-                db.session.commit()
+                db_session().commit()
                 flash(f"{'Created' if created else 'Saved'} rule “{rule.name}”. It applies to new tickets.", "success")
                 return redirect(url_for("complaints.rules"))
     status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
@@ -175,7 +175,7 @@ def rule_move(rule_id: int) -> Response:
     ordered[index], ordered[other] = ordered[other], ordered[index]
     for position, item in enumerate(ordered, start=1):
         item.position = position * 10  # renumbered: equal positions can no longer tie
-    db.session.commit()
+    db_session().commit()
     flash(f"Moved “{rule.name}” {direction}.", "success")
     return redirect(url_for("complaints.rules"))
 
@@ -188,8 +188,8 @@ def rule_delete(rule_id: int) -> Response:
         abort(404)
     if not _csrf_ok():
         abort(400)
-    db.session.delete(rule)
-    db.session.commit()
+    db_session().delete(rule)
+    db_session().commit()
     flash(f"Deleted rule “{rule.name}”.", "info")
     return redirect(url_for("complaints.rules"))
 
@@ -204,7 +204,7 @@ def explain_ticket(reference: str) -> str:
     explanations, facts = explain(ticket)
     a = core_tables.audit_events().c
     users = User.__table__.c
-    decisions = list(db.session.execute(
+    decisions = list(db_session().execute(
         select(a.created_at, a.action, a.field, a.old_value, a.new_value, a.reason, users.name.label("actor"))
         .select_from(core_tables.audit_events().outerjoin(User.__table__, users.id == a.actor_id))
         .where(a.ticket_id == ticket.id, or_(a.action.in_(ROUTING_ACTIONS), a.reason.like("rule '%"),
@@ -304,19 +304,19 @@ def followup(followup_token: str) -> Response | tuple[str, int]:
         item = notices.followup_from_token(followup_token)
     except notices.TokenProblem as problem:
         return render_template("complaints/followup_invalid.html", message=problem.message), problem.status
-    ticket = db.session.get(Ticket, item.ticket_id)
+    ticket = db_session().get(Ticket, item.ticket_id)
     if item.answered_at is not None:
         return render_template("complaints/followup.html", ticket=ticket, item=item, form=None, answered=True), 200
     form = FollowUpForm()
     if form.validate_on_submit():
-        claimed = db.session.execute(
+        claimed = db_session().execute(
             ComplaintFollowUp.__table__.update().where(ComplaintFollowUp.__table__.c.id == item.id,
                                                        ComplaintFollowUp.__table__.c.answered_at.is_(None))
             .values(answered_at=utcnow(), resolved=form.resolved.data == "yes", comment=form.comment.data or ""))
-        db.session.commit()
+        db_session().commit()
         if claimed.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult
             _record_answer(ticket, form.resolved.data == "yes", (form.comment.data or "").strip())
-        db.session.refresh(item)
+        db_session().refresh(item)
         return render_template("complaints/followup.html", ticket=ticket, item=item, form=None, answered=True,
                                just_now=True), 200
     status = 422 if request.method == "POST" else 200
@@ -329,7 +329,7 @@ def _record_answer(ticket: Ticket, resolved: bool, comment: str) -> None:
                       + (f": {comment}" if comment else ""))
     audit(ticket, None, "follow_up", None, None, "resolved" if resolved else "not resolved",
           reason=(f"customer answered the follow-up: {comment}" if comment else "customer answered the follow-up"))
-    db.session.commit()
+    db_session().commit()
     services.record_feedback(ticket.customer, "csat", score=5 if resolved else 1, comment=comment, ticket=ticket,
                              source="complaint_followup", reference=f"complaint_followup:{ticket.id}")
     if not resolved and ticket.status == "resolved":
