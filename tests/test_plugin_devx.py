@@ -369,6 +369,13 @@ def test_an_incompatible_plugin_is_refused_with_the_reason_in_admin(old_and_new_
     nav = client.get("/queue").text
     assert "Current" in nav and "Futuristic" not in nav  # its hooks are never called
 
+    from flask.cli import ScriptInfo
+
+    listed = CliRunner().invoke(main, ["plugins", "list"], obj=ScriptInfo(create_app=lambda: app)).output
+    futuristic = listed.split("futuristic", 1)[1]
+    assert futuristic.split("\n")[0].split()[1] == "incompatible"
+    assert "needs plugin API >=2,<3" in futuristic.split("\n")[1]
+
 
 def test_a_plugin_without_a_version_range_or_with_a_bad_one():
     from helpdesk.versioning import incompatibility
