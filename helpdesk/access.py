@@ -18,8 +18,10 @@ Who sees what:
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from helpdesk.extensions import db
@@ -43,12 +45,29 @@ def ticket_scope(user: User | None) -> ColumnElement[bool]:
     return Ticket.customer_id == user.id
 
 
+def sees_every_ticket(user: User | None) -> bool:
+    """Admins, and agents or light agents without "sees only tickets of my teams"."""
+    return _signed_in(user) and (user.is_admin or (user.is_backoffice and not user.team_scoped))
+
+
+def scoped_to_tickets(user: User | None, ticket_id_column: Any) -> ColumnElement[bool]:
+    """A WHERE clause for a plugin's rows that point at a ticket (``ticket_id``, may be NULL).
+
+    Rows about a ticket follow the ticket's visibility; rows about no ticket at all (a
+    relationship survey, a customer-level note) are for people who see every ticket, the
+    same choice as for tickets without a team.
+    """
+    if sees_every_ticket(user):
+        return true()
+    return ticket_id_column.in_(visible_tickets(user).with_only_columns(Ticket.id))
+
+
 def visible_tickets(user: User | None) -> Select:
     """A SELECT of the tickets ``user`` may see (see the module's docstring for the rules)."""
     query = select(Ticket)
     if not _signed_in(user):
         return query.where(false())
-    if user.is_admin or (user.is_backoffice and not user.team_scoped):
+    if sees_every_ticket(user):
         return query
     return query.where(ticket_scope(user))
 

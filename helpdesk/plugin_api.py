@@ -15,19 +15,20 @@ from flask_login import current_user
 from huey import crontab
 
 from helpdesk import services
-from helpdesk.access import visible_tickets
+from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket, visible_tickets
 from helpdesk.extensions import csrf, db, limiter
 from helpdesk.jobs import periodic_task, task
 from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import parse_reference
 from helpdesk.models.users import team_members
+from helpdesk.services.admin_audit import record as record_config_change
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
 from helpdesk.services.tickets import MAX_BODY, NewAttachment, audit, human_size
 from helpdesk.services.users import find_customer, normalise_email
-from helpdesk.web.auth import admin_required, staff_required
+from helpdesk.web.auth import admin_required, backoffice_required, staff_required
 from helpdesk.web.links import external_url
 
 SETTING_TYPES = ("text", "lines", "secret", "int", "bool", "choice", "email", "url", "team", "agent")
@@ -170,4 +171,6 @@ __all__ = [
     "MAX_ID", "Message", "NewAttachment", "normalise_email", "parse_id", "parse_reference", "periodic_task",
     "queue_mail", "Route", "services", "Setting", "site_setting", "site_timezone", "SlaPolicy", "SlaTarget",
     "staff_required", "Tag", "task", "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
+    # Team-scoped agents and light agents (scoping and pages), the admin audit log
+    "backoffice_required", "can_see_ticket", "record_config_change", "scoped_to_tickets", "sees_every_ticket",
 ]

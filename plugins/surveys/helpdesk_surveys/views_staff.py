@@ -5,13 +5,14 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
-from helpdesk.plugin_api import Team, User, admin_required, db, staff_required, utcnow
+from helpdesk.plugin_api import Team, User, admin_required, db, scoped_to_tickets, staff_required, utcnow
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.charts import bar_chart
 from helpdesk_surveys.config import PLUGIN, split_list, survey_type, survey_types
@@ -75,7 +76,8 @@ def report():
                            if t.nps_n], low=-100, high=100, title=f"NPS by {bucket}", css_class="chart-nps")
     comments = list(db.session.scalars(
         select(SurveyResponse).where(SurveyResponse.created_at >= start, SurveyResponse.created_at < end,
-                                     SurveyResponse.comment != "")
+                                     SurveyResponse.comment != "",
+                                     scoped_to_tickets(current_user, SurveyResponse.ticket_id))
         .options(selectinload(SurveyResponse.customer), selectinload(SurveyResponse.agent))
         .order_by(SurveyResponse.created_at.desc()).limit(10)))
     query = {"from": start.strftime("%Y-%m-%d"), "to": (end - timedelta(days=1)).strftime("%Y-%m-%d"),
@@ -122,7 +124,8 @@ def report_csv():
 
         rows = aggregated()
     elif what == "responses":
-        rows = _response_rows(start, end)
+        # Decided now, while the request (and so the signed-in user) is there: rows are read later.
+        rows = _response_rows(start, end, scoped_to_tickets(current_user, SurveyResponse.ticket_id))
     else:
         abort(404)
     return Response(_csv(rows), mimetype="text/csv",
@@ -133,14 +136,15 @@ def _round(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def _response_rows(start: datetime, end: datetime) -> Iterator[list]:
+def _response_rows(start: datetime, end: datetime, in_scope: Any) -> Iterator[list]:
+    """Each answer in [start, end) that the viewer may see (``in_scope``: a WHERE clause)."""
     customer, agent = aliased(User), aliased(User)
     r = SurveyResponse
     query = (select(r.created_at, r.kind, r.score, r.comment, r.ticket_id, customer.name, customer.email,
                     agent.name, Team.name, r.channel, r.source)
              .outerjoin(customer, customer.id == r.customer_id).outerjoin(agent, agent.id == r.agent_id)
              .outerjoin(Team, Team.id == r.team_id)
-             .where(r.created_at >= start, r.created_at < end).order_by(r.created_at, r.id))
+             .where(r.created_at >= start, r.created_at < end, in_scope).order_by(r.created_at, r.id))
     yield ["answered_at_utc", "kind", "score", "comment", "ticket", "customer", "customer_email", "agent", "team",
            "channel", "source"]
     for row in db.session.execute(query.execution_options(yield_per=1000)):
@@ -170,6 +174,7 @@ def cases():
         query = query.where(SurveyFollowUp.owner_id == current_user.id)
     if show == "closed":
         query = query.where(SurveyFollowUp.status == "closed").order_by(SurveyFollowUp.closed_at.desc())
+    query = query.where(scoped_to_tickets(current_user, SurveyFollowUp.ticket_id))
     query = query.order_by(SurveyFollowUp.due_at, SurveyFollowUp.id)
     page = _page()
     rows = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
@@ -186,8 +191,9 @@ def _staff_choices() -> list[tuple[int, str]]:
 @bp.route("/surveys/cases/<int:case_id>", methods=["GET", "POST"])
 @staff_required
 def case(case_id: int):
-    found = db.session.get(SurveyFollowUp, case_id)
-    if found is None:
+    found = db.session.scalar(select(SurveyFollowUp).where(
+        SurveyFollowUp.id == case_id, scoped_to_tickets(current_user, SurveyFollowUp.ticket_id)))
+    if found is None:  # no such case, or about a ticket outside the viewer's teams
         abort(404)
     form = CaseForm(obj=None if request.method == "POST" else _case_defaults(found))
     form.owner_id.choices = _staff_choices()
