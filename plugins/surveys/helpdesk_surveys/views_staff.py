@@ -12,7 +12,16 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
-from helpdesk.plugin_api import Team, User, admin_required, db, scoped_to_tickets, staff_required, utcnow
+from helpdesk.plugin_api import (
+    Team,
+    User,
+    admin_required,
+    db,
+    record_config_change,
+    scoped_to_tickets,
+    staff_required,
+    utcnow,
+)
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.charts import bar_chart
 from helpdesk_surveys.config import PLUGIN, split_list, survey_type, survey_types
@@ -274,14 +283,27 @@ def type_edit(survey_kind: str):
             if request.form.get("action") == "preview":
                 preview = _preview(edited)
             else:
-                row = db.session.get(SurveyType, survey_kind) or SurveyType(kind=survey_kind)
+                stored = db.session.get(SurveyType, survey_kind)
+                before = _type_values(stored or current)
+                row = stored or SurveyType(kind=survey_kind)
                 _apply(row, form)
                 row.updated_at = utcnow()
                 db.session.add(row)
+                record_config_change("surveys.type", "changed", f"{survey_kind.upper()} survey", before,
+                                     _type_values(row))
                 db.session.commit()
                 flash(f"{survey_kind.upper()} survey saved.", "success")
                 return redirect(url_for("surveys.admin"))
     return render_template("surveys/type_form.html", form=form, kind=survey_kind, preview=preview), status
+
+
+TYPE_FIELDS = ("enabled", "trigger", "delay_minutes", "interval_days", "active_days", "team_ids", "channels",
+               "question", "subject", "body")
+
+
+def _type_values(row: SurveyType) -> dict:
+    """What the admin audit log keeps of a survey type (its settings and mail template)."""
+    return {name: getattr(row, name) for name in TYPE_FIELDS}
 
 
 def _type_defaults(current: SurveyType) -> object:
