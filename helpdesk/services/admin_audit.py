@@ -25,6 +25,7 @@ from helpdesk.models.base import utcnow
 MASK = "••••••"
 # Keys whose values never enter the log, whatever the caller says.
 SECRET_KEY_PATTERN = re.compile(r"pass(word)?|secret|token|api[_-]?key|private[_-]?key|credential", re.I)
+SYSTEM = "system (command line or job)"
 MAX_VALUE = 2000  # characters kept of one value (a canned reply's body can be long)
 
 
@@ -70,7 +71,7 @@ def record(kind: str, action: str, target: str = "", before: Mapping[str, Any] |
     when nothing changed (returns None). Keys in ``secrets``, and keys that look like
     passwords, tokens or keys, are masked: the log says that they changed, never to what.
     The actor and address default to the signed-in user and the request's remote address
-    (the command line records no user).
+    (the command line and jobs are recorded as "system", with no address).
     """
     secret_keys = set(secrets)
     if before is not None and after is not None:
@@ -85,7 +86,7 @@ def record(kind: str, action: str, target: str = "", before: Mapping[str, Any] |
         ip_address = request.remote_addr
     entry = AdminAuditEntry(
         actor_id=actor.id if actor is not None else None,
-        actor_name=(actor.name if actor is not None else "command line")[:200],
+        actor_name=(actor.name if actor is not None else SYSTEM)[:200],
         ip_address=(ip_address or None) and ip_address[:45], kind=kind[:80], action=action[:40],
         target=(target or "")[:300], before=_masked(before, secret_keys), after=_masked(after, secret_keys),
         created_at=utcnow())
@@ -118,7 +119,8 @@ def entries_query(*, actor_id: int | None = None, kind: str | None = None, since
     if actor_id is not None:
         query = query.where(AdminAuditEntry.actor_id == actor_id)
     if kind:
-        query = query.where((AdminAuditEntry.kind == kind) | AdminAuditEntry.kind.startswith(kind + "."))
+        query = query.where((AdminAuditEntry.kind == kind)
+                            | AdminAuditEntry.kind.startswith(kind + ".", autoescape=True))
     if since is not None:
         query = query.where(AdminAuditEntry.created_at >= datetime.combine(since, time.min))
     if until is not None:

@@ -33,6 +33,10 @@ def save_team(team: Team | None, *, name: str, description: str = "", lead_id: i
         raise ServiceError("A team with this name already exists.", field="name")
     if business_hours_id is not None and db.session.get(BusinessHours, business_hours_id) is None:
         raise ServiceError("Choose business hours from the list.", field="business_hours_id")
+    if lead_id is not None:
+        lead = db.session.get(User, lead_id)
+        if lead is None or not lead.is_staff:
+            raise ServiceError("Choose the team lead from the list of agents.", field="lead_id")
     if assignment_strategy not in STRATEGIES:
         raise ServiceError(f"Unknown assignment strategy {assignment_strategy!r}.", field="assignment_strategy")
     before = _snapshot(team)

@@ -142,11 +142,11 @@ def team_edit(team_id: int | None):
         try:
             team = save_team(
                 team, name=form.name.data, description=form.description.data or "",
-                lead_id=int(form.lead_id.data) if form.lead_id.data else None,
+                lead_id=_choice_id(form.lead_id.data or ""),
                 members=[u for u in staff if u.id in set(form.members.data or [])],
                 assignment_strategy=form.assignment_strategy.data,
                 max_open_per_agent=form.max_open_per_agent.data,
-                business_hours_id=int(hours_id) if hours_id.isdigit() else None)
+                business_hours_id=_choice_id(hours_id))
         except ServiceError as exc:
             db.session.rollback()
             getattr(form, exc.field or "name").errors.append(exc.message)
@@ -154,6 +154,13 @@ def team_edit(team_id: int | None):
             flash(f"Saved team {team.name}.", "success")
             return redirect(url_for("admin.teams"))
     return render_template("admin/team_form.html", form=form, team=team), 422 if form.errors else 200
+
+
+def _choice_id(raw: str) -> int | None:
+    """An id picked from a list: None for "none", -1 (no row has it) for anything forged."""
+    if not raw:
+        return None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
 
 
 # ------------------------------------------------------------------ tags
