@@ -244,3 +244,14 @@ def test_csv_export_streams_every_row_and_neutralises_formulas(boss, db, admin):
     everything = list(csv.reader(io.StringIO(boss.get("/admin/audit.csv").text)))
     assert len(everything) == 1 + 601
     assert db.session.scalar(select(func.count()).select_from(AdminAuditEntry)) == 601
+
+
+def test_forged_team_choices_get_a_clear_error_and_no_entry(boss, db):
+    """The team form's lists are checked by the service: a forged id is an error, not a 500."""
+    for field, value, message in (("lead_id", "abc", "Choose the team lead from the list of agents."),
+                                  ("lead_id", "999", "Choose the team lead from the list of agents."),
+                                  ("business_hours_id", "²", "Choose business hours from the list.")):
+        page = boss.post("/admin/teams/new", data={"name": "Billing", "assignment_strategy": "manual", field: value})
+        assert page.status_code == 422 and message in page.text, (field, value)
+    assert db.session.scalar(select(func.count()).select_from(Team)) == 0
+    assert entries(db) == []
