@@ -1,33 +1,86 @@
 """The one scoping function: which tickets, messages and attachments a user may see.
 
-Every page, search, export and API call goes through these; an object outside a user's
-scope answers 404, never 403, so its existence is not revealed.
+Every page, search, export, count, plugin page and job that shows tickets to a person goes
+through these; an object outside a user's scope answers 404, never 403, so its existence is
+not revealed.
+
+Who sees what:
+
+- admins: every ticket (the "my teams only" setting does not apply to them);
+- agents and light agents: every ticket, or, with "sees only tickets of my teams"
+  (``User.team_scoped``), the tickets of their teams plus the tickets assigned to them.
+  A ticket with **no team** is not shown to team-scoped people: an unrouted ticket may
+  be anyone's case (an HR matter not yet routed must not reach billing), so unscoped
+  agents triage it, and it appears to a team once it is routed there;
+- light agents see internal notes like agents, but may only add notes (the services
+  refuse anything else);
+- customers: their own tickets, without internal notes.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from helpdesk.extensions import db
-from helpdesk.models import Attachment, Message, Ticket, User
+from helpdesk.models import Attachment, Message, Ticket, User, team_members
 from helpdesk.models.tickets import parse_reference
 
 
+def _signed_in(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def ticket_scope(user: User | None) -> ColumnElement[bool]:
+    """The WHERE clause of the tickets ``user`` may see (for queries that start elsewhere)."""
+    if not _signed_in(user):
+        return false()
+    if user.is_admin or (user.is_backoffice and not user.team_scoped):
+        return Ticket.id.is_not(None)
+    if user.is_backoffice:
+        my_teams = select(team_members.c.team_id).where(team_members.c.user_id == user.id)
+        return or_(Ticket.team_id.in_(my_teams), Ticket.assignee_id == user.id)
+    return Ticket.customer_id == user.id
+
+
+def sees_every_ticket(user: User | None) -> bool:
+    """Admins, and agents or light agents without "sees only tickets of my teams"."""
+    return _signed_in(user) and (user.is_admin or (user.is_backoffice and not user.team_scoped))
+
+
+def scoped_to_tickets(user: User | None, ticket_id_column: Any) -> ColumnElement[bool]:
+    """A WHERE clause for a plugin's rows that point at a ticket (``ticket_id``, may be NULL).
+
+    Rows about a ticket follow the ticket's visibility; rows about no ticket at all (a
+    relationship survey, a customer-level note) are for people who see every ticket, the
+    same choice as for tickets without a team.
+    """
+    if sees_every_ticket(user):
+        return true()
+    return ticket_id_column.in_(visible_tickets(user).with_only_columns(Ticket.id))
+
+
 def visible_tickets(user: User | None) -> Select:
-    """A SELECT of the tickets ``user`` may see (staff: all; customers: their own; else none)."""
+    """A SELECT of the tickets ``user`` may see (see the module's docstring for the rules)."""
     query = select(Ticket)
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _signed_in(user):
         return query.where(false())
-    if user.is_staff:
+    if sees_every_ticket(user):
         return query
-    return query.where(Ticket.customer_id == user.id)
+    return query.where(ticket_scope(user))
 
 
 def can_see_ticket(user: User | None, ticket: Ticket) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _signed_in(user):
         return False
-    return user.is_staff or ticket.customer_id == user.id
+    if user.is_admin or (user.is_backoffice and not user.team_scoped):
+        return True
+    if user.is_backoffice:
+        return ticket.assignee_id == user.id or (
+            ticket.team_id is not None and ticket.team_id in {t.id for t in user.teams})
+    return ticket.customer_id == user.id
 
 
 def visible_messages(user: User, ticket: Ticket) -> list[Message]:
@@ -36,7 +89,7 @@ def visible_messages(user: User, ticket: Ticket) -> list[Message]:
         return []
     query = (select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
              .options(selectinload(Message.attachments), selectinload(Message.author)))
-    if not user.is_staff:
+    if not user.is_backoffice:
         query = query.where(Message.internal.is_(False))
     return list(db.session.scalars(query))
 
@@ -56,13 +109,13 @@ def attachment_or_404(user: User, token: str) -> Attachment:
     if attachment is None:
         abort(404)
     message = attachment.message
-    if not can_see_ticket(user, message.ticket) or (message.internal and not user.is_staff):
+    if not can_see_ticket(user, message.ticket) or (message.internal and not user.is_backoffice):
         abort(404)
     return attachment
 
 
 def customer_or_404(user: User, customer_id: int) -> User:
-    """Customer records are visible to staff only."""
+    """Customer records are visible to agents and admins only (not to light agents)."""
     customer = db.session.get(User, customer_id)
     if customer is None or not user.is_staff or customer.role != "customer":
         abort(404)

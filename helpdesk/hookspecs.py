@@ -114,6 +114,49 @@ def helpdesk_migrations() -> str | None:
 
 
 @hookspec
+def helpdesk_access_rules() -> Any:
+    """Return who may use each of this plugin's routes, for the core's access-matrix test.
+
+    The core's suite requests every route of every installed plugin as each kind of
+    visitor and compares the answer with these rules, so a page that forgets its
+    permission check fails there. Return an object (usually a module of your package)
+    with:
+
+    - ``RULES``: a dict of endpoint → set of role names that get through (everyone else
+      must be refused: the sign-in page, 403 or 404);
+    - ``ROLES`` (optional): the role names your rules cover. Roles the matrix knows but your
+      rules do not cover are skipped for your routes with a message (default: the five
+      original roles ``anonymous``, ``customer_a``, ``customer_b``, ``agent``, ``admin``);
+    - ``values(world)`` (optional): creates what your URLs point at and returns the URL
+      placeholders (``{"rule_id": 3}``); ``world`` has ``users`` (role → user),
+      ``values`` and ``ticket`` (customer_a's ticket, in the team the team-scoped agent is
+      not a member of).
+
+    Roles: ``anonymous``; ``customer_a`` (the ticket's customer) and ``customer_b``;
+    ``agent`` and ``admin``; ``team_agent`` (an agent who sees only their teams' tickets,
+    so the world's ticket is out of their scope); ``light_agent`` (reads tickets and adds
+    internal notes only). A plugin that returns nothing has its routes skipped with a
+    message, never an error. Setup hook: asked of every installed plugin, enabled or not.
+
+    Semantics: collected.
+
+    Example::
+
+        # helpdesk_hello/access_rules.py
+        ROLES = ("anonymous", "customer_a", "customer_b", "agent", "team_agent",
+                 "light_agent", "admin")
+        RULES = {"hello.index": {"agent", "team_agent", "admin"}}
+
+        # helpdesk_hello/__init__.py
+        from helpdesk_hello import access_rules
+
+        @hookimpl
+        def helpdesk_access_rules():
+            return access_rules
+    """
+
+
+@hookspec
 def helpdesk_channels() -> list[Channel]:
     """Return the channels (ways customers reach us) this plugin provides.
 

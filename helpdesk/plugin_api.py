@@ -18,7 +18,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy.orm import scoped_session
 
 from helpdesk import services, throttle
-from helpdesk.access import visible_tickets
+from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket, visible_tickets
 from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
 from helpdesk.charts import bar_chart, column_chart
@@ -32,13 +32,14 @@ from helpdesk.models.tickets import PRIORITIES, STATUSES, parse_reference
 from helpdesk.models.users import team_members
 from helpdesk.numbers import MAX_ID, MAX_PAGE, parse_id, parse_int, parse_page
 from helpdesk.plugin_manager import manager
+from helpdesk.services.admin_audit import record as record_config_change
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
 from helpdesk.services.tickets import MAX_BODY, NewAttachment, apply_route_decision, audit, human_size, tags_named
 from helpdesk.services.users import find_customer
 from helpdesk.versioning import API_VERSION, deprecated_names
-from helpdesk.web.auth import admin_required, staff_required
+from helpdesk.web.auth import admin_required, backoffice_required, staff_required
 from helpdesk.web.links import external_url
 
 
@@ -105,6 +106,8 @@ __all__ = [
     "PermissionDenied", "PRIORITIES", "queue_mail", "Route", "ServiceError", "services", "Setting", "SETTING_TYPES",
     "site_setting", "site_timezone", "SlaPolicy", "SlaTarget", "staff_required", "Tag", "tags_named", "task",
     "Team", "team_members", "throttle", "Ticket", "User", "utcnow", "visible_tickets",
+    # Team-scoped agents and light agents (scoping and pages), the admin audit log
+    "backoffice_required", "can_see_ticket", "record_config_change", "scoped_to_tickets", "sees_every_ticket",
 ]
 
 

@@ -148,6 +148,10 @@ class PluginManager:
             self.states()
         return g._helpdesk_plugin_settings.get(plugin, {})
 
+    def stored_settings(self, plugin: str) -> dict[str, Any]:
+        """A plugin's saved settings as stored (secrets still encrypted; no defaults, no environment)."""
+        return dict(self._stored_settings(plugin))
+
     def is_enabled(self, name: str) -> bool:
         if name in CORE_MODULES:
             return True

@@ -254,6 +254,12 @@ def agent(make_user: Callable):
 
 
 @pytest.fixture
+def light_agent(make_user: Callable):
+    """A light agent: reads tickets and adds internal notes, nothing else."""
+    return make_user("light_agent", name="Lee Light", email="light@example.test")
+
+
+@pytest.fixture
 def customer(make_user: Callable):
     return make_user("customer", name="Carla Customer", email="carla@example.test")
 

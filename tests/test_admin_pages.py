@@ -196,7 +196,7 @@ def test_add_and_delete_tags(boss, db, ticket, agent):
     services.update_ticket(ticket, agent, tags=["vip"])
     tag = db.session.scalar(select(Tag))
     deleted = boss.post(f"/admin/tags/{tag.id}/delete", data={}, follow_redirects=True)
-    assert "Removed tag vip." in flashes(deleted.text)
+    assert "Removed tag vip from 1 ticket." in flashes(deleted.text)
     assert "No tags yet." in body(deleted.text)
     db.session.expire_all()
     assert ticket.tags == []

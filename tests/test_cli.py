@@ -213,6 +213,9 @@ def test_plugins_list_enable_disable(initialised, instance):
 
     assert "hello enabled" in initialised("plugins", "enable", "hello").output
     assert rows(instance, "SELECT enabled FROM plugin_states WHERE name = 'hello'") == [(1,)]
+    assert rows(instance, "SELECT actor_name, action, target, ip_address FROM admin_audit ORDER BY id") == [
+        ("system (command line or job)", "disabled", "plugin hello", None),
+        ("system (command line or job)", "enabled", "plugin hello", None)]  # the admin audit log has both
 
     unknown = initialised("plugins", "enable", "nosuchplugin", ok=False)
     assert unknown.exit_code == 1 and "No plugin named 'nosuchplugin'" in unknown.output

@@ -62,3 +62,30 @@ class OutboxMail(Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class AdminAuditEntry(Model):
+    """One configuration change: who, when, from which address, what, before → after.
+
+    Written by ``helpdesk.services.admin_audit.record`` (plugins: ``plugin_api.record_config_change``)
+    in the same transaction as the change itself. Secrets are masked before they get here.
+    """
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (
+        Index("ix_admin_audit_created", "created_at", "id"),
+        Index("ix_admin_audit_kind_created", "kind", "created_at"),
+        Index("ix_admin_audit_actor_created", "actor_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The name as it was: the log must still read right after the account is renamed or removed.
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    kind: Mapped[str] = mapped_column(String(80))  # plugin, user, team, tag, sla_policy, complaints.rule, …
+    action: Mapped[str] = mapped_column(String(40))  # created, changed, deleted, enabled, disabled
+    target: Mapped[str] = mapped_column(String(300), default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)

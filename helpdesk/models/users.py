@@ -4,14 +4,17 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.extensions import Model, db
 from helpdesk.models.base import utcnow
 
-ROLES = ("admin", "agent", "customer")
+ROLES = ("admin", "agent", "light_agent", "customer")
+# People behind the desk: they work in the agent pages. Light agents (colleagues from other
+# departments) read tickets in their scope and add internal notes, nothing else.
+BACKOFFICE_ROLES = ("admin", "agent", "light_agent")
 
 team_members = Table(
     "team_members",
@@ -36,6 +39,8 @@ class User(UserMixin, Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     available: Mapped[bool] = mapped_column(default=True)
+    # "Sees only tickets of my teams" (agents and light agents; admins always see everything).
+    team_scoped: Mapped[bool] = mapped_column(default=False, server_default=false())
     tags: Mapped[str] = mapped_column(String(500), default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Bumped when the password changes or the account is disabled: old sessions die.
@@ -72,6 +77,15 @@ class User(UserMixin, Model):
     @property
     def is_staff(self) -> bool:
         return self.role in ("agent", "admin")
+
+    @property
+    def is_light_agent(self) -> bool:
+        return self.role == "light_agent"
+
+    @property
+    def is_backoffice(self) -> bool:
+        """Agents, admins and light agents: whoever works tickets in the agent pages."""
+        return self.role in BACKOFFICE_ROLES
 
     @property
     def is_admin(self) -> bool:

@@ -8,6 +8,7 @@ from flask import current_app, g, has_app_context
 
 from helpdesk.extensions import db
 from helpdesk.models import SiteSetting
+from helpdesk.services import admin_audit
 
 # setting key → config key holding its default
 SITE_SETTINGS = {
@@ -36,9 +37,13 @@ def site_timezone() -> ZoneInfo:
 
 
 def save_site_settings(values: dict[str, Any]) -> None:
-    for key, value in values.items():
+    """Store site settings (Admin → Settings); what changed goes to the admin audit log."""
+    for key in values:
         if key not in SITE_SETTINGS:
             raise KeyError(key)
+    before = {key: site_setting(key) for key in values}
+    admin_audit.record("site_settings", "changed", "site settings", before, dict(values))
+    for key, value in values.items():
         row = db.session.get(SiteSetting, key) or SiteSetting(key=key)
         row.value = value
         db.session.add(row)

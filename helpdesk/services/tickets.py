@@ -309,8 +309,10 @@ def add_message(
         ticket = db.session.get(Ticket, ticket.merged_into_id)
     # Someone other than the ticket's customer (a colleague in Cc, a forwarded reply) may add a
     # message only flagged for review, and it changes nothing about the ticket.
-    stranger = not author.is_staff and ticket.customer_id != author.id
-    if not author.is_staff:
+    stranger = not author.is_backoffice and ticket.customer_id != author.id
+    if author.is_light_agent and not internal:
+        raise PermissionDenied("Light agents add internal notes only; they cannot reply to the customer.")
+    if not author.is_backoffice:
         if stranger and not needs_review:
             raise PermissionDenied("You cannot write on this ticket.")
         if internal:
@@ -322,7 +324,7 @@ def add_message(
     changes: dict[str, tuple] = {}
     if stranger:
         pass
-    elif not author.is_staff:
+    elif not author.is_backoffice:
         if ticket.status == "closed":
             if not site_setting("closed_means_closed"):
                 raise ServiceError(f"{ticket.reference} is closed. Please open a new ticket.")
@@ -359,7 +361,7 @@ def add_message(
     if "status" in changes and changes["status"][1] == "open":
         ticket.resolved_at = None
     db.session.flush()
-    if not author.is_staff and not stranger:
+    if not author.is_backoffice and not stranger:
         _classify(ticket, message)
     search.index_message(message)
     _run_before_commit(before_commit, ticket, message)
@@ -428,6 +430,9 @@ def _display(field: str, value: Any) -> Any:
 
 def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) -> dict[str, tuple]:
     system = actor is None  # automatic changes (escalations, plugins' jobs) act as staff
+    if actor is not None and actor.is_light_agent:
+        # Status, assignee, team … may all send mail (notifications, surveys): notes only.
+        raise PermissionDenied("Light agents can read tickets and add internal notes, not change them.")
     staff = system or actor.is_staff
     allowed = STAFF_FIELDS if staff else CUSTOMER_FIELDS
     unknown = set(changes) - allowed

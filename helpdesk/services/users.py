@@ -9,12 +9,25 @@ from helpdesk.addresses import normalise_email
 from helpdesk.extensions import db
 from helpdesk.models import ContactIdentity, Team, Ticket, User
 from helpdesk.models.users import ROLES
+from helpdesk.services import admin_audit
 from helpdesk.services.errors import PermissionDenied, ServiceError
 from helpdesk.services.tickets import audit
 
+# What the admin audit log keeps of a user (never the password hash: "password" marks a change).
+USER_AUDIT_FIELDS = ("name", "email", "role", "active", "available", "team_scoped")
+
+
+
+def _user_snapshot(user: User) -> dict:
+    values = admin_audit.snapshot(user, USER_AUDIT_FIELDS) or {}
+    values["teams"] = sorted(t.name for t in user.teams)
+    return values
+
 
 def create_user(name: str, email: str, role: str = "customer", password: str | None = None,
-                teams: Iterable[Team] = ()) -> User:
+                teams: Iterable[Team] = (), *, actor: User | None = None, available: bool = True,
+                team_scoped: bool = False) -> User:
+    """Create an account. With ``actor`` (an admin in Admin → Users) it is an audited change."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise ServiceError("Enter a name (200 characters at most).", field="name")
@@ -25,15 +38,59 @@ def create_user(name: str, email: str, role: str = "customer", password: str | N
         raise ServiceError("A user with this email address already exists.", field="email")
     if password is not None and len(password) < 8:
         raise ServiceError("Passwords need at least 8 characters.", field="password")
-    user = User(name=name, email=email, role=role)
+    user = User(name=name, email=email, role=role, available=available, team_scoped=team_scoped)
     if password:
         user.set_password(password)
     user.teams = list(teams)
     if role == "customer":
         user.identities.append(ContactIdentity(kind="email", value=email))
     db.session.add(user)
+    if actor is not None:
+        db.session.flush()
+        admin_audit.record("user", "created", f"user {user.name} (#{user.id})", None,
+                           {**_user_snapshot(user), "password": "set" if password else ""}, actor=actor)
     db.session.commit()
     return user
+
+
+def update_user(user: User, actor: User, *, name: str, email: str, role: str, active: bool,
+                available: bool, team_scoped: bool, teams: Iterable[Team],
+                password: str | None = None) -> bool:
+    """An admin's edit of an account (Admin → Users); audited. Returns whether anything changed.
+
+    An admin cannot take away their own admin role or disable themselves (someone must be
+    left to undo it); a new password or a disabled account signs the user out everywhere.
+    """
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can edit accounts.")
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ServiceError("Enter a name (200 characters at most).", field="name")
+    if role not in ROLES:
+        raise ServiceError(f"Unknown role {role!r}.", field="role")
+    email = normalise_email(email)
+    clash = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    if clash:
+        raise ServiceError("A user with this email address already exists.", field="email")
+    if user.id == actor.id and (role != "admin" or not active):
+        raise ServiceError("You cannot remove your own admin role or disable yourself.", field="role")
+    if password is not None and password != "" and len(password) < 8:
+        raise ServiceError("Passwords need at least 8 characters.", field="password")
+    before = _user_snapshot(user)
+    was_active = user.active
+    user.name, user.email, user.role = name, email, role
+    user.active, user.available, user.team_scoped = bool(active), bool(available), bool(team_scoped)
+    user.teams = list(teams)
+    if password:
+        user.set_password(password)
+    elif was_active and not user.active:
+        user.session_version += 1  # a disabled account is signed out everywhere
+    after = _user_snapshot(user)
+    if password:
+        before["password"], after["password"] = "", "changed"
+    entry = admin_audit.record("user", "changed", f"user {user.name} (#{user.id})", before, after, actor=actor)
+    db.session.commit()
+    return entry is not None
 
 
 def find_customer(kind: str, value: str) -> User | None:

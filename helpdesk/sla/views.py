@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.extensions import db
 from helpdesk.models import BusinessHours, SlaPolicy, SlaTarget, Team
+from helpdesk.services import admin_audit
 from helpdesk.sla import engine
 from helpdesk.sla.clock import format_duration
 from helpdesk.sla.forms import WEEKDAYS, HoursForm, PolicyForm, format_intervals
@@ -18,6 +19,9 @@ from helpdesk.web.forms import ConfirmForm
 
 bp = Blueprint("sla", __name__, url_prefix="/admin/sla")
 TARGET_FIELDS = ("first_response_minutes", "next_response_minutes", "periodic_update_minutes", "resolution_minutes")
+POLICY_AUDIT_FIELDS = ("name", "position", "active", "team_id", "priority", "tag", "business_hours_id",
+                       *TARGET_FIELDS, "warn_before_minutes", "pause_statuses")
+HOURS_AUDIT_FIELDS = ("name", "timezone", "schedule", "holidays")
 
 
 @bp.app_template_global("sla_time_left")
@@ -88,6 +92,7 @@ def policy_edit(policy_id: int | None) -> Response | tuple[str, int]:
             form.name.errors.append("A policy with this name already exists.")
         else:
             was_active = policy.active if policy is not None else None
+            before = admin_audit.snapshot(policy, POLICY_AUDIT_FIELDS)
             policy = policy or SlaPolicy(name=name)
             policy.name = name
             policy.position = form.position.data
@@ -101,6 +106,9 @@ def policy_edit(policy_id: int | None) -> Response | tuple[str, int]:
             policy.warn_before_minutes = form.warn_before_minutes.data
             policy.pause_statuses = ",".join(s for s in form.pause_statuses.data or [] if s)
             db.session.add(policy)
+            db.session.flush()
+            admin_audit.record_change("sla_policy", f"SLA policy {policy.name} (#{policy.id})", before,
+                                      admin_audit.snapshot(policy, POLICY_AUDIT_FIELDS))
             db.session.commit()
             if was_active and not policy.active:
                 # A switched-off policy stops its clocks, like a deleted one.
@@ -121,7 +129,9 @@ def policy_delete(policy_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     name = policy.name
-    moved = engine.remove_policy(policy)
+    admin_audit.record_change("sla_policy", f"SLA policy {name} (#{policy.id})",
+                              admin_audit.snapshot(policy, POLICY_AUDIT_FIELDS), None)
+    moved = engine.remove_policy(policy)  # commits the removal and the audit entry together
     flash(f"Removed policy {name}." + (f" Its {moved} running tickets move to the next matching policy."
                                        if moved else ""), "info")
     return redirect(url_for("sla.index"))
@@ -151,12 +161,16 @@ def hours_edit(hours_id: int | None) -> Response | tuple[str, int]:
         if clash:
             form.name.errors.append("Business hours with this name already exist.")
         else:
+            before = admin_audit.snapshot(hours, HOURS_AUDIT_FIELDS)
             hours = hours or BusinessHours(name=name)
             hours.name = name
             hours.timezone = form.timezone.data
             hours.schedule = form.schedule()
             hours.holidays = form.holiday_dates
             db.session.add(hours)
+            db.session.flush()
+            admin_audit.record_change("business_hours", f"business hours {hours.name} (#{hours.id})", before,
+                                      admin_audit.snapshot(hours, HOURS_AUDIT_FIELDS))
             db.session.commit()
             flash(f"Saved business hours {hours.name}. New clocks count with them; running ones keep "
                   "their due times.", "success")
@@ -175,6 +189,8 @@ def hours_delete(hours_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     # Policies and teams using them fall back (foreign keys are ON DELETE SET NULL).
+    admin_audit.record_change("business_hours", f"business hours {hours.name} (#{hours.id})",
+                              admin_audit.snapshot(hours, HOURS_AUDIT_FIELDS), None)
     db.session.delete(hours)
     db.session.commit()
     flash(f"Removed business hours {hours.name}. Policies and teams that used them now count "

@@ -2,24 +2,30 @@
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import available_timezones
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from helpdesk.canned import check_template
 from helpdesk.extensions import db
 from helpdesk.models import BusinessHours, CannedReply, OutboxMail, PluginError, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import OPEN_STATUSES
-from helpdesk.numbers import parse_page
+from helpdesk.models.users import ROLES
+from helpdesk.numbers import parse_id, parse_page
 from helpdesk.plugin_manager import CORE, PluginManager, manager
 from helpdesk.plugin_settings import validate
-from helpdesk.services import ServiceError, create_user
+from helpdesk.services import ServiceError, admin_audit, create_user
+from helpdesk.services.canned_replies import delete_canned_reply, save_canned_reply
+from helpdesk.services.plugin_config import save_plugin_settings, set_plugin_enabled
 from helpdesk.services.settings import save_site_settings, site_setting
-from helpdesk.services.users import normalise_email
+from helpdesk.services.tags import create_tag, delete_tag
+from helpdesk.services.teams import save_team
+from helpdesk.services.users import update_user
 from helpdesk.web.auth import admin_required
 from helpdesk.web.forms import (
     CannedReplyForm,
@@ -65,7 +71,7 @@ def index():
 def users():
     role = request.args.get("role", "")
     query = select(User).where(User.merged_into_id.is_(None))
-    if role in ("admin", "agent", "customer"):
+    if role in ROLES:
         query = query.where(User.role == role)
     page = _page()
     rows = list(db.session.scalars(query.order_by(User.role, User.name).offset((page - 1) * 50).limit(51)))
@@ -91,37 +97,20 @@ def user_edit(user_id: int | None):
                 if not form.password.data and form.role.data != "customer":
                     raise ServiceError("Staff accounts need a password.", field="password")
                 user = create_user(form.name.data, form.email.data, form.role.data,
-                                   form.password.data or None, teams=teams)
-                if not form.available.data:
-                    user.available = False
-                    db.session.commit()
+                                   form.password.data or None, teams=teams, actor=current_user,
+                                   available=bool(form.available.data), team_scoped=bool(form.team_scoped.data))
             else:
-                _update_user(user, form, teams)
+                update_user(user, current_user, name=form.name.data, email=form.email.data, role=form.role.data,
+                            active=form.active.data, available=bool(form.available.data),
+                            team_scoped=bool(form.team_scoped.data), teams=teams,
+                            password=form.password.data or None)
         except ServiceError as exc:
+            db.session.rollback()
             getattr(form, exc.field or "name").errors.append(exc.message)
         else:
             flash(f"Saved {user.name}.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user), 422 if form.errors else 200
-
-
-def _update_user(user: User, form: UserForm, teams: list[Team]) -> None:
-    email = normalise_email(form.email.data)
-    clash = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
-    if clash:
-        raise ServiceError("A user with this email address already exists.", field="email")
-    if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
-        raise ServiceError("You cannot remove your own admin role or disable yourself.", field="role")
-    was_active = user.active
-    user.name, user.email, user.role = form.name.data.strip(), email, form.role.data
-    user.active = form.active.data
-    user.available = bool(form.available.data)
-    user.teams = teams
-    if form.password.data:
-        user.set_password(form.password.data)
-    elif was_active and not user.active:
-        user.session_version += 1  # a disabled account is signed out everywhere
-    db.session.commit()
 
 
 # ----------------------------------------------------------------- teams
@@ -151,26 +140,30 @@ def team_edit(team_id: int | None):
         form.lead_id.data = str(team.lead_id or "")
         form.business_hours_id.data = str(team.business_hours_id or "")
     if form.validate_on_submit():
-        name = form.name.data.strip()
-        clash = db.session.scalar(select(Team.id).where(Team.name == name, Team.id != (team_id or 0)))
         hours_id = form.business_hours_id.data or ""
-        if clash:
-            form.name.errors.append("A team with this name already exists.")
-        elif hours_id and hours_id not in {str(h.id) for h in hours}:
-            form.business_hours_id.errors.append("Choose business hours from the list.")
+        try:
+            team = save_team(
+                team, name=form.name.data, description=form.description.data or "",
+                lead_id=_choice_id(form.lead_id.data or ""),
+                members=[u for u in staff if u.id in set(form.members.data or [])],
+                assignment_strategy=form.assignment_strategy.data,
+                max_open_per_agent=form.max_open_per_agent.data,
+                business_hours_id=_choice_id(hours_id))
+        except ServiceError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors.append(exc.message)
         else:
-            team = team or Team(name=name)
-            team.name, team.description = name, (form.description.data or "").strip()
-            team.lead_id = int(form.lead_id.data) if form.lead_id.data else None
-            team.members = [u for u in staff if u.id in set(form.members.data or [])]
-            team.assignment_strategy = form.assignment_strategy.data
-            team.max_open_per_agent = form.max_open_per_agent.data
-            team.business_hours_id = int(hours_id) if hours_id else None
-            db.session.add(team)
-            db.session.commit()
             flash(f"Saved team {team.name}.", "success")
             return redirect(url_for("admin.teams"))
     return render_template("admin/team_form.html", form=form, team=team), 422 if form.errors else 200
+
+
+def _choice_id(raw: str) -> int | None:
+    """An id picked from a list: None for "none", -1 (no row has it) for anything forged."""
+    if not raw:
+        return None
+    ident = parse_id(raw)
+    return ident if ident is not None else -1
 
 
 # ------------------------------------------------------------------ tags
@@ -180,13 +173,12 @@ def team_edit(team_id: int | None):
 def tags():
     form = TagForm()
     if form.validate_on_submit():
-        name = form.name.data.strip().lower()
-        if db.session.scalar(select(Tag.id).where(Tag.name == name)):
-            form.name.errors.append("This tag exists already.")
+        try:
+            tag = create_tag(form.name.data, actor=current_user)
+        except ServiceError as exc:
+            form.name.errors.append(exc.message)
         else:
-            db.session.add(Tag(name=name))
-            db.session.commit()
-            flash(f"Added tag {name}.", "success")
+            flash(f"Added tag {tag.name}.", "success")
             return redirect(url_for("admin.tags"))
     rows = list(db.session.scalars(select(Tag).order_by(Tag.name)))
     return render_template("admin/tags.html", tags=rows, form=form, delete_form=ConfirmForm()), \
@@ -198,9 +190,9 @@ def tag_delete(tag_id: int):
     tag = db.session.get(Tag, tag_id)
     if tag is None or not ConfirmForm().validate_on_submit():
         abort(404)
-    db.session.delete(tag)
-    db.session.commit()
-    flash(f"Removed tag {tag.name}.", "info")
+    name = tag.name
+    count = delete_tag(tag, current_user)
+    flash(f"Removed tag {name}" + (f" from {count} ticket{'s' if count != 1 else ''}." if count else "."), "info")
     return redirect(url_for("admin.tags"))
 
 
@@ -221,19 +213,13 @@ def canned_edit(reply_id: int | None):
         abort(404)
     form = CannedReplyForm(obj=reply)
     if form.validate_on_submit():
-        title = form.title.data.strip()
-        error = check_template(form.body.data)
-        if error:
-            form.body.errors.append(error)
-        elif db.session.scalar(select(CannedReply.id).where(
-                CannedReply.title == title, CannedReply.id != (reply_id or 0))):
-            form.title.errors.append("A canned reply with this title exists already.")
+        try:
+            reply = save_canned_reply(reply, title=form.title.data, body=form.body.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "title").errors.append(exc.message)
         else:
-            reply = reply or CannedReply(title=title, body="")
-            reply.title, reply.body = title, form.body.data
-            db.session.add(reply)
-            db.session.commit()
-            flash(f"Saved “{title}”.", "success")
+            flash(f"Saved “{reply.title}”.", "success")
             return redirect(url_for("admin.canned"))
     return render_template("admin/canned_form.html", form=form, reply=reply), 422 if form.errors else 200
 
@@ -243,8 +229,7 @@ def canned_delete(reply_id: int):
     reply = db.session.get(CannedReply, reply_id)
     if reply is None or not ConfirmForm().validate_on_submit():
         abort(404)
-    db.session.delete(reply)
-    db.session.commit()
+    delete_canned_reply(reply)
     flash("Canned reply removed.", "info")
     return redirect(url_for("admin.canned"))
 
@@ -274,7 +259,6 @@ def settings():
 def _plugin_rows() -> list[dict]:
     plugins = manager()
     since = utcnow().replace(microsecond=0)
-    from datetime import timedelta
 
     counts = dict(db.session.execute(
         select(PluginError.plugin, func.count()).where(PluginError.created_at >= since - timedelta(hours=24))
@@ -305,7 +289,7 @@ def plugin_toggle(name: str):
         flash(f"{name} failed to load; fix the error and restart before enabling it.", "danger")
         return redirect(url_for("admin.plugins"))
     enabled = not plugins.is_enabled(name)
-    plugins.set_enabled(name, enabled)
+    set_plugin_enabled(name, enabled)
     flash(f"{name} is {'enabled' if enabled else 'disabled'}.", "success")
     return redirect(request.referrer if request.referrer and "/admin/" in request.referrer
                     else url_for("admin.plugins"))
@@ -327,7 +311,7 @@ def plugin_settings(name: str):
         submitted = {n: request.form.get(n) for n in specs}
         new_values, errors = validate(specs, submitted)
         if not errors:
-            plugins.save_settings(name, new_values)
+            save_plugin_settings(name, new_values)
             flash(f"Settings of {name} saved.", "success")
             return redirect(url_for("admin.plugin_settings", name=name))
         values = {n: submitted.get(n) or "" for n in specs}
@@ -382,3 +366,46 @@ def outbox_mail(mail_id: int):
     if mail is None:
         abort(404)
     return render_template("admin/outbox_mail.html", mail=mail)
+
+
+# -------------------------------------------------------------- audit log
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _audit_filters() -> tuple[dict, dict[str, str]]:
+    """The audit page's filters from the query string: (service arguments, what the form shows)."""
+    args = request.args
+    shown = {k: (args.get(k) or "").strip()[:80] for k in ("actor", "kind", "since", "until")}
+    actor = shown["actor"]
+    filters: dict = {"actor_id": parse_id(actor),
+                     "kind": shown["kind"] or None}
+    for key in ("since", "until"):
+        try:
+            filters[key] = date.fromisoformat(shown[key]) if shown[key] else None
+        except ValueError:
+            filters[key] = None
+            flash(f"“{shown[key]}” is not a date (use the form YYYY-MM-DD); that filter is ignored.", "warning")
+            shown[key] = ""
+    return filters, shown
+
+
+@bp.get("/audit")
+def audit_log():
+    filters, shown = _audit_filters()
+    page = _page()
+    rows = list(db.session.scalars(admin_audit.entries_query(**filters)
+                                   .offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)))
+    query_string = urlencode({k: v for k, v in shown.items() if v})
+    return render_template("admin/audit.html", entries=rows[:AUDIT_PAGE_SIZE], has_next=len(rows) > AUDIT_PAGE_SIZE,
+                           page=page, shown=shown, kinds=admin_audit.kinds(), actors=admin_audit.actors(),
+                           query_string=query_string, describe=admin_audit.describe)
+
+
+@bp.get("/audit.csv")
+def audit_log_csv():
+    filters, _shown = _audit_filters()
+    rows = admin_audit.csv_rows(admin_audit.entries_query(**filters))
+    # stream_with_context: the rows are read while streaming, after the view has returned.
+    return Response(stream_with_context(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=admin-audit-log.csv"})

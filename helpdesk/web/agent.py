@@ -35,7 +35,7 @@ from helpdesk.services import ServiceError
 from helpdesk.services.merge import merge_tickets, split_message
 from helpdesk.services.tickets import attachment_path
 from helpdesk.services.users import add_identity
-from helpdesk.web.auth import staff_required
+from helpdesk.web.auth import backoffice_required, staff_required
 from helpdesk.web.forms import (
     BulkForm,
     ConfirmForm,
@@ -100,7 +100,7 @@ def queue_query(user: User, args) -> tuple[Select, dict[str, str]]:
         if ref is not None:
             query = query.where(Ticket.id == ref)
         else:
-            query = search.restrict(query, text, include_internal=user.is_staff)
+            query = search.restrict(query, text, include_internal=user.is_backoffice)
     query = query.order_by(*SORTS.get(active.get("sort", "updated"), SORTS["updated"]))
     return query, active
 
@@ -112,7 +112,7 @@ def _prefix() -> str:
 
 
 @bp.get("/dashboard")
-@staff_required
+@backoffice_required
 def dashboard():
     """An agent's own view: what waits for me, what waits for anyone, and plugins' blocks."""
     mine = visible_tickets(current_user).where(Ticket.assignee_id == current_user.id,
@@ -133,7 +133,7 @@ def dashboard():
 
 
 @bp.get("/queue")
-@staff_required
+@backoffice_required
 def queue():
     query, active = queue_query(current_user, request.args)
     page = parse_page(request.args.get("page"))
@@ -165,7 +165,7 @@ def _saved_views() -> list[SavedView]:
 
 
 @bp.post("/queue/views")
-@staff_required
+@backoffice_required
 def save_view():
     form = SavedViewForm()
     if not form.validate_on_submit():
@@ -179,7 +179,7 @@ def save_view():
 
 
 @bp.post("/queue/views/<int:view_id>/delete")
-@staff_required
+@backoffice_required
 def delete_view(view_id: int):
     view = db.session.get(SavedView, view_id)
     if view is None or view.user_id != current_user.id or not ConfirmForm().validate_on_submit():
@@ -227,7 +227,7 @@ def bulk():
 
 
 @bp.route("/tickets/<reference>", methods=["GET", "POST"])
-@staff_required
+@backoffice_required
 def ticket(reference: str):
     ticket = ticket_or_404(current_user, reference)
     if ticket.merged_into_id:
@@ -238,6 +238,8 @@ def ticket(reference: str):
         if form.validate_on_submit():
             try:
                 attachments = read_uploads(request.files.getlist(form.attachments.name))
+                if current_user.is_light_agent:  # notes only, whatever the form says
+                    form.internal.data, form.status_after.data = True, ""
                 if not form.internal.data and not form.send_anyway.data:
                     warnings = services.reply_checks(ticket, form.body.data, current_user)
                 if not warnings:
@@ -365,7 +367,7 @@ def split(reference: str, message_id: int):
 
 
 @bp.post("/tickets/<reference>/canned/<int:reply_id>")
-@staff_required
+@backoffice_required
 def canned_reply(reference: str, reply_id: int):
     """The canned reply rendered for this ticket (JSON for the composer)."""
     ticket = ticket_or_404(current_user, reference)
@@ -376,7 +378,7 @@ def canned_reply(reference: str, reply_id: int):
 
 
 @bp.get("/tickets/<reference>/canned/<int:reply_id>")
-@staff_required
+@backoffice_required
 def canned_reply_page(reference: str, reply_id: int):
     """Without JavaScript: open the ticket with the canned reply in the composer."""
     ticket = ticket_or_404(current_user, reference)
@@ -388,7 +390,7 @@ def canned_reply_page(reference: str, reply_id: int):
 
 
 @bp.post("/tickets/<reference>/checks")
-@staff_required
+@backoffice_required
 def checks(reference: str):
     ticket = ticket_or_404(current_user, reference)
     body = request.form.get("body", "")[:100_000]
@@ -396,7 +398,7 @@ def checks(reference: str):
 
 
 @bp.get("/attachments/<token>")
-@login_required
+@login_required  # customers download their own attachments here too
 def attachment(token: str):
     item = attachment_or_404(current_user, token)
     return send_file(attachment_path(item.token), as_attachment=True, download_name=item.filename,

@@ -72,12 +72,24 @@ def staff_required(view: Callable) -> Callable:
     return wrapped
 
 
+def backoffice_required(view: Callable) -> Callable:
+    """Agents, admins and light agents (who read tickets in their scope and add notes)."""
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_backoffice:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def admin_required(view: Callable) -> Callable:
     @functools.wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
         if not current_user.is_admin:
-            abort(404 if not current_user.is_staff else 403)
+            abort(404 if not current_user.is_backoffice else 403)
         return view(*args, **kwargs)
 
     return wrapped
@@ -95,7 +107,7 @@ def customer_required(view: Callable) -> Callable:
 
 
 def home_for(user: User) -> str:
-    return url_for("agent.queue") if user.is_staff else url_for("portal.index")
+    return url_for("agent.queue") if user.is_backoffice else url_for("portal.index")
 
 
 def _safe_next(target: str | None) -> str | None:

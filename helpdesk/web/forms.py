@@ -128,11 +128,12 @@ class SavedViewForm(FlaskForm):
 class UserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
-    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    role = SelectField("Role", choices=[(r, r.replace("_", " ")) for r in ROLES])
     password = PasswordField("Password (leave empty to keep)", validators=[Optional(), Length(min=8, max=200)])
     active = BooleanField("Active", default=True)
     available = BooleanField("Available for new tickets (automatic assignment)", default=True)
     teams = SelectMultipleField("Teams", coerce=int, validate_choice=False)
+    team_scoped = BooleanField("Sees only tickets of their teams", default=False)
 
 
 class TeamForm(FlaskForm):

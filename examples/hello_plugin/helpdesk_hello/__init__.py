@@ -6,6 +6,7 @@ the rest is plain Flask, SQLAlchemy and click.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 
 from helpdesk import hookimpl
 from helpdesk.plugin_api import Setting, Ticket, User, db, get_setting, utcnow
+from helpdesk_hello import access_rules
 from helpdesk_hello.jobs import count_greetings, greeting_count
 from helpdesk_hello.models import HelloGreeting
 from helpdesk_hello.views import bp
@@ -36,6 +38,12 @@ def helpdesk_settings() -> list[Setting]:
 @hookimpl
 def helpdesk_blueprints() -> list[Blueprint]:
     return [bp]
+
+
+@hookimpl
+def helpdesk_access_rules() -> ModuleType:
+    """Who may use each page, for the core's access-matrix test."""
+    return access_rules
 
 
 @hookimpl

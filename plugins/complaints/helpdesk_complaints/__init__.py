@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from flask import Blueprint, render_template, url_for
@@ -19,7 +20,7 @@ from sqlalchemy import select
 
 from helpdesk import hookimpl
 from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db_session
-from helpdesk_complaints import escalation, flags, jobs, notices, playbook, rules
+from helpdesk_complaints import access_rules, escalation, flags, jobs, notices, playbook, rules
 from helpdesk_complaints.config import PLUGIN, SETTINGS
 from helpdesk_complaints.forms import ClearFlagForm, FlagForm, RemedyForm, StepForm
 from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFollowUp
@@ -41,6 +42,12 @@ def helpdesk_settings() -> list[Setting]:
 @hookimpl
 def helpdesk_blueprints() -> list[Blueprint]:
     return [bp]
+
+
+@hookimpl
+def helpdesk_access_rules() -> ModuleType:
+    """Who may use each page (the core's access-matrix test reads it)."""
+    return access_rules
 
 
 @hookimpl

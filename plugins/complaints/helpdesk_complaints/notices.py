@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Ticket, User, db_session, external_url, queue_mail, services, utcnow
+from helpdesk.plugin_api import Ticket, User, can_see_ticket, db_session, external_url, queue_mail, services, utcnow
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import first_message, flag_of, is_auto_reply
 from helpdesk_complaints.inputs import get_by_id
@@ -128,6 +128,8 @@ def send_alert_mail(alert: ComplaintAlert) -> None:
     person = db_session().get(User, alert.user_id)
     ticket = db_session().get(Ticket, alert.ticket_id)
     if person is None or not person.email or ticket is None:
+        return
+    if not can_see_ticket(person, ticket):  # a team-scoped lead of another team: the mail would leak it
         return
     link = external_url("agent.ticket", reference=ticket.reference)
     text = (f"Hi {person.first_name or person.name},\n\n{alert.text}\n\n"

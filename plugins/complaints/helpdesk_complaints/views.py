@@ -17,6 +17,7 @@ from helpdesk.plugin_api import (
     admin_required,
     audit,
     db_session,
+    record_config_change,
     services,
     staff_required,
     utcnow,
@@ -140,6 +141,7 @@ def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
                 result = dry_run(form.conditions())
             else:
                 created = rule is None
+                before = None if created else _rule_values(rule)
                 if rule is None:
                     top = db_session().scalar(select(func.max(ComplaintRule.position))) or 0
                     rule = ComplaintRule(position=top + 10)
@@ -149,12 +151,21 @@ def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
                 rule.conditions, rule.actions = form.conditions(), form.actions()
                 rule.last_error = rule.last_error_at = None  # saved again: give it a fresh start
                 rule.updated_at = utcnow()
+                db_session().flush()
+                record_config_change("complaints.rule", "created" if created else "changed",
+                                     f"complaint rule “{rule.name}” (#{rule.id})", before, _rule_values(rule))
                 db_session().commit()
                 flash(f"{'Created' if created else 'Saved'} rule “{rule.name}”. It applies to new tickets.", "success")
                 return redirect(url_for("complaints.rules"))
     status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
     return render_template("complaints/rule_form.html", form=form, rule=rule, result=result,
                            assign_modes=ASSIGN_MODES), status
+
+
+def _rule_values(rule: ComplaintRule) -> dict:
+    """What the admin audit log keeps of a rule."""
+    return {"name": rule.name, "active": rule.active, "stop": rule.stop, "position": rule.position,
+            "conditions": rule.conditions, "actions": rule.actions}
 
 
 @bp.post("/rules/<int:rule_id>/move")
@@ -172,9 +183,12 @@ def rule_move(rule_id: int) -> Response:
     if other is None or not 0 <= other < len(ordered):
         flash("That rule cannot move further.", "info")
         return redirect(url_for("complaints.rules"))
+    before = {"order": [item.name for item in ordered]}
     ordered[index], ordered[other] = ordered[other], ordered[index]
     for position, item in enumerate(ordered, start=1):
         item.position = position * 10  # renumbered: equal positions can no longer tie
+    record_config_change("complaints.rule", "moved", f"complaint rule “{rule.name}” (#{rule.id}) {direction}",
+                         before, {"order": [item.name for item in ordered]})
     db_session().commit()
     flash(f"Moved “{rule.name}” {direction}.", "success")
     return redirect(url_for("complaints.rules"))
@@ -188,6 +202,8 @@ def rule_delete(rule_id: int) -> Response:
         abort(404)
     if not _csrf_ok():
         abort(400)
+    record_config_change("complaints.rule", "deleted", f"complaint rule “{rule.name}” (#{rule.id})",
+                         _rule_values(rule), None)
     db_session().delete(rule)
     db_session().commit()
     flash(f"Deleted rule “{rule.name}”.", "info")

@@ -10,6 +10,7 @@ from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintRu
 from helpdesk_complaints.rules import Facts, RuleError, evaluate
 from sqlalchemy import select
 
+from helpdesk.models import AdminAuditEntry
 from helpdesk.plugin_api import Ticket, services
 
 pytestmark = pytest.mark.plugins("complaints")
@@ -275,6 +276,10 @@ def test_test_button_counts_matches_without_saving_then_save(db, boss, customer,
     assert text(saved.text, cls="rule-actions") == f"team → Billing (#{team.id})"
     rule = db.session.scalar(select(ComplaintRule))
     assert rule.conditions == {"words": ["refund"]} and rule.actions == {"team_id": team.id}
+    entry = db.session.scalars(select(AdminAuditEntry)).one()  # the admin audit log has it
+    assert (entry.kind, entry.action) == ("complaints.rule", "created")
+    assert entry.target == f"complaint rule “Refunds” (#{rule.id})"
+    assert entry.after["conditions"] == {"words": ["refund"]}
     edit = boss.get(f"/complaints/rules/{rule.id}")
     assert 'value="refund"' in edit.text
 

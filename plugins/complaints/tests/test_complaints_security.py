@@ -617,3 +617,20 @@ def test_redirects_after_forms_stay_on_the_ticket_whatever_is_posted(db, client,
                                query_string={field: "//evil.example"})
         assert response.status_code == 302
         assert response.headers["Location"] == f"/tickets/{complaint.reference}#complaint-panel"
+
+
+def test_alert_mail_never_reaches_someone_outside_the_tickets_teams(db, customer, make_user, team_factory):
+    """A job mails alerts: a team-scoped person gets none about a ticket of another team."""
+    from helpdesk_complaints.notices import send_alert_mail
+
+    billing_lead = make_user("agent", name="Bea Billing", team_scoped=True)
+    hr_lead = make_user("agent", name="Hal HR", team_scoped=True)
+    team_factory("Billing", [billing_lead], lead=billing_lead)
+    hr = team_factory("HR", [hr_lead], lead=hr_lead)
+    ticket = services.create_ticket(customer, "Grievance", "A private HR matter", team_id=hr.id)
+    for person in (billing_lead, hr_lead):
+        alert = ComplaintAlert(user_id=person.id, ticket_id=ticket.id, kind="rule", text="Look at this")
+        db.session.add(alert)
+        db.session.commit()
+        send_alert_mail(alert)
+    assert [m.to_addr for m in outbox(db) if "Look at this" in m.subject] == [hr_lead.email]

@@ -7,6 +7,7 @@ download) and ``cli`` (``helpdesk mail``).
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from helpdesk import hookimpl
 from helpdesk.plugin_api import Channel, Message, Setting, Ticket, User, db
+from helpdesk_email import access_rules
 from helpdesk_email.models import EmailQuarantine, EmailRawMessage
 
 __version__ = "0.1.0"
@@ -49,6 +51,12 @@ def helpdesk_blueprints() -> list[Blueprint]:
     from helpdesk_email.views import bp
 
     return [bp]
+
+
+@hookimpl
+def helpdesk_access_rules() -> ModuleType:
+    """Who may use each page (the core's access-matrix test reads it)."""
+    return access_rules
 
 
 @hookimpl

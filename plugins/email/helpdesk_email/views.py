@@ -26,6 +26,7 @@ from helpdesk.plugin_api import (
     limiter,
     parse_id,
     parse_page,
+    record_config_change,
     services,
     staff_required,
     visible_tickets,
@@ -99,6 +100,7 @@ def mailbox_edit(mailbox_id: int | None):
         elif team_id is not None and db.session.get(Team, team_id) is None:
             form.team_id.errors.append("Choose a team from the list.")
         else:
+            before = _mailbox_values(mailbox) if mailbox is not None else None
             mailbox = mailbox or EmailMailbox()
             mailbox.name, mailbox.host = form.name.data.strip(), form.host.data.strip()
             mailbox.port, mailbox.security = form.port.data, form.security.data
@@ -108,12 +110,26 @@ def mailbox_edit(mailbox_id: int | None):
             if form.password.data:
                 mailbox.password_encrypted = encrypt_secret(form.password.data)
             db.session.add(mailbox)
+            db.session.flush()
+            after = _mailbox_values(mailbox)
+            if before is not None and form.password.data:
+                before["password"], after["password"] = "old", "new"  # masked: only "it changed" is kept
+            record_config_change("email.mailbox", "created" if before is None else "changed",
+                                 f"mailbox {mailbox.name} (#{mailbox.id})", before, after)
             db.session.commit()
             flash(f"Saved mailbox {mailbox.name}.", "success")
             return redirect(url_for("email.mailboxes"))
     status = 422 if form.errors else 200
     return render_template("email/mailbox_form.html", form=form, mailbox=mailbox, test_result=test_result,
                            confirm=ConfirmForm()), status
+
+
+def _mailbox_values(mailbox: EmailMailbox) -> dict:
+    """What the admin audit log keeps of a mailbox (the password only as "set", masked)."""
+    return {"name": mailbox.name, "host": mailbox.host, "port": mailbox.port, "security": mailbox.security,
+            "username": mailbox.username, "folder": mailbox.folder, "processed_folder": mailbox.processed_folder,
+            "poll_minutes": mailbox.poll_minutes, "team_id": mailbox.team_id, "active": mailbox.active,
+            "password": "set" if mailbox.password_encrypted else ""}
 
 
 @bp.post("/admin/email/mailboxes/<int:mailbox_id>/test")
@@ -283,6 +299,8 @@ def mailbox_delete(mailbox_id: int):
     mailbox = db.get_or_404(EmailMailbox, mailbox_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    record_config_change("email.mailbox", "deleted", f"mailbox {mailbox.name} (#{mailbox.id})",
+                         _mailbox_values(mailbox), None)
     db.session.delete(mailbox)
     db.session.commit()
     flash(f"Deleted mailbox {mailbox.name}. Mail already received stays.", "success")

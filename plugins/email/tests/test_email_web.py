@@ -12,6 +12,7 @@ from pagetext import alerts, attributes, field_errors, text, texts
 from smtp_sink import free_port
 from sqlalchemy import func, select
 
+from helpdesk.models import AdminAuditEntry
 from helpdesk.plugin_api import Ticket, db, decrypt_secret
 from helpdesk.plugin_manager import manager
 from helpdesk.testing import make_plugin
@@ -178,6 +179,9 @@ def test_an_admin_adds_a_mailbox_and_tests_an_unreachable_server(app, client, lo
     assert "Saved mailbox Support." in " ".join(alerts(saved.text))
     box = db.session.scalars(select(EmailMailbox)).one()
     assert box.password_encrypted != "imap-password" and decrypt_secret(box.password_encrypted) == "imap-password"
+    entry = db.session.scalars(select(AdminAuditEntry)).one()
+    assert (entry.kind, entry.action, entry.after["host"]) == ("email.mailbox", "created", "127.0.0.1")
+    assert entry.after["password"] == "••••••" and "imap-password" not in str(entry.after)
     row = text(saved.text, cls="mailbox-row")
     assert row.startswith(f"Support support · INBOX 127.0.0.1:{port} (no TLS) default never every 5 min")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from flask import Blueprint, render_template, url_for
@@ -18,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk import hookimpl
 from helpdesk.plugin_api import Message, Setting, Ticket, User, db, get_setting
-from helpdesk_recognition import digest, kudos, milestones  # noqa: F401  (digest registers its job)
+from helpdesk_recognition import access_rules, digest, kudos, milestones  # noqa: F401  (digest registers its job)
 from helpdesk_recognition.config import PLUGIN, SETTINGS
 from helpdesk_recognition.forms import KudosForm
 from helpdesk_recognition.models import THANKS, Kudos
@@ -37,6 +38,12 @@ def helpdesk_settings() -> list[Setting]:
 @hookimpl
 def helpdesk_blueprints() -> list[Blueprint]:
     return [bp]
+
+
+@hookimpl
+def helpdesk_access_rules() -> ModuleType:
+    """Who may use each page (the core's access-matrix test reads it)."""
+    return access_rules
 
 
 @hookimpl

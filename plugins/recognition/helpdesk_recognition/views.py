@@ -15,6 +15,7 @@ from helpdesk.plugin_api import (
     db,
     get_setting,
     parse_page,
+    record_config_change,
     staff_required,
     utcnow,
     visible_tickets,
@@ -236,10 +237,14 @@ def badges():
         valid = outer.validate_on_submit()
         valid = all([f.validate() for f in forms.values()]) and valid
         if valid:
+            before, after = {}, {}
             for key, f in forms.items():
                 row = db.session.get(BadgeConfig, key) or BadgeConfig(key=key)
+                before[key] = {"enabled": current[key][0], "threshold": current[key][1]}
                 row.enabled, row.threshold, row.updated_at = bool(f.enabled.data), f.threshold.data, utcnow()
+                after[key] = {"enabled": row.enabled, "threshold": row.threshold}
                 db.session.add(row)
+            record_config_change("recognition.badges", "changed", "milestone badges", before, after)
             db.session.commit()
             flash("Milestone badges saved.", "success")
             return redirect(url_for("recognition.badges"))

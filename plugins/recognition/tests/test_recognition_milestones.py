@@ -7,6 +7,7 @@ import pytest
 from recognition_testkit import alerts, field_errors, text, texts
 from sqlalchemy import func, select
 
+from helpdesk.models import AdminAuditEntry
 from helpdesk.plugin_api import services
 
 pytestmark = pytest.mark.plugins("recognition")
@@ -105,6 +106,10 @@ def test_admins_switch_badges_off_and_set_thresholds(db, client, login, admin, p
     page = client.get("/recognition/admin/badges").text
     assert [r.split(" ")[0] for r in texts(page, cls="badge-row")] == ["Five", "Problem", "Kudos", "Turnaround"]
     set_badges(client, five_star=(False, 1))
+    entry = db.session.scalars(select(AdminAuditEntry)).one()
+    assert (entry.kind, entry.actor_id) == ("recognition.badges", admin.id)
+    assert entry.before == {"five_star": {"enabled": True, "threshold": 1}}
+    assert entry.after == {"five_star": {"enabled": False, "threshold": 1}}
     services.record_feedback(customer, "csat", score=5, ticket=assigned_ticket(customer, people["ana"]))
     assert awards(db) == []
 

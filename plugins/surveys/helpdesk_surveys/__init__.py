@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
@@ -17,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk import hookimpl
 from helpdesk.plugin_api import Setting, Ticket, User, db, utcnow
-from helpdesk_surveys import views_public, views_staff  # noqa: F401  (routes register on import)
+from helpdesk_surveys import access_rules, views_public, views_staff  # noqa: F401  (routes register on import)
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import SETTINGS
 from helpdesk_surveys.jobs import schedule_relationship_surveys, send_due_invitations  # noqa: F401
@@ -38,6 +39,12 @@ def helpdesk_settings() -> list[Setting]:
 @hookimpl
 def helpdesk_blueprints() -> list[Blueprint]:
     return [bp]
+
+
+@hookimpl
+def helpdesk_access_rules() -> ModuleType:
+    """Who may use each page (the core's access-matrix test reads it)."""
+    return access_rules
 
 
 @hookimpl

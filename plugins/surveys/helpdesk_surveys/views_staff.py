@@ -5,6 +5,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import (
     Response,
@@ -21,7 +22,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
-from helpdesk.plugin_api import Team, User, admin_required, db, parse_page, staff_required, utcnow
+from helpdesk.plugin_api import (
+    Team,
+    User,
+    admin_required,
+    db,
+    parse_page,
+    record_config_change,
+    scoped_to_tickets,
+    staff_required,
+    utcnow,
+)
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.charts import bar_chart
 from helpdesk_surveys.config import PLUGIN, split_list, survey_type, survey_types
@@ -84,7 +95,8 @@ def report():
                            if t.nps_n], low=-100, high=100, title=f"NPS by {bucket}", css_class="chart-nps")
     comments = list(db.session.scalars(
         select(SurveyResponse).where(SurveyResponse.created_at >= start, SurveyResponse.created_at < end,
-                                     SurveyResponse.comment != "")
+                                     SurveyResponse.comment != "",
+                                     scoped_to_tickets(current_user, SurveyResponse.ticket_id))
         .options(selectinload(SurveyResponse.customer), selectinload(SurveyResponse.agent))
         .order_by(SurveyResponse.created_at.desc()).limit(10)))
     query = {"from": start.strftime("%Y-%m-%d"), "to": (end - timedelta(days=1)).strftime("%Y-%m-%d"),
@@ -131,7 +143,8 @@ def report_csv():
 
         rows = aggregated()
     elif what == "responses":
-        rows = _response_rows(start, end)
+        # Decided now, while the request (and so the signed-in user) is there: rows are read later.
+        rows = _response_rows(start, end, scoped_to_tickets(current_user, SurveyResponse.ticket_id))
     else:
         abort(404)
     # The body is written after the view returns: keep the request (and its database session) open.
@@ -143,14 +156,15 @@ def _round(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def _response_rows(start: datetime, end: datetime) -> Iterator[list]:
+def _response_rows(start: datetime, end: datetime, in_scope: Any) -> Iterator[list]:
+    """Each answer in [start, end) that the viewer may see (``in_scope``: a WHERE clause)."""
     customer, agent = aliased(User), aliased(User)
     r = SurveyResponse
     query = (select(r.created_at, r.kind, r.score, r.comment, r.ticket_id, customer.name, customer.email,
                     agent.name, Team.name, r.channel, r.source)
              .outerjoin(customer, customer.id == r.customer_id).outerjoin(agent, agent.id == r.agent_id)
              .outerjoin(Team, Team.id == r.team_id)
-             .where(r.created_at >= start, r.created_at < end).order_by(r.created_at, r.id))
+             .where(r.created_at >= start, r.created_at < end, in_scope).order_by(r.created_at, r.id))
     yield ["answered_at_utc", "kind", "score", "comment", "ticket", "customer", "customer_email", "agent", "team",
            "channel", "source"]
     for row in db.session.execute(query.execution_options(yield_per=1000)):
@@ -180,6 +194,7 @@ def cases():
         query = query.where(SurveyFollowUp.owner_id == current_user.id)
     if show == "closed":
         query = query.where(SurveyFollowUp.status == "closed").order_by(SurveyFollowUp.closed_at.desc())
+    query = query.where(scoped_to_tickets(current_user, SurveyFollowUp.ticket_id))
     query = query.order_by(SurveyFollowUp.due_at, SurveyFollowUp.id)
     page = _page()
     rows = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
@@ -196,8 +211,9 @@ def _staff_choices() -> list[tuple[int, str]]:
 @bp.route("/surveys/cases/<int:case_id>", methods=["GET", "POST"])
 @staff_required
 def case(case_id: int):
-    found = db.session.get(SurveyFollowUp, case_id)
-    if found is None:
+    found = db.session.scalar(select(SurveyFollowUp).where(
+        SurveyFollowUp.id == case_id, scoped_to_tickets(current_user, SurveyFollowUp.ticket_id)))
+    if found is None:  # no such case, or about a ticket outside the viewer's teams
         abort(404)
     form = CaseForm(obj=None if request.method == "POST" else _case_defaults(found))
     form.owner_id.choices = _staff_choices()
@@ -278,14 +294,27 @@ def type_edit(survey_kind: str):
             if request.form.get("action") == "preview":
                 preview = _preview(edited)
             else:
-                row = db.session.get(SurveyType, survey_kind) or SurveyType(kind=survey_kind)
+                stored = db.session.get(SurveyType, survey_kind)
+                before = _type_values(stored or current)
+                row = stored or SurveyType(kind=survey_kind)
                 _apply(row, form)
                 row.updated_at = utcnow()
                 db.session.add(row)
+                record_config_change("surveys.type", "changed", f"{survey_kind.upper()} survey", before,
+                                     _type_values(row))
                 db.session.commit()
                 flash(f"{survey_kind.upper()} survey saved.", "success")
                 return redirect(url_for("surveys.admin"))
     return render_template("surveys/type_form.html", form=form, kind=survey_kind, preview=preview), status
+
+
+TYPE_FIELDS = ("enabled", "trigger", "delay_minutes", "interval_days", "active_days", "team_ids", "channels",
+               "question", "subject", "body")
+
+
+def _type_values(row: SurveyType) -> dict:
+    """What the admin audit log keeps of a survey type (its settings and mail template)."""
+    return {name: getattr(row, name) for name in TYPE_FIELDS}
 
 
 def _type_defaults(current: SurveyType) -> object:

@@ -11,6 +11,7 @@ from helpdesk_surveys.reports import build_report, csat_percent, fmt_nps, fmt_pe
 from sqlalchemy import func, select
 from surveys_testkit import alerts, attributes, field_errors, text, texts
 
+from helpdesk.models import AdminAuditEntry
 from helpdesk.plugin_api import Team, services, utcnow
 
 pytestmark = pytest.mark.plugins("surveys")
@@ -208,6 +209,9 @@ def test_admin_edits_a_survey_type_with_preview(db, client, login, admin, agent)
     assert "CSAT survey saved." in alerts(saved.text)
     row = db.session.get(SurveyType, "csat")
     assert (row.delay_minutes, row.channels, row.question) == (15, ["email", "web"], "Happy with our help?")
+    entry = db.session.scalars(select(AdminAuditEntry)).one()
+    assert (entry.kind, entry.target) == ("surveys.type", "CSAT survey")
+    assert entry.after["question"] == "Happy with our help?"
     sandbox = client.post("/surveys/admin/types/nps", data={**form, "subject": "{{ ''.__class__.__mro__ }}",
                                                             "action": "save"})
     assert sandbox.status_code == 422 and field_errors(sandbox.text)[0].startswith("Template error:")

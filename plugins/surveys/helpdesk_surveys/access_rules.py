@@ -1,4 +1,5 @@
-"""Who may use each route of the surveys plugin (loaded by tests/test_access_matrix.py).
+"""Who may use each route of the surveys plugin (given to the core's access matrix by the
+``helpdesk_access_rules`` hook).
 
 The survey pages behind a link (``/s/<survey_token>...``) are public: the signed token is
 the permission, so a visitor who is not signed in and staff get through. The one refusal
@@ -9,11 +10,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-PUBLIC = {"anonymous", "customer_a", "customer_b", "agent", "admin"}
-LINK_HOLDERS = {"anonymous", "customer_a", "agent", "admin"}  # not another signed-in customer
-CUSTOMERS = {"customer_a", "customer_b"}
-STAFF = {"agent", "admin"}
+# Every role of the core's access matrix (see the ``helpdesk_access_rules`` hook).
+ROLES = ("anonymous", "customer_a", "customer_b", "agent", "team_agent", "light_agent", "admin")
+PUBLIC = set(ROLES)
+AGENTS = {"agent", "team_agent", "admin"}  # pages about no ticket in particular (light agents: none)
+IN_SCOPE = {"agent", "admin"}  # pages about the world's ticket, which is outside the team agent's teams
 ADMIN = {"admin"}
+# Not another signed-in customer, nor a light agent (a colleague who is not the customer and
+# has no business answering or previewing a customer's survey).
+LINK_HOLDERS = PUBLIC - {"customer_b", "light_agent"}
+CUSTOMERS = {"customer_a", "customer_b"}
 
 RULES: dict[str, set[str]] = {
     "surveys.static": PUBLIC,
@@ -21,10 +27,10 @@ RULES: dict[str, set[str]] = {
     "surveys.comment": LINK_HOLDERS,
     "surveys.unsubscribe_page": LINK_HOLDERS,
     "surveys.feedback": CUSTOMERS,
-    "surveys.report": STAFF,
-    "surveys.report_csv": STAFF,
-    "surveys.cases": STAFF,
-    "surveys.case": STAFF,
+    "surveys.report": AGENTS,
+    "surveys.report_csv": AGENTS,
+    "surveys.cases": AGENTS,
+    "surveys.case": IN_SCOPE,
     "surveys.admin": ADMIN,
     "surveys.type_edit": ADMIN,
 }
@@ -32,10 +38,9 @@ RULES: dict[str, set[str]] = {
 
 def values(world: dict) -> dict:
     """A sent CSAT invitation for customer_a's ticket (its link) and a follow-up case."""
+    from helpdesk.plugin_api import db, utcnow
     from helpdesk_surveys.models import SurveyFollowUp, SurveyInvitation, SurveyResponse
     from helpdesk_surveys.tokens import make_token
-
-    from helpdesk.plugin_api import db, utcnow
 
     ticket = world["ticket"]
     now = utcnow()

@@ -1,0 +1,40 @@
+"""Canned replies (Admin → Canned replies): saved and removed with an admin audit entry."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from helpdesk.canned import check_template
+from helpdesk.extensions import db
+from helpdesk.models import CannedReply
+from helpdesk.services import admin_audit
+from helpdesk.services.errors import ServiceError
+
+FIELDS = ("title", "body")
+
+
+def save_canned_reply(reply: CannedReply | None, *, title: str, body: str) -> CannedReply:
+    title = (title or "").strip()
+    if not title or len(title) > 120:
+        raise ServiceError("Enter a title (120 characters at most).", field="title")
+    error = check_template(body or "")
+    if error:
+        raise ServiceError(error, field="body")
+    if db.session.scalar(select(CannedReply.id).where(CannedReply.title == title,
+                                                      CannedReply.id != (reply.id if reply else 0))):
+        raise ServiceError("A canned reply with this title exists already.", field="title")
+    before = admin_audit.snapshot(reply, FIELDS)
+    reply = reply or CannedReply(title=title, body="")
+    reply.title, reply.body = title, body
+    db.session.add(reply)
+    db.session.flush()
+    admin_audit.record_change("canned_reply", f"canned reply “{title}” (#{reply.id})", before,
+                              admin_audit.snapshot(reply, FIELDS))
+    db.session.commit()
+    return reply
+
+
+def delete_canned_reply(reply: CannedReply) -> None:
+    admin_audit.record_change("canned_reply", f"canned reply “{reply.title}” (#{reply.id})",
+                              admin_audit.snapshot(reply, FIELDS), None)
+    db.session.delete(reply)
+    db.session.commit()
