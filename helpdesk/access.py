@@ -73,6 +73,7 @@ def visible_tickets(user: User | None) -> Select:
 
 
 def can_see_ticket(user: User | None, ticket: Ticket) -> bool:
+    """Whether ``user`` may see ``ticket`` (the same rule as ``visible_tickets``, for one loaded ticket)."""
     if not _signed_in(user):
         return False
     if user.is_admin or (user.is_backoffice and not user.team_scoped):

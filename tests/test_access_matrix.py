@@ -22,6 +22,7 @@ from helpdesk.models import BusinessHours, CannedReply, OutboxMail, SavedView, S
 from helpdesk.plugin_manager import CORE_MODULES, manager
 from helpdesk.services.tickets import NewAttachment
 from helpdesk.testing import make_plugin
+from helpdesk.web.auth import admin_required
 
 # team_agent: an agent who sees only the tickets of their teams; the world's ticket is in a
 # team they are not in. light_agent: reads tickets and adds internal notes, nothing else.
@@ -285,3 +286,30 @@ def test_customer_b_cannot_see_customer_a_anywhere(app, world, login, client):
     assert client.get(f"/attachments/{world['values']['token']}").status_code == 404
     listing = client.get("/portal/").text
     assert ref not in listing and "A&#39;s ticket" not in listing and "A's ticket" not in listing
+
+
+def test_hook_access_rules(app, world, login):
+    """A plugin's rules, given through the hook, are checked against its pages for every role."""
+    bp = Blueprint("ruled", __name__)
+
+    @bp.get("/ruled/secret")
+    @admin_required
+    def secret():
+        return "admins only"
+
+    rules = types.SimpleNamespace(RULES={"ruled.secret": {"admin"}}, ROLES=("agent", "admin"))
+    plugin = make_plugin("ruled", helpdesk_blueprints=lambda: [bp], helpdesk_access_rules=lambda: rules)
+    manager(app).register(plugin, "ruled")
+    manager(app).register_blueprints(app)
+
+    expected = expectations(app)
+    assert expected.rules["ruled.secret"] == {"admin"}
+    assert "ruled" not in expected.plugins_without_rules
+    for role in ("agent", "admin"):
+        failures, skipped = _matrix_failures(app, world, login, role)
+        assert not [f for f in failures if "ruled." in f], failures
+        assert not [s for s in skipped if s.startswith("ruled.")]
+    # A rule that disagrees with the page is caught: the matrix really checks the plugin's routes.
+    rules.RULES["ruled.secret"] = {"agent", "admin"}
+    failures, _ = _matrix_failures(app, world, login, "agent")
+    assert any("ruled.secret" in f for f in failures)
