@@ -205,6 +205,36 @@ def worker_command(workers: int) -> None:
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 
+# ---------------------------------------------------------------- config
+
+
+@main.group("config", help="The configuration in force.")
+def config_group() -> None:
+    pass
+
+
+@config_group.command("show")
+@click.option("--all", "show_all", is_flag=True, help="also Flask's and the extensions' own settings")
+@with_appcontext
+def config_show(show_all: bool) -> None:
+    """Every setting, its value (secrets masked) and where it came from.
+
+    The layers, later winning: defaults, ``instance/config.py``, ``HELPDESK_*`` variables.
+    """
+    from helpdesk.config import DEFAULTS, masked
+
+    sources = current_app.extensions.get("helpdesk_config_sources", {})
+    keys = sorted(current_app.config) if show_all else sorted(set(DEFAULTS) | set(sources) | {
+        "SECRET_KEY", "SQLALCHEMY_DATABASE_URI"})
+    click.echo(f"Instance folder: {current_app.instance_path}")
+    width = max(len(key) for key in keys)
+    for key in keys:
+        if key not in current_app.config:
+            continue
+        source = sources.get(key, "derived")
+        click.echo(f"{key:{width}}  {masked(key, current_app.config[key])}  [{source}]")
+
+
 # --------------------------------------------------------------- plugins
 
 
@@ -223,6 +253,10 @@ def _manager():
 @with_appcontext
 def plugins_list() -> None:
     plugins = _manager()
+    if current_app.config.get("SAFE_MODE"):
+        click.echo("Safe mode is on (HELPDESK_SAFE_MODE): no plugin is loaded, so none is listed. "
+                   "Unset it to see and run the installed plugins.")
+        return
     if not plugins.plugins:
         click.echo("No plugins installed.")
     for name, info in sorted(plugins.plugins.items()):

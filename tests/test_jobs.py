@@ -13,7 +13,8 @@ from sqlalchemy import select
 from helpdesk import services
 from helpdesk.jobs import huey
 from helpdesk.models import OutboxMail
-from helpdesk.services.mail import MAX_ATTEMPTS, queue_mail, requeue_stuck_mail
+from helpdesk.services.delivery import sweep
+from helpdesk.services.mail import queue_mail
 
 
 @pytest.fixture
@@ -103,40 +104,34 @@ def test_a_reply_is_delivered_by_the_worker_not_the_request(app, db, client, log
     assert huey.pending_count() == 0
 
 
-def test_an_outage_is_retried_later_by_the_scheduler(app, db, smtp, customer):
+def test_an_outage_is_retried_later_by_the_sweeper(app, db, smtp, customer):
     mail = queue_mail("carla@example.test", "Your sign-in link", "text")
     assert pending_names() == ["core.deliver_mail"]
     assert run_pending() == 1  # the server is down
     [mail] = outbox(db)
     assert (mail.status, mail.attempts) == ("queued", 1) and "ConnectionRefusedError" in mail.last_error
-
-    [retry] = huey.scheduled()  # huey keeps the job for a retry, a little later
-    assert retry.name == "core.deliver_mail" and retry.retries == MAX_ATTEMPTS - 2
     now = datetime.now(UTC).replace(tzinfo=None)
-    assert retry.eta > now + timedelta(seconds=5)
+    assert mail.lease_until > now + timedelta(seconds=5)  # the retry waits a while
 
     smtp.start()
-    later = retry.eta + timedelta(seconds=1)  # as the scheduler will see it then
-    assert huey.read_schedule(now) == []
-    due = huey.read_schedule(later)
-    assert [t.name for t in due] == ["core.deliver_mail"]
-    for task in due:
-        huey.execute(task, timestamp=later)
+    assert sweep(now) == {"deliveries": 0, "mails": 0} and huey.pending_count() == 0  # not yet
+    later = mail.lease_until + timedelta(seconds=1)  # as the sweeper will see it then
+    assert sweep(later) == {"deliveries": 0, "mails": 1}
+    assert pending_names() == ["core.deliver_mail_batch"]
+    run_pending()
     [mail] = outbox(db)
     assert (mail.status, mail.attempts) == ("sent", 2)
     assert len(smtp.sink.envelopes) == 1
 
 
 def test_mail_stuck_without_a_job_is_requeued(app, db, smtp, customer):
-    """A crash between the commit and the enqueue leaves mail queued; the periodic task picks it up."""
+    """A crash between the commit and the enqueue leaves mail queued; the sweeper picks it up."""
     mail = queue_mail("carla@example.test", "Stuck", "text", commit=False)
     db.session.commit()
     assert huey.pending_count() == 0
-    assert requeue_stuck_mail.call_local() == 0  # too recent: its own job may still be on the way
+    assert sweep()["mails"] == 0  # too recent: its own job may still be on the way
 
-    mail.created_at -= timedelta(minutes=11)
-    db.session.commit()
-    assert requeue_stuck_mail.call_local() == 1
+    assert sweep(mail.lease_until + timedelta(seconds=1))["mails"] == 1
     smtp.start()
     assert run_pending() == 1
     assert outbox(db)[0].status == "sent"

@@ -5,6 +5,7 @@ from helpdesk.models.tickets import (
     Attachment,
     AuditEvent,
     CannedReply,
+    Delivery,
     Message,
     SavedView,
     Tag,
@@ -14,7 +15,7 @@ from helpdesk.models.tickets import (
 from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_members
 
 __all__ = [
-    "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "LoginToken", "Message",
+    "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "Delivery", "LoginToken", "Message",
     "OutboxMail", "PluginError", "PluginState", "SavedView", "SiteSetting", "SlaPolicy", "SlaTarget", "Tag",
     "Team", "Ticket", "User", "team_members", "ticket_tags",
 ]
