@@ -194,15 +194,25 @@ def user_create(email: str, name: str, role: str, password: str | None) -> None:
 def worker_command(workers: int) -> None:
     """Run the job consumer (mail delivery, plugin jobs, periodic tasks)."""
     import logging
+    import threading
 
     import helpdesk.services.delivery  # noqa: F401 - registers the core's tasks
     import helpdesk.services.mail  # noqa: F401
     from helpdesk.jobs import huey
+    from helpdesk.services.delivery import sweep_forever
 
     # The consumer reports each job, retry and failure through logging: show it.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Worker started ({workers} threads) on {type(huey.storage).__name__}")
-    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    # Replies and mail a killed worker left half-done are handed on once their lease runs
+    # out: swept now, then every SWEEP_SECONDS (each worker sweeps; a row goes to one job).
+    stop = threading.Event()
+    app = current_app._get_current_object()
+    threading.Thread(target=sweep_forever, args=(app, stop), name="sweeper", daemon=True).start()
+    try:
+        huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    finally:
+        stop.set()
 
 
 # ---------------------------------------------------------------- config
