@@ -193,6 +193,11 @@ def user_create(email: str, name: str, role: str, password: str | None) -> None:
 @with_appcontext
 def worker_command(workers: int) -> None:
     """Run the job consumer (mail delivery, plugin jobs, periodic tasks)."""
+    run_worker(current_app._get_current_object(), workers)
+
+
+def run_worker(app, workers: int) -> None:  # noqa: ANN001 - a Flask app
+    """The consumer and the sweeper, until the process is told to stop."""
     import logging
     import threading
 
@@ -207,7 +212,6 @@ def worker_command(workers: int) -> None:
     # Replies and mail a killed worker left half-done are handed on once their lease runs
     # out: swept now, then every SWEEP_SECONDS (each worker sweeps; a row goes to one job).
     stop = threading.Event()
-    app = current_app._get_current_object()
     threading.Thread(target=sweep_forever, args=(app, stop), name="sweeper", daemon=True).start()
     try:
         huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
