@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from smtp_sink import SMTPServer, Sink, free_port
+from smtp_sink import Sink, SMTPServer, free_port
 
 HERE = Path(__file__).parent
 REDIS_URL = os.environ.get("HELPDESK_TEST_REDIS_URL")
