@@ -95,18 +95,25 @@ def gate(tmp_path) -> Path:
 
 
 @pytest.fixture
-def workers(app, gate, tmp_path):
-    """Start worker processes on this test's database and queue; each is killed at the end."""
-    from helpdesk.jobs import huey
-
-    huey.flush()  # a Redis queue is shared between runs: start empty
-    started: list[subprocess.Popen] = []
+def child_env(app, gate) -> dict[str, str]:
+    """The environment of a process that works on this test's instance, database and queue."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("HELPDESK_")}
     for key in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_TIMEOUT", "MAIL_FROM",
                 "EXTERNAL_URL", "SECRET_KEY", "JOB_LEASE_SECONDS", "SWEEP_SECONDS"):
         if app.config.get(key):
             env[f"HELPDESK_{key}"] = str(app.config[key])
     env.update(HELPDESK_INSTANCE_PATH=app.instance_path, HELPDESK_TEST_GATE=str(gate))
+    return env
+
+
+@pytest.fixture
+def workers(app, child_env, tmp_path):
+    """Start worker processes on this test's database and queue; each is killed at the end."""
+    from helpdesk.jobs import huey
+
+    huey.flush()  # a Redis queue is shared between runs: start empty
+    started: list[subprocess.Popen] = []
+    env = child_env
 
     def start(threads: int = 2) -> subprocess.Popen:
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 - closed with the process
