@@ -51,7 +51,8 @@ def test_closing_and_setting_pending_at_once_leaves_closed_tickets_and_valid_aud
                            ["status", str(colleague.id), "pending", ids])
 
     session = fresh(db)
-    statuses = dict(session.execute(select(Ticket.id, Ticket.status).where(Ticket.id.in_([t.id for t in tickets]))).all())
+    statuses = dict(session.execute(
+        select(Ticket.id, Ticket.status).where(Ticket.id.in_([t.id for t in tickets]))).all())
     # Whoever came first, closed means closed: pending then closed, or closed and pending refused.
     assert set(statuses.values()) == {"closed"}
     refused = int(outputs[1].split()[-1])
