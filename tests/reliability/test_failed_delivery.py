@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from pagetext import text, texts
-from smtp_sink import SMTPServer, Sink
+from smtp_sink import Sink, SMTPServer
 from sqlalchemy import select
 
 from helpdesk.models import Delivery, OutboxMail
