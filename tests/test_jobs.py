@@ -94,7 +94,7 @@ def test_a_reply_is_delivered_by_the_worker_not_the_request(app, db, client, log
     answer = client.post(f"/tickets/{ticket.reference}", data={"body": f"Hi Carla, done ({ticket.reference})."})
     assert answer.status_code == 302
     assert outbox(db) == [] and smtp.sink.envelopes == []  # nothing sent inside the request
-    assert pending_names() == ["core.deliver_message"]
+    assert pending_names() == ["core.deliver_reply"]
 
     with consumer():
         wait_for(lambda: [m for m in outbox(db) if m.status == "sent"])
@@ -141,3 +141,21 @@ def test_mail_stuck_without_a_job_is_requeued(app, db, smtp, customer):
 def test_an_internal_note_enqueues_nothing(app, db, ticket, agent):
     services.add_message(ticket, agent, "VIP", internal=True)
     assert huey.pending_count() == 0
+
+
+def test_a_reply_job_queued_by_the_previous_version_is_still_delivered(app, db, smtp, ticket, agent):
+    """Before deliveries had rows, the job carried the message id (``core.deliver_message``)."""
+    from helpdesk.services.delivery import deliver_message
+    from helpdesk.services.notices import importing
+
+    with importing():  # a reply with no delivery row, as the old version wrote it
+        message = services.add_message(ticket, agent, f"Hi Carla, done ({ticket.reference}).")
+    deliver_message(message.id)  # the old job, still in the queue at the upgrade
+    smtp.start()
+    run_pending()
+    run_pending()
+    [mail] = outbox(db)
+    assert (mail.status, mail.message_id) == ("sent", message.id)
+    deliver_message(message.id)  # run twice: still one mail
+    run_pending()
+    assert len(outbox(db)) == 1 and len(smtp.sink.envelopes) == 1

@@ -189,7 +189,7 @@ class AuditEvent(db.Model):
 class Delivery(db.Model):
     """An agent's public reply promised to the customer: the durable record of a hand-off.
 
-    Written in the same transaction as the reply; the ``deliver_message`` job carries only
+    Written in the same transaction as the reply; the ``deliver_reply`` job carries only
     its id. A job claims the row for a lease (``lease_until``, ``claim``); a job killed
     before it finished leaves the lease to expire and the sweeper hands the row to another
     (``helpdesk.services.delivery.sweep``). ``pending`` → ``done`` (the channel has it, e.g.

@@ -53,7 +53,7 @@ def _claim(delivery_id: int, now: datetime) -> str | None:
 
 
 @task()
-def deliver_message(delivery_id: int) -> None:
+def deliver_reply(delivery_id: int) -> None:
     """Hand a public reply to the channel its ticket belongs to (the ``web`` one by default)."""
     token = _claim(delivery_id, utcnow())
     if token is None:
@@ -83,6 +83,20 @@ def deliver_message(delivery_id: int) -> None:
     except Exception as exc:  # the channel failed: retry later, or give up and say so
         log.exception("channel %s could not deliver message %s", channel.name, message.id)
         _attempt_failed(delivery_id, token, f"{type(exc).__name__}: {exc}"[:1000])
+
+
+@task()
+def deliver_message(message_id: int) -> None:
+    """A job queued by an older version, which carried the message's id: give the reply its
+    delivery row (unless it has one) and deliver it the durable way."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.internal:
+        return
+    if db.session.scalar(select(Delivery.id).where(Delivery.message_id == message_id)) is not None:
+        return
+    delivery = record_delivery(message)
+    db.session.commit()
+    deliver_reply(delivery.id)
 
 
 def _attempt_failed(delivery_id: int, token: str, error: str) -> None:
@@ -153,7 +167,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         .execution_options(synchronize_session=False)))
     db.session.commit()
     for delivery_id in delivery_ids:
-        deliver_message(delivery_id)
+        deliver_reply(delivery_id)
     from helpdesk.services.mail import deliver_mail_batch
 
     for start in range(0, len(mail_ids), BATCH_SIZE):

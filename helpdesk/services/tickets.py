@@ -365,9 +365,9 @@ def add_message(
     if changes:
         manager().call_event("helpdesk_ticket_changed", ticket=ticket, changes=changes, actor=author)
     if delivery is not None:
-        from helpdesk.services.delivery import deliver_message
+        from helpdesk.services.delivery import deliver_reply
 
-        deliver_message(delivery.id)
+        deliver_reply(delivery.id)
     return message
 
 
