@@ -302,7 +302,8 @@ def deliver_mail(mail_id: int) -> None:
         return  # sent, failed, or another job has it
     mail = db.session.get(OutboxMail, mail_id)
     db.session.refresh(mail)
-    _attempt(mail)
+    with db.session.no_autoflush:
+        _attempt(mail)
     db.session.commit()
 
 
@@ -314,8 +315,22 @@ def deliver_mail_batch(mail_ids: list[int]) -> None:
         return
     mails = list(db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(claimed))
                                     .order_by(OutboxMail.id).execution_options(populate_existing=True)))
-    for mail in mails:
-        _attempt(mail)
-    # One write for the whole batch. A crash before it sends the batch again after the
-    # lease (at least once; each mail keeps its Message-ID, so the receiver keeps one copy).
+    # One write for the whole batch, unless the server is slow: then what is done is written
+    # and the lease of the rest renewed every third of a lease, so no sweeper hands mail this
+    # job still holds to another. A crash sends the unwritten part again after the lease (at
+    # least once; each mail keeps its Message-ID, so the receiver keeps one copy).
+    renew_every = lease().total_seconds() / 3
+    renewed = time.monotonic()
+    for n, mail in enumerate(mails):
+        # No autoflush while talking SMTP: a flush would take SQLite's write lock (and
+        # PostgreSQL's row locks) for as long as the server takes, blocking every writer.
+        with db.session.no_autoflush:
+            _attempt(mail)
+        if time.monotonic() - renewed > renew_every and n + 1 < len(mails):
+            rest = [m.id for m in mails[n + 1:]]
+            db.session.execute(update(OutboxMail).where(OutboxMail.id.in_(rest), OutboxMail.status == "queued")
+                               .values(lease_until=utcnow() + lease())
+                               .execution_options(synchronize_session=False))
+            db.session.commit()
+            renewed = time.monotonic()
     db.session.commit()

@@ -32,9 +32,11 @@ class CountingSink(Sink):
         self.holding = threading.Event()
         self.release = threading.Event()
         self.held = 0
+        self.delay = 0.0  # seconds before each answer: a slow server
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001 - aiosmtpd's signature
         self.envelopes.append(envelope)
+        await asyncio.sleep(self.delay)
         if self.hold_at is not None and len(self.envelopes) >= self.hold_at and not self.release.is_set():
             self.held += 1
             self.holding.set()

@@ -8,6 +8,8 @@ job claims the mail and talks SMTP. Each test runs real ``helpdesk worker`` proc
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import LEASE_SECONDS, kill, wait_for
 from sqlalchemy import select
 
@@ -119,3 +121,22 @@ def test_a_worker_killed_in_the_middle_of_smtp_sends_again_under_the_same_messag
     assert sorted(counts.values()) == [1] * (len(replies) - in_flight) + [2] * in_flight
     assert in_flight >= 1
     assert LEASE_SECONDS < 60
+
+
+def test_a_batch_slower_than_the_lease_is_not_handed_to_a_second_worker(db, customer, sink, workers):
+    """A slow server: the batch takes longer than two leases; it renews its lease as it goes,
+    so the sweeper (every second) never hands its mails to the worker's other thread."""
+    from helpdesk.services.mail import batched_mail, queue_mail
+
+    sink.delay = 0.5  # 10 mails: 5 s, more than two leases
+    worker = workers(2)
+    log = Path(worker.log.name)
+    wait_for(lambda: b"Worker started" in log.read_bytes(), timeout=30, what="the worker")
+    with batched_mail():
+        for n in range(10):
+            queue_mail(customer.email, f"Survey {n}", "How did we do?")
+
+    wait_for(lambda: fresh(db).scalar(select(OutboxMail.id).where(OutboxMail.status != "sent")) is None,
+             timeout=60, what="the batch")
+    assert sorted(sink.per_message_id().values()) == [1] * 10 and len(sink.envelopes) == 10
+    assert b"sweeper re-queued" not in log.read_bytes()
