@@ -73,10 +73,10 @@ def test_closing_and_setting_pending_at_once_leaves_closed_tickets_and_valid_aud
 def test_concurrent_replies_and_notes_are_all_counted(db, customer, agent, child_env, gate):
     tickets = [services.create_ticket(customer, f"Busy {n}", "Hello") for n in range(3)]
     ids = ",".join(str(t.id) for t in tickets)
-    run_together(child_env, gate, ["note", str(agent.id), "15", ids], ["note", str(agent.id), "15", ids],
-                 ["reply", str(customer.id), "15", ids], ["reply", str(customer.id), "15", ids])
+    run_together(child_env, gate, ["note", str(agent.id), "10", ids], ["note", str(agent.id), "10", ids],
+                 ["reply", str(customer.id), "10", ids], ["reply", str(customer.id), "10", ids])
     session = fresh(db)
     for ticket in tickets:
         real = session.scalar(select(func.count()).select_from(Message).where(Message.ticket_id == ticket.id))
-        assert real == 1 + 4 * 15
+        assert real == 1 + 4 * 10
         assert session.get(Ticket, ticket.id).message_count == real
