@@ -31,13 +31,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.path.abspath(instance_path),
                 template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(cfg.DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.update(cfg.from_environment(os.environ))
-    app.config.update(config or {})
+    # The instance's own config.py, not the package's helpdesk/config.py (from_pyfile's
+    # relative paths are relative to the package).
+    sources = cfg.load(app.config, app.instance_path, os.environ, config)
+    app.extensions["helpdesk_config_sources"] = sources
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = cfg.instance_secret(app.instance_path, "secret_key")
+        sources["SECRET_KEY"] = os.path.join(app.instance_path, "secret_key")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        sources["SQLALCHEMY_DATABASE_URI"] = "from DATABASE_URL" if app.config.get("DATABASE_URL") \
+            else "default (SQLite in the instance folder)"
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or (
             "sqlite:///" + os.path.join(app.instance_path, "helpdesk.sqlite3"))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):

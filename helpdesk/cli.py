@@ -349,7 +349,13 @@ def user_create(email: str, name: str, role: str, password: str | None) -> None:
 @with_appcontext
 def worker_command(workers: int) -> None:
     """Run the job consumer (mail delivery, plugin jobs, periodic tasks)."""
+    run_worker(current_app._get_current_object(), workers)  # type: ignore[attr-defined]
+
+
+def run_worker(app, workers: int) -> None:  # noqa: ANN001 - a Flask app
+    """The consumer and the sweeper, until the process is told to stop."""
     import logging
+    import threading
 
     from sqlalchemy import inspect
 
@@ -361,11 +367,122 @@ def worker_command(workers: int) -> None:
     import helpdesk.services.delivery  # noqa: F401 - registers the core's tasks
     import helpdesk.services.mail  # noqa: F401
     from helpdesk.jobs import huey
+    from helpdesk.services.delivery import sweep_forever
 
     # The consumer reports each job, retry and failure through logging: show it.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Worker started ({workers} threads) on {type(huey.storage).__name__}")
-    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    # Replies and mail a killed worker left half-done are handed on once their lease runs
+    # out: swept now, then every SWEEP_SECONDS (each worker sweeps; a row goes to one job).
+    stop = threading.Event()
+    threading.Thread(target=sweep_forever, args=(app, stop), name="sweeper", daemon=True).start()
+    try:
+        huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    finally:
+        stop.set()
+
+
+# ---------------------------------------------------------------- backup
+
+INSTANCE_FILES = ("config.py", "secret_key", "secrets.key")
+
+
+@main.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(dest: Path) -> None:
+    """Back up the helpdesk into DEST (a new folder) while it runs.
+
+    The database (SQLite's online backup, or ``pg_dump --format=custom``), the job queue's
+    SQLite file, the instance's config.py and keys, and every attachment. Restoring is
+    described in docs/operations.md.
+    """
+    import shutil
+    import sqlite3
+    import subprocess
+
+    from helpdesk.extensions import db
+    from helpdesk.jobs import huey
+
+    if dest.exists() and any(dest.iterdir()):
+        raise click.ClickException(f"{dest} is not empty; back up into a new folder.")
+    dest.mkdir(parents=True, exist_ok=True)
+    instance = Path(current_app.instance_path)
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        _sqlite_backup(sqlite3, url.database, dest / "helpdesk.sqlite3")
+        click.echo(f"Database: {dest / 'helpdesk.sqlite3'}")
+    else:
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise click.ClickException("pg_dump is not installed (Debian: apt-get install postgresql-client).")
+        target = dest / "helpdesk.dump"
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        done = subprocess.run([pg_dump, "--format=custom", "--no-owner", f"--file={target}", plain],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise click.ClickException(f"pg_dump failed: {done.stderr.strip()}")
+        click.echo(f"Database: {target} (pg_dump, custom format)")
+    queue_file = getattr(huey.storage, "filename", None)
+    if queue_file and Path(queue_file).exists():
+        _sqlite_backup(sqlite3, queue_file, dest / "huey.sqlite3")
+        click.echo(f"Job queue: {dest / 'huey.sqlite3'}")
+    else:
+        click.echo("Job queue: in Redis, not copied (replies and mail are re-queued from the database).")
+    for name in INSTANCE_FILES:
+        if (instance / name).exists():
+            shutil.copy2(instance / name, dest / name)
+            click.echo(f"Copied {name}")
+    files = sorted(p for p in (instance / "attachments").rglob("*") if p.is_file()) \
+        if (instance / "attachments").exists() else []
+    with click.progressbar(files, label="Attachments", show_pos=True) as bar:
+        for path in bar:
+            target = dest / "attachments" / path.relative_to(instance / "attachments")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    click.echo(f"Backup complete: {dest} ({len(files)} attachments)")
+
+
+def _sqlite_backup(sqlite3, source: str, target: Path) -> None:  # noqa: ANN001 - the module
+    """SQLite's online backup: a consistent copy while other processes go on writing."""
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+# ---------------------------------------------------------------- config
+
+
+@main.group("config", help="The configuration in force.")
+def config_group() -> None:
+    pass
+
+
+@config_group.command("show")
+@click.option("--all", "show_all", is_flag=True, help="also Flask's and the extensions' own settings")
+@with_appcontext
+def config_show(show_all: bool) -> None:
+    """Every setting, its value (secrets masked) and where it came from.
+
+    The layers, later winning: defaults, ``instance/config.py``, ``HELPDESK_*`` variables.
+    """
+    from helpdesk.config import DEFAULTS, masked
+
+    sources = current_app.extensions.get("helpdesk_config_sources", {})
+    keys = sorted(current_app.config) if show_all else sorted(set(DEFAULTS) | set(sources) | {
+        "SECRET_KEY", "SQLALCHEMY_DATABASE_URI"})
+    click.echo(f"Instance folder: {current_app.instance_path}")
+    width = max(len(key) for key in keys)
+    for key in keys:
+        if key not in current_app.config:
+            continue
+        source = sources.get(key, "derived")
+        click.echo(f"{key:{width}}  {masked(key, current_app.config[key])}  [{source}]")
 
 
 # --------------------------------------------------------------- plugins
@@ -387,6 +504,10 @@ def _manager() -> Any:
 def plugins_list() -> None:
     """List the installed plugins, their version and state."""
     plugins = _manager()
+    if current_app.config.get("SAFE_MODE"):
+        click.echo("Safe mode is on (HELPDESK_SAFE_MODE): no plugin is loaded, so none is listed. "
+                   "Unset it to see and run the installed plugins.")
+        return
     if not plugins.plugins:
         click.echo("No plugins installed.")
     for name, info in sorted(plugins.plugins.items()):

@@ -49,6 +49,11 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_HOSTS": None,
     "PASSWORD_HASH_METHOD": "scrypt",
     "SEND_FILE_MAX_AGE_DEFAULT": 3600,  # static assets; attachments are always max_age=0
+    # Durable delivery: a job that claimed a reply or a mail and did not finish within the
+    # lease (a killed worker) is handed to another; every worker sweeps this often.
+    "JOB_LEASE_SECONDS": 60,
+    "SWEEP_SECONDS": 20,
+    "MAIL_RETRY_SECONDS": 60,  # first retry after a temporary failure; doubles each time
 }
 
 # Values read from the environment are strings; these are converted.
@@ -56,7 +61,8 @@ _BOOL = {"SMTP_STARTTLS", "JOBS_IMMEDIATE", "SAFE_MODE", "TESTING", "SESSION_COO
          "CLOSED_MEANS_CLOSED"}
 _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_LENGTH",
         "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT", "SESSION_IDLE_DAYS",
-        "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP"}
+        "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP",
+        "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS"}
 _LIST = {"TRUSTED_HOSTS"}
 
 
@@ -80,6 +86,48 @@ def from_environment(environ: os._Environ | dict) -> dict[str, Any]:
                 continue
             out[key] = _convert(key, value)
     return out
+
+
+def load(config: Any, instance_path: str, environ: os._Environ | dict,
+         overrides: dict[str, Any] | None) -> dict[str, str]:
+    """Fill ``config`` layer by layer; returns where each key's value came from.
+
+    The layers, later winning: the defaults above, the instance's ``config.py`` (upper-case
+    names), ``HELPDESK_*`` environment variables, then ``overrides`` (``create_app``'s
+    argument, used by tests and embedding code).
+    """
+    sources: dict[str, str] = {}
+    config.update(DEFAULTS)
+    sources.update(dict.fromkeys(DEFAULTS, "default"))
+    path = Path(instance_path) / "config.py"
+    if path.exists():
+        namespace: dict[str, Any] = {"__file__": str(path)}
+        exec(compile(path.read_bytes(), str(path), "exec"), namespace)  # noqa: S102 - the operator's own file
+        from_file = {key: value for key, value in namespace.items() if key.isupper()}
+        config.update(from_file)
+        sources.update(dict.fromkeys(from_file, str(path)))
+    from_env = from_environment(environ)
+    config.update(from_env)
+    sources.update({key: f"HELPDESK_{key}" for key in from_env})
+    config.update(overrides or {})
+    sources.update(dict.fromkeys(overrides or {}, "create_app()"))
+    return sources
+
+
+_SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "_KEY")
+
+
+def masked(key: str, value: Any) -> str:
+    """A config value as ``helpdesk config show`` prints it: secrets and URL passwords hidden."""
+    if any(word in key for word in _SECRET_WORDS) and value:
+        return "********"
+    text = repr(value)
+    if isinstance(value, str) and "://" in value and "@" in value:
+        scheme, _, rest = value.partition("://")
+        credentials, _, host = rest.rpartition("@")
+        if ":" in credentials:
+            text = repr(f"{scheme}://{credentials.partition(':')[0]}:********@{host}")
+    return text
 
 
 def instance_secret(instance_path: str, filename: str, nbytes: int = 32) -> str:

@@ -54,7 +54,11 @@ class Channel:
     """A way customers reach us. Subclass it and return instances from ``helpdesk_channels``.
 
     ``deliver`` is called by a job (with retries) for each public agent reply on a ticket
-    whose ``channel`` equals ``name``. Raise to have the job retried later.
+    whose ``channel`` equals ``name``. Raise to have the job retried later. It runs inside
+    the delivery's transaction: rows it writes (``queue_mail``) are committed together with
+    "delivered", or not at all. After a crashed worker it may run again for the same reply,
+    so a channel that calls an outside API itself should send ``message.id`` as the
+    provider's idempotency key.
 
     ``notify`` sends an automatic notice that is not an agent reply (an acknowledgement, a
     survey invitation, a follow-up question) to a customer through this channel. The

@@ -1,5 +1,8 @@
 """The errors services raise. A leaf module: it imports nothing from ``helpdesk``, so any
 layer (settings validation, forms, services, plugins) can use them without a cycle."""
+from __future__ import annotations
+
+from typing import Any
 
 
 class ServiceError(ValueError):
@@ -13,3 +16,12 @@ class ServiceError(ValueError):
 
 class PermissionDenied(ServiceError):
     """The actor may not make this change."""
+
+
+class StaleTicket(ServiceError):
+    """The ticket changed since the form was shown (``update_ticket(expected_version=)``)."""
+
+    def __init__(self, ticket: Any, expected_version: int) -> None:
+        super().__init__(f"{ticket.reference} was changed by someone else while you had it open. "
+                         "Nothing was saved: check what changed, then save your change again.")
+        self.ticket, self.expected_version = ticket, expected_version

@@ -5,11 +5,10 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from huey import crontab
 from sqlalchemy import delete
 
 from helpdesk.extensions import db
-from helpdesk.jobs import periodic_task
+from helpdesk.jobs import crontab, periodic_task
 from helpdesk.models.base import utcnow
 from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 

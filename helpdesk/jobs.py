@@ -34,7 +34,7 @@ def _queue_storage_class() -> type:
         """huey's SQLite storage with ``synchronous=NORMAL``: in WAL mode that is safe against a
         crashed process and skips the fsync huey's default (FULL) does on every enqueue, which
         made queuing a mail cost more than sending it. A power cut may lose the last jobs
-        queued; mail is re-queued from the outbox (``requeue_stuck_mail``)."""
+        queued; the sweeper re-queues replies and mail from the database (``services.delivery.sweep``)."""
 
         def _create_connection(self):  # noqa: ANN202 - huey's signature
             conn = super()._create_connection()

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from helpdesk import services
 from helpdesk.jobs import huey
 from helpdesk.models import OutboxMail
-from helpdesk.services.mail import MAX_ATTEMPTS, queue_mail, requeue_stuck_mail
+from helpdesk.services.delivery import sweep
+from helpdesk.services.mail import queue_mail
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_a_reply_is_delivered_by_the_worker_not_the_request(app, db, client, log
     answer = client.post(f"/tickets/{ticket.reference}", data={"body": f"Hi Carla, done ({ticket.reference})."})
     assert answer.status_code == 302
     assert outbox(db) == [] and smtp.sink.envelopes == []  # nothing sent inside the request
-    assert pending_names() == ["core.deliver_message"]
+    assert pending_names() == ["core.deliver_reply"]
 
     with consumer():
         wait_for(lambda: [m for m in outbox(db) if m.status == "sent"])
@@ -103,40 +104,34 @@ def test_a_reply_is_delivered_by_the_worker_not_the_request(app, db, client, log
     assert huey.pending_count() == 0
 
 
-def test_an_outage_is_retried_later_by_the_scheduler(app, db, smtp, customer):
+def test_an_outage_is_retried_later_by_the_sweeper(app, db, smtp, customer):
     mail = queue_mail("carla@example.test", "Your sign-in link", "text")
     assert pending_names() == ["core.deliver_mail"]
     assert run_pending() == 1  # the server is down
     [mail] = outbox(db)
     assert (mail.status, mail.attempts) == ("queued", 1) and "ConnectionRefusedError" in mail.last_error
-
-    [retry] = huey.scheduled()  # huey keeps the job for a retry, a little later
-    assert retry.name == "core.deliver_mail" and retry.retries == MAX_ATTEMPTS - 2
     now = datetime.now(UTC).replace(tzinfo=None)
-    assert retry.eta > now + timedelta(seconds=5)
+    assert mail.lease_until > now + timedelta(seconds=5)  # the retry waits a while
 
     smtp.start()
-    later = retry.eta + timedelta(seconds=1)  # as the scheduler will see it then
-    assert huey.read_schedule(now) == []
-    due = huey.read_schedule(later)
-    assert [t.name for t in due] == ["core.deliver_mail"]
-    for task in due:
-        huey.execute(task, timestamp=later)
+    assert sweep(now) == {"deliveries": 0, "mails": 0} and huey.pending_count() == 0  # not yet
+    later = mail.lease_until + timedelta(seconds=1)  # as the sweeper will see it then
+    assert sweep(later) == {"deliveries": 0, "mails": 1}
+    assert pending_names() == ["core.deliver_mail_batch"]
+    run_pending()
     [mail] = outbox(db)
     assert (mail.status, mail.attempts) == ("sent", 2)
     assert len(smtp.sink.envelopes) == 1
 
 
 def test_mail_stuck_without_a_job_is_requeued(app, db, smtp, customer):
-    """A crash between the commit and the enqueue leaves mail queued; the periodic task picks it up."""
+    """A crash between the commit and the enqueue leaves mail queued; the sweeper picks it up."""
     mail = queue_mail("carla@example.test", "Stuck", "text", commit=False)
     db.session.commit()
     assert huey.pending_count() == 0
-    assert requeue_stuck_mail.call_local() == 0  # too recent: its own job may still be on the way
+    assert sweep()["mails"] == 0  # too recent: its own job may still be on the way
 
-    mail.created_at -= timedelta(minutes=11)
-    db.session.commit()
-    assert requeue_stuck_mail.call_local() == 1
+    assert sweep(mail.lease_until + timedelta(seconds=1))["mails"] == 1
     smtp.start()
     assert run_pending() == 1
     assert outbox(db)[0].status == "sent"
@@ -146,3 +141,21 @@ def test_mail_stuck_without_a_job_is_requeued(app, db, smtp, customer):
 def test_an_internal_note_enqueues_nothing(app, db, ticket, agent):
     services.add_message(ticket, agent, "VIP", internal=True)
     assert huey.pending_count() == 0
+
+
+def test_a_reply_job_queued_by_the_previous_version_is_still_delivered(app, db, smtp, ticket, agent):
+    """Before deliveries had rows, the job carried the message id (``core.deliver_message``)."""
+    from helpdesk.services.delivery import deliver_message
+    from helpdesk.services.notices import importing
+
+    with importing():  # a reply with no delivery row, as the old version wrote it
+        message = services.add_message(ticket, agent, f"Hi Carla, done ({ticket.reference}).")
+    deliver_message(message.id)  # the old job, still in the queue at the upgrade
+    smtp.start()
+    run_pending()
+    run_pending()
+    [mail] = outbox(db)
+    assert (mail.status, mail.message_id) == ("sent", message.id)
+    deliver_message(message.id)  # run twice: still one mail
+    run_pending()
+    assert len(outbox(db)) == 1 and len(smtp.sink.envelopes) == 1

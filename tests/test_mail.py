@@ -1,6 +1,8 @@
 """Outbound mail: outbox first, SMTP by a job, kept without SMTP, retried through an outage."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from pagetext import alerts, text, texts
 from smtp_sink import SMTPServer, free_port
@@ -8,6 +10,7 @@ from sqlalchemy import select
 
 from helpdesk import services
 from helpdesk.models import OutboxMail
+from helpdesk.models.base import utcnow
 from helpdesk.services.mail import MAX_ATTEMPTS, deliver_mail, queue_mail, send_now
 from helpdesk.services.settings import save_site_settings
 
@@ -27,6 +30,12 @@ def smtp(smtp_port):
 
 def reply(ticket, agent, body=None):
     return services.add_message(ticket, agent, body or f"Hi Carla, the printer is fixed ({ticket.reference}).")
+
+
+def retry_is_due(db, mail: OutboxMail) -> None:
+    """Time passes: the mail's retry wait is over."""
+    mail.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
 
 
 def outbox(db) -> list[OutboxMail]:
@@ -127,11 +136,15 @@ class TestWithSMTPServer:
         assert text(page.text, id="mail-error").startswith("Last error: ConnectionRefusedError")
         assert "queued after 1 attempt" in text(page.text, id="mail-meta")
 
+        deliver_mail(mail.id)  # a job too early: the retry waits its turn
+        assert outbox(db)[0].attempts == 1
+        retry_is_due(db, mail)
         deliver_mail(mail.id)  # a retry while still down
         [mail] = outbox(db)
         assert (mail.status, mail.attempts) == ("queued", 2)
 
         smtp.start()
+        retry_is_due(db, mail)
         deliver_mail(mail.id)  # the next retry, with the server back
         [mail] = outbox(db)
         assert (mail.status, mail.attempts, mail.last_error) == ("sent", 3, None)

@@ -6,6 +6,7 @@ from helpdesk.models.tickets import (
     Attachment,
     AuditEvent,
     CannedReply,
+    Delivery,
     Message,
     SavedView,
     Tag,
@@ -15,7 +16,8 @@ from helpdesk.models.tickets import (
 from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_members
 
 __all__ = [
-    "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "LoginToken",
-    "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView", "SiteSetting", "SlaPolicy",
-    "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession", "team_members", "ticket_tags",
+    "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "Delivery",
+    "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView", "SiteSetting",
+    "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession", "team_members",
+    "ticket_tags",
 ]

@@ -55,11 +55,17 @@ class OutboxMail(Model):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
-    # queued → sent, or kept (no SMTP configured), or failed after the last retry
+    # queued → sent, or kept (no SMTP configured), or failed (a permanent 5xx refusal, or
+    # the last retry)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(1000))
+    # Nobody sends it before then: a job's claim (the lease), or the wait before a retry.
+    lease_until: Mapped[datetime | None]
+    claim: Mapped[str | None] = mapped_column(String(32))  # as for ``Delivery.claim``
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    # The agent's reply this mail carries, if it is one (its failure marks the reply).
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 

@@ -69,6 +69,10 @@ class Ticket(Model):
     # The nearest unmet service-level due time (denormalised so the queue sorts by it cheaply).
     sla_due_at: Mapped[datetime | None]
     message_count: Mapped[int] = mapped_column(default=0)
+    # Bumped by every change of the ticket's fields (status, priority, assignee, team, tags,
+    # subject, merge): a form carries the version it showed, and a save from an older one is
+    # refused (``services.update_ticket(..., expected_version=)``).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_response_at: Mapped[datetime | None]
@@ -180,6 +184,35 @@ class AuditEvent(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class Delivery(Model):
+    """An agent's public reply promised to the customer: the durable record of a hand-off.
+
+    Written in the same transaction as the reply; the ``deliver_reply`` job carries only
+    its id. A job claims the row for a lease (``lease_until``, ``claim``); a job killed
+    before it finished leaves the lease to expire and the sweeper hands the row to another
+    (``helpdesk.services.delivery.sweep``). ``pending`` → ``done`` (the channel has it, e.g.
+    the mail is in the outbox) → ``failed`` when the channel or the mail gave up.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_lease", "status", "lease_until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Nobody takes it before then: a job's claim (the lease), or the wait before a retry.
+    # Past it, the sweeper hands the row to a new job.
+    lease_until: Mapped[datetime | None]
+    # The claiming job's token (None: a job is on its way and may take it at once).
+    claim: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+    message: Mapped[Message] = relationship()
 
 
 class CannedReply(Model):

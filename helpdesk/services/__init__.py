@@ -4,7 +4,7 @@ Views, the CLI, channels and plugins all call these functions. Each one validate
 input (raising ``ServiceError`` with a message a person can act on), asks the decision
 hooks inside its transaction, commits, then fires the event hooks and enqueues jobs.
 """
-from helpdesk.services.errors import PermissionDenied, ServiceError
+from helpdesk.services.errors import PermissionDenied, ServiceError, StaleTicket
 from helpdesk.services.feedback import record_feedback
 from helpdesk.services.merge import merge_tickets, split_message
 from helpdesk.services.notices import importing, notify_customer
@@ -23,7 +23,8 @@ from helpdesk.services.users import (
 )
 
 __all__ = [
-    "PermissionDenied", "ServiceError", "add_message", "apply_route_decision", "bulk_update", "create_ticket",
+    "PermissionDenied", "ServiceError", "StaleTicket", "add_message", "apply_route_decision", "bulk_update",
+    "create_ticket",
     "create_user", "find_or_create_customer", "merge_customers", "importing", "merge_tickets", "notify_customer",
     "record_feedback",
     "reply_checks", "split_message", "update_ticket",

@@ -1,26 +1,37 @@
 """Outbound mail: queued in ``outbox_mail`` first, then delivered by a job with retries.
 
+The row is the source of truth; jobs carry only its id. A job claims a mail for a lease
+(``JOB_LEASE_SECONDS``) before it talks to the server, so a worker killed mid-send leaves
+a lease that runs out and the sweeper (``helpdesk.services.delivery.sweep``) hands the mail
+to another job. Each mail gets its Message-ID when it is queued, so a mail sent again after
+such a crash is the same message to the receiver. A temporary failure (4xx, no connection)
+is retried later with a growing delay; a permanent refusal (5xx for the recipient or the
+content) is not retried.
+
 With no SMTP host configured (the ``make run`` default) mail stays in the outbox with
 status ``kept``, and admins read it at Admin → Outbox.
 """
 from __future__ import annotations
 
+import secrets
 import smtplib
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from helpdesk.extensions import db
-from helpdesk.jobs import crontab, periodic_task, task
-from helpdesk.models import OutboxMail
+from helpdesk.jobs import task
+from helpdesk.links import external_url
+from helpdesk.models import Delivery, OutboxMail
 from helpdesk.models.base import utcnow
 from helpdesk.services.settings import site_setting
 
@@ -34,6 +45,29 @@ def _one_line(value: str) -> str:
 
 BATCH_SIZE = 100  # mails per delivery job inside ``batched_mail``
 _batch: ContextVar[list[OutboxMail] | None] = ContextVar("helpdesk_mail_batch", default=None)
+# The agent's reply whose delivery is queuing mail (set by the delivery job): the mail's
+# failure is then the reply's failure.
+_carrying: ContextVar[int | None] = ContextVar("helpdesk_mail_carrying", default=None)
+
+
+@contextmanager
+def carrying_reply(message_id: int) -> Iterator[None]:
+    """Mail queued inside the block carries the reply ``message_id`` (see ``OutboxMail.message_id``)."""
+    token = _carrying.set(message_id)
+    try:
+        yield
+    finally:
+        _carrying.reset(token)
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=int(current_app.config.get("JOB_LEASE_SECONDS") or 60))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """After the n-th failed attempt: the base delay, doubling, at most an hour."""
+    base = int(current_app.config.get("MAIL_RETRY_SECONDS") or 60)
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
 
 
 @contextmanager
@@ -67,9 +101,15 @@ def queue_mail(to: str, subject: str, text: str, *, html: str | None = None,
                headers: dict[str, str] | None = None, ticket_id: int | None = None,
                commit: bool = True) -> OutboxMail:
     """Put a mail in the outbox; after commit, a job delivers it (see also ``batched_mail``)."""
+    headers = {k: _one_line(v) for k, v in (headers or {}).items()}
+    if not any(name.lower() == "message-id" for name in headers):
+        # Fixed now, so that a mail sent again (a worker killed after the server took it)
+        # is the same message at the receiver, which keeps one copy.
+        domain = site_setting("mail_from").rpartition("@")[2] or "helpdesk.invalid"
+        headers["Message-ID"] = make_msgid(domain=domain)
     mail = OutboxMail(to_addr=_one_line(to), subject=_one_line(subject), body_text=text,
-                      body_html=html, headers={k: _one_line(v) for k, v in (headers or {}).items()},
-                      ticket_id=ticket_id)
+                      body_html=html, headers=headers, ticket_id=ticket_id, message_id=_carrying.get(),
+                      lease_until=utcnow() + lease())
     db.session.add(mail)
     batch = _batch.get()
     if batch is not None:
@@ -172,64 +212,148 @@ def _send(config: Any, message: EmailMessage) -> None:
     _connections.used_at = time.monotonic()
 
 
-def send_now(mail: OutboxMail, commit: bool = True) -> None:
-    """Deliver one outbox mail over SMTP and record the outcome; raises on failure (the job
-    retries). ``commit=False`` leaves the commit to a caller recording many at once."""
+def is_permanent(exc: BaseException) -> bool:
+    """A refusal of this mail that no retry will change: 5xx for the recipient or the content.
+
+    Connection trouble and 4xx are temporary. A 5xx for our own sender address or our
+    login is the server's setup, not the mail's: retried, so the mail goes once it is fixed.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPDataError):
+        return exc.smtp_code >= 500
+    return False
+
+
+def describe(exc: BaseException) -> str:
+    """What the server said, for people: ``550 5.1.1 No such user (carla@example.test)``."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        parts = [f"{code} {_text(msg)} ({addr})" for addr, (code, msg) in exc.recipients.items()]
+        return "Recipient refused: " + "; ".join(parts)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _attempt(mail: OutboxMail) -> BaseException | None:
+    """One delivery attempt, recorded on the row (not committed); returns the error, if any."""
     config = current_app.config
     if not config.get("SMTP_HOST"):
-        mail.status = "kept"
-        if commit:
-            db.session.commit()
-        return
+        mail.status, mail.claim, mail.lease_until = "kept", None, None
+        return None
     mail.attempts += 1
     try:
         _send(config, build_message(mail))
     except (OSError, smtplib.SMTPException) as exc:
-        mail.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-        mail.status = "failed" if mail.attempts >= MAX_ATTEMPTS else "queued"
-        if commit:
-            db.session.commit()
-        raise
+        mail.last_error = describe(exc)[:1000]
+        if is_permanent(exc) or mail.attempts >= MAX_ATTEMPTS:
+            mail.status, mail.claim, mail.lease_until = "failed", None, None
+            _mail_failed(mail)
+        else:  # wait, then the sweeper gives it to a new job
+            mail.claim, mail.lease_until = "retry", utcnow() + retry_delay(mail.attempts)
+        return exc
     mail.status, mail.sent_at, mail.last_error = "sent", utcnow(), None
+    mail.claim = mail.lease_until = None
+    return None
+
+
+def _mail_failed(mail: OutboxMail) -> None:
+    if mail.message_id is not None:
+        reply_failed(mail.message_id, mail.last_error or "the mail could not be delivered")
+
+
+def send_now(mail: OutboxMail, commit: bool = True) -> None:
+    """Deliver one outbox mail over SMTP and record the outcome; raises on failure.
+    ``commit=False`` leaves the commit to a caller recording many at once."""
+    error = _attempt(mail)
     if commit:
         db.session.commit()
+    if error is not None:
+        raise error
 
 
-@task(retries=MAX_ATTEMPTS - 1, retry_delay=60)
+def claim_mails(mail_ids: list[int], now: datetime | None = None) -> list[int]:
+    """Take queued mails for this job (one conditional UPDATE); returns the ids it got.
+
+    A mail is free when no job claimed it (its job is on the way) or its lease ran out.
+    Two jobs for one mail (a duplicate, or the sweeper's after a slow start) never both send.
+    """
+    now = now or utcnow()
+    token = secrets.token_hex(8)
+    got = list(db.session.scalars(
+        update(OutboxMail)
+        .where(OutboxMail.id.in_(mail_ids), OutboxMail.status == "queued",
+               or_(OutboxMail.claim.is_(None), OutboxMail.lease_until.is_(None), OutboxMail.lease_until <= now))
+        .values(claim=token, lease_until=now + lease())
+        .returning(OutboxMail.id)
+        .execution_options(synchronize_session=False)))
+    db.session.commit()
+    return sorted(got)
+
+
+@task()
 def deliver_mail(mail_id: int) -> None:
+    if not claim_mails([mail_id]):
+        return  # sent, failed, or another job has it
     mail = db.session.get(OutboxMail, mail_id)
-    if mail is None or mail.status not in {"queued"}:
-        return
-    send_now(mail)
+    db.session.refresh(mail)
+    with db.session.no_autoflush:
+        _attempt(mail)
+    db.session.commit()
 
 
 @task()
 def deliver_mail_batch(mail_ids: list[int]) -> None:
-    """Send a batch over one connection; a mail that fails goes on retrying in its own job."""
-    mails = list(db.session.scalars(select(OutboxMail).where(
-        OutboxMail.id.in_(mail_ids), OutboxMail.status == "queued").order_by(OutboxMail.id)))
-    retry = []
-    for mail in mails:
-        try:
-            send_now(mail, commit=False)
-        except (OSError, smtplib.SMTPException):
-            if mail.status == "queued":
-                retry.append(mail.id)
-    # One write for the whole batch. A crash before it re-sends the batch (at least once,
-    # as for a single mail whose job dies after SMTP accepted it).
+    """Send a batch over one connection; a mail that fails is retried later on its own."""
+    claimed = claim_mails(mail_ids)
+    if not claimed:
+        return
+    mails = list(db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(claimed))
+                                    .order_by(OutboxMail.id).execution_options(populate_existing=True)))
+    # One write for the whole batch, unless the server is slow: then what is done is written
+    # and the lease of the rest renewed every third of a lease, so no sweeper hands mail this
+    # job still holds to another. A crash sends the unwritten part again after the lease (at
+    # least once; each mail keeps its Message-ID, so the receiver keeps one copy).
+    renew_every = lease().total_seconds() / 3
+    renewed = time.monotonic()
+    for n, mail in enumerate(mails):
+        # No autoflush while talking SMTP: a flush would take SQLite's write lock (and
+        # PostgreSQL's row locks) for as long as the server takes, blocking every writer.
+        with db.session.no_autoflush:
+            _attempt(mail)
+        if time.monotonic() - renewed > renew_every and n + 1 < len(mails):
+            rest = [m.id for m in mails[n + 1:]]
+            db.session.execute(update(OutboxMail).where(OutboxMail.id.in_(rest), OutboxMail.status == "queued")
+                               .values(lease_until=utcnow() + lease())
+                               .execution_options(synchronize_session=False))
+            db.session.commit()
+            renewed = time.monotonic()
     db.session.commit()
-    for mail_id in retry:
-        deliver_mail.schedule((mail_id,), delay=60)
 
 
-@periodic_task(crontab(minute="*/5"))
-def requeue_stuck_mail() -> int:
-    """Mail queued but never handed to a job (a crash between commit and enqueue) is retried."""
-    from datetime import timedelta
+def reply_failed(message_id: int, error: str) -> None:
+    """The reply will not reach the customer: mark it (the ticket shows it) and tell its author.
 
-    cutoff = utcnow() - timedelta(minutes=10)
-    ids = list(db.session.scalars(select(OutboxMail.id).where(
-        OutboxMail.status == "queued", OutboxMail.created_at < cutoff).limit(500)))
-    for mail_id in ids:
-        deliver_mail(mail_id)
-    return len(ids)
+    Called when the channel gave up, or when the mail carrying the reply was refused for
+    good (a 5xx) or ran out of attempts. Commits nothing itself when called inside a mail
+    job; the caller commits.
+    """
+    delivery = db.session.scalar(select(Delivery).where(Delivery.message_id == message_id))
+    if delivery is None or delivery.status == "failed":
+        return
+    delivery.status, delivery.last_error = "failed", error[:1000]
+    delivery.claim = delivery.lease_until = None
+    message = delivery.message
+    author = message.author
+    if author is None or not author.is_staff or not author.email or not author.is_active:
+        return
+    ticket = message.ticket
+    text = (f"Hello {author.name},\n\nyour reply on {ticket.reference} ({ticket.subject}) did not reach "
+            f"the customer.\n\nReason: {error}\n\nOpen the ticket to check the customer's address or "
+            f"reach them another way: {external_url('agent.ticket', reference=ticket.reference)}\n")
+    queue_mail(author.email, f"[{ticket.reference}] Your reply was not delivered", text,
+               ticket_id=ticket.id, commit=False)

@@ -89,6 +89,8 @@ def merge_tickets(source: Ticket, target: Ticket, actor: User) -> Ticket:
         audit(source, actor, "changed", "status", old_status, "closed", reason=reason)
     source.message_count = 0
     source.updated_at = now
+    source.version += 1
+    target.version += 1
     audit(source, actor, "merged", "merged_into_id", None, target.reference, reason=reason)
     audit(target, actor, "merged", None, reason=f"{reason} ({moved} messages moved)")
     if new_tags != old_tags:

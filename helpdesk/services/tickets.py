@@ -11,7 +11,7 @@ from typing import Any
 
 import nh3
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.utils import secure_filename
 
 from helpdesk import search
@@ -21,8 +21,8 @@ from helpdesk.models import Attachment, AuditEvent, Message, Tag, Team, Ticket, 
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import PRIORITIES, STATUSES
 from helpdesk.plugin_manager import manager
-from helpdesk.services.delivery import deliver_message
-from helpdesk.services.errors import PermissionDenied, ServiceError
+from helpdesk.services.delivery import deliver_reply, record_delivery
+from helpdesk.services.errors import PermissionDenied, ServiceError, StaleTicket
 from helpdesk.services.notices import is_importing
 from helpdesk.services.settings import site_setting
 
@@ -207,9 +207,17 @@ def _run_before_commit(callback: Callable[[Ticket, Message], None] | None, ticke
         raise
 
 
-def _after_commit_delivery(message: Message) -> None:
-    if not is_importing():  # imported history was delivered long ago
-        deliver_message(message.id)
+def _lock_ticket(ticket: Ticket, **values: Any) -> None:
+    """Take the ticket's row for this transaction and read it as it is now.
+
+    An UPDATE is the first write, so it takes the row lock on PostgreSQL and the write lock
+    on SQLite; whatever is checked afterwards (is it closed? which version?) stays true until
+    the commit. ``values`` are set in the same statement (``message_count + 1``).
+    """
+    db.session.execute(update(Ticket).where(Ticket.id == ticket.id)
+                       .values(**(values or {"version": Ticket.version}))
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(ticket)
 
 
 # ------------------------------------------------------------------ services
@@ -321,11 +329,15 @@ def add_message(
     _check_attachments(attachments)
 
     now = utcnow()
+    # The count in SQL (no lost increments under concurrent replies), and the row as it is
+    # now: a status changed meanwhile (closed by a colleague) is the one checked below.
+    _lock_ticket(ticket, message_count=Ticket.message_count + 1, updated_at=now)
     changes: dict[str, tuple] = {}
     if stranger:
         pass
     elif not author.is_backoffice:
         if ticket.status == "closed":
+            db.session.rollback()  # the count went up for a message that lands elsewhere
             if not site_setting("closed_means_closed"):
                 raise ServiceError(f"{ticket.reference} is closed. Please open a new ticket.")
             return _follow_up_ticket(ticket, author, body, attachments=attachments, channel=channel,
@@ -333,6 +345,7 @@ def add_message(
                                      needs_review=needs_review, before_commit=before_commit)
         if ticket.status == "resolved":
             if not _within_reopen_window(ticket):
+                db.session.rollback()
                 raise ServiceError(
                     f"{ticket.reference} was resolved more than {_reopen_days()} days ago. "
                     "Please open a new ticket.")
@@ -352,14 +365,18 @@ def add_message(
                       created_at=now)
     ticket.messages.append(message)
     _store_attachments(message, attachments)
-    ticket.message_count = (ticket.message_count or 0) + 1
-    ticket.updated_at = now
     for field, (old, new) in changes.items():
         setattr(ticket, field, new)
         audit(ticket, author, "changed", field, old, new,
               reason="customer replied" if not author.is_staff else "agent replied")
+    if changes:
+        ticket.version += 1
     if "status" in changes and changes["status"][1] == "open":
         ticket.resolved_at = None
+    delivery = None
+    if author.is_staff and not internal:
+        if not is_importing():  # imported history was delivered long ago
+            delivery = record_delivery(message)
     db.session.flush()
     if not author.is_backoffice and not stranger:
         _classify(ticket, message)
@@ -370,8 +387,8 @@ def add_message(
     manager().call_event("helpdesk_message_added", ticket=ticket, message=message)
     if changes:
         manager().call_event("helpdesk_ticket_changed", ticket=ticket, changes=changes, actor=author)
-    if author.is_staff and not internal:
-        _after_commit_delivery(message)
+    if delivery is not None:
+        deliver_reply(delivery.id)
     return message
 
 
@@ -506,15 +523,24 @@ def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) 
     return done
 
 
-def update_ticket(ticket: Ticket, actor: User | None, **changes: Any) -> dict[str, tuple]:
+def update_ticket(ticket: Ticket, actor: User | None, *, expected_version: int | None = None,
+                  **changes: Any) -> dict[str, tuple]:
     """Change fields of a ticket; returns ``{field: (old, new)}`` of what really changed.
 
     Each role may set only its own fields (staff: status, priority, assignee, team, tags,
     subject; customers: mark solved or reopen within the window); ``actor=None`` is an
     automatic change with staff rights. Invalid status transitions are refused, and so is
     a change a ``ticket_change_check`` hook refuses. Every change goes to the audit trail.
+
+    The checks run against the row as it is at write time (it is locked first), so two
+    people closing and reopening at once leave a valid state and a valid audit chain.
+    ``expected_version`` is the ``ticket.version`` the caller's form showed: if the ticket
+    changed since, nothing is saved and ``StaleTicket`` is raised.
     """
     try:
+        _lock_ticket(ticket)
+        if expected_version is not None and ticket.version != expected_version:
+            raise StaleTicket(ticket, expected_version)
         done = _apply_changes(ticket, actor, changes)
         refusal = manager().call_first("helpdesk_ticket_change_check", ticket=ticket, changes=done,
                                        actor=actor) if done else None
@@ -523,6 +549,8 @@ def update_ticket(ticket: Ticket, actor: User | None, **changes: Any) -> dict[st
     except ServiceError:
         db.session.rollback()
         raise
+    if done:
+        ticket.version += 1
     if "subject" in done:
         db.session.flush()
         search.reindex_ticket(ticket.id)

@@ -130,5 +130,5 @@ def _ago(value) -> str:
     seconds = int((utcnow() - value).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if abs(seconds) >= size:
-            return f"{seconds // size}{unit} ago"
+            return f"{seconds // size}{unit} ago" if seconds > 0 else f"in {-seconds // size}{unit}"
     return "just now"

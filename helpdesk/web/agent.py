@@ -30,8 +30,9 @@ from helpdesk.canned import render_reply
 from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Team, Ticket, User, ticket_tags
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
-from helpdesk.numbers import parse_id, parse_page
-from helpdesk.services import ServiceError
+from helpdesk.numbers import parse_id, parse_int, parse_page
+from helpdesk.services import ServiceError, StaleTicket
+from helpdesk.services.delivery import failed_replies
 from helpdesk.services.merge import merge_tickets, split_message
 from helpdesk.services.tickets import attachment_path
 from helpdesk.services.users import add_identity
@@ -257,26 +258,38 @@ def ticket(reference: str):
     return _render_ticket(ticket, form, warnings)
 
 
-def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_form=None):
-    fields_form = fields_form or TicketFieldsForm(
+def _audit_trail(ticket: Ticket, after: int = 0) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.ticket_id == ticket.id, AuditEvent.id > after)
+        .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id)))
+
+
+def _fields_form(ticket: Ticket, audit_trail: list[AuditEvent]) -> TicketFieldsForm:
+    """The sidebar form as the ticket is now, stamped with its version."""
+    return TicketFieldsForm(
         status=ticket.status, priority=ticket.priority,
         assignee_id=str(ticket.assignee_id or ""), team_id=str(ticket.team_id or ""),
-        tags=", ".join(t.name for t in ticket.tags), formdata=None)
+        tags=", ".join(t.name for t in ticket.tags), version=str(ticket.version),
+        audit_mark=str(audit_trail[-1].id if audit_trail else 0), formdata=None)
+
+
+def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_form=None):
+    audit_trail = _audit_trail(ticket)
+    fields_form = fields_form or _fields_form(ticket, audit_trail)
     fields_form.assignee_id.choices = [("", "Unassigned")] + [(str(a.id), a.name) for a in _agents()]
     fields_form.team_id.choices = [("", "No team")] + [(str(t.id), t.name) for t in _teams()]
     other_tickets = list(db.session.scalars(
         visible_tickets(current_user).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id)
         .order_by(Ticket.updated_at.desc()).limit(10)))
-    audit_trail = list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.ticket_id == ticket.id)
-        .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id)))
     canned = list(db.session.scalars(select(CannedReply).order_by(CannedReply.title)))
+    messages = visible_messages(current_user, ticket)
     status = 422 if (form.errors or fields_form.errors) else 200
     return render_template(
-        "agent/ticket.html", ticket=ticket, messages=visible_messages(current_user, ticket),
+        "agent/ticket.html", ticket=ticket, messages=messages,
         form=form, fields_form=fields_form, warnings=warnings, other_tickets=other_tickets,
         audit_trail=audit_trail, canned=canned, merge_form=MergeTicketForm(formdata=None),
-        split_form=SplitForm(formdata=None), related=_related_tickets(ticket)), status
+        split_form=SplitForm(formdata=None), related=_related_tickets(ticket),
+        failed_replies=failed_replies([message.id for message in messages])), status
 
 
 def _related_tickets(ticket: Ticket) -> dict[str, list[Ticket]]:
@@ -299,7 +312,10 @@ def ticket_fields(reference: str):
         try:
             done = services.update_ticket(
                 ticket, current_user, status=form.status.data, priority=form.priority.data,
-                assignee_id=form.assignee_id.data or None, team_id=form.team_id.data or None, tags=tags)
+                assignee_id=form.assignee_id.data or None, team_id=form.team_id.data or None, tags=tags,
+                expected_version=parse_int(form.version.data, 0))
+        except StaleTicket:
+            return _render_stale(ticket, form)
         except ServiceError as exc:
             (getattr(form, exc.field).errors if exc.field and hasattr(form, exc.field)
              else form.form_errors).append(exc.message)
@@ -307,6 +323,30 @@ def ticket_fields(reference: str):
             flash("Saved." if done else "Nothing changed.", "success" if done else "info")
             return redirect(url_for("agent.ticket", reference=ticket.reference))
     return _render_ticket(ticket, ReplyForm(formdata=None), [], fields_form=form)
+
+
+def _render_stale(ticket: Ticket, form: TicketFieldsForm):
+    """A save from a stale form: what changed meanwhile, and the agent's change, kept to re-apply."""
+    changed_meanwhile = _audit_trail(ticket, after=parse_int(form.audit_mark.data, 0) or 0)
+    agents = [("", "Unassigned")] + [(str(a.id), a.name) for a in _agents()]
+    teams = [("", "No team")] + [(str(t.id), t.name) for t in _teams()]
+    now = {"status": ticket.status, "priority": ticket.priority, "assignee_id": str(ticket.assignee_id or ""),
+           "team_id": str(ticket.team_id or ""), "tags": ", ".join(t.name for t in ticket.tags)}
+    yours = {"status": form.status.data, "priority": form.priority.data,
+             "assignee_id": form.assignee_id.data or "", "team_id": form.team_id.data or "",
+             "tags": ", ".join(t.strip() for t in (form.tags.data or "").split(",") if t.strip())}
+    names = {"assignee_id": dict(agents), "team_id": dict(teams)}
+    rows = [{"field": field, "label": label, "now": names.get(field, {}).get(now[field], now[field]),
+             "yours": names.get(field, {}).get(yours[field], yours[field]), "differs": now[field] != yours[field]}
+            for field, label in (("status", "Status"), ("priority", "Priority"), ("assignee_id", "Assignee"),
+                                 ("team_id", "Team"), ("tags", "Tags"))]
+    # The form to re-apply: what the agent chose, stamped with the ticket's version now.
+    again = TicketFieldsForm(formdata=None, **yours, version=str(ticket.version),
+                             audit_mark=str(changed_meanwhile[-1].id if changed_meanwhile
+                                            else parse_int(form.audit_mark.data, 0) or 0))
+    again.assignee_id.choices, again.team_id.choices = agents, teams
+    return render_template("agent/ticket_stale.html", ticket=ticket, changed_meanwhile=changed_meanwhile,
+                           rows=rows, form=again), 409
 
 
 def _find_ticket(reference: str) -> Ticket | None:

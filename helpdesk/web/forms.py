@@ -8,6 +8,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -110,6 +111,10 @@ class TicketFieldsForm(FlaskForm):
     assignee_id = SelectField("Assignee", coerce=str, validate_choice=False)
     team_id = SelectField("Team", coerce=str, validate_choice=False)
     tags = StringField("Tags (comma separated)", validators=[Length(max=500)])
+    # What the form showed: a save from an older version is refused (someone changed the
+    # ticket meanwhile); the audit mark says from where "what changed" starts.
+    version = HiddenField()
+    audit_mark = HiddenField()
 
 
 class BulkForm(FlaskForm):

@@ -1,14 +1,12 @@
-"""Absolute links for mail, built from EXTERNAL_URL (never from the request's Host header)."""
+"""Template filters, and ``external_url`` (from ``helpdesk.links``) for the web layer."""
 from __future__ import annotations
 
-from flask import Flask, current_app, url_for
+from flask import Flask
 from markupsafe import Markup, escape
 
+from helpdesk.links import external_url
 
-def external_url(endpoint: str, **values) -> str:
-    base = current_app.config["EXTERNAL_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
+__all__ = ["external_url", "register_filters"]
 
 
 def _paragraphs(text: str) -> Markup:

@@ -6,13 +6,13 @@ process sees the same numbers; Flask-Limiter's counters (webhooks) get a table t
 (``helpdesk-db://``) for installs without Redis.
 
 Revision ID: core_0009
-Revises: core_0007
+Revises: core_0008
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "core_0009"
-down_revision = "core_0007"
+down_revision = "core_0008"
 branch_labels = None
 depends_on = None
 

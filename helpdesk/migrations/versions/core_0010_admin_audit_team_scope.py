@@ -5,13 +5,13 @@
 role needs no schema change (roles are strings).
 
 Revision ID: core_0010
-Revises: core_0007
+Revises: core_0009
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "core_0010"
-down_revision = "core_0007"
+down_revision = "core_0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,45 @@
+"""A worker process for the reliability tests: the real consumer and sweeper
+(``helpdesk.cli.run_worker``, what ``helpdesk worker`` runs) plus a test channel ``gate``.
+
+The ``gate`` channel hands a reply over like the mail channels do (a mail in the outbox),
+then, while the file ``hold`` exists in ``$HELPDESK_TEST_GATE``, waits inside the hand-off
+after writing ``in-handoff-<message id>``: the test kills the process right there.
+
+    python worker_main.py [threads]
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from helpdesk import create_app
+from helpdesk.cli import run_worker
+from helpdesk.plugin_api import Channel, queue_mail
+from helpdesk.testing import make_plugin
+
+
+class GateChannel(Channel):
+    def __init__(self) -> None:
+        super().__init__(name="gate", label="Gate (tests)")
+
+    def deliver(self, ticket, message) -> None:  # noqa: ANN001 - the Channel interface
+        gate = Path(os.environ["HELPDESK_TEST_GATE"])
+        queue_mail(ticket.customer.email, f"[{ticket.reference}] Re: {ticket.subject}", message.body,
+                   ticket_id=ticket.id)
+        (gate / f"in-handoff-{message.id}").touch()
+        while (gate / "hold").exists():
+            time.sleep(0.05)
+
+
+def main() -> None:
+    app = create_app()
+    app.extensions["helpdesk_plugins"].register(
+        make_plugin("gate", helpdesk_channels=lambda: [GateChannel()]), "gate")
+    with app.app_context():
+        run_worker(app, int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+
+
+if __name__ == "__main__":
+    main()
