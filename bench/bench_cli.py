@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/bench_cli.py              # 7 runs of each command
     .venv/bin/python bench/bench_cli.py --runs 15
+    git archive 65e2faf helpdesk templates | tar -x -C /tmp/before
+    .venv/bin/python bench/bench_cli.py --compare /tmp/before   # before/after, runs interleaved
 
 Each command runs in a subprocess of its own, on an instance made once with ``helpdesk init``
 (in a temporary folder), with Python's bytecode cache on (as after ``pip install``: the
@@ -10,6 +12,9 @@ its CPU time (user + system) is shown too: when the two are close, other process
 not slow the run down. The commands do little work of their own, so the time is start-up:
 importing Helpdesk and every installed plugin, and creating the app. ``--imports`` also
 lists the heaviest top-level imports of ``helpdesk --help`` (``python -X importtime``).
+``--compare DIR`` also runs every command with ``PYTHONPATH=DIR`` (an older copy of the
+``helpdesk`` package and ``templates``), alternating with the current code run by run, so
+that both see the same load; on a busy machine compare the minimum and the CPU time.
 
 Target: under 1 second each on a quiet machine.
 """
@@ -36,6 +41,12 @@ COMMANDS = [
     ["hello-stats"],
     ["db", "current"],
 ]
+
+
+def summary(runs: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """(median wall, minimum wall, median CPU)."""
+    walls = [wall for wall, _cpu in runs]
+    return statistics.median(walls), min(walls), statistics.median(cpu for _wall, cpu in runs)
 
 
 def run_once(args: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -65,6 +76,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--imports", action="store_true", help="list the heaviest imports of --help")
+    parser.add_argument("--compare", metavar="DIR", default=None,
+                        help="an older copy of helpdesk/ and templates/ to run alternately, for before/after")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     missed = 0
@@ -73,15 +86,23 @@ def main() -> int:
         subprocess.run([str(BIN / "helpdesk"), "init", "--admin-password", "bench-password"], env=env,
                        check=True, capture_output=True)
         print(f"{'command':32} {'median':>8} {'min':>8} {'cpu':>8}   ({args.runs} runs, load {os.getloadavg()[0]:.2f})")
+        other = {**env, "PYTHONPATH": args.compare} if args.compare else None
         for command in COMMANDS:
             run_once(command, env)  # warm: bytecode cache, file system cache
-            runs = [run_once(command, env) for _ in range(args.runs)]
-            walls = [wall for wall, _cpu in runs]
-            median = statistics.median(walls)
-            cpu = statistics.median(cpu for _wall, cpu in runs)
+            if other:
+                run_once(command, other)
+            runs, before = [], []
+            for _ in range(args.runs):
+                runs.append(run_once(command, env))
+                if other:
+                    before.append(run_once(command, other))
+            median, fastest, cpu = summary(runs)
             missed += median >= TARGET_S
             flag = "" if median < TARGET_S else f"  > target {TARGET_S:.1f} s"
-            print(f"helpdesk {' '.join(command):23} {median:7.2f}s {min(walls):7.2f}s {cpu:7.2f}s{flag}")
+            print(f"helpdesk {' '.join(command):23} {median:7.2f}s {fastest:7.2f}s {cpu:7.2f}s{flag}")
+            if other:
+                median, fastest, cpu = summary(before)
+                print(f"  {'before (' + args.compare + ')':30} {median:7.2f}s {fastest:7.2f}s {cpu:7.2f}s")
         if args.imports:
             print("\nheaviest imports of `helpdesk --help` (own time, ms):")
             for package, ms in heaviest_imports(env):
