@@ -24,6 +24,7 @@ from email.policy import Compat32
 
 from werkzeug.utils import secure_filename
 
+from helpdesk_email import limits
 from helpdesk_email.folding import html_to_text
 
 MAX_HEADER_CHARS = 20_000  # of one header value decoded (a 200 KB Subject is cut, not decoded)
@@ -200,10 +201,40 @@ def _address(raw_from: str) -> tuple[str | None, str]:
     return (match.group(0).lower(), "") if match else (None, "")
 
 
+def parse_headers(raw: bytes) -> ParsedMail | None:
+    """Only the header block, for a quarantine entry of a mail that is not read (never raises)."""
+    try:
+        end = re.search(rb"\r?\n\r?\n", raw[:1_000_000])
+        block = raw[:end.end()] if end else raw[:200_000]
+        msg = email.message_from_bytes(block, policy=RAW_POLICY)
+        parsed = ParsedMail(raw=raw)
+        _read_headers(msg, parsed)
+        return parsed
+    except Exception:
+        return None
+
+
 def parse_message(raw: bytes) -> tuple[MimeMessage, ParsedMail]:
-    """Parse ``raw``; raises only for input the parser itself cannot take (too deeply nested)."""
-    msg = email.message_from_bytes(raw, policy=RAW_POLICY)
+    """Parse ``raw``; raises only for input the parser itself cannot take (too deeply nested).
+
+    Raises ``limits.IngestTimeout`` when the current mail's time limit passes.
+    """
+    with limits.interruptible():
+        msg = email.message_from_bytes(raw, policy=RAW_POLICY)
     parsed = ParsedMail(raw=raw)
+    _read_headers(msg, parsed)
+    try:
+        parsed.content_type = msg.get_content_type()
+        parsed.report_type = (msg.get_param("report-type") or "") if parsed.content_type == "multipart/report" else ""
+        if not isinstance(parsed.report_type, str):
+            parsed.report_type = ""
+    except Exception:
+        parsed.content_type = "text/plain"
+    _read_body(msg, parsed)
+    return msg, parsed
+
+
+def _read_headers(msg: MimeMessage, parsed: ParsedMail) -> None:
     for name, value in msg.items()[:500]:
         key = str(name).strip().lower()
         if key and key not in parsed.headers:
@@ -216,15 +247,6 @@ def parse_message(raw: bytes) -> tuple[MimeMessage, ParsedMail]:
     parsed.message_id = ids[0] if ids else None
     parsed.in_reply_to = message_ids(_unsurrogate(str(msg.get("In-Reply-To", "") or "")))[:5]
     parsed.references = message_ids(_unsurrogate(str(msg.get("References", "") or "")))[-40:]
-    try:
-        parsed.content_type = msg.get_content_type()
-        parsed.report_type = (msg.get_param("report-type") or "") if parsed.content_type == "multipart/report" else ""
-        if not isinstance(parsed.report_type, str):
-            parsed.report_type = ""
-    except Exception:
-        parsed.content_type = "text/plain"
-    _read_body(msg, parsed)
-    return msg, parsed
 
 
 def _charset(part: MimeMessage) -> str | None:
@@ -280,6 +302,7 @@ def _read_body(msg: MimeMessage, parsed: ParsedMail) -> None:
     other_text: list[str] = []
     leaves = _leaves(msg, parsed)
     for part, inside_alternative in leaves:
+        limits.check()
         content_type = _content_type(part)
         if content_type.startswith("multipart/"):  # a multipart without usable boundary: its body is text
             content_type = "text/plain"
@@ -343,6 +366,7 @@ def _leaves(msg: MimeMessage, parsed: ParsedMail) -> list[tuple[MimeMessage, boo
     leaves: list[tuple[MimeMessage, bool]] = []
     stack: list[tuple[MimeMessage, int, bool]] = [(msg, 0, False)]
     while stack:
+        limits.check()
         part, depth, alternative = stack.pop()
         content_type = _content_type(part)
         if part.is_multipart() and content_type.startswith("multipart/"):

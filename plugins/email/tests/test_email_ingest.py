@@ -131,7 +131,7 @@ def test_a_mail_over_the_size_limit_is_quarantined_unread_with_its_bytes(app, mo
     assert result.outcome == "quarantined" and count(Ticket) == 0
     row = db.session.get(EmailQuarantine, result.quarantine_id)
     assert row.reason.startswith("Over the size limit: the mail is 1.6 MB, the limit is 1 MB")
-    assert row.raw == raw and row.kind == "quarantined"
+    assert row.original == raw and row.kind == "quarantined"
 
 
 # ------------------------------------------------------------------ duplicates
@@ -171,7 +171,7 @@ def test_anything_that_is_not_a_mail_is_quarantined_and_never_raises(app, raw):
     result = ingest_message(raw)
     assert result.outcome == "quarantined" and result.reason
     row = db.session.get(EmailQuarantine, result.quarantine_id)
-    assert row.raw == (raw.encode() if isinstance(raw, str) else raw)
+    assert row.original == (raw.encode() if isinstance(raw, str) else raw)
 
 
 def test_a_mail_without_a_usable_sender_is_quarantined_with_the_reason(app):
