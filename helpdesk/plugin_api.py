@@ -17,6 +17,7 @@ from huey import crontab
 from helpdesk import services
 from helpdesk.access import visible_tickets
 from helpdesk.extensions import csrf, db, limiter
+from helpdesk.filenames import safe_filename
 from helpdesk.jobs import periodic_task, task
 from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
@@ -168,6 +169,7 @@ __all__ = [
     "csrf", "current_user", "customer_address", "db", "decrypt_secret", "deliver_mail", "encrypt_secret",
     "external_url", "find_customer", "get_by_id", "get_setting", "human_size", "is_enabled", "limiter", "MAX_BODY",
     "MAX_ID", "Message", "NewAttachment", "normalise_email", "parse_id", "parse_reference", "periodic_task",
-    "queue_mail", "Route", "services", "Setting", "site_setting", "site_timezone", "SlaPolicy", "SlaTarget",
+    "queue_mail", "Route", "safe_filename", "services", "Setting", "site_setting", "site_timezone", "SlaPolicy",
+    "SlaTarget",
     "staff_required", "Tag", "task", "Team", "team_members", "Ticket", "User", "utcnow", "visible_tickets",
 ]

@@ -41,6 +41,7 @@ RULES: dict[str, set[str]] = {
     "agent.delete_view": {"agent"},  # saved views are personal
     "agent.ticket": STAFF, "agent.ticket_fields": STAFF, "agent.canned_reply": STAFF,
     "agent.canned_reply_page": STAFF, "agent.checks": STAFF, "agent.attachment": OWNER_OR_STAFF,
+    "agent.message_html": OWNER_OR_STAFF,
     "agent.customers": STAFF, "agent.customer": STAFF,
     "admin.index": ADMIN, "admin.users": ADMIN, "admin.user_edit": ADMIN, "admin.teams": ADMIN,
     "admin.team_edit": ADMIN, "admin.tags": ADMIN, "admin.tag_delete": ADMIN, "admin.canned": ADMIN,
@@ -88,7 +89,7 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     for name in manager(app).plugins:  # every installed plugin's pages are checked too
         manager(app).set_enabled(name, True)
     app.register_blueprint(bp)
-    ticket = services.create_ticket(customer, "A's ticket", "private", attachments=[
+    ticket = services.create_ticket(customer, "A's ticket", "private", body_html="<p>private</p>", attachments=[
         NewAttachment("a.txt", b"secret file", "text/plain")])
     team = Team(name="T")
     tag = Tag(name="t")

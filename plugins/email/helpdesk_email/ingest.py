@@ -307,7 +307,9 @@ def _content(parsed: ParsedMail) -> _Content:
         body = (body + "\n\n" if body else "") + "\n".join(f"[{n}]" for n in dropped)
     if not body:
         body = "(no text; see the attachments)" if attachments else "(no text)"
-    html = nh3.clean(_no_nul(parsed.html[:2_000_000]), tags=HTML_TAGS) if parsed.html else None
+    # Kept only when the HTML is what the ticket must show (no text part, or a stub of it): the core
+    # shows a message's ``body_html`` in a sandboxed frame instead of its text.
+    html = nh3.clean(_no_nul(parsed.html[:2_000_000]), tags=HTML_TAGS) if parsed.prefer_html else None
     return _Content(body=body, folded=folded, full_text=_no_nul(parsed.text[:2_000_000]), html=html,
                     attachments=attachments, notes=notes)
 

@@ -78,6 +78,9 @@ def test_the_plain_text_alternative_is_the_body_and_the_html_is_sanitised(app, c
     result = ingest_message(make_mail(body="Hello team (plain version)\n", html=html))
     message = db.session.get(Message, result.message_id)
     assert message.body == "Hello team (plain version)"
+    assert message.body_html is None  # a full text alternative: the text is shown, not the HTML
+    html_only = ingest_message(make_mail(body="", html=html))
+    message = db.session.get(Message, html_only.message_id)
     assert "<b>team</b>" in message.body_html
     for dangerous in ("<script", "onerror", "javascript:", "alert(1)", "<img"):
         assert dangerous not in message.body_html
