@@ -470,20 +470,27 @@ def _read_body(msg: MimeMessage, parsed: ParsedMail) -> None:
 
 
 STUB_SHARE = 0.4  # a text part with less than this share of the HTML's words is a stub of it
-STUB_MIN_WORDS = 12  # ... and it must miss at least this many words
+STUB_MIN_MISSING = 5  # ... if it misses at least this many words
+STUB_OVERLAP = 0.5  # a text part whose words are mostly not in the HTML is a stub too ("view it in HTML")
+_WORD = re.compile(r"\w+")
 
 
 def _is_stub(text: str, html: str) -> bool:
-    """Is the text part only a stub of the HTML ("view this mail in HTML", a greeting before the real content)?
+    """Is the text part only a stub of the HTML ("This message is in HTML", a greeting above the real content)?
 
     Cheap first: the HTML's text is never longer than the HTML, so a text part that long
     cannot be a stub and the HTML is not converted.
     """
     if len(text) >= STUB_SHARE * len(html):
         return False
-    text_words = len(text.split())
-    html_words = len(html_to_text(html).split())
-    return text_words < STUB_SHARE * html_words and html_words - text_words >= STUB_MIN_WORDS
+    text_words = [w.lower() for w in _WORD.findall(text)]
+    html_words = [w.lower() for w in _WORD.findall(html_to_text(html))]
+    if len(html_words) < STUB_MIN_MISSING:
+        return False
+    if len(text_words) < STUB_SHARE * len(html_words) and len(html_words) - len(text_words) >= STUB_MIN_MISSING:
+        return True
+    in_html = set(html_words)
+    return sum(w in in_html for w in text_words) < STUB_OVERLAP * len(text_words)
 
 
 def _disposition(part: MimeMessage) -> str:
