@@ -118,5 +118,7 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
         waiting = db.session.scalar(select(func.count()).select_from(EmailQuarantine)
                                     .where(EmailQuarantine.resolved_at.is_(None),
                                            EmailQuarantine.kind == "quarantined"))
-        return Markup(render_template("email/admin_card.html", waiting=waiting))
+        from helpdesk_email.quarantine_store import status
+
+        return Markup(render_template("email/admin_card.html", waiting=waiting, storage=status()))
     return None

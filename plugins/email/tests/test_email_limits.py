@@ -159,6 +159,9 @@ def test_over_the_storage_budget_only_headers_and_a_hash_are_kept_and_the_admin_
         "The quarantine's storage is full. 1 entry kept only the headers and a SHA-256 hash of the mail")
     assert "of 1.0 MB used" in text(page, id="quarantine-storage")
     assert "Entries are deleted after 90 days" in text(page, id="quarantine-storage")
+    dashboard = client.get("/admin/").text
+    assert text(dashboard, id="email-quarantine-full") == (
+        "The quarantine's storage is full: 1 mail(s) kept only their headers.")
     assert [("headers only" in r) for r in texts(page, cls="quarantine-row")] == [True, False]
     detail = client.get(f"/admin/email/quarantine/{row.id}").text
     assert text(detail, id="quarantine-headers-only").startswith("Only the headers and a SHA-256 hash")
