@@ -326,7 +326,7 @@ def parse_message(raw: bytes) -> tuple[MimeMessage, ParsedMail]:
 
     Raises ``limits.IngestTimeout`` when the current mail's time limit passes.
     """
-    with limits.interruptible():
+    with limits.interruptible(len(raw)):
         msg = email.message_from_bytes(raw, policy=RAW_POLICY)
     parsed = ParsedMail(raw=raw)
     _read_headers(msg, parsed)

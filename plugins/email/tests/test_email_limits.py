@@ -190,3 +190,13 @@ def test_entries_older_than_the_retention_period_are_deleted(app, monkeypatch):
     assert purge_expired(now) == 1
     assert db.session.get(EmailQuarantine, old) is None
     assert db.session.get(EmailQuarantine, recent) is not None
+
+
+def test_in_the_main_thread_the_time_limit_interrupts_a_step_without_checks():
+    from helpdesk_email.limits import IngestTimeout, deadline, interruptible
+
+    steps = 0
+    with pytest.raises(IngestTimeout), deadline(0.05), interruptible(10_000_000):
+        while True:  # stands for the standard library's parse of a huge mail: no checks inside
+            steps += 1
+    assert steps > 0
