@@ -115,6 +115,14 @@ def attachment_or_404(user: User, token: str) -> Attachment:
     return attachment
 
 
+def message_or_404(user: User, message_id: int) -> Message:
+    """A message ``user`` may read (customers never read internal notes), else 404."""
+    message = db.session.get(Message, message_id)
+    if message is None or not can_see_ticket(user, message.ticket) or (message.internal and not user.is_backoffice):
+        abort(404)
+    return message
+
+
 def customer_or_404(user: User, customer_id: int) -> User:
     """Customer records are visible to agents and admins only (not to light agents)."""
     customer = db.session.get(User, customer_id)

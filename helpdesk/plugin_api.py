@@ -25,6 +25,7 @@ from helpdesk.charts import bar_chart, column_chart
 from helpdesk.contract import SETTING_TYPES, Channel, Route, Setting
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import Model, csrf, db, limiter
+from helpdesk.filenames import safe_filename
 from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
@@ -103,9 +104,9 @@ __all__ = [
     "db_session", "decrypt_secret", "deliver_mail", "encrypt_secret", "external_url", "find_customer", "get_by_id",
     "get_setting", "human_size", "is_enabled", "limiter", "MAX_BODY", "MAX_ID", "MAX_PAGE", "Message", "Model",
     "NewAttachment", "normalise_email", "parse_id", "parse_int", "parse_page", "parse_reference", "periodic_task",
-    "PermissionDenied", "PRIORITIES", "queue_mail", "Route", "ServiceError", "services", "Setting", "SETTING_TYPES",
-    "site_setting", "site_timezone", "SlaPolicy", "SlaTarget", "staff_required", "Tag", "tags_named", "task",
-    "Team", "team_members", "throttle", "Ticket", "User", "utcnow", "visible_tickets",
+    "PermissionDenied", "PRIORITIES", "queue_mail", "Route", "safe_filename", "ServiceError", "services", "Setting",
+    "SETTING_TYPES", "site_setting", "site_timezone", "SlaPolicy", "SlaTarget", "staff_required", "Tag", "tags_named",
+    "task", "Team", "team_members", "throttle", "Ticket", "User", "utcnow", "visible_tickets",
     # Team-scoped agents and light agents (scoping and pages), the admin audit log
     "backoffice_required", "can_see_ticket", "record_config_change", "scoped_to_tickets", "sees_every_ticket",
 ]

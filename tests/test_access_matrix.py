@@ -58,6 +58,7 @@ RULES: dict[str, set[str]] = {
     "agent.canned_reply_page": IN_SCOPE_READERS, "agent.checks": IN_SCOPE_READERS,
     "agent.attachment": OWNER | IN_SCOPE_READERS,
     "agent.customers": AGENTS, "agent.customer": AGENTS,
+    "agent.message_html": OWNER | IN_SCOPE_READERS,
     "admin.index": ADMIN, "admin.users": ADMIN, "admin.user_edit": ADMIN, "admin.teams": ADMIN,
     "admin.team_edit": ADMIN, "admin.tags": ADMIN, "admin.tag_delete": ADMIN, "admin.canned": ADMIN,
     "admin.canned_edit": ADMIN, "admin.canned_delete": ADMIN, "admin.settings": ADMIN,
@@ -136,7 +137,7 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     for name in manager(app).plugins:  # every installed plugin's pages are checked too
         manager(app).set_enabled(name, True)
     app.register_blueprint(bp)
-    ticket = services.create_ticket(customer, "A's ticket", "private", attachments=[
+    ticket = services.create_ticket(customer, "A's ticket", "private", body_html="<p>private</p>", attachments=[
         NewAttachment("a.txt", b"secret file", "text/plain")])
     team = Team(name="T")
     other_team = Team(name="Other")

@@ -159,7 +159,7 @@ def test_open_a_ticket_with_an_attachment_and_see_it_listed(carla, db, customer,
     header = text(answer.text, id="ticket-header")
     assert ticket.reference in header and "Router blinks red" in header and "new" in header
     assert "Since this morning." in text(answer.text, id="conversation")
-    assert texts(answer.text, cls="attachment") == ["router_log.txt (18 B)"]
+    assert texts(answer.text, cls="attachment") == ["router log.txt (18 B)"]  # the name as the customer gave it
 
     attachment = db.session.scalar(select(Attachment))
     download = carla.get(f"/attachments/{attachment.token}")

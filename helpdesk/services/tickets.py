@@ -12,11 +12,11 @@ from typing import Any
 import nh3
 from flask import current_app
 from sqlalchemy import select, update
-from werkzeug.utils import secure_filename
 
 from helpdesk import search
 from helpdesk.assignment import choose
 from helpdesk.extensions import db
+from helpdesk.filenames import safe_filename
 from helpdesk.models import Attachment, AuditEvent, Message, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import PRIORITIES, STATUSES
@@ -91,7 +91,7 @@ def _store_attachments(message: Message, attachments: Sequence[NewAttachment]) -
         path = attachment_path(token)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(new.content)
-        name = secure_filename(new.filename) or "attachment"
+        name = safe_filename(new.filename)  # Unicode kept; stored under a random token
         message.attachments.append(Attachment(
             token=token, filename=name[:255], content_type=(new.content_type or "")[:120]
             or "application/octet-stream", size=len(new.content),

@@ -22,6 +22,7 @@ from helpdesk import search, services
 from helpdesk.access import (
     attachment_or_404,
     customer_or_404,
+    message_or_404,
     ticket_or_404,
     visible_messages,
     visible_tickets,
@@ -48,6 +49,7 @@ from helpdesk.web.forms import (
     SplitForm,
     TicketFieldsForm,
 )
+from helpdesk.web.html_frame import html_frame
 from helpdesk.web.uploads import read_uploads
 
 bp = Blueprint("agent", __name__)
@@ -443,6 +445,16 @@ def attachment(token: str):
     item = attachment_or_404(current_user, token)
     return send_file(attachment_path(item.token), as_attachment=True, download_name=item.filename,
                      mimetype="application/octet-stream", max_age=0)
+
+
+@bp.get("/messages/<int:message_id>/html")
+@login_required
+def message_html(message_id: int):
+    """A message's HTML body, for the sandboxed frame on the ticket page (agents and customers)."""
+    message = message_or_404(current_user, message_id)
+    if not message.body_html:
+        abort(404)
+    return html_frame(message.body_html, title=f"Message {message.id}")
 
 
 @bp.get("/customers")

@@ -33,6 +33,18 @@ def helpdesk_settings() -> list[Setting]:
         Setting("max_message_mb", "int", default=25, min=1, max=100, label="Size limit (MB)",
                 help="Mail larger than this is quarantined unread (download it from the quarantine). "
                      "Within the limit, a file over the helpdesk's attachment limit is dropped with a note."),
+        Setting("max_mime_parts", "int", default=1000, min=10, max=100_000, label="MIME parts per mail",
+                help="A mail with more parts is quarantined before it is read (a cheap count of the raw bytes): "
+                     "a mail built of millions of empty parts cannot tie up the server."),
+        Setting("max_mime_depth", "int", default=25, min=2, max=100, label="MIME nesting depth",
+                help="A mail whose parts are nested deeper is quarantined before it is read."),
+        Setting("max_ingest_seconds", "int", default=30, min=1, max=600, label="Time limit per mail (seconds)",
+                help="Reading one mail must finish within this time; a mail that takes longer is quarantined."),
+        Setting("quarantine_budget_mb", "int", default=500, min=1, max=100_000, label="Quarantine storage (MB)",
+                help="Quarantined originals are stored compressed, up to this much in all. Over it, only the "
+                     "headers and a SHA-256 hash of a new entry are kept, and the quarantine page says so."),
+        Setting("quarantine_retention_days", "int", default=90, min=1, max=3650, label="Keep quarantine (days)",
+                help="Quarantine entries older than this are deleted by a daily job."),
         Setting("ack_enabled", "bool", default=True, label="Acknowledge new tickets",
                 help="Answer each new ticket opened by mail with its reference (never automatic mail)."),
         Setting("ack_per_sender_per_hour", "int", default=3, min=0, max=100,
@@ -114,5 +126,7 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
         waiting = db.session.scalar(select(func.count()).select_from(EmailQuarantine)
                                     .where(EmailQuarantine.resolved_at.is_(None),
                                            EmailQuarantine.kind == "quarantined"))
-        return Markup(render_template("email/admin_card.html", waiting=waiting))
+        from helpdesk_email.quarantine_store import status
+
+        return Markup(render_template("email/admin_card.html", waiting=waiting, storage=status()))
     return None

@@ -48,9 +48,9 @@ from helpdesk.plugin_api import (
     site_setting,
     utcnow,
 )
-from helpdesk_email import classify, msgids
+from helpdesk_email import classify, limits, msgids, quarantine_store
 from helpdesk_email.folding import Folded, fold_html, fold_text
-from helpdesk_email.mime import ParsedMail, parse_message
+from helpdesk_email.mime import ParsedMail, parse_headers, parse_message
 from helpdesk_email.models import EmailAck, EmailMessageId, EmailQuarantine, EmailRawMessage
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,13 @@ class IngestResult:
 
 
 def ingest_message(raw: bytes, *, source: str = "pipe", mailbox_id: int | None = None,
-                   now: datetime | None = None, retry_of: int | None = None) -> IngestResult:
+                   now: datetime | None = None, retry_of: int | None = None,
+                   time_limit: float | None = None) -> IngestResult:
     """Ingest one raw RFC 5322 message; commits its own work and never raises.
 
     ``retry_of`` (a quarantine id) re-runs a quarantined mail: its own quarantine row does
     not count as a duplicate, and it is updated rather than copied if the mail is still refused.
+    ``time_limit`` (seconds) overrides the ``max_ingest_seconds`` setting.
     """
     now = now or utcnow()
     try:
@@ -92,10 +94,15 @@ def ingest_message(raw: bytes, *, source: str = "pipe", mailbox_id: int | None =
     except Exception:
         data = b""
     try:
-        if source in IMPORT_SOURCES:  # history: no plugin writes to anyone, no reply is re-sent
-            with services.importing():
-                return _ingest(data, source, mailbox_id, now, retry_of)
-        return _ingest(data, source, mailbox_id, now, retry_of)
+        seconds = time_limit if time_limit is not None else float(get_setting(PLUGIN, "max_ingest_seconds") or 30)
+        with limits.deadline(seconds):
+            if source in IMPORT_SOURCES:  # history: no plugin writes to anyone, no reply is re-sent
+                with services.importing():
+                    return _ingest(data, source, mailbox_id, now, retry_of)
+            return _ingest(data, source, mailbox_id, now, retry_of)
+    except limits.IngestTimeout as exc:  # raised while reading, before anything was written
+        db.session.rollback()
+        return _quarantine(data, parse_headers(data), "quarantined", str(exc), source, mailbox_id, now, retry_of)
     except Exception as exc:  # the last line of defence: keep the mail, say why
         db.session.rollback()
         log.exception("email: could not ingest a %d-byte message from %s", len(data), source)
@@ -118,6 +125,10 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
         return _quarantine(raw, None, "quarantined",
                            f"Over the size limit: the mail is {human_size(len(raw))}, the limit is "
                            f"{human_size(limit)} (setting max_message_mb).", source, mailbox_id, now, retry_of)
+    breach = limits.prescan(raw, int(get_setting(PLUGIN, "max_mime_parts") or 1000),
+                            int(get_setting(PLUGIN, "max_mime_depth") or 25))
+    if breach is not None:
+        return _quarantine(raw, parse_headers(raw), "quarantined", breach.reason, source, mailbox_id, now, retry_of)
     try:
         _msg, parsed = parse_message(raw)
     except RecursionError:
@@ -296,7 +307,9 @@ def _content(parsed: ParsedMail) -> _Content:
         body = (body + "\n\n" if body else "") + "\n".join(f"[{n}]" for n in dropped)
     if not body:
         body = "(no text; see the attachments)" if attachments else "(no text)"
-    html = nh3.clean(_no_nul(parsed.html[:2_000_000]), tags=HTML_TAGS) if parsed.html else None
+    # Kept only when the HTML is what the ticket must show (no text part, or a stub of it): the core
+    # shows a message's ``body_html`` in a sandboxed frame instead of its text.
+    html = nh3.clean(_no_nul(parsed.html[:2_000_000]), tags=HTML_TAGS) if parsed.prefer_html else None
     return _Content(body=body, folded=folded, full_text=_no_nul(parsed.text[:2_000_000]), html=html,
                     attachments=attachments, notes=notes)
 
@@ -478,8 +491,9 @@ def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: str, s
                 ticket_id: int | None = None) -> IngestResult:
     row = db.session.get(EmailQuarantine, retry_of) if retry_of is not None else None
     if row is None:
-        row = EmailQuarantine(raw=raw, size=len(raw), source=(source or "pipe")[:20], mailbox_id=mailbox_id,
+        row = EmailQuarantine(size=len(raw), source=(source or "pipe")[:20], mailbox_id=mailbox_id,
                               created_at=now)
+        quarantine_store.store_original(row, raw)  # compressed, within the storage budget
         db.session.add(row)
     row.kind, row.reason = kind, _no_nul(reason)[:500]
     row.sender = (parsed.from_address or None) if parsed else None
@@ -563,7 +577,10 @@ def retry_quarantined(quarantine_id: int, now: datetime | None = None) -> Ingest
     row = db.session.get(EmailQuarantine, quarantine_id)
     if row is None:
         return IngestResult("quarantined", reason="No such quarantine entry.")
-    result = ingest_message(row.raw, source=row.source, mailbox_id=row.mailbox_id, now=now, retry_of=row.id)
+    if not row.complete:
+        return IngestResult("quarantined", quarantine_id=row.id, reason="Only the headers of this mail were kept "
+                            "(the quarantine's storage budget was used up): it cannot be read again.")
+    result = ingest_message(row.original, source=row.source, mailbox_id=row.mailbox_id, now=now, retry_of=row.id)
     row = db.session.get(EmailQuarantine, quarantine_id)
     if row is not None and result.outcome in ("ticket", "message", "duplicate") and result.ticket_id:
         row.resolved_at, row.resolution, row.ticket_id = now, "retried", result.ticket_id
@@ -582,7 +599,10 @@ def create_ticket_anyway(quarantine_id: int, sender: str, subject: str, actor: U
     row = db.session.get(EmailQuarantine, quarantine_id)
     if row is None:
         raise services.ServiceError("No such quarantine entry.")
-    raw = row.raw
+    if not row.complete:
+        raise services.ServiceError("Only the headers of this mail were kept (the quarantine's storage budget "
+                                    "was used up): ask the sender to send it again.")
+    raw = row.original
     try:
         _msg, parsed = parse_message(raw)
         content = _content(parsed)

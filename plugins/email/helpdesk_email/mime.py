@@ -3,8 +3,10 @@
 The message is parsed with the standard library's ``compat32`` policy, which never
 interprets header values on access (the modern policy raises on some malformed headers
 when they are read). Every header, body part and file name is then decoded here with
-explicit fallbacks: unknown or wrong charsets fall back to UTF-8, then Windows-1252 with
-replacement characters, and each fallback is noted so the agent can be told.
+explicit fallbacks: text labelled with a single-byte charset that is valid UTF-8 is read
+as UTF-8; undeclared, unknown or wrong charsets are detected (charset-normalizer) before
+the last, lossy fallback (Windows-1252 with replacement characters), and each fallback is
+noted so the agent can be told. Detection runs only for text that needs it.
 """
 from __future__ import annotations
 
@@ -22,8 +24,10 @@ from dataclasses import dataclass, field
 from email.message import Message as MimeMessage
 from email.policy import Compat32
 
-from werkzeug.utils import secure_filename
+from charset_normalizer import from_bytes as detect_charset
 
+from helpdesk.plugin_api import safe_filename
+from helpdesk_email import limits
 from helpdesk_email.folding import html_to_text
 
 MAX_HEADER_CHARS = 20_000  # of one header value decoded (a 200 KB Subject is cut, not decoded)
@@ -37,7 +41,12 @@ CHARSET_ALIASES = {
     "us-ascii": "ascii", "ansi_x3.4-1968": "ascii", "latin1": "iso-8859-1", "ascii-8bit": "",
     "x-unknown": "", "unknown-8bit": "", "none": "", "default": "", "8bit": "", "binary": "",
 }
-_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+# RFC 2047 encoded word, leniently: the text may hold spaces (mailers do that), the charset
+# may carry an RFC 2231 language (``utf-8*de``).
+_ENCODED_WORD = re.compile(r"=\?([^?\s*]{1,40})(?:\*[^?\s]{0,20})?\?([bBqQ])\?([^?]{0,2000}?)\?=")
+_SINGLE_BYTE = re.compile(r"^(ascii|latin_?\d*|iso8859_\d+|cp12[5-9]\d|cp437|cp850|koi8_\w+|mac_\w+|windows_125\d)$")
+DETECT_LIMIT = 200_000  # bytes looked at to guess a charset
+DETECT_MIN = 16  # shorter text is not guessed (the detector is wrong more often than right)
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _MSGID = re.compile(r"<([^<>\s]{1,490})>")
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
@@ -65,10 +74,19 @@ def _is_text_codec(name: str) -> bool:
 
 
 def decode_bytes(data: bytes, charset: str | None, notes: list[str] | None = None, what: str = "text") -> str:
-    """Bytes → text with the declared charset, else UTF-8, else Windows-1252 (never raises)."""
+    """Bytes → text: the declared charset (UTF-8 when a single-byte label is wrong), else UTF-8,
+    else a detected charset, else Windows-1252 with replacement characters. Never raises."""
     declared = (charset or "").strip().strip("\"'").lower()
     name = CHARSET_ALIASES.get(declared, declared)
-    if name and _is_text_codec(name):
+    known = bool(name) and _is_text_codec(name)
+    if data.isascii() and b"\x1b" not in data:  # the common case: nothing to decide
+        return data.decode("ascii")
+    if known:
+        if _is_single_byte(name):  # "Gr\xc3\xbc\xc3\x9fe" labelled Latin-1 is UTF-8
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
         try:
             return data.decode(name)
         except (UnicodeDecodeError, LookupError, ValueError):
@@ -79,7 +97,12 @@ def decode_bytes(data: bytes, charset: str | None, notes: list[str] | None = Non
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    if name and _is_text_codec(name):
+    detected = _detect(data)
+    if detected is not None:
+        if notes is not None and known:
+            notes.append(f"The {what} was not valid {declared[:40]}; read as {detected[1]} (detected).")
+        return detected[0]
+    if known:
         try:
             return data.decode(name, errors="replace")
         except (LookupError, ValueError):
@@ -87,6 +110,49 @@ def decode_bytes(data: bytes, charset: str | None, notes: list[str] | None = Non
     if notes is not None and declared and name not in ("", "ascii"):
         notes.append(f"The {what} was not valid {declared[:40]}; some characters may be wrong.")
     return data.decode("cp1252", errors="replace")
+
+
+def _is_single_byte(name: str) -> bool:
+    try:
+        return bool(_SINGLE_BYTE.match(codecs.lookup(name).name.replace("-", "_")))
+    except LookupError:
+        return False
+
+
+def _detect(data: bytes) -> tuple[str, str] | None:
+    """The text and charset name of the likeliest reading, or None.
+
+    Mostly valid UTF-8 (a stray or cut byte among many good multi-byte characters) stays
+    UTF-8; otherwise charset-normalizer guesses, limited to charsets that keep ASCII as ASCII
+    (mail text always does: a UTF-16 guess would turn the addresses into ideographs).
+    """
+    lenient = data.decode("utf-8", errors="replace")
+    bad = lenient.count("\ufffd")
+    if sum(1 for c in lenient if c > "\x7f") - bad >= 3 * bad:
+        return lenient, "utf-8"
+    if len(data) < DETECT_MIN:  # too short to guess from: the lossy fallback is no worse
+        return None
+    sample = data[:DETECT_LIMIT]
+    try:
+        results = list(detect_charset(sample))
+    except Exception:  # a detector bug must not lose the mail
+        return None
+    for match in results[:5]:
+        if not match.encoding or not _keeps_ascii(match.encoding):
+            continue
+        try:
+            return data.decode(match.encoding, errors="replace"), match.encoding
+        except LookupError:
+            continue
+    return None
+
+
+def _keeps_ascii(name: str) -> bool:
+    probe = b"From: <a@b.example> 0-9, A-Z; a-z!?"
+    try:
+        return probe.decode(name) == probe.decode("ascii")
+    except (UnicodeDecodeError, LookupError):
+        return False
 
 
 _SURROGATES = re.compile("[\udc80-\udcff]")
@@ -115,26 +181,67 @@ def decode_header_value(value: object, limit: int = 1000) -> str:
         except Exception:
             value = ""
     text = _UNFOLD.sub("", _unsurrogate(str(value)[:MAX_HEADER_CHARS]))
-    if _ENCODED_WORD.search(text):
-        text = _decode_encoded_words(text)
+    if "=?" in text:
+        text = decode_encoded_words(text)
     return one_line(text, limit)
 
 
-def _decode_encoded_words(text: str) -> str:
-    """RFC 2047: the modern parser keeps the spaces right; its guesses for bad charsets are ours to fix."""
+def decode_encoded_words(text: str) -> str:
+    """RFC 2047, as mailers really write it.
+
+    Whitespace between two encoded words is dropped (RFC 2047 section 6.2), and adjacent
+    words in the same charset are joined as bytes before decoding, so a multi-byte character
+    split across two words survives. Encoded text holding spaces and words in different
+    charsets are decoded too; a word that cannot be decoded stays as it was.
+    """
+    out: list[str] = []
+    pending: list[bytes] = []
+    pending_charset: str | None = None
+    position = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_charset
+        if pending:
+            out.append(decode_bytes(b"".join(pending), pending_charset))
+        pending, pending_charset = [], None
+
+    after_word = False
+    for match in _ENCODED_WORD.finditer(text):
+        gap = text[position:match.start()]
+        position = match.end()
+        chunk = _word_bytes(match.group(2), match.group(3))
+        if chunk is None:  # not decodable: keep the word as text
+            flush()
+            out.append(gap + match.group(0))
+            after_word = False
+            continue
+        charset = match.group(1).lower()
+        if gap and not (after_word and gap.isspace()):
+            flush()
+            out.append(gap)
+        if pending and charset != pending_charset:
+            flush()
+        pending.append(chunk)
+        pending_charset = charset
+        after_word = True
+    flush()
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _word_bytes(encoding: str, encoded: str) -> bytes | None:
     try:
-        decoded = str(email.policy.default.header_factory("subject", text))
-        if "\ufffd" not in decoded:
-            return decoded
-    except Exception:  # the parser has bugs on hostile input; the old decoder is the fallback
-        pass
-    try:
-        parts = []
-        for chunk, charset in email.header.decode_header(text):
-            parts.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
-        return "".join(parts)
-    except (email.errors.HeaderParseError, binascii.Error, ValueError, LookupError, AssertionError):
-        return text
+        if encoding in "bB":
+            compact = "".join(encoded.split())
+            return binascii.a2b_base64(compact + "=" * (-len(compact) % 4), strict_mode=True)
+        return _q_bytes(encoded)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _q_bytes(encoded: str) -> bytes:
+    data = encoded.replace("_", " ").encode("utf-8", "surrogateescape")
+    return re.sub(rb"=([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), data)
 
 
 @dataclass
@@ -165,7 +272,8 @@ class ParsedMail:
     report_type: str = ""  # of a multipart/report: delivery-status, disposition-notification, feedback-report
     delivery_status: list[str] = field(default_factory=list)  # bodies of message/delivery-status parts
     has_headers: bool = True
-    text_from_html: bool = False  # no text/plain part: ``text`` is the HTML's text
+    text_from_html: bool = False  # no text/plain part, or only a stub of the HTML: ``text`` is the HTML's text
+    prefer_html: bool = False  # the HTML is the faithful content: show it (sanitised), not the text
 
     @property
     def msgid_hash(self) -> str:
@@ -200,10 +308,40 @@ def _address(raw_from: str) -> tuple[str | None, str]:
     return (match.group(0).lower(), "") if match else (None, "")
 
 
+def parse_headers(raw: bytes) -> ParsedMail | None:
+    """Only the header block, for a quarantine entry of a mail that is not read (never raises)."""
+    try:
+        end = re.search(rb"\r?\n\r?\n", raw[:1_000_000])
+        block = raw[:end.end()] if end else raw[:200_000]
+        msg = email.message_from_bytes(block, policy=RAW_POLICY)
+        parsed = ParsedMail(raw=raw)
+        _read_headers(msg, parsed)
+        return parsed
+    except Exception:
+        return None
+
+
 def parse_message(raw: bytes) -> tuple[MimeMessage, ParsedMail]:
-    """Parse ``raw``; raises only for input the parser itself cannot take (too deeply nested)."""
-    msg = email.message_from_bytes(raw, policy=RAW_POLICY)
+    """Parse ``raw``; raises only for input the parser itself cannot take (too deeply nested).
+
+    Raises ``limits.IngestTimeout`` when the current mail's time limit passes.
+    """
+    with limits.interruptible(len(raw)):
+        msg = email.message_from_bytes(raw, policy=RAW_POLICY)
     parsed = ParsedMail(raw=raw)
+    _read_headers(msg, parsed)
+    try:
+        parsed.content_type = msg.get_content_type()
+        parsed.report_type = (msg.get_param("report-type") or "") if parsed.content_type == "multipart/report" else ""
+        if not isinstance(parsed.report_type, str):
+            parsed.report_type = ""
+    except Exception:
+        parsed.content_type = "text/plain"
+    _read_body(msg, parsed)
+    return msg, parsed
+
+
+def _read_headers(msg: MimeMessage, parsed: ParsedMail) -> None:
     for name, value in msg.items()[:500]:
         key = str(name).strip().lower()
         if key and key not in parsed.headers:
@@ -216,15 +354,36 @@ def parse_message(raw: bytes) -> tuple[MimeMessage, ParsedMail]:
     parsed.message_id = ids[0] if ids else None
     parsed.in_reply_to = message_ids(_unsurrogate(str(msg.get("In-Reply-To", "") or "")))[:5]
     parsed.references = message_ids(_unsurrogate(str(msg.get("References", "") or "")))[-40:]
-    try:
-        parsed.content_type = msg.get_content_type()
-        parsed.report_type = (msg.get_param("report-type") or "") if parsed.content_type == "multipart/report" else ""
-        if not isinstance(parsed.report_type, str):
-            parsed.report_type = ""
-    except Exception:
-        parsed.content_type = "text/plain"
-    _read_body(msg, parsed)
-    return msg, parsed
+    if not parsed.from_address:
+        _fallback_sender(msg, parsed)
+
+
+_SALVAGE = re.compile(r"^(return-path|sender|reply-to|from)[ \t]*:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def _fallback_sender(msg: MimeMessage, parsed: ParsedMail) -> None:
+    """No usable From: take the sender from Return-Path, Sender and Reply-To, if all that are there agree.
+
+    When a broken line ended the header block early, the headers after it sit at the top of
+    the body; those lines are read too (and a From among them must agree as well).
+    """
+    found: dict[str, str] = {}
+    for name in ("Return-Path", "Sender", "Reply-To"):
+        address = _address(str(msg.get(name, "") or ""))[0]
+        if address:
+            found[name] = address
+    if any(isinstance(d, email.errors.MissingHeaderBodySeparatorDefect) for d in msg.defects):
+        payload = msg.get_payload()
+        top = payload[:8000] if isinstance(payload, str) else ""
+        for line_match in _SALVAGE.finditer(top.split("\n\n", 1)[0].replace("\r", "")):
+            address = _address(line_match.group(2))[0]
+            name = line_match.group(1).title()
+            if address and name not in found:
+                found[name] = address
+    if found and len(set(found.values())) == 1:
+        parsed.from_address = next(iter(found.values()))
+        parsed.notes.append(f"The From header could not be read; the sender is taken from "
+                            f"{', '.join(sorted(found))}, which agree.")
 
 
 def _charset(part: MimeMessage) -> str | None:
@@ -266,12 +425,12 @@ def _filename(part: MimeMessage, content_type: str, index: int) -> str:
     name = decode_header_value(name or "", 255)
     guessed = ".eml" if content_type in ("message/rfc822", "message/global") else (
         mimetypes.guess_extension(content_type) or "")
-    base, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
-    safe_ext = secure_filename(ext)[:20] if dot else ""
-    stem = secure_filename(base)
-    if not stem:  # no name, or one in a non-Latin script: keep its extension at least
-        stem = f"attachment-{index}"
-    return (stem[:180] + ("." + safe_ext if safe_ext else guessed))
+    name = safe_filename(name, default="")  # Unicode kept (NFC); control, bidi and path characters gone
+    if not name or name.startswith("."):  # no name, or only an extension: make one up
+        return f"attachment-{index}" + (name if name.startswith(".") else guessed)
+    if "." not in name and guessed:
+        name += guessed
+    return name
 
 
 def _read_body(msg: MimeMessage, parsed: ParsedMail) -> None:
@@ -280,6 +439,7 @@ def _read_body(msg: MimeMessage, parsed: ParsedMail) -> None:
     other_text: list[str] = []
     leaves = _leaves(msg, parsed)
     for part, inside_alternative in leaves:
+        limits.check()
         content_type = _content_type(part)
         if content_type.startswith("multipart/"):  # a multipart without usable boundary: its body is text
             content_type = "text/plain"
@@ -300,13 +460,37 @@ def _read_body(msg: MimeMessage, parsed: ParsedMail) -> None:
         _attach(part, content_type, disposition, parsed)
     parsed.text = "\n\n".join(t.strip("\n") for t in plain if t.strip())
     parsed.html = "\n".join(html)
-    if not parsed.text and parsed.html:
+    if parsed.html and (not parsed.text.strip() or _is_stub(parsed.text, parsed.html)):
         parsed.text = html_to_text(parsed.html)
-        parsed.text_from_html = True
+        parsed.text_from_html = parsed.prefer_html = True
     if not parsed.text and other_text:
         parsed.text = "\n\n".join(t.strip("\n") for t in other_text if t.strip())
     if not parsed.text:
         _text_from_forwarded(msg, parsed)
+
+
+STUB_SHARE = 0.4  # a text part with less than this share of the HTML's words is a stub of it
+STUB_MIN_MISSING = 5  # ... if it misses at least this many words
+STUB_OVERLAP = 0.5  # a text part whose words are mostly not in the HTML is a stub too ("view it in HTML")
+_WORD = re.compile(r"\w+")
+
+
+def _is_stub(text: str, html: str) -> bool:
+    """Is the text part only a stub of the HTML ("This message is in HTML", a greeting above the real content)?
+
+    Cheap first: the HTML's text is never longer than the HTML, so a text part that long
+    cannot be a stub and the HTML is not converted.
+    """
+    if len(text) >= STUB_SHARE * len(html):
+        return False
+    text_words = [w.lower() for w in _WORD.findall(text)]
+    html_words = [w.lower() for w in _WORD.findall(html_to_text(html))]
+    if len(html_words) < STUB_MIN_MISSING:
+        return False
+    if len(text_words) < STUB_SHARE * len(html_words) and len(html_words) - len(text_words) >= STUB_MIN_MISSING:
+        return True
+    in_html = set(html_words)
+    return sum(w in in_html for w in text_words) < STUB_OVERLAP * len(text_words)
 
 
 def _disposition(part: MimeMessage) -> str:
@@ -343,6 +527,7 @@ def _leaves(msg: MimeMessage, parsed: ParsedMail) -> list[tuple[MimeMessage, boo
     leaves: list[tuple[MimeMessage, bool]] = []
     stack: list[tuple[MimeMessage, int, bool]] = [(msg, 0, False)]
     while stack:
+        limits.check()
         part, depth, alternative = stack.pop()
         content_type = _content_type(part)
         if part.is_multipart() and content_type.startswith("multipart/"):

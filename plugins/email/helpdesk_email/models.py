@@ -2,7 +2,8 @@
 
 - ``email_mailboxes``: IMAP mailboxes polled by the periodic job.
 - ``email_quarantine``: every inbound mail that did not become a ticket or a message
-  (bounces, auto-replies, bulk mail, and what could not be processed), with its raw bytes.
+  (bounces, auto-replies, bulk mail, and what could not be processed), with its raw bytes
+  compressed (only the headers when the quarantine's storage budget is used up).
 - ``email_message_ids``: the threading index, sha256(Message-ID) → ticket and message, for
   what we received and what we sent. Its unique hash makes "the same mail twice" one message.
 - ``email_raw_messages``: the original bytes and the folded-away parts of each mail message.
@@ -10,6 +11,7 @@
 """
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
@@ -19,6 +21,9 @@ from helpdesk.plugin_api import Model, utcnow
 
 SECURITY_CHOICES = ("ssl", "starttls", "none")
 QUARANTINE_KINDS = ("bounce", "auto_reply", "bulk", "quarantined")
+# How ``EmailQuarantine.raw`` holds the mail: as received (rows from before compression),
+# zlib-compressed, or only the zlib-compressed header block (the storage budget was used up).
+QUARANTINE_STORAGE = ("raw", "zlib", "headers")
 
 
 class EmailMailbox(Model):
@@ -61,9 +66,12 @@ class EmailQuarantine(Model):
     message_id_header: Mapped[str | None] = mapped_column(String(500))
     # sha256 of the Message-ID (of the raw bytes when there is none): a second delivery is a duplicate.
     message_id_hash: Mapped[str] = mapped_column(String(64), index=True)
-    # Deferred: lists and counts never load the bytes.
+    # Deferred: lists and counts never load the bytes. Read them through ``original``.
     raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    size: Mapped[int] = mapped_column(default=0)
+    size: Mapped[int] = mapped_column(default=0)  # of the mail as received
+    storage: Mapped[str] = mapped_column(String(10), default="zlib", server_default="raw")
+    stored_size: Mapped[int] = mapped_column(default=0, server_default="0")  # bytes in ``raw``, for the budget
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))  # of the mail as received
     source: Mapped[str] = mapped_column(String(20), default="pipe")
     mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("email_mailboxes.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -71,6 +79,17 @@ class EmailQuarantine(Model):
     resolution: Mapped[str | None] = mapped_column(String(40))  # "retried", "ticket created"
     # The ticket the mail became after a retry or "create ticket anyway" (or the one a bounce is about).
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+
+    @property
+    def complete(self) -> bool:
+        """Is the whole mail stored (not only its headers)?"""
+        return self.storage != "headers"
+
+    @property
+    def original(self) -> bytes:
+        """The mail as received (only its header block when ``complete`` is false)."""
+        data = self.raw or b""
+        return zlib.decompress(data) if self.storage in ("zlib", "headers") else data
 
 
 class EmailMessageId(Model):

@@ -31,6 +31,7 @@ from helpdesk.plugin_api import (
     staff_required,
     visible_tickets,
 )
+from helpdesk_email import quarantine_store
 from helpdesk_email.forms import ConfirmForm, CreateTicketForm, MailboxForm
 from helpdesk_email.imap import poll_mailbox, test_connection
 from helpdesk_email.ingest import create_ticket_anyway, ingest_message, retry_quarantined
@@ -186,7 +187,8 @@ def quarantine() -> str:
                                    .limit(PAGE + 1)))
     filters = "&".join(f"{k}={v}" for k, v in (("kind", kind), ("state", state)) if v)
     return render_template("email/quarantine.html", rows=rows[:PAGE], has_next=len(rows) > PAGE, page=page,
-                           kind=kind, state=state, kinds=QUARANTINE_KINDS, filters=filters)
+                           kind=kind, state=state, kinds=QUARANTINE_KINDS, filters=filters,
+                           storage=quarantine_store.status())
 
 
 def _headers_of(raw: bytes) -> list[tuple[str, str]]:
@@ -198,7 +200,7 @@ def _headers_of(raw: bytes) -> list[tuple[str, str]]:
 
 
 def _render_detail(row: EmailQuarantine, form: CreateTicketForm, status: int = 200):
-    return render_template("email/quarantine_detail.html", row=row, headers=_headers_of(row.raw), form=form,
+    return render_template("email/quarantine_detail.html", row=row, headers=_headers_of(row.original), form=form,
                            confirm=ConfirmForm()), status
 
 
@@ -214,7 +216,8 @@ def quarantine_detail(quarantine_id: int):
 @admin_required
 def quarantine_raw(quarantine_id: int) -> Response:
     row = db.get_or_404(EmailQuarantine, quarantine_id)
-    return _download(row.raw, f"quarantine-{row.id}.eml")
+    suffix = "" if row.complete else "-headers-only"
+    return _download(row.original, f"quarantine-{row.id}{suffix}.eml")
 
 
 @bp.post("/admin/email/quarantine/<int:quarantine_id>/retry")

@@ -110,7 +110,8 @@ def problems_with(db, name: str, raw: bytes, result, before: dict[str, int]) -> 
         if row is not None:
             check(row.kind == result.outcome, f"quarantine row kind {row.kind!r}")
             check(bool(row.reason and row.reason.strip()), "the quarantine row has no reason")
-            check(row.raw == raw, f"the raw bytes were not kept as they came ({len(row.raw or b'')} of {len(raw)})")
+            check(row.original == raw,
+                  f"the raw bytes were not kept as they came ({len(row.original)} of {len(raw)})")
         check((after["tickets"], after["messages"]) == (before["tickets"], before["messages"]),
               "a ticket or message as well")
         check(after["quarantine"] == before["quarantine"] + 1,
@@ -380,7 +381,7 @@ def test_messages_over_the_size_limit_are_quarantined_whole(db, monkeypatch):
         assert result.outcome == "quarantined", f"{name}: {result.outcome} ({result.reason})"
         row = db.session.get(EmailQuarantine, result.quarantine_id)
         assert re.search(r"size|large|limit|MB", row.reason, re.I), row.reason
-        assert row.raw == raw
+        assert row.original == raw
     # 246 KB stays under 1 MB.
     assert ingest((MESSAGES / "flanker__russian-attachment-yahoo.eml").read_bytes()).outcome == "ticket"
 
@@ -421,7 +422,7 @@ def test_the_mbox_import_keeps_every_message_of_the_mbox(app, db):
     # mboxo rules split at the body's 'From time to time' (2 messages); a stricter reader keeps it in the body (1).
     assert rows == len(mailbox.mbox(str(MBOX))) or rows == 1, (rows, result.output)
     stored = " ".join(db.session.scalars(select(Message.body))) + " ".join(
-        r.decode("latin-1") for r in db.session.scalars(select(EmailQuarantine.raw)))
+        r.original.decode("latin-1") for r in db.session.scalars(select(EmailQuarantine)))
     assert "Hello" in stored and "time to time" in stored, stored
 
 

@@ -60,7 +60,7 @@ def check_ingest(db, data: bytes) -> str:
         row = db.session.get(EmailQuarantine, result.quarantine_id)
         assert row is not None and row.kind == result.outcome, what
         assert row.reason and row.reason.strip(), what
-        assert row.raw == data, what
+        assert row.original == data, what
         assert after == (tickets, messages, quarantine + 1), what
     return result.outcome
 

@@ -78,6 +78,9 @@ def test_the_plain_text_alternative_is_the_body_and_the_html_is_sanitised(app, c
     result = ingest_message(make_mail(body="Hello team (plain version)\n", html=html))
     message = db.session.get(Message, result.message_id)
     assert message.body == "Hello team (plain version)"
+    assert message.body_html is None  # a full text alternative: the text is shown, not the HTML
+    html_only = ingest_message(make_mail(body="", html=html))
+    message = db.session.get(Message, html_only.message_id)
     assert "<b>team</b>" in message.body_html
     for dangerous in ("<script", "onerror", "javascript:", "alert(1)", "<img"):
         assert dangerous not in message.body_html
@@ -131,7 +134,7 @@ def test_a_mail_over_the_size_limit_is_quarantined_unread_with_its_bytes(app, mo
     assert result.outcome == "quarantined" and count(Ticket) == 0
     row = db.session.get(EmailQuarantine, result.quarantine_id)
     assert row.reason.startswith("Over the size limit: the mail is 1.6 MB, the limit is 1 MB")
-    assert row.raw == raw and row.kind == "quarantined"
+    assert row.original == raw and row.kind == "quarantined"
 
 
 # ------------------------------------------------------------------ duplicates
@@ -171,7 +174,7 @@ def test_anything_that_is_not_a_mail_is_quarantined_and_never_raises(app, raw):
     result = ingest_message(raw)
     assert result.outcome == "quarantined" and result.reason
     row = db.session.get(EmailQuarantine, result.quarantine_id)
-    assert row.raw == (raw.encode() if isinstance(raw, str) else raw)
+    assert row.original == (raw.encode() if isinstance(raw, str) else raw)
 
 
 def test_a_mail_without_a_usable_sender_is_quarantined_with_the_reason(app):
