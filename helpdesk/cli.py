@@ -401,9 +401,13 @@ def backup_command(dest: Path) -> None:
     import sqlite3
     import subprocess
 
+    from sqlalchemy import inspect
+
     from helpdesk.extensions import db
     from helpdesk.jobs import huey
 
+    if not inspect(db.engine).has_table("alembic_version"):  # nothing worth keeping yet
+        raise click.ClickException(f"The database is not set up yet. {INIT_FIRST}")
     if dest.exists() and any(dest.iterdir()):
         raise click.ClickException(f"{dest} is not empty; back up into a new folder.")
     dest.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import sqlite3
+import tempfile
 
 import pytest
 from click.testing import CliRunner
@@ -123,8 +125,9 @@ FIRST_RUN = {
     "surveys-send": ["surveys-send"],
     "mail poll": ["mail", "poll"],
     "mail ingest": ["mail", "ingest"],
+    "backup": ["backup", os.path.join(tempfile.gettempdir(), "helpdesk-backup-of-nothing")],
 }
-NO_DATABASE_NEEDED = {"init", "db", "run", "shell", "routes", "limiter", "plugins new"}
+NO_DATABASE_NEEDED = {"init", "db", "run", "shell", "routes", "limiter", "plugins new", "config"}
 
 
 def all_commands() -> set[str]:
