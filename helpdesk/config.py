@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 10,
     "REOPEN_WINDOW_DAYS": 14,
     "CLOSED_MEANS_CLOSED": False,
+    "NOTICES_PER_RECIPIENT_PER_HOUR": 5,  # automatic notices (acknowledgements, invitations) to one customer
     "TIMEZONE": "UTC",  # the site's time zone: quiet hours, time-of-day rules, digests
     "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,
@@ -49,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
 _BOOL = {"SMTP_STARTTLS", "JOBS_IMMEDIATE", "SAFE_MODE", "TESTING", "SESSION_COOKIE_SECURE",
          "CLOSED_MEANS_CLOSED"}
 _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_LENGTH",
-        "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT"}
+        "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT", "NOTICES_PER_RECIPIENT_PER_HOUR"}
 _LIST = {"TRUSTED_HOSTS"}
 
 
