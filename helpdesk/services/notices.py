@@ -26,6 +26,7 @@ from helpdesk.extensions import db
 from helpdesk.models import CustomerNotice, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
+from helpdesk.services.mail import in_batch
 from helpdesk.services.settings import site_setting
 from helpdesk.services.tickets import audit
 
@@ -114,7 +115,6 @@ def notify_customer(customer: User, subject: str, text: str, *, ticket: Ticket |
         sent = bool(channel.notify(customer, subject, text, ticket=ticket, html=html, headers=headers))
     except Exception:  # a broken channel must not break the caller's work; email is the fallback
         log.exception("channel %s could not send a notice; falling back to email", channel.name)
-        db.session.rollback()
         sent = channel.name != "web" and email_notice(customer, subject, text, ticket=ticket, html=html,
                                                       headers=headers)
     if sent:
@@ -145,10 +145,16 @@ def _hold_reason(customer: User, channel: object, now: datetime) -> str | None:
 
 def _record(customer: User, ticket: Ticket | None, channel: str, subject: str, status: str, reason: str | None,
             now: datetime) -> None:
-    """Write the notice's row (and, for one held back, an entry in the ticket's history); commits."""
+    """Write the notice's row (and, for one held back, an entry in the ticket's history).
+
+    Commits, except inside ``batched_mail`` (the batch commits it with its mails).
+    """
     db.session.add(CustomerNotice(customer_id=customer.id, ticket_id=ticket.id if ticket is not None else None,
                                   channel=channel[:40], subject=subject[:200], status=status,
                                   reason=reason[:300] if reason else None, created_at=now))
     if status == "held" and ticket is not None:
         audit(ticket, None, "notice held back", None, None, subject[:200], reason=reason)
-    db.session.commit()
+    if in_batch():
+        db.session.flush()
+    else:
+        db.session.commit()
