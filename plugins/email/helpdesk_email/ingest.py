@@ -4,18 +4,21 @@
 every mail that is not a ticket or a message is kept in ``email_quarantine`` with its raw
 bytes and the reason. The steps:
 
-1. size gate, then parse (``mime.parse_message``);
-2. duplicate? (the Message-ID's hash in the threading index, the core message's
-   ``external_id``, or the quarantine);
-3. automated mail: our own mail coming back, bounces (addresses marked bouncing),
-   auto-replies, read receipts and abuse reports;
+1. size gate, then parse (``mime.parse_message``); the sender is the From address alone
+   (``identity``: display names are never identity, an ambiguous From is quarantined);
+2. duplicate? the same Message-ID *and* sender *and* content (``dedupe``) in the threading
+   index or the quarantine; a different mail reusing a Message-ID is stored as new, with a note;
+3. our own mail coming back (loop header, our Message-ID, one of our own addresses), bounces
+   (addresses marked bouncing), then the one table of automated mail (``automated``): none of
+   these becomes a ticket or a message, so nothing reopens and nobody is answered;
 4. a usable sender;
 5. threading: In-Reply-To/References against our HMAC-signed Message-IDs and the ones we
    received, then the ticket reference in the subject (only from people on the ticket);
-6. bulk mail that threads nowhere;
-7. the services: ``add_message`` (a stranger's reply flagged for review, an agent's mail an
-   agent reply) or ``create_ticket``, then the raw mail and the index rows, then the
-   acknowledgement (rate-limited per sender).
+6. the services: ``add_message`` (a stranger's reply flagged for review; an agent's mail an
+   agent reply only when ``agentauth`` authenticates it, else an unverified internal note)
+   or ``create_ticket``, then the raw mail and the index rows, then the acknowledgement
+   (``services.notify_customer``: the core caps automatic notices per recipient) and the
+   notice to the ticket's agent.
 """
 from __future__ import annotations
 
@@ -412,7 +415,7 @@ def _add_to_ticket(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: 
         db.session.rollback()
         return _duplicate(parsed, _Seen(content.seen.key if content.seen else "", parsed.msgid_hash), retry_of) \
             or IngestResult("duplicate", reason="Received twice at once.")
-    if staff is None and result.message_id and source not in IMPORT_SOURCES:
+    if staff is None and result.outcome == "message" and result.message_id and source not in IMPORT_SOURCES:
         result.reason += _after_commit(lambda: agentauth.notify_assignee(result.ticket_id, result.message_id))
     return result
 
