@@ -1,7 +1,7 @@
 """Who sent a mail: the address in ``From``, never its display name.
 
 The ``From`` value is parsed *as received* (encoded words still encoded) twice, by the
-standard library's modern parser (``email.policy.default`` / ``headerregistry``) and by
+standard library's modern parser (``headerregistry``, as ``email.policy.default`` uses it) and by
 ``email.utils.getaddresses`` in strict mode; only then is the display name decoded, and it
 is used for nothing but the customer's name. So ``=?UTF-8?Q?Support_=3Cagent=40x=3E?=
 <mallory@evil.example>`` is mallory, and ``=?utf-8?q?M=C3=BCller,_Bernd?= <b@x>`` is one
@@ -14,8 +14,9 @@ the two parsers disagreeing, or a defect the parser flags in the address) gets a
 from __future__ import annotations
 
 import email.errors
-import email.policy
+import email.headerregistry
 import email.utils
+import functools
 import inspect
 import re
 from dataclasses import dataclass
@@ -52,13 +53,38 @@ def sender(from_values: list[str]) -> Sender:
         return Sender(present=False, problem="The mail has no From header.")
     if len(values) > 1:
         return Sender(problem=f"The mail has {len(values)} From headers: the sender is ambiguous.")
-    value = _as_text(_UNFOLD.sub("", str(values[0])[:MAX_FROM_CHARS]))
+    return _one_from(_as_text(_UNFOLD.sub("", str(values[0])[:MAX_FROM_CHARS])))
+
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PLAIN_ADDRESS = rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})*"
+# The everyday shapes, which every parser reads alike: ``addr``, ``Plain Name <addr>``,
+# ``"Any, Name" <addr>`` (ASCII, no encoded word, no escape). Anything else takes the full path.
+_SIMPLE = re.compile(rf'[ \t]*(?:(?P<addr>{_PLAIN_ADDRESS})|(?:(?P<name>[A-Za-z0-9][A-Za-z0-9 \t.\'_-]{{0,150}}?)'
+                     rf'|"(?P<quoted>[ -!#-\[\]-~]{{0,150}})")?[ \t]*<(?P<angle>{_PLAIN_ADDRESS})>)[ \t]*')
+
+
+@functools.lru_cache(maxsize=2048)  # a pure function of the value; regular senders come back often
+def _one_from(value: str) -> Sender:
+    simple = _SIMPLE.fullmatch(value)
+    if simple and "=?" not in (simple.group("quoted") or ""):
+        address = simple.group("addr") or simple.group("angle")
+        name = simple.group("quoted") if simple.group("quoted") is not None else (simple.group("name") or "")
+        return Sender(address=address.lower(), name=_printable(name).strip(" \"'")[:200])
+    return _one_from_parsed(value)
+
+
+def _one_from_parsed(value: str) -> Sender:
+    """The full reading: the modern parser and strict ``getaddresses`` must agree on one address."""
     if not value.strip():
         return Sender(problem="The From header is empty.")
     try:
-        header = email.policy.default.header_factory("from", value)
-        modern = [(a.display_name, a.addr_spec) for a in header.addresses]
-        defects = list(header.defects)
+        # What ``email.policy.default`` does for a From header, without building a header class per call.
+        parsed: dict = {}
+        email.headerregistry.UniqueAddressHeader.parse(value, parsed)
+        modern = [(a.display_name, a.addr_spec) for group in parsed["groups"] for a in group.addresses]
+        defects = list(parsed["defects"])
     except Exception as exc:  # the modern parser has bugs on hostile input: refuse, do not guess
         return Sender(problem=f"The From header could not be parsed ({type(exc).__name__}).")
     strict = strict_addresses(value)

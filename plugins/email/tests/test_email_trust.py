@@ -262,6 +262,23 @@ def test_no_display_name_bytes_change_who_the_sender_is(app, name):
     assert who.address is not None or who.problem
 
 
+ASCII_NAME = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=30)
+LOCAL = st.from_regex(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,8}(\.[A-Za-z0-9_-]{1,5}){0,2}", fullmatch=True)
+DOMAIN = st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,3})?(\.[a-z]{2,5}){1,2}", fullmatch=True)
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=300)
+@given(name=ASCII_NAME, local=LOCAL, domain=DOMAIN,
+       shape=st.sampled_from(["{a}", "{n} <{a}>", '"{n}" <{a}>', "<{a}>", " {n}\t<{a}> "]))
+def test_the_quick_reading_of_everyday_from_values_is_the_full_parsers(name, local, domain, shape):
+    """Common From values skip the slow parser; for every one they take, both readings are the same."""
+    from helpdesk_email import identity
+
+    value = shape.format(n=name, a=f"{local}@{domain}")
+    if identity._SIMPLE.fullmatch(value):
+        assert identity._one_from(value) == identity._one_from_parsed(value), value
+
+
 # ------------------------------------------------------------------ 3. automated mail: one table, one header each
 
 
