@@ -106,19 +106,27 @@ def notify_customer(customer: User, subject: str, text: str, *, ticket: Ticket |
     channel = channels.get(ticket.channel) if ticket is not None else None
     if channel is None:
         channel = channels["web"]
+    customer_id, ticket_id = customer.id, (ticket.id if ticket is not None else None)
     held = _hold_reason(customer, channel, now)
     if held:
-        _record(customer, ticket, channel.name, subject, "held", held, now)
-        log.info("notice to customer %s held back: %s", customer.id, held)
+        db.session.add(_row(customer_id, ticket_id, channel.name, subject, "held", held, now))
+        if ticket is not None:
+            audit(ticket, None, "notice held back", None, None, subject[:200], reason=held)
+        _commit()
+        log.info("notice to customer %s held back: %s", customer_id, held)
         return False
+    # Added first, so the channel's own commit (queue_mail's) writes it with the notice's mail.
+    record = _row(customer_id, ticket_id, channel.name, subject, "sent", None, now)
+    db.session.add(record)
     try:
         sent = bool(channel.notify(customer, subject, text, ticket=ticket, html=html, headers=headers))
     except Exception:  # a broken channel must not break the caller's work; email is the fallback
         log.exception("channel %s could not send a notice; falling back to email", channel.name)
         sent = channel.name != "web" and email_notice(customer, subject, text, ticket=ticket, html=html,
                                                       headers=headers)
-    if sent:
-        _record(customer, ticket, channel.name, subject, "sent", None, now)
+    if not sent:
+        record.status, record.reason = "unreachable", "the customer cannot be reached on this channel"
+    _commit()
     return sent
 
 
@@ -143,17 +151,14 @@ def _hold_reason(customer: User, channel: object, now: datetime) -> str | None:
     return None
 
 
-def _record(customer: User, ticket: Ticket | None, channel: str, subject: str, status: str, reason: str | None,
-            now: datetime) -> None:
-    """Write the notice's row (and, for one held back, an entry in the ticket's history).
+def _row(customer_id: int, ticket_id: int | None, channel: str, subject: str, status: str, reason: str | None,
+         now: datetime) -> CustomerNotice:
+    return CustomerNotice(customer_id=customer_id, ticket_id=ticket_id, channel=channel[:40], subject=subject[:200],
+                          status=status, reason=reason[:300] if reason else None, created_at=now)
 
-    Commits, except inside ``batched_mail`` (the batch commits it with its mails).
-    """
-    db.session.add(CustomerNotice(customer_id=customer.id, ticket_id=ticket.id if ticket is not None else None,
-                                  channel=channel[:40], subject=subject[:200], status=status,
-                                  reason=reason[:300] if reason else None, created_at=now))
-    if status == "held" and ticket is not None:
-        audit(ticket, None, "notice held back", None, None, subject[:200], reason=reason)
+
+def _commit() -> None:
+    """Commit, except inside ``batched_mail`` (the batch commits its mails and these rows together)."""
     if in_batch():
         db.session.flush()
     else:

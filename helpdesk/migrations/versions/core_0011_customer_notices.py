@@ -23,7 +23,7 @@ def upgrade():
         sa.Column("ticket_id", sa.Integer(), nullable=True),
         sa.Column("channel", sa.String(length=40), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
-        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["customer_id"], ["users.id"], ondelete="CASCADE",
