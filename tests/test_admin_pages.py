@@ -278,6 +278,7 @@ def test_settings_reopen_window_allows_longer_windows_too(boss, db, ticket, agen
     ("reopen_window_days", "-1", "Number must be between 0 and 365."),
     ("reopen_window_days", "many", ""),  # some error: WTForms says "required" or "not a valid integer"
     ("reopen_window_days", "366", "Number must be between 0 and 365."),
+    ("notices_per_recipient_per_hour", "101", "Number must be between 0 and 100."),
 ])
 def test_invalid_settings_are_refused_and_nothing_changes(boss, field, value, error):
     data = {"helpdesk_name": "Acme", "mail_from": "help@acme.test", "reopen_window_days": "7", field: value}
@@ -285,6 +286,16 @@ def test_invalid_settings_are_refused_and_nothing_changes(boss, field, value, er
     assert answer.status_code == 422
     assert any(error in e for e in field_errors(answer.text)), field_errors(answer.text)
     assert text(boss.get("/admin/settings").text, cls="navbar-brand") == "Helpdesk"
+
+
+def test_the_cap_on_automatic_notices_is_an_admin_setting(boss, db, ticket, customer):
+    form = boss.get("/admin/settings")
+    assert 'name="notices_per_recipient_per_hour"' in form.text and 'value="5"' in form.text
+    boss.post("/admin/settings", data={"helpdesk_name": "Helpdesk", "mail_from": "help@acme.test",
+                                       "reopen_window_days": "14", "notices_per_recipient_per_hour": "1"})
+    assert services.notify_customer(customer, "Thanks", "We have your message.", ticket=ticket)
+    assert not services.notify_customer(customer, "How did we do?", "Rate us.", ticket=ticket)
+    assert 'value="1"' in boss.get("/admin/settings").text
 
 
 def test_a_reopen_window_of_zero_days_can_be_set(boss, db, ticket, agent, customer):

@@ -1,5 +1,5 @@
 """The core's tables. Plugins add their own (prefixed with the plugin name)."""
-from helpdesk.models.platform import AdminAuditEntry, OutboxMail, PluginError, PluginState, SiteSetting
+from helpdesk.models.platform import AdminAuditEntry, CustomerNotice, OutboxMail, PluginError, PluginState, SiteSetting
 from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 from helpdesk.models.sla import BusinessHours, SlaPolicy, SlaTarget
 from helpdesk.models.tickets import (
@@ -16,8 +16,8 @@ from helpdesk.models.tickets import (
 from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_members
 
 __all__ = [
-    "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "Delivery",
-    "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView", "SiteSetting",
-    "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession", "team_members",
-    "ticket_tags",
+    "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "CustomerNotice",
+    "Delivery", "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
+    "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession",
+    "team_members", "ticket_tags",
 ]

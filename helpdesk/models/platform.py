@@ -95,3 +95,24 @@ class AdminAuditEntry(Model):
     target: Mapped[str] = mapped_column(String(300), default="")
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class CustomerNotice(Model):
+    """An automatic notice to a customer (acknowledgement, survey invitation, follow-up), sent or held back.
+
+    ``notify_customer`` counts the ``sent`` ones per customer for the hourly cap and writes a
+    ``held`` row (with the reason, and an entry in the ticket's history) for each it holds back
+    (``unreachable``: the channel could not reach the customer).
+    """
+
+    __tablename__ = "customer_notices"
+    __table_args__ = (Index("ix_customer_notices_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))  # "sent", "held" or "unreachable"
+    reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

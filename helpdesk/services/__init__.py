@@ -6,8 +6,9 @@ hooks inside its transaction, commits, then fires the event hooks and enqueues j
 """
 from helpdesk.services.errors import PermissionDenied, ServiceError, StaleTicket
 from helpdesk.services.feedback import record_feedback
+from helpdesk.services.importing import importing
 from helpdesk.services.merge import merge_tickets, split_message
-from helpdesk.services.notices import importing, notify_customer
+from helpdesk.services.notices import notify_customer
 from helpdesk.services.tickets import (
     add_message,
     apply_route_decision,

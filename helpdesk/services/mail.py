@@ -97,6 +97,11 @@ def batched_mail() -> Iterator[None]:
         deliver_mail_batch(ids[start:start + BATCH_SIZE])
 
 
+def in_batch() -> bool:
+    """Inside a ``batched_mail`` block (where the block, not each step, commits)?"""
+    return _batch.get() is not None
+
+
 def queue_mail(to: str, subject: str, text: str, *, html: str | None = None,
                headers: dict[str, str] | None = None, ticket_id: int | None = None,
                commit: bool = True) -> OutboxMail:

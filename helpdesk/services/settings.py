@@ -17,6 +17,7 @@ SITE_SETTINGS = {
     "reopen_window_days": "REOPEN_WINDOW_DAYS",
     "closed_means_closed": "CLOSED_MEANS_CLOSED",
     "timezone": "TIMEZONE",
+    "notices_per_recipient_per_hour": "NOTICES_PER_RECIPIENT_PER_HOUR",
 }
 
 

@@ -23,7 +23,7 @@ from helpdesk.models.tickets import PRIORITIES, STATUSES
 from helpdesk.plugin_manager import manager
 from helpdesk.services.delivery import deliver_reply, record_delivery
 from helpdesk.services.errors import PermissionDenied, ServiceError, StaleTicket
-from helpdesk.services.notices import is_importing
+from helpdesk.services.importing import is_importing
 from helpdesk.services.settings import site_setting
 
 MAX_SUBJECT = 250

@@ -239,14 +239,19 @@ def canned_delete(reply_id: int):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    keys = ("helpdesk_name", "mail_from", "reopen_window_days", "closed_means_closed", "timezone")
+    keys = ("helpdesk_name", "mail_from", "reopen_window_days", "closed_means_closed", "timezone",
+            "notices_per_recipient_per_hour")
     form = SiteSettingsForm(data={k: site_setting(k) for k in keys} if request.method == "GET" else None)
     if form.validate_on_submit():
         save_site_settings({"helpdesk_name": form.helpdesk_name.data.strip(),
                             "mail_from": form.mail_from.data.strip(),
                             "reopen_window_days": form.reopen_window_days.data,
                             "closed_means_closed": bool(form.closed_means_closed.data),
-                            "timezone": form.timezone.data})
+                            "timezone": form.timezone.data,
+                            # left empty: unchanged
+                            "notices_per_recipient_per_hour": site_setting("notices_per_recipient_per_hour")
+                            if form.notices_per_recipient_per_hour.data is None
+                            else form.notices_per_recipient_per_hour.data})
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form,

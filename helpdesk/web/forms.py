@@ -169,6 +169,8 @@ class SiteSettingsForm(FlaskForm):
     reopen_window_days = IntegerField("Reopen window (days)",
                                       validators=[InputRequired(), NumberRange(min=0, max=365)])
     closed_means_closed = BooleanField("Closed means closed: a reply to a closed ticket opens a new, linked one")
+    notices_per_recipient_per_hour = IntegerField("Automatic notices per customer per hour",
+                                                  validators=[Optional(), NumberRange(min=0, max=100)])
     timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
                            filters=[lambda v: (v or "").strip() or "UTC"])
 

@@ -47,9 +47,17 @@ def helpdesk_settings() -> list[Setting]:
                 help="Quarantine entries older than this are deleted by a daily job."),
         Setting("ack_enabled", "bool", default=True, label="Acknowledge new tickets",
                 help="Answer each new ticket opened by mail with its reference (never automatic mail)."),
-        Setting("ack_per_sender_per_hour", "int", default=3, min=0, max=100,
-                label="Acknowledgements per sender per hour",
-                help="At most this many acknowledgements to one address an hour: a mail loop stays short."),
+        Setting("notify_assignee", "bool", default=True, label="Mail the assigned agent",
+                help="When a customer writes by mail on a ticket that has an agent, mail that agent. Replying "
+                     "to that mail is how an agent answers by mail: only such replies, from the agent's own "
+                     "address, are sent on to the customer (anything else becomes an unverified internal note)."),
+        Setting("plus_addressing", "bool", default=False, label="Signed plus-address in Reply-To",
+                help="Agents' notices say Reply-To support+<signed token>@ your domain. Turn on only when your "
+                     "mail server delivers support+anything@ to the support mailbox."),
+        Setting("authserv_id", "text", default="", label="Trusted mail server (authserv-id)",
+                help="The authserv-id your own mail server writes in Authentication-Results (e.g. mx.example.com). "
+                     "When set, an agent's reply by mail also needs that server's dmarc=pass, or a dkim=pass / "
+                     "spf=pass aligned with the agent's domain. Empty: not checked."),
         Setting("webhook_secret", "secret", default="", label="Webhook secret",
                 help="Shared secret for POST /email/inbound (header X-Helpdesk-Signature: sha256=<HMAC of "
                      "the body>). Empty: the webhook is off."),

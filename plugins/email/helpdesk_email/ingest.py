@@ -4,18 +4,21 @@
 every mail that is not a ticket or a message is kept in ``email_quarantine`` with its raw
 bytes and the reason. The steps:
 
-1. size gate, then parse (``mime.parse_message``);
-2. duplicate? (the Message-ID's hash in the threading index, the core message's
-   ``external_id``, or the quarantine);
-3. automated mail: our own mail coming back, bounces (addresses marked bouncing),
-   auto-replies, read receipts and abuse reports;
+1. size gate, then parse (``mime.parse_message``); the sender is the From address alone
+   (``identity``: display names are never identity, an ambiguous From is quarantined);
+2. duplicate? the same Message-ID *and* sender *and* content (``dedupe``) in the threading
+   index or the quarantine; a different mail reusing a Message-ID is stored as new, with a note;
+3. our own mail coming back (loop header, our Message-ID, one of our own addresses), bounces
+   (addresses marked bouncing), then the one table of automated mail (``automated``): none of
+   these becomes a ticket or a message, so nothing reopens and nobody is answered;
 4. a usable sender;
 5. threading: In-Reply-To/References against our HMAC-signed Message-IDs and the ones we
    received, then the ticket reference in the subject (only from people on the ticket);
-6. bulk mail that threads nowhere;
-7. the services: ``add_message`` (a stranger's reply flagged for review, an agent's mail an
-   agent reply) or ``create_ticket``, then the raw mail and the index rows, then the
-   acknowledgement (rate-limited per sender).
+6. the services: ``add_message`` (a stranger's reply flagged for review; an agent's mail an
+   agent reply only when ``agentauth`` authenticates it, else an unverified internal note)
+   or ``create_ticket``, then the raw mail and the index rows, then the acknowledgement
+   (``services.notify_customer``: the core caps automatic notices per recipient) and the
+   notice to the ticket's agent.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import nh3
 from flask import current_app, g
@@ -48,10 +51,10 @@ from helpdesk.plugin_api import (
     site_setting,
     utcnow,
 )
-from helpdesk_email import classify, limits, msgids, quarantine_store
+from helpdesk_email import agentauth, automated, classify, dedupe, identity, limits, msgids, quarantine_store
 from helpdesk_email.folding import Folded, fold_html, fold_text
 from helpdesk_email.mime import ParsedMail, parse_headers, parse_message
-from helpdesk_email.models import EmailAck, EmailMessageId, EmailQuarantine, EmailRawMessage
+from helpdesk_email.models import EmailMessageId, EmailQuarantine, EmailRawMessage
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +133,7 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
     if breach is not None:
         return _quarantine(raw, parse_headers(raw), "quarantined", breach.reason, source, mailbox_id, now, retry_of)
     try:
-        _msg, parsed = parse_message(raw)
+        msg, parsed = parse_message(raw)
     except RecursionError:
         return _quarantine(raw, None, "quarantined", "Unparseable: the MIME structure is nested too deeply.",
                            source, mailbox_id, now, retry_of)
@@ -138,27 +141,35 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
         return _quarantine(raw, None, "quarantined", f"Unparseable: {type(exc).__name__}: {exc}"[:500],
                            source, mailbox_id, now, retry_of)
 
-    duplicate = _duplicate(parsed, retry_of)
+    # Identity from the From address alone, parsed before any display name is decoded. Without
+    # any From header the parser's own reading stands (it may recover a sender elsewhere).
+    who = identity.sender(msg.get_all("From") or [])
+    if who.present:
+        parsed.from_address = who.address
+        parsed.from_name = "" if "@" in who.name else who.name
+
+    seen = _Seen(key=dedupe.content_key(raw, parsed, parsed.from_address, mailbox_id), index_hash=parsed.msgid_hash)
+    duplicate = _duplicate(parsed, seen, retry_of)
     if duplicate is not None:
         return duplicate
 
-    loop = classify.loop_reason(parsed) or _own_message_id(parsed)
+    loop = classify.loop_reason(parsed) or _own_message_id(parsed) or _own_address(parsed)
     if loop:
         return _quarantine(raw, parsed, "bulk", loop, source, mailbox_id, now, retry_of)
     bounce = classify.bounce_reason(parsed)
-    auto = None if bounce else classify.auto_reply_reason(parsed)
-    if not bounce and not auto:
+    auto = None if bounce else automated.automated(parsed)
+    if not bounce and (auto is None or not auto.by_header):
         bounce = classify.daemon_bounce_reason(parsed)
     if bounce:
         return _bounce(raw, parsed, bounce, source, mailbox_id, now, retry_of)
-    auto = auto or classify.null_sender_reason(parsed)
-    if auto:
-        return _quarantine(raw, parsed, "auto_reply", auto, source, mailbox_id, now, retry_of,
+    if auto:  # never a ticket, never a message: nothing reopens, nobody is answered
+        return _quarantine(raw, parsed, auto.kind, auto.reason, source, mailbox_id, now, retry_of,
                            ticket_id=msgids.embedded_ticket_id(raw[:200_000]))
 
     if not parsed.from_address:
-        return _quarantine(raw, parsed, "quarantined",
-                           "No usable sender: the From header is missing or holds no valid address.",
+        problem = who.problem if who.present and who.problem else \
+            "the From header is missing or holds no valid address."
+        return _quarantine(raw, parsed, "quarantined", f"No usable sender: {problem[:1].lower()}{problem[1:]}",
                            source, mailbox_id, now, retry_of)
     try:
         address = normalise_email(parsed.from_address)
@@ -172,22 +183,29 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
     if ticket is not None and threaded_by == "subject" and not _on_ticket(ticket, address, staff):
         ticket, threaded_by = None, None  # a reference in the subject counts only from people on the ticket
 
-    if ticket is None:
-        bulk = classify.bulk_reason(parsed)
-        if bulk:
-            return _quarantine(raw, parsed, "bulk", bulk, source, mailbox_id, now, retry_of)
-        if staff is not None:
-            return _quarantine(raw, parsed, "quarantined",
-                               f"From an agent's address ({address}) and not a reply to a ticket: "
-                               "agents' mail does not open tickets.", source, mailbox_id, now, retry_of)
+    if ticket is None and staff is not None:
+        return _quarantine(raw, parsed, "quarantined",
+                           f"From an agent's address ({address}) and not a reply to a ticket: "
+                           "agents' mail does not open tickets.", source, mailbox_id, now, retry_of)
+    unverified = None
+    if staff is not None and ticket is not None and staff.is_active:
+        unverified = agentauth.unverified_reason(parsed, msg, staff, ticket)
 
     content = _content(parsed)
+    content.seen = seen
+    if seen.note:
+        content.notes.append(seen.note)
+    if unverified:
+        content.notes.insert(0, f"{agentauth.UNVERIFIED}: from an agent's address, but {unverified} "
+                                "Kept as an internal note; the customer did not get it.")
     meta = _meta(parsed, address, source, mailbox_id, content.notes)
+    if unverified:
+        meta["email"]["unverified"] = unverified[:300]
     external_id = (parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}")[:500]
     try:
         if ticket is not None:
             return _add_to_ticket(raw, parsed, ticket, threaded_by, address, staff, content, meta, external_id,
-                                  source, mailbox_id, now, retry_of)
+                                  source, mailbox_id, now, retry_of, unverified=unverified)
         return _new_ticket(raw, parsed, address, content, meta, external_id, source, mailbox_id, now, retry_of)
     except services.ServiceError as exc:
         db.session.rollback()
@@ -203,26 +221,72 @@ def _staff_addresses() -> dict[str, int]:
     return g._email_staff_addresses
 
 
+def own_addresses() -> set[str]:
+    """Every address the helpdesk sends from or reads: mail from them is our own, never a ticket."""
+    if "_email_own_addresses" not in g:
+        from helpdesk_email.models import EmailMailbox
+
+        found = {site_setting("mail_from"), get_setting(PLUGIN, "address"), current_app.config.get("MAIL_FROM")}
+        found.update(db.session.scalars(select(EmailMailbox.username)))
+        g._email_own_addresses = {a.strip().lower() for a in found if a and "@" in a}
+    return g._email_own_addresses
+
+
+def _own_address(parsed: ParsedMail) -> str | None:
+    address = (parsed.from_address or "").lower()
+    if address and address in own_addresses():
+        return (f"From the helpdesk's own address ({address}): our own mail is never a ticket and never "
+                "answered.")
+    return None
+
+
 # ------------------------------------------------------------------ duplicates and threading
 
 
-def _duplicate(parsed: ParsedMail, retry_of: int | None) -> IngestResult | None:
-    """Seen before? One round trip: the threading index, then the quarantine."""
+@dataclass
+class _Seen:
+    """How this mail is told apart from others with its Message-ID (see ``dedupe``)."""
+
+    key: str  # its content key
+    index_hash: str  # the hash it is indexed under: sha256(Message-ID), or its variant hash
+    note: str = ""  # said on the message when another mail had the same Message-ID
+
+
+def _duplicate(parsed: ParsedMail, seen: _Seen, retry_of: int | None) -> IngestResult | None:
+    """Seen before (same Message-ID, sender and content)? One round trip: the threading index and the quarantine.
+
+    A different mail with a Message-ID we have is not a duplicate: ``seen`` is then given
+    its variant hash and a note, and the mail is stored as new.
+    """
     digest = parsed.msgid_hash
+    variant = dedupe.variant_hash(digest, seen.key)
     quarantine = select(literal("q").label("direction"), null().label("ticket_id"), null().label("message_id"),
-                        EmailQuarantine.id.label("quarantine_id")).where(EmailQuarantine.message_id_hash == digest)
+                        EmailQuarantine.id.label("quarantine_id"), EmailQuarantine.content_key,
+                        EmailQuarantine.message_id_hash.label("digest")
+                        ).where(EmailQuarantine.message_id_hash == digest)
     if retry_of is not None:
         quarantine = quarantine.where(EmailQuarantine.id != retry_of)
     indexed = select(EmailMessageId.direction, EmailMessageId.ticket_id, EmailMessageId.message_id,
-                     null().label("quarantine_id")).where(EmailMessageId.msgid_hash == digest)
+                     null().label("quarantine_id"), EmailMessageId.content_key,
+                     EmailMessageId.msgid_hash.label("digest")).where(EmailMessageId.msgid_hash.in_((digest, variant)))
     # Core execution: these plain lookups need none of the ORM's per-statement work.
-    for row in db.session.connection().execute(union_all(indexed, quarantine)):
-        if row.direction == "in":
+    rows = list(db.session.connection().execute(union_all(indexed, quarantine)))
+    for row in rows:
+        same = row.digest == variant or row.content_key is None or row.content_key == seen.key
+        if row.direction == "in" and same:
             return IngestResult("duplicate", ticket_id=row.ticket_id, message_id=row.message_id,
-                                reason="Already received (same Message-ID): nothing new stored.")
-        if row.direction == "q":
+                                reason="Already received (same Message-ID, sender and content): nothing new stored.")
+        if row.direction == "q" and same:
             return IngestResult("duplicate", quarantine_id=row.quarantine_id,
                                 reason="Already received and kept in the quarantine: nothing new stored.")
+    earlier = next((row for row in rows if row.direction in ("in", "q")), None)
+    if earlier is not None:
+        where = f" on {_reference(earlier.ticket_id)}" if earlier.ticket_id else " (kept in the quarantine)"
+        seen.note = (f"Another mail with the same Message-ID <{(parsed.message_id or '')[:200]}> arrived earlier"
+                     f"{where}, from another sender or with other content: this one is a different mail and "
+                     "was stored as new, not dropped as a duplicate.")
+    if any(row.direction in ("in", "out") for row in rows):
+        seen.index_hash = variant  # the Message-ID's own row belongs to the first mail
     return None
 
 
@@ -292,6 +356,7 @@ class _Content:
     html: str | None
     attachments: list[NewAttachment]
     notes: list[str]
+    seen: _Seen | None = None  # how it is indexed (set by ``_ingest``; None: under its own Message-ID)
 
 
 def _content(parsed: ParsedMail) -> _Content:
@@ -341,8 +406,6 @@ def _meta(parsed: ParsedMail, address: str, source: str, mailbox_id: int | None,
         email_meta["mailbox_id"] = mailbox_id
     if notes:
         email_meta["notes"] = notes[:20]
-    if classify.bulk_reason(parsed):
-        email_meta["bulk"] = True
     return {"email": email_meta}
 
 
@@ -351,27 +414,38 @@ def _meta(parsed: ParsedMail, address: str, source: str, mailbox_id: int | None,
 
 def _add_to_ticket(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: str | None, address: str,
                    staff: User | None, content: _Content, meta: dict, external_id: str, source: str,
-                   mailbox_id: int | None, now: datetime, retry_of: int | None) -> IngestResult:
+                   mailbox_id: int | None, now: datetime, retry_of: int | None,
+                   unverified: str | None = None) -> IngestResult:
     def stage(landed: Ticket, message: Message) -> None:
         _stage_record(raw, parsed, landed.id, message.id, content, now)
 
     kwargs = dict(channel="email", attachments=content.attachments, body_html=content.html,
                   external_id=external_id, meta=meta, before_commit=stage)
     try:
-        return _add_to_ticket_staged(raw, parsed, ticket, threaded_by, address, staff, content, meta, external_id,
-                                     source, mailbox_id, now, retry_of, kwargs)
+        result = _add_to_ticket_staged(raw, parsed, ticket, threaded_by, address, staff, content, meta,
+                                       external_id, source, mailbox_id, now, retry_of, kwargs, unverified)
     except IntegrityError:  # the same mail committed by another process a moment ago
         db.session.rollback()
-        return _duplicate(parsed, retry_of) or IngestResult("duplicate", reason="Received twice at once.")
+        return _duplicate(parsed, _Seen(content.seen.key if content.seen else "", parsed.msgid_hash), retry_of) \
+            or IngestResult("duplicate", reason="Received twice at once.")
+    if staff is None and result.outcome == "message" and result.message_id and source not in IMPORT_SOURCES:
+        result.reason += _after_commit(lambda: agentauth.notify_assignee(result.ticket_id, result.message_id))
+    return result
 
 
 def _add_to_ticket_staged(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: str | None, address: str,
                           staff: User | None, content: _Content, meta: dict, external_id: str, source: str,
-                          mailbox_id: int | None, now: datetime, retry_of: int | None, kwargs: dict) -> IngestResult:
+                          mailbox_id: int | None, now: datetime, retry_of: int | None, kwargs: dict,
+                          unverified: str | None) -> IngestResult:
     if staff is not None:
         if not staff.is_active:
             return _quarantine(raw, parsed, "quarantined", f"From a disabled agent account ({address}).",
                                source, mailbox_id, now, retry_of)
+        if unverified:  # it claims to be an agent's: the agents see it, the customer never does
+            message = services.add_message(ticket, staff, content.body, internal=True, needs_review=True, **kwargs)
+            how = (f"{agentauth.UNVERIFIED}: kept as an internal note on {ticket.reference}; from {address}, but "
+                   f"{unverified}")
+            return IngestResult("message", ticket_id=message.ticket_id, message_id=message.id, reason=how)
         message = services.add_message(ticket, staff, content.body, **kwargs)
         how = f"Agent reply by mail on {ticket.reference}, sent on to the customer."
     else:
@@ -421,13 +495,14 @@ def _new_ticket(raw: bytes, parsed: ParsedMail, address: str, content: _Content,
             linked_ticket_id=linked.id if linked is not None else None, before_commit=stage)
     except IntegrityError:  # the same mail committed by another process a moment ago
         db.session.rollback()
-        return _duplicate(parsed, retry_of) or IngestResult("duplicate", reason="Received twice at once.")
+        return _duplicate(parsed, _Seen(content.seen.key if content.seen else "", parsed.msgid_hash), retry_of) \
+            or IngestResult("duplicate", reason="Received twice at once.")
     ticket_id, message_id = ids["ticket"], ids["message"]
     reference = _reference(ticket_id)
     trouble = ""
     if source not in IMPORT_SOURCES:
-        trouble = _after_commit(lambda: _acknowledge(ticket_id, reference, subject, customer.id, first_name,
-                                                     address, now))
+        trouble = _after_commit(lambda: _acknowledge(ticket_id, reference, subject, customer.id, first_name, now))
+        trouble += _after_commit(lambda: agentauth.notify_assignee(ticket_id, message_id))
     reason = f"New ticket {reference} from {address}."
     if linked is not None:
         reason = f"New ticket {reference}, linked to {linked.reference} ({note})"
@@ -473,12 +548,14 @@ def _stage_record(raw: bytes, parsed: ParsedMail, ticket_id: int, message_id: in
     Plain INSERTs on the session's connection: two rows per mail do not need the unit of work.
     """
     header = parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}"
+    seen = content.seen
     connection = db.session.connection()
     # Called from the service's ``before_commit``: a unique-key clash here means another process
     # ingested the same mail a moment ago, and the whole ticket or message is rolled back.
     connection.execute(insert(EmailMessageId.__table__), {
-        "msgid_hash": parsed.msgid_hash, "message_id_header": header[:500], "ticket_id": ticket_id,
-        "message_id": message_id, "direction": "in", "created_at": now})
+        "msgid_hash": seen.index_hash if seen else parsed.msgid_hash, "message_id_header": header[:500],
+        "ticket_id": ticket_id, "message_id": message_id, "direction": "in", "created_at": now,
+        "content_key": seen.key if seen else None})
     connection.execute(insert(EmailRawMessage.__table__), {
         "message_id": message_id, "raw": raw, "full_text": content.full_text,
         "quoted": _no_nul(content.folded.quoted[:1_000_000]),
@@ -502,6 +579,7 @@ def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: str, s
     row.subject = _no_nul(parsed.subject)[:250] if parsed and parsed.subject else None
     row.message_id_header = parsed.message_id[:500] if parsed and parsed.message_id else None
     row.message_id_hash = parsed.msgid_hash if parsed else hashlib.sha256(raw).hexdigest()
+    row.content_key = dedupe.content_key(raw, parsed, parsed.from_address, mailbox_id) if parsed else None
     if ticket_id is not None and db.session.get(Ticket, ticket_id) is not None:
         row.ticket_id = ticket_id
     db.session.commit()
@@ -538,34 +616,23 @@ def mark_bouncing(addresses: list[str]) -> list[str]:
 # ------------------------------------------------------------------ acknowledgement
 
 
-def _acknowledge(ticket_id: int, reference: str, subject: str, customer_id: int, first_name: str, address: str,
+def _acknowledge(ticket_id: int, reference: str, subject: str, customer_id: int, first_name: str,
                  now: datetime) -> bool:
-    """Tell the sender their reference, at most ``ack_per_sender_per_hour`` times an hour.
+    """Tell the sender their reference: an automatic notice, so the core's per-recipient cap applies.
 
-    Returns True when the acknowledgement was queued (and the session committed with it).
+    Returns True when the acknowledgement was queued.
     """
     if not get_setting(PLUGIN, "ack_enabled"):
         return False
-    limit = int(get_setting(PLUGIN, "ack_per_sender_per_hour") or 0)
-    sent = db.session.scalar(select(func.count()).select_from(EmailAck).where(
-        EmailAck.address == address, EmailAck.sent_at > now - timedelta(hours=1)))
-    if sent >= limit:
-        log.info("email: no acknowledgement to %s (%d this hour)", address, sent)
+    ticket, customer = db.session.get(Ticket, ticket_id), db.session.get(User, customer_id)
+    if ticket is None or customer is None:
         return False
-    identity = ContactIdentity
-    if db.session.scalar(select(identity.id).where(identity.user_id == customer_id, identity.kind == "email",
-                                                   identity.value == address, identity.bouncing.is_(True))):
-        return False  # the address bounced before: write nothing more to it
     text = (f"Hello {first_name or 'there'},\n\n"
             f"We received your message — your reference is {reference}.\n"
             f"Reply to this mail to add to it (keep {reference} in the subject).\n\n"
             f"{site_setting('helpdesk_name')}\n")
-    db.session.add(EmailAck(address=address, ticket_id=ticket_id, sent_at=now))
-    from helpdesk_email.outbound import queue_notice
-
-    queue_notice(ticket_id, reference, address, f"[{reference}] Re: {subject}", text,
-                 headers={"Auto-Submitted": "auto-replied"})
-    return True
+    return services.notify_customer(customer, f"[{reference}] Re: {subject}", text, ticket=ticket,
+                                    headers={"Auto-Submitted": "auto-replied"}, now=now)
 
 
 # ------------------------------------------------------------------ admin actions
@@ -604,7 +671,10 @@ def create_ticket_anyway(quarantine_id: int, sender: str, subject: str, actor: U
                                     "was used up): ask the sender to send it again.")
     raw = row.original
     try:
-        _msg, parsed = parse_message(raw)
+        msg, parsed = parse_message(raw)
+        who = identity.sender(msg.get_all("From") or [])
+        if who.present:
+            parsed.from_address, parsed.from_name = who.address, ("" if "@" in who.name else who.name)
         content = _content(parsed)
     except Exception:
         parsed = ParsedMail(raw=raw)
@@ -632,7 +702,8 @@ def create_ticket_anyway(quarantine_id: int, sender: str, subject: str, actor: U
     digest = parsed.msgid_hash
     if db.session.scalar(select(EmailMessageId.id).where(EmailMessageId.msgid_hash == digest)) is None:
         db.session.add(EmailMessageId(msgid_hash=digest, message_id_header=external_id, ticket_id=ticket.id,
-                                      message_id=message.id, direction="in", created_at=now))
+                                      message_id=message.id, direction="in", created_at=now,
+                                      content_key=row.content_key))
     row = db.session.get(EmailQuarantine, quarantine_id)
     row.resolved_at, row.resolution, row.ticket_id = now, "ticket created", ticket.id
     audit(ticket, actor, "created", reason=f"from quarantined mail #{quarantine_id} ({row.kind}: {row.reason})"[:500])

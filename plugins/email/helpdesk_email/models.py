@@ -5,9 +5,9 @@
   (bounces, auto-replies, bulk mail, and what could not be processed), with its raw bytes
   compressed (only the headers when the quarantine's storage budget is used up).
 - ``email_message_ids``: the threading index, sha256(Message-ID) → ticket and message, for
-  what we received and what we sent. Its unique hash makes "the same mail twice" one message.
+  what we received and what we sent. Its unique hash makes "the same mail twice" one message;
+  ``content_key`` tells a different mail that reuses a Message-ID apart (see ``dedupe``).
 - ``email_raw_messages``: the original bytes and the folded-away parts of each mail message.
-- ``email_acks``: acknowledgements sent, for the per-sender hourly limit.
 """
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ class EmailQuarantine(Model):
     message_id_header: Mapped[str | None] = mapped_column(String(500))
     # sha256 of the Message-ID (of the raw bytes when there is none): a second delivery is a duplicate.
     message_id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # sha256 of mailbox, sender, subject and body (``dedupe.content_key``): NULL on rows from before it.
+    content_key: Mapped[str | None] = mapped_column(String(64))
     # Deferred: lists and counts never load the bytes. Read them through ``original``.
     raw: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     size: Mapped[int] = mapped_column(default=0)  # of the mail as received
@@ -99,7 +101,9 @@ class EmailMessageId(Model):
     __table_args__ = (Index("ix_email_message_ids_ticket", "ticket_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 of the Message-ID; for a second, different mail with the same Message-ID, its variant hash.
     msgid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_key: Mapped[str | None] = mapped_column(String(64))
     message_id_header: Mapped[str] = mapped_column(String(500))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
@@ -119,15 +123,3 @@ class EmailRawMessage(Model):
     quoted: Mapped[str] = mapped_column(Text, default="")
     signature: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class EmailAck(Model):
-    """An acknowledgement sent to an address (the hourly limit per sender counts these)."""
-
-    __tablename__ = "email_acks"
-    __table_args__ = (Index("ix_email_acks_address_sent", "address", "sent_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    address: Mapped[str] = mapped_column(String(320))
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

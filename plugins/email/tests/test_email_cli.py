@@ -48,8 +48,9 @@ MBOX = (b"From carla@example.test Mon Jun  2 09:00:00 2025\n"
         b"From: away@example.test\nSubject: Out of office\nAuto-Submitted: auto-replied\n"
         b"Message-ID: <m3@example.test>\n\n"
         b"Back Monday\n\n"
-        b"From carla@example.test Mon Jun  2 09:07:00 2025\n"
-        b"From: Carla <carla@example.test>\nSubject: First\nMessage-ID: <m1@example.test>\n\nHello again\n")
+        b"From carla@example.test Mon Jun  2 09:07:00 2025\n"  # the first mail again: a duplicate
+        b"From: Carla <carla@example.test>\nSubject: First\nMessage-ID: <m1@example.test>\n\n"
+        b"Hello\n\nFrom time to time the printer smokes.\n>From the manual: unplug it.\n")
 
 
 def test_an_mbox_import_keeps_unescaped_from_lines_in_the_body(app, tmp_path):
@@ -66,6 +67,9 @@ def test_an_mbox_import_keeps_unescaped_from_lines_in_the_body(app, tmp_path):
         "Hello\n\nFrom time to time the printer smokes.\nFrom the manual: unplug it.")
     assert (count(Ticket), count(Message), count(EmailQuarantine)) == (2, 2, 1)
     assert count(OutboxMail) == 0  # an import is history: nobody is acknowledged
+    again = run(app, "ingest", "--mbox", str(path))  # re-running an import changes nothing
+    assert again.output.strip().splitlines()[-1] == "4 message(s): 4 duplicate."
+    assert (count(Ticket), count(Message), count(EmailQuarantine)) == (2, 2, 1)
 
 
 def test_a_maildir_import_counts_each_outcome(app, tmp_path):

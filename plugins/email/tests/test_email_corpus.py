@@ -149,12 +149,22 @@ def message_key(raw: bytes) -> str:
     return header_message_id(raw) or "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+def duplicate_key(raw: bytes) -> str:
+    """A true duplicate has the same Message-ID, sender, subject and body (the header block aside)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    sender = " ".join(str(msg.get("From", "")).split()).lower()
+    subject = " ".join(str(msg.get("Subject", "")).split())
+    parts = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)
+    body = parts[1].replace(b"\r\n", b"\n").rstrip() if len(parts) > 1 else b""
+    return f"{message_key(raw)}|{sender}|{subject}|{hashlib.sha256(body).hexdigest()}"
+
+
 def shadowed_files() -> list[str]:
-    """Files whose Message-ID an earlier file (in name order) already has: duplicates in one database."""
+    """Files an earlier file (in name order) already is (same Message-ID, sender and content): duplicates."""
     first: dict[str, str] = {}
     later = []
     for name in MESSAGE_FILES:
-        key = message_key((MESSAGES / name).read_bytes())
+        key = duplicate_key((MESSAGES / name).read_bytes())
         if key in first:
             later.append(name)
         first.setdefault(key, name)

@@ -145,8 +145,8 @@ def test_the_same_message_id_delivered_twice_makes_one_message(app):
     first, second = ingest_message(raw), ingest_message(raw)
     assert (first.outcome, second.outcome) == ("ticket", "duplicate")
     assert second.ticket_id == first.ticket_id and second.message_id == first.message_id
-    resent = make_mail(message_id="<once@client.example.test>", body="A resend with other bytes")
-    assert ingest_message(resent).outcome == "duplicate"
+    with_crlf = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # read back from another store
+    assert ingest_message(b"Received: from mx2.example.test\r\n" + with_crlf).outcome == "duplicate"
     assert (count(Ticket), count(Message)) == (1, 1)
 
 
@@ -180,7 +180,7 @@ def test_anything_that_is_not_a_mail_is_quarantined_and_never_raises(app, raw):
 def test_a_mail_without_a_usable_sender_is_quarantined_with_the_reason(app):
     result = ingest_message(b"From: Nobody <>\r\nSubject: Lost\r\nMessage-ID: <lost@example.test>\r\n\r\nHi\r\n")
     assert result.outcome == "quarantined"
-    assert result.reason == "No usable sender: the From header is missing or holds no valid address."
+    assert result.reason == "No usable sender: the From header holds no valid address."
     row = db.session.get(EmailQuarantine, result.quarantine_id)
     assert (row.subject, row.message_id_header) == ("Lost", "lost@example.test")
 
@@ -199,7 +199,7 @@ AUTOMATED = {
     "x-autoreply": ({"X-Autoreply": "yes"}, "Automatic reply (x-autoreply header)."),
     "x-autorespond": ({"X-Autorespond": "vacation"}, "Automatic reply (x-autorespond header)."),
     "precedence": ({"Precedence": "auto_reply"}, "Precedence: auto_reply."),
-    "suppress": ({"X-Auto-Response-Suppress": "OOF"}, "Automatic message (X-Auto-Response-Suppress)."),
+    "suppress": ({"X-Auto-Response-Suppress": "OOF"}, "Automatic message (X-Auto-Response-Suppress: OOF)."),
     "subject": ({}, "Automatic reply (subject 'Out of Office: back on Monday')."),
 }
 

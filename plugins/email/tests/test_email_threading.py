@@ -106,9 +106,13 @@ def test_a_stranger_replying_to_our_mail_is_kept_for_review_and_changes_nothing(
 
 def test_an_agents_mail_reply_becomes_an_agent_reply_sent_to_the_customer(app, agent):
     ticket, ack_id = opened()
+    services.update_ticket(ticket, agent, assignee_id=agent.id)
+    ingest_message(make_mail(subject="Re: [HD-1] Printer on fire", body="It smokes more now.", in_reply_to=ack_id))
+    notice = db.session.scalars(select(OutboxMail).where(OutboxMail.to_addr == agent.email)).one()
+    assert notice.subject == "[HD-1] Carla Customer: Printer on fire" and "It smokes more now." in notice.body_text
     result = ingest_message(make_mail(sender=f"Alex Agent <{agent.email}>", subject="Re: [HD-1] Printer on fire",
                                       body="Hi Carla, a technician is on the way.\n\n> The printer is smoking.",
-                                      in_reply_to=ack_id))
+                                      in_reply_to=notice.headers["Message-ID"]))
     assert result.outcome == "message"
     reply = messages_of(ticket)[-1]
     assert (reply.author_id, reply.internal, reply.body) == (agent.id, False, "Hi Carla, a technician is on the way.")

@@ -1,7 +1,7 @@
 """email: quarantined mail stored compressed, with a storage budget
 
 Revision ID: email_0003
-Revises: email_0001
+Revises: email_0002
 
 ``email_quarantine.raw`` holds zlib-compressed bytes (``storage = 'zlib'``), or only the
 compressed header block when the budget was used up (``'headers'``); rows written before
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "email_0003"
-down_revision = "email_0001"
+down_revision = "email_0002"
 branch_labels = None
 depends_on = None
 
