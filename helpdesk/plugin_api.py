@@ -10,7 +10,7 @@ tables derive from ``Model`` and are read and written with ``db_session()``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import InvalidToken
 from flask_login import current_user
@@ -24,7 +24,8 @@ from helpdesk.assignment import STRATEGIES, choose
 from helpdesk.charts import bar_chart, column_chart
 from helpdesk.contract import SETTING_TYPES, Channel, Route, Setting
 from helpdesk.errors import PermissionDenied, ServiceError
-from helpdesk.extensions import Model, csrf, db, limiter
+from helpdesk.extensions import Model, csrf, limiter
+from helpdesk.extensions import db as _db  # private: plugins use Model and db_session() (see DEPRECATED)
 from helpdesk.filenames import safe_filename
 from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
@@ -42,6 +43,9 @@ from helpdesk.services.users import find_customer
 from helpdesk.versioning import API_VERSION, deprecated_names
 from helpdesk.web.auth import admin_required, backoffice_required, staff_required
 from helpdesk.web.links import external_url
+
+if TYPE_CHECKING:  # the deprecated ``db`` keeps its type for plugins that still import it (see DEPRECATED)
+    from helpdesk.extensions import db as db
 
 
 def get_setting(plugin: str, name: str) -> Any:
@@ -83,15 +87,15 @@ def db_session() -> scoped_session[Session]:
 
     Core rows (tickets, messages, users, tags, priorities) are written through ``services``
     and ``apply_route_decision``, never by hand, so the core's rules, audit trail and hooks
-    hold. ``db`` stays exported for existing plugins; new code uses ``Model`` and ``db_session()``.
+    hold.
     """
-    return db.session
+    return _db.session
 
 
 def get_by_id(model: type, raw: Any) -> Any | None:
-    """``db.session.get`` for an id from a request; None for ids no row can have."""
+    """``db_session().get`` for an id from a request; None for ids no row can have."""
     ident = parse_id(raw)
-    return db.session.get(model, ident) if ident is not None else None
+    return _db.session.get(model, ident) if ident is not None else None
 
 
 def is_enabled(plugin: str) -> bool:
@@ -100,7 +104,7 @@ def is_enabled(plugin: str) -> bool:
 
 __all__ = [
     "admin_required", "apply_route_decision", "audit", "AuditEvent", "bar_chart", "batched_mail", "Channel",
-    "choose_agent", "column_chart", "ContactIdentity", "crontab", "csrf", "current_user", "customer_address", "db",
+    "choose_agent", "column_chart", "ContactIdentity", "crontab", "csrf", "current_user", "customer_address",
     "db_session", "decrypt_secret", "deliver_mail", "encrypt_secret", "external_url", "find_customer", "get_by_id",
     "get_setting", "human_size", "is_enabled", "limiter", "MAX_BODY", "MAX_ID", "MAX_PAGE", "Message", "Model",
     "NewAttachment", "normalise_email", "parse_id", "parse_int", "parse_page", "parse_reference", "periodic_task",
@@ -114,7 +118,10 @@ __all__ = [
 
 # Names kept for a while after they were replaced: using one warns (DeprecationWarning) and
 # says what to use instead. old name -> (get the value, advice, plugin API version that removes it)
-DEPRECATED: dict[str, tuple[Any, str, str]] = {}
+DEPRECATED: dict[str, tuple[Any, str, str]] = {
+    # The Flask-SQLAlchemy extension: its session could write core rows past the services.
+    "db": (lambda: _db, "use Model for your tables and db_session() for queries", "2.0"),
+}
 __getattr__ = deprecated_names(__name__, DEPRECATED)
 
 __all__ += ["API_VERSION", "STATUSES"]

@@ -307,6 +307,19 @@ def test_deprecated_names_warn_and_still_work(monkeypatch):
         from helpdesk.plugin_api import never_existed  # noqa: F401
 
 
+def test_importing_db_from_plugin_api_warns_and_still_works():
+    import helpdesk.plugin_api as plugin_api
+    from helpdesk.extensions import db as extension
+
+    assert "db" not in plugin_api.__all__ and "db" not in vars(plugin_api)
+    with pytest.warns(DeprecationWarning, match=r"helpdesk.plugin_api.db is deprecated and will be removed in "
+                                                r"plugin API 2.0: use Model for your tables and db_session\(\) "
+                                                r"for queries"):
+        from helpdesk.plugin_api import db
+    assert db is extension and db.session is plugin_api.db_session()
+    assert plugin_api.Model is db.Model
+
+
 def write_distribution(site: Path, name: str, module_source: str) -> None:
     """An installed distribution, as pip leaves it: a module and its dist-info with the entry point."""
     (site / f"helpdesk_{name}.py").write_text(textwrap.dedent(module_source))

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Setting, Ticket, User, db, get_setting, utcnow
+from helpdesk.plugin_api import Setting, Ticket, User, db_session, get_setting, utcnow
 from helpdesk_hello import access_rules
 from helpdesk_hello.jobs import count_greetings, greeting_count
 from helpdesk_hello.models import HelloGreeting
@@ -55,12 +55,12 @@ def helpdesk_migrations() -> str:
 def helpdesk_ticket_created(ticket: Ticket) -> None:
     """Store a greeting (up to ``max_per_day`` a day), then enqueue the counting job."""
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = db.session.scalar(
+    today = db_session().scalar(
         select(func.count()).select_from(HelloGreeting).where(HelloGreeting.created_at >= midnight))
     if today >= get_setting(PLUGIN, "max_per_day"):
         return
-    db.session.add(HelloGreeting(ticket_id=ticket.id))
-    db.session.commit()  # event hooks run after the core's commit: the plugin commits its own row
+    db_session().add(HelloGreeting(ticket_id=ticket.id))
+    db_session().commit()  # event hooks run after the core's commit: the plugin commits its own row
     count_greetings()  # enqueues the job; the worker runs it
 
 
@@ -69,7 +69,7 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
     if slot != "ticket.sidebar":
         return None
     ticket = context["ticket"]
-    greeted_at = db.session.scalar(
+    greeted_at = db_session().scalar(
         select(HelloGreeting.created_at).where(HelloGreeting.ticket_id == ticket.id).limit(1))
     # render_template returns a str; Markup says "this is HTML", or the core escapes it.
     return Markup(render_template("hello/sidebar.html", ticket=ticket, greeted_at=greeted_at,

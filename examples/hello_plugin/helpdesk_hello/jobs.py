@@ -5,14 +5,14 @@ import logging
 
 from sqlalchemy import func, select
 
-from helpdesk.plugin_api import crontab, db, periodic_task, task
+from helpdesk.plugin_api import crontab, db_session, periodic_task, task
 from helpdesk_hello.models import HelloGreeting
 
 log = logging.getLogger(__name__)
 
 
 def greeting_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(HelloGreeting)) or 0
+    return db_session().scalar(select(func.count()).select_from(HelloGreeting)) or 0
 
 
 @task(plugin="hello")

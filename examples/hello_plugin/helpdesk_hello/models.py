@@ -6,10 +6,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.plugin_api import Ticket, db, utcnow
+from helpdesk.plugin_api import Model, Ticket, utcnow
 
 
-class HelloGreeting(db.Model):
+class HelloGreeting(Model):
     """One greeting, written when a ticket is created."""
 
     __tablename__ = "hello_greetings"

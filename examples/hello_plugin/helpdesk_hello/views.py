@@ -5,7 +5,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Ticket, db, get_setting, staff_required, visible_tickets
+from helpdesk.plugin_api import Ticket, db_session, get_setting, staff_required, visible_tickets
 from helpdesk_hello.models import HelloGreeting
 
 bp = Blueprint("hello", __name__, url_prefix="/hello", template_folder="templates")
@@ -16,7 +16,7 @@ bp = Blueprint("hello", __name__, url_prefix="/hello", template_folder="template
 def index() -> str:
     # Scope through visible_tickets, like every core page: a plugin never widens access.
     visible_ids = visible_tickets(current_user).with_only_columns(Ticket.id)
-    greetings = db.session.scalars(
+    greetings = db_session().scalars(
         select(HelloGreeting).where(HelloGreeting.ticket_id.in_(visible_ids))
         .order_by(HelloGreeting.id.desc()).limit(100))
     return render_template("hello/index.html", greetings=list(greetings),

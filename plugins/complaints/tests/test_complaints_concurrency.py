@@ -22,16 +22,17 @@ def _create_tickets(uri: str, instance: str, customer_id: int, label: str, count
     """Child process: its own app and connections; waits for the other, then opens tickets."""
     try:
         from helpdesk import create_app
-        from helpdesk.plugin_api import User, db
+        from helpdesk.plugin_api import User, db_session
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_PATH": instance, "TESTING": True,
                           "JOBS_IMMEDIATE": True, "SECRET_KEY": "x"})
         with app.app_context():
-            customer = db.session.get(User, customer_id)
+            customer = db_session().get(User, customer_id)
             barrier.wait(timeout=60)
             ids = [services.create_ticket(customer, f"{label} {i}", "Please route me.").id for i in range(count)]
-            db.session.remove()
-            db.engine.dispose()
+            engine = db_session().get_bind()
+            db_session().remove()
+            engine.dispose()
         results.put((label, ids, None))
     except BaseException as exc:  # report to the parent rather than dying silently
         results.put((label, [], f"{type(exc).__name__}: {exc}"))

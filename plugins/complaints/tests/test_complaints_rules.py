@@ -120,11 +120,9 @@ def test_round_robin_and_least_loaded_take_only_available_agents(
 
 def test_priority_tags_sla_policy_acknowledgement_and_supervisor(
         app, db, customer, make_user, team_factory, rule_factory):
-    from helpdesk.plugin_api import db as database
-
     lena = make_user("agent", name="Lena Lead", email="lena@example.test")
     team = team_factory("VIP care", [lena], lead=lena)
-    policies = database.metadata.tables["sla_policies"]
+    policies = db.metadata.tables["sla_policies"]
     policy_id = db.session.execute(policies.insert().values(
         name="Fast", position=0, active=True, tag="fast-lane", first_response_minutes=30,
         warn_before_minutes=10, pause_statuses="pending")).inserted_primary_key[0]
@@ -140,7 +138,7 @@ def test_priority_tags_sla_policy_acknowledgement_and_supervisor(
     assert sorted(t.name for t in ticket.tags) == ["fast-lane", "priority-care", "vip"]
     actions = [r.action for r in audit_rows(db, ticket.id)]
     assert actions.count("tagged") == 2 and "sla_policy" in actions and "notified" in actions
-    targets = database.metadata.tables["sla_targets"]
+    targets = db.metadata.tables["sla_targets"]
     assert db.session.execute(select(targets.c.policy_id).where(targets.c.ticket_id == ticket.id)).first()[0] \
         == policy_id  # the tighter clock applies
     mails = {m.to_addr: m for m in outbox(db)}

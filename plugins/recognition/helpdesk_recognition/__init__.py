@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Message, Setting, Ticket, User, db, get_setting
+from helpdesk.plugin_api import Message, Setting, Ticket, User, db_session, get_setting
 from helpdesk_recognition import access_rules, digest, kudos, milestones  # noqa: F401  (digest registers its job)
 from helpdesk_recognition.config import PLUGIN, SETTINGS
 from helpdesk_recognition.forms import KudosForm
@@ -88,7 +88,7 @@ def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
 def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
     """"Thanks!" written after a ticket was closed opens a linked ticket: the thanks belong to the closed one."""
     if ticket.linked_ticket_id is not None:
-        original = db.session.get(Ticket, ticket.linked_ticket_id)
+        original = db_session().get(Ticket, ticket.linked_ticket_id)
         if original is not None:
             _credit_thanks(original, message)
 
@@ -98,7 +98,7 @@ def _credit_thanks(ticket: Ticket, message: Message) -> None:
     if (author is None or author.is_staff or message.internal or message.needs_review
             or author.id != ticket.customer_id or kudos.is_automated(message)):
         return
-    first = db.session.scalar(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id).limit(1))
+    first = db_session().scalar(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id).limit(1))
     if first is not None and kudos.is_automated(first):
         return
     quote = kudos.find_thanks(message.body)
@@ -110,7 +110,7 @@ def _credit_thanks(ticket: Ticket, message: Message) -> None:
 @hookimpl
 def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple]) -> None:
     if changes.get("status", (None, None))[1] == "resolved" and ticket.assignee_id:
-        assignee = db.session.get(User, ticket.assignee_id)
+        assignee = db_session().get(User, ticket.assignee_id)
         if assignee is not None and assignee.is_staff:
             milestones.check_resolved(assignee)
 
@@ -136,7 +136,7 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
                                       unread=unread_count(user.id)))
     if slot == "ticket.sidebar":
         ticket = context["ticket"]
-        given = list(db.session.scalars(
+        given = list(db_session().scalars(
             select(Kudos).where(Kudos.ticket_id == ticket.id, visible_to(user, Kudos.recipient_id))
             .options(selectinload(Kudos.recipient), selectinload(Kudos.giver)).order_by(Kudos.id)))
         form = KudosForm(formdata=None).fill_choices(user)

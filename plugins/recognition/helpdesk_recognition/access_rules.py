@@ -31,12 +31,12 @@ RULES: dict[str, set[str]] = {
 
 def values(world: dict) -> dict:
     """A public kudos from the admin to the agent, for the reaction route."""
-    from helpdesk.plugin_api import db
+    from helpdesk.plugin_api import db_session
     from helpdesk_recognition.models import Kudos
 
     users = world["users"]
     kudos = Kudos(recipient_id=users["agent"].id, giver_id=users["admin"].id, source="peer",
                   message="Thanks for covering my shift.")
-    db.session.add(kudos)
-    db.session.commit()
+    db_session().add(kudos)
+    db_session().commit()
     return {"kudos_id": kudos.id}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from helpdesk.plugin_api import Ticket, User, db, utcnow
+from helpdesk.plugin_api import Ticket, User, db_session, utcnow
 from helpdesk_recognition.config import value_tags
 from helpdesk_recognition.models import Award, Kudos, Notification, Rating
 
@@ -27,9 +27,9 @@ CUSTOMER_QUOTES = [
 
 
 def seed(rng: random.Random) -> str:
-    if db.session.scalar(select(func.count()).select_from(Kudos)):
+    if db_session().scalar(select(func.count()).select_from(Kudos)):
         return "kudos already present, nothing added"
-    agents = list(db.session.scalars(select(User).where(User.role == "agent", User.active.is_(True))
+    agents = list(db_session().scalars(select(User).where(User.role == "agent", User.active.is_(True))
                                      .order_by(User.id)))
     if len(agents) < 2:
         return "fewer than two agents, no kudos"
@@ -37,25 +37,25 @@ def seed(rng: random.Random) -> str:
     peer = 0
     for _ in range(12):
         giver, recipient = rng.sample(agents, 2)
-        db.session.add(Kudos(recipient_id=recipient.id, giver_id=giver.id, source="peer",
+        db_session().add(Kudos(recipient_id=recipient.id, giver_id=giver.id, source="peer",
                              message=rng.choice(PEER_MESSAGES), value_tag=rng.choice([None, *values]),
                              created_at=now - timedelta(hours=rng.randint(1, 24 * 21))))
         peer += 1
-    resolved = list(db.session.scalars(select(Ticket).where(
+    resolved = list(db_session().scalars(select(Ticket).where(
         Ticket.status.in_(("resolved", "closed")), Ticket.assignee_id.is_not(None))
         .order_by(Ticket.id.desc()).limit(8)))
     for ticket in resolved:
         at = now - timedelta(hours=rng.randint(1, 24 * 14))
-        db.session.add(Rating(user_id=ticket.assignee_id, ticket_id=ticket.id, kind="csat", score=5, created_at=at))
-        db.session.add(Kudos(recipient_id=ticket.assignee_id, giver_id=ticket.customer_id, source="rating", score=5,
+        db_session().add(Rating(user_id=ticket.assignee_id, ticket_id=ticket.id, kind="csat", score=5, created_at=at))
+        db_session().add(Kudos(recipient_id=ticket.assignee_id, giver_id=ticket.customer_id, source="rating", score=5,
                              ticket_id=ticket.id, message=rng.choice(CUSTOMER_QUOTES), created_at=at))
     for agent_id in sorted({t.assignee_id for t in resolved}):
-        db.session.add(Award(user_id=agent_id, badge="five_star", detail="your first five-star rating",
+        db_session().add(Award(user_id=agent_id, badge="five_star", detail="your first five-star rating",
                              created_at=now - timedelta(days=1)))
-    db.session.flush()
+    db_session().flush()
     first = agents[0]  # the demo's agent@example.com: something new on the dashboard
-    for kudos in db.session.scalars(select(Kudos).where(Kudos.recipient_id == first.id).limit(2)):
+    for kudos in db_session().scalars(select(Kudos).where(Kudos.recipient_id == first.id).limit(2)):
         who = kudos.giver.name if kudos.giver else "Someone"
-        db.session.add(Notification(user_id=first.id, kudos_id=kudos.id, text=f"{who} gave you kudos."))
-    db.session.commit()
+        db_session().add(Notification(user_id=first.id, kudos_id=kudos.id, text=f"{who} gave you kudos."))
+    db_session().commit()
     return f"{peer} peer kudos, {len(resolved)} five-star ratings with praise"

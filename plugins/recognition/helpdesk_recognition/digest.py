@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from helpdesk.plugin_api import Team, User, crontab, db, periodic_task, utcnow
+from helpdesk.plugin_api import Team, User, crontab, db_session, periodic_task, utcnow
 from helpdesk_recognition.config import BADGES, PLUGIN
 from helpdesk_recognition.feed import Item, feed_page
 from helpdesk_recognition.models import DigestSent
@@ -41,7 +41,7 @@ def _eligible(user: User | None) -> bool:
 def _recipients() -> dict[int, tuple[User, list[Team], list[Team]]]:
     """user id → (user, teams they lead, teams they follow as a member who opted in)."""
     out: dict[int, tuple[User, list[Team], list[Team]]] = {}
-    teams = db.session.scalars(select(Team).options(selectinload(Team.members), selectinload(Team.lead))
+    teams = db_session().scalars(select(Team).options(selectinload(Team.members), selectinload(Team.lead))
                                .order_by(Team.name))
     for team in teams:
         if _eligible(team.lead):
@@ -99,18 +99,18 @@ def send_digests(now: datetime | None = None) -> int:
     start, end, week = week_bounds(now or utcnow())
     sent = 0
     for user_id, (user, led, followed) in _recipients().items():
-        if db.session.scalar(select(DigestSent.id).where(DigestSent.user_id == user_id, DigestSent.week == week)):
+        if db_session().scalar(select(DigestSent.id).where(DigestSent.user_id == user_id, DigestSent.week == week)):
             continue
         content = compose(user, led, followed, start, end, week)
         if content is None:
             continue
         subject, text, count = content
-        db.session.add(DigestSent(user_id=user_id, week=week, items=count))
+        db_session().add(DigestSent(user_id=user_id, week=week, items=count))
         mail = queue_mail(user.email, subject, text, commit=False)
         try:
-            db.session.commit()
+            db_session().commit()
         except IntegrityError:  # another worker sent this one a moment ago
-            db.session.rollback()
+            db_session().rollback()
             continue
         deliver_mail(mail.id)
         sent += 1

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import false, literal, select, union_all
 from sqlalchemy.orm import selectinload
 
-from helpdesk.plugin_api import User, db
+from helpdesk.plugin_api import User, db_session
 from helpdesk_recognition.models import Award, Kudos
 from helpdesk_recognition.privacy import team_members, visible_to
 
@@ -52,16 +52,16 @@ def feed_page(viewer: User, *, team_id: int | None = None, value: str | None = N
         kudos_q = kudos_q.where(Kudos.value_tag == value)
         award_q = award_q.where(false())  # badges carry no value tag
     both = union_all(kudos_q, award_q).subquery()
-    rows = db.session.execute(select(both.c.kind, both.c.id).order_by(both.c.at.desc(), both.c.id.desc())
+    rows = db_session().execute(select(both.c.kind, both.c.id).order_by(both.c.at.desc(), both.c.id.desc())
                               .limit(per_page + 1).offset((page - 1) * per_page)).all()
     has_next = len(rows) > per_page
     rows = rows[:per_page]
     kudos_ids = [i for k, i in rows if k == "kudos"]
     award_ids = [i for k, i in rows if k == "award"]
-    kudos = {k.id: k for k in db.session.scalars(select(Kudos).where(Kudos.id.in_(kudos_ids)).options(
+    kudos = {k.id: k for k in db_session().scalars(select(Kudos).where(Kudos.id.in_(kudos_ids)).options(
         selectinload(Kudos.recipient), selectinload(Kudos.giver), selectinload(Kudos.ticket),
         selectinload(Kudos.reactions)))} if kudos_ids else {}
-    awards = {a.id: a for a in db.session.scalars(select(Award).where(Award.id.in_(award_ids)).options(
+    awards = {a.id: a for a in db_session().scalars(select(Award).where(Award.id.in_(award_ids)).options(
         selectinload(Award.user), selectinload(Award.ticket)))} if award_ids else {}
     items = [Item("kudos", kudos=kudos[i]) if k == "kudos" else Item("award", award=awards[i]) for k, i in rows]
     return items, has_next

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, Form, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange
 
-from helpdesk.plugin_api import User, db
+from helpdesk.plugin_api import User, db_session
 from helpdesk_recognition.config import MAX_MESSAGE, REACTIONS, value_tags
 
 
@@ -19,7 +19,7 @@ class KudosForm(FlaskForm):
     kudos_ticket = HiddenField()
 
     def fill_choices(self, giver: User) -> KudosForm:
-        colleagues = db.session.scalars(select(User).where(
+        colleagues = db_session().scalars(select(User).where(
             User.role.in_(("agent", "admin")), User.active.is_(True), User.merged_into_id.is_(None),
             User.id != giver.id).order_by(User.name))
         self.kudos_recipient.choices = [("", "Choose a colleague…")] + [(str(u.id), u.name) for u in colleagues]

@@ -8,7 +8,7 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Message, Ticket, User, db, utcnow
+from helpdesk.plugin_api import Message, Ticket, User, db_session, utcnow
 from helpdesk_recognition import milestones
 from helpdesk_recognition.config import MAX_MESSAGE, REACTIONS, thanks_exclusions, thanks_phrases, value_tags
 from helpdesk_recognition.inputs import get_by_id
@@ -43,8 +43,8 @@ def give_peer_kudos(giver: User, recipient_id: int | str | None, message: str | 
     recipient = get_by_id(User, recipient_id)
     kudos = Kudos(recipient_id=recipient.id, giver_id=giver.id, source=PEER, ticket_id=ticket.id if ticket else None,
                   message=_clean(message), value_tag=(value_tag or "").strip().lower() or None, created_at=utcnow())
-    db.session.add(kudos)
-    db.session.commit()
+    db_session().add(kudos)
+    db_session().commit()
     tag = f" for {kudos.value_tag}" if kudos.value_tag else ""
     on = f" on {ticket.reference}" if ticket else ""
     notify(recipient, f"{giver.name} gave you kudos{tag}{on}.", kudos=kudos)
@@ -83,7 +83,7 @@ def validate_peer_kudos(giver: User, recipient_id: int | str | None, message: st
 def _daily_limit(giver: User, recipient: User) -> str | None:
     """Why the giver may not give this kudos today (too many in the last 24 hours), or None."""
     since = utcnow() - timedelta(days=1)
-    given = db.session.execute(select(Kudos.recipient_id).where(
+    given = db_session().execute(select(Kudos.recipient_id).where(
         Kudos.giver_id == giver.id, Kudos.source == PEER, Kudos.created_at > since)).scalars().all()
     if sum(1 for r in given if r == recipient.id) >= PER_COLLEAGUE_PER_DAY:
         return (f"You have thanked {recipient.name} {PER_COLLEAGUE_PER_DAY} times today: "
@@ -102,13 +102,13 @@ def _clean(text: str | None) -> str:
 
 def workers_of(ticket: Ticket) -> list[User]:
     """The agents who worked the ticket: its assignee and every staff author of a public reply."""
-    ids = set(db.session.scalars(select(Message.author_id).join(User, User.id == Message.author_id).where(
+    ids = set(db_session().scalars(select(Message.author_id).join(User, User.id == Message.author_id).where(
         Message.ticket_id == ticket.id, Message.internal.is_(False), User.role.in_(("agent", "admin")))))
     if ticket.assignee_id:
         ids.add(ticket.assignee_id)
     if not ids:
         return []
-    users = db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name))
+    users = db_session().scalars(select(User).where(User.id.in_(ids)).order_by(User.name))
     return [u for u in users if u.is_staff and u.is_active]
 
 
@@ -120,11 +120,11 @@ def credit_customer_praise(ticket: Ticket, customer: User, source: str, quote: s
     for agent in workers_of(ticket):
         kudos = Kudos(recipient_id=agent.id, giver_id=customer.id, source=source, ticket_id=ticket.id,
                       message=quote, score=score, created_at=utcnow())
-        db.session.add(kudos)
+        db_session().add(kudos)
         try:
-            db.session.commit()
+            db_session().commit()
         except IntegrityError:  # this customer already praised this agent on this ticket
-            db.session.rollback()
+            db_session().rollback()
             continue
         given.append(kudos)
     for kudos in given:
@@ -137,17 +137,17 @@ def credit_customer_praise(ticket: Ticket, customer: User, source: str, quote: s
 
 def record_rating(agent: User, ticket: Ticket, kind: str, score: int) -> None:
     """Credit a rating to an agent; a later rating of the same ticket replaces the score."""
-    existing = db.session.scalar(select(Rating).where(
+    existing = db_session().scalar(select(Rating).where(
         Rating.ticket_id == ticket.id, Rating.user_id == agent.id, Rating.kind == kind))
     if existing is not None:
         existing.score, existing.created_at = score, utcnow()
-        db.session.commit()
+        db_session().commit()
         return
-    db.session.add(Rating(user_id=agent.id, ticket_id=ticket.id, kind=kind, score=score, created_at=utcnow()))
+    db_session().add(Rating(user_id=agent.id, ticket_id=ticket.id, kind=kind, score=score, created_at=utcnow()))
     try:
-        db.session.commit()
+        db_session().commit()
     except IntegrityError:  # the same rating arrived twice at once: one row is enough
-        db.session.rollback()
+        db_session().rollback()
 
 
 def is_praise(feedback: dict) -> bool:
@@ -188,7 +188,7 @@ def find_thanks(body: str) -> str | None:
 
 
 def staff_replied_before(ticket: Ticket, message: Message) -> bool:
-    return db.session.scalar(select(Message.id).join(User, User.id == Message.author_id).where(
+    return db_session().scalar(select(Message.id).join(User, User.id == Message.author_id).where(
         Message.ticket_id == ticket.id, Message.id < message.id, Message.internal.is_(False),
         User.role.in_(("agent", "admin"))).limit(1)) is not None
 
@@ -200,15 +200,15 @@ def toggle_reaction(kudos: Kudos, user: User, emoji_key: str) -> bool | None:
     """Add the reaction, or take it back if it was there; True added, False removed, None unknown emoji."""
     if emoji_key not in REACTIONS:
         return None
-    existing = db.session.scalar(select(Reaction).where(
+    existing = db_session().scalar(select(Reaction).where(
         Reaction.kudos_id == kudos.id, Reaction.user_id == user.id, Reaction.emoji == emoji_key))
     if existing is not None:
-        db.session.delete(existing)
-        db.session.commit()
+        db_session().delete(existing)
+        db_session().commit()
         return False
-    db.session.add(Reaction(kudos_id=kudos.id, user_id=user.id, emoji=emoji_key))
+    db_session().add(Reaction(kudos_id=kudos.id, user_id=user.id, emoji=emoji_key))
     try:
-        db.session.commit()
+        db_session().commit()
     except IntegrityError:  # a double click: the reaction is there, which is what was asked
-        db.session.rollback()
+        db_session().rollback()
     return True

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Tag, Ticket, User, db, utcnow
+from helpdesk.plugin_api import Tag, Ticket, User, db_session, utcnow
 from helpdesk_recognition.config import BADGES, Badge
 from helpdesk_recognition.models import Award, BadgeConfig, Kudos, Rating
 from helpdesk_recognition.notices import notify
@@ -23,7 +23,7 @@ RESOLVED = ("resolved", "closed")
 
 def badge_settings() -> dict[str, tuple[bool, int]]:
     """key → (enabled, threshold), the admin's choice or the badge's default."""
-    rows = {row.key: row for row in db.session.scalars(select(BadgeConfig))}
+    rows = {row.key: row for row in db_session().scalars(select(BadgeConfig))}
     out = {}
     for key, badge in BADGES.items():
         row = rows.get(key)
@@ -37,13 +37,13 @@ def describe(badge: Badge, threshold: int) -> str:
 
 def award(user: User, key: str, *, period: str = "", ticket_id: int | None = None, detail: str = "") -> Award | None:
     """Award a badge unless this (user, badge, period) already has it; None when it had."""
-    db.session.commit()  # start the claim in a transaction of its own
+    db_session().commit()  # start the claim in a transaction of its own
     row = Award(user_id=user.id, badge=key, period=period, ticket_id=ticket_id, detail=detail[:300])
-    db.session.add(row)
+    db_session().add(row)
     try:
-        db.session.commit()
+        db_session().commit()
     except IntegrityError:
-        db.session.rollback()
+        db_session().rollback()
         return None
     badge = BADGES[key]
     notify(user, f"You earned the “{badge.name}” badge: {detail or badge.name}.", award=row)
@@ -59,7 +59,7 @@ def check_five_star(user: User) -> Award | None:
     threshold = _enabled("five_star")
     if threshold is None:
         return None
-    count = db.session.scalar(select(func.count()).select_from(Rating).where(
+    count = db_session().scalar(select(func.count()).select_from(Rating).where(
         Rating.user_id == user.id, Rating.kind == "csat", Rating.score == 5)) or 0
     if count < threshold:
         return None
@@ -71,7 +71,7 @@ def check_complaint_turned(user: User, ticket: Ticket) -> Award | None:
     threshold = _enabled("complaint_turned")
     if threshold is None or not any(tag.name == COMPLAINT_TAG for tag in ticket.tags):
         return None
-    count = db.session.scalar(
+    count = db_session().scalar(
         select(func.count(distinct(Rating.ticket_id))).where(
             Rating.user_id == user.id, Rating.kind == "csat", Rating.score == 5,
             Rating.ticket_id.in_(select(Ticket.id).where(Ticket.tags.any(Tag.name == COMPLAINT_TAG))))) or 0
@@ -87,7 +87,7 @@ def check_resolved(user: User) -> Award | None:
     if threshold is None:
         return None
     # Still resolved (or closed after it): a reopened ticket has status open and no resolved_at.
-    count = db.session.scalar(select(func.count()).select_from(Ticket).where(
+    count = db_session().scalar(select(func.count()).select_from(Ticket).where(
         Ticket.assignee_id == user.id, Ticket.status.in_(RESOLVED), Ticket.resolved_at.is_not(None))) or 0
     if count < threshold:
         return None
@@ -109,7 +109,7 @@ def check_monthly_kudos(user: User, when: datetime | None = None) -> Award | Non
     if threshold is None:
         return None
     start, end = month_bounds(when or utcnow())
-    count = db.session.scalar(select(func.count()).select_from(Kudos).where(
+    count = db_session().scalar(select(func.count()).select_from(Kudos).where(
         Kudos.recipient_id == user.id, Kudos.created_at >= start, Kudos.created_at < end)) or 0
     if count < threshold:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from helpdesk.plugin_api import User, db, utcnow
+from helpdesk.plugin_api import User, db_session, utcnow
 from helpdesk_recognition.models import Award, Kudos, Notification
 from helpdesk_recognition.privacy import choices
 
@@ -17,8 +17,8 @@ def site_link(path: str) -> str:
 def notify(user: User, text: str, *, kudos: Kudos | None = None, award: Award | None = None) -> Notification:
     note = Notification(user_id=user.id, kudos_id=kudos.id if kudos else None,
                         award_id=award.id if award else None, text=text[:500])
-    db.session.add(note)
-    db.session.commit()
+    db_session().add(note)
+    db_session().commit()
     if user.email and user.is_active and choices(user.id).email_notifications:
         _email(user, text, kudos)
     return note
@@ -39,18 +39,18 @@ def _email(user: User, text: str, kudos: Kudos | None) -> None:
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
+    return db_session().scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
 
 
 def unread(user_id: int, limit: int = 5) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(
+    return list(db_session().scalars(select(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None))
         .order_by(Notification.id.desc()).limit(limit)))
 
 
 def mark_all_read(user_id: int) -> int:
-    result = db.session.execute(update(Notification).where(
+    result = db_session().execute(update(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=utcnow()))
-    db.session.commit()
+    db_session().commit()
     return result.rowcount or 0  # type: ignore[attr-defined]  # a CursorResult

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
 
-from helpdesk.plugin_api import Team, User, db, get_setting, team_members
+from helpdesk.plugin_api import Team, User, db_session, get_setting, team_members
 from helpdesk_recognition.config import PLUGIN
 from helpdesk_recognition.models import Preference
 
@@ -26,7 +26,7 @@ class Choices:
 
 def choices(user_id: int) -> Choices:
     """An agent's preferences, with the admin's defaults for someone who has not chosen yet."""
-    row = db.session.get(Preference, user_id)
+    row = db_session().get(Preference, user_id)
     if row is None:
         return Choices(public=bool(get_setting(PLUGIN, "default_public")), email_notifications=False, digest=False)
     return Choices(public=row.public, email_notifications=row.email_notifications, digest=row.digest)
@@ -54,8 +54,8 @@ def can_see(viewer: User, user_id: int) -> bool:
     if viewer.id == user_id:
         return True
     query = select(User.id).where(User.id == user_id, visible_to(viewer, User.id))
-    return db.session.scalar(query) is not None
+    return db_session().scalar(query) is not None
 
 
 def leads(lead_id: int, user_id: int) -> bool:
-    return db.session.scalar(led_member_ids(lead_id).where(team_members.c.user_id == user_id).limit(1)) is not None
+    return db_session().scalar(led_member_ids(lead_id).where(team_members.c.user_id == user_id).limit(1)) is not None

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from helpdesk.plugin_api import Message, Ticket, User, db
+from helpdesk.plugin_api import Message, Ticket, User, db_session
 from helpdesk_recognition.milestones import RESOLVED
 from helpdesk_recognition.models import Kudos, Rating
 from helpdesk_recognition.privacy import visible_to
@@ -71,7 +71,7 @@ class Row:
 
 def leaderboard(viewer: User, period: Period) -> list[Row]:
     """One row per active agent ``viewer`` may see (opted-out agents: only themselves and their lead)."""
-    people = db.session.scalars(select(User).where(
+    people = db_session().scalars(select(User).where(
         User.role.in_(STAFF_ROLES), User.active.is_(True), User.merged_into_id.is_(None),
         visible_to(viewer, User.id)).order_by(User.name))
     rows = {u.id: Row(u) for u in people}
@@ -80,24 +80,24 @@ def leaderboard(viewer: User, period: Period) -> list[Row]:
     ids = list(rows)
     in_period = (period.start, period.end)
 
-    for user_id, count in db.session.execute(
+    for user_id, count in db_session().execute(
             select(Kudos.recipient_id, func.count()).where(
                 Kudos.recipient_id.in_(ids), Kudos.created_at >= in_period[0], Kudos.created_at < in_period[1])
             .group_by(Kudos.recipient_id)):
         rows[user_id].kudos = count
-    for user_id, count in db.session.execute(
+    for user_id, count in db_session().execute(
             select(Rating.user_id, func.count()).where(
                 Rating.user_id.in_(ids), Rating.kind == "csat", Rating.score == 5,
                 Rating.created_at >= in_period[0], Rating.created_at < in_period[1]).group_by(Rating.user_id)):
         rows[user_id].five_star = count
-    for user_id, count in db.session.execute(
+    for user_id, count in db_session().execute(
             select(Ticket.assignee_id, func.count()).where(
                 Ticket.assignee_id.in_(ids), Ticket.status.in_(RESOLVED),
                 Ticket.resolved_at >= in_period[0], Ticket.resolved_at < in_period[1]).group_by(Ticket.assignee_id)):
         rows[user_id].resolved = count
     # The first public staff reply is the message written at the ticket's first_response_at.
     seen: set[int] = set()
-    for ticket_id, author_id, created, answered in db.session.execute(
+    for ticket_id, author_id, created, answered in db_session().execute(
             select(Ticket.id, Message.author_id, Ticket.created_at, Ticket.first_response_at)
             .join(Message, (Message.ticket_id == Ticket.id) & (Message.created_at == Ticket.first_response_at))
             .where(Ticket.first_response_at >= in_period[0], Ticket.first_response_at < in_period[1],
@@ -139,9 +139,9 @@ class ProfileStats:
 
 
 def profile_stats(user: User) -> ProfileStats:
-    counts = dict(db.session.execute(select(Kudos.source, func.count()).where(
+    counts = dict(db_session().execute(select(Kudos.source, func.count()).where(
         Kudos.recipient_id == user.id).group_by(Kudos.source)).all())
-    average, count, five = db.session.execute(select(
+    average, count, five = db_session().execute(select(
         func.avg(Rating.score), func.count(), func.coalesce(func.sum(case((Rating.score == 5, 1), else_=0)), 0))
         .where(Rating.user_id == user.id, Rating.kind == "csat")).one()
     peer = counts.get("peer", 0)

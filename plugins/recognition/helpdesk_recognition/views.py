@@ -12,7 +12,7 @@ from helpdesk.plugin_api import (
     Ticket,
     User,
     admin_required,
-    db,
+    db_session,
     get_setting,
     parse_page,
     record_config_change,
@@ -50,7 +50,7 @@ def _ticket_from_reference(reference: str | None) -> Ticket | None:
     ticket_id = parse_id((reference or "").rpartition("-")[2])
     if ticket_id is None:
         return None
-    return db.session.scalar(visible_tickets(current_user).where(Ticket.id == ticket_id))
+    return db_session().scalar(visible_tickets(current_user).where(Ticket.id == ticket_id))
 
 
 def _common() -> dict:
@@ -69,7 +69,7 @@ def feed_index() -> str:
     value = value if value in value_tags() else ""
     page = _page()
     items, has_next = feed.feed_page(current_user, team_id=team_id, value=value or None, page=page)
-    teams = list(db.session.scalars(select(Team).order_by(Team.name)))
+    teams = list(db_session().scalars(select(Team).order_by(Team.name)))
     query = urlencode({k: v for k, v in (("team", team_id or ""), ("value", value)) if v})
     return render_template("recognition/feed.html", items=items, has_next=has_next, page=page, teams=teams,
                            team_id=team_id, value=value, values=value_tags(), qs=query,
@@ -89,7 +89,7 @@ def profile(user_id: int) -> str:
     page = _page()
     items, has_next = (feed.feed_page(current_user, recipient_id=person.id, page=page)
                        if visible else ([], False))
-    awards = list(db.session.scalars(select(Award).where(Award.user_id == person.id)
+    awards = list(db_session().scalars(select(Award).where(Award.user_id == person.id)
                                      .order_by(Award.created_at.desc()))) if visible else []
     form = KudosForm(formdata=None).fill_choices(current_user)
     form.kudos_recipient.data = str(person.id)
@@ -205,13 +205,13 @@ def preferences():
         if form.visibility.data not in ("public", "private"):
             form.visibility.errors = ["Choose who sees your recognition."]
         else:
-            row = db.session.get(Preference, current_user.id) or Preference(user_id=current_user.id)
+            row = db_session().get(Preference, current_user.id) or Preference(user_id=current_user.id)
             row.public = form.visibility.data == "public"
             row.email_notifications = bool(form.email_notifications.data)
             row.digest = bool(form.digest.data)
             row.updated_at = utcnow()
-            db.session.add(row)
-            db.session.commit()
+            db_session().add(row)
+            db_session().commit()
             flash("Your recognition preferences are saved.", "success")
             return redirect(url_for("recognition.preferences"))
     status = 422 if request.method == "POST" else 200
@@ -239,13 +239,13 @@ def badges():
         if valid:
             before, after = {}, {}
             for key, f in forms.items():
-                row = db.session.get(BadgeConfig, key) or BadgeConfig(key=key)
+                row = db_session().get(BadgeConfig, key) or BadgeConfig(key=key)
                 before[key] = {"enabled": current[key][0], "threshold": current[key][1]}
                 row.enabled, row.threshold, row.updated_at = bool(f.enabled.data), f.threshold.data, utcnow()
                 after[key] = {"enabled": row.enabled, "threshold": row.threshold}
-                db.session.add(row)
+                db_session().add(row)
             record_config_change("recognition.badges", "changed", "milestone badges", before, after)
-            db.session.commit()
+            db_session().commit()
             flash("Milestone badges saved.", "success")
             return redirect(url_for("recognition.badges"))
         flash("Some thresholds need fixing: see below.", "danger")

@@ -10,23 +10,23 @@ __all__ = ["alerts", "attributes", "field_errors", "kudos_rows", "nav_labels", "
 def kudos_rows():
     from helpdesk_recognition.models import Kudos
 
-    from helpdesk.plugin_api import db
+    from helpdesk.plugin_api import db_session
 
-    db.session.expire_all()
-    return list(db.session.scalars(select(Kudos).order_by(Kudos.id)))
+    db_session().expire_all()
+    return list(db_session().scalars(select(Kudos).order_by(Kudos.id)))
 
 
 def set_private(user, private: bool = True, **choices) -> None:
     from helpdesk_recognition.models import Preference
 
-    from helpdesk.plugin_api import db
+    from helpdesk.plugin_api import db_session
 
-    row = db.session.get(Preference, user.id) or Preference(user_id=user.id)
+    row = db_session().get(Preference, user.id) or Preference(user_id=user.id)
     row.public = not private
     for name, value in choices.items():
         setattr(row, name, value)
-    db.session.add(row)
-    db.session.commit()
+    db_session().add(row)
+    db_session().commit()
 
 
 def nav_labels(page: str) -> list[str]:

@@ -129,16 +129,17 @@ def _rate_at_once(uri: str, instance: str, customer_id: int, ticket_id: int, bar
     """Child process: its own app and connections; waits for the other, then gives a five-star rating."""
     try:
         from helpdesk import create_app
-        from helpdesk.plugin_api import Ticket, User, db
+        from helpdesk.plugin_api import Ticket, User, db_session
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "INSTANCE_PATH": instance, "TESTING": True,
                           "JOBS_IMMEDIATE": True, "SECRET_KEY": "x"})
         with app.app_context():
-            customer, ticket = db.session.get(User, customer_id), db.session.get(Ticket, ticket_id)
+            customer, ticket = db_session().get(User, customer_id), db_session().get(Ticket, ticket_id)
             barrier.wait(timeout=60)
             services.record_feedback(customer, "csat", score=5, comment=f"Wonderful ({ticket_id})", ticket=ticket)
-            db.session.remove()
-            db.engine.dispose()
+            engine = db_session().get_bind()
+            db_session().remove()
+            engine.dispose()
         results.put((ticket_id, None))
     except BaseException as exc:  # report to the parent rather than dying silently
         results.put((ticket_id, f"{type(exc).__name__}: {exc}"))

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Setting, Ticket, User, db, utcnow
+from helpdesk.plugin_api import Setting, Ticket, User, db_session, utcnow
 from helpdesk_surveys import access_rules, views_public, views_staff  # noqa: F401  (routes register on import)
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import SETTINGS
@@ -89,11 +89,11 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 
 
 def _ticket_sidebar(ticket: Ticket) -> Markup:
-    responses = list(db.session.scalars(select(SurveyResponse).where(SurveyResponse.ticket_id == ticket.id)
+    responses = list(db_session().scalars(select(SurveyResponse).where(SurveyResponse.ticket_id == ticket.id)
                                         .order_by(SurveyResponse.id)))
-    invitations = list(db.session.scalars(select(SurveyInvitation).where(SurveyInvitation.ticket_id == ticket.id)
+    invitations = list(db_session().scalars(select(SurveyInvitation).where(SurveyInvitation.ticket_id == ticket.id)
                                           .order_by(SurveyInvitation.id.desc()).limit(5)))
-    cases = list(db.session.scalars(select(SurveyFollowUp).where(SurveyFollowUp.ticket_id == ticket.id)
+    cases = list(db_session().scalars(select(SurveyFollowUp).where(SurveyFollowUp.ticket_id == ticket.id)
                                     .options(selectinload(SurveyFollowUp.owner)).order_by(SurveyFollowUp.id)))
     return Markup(render_template("surveys/sidebar.html", responses=responses, invitations=invitations,
                                   cases=cases))
@@ -101,15 +101,15 @@ def _ticket_sidebar(ticket: Ticket) -> Markup:
 
 def _dashboard(user: User) -> Markup:
     since = month_start(utcnow())
-    n, good = db.session.execute(
+    n, good = db_session().execute(
         select(func.count(), func.count().filter(SurveyResponse.score >= 4))
         .where(SurveyResponse.agent_id == user.id, SurveyResponse.kind == "csat",
                SurveyResponse.score.is_not(None), SurveyResponse.created_at >= since)).one()
     tally = Tally(csat_n=n, csat_good=good)
-    comments = list(db.session.scalars(
+    comments = list(db_session().scalars(
         select(SurveyResponse).where(SurveyResponse.agent_id == user.id, SurveyResponse.comment != "")
         .options(selectinload(SurveyResponse.customer)).order_by(SurveyResponse.updated_at.desc()).limit(5)))
-    open_cases = db.session.scalar(select(func.count()).select_from(SurveyFollowUp).where(
+    open_cases = db_session().scalar(select(func.count()).select_from(SurveyFollowUp).where(
         SurveyFollowUp.owner_id == user.id, SurveyFollowUp.status == "open")) or 0
     return Markup(render_template("surveys/dashboard.html", csat=fmt_percent(tally.csat), tally=tally,
                                   comments=comments, open_cases=open_cases, month=since))

@@ -38,7 +38,7 @@ RULES: dict[str, set[str]] = {
 
 def values(world: dict) -> dict:
     """A sent CSAT invitation for customer_a's ticket (its link) and a follow-up case."""
-    from helpdesk.plugin_api import db, utcnow
+    from helpdesk.plugin_api import db_session, utcnow
     from helpdesk_surveys.models import SurveyFollowUp, SurveyInvitation, SurveyResponse
     from helpdesk_surveys.tokens import make_token
 
@@ -47,15 +47,15 @@ def values(world: dict) -> dict:
     invitation = SurveyInvitation(kind="csat", purpose="resolution", customer_id=ticket.customer_id,
                                   ticket_id=ticket.id, status="sent", send_after=now, sent_at=now,
                                   expires_at=now + timedelta(days=14))
-    db.session.add(invitation)
-    db.session.flush()
+    db_session().add(invitation)
+    db_session().flush()
     response = SurveyResponse(invitation_id=invitation.id, kind="csat", score=2, comment="Slow.",
                               customer_id=ticket.customer_id, ticket_id=ticket.id, source="survey")
-    db.session.add(response)
-    db.session.flush()
+    db_session().add(response)
+    db_session().flush()
     case = SurveyFollowUp(response_id=response.id, customer_id=ticket.customer_id, ticket_id=ticket.id,
                           status="open", due_at=now + timedelta(hours=48))
-    db.session.add(case)
-    db.session.commit()
+    db_session().add(case)
+    db_session().commit()
     return {"survey_token": make_token(invitation.id, ticket.customer_id), "case_id": case.id,
             "survey_kind": "csat"}

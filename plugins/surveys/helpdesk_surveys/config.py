@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from helpdesk.plugin_api import Setting, db, get_setting
+from helpdesk.plugin_api import Setting, db_session, get_setting
 from helpdesk_surveys.models import KINDS, SurveyType
 
 PLUGIN = "surveys"
@@ -81,7 +81,7 @@ def setting(name: str) -> Any:
 
 def survey_type(kind: str) -> SurveyType:
     """The configured survey type, or an unsaved one holding the defaults."""
-    row = db.session.get(SurveyType, kind)
+    row = db_session().get(SurveyType, kind)
     if row is not None:
         return row
     d = DEFAULT_TYPES[kind]

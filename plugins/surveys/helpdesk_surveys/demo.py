@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Ticket, db, utcnow
+from helpdesk.plugin_api import Ticket, db_session, utcnow
 from helpdesk_surveys.models import SurveyResponse
 
 NPS_WEIGHTS = (2, 1, 1, 2, 2, 4, 6, 10, 14, 22, 20)  # mostly promoters and passives, some detractors
@@ -18,7 +18,7 @@ COMMENTS = {5: ["Quick and friendly, thank you!", "Solved in one reply.", ""],
 
 
 def seed(rng: random.Random) -> str:
-    tickets = list(db.session.scalars(select(Ticket).where(Ticket.status.in_(("resolved", "closed")))
+    tickets = list(db_session().scalars(select(Ticket).where(Ticket.status.in_(("resolved", "closed")))
                                       .order_by(Ticket.id.desc()).limit(120)))
     now = utcnow()
     rows = []
@@ -37,6 +37,6 @@ def seed(rng: random.Random) -> str:
         score = rng.choices(range(11), weights=NPS_WEIGHTS)[0]
         rows.append(SurveyResponse(kind="nps", score=score, customer_id=customer_id, source="demo",
                                    created_at=when, day=when.date(), updated_at=when))
-    db.session.add_all(rows)
-    db.session.commit()
+    db_session().add_all(rows)
+    db_session().commit()
     return f"{len(rows)} survey answers (CSAT and NPS) over the last four months"

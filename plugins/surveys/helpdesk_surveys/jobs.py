@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import crontab, db, periodic_task, task, utcnow
+from helpdesk.plugin_api import crontab, db_session, periodic_task, task, utcnow
 from helpdesk_surveys.models import SurveyInvitation
 from helpdesk_surveys.scheduling import schedule_relationship
 from helpdesk_surveys.sending import send_due
@@ -13,7 +13,7 @@ def _send_and_continue() -> dict[str, int]:
     counts = send_due()
     # A run stops after its time budget so no job holds a worker for long; when invitations
     # are still due, the next run starts now rather than at the next minute.
-    more = db.session.scalar(select(SurveyInvitation.id).where(
+    more = db_session().scalar(select(SurveyInvitation.id).where(
         SurveyInvitation.status == "scheduled", SurveyInvitation.send_after <= utcnow()).limit(1))
     if more is not None and any(counts.values()):
         continue_sending()

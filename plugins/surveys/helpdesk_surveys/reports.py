@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import aliased
 
-from helpdesk.plugin_api import Team, User, db
+from helpdesk.plugin_api import Team, User, db_session
 from helpdesk_surveys.models import SurveyFollowUp, SurveyInvitation, SurveyResponse
 
 
@@ -128,7 +128,7 @@ def build_report(start: datetime, end: datetime, bucket: str = "week") -> Report
     r = SurveyResponse
     # Grouped by day, not by week or month: the GROUP BY then follows ix_surveys_responses_day
     # (no sort); the few thousand day rows are put into weeks or months here.
-    rows = db.session.execute(
+    rows = db_session().execute(
         select(r.day, r.kind, r.agent_id, r.team_id, r.channel, func.count().label("n"),
                func.sum(case((r.score >= 4, 1), else_=0)).label("good"),
                func.sum(case((r.score >= 9, 1), else_=0)).label("promoters"),
@@ -143,7 +143,7 @@ def build_report(start: datetime, end: datetime, bucket: str = "week") -> Report
             tally.nps_n, tally.promoters, tally.detractors = n, promoters or 0, detractors or 0
         _spread(report, tally, agent_id, team_id, channel, bucket_of(_as_date(day), bucket))
     i = SurveyInvitation
-    rows = db.session.execute(
+    rows = db_session().execute(
         select(i.sent_day, i.agent_id, i.team_id, i.channel, func.count().label("sent"),
                func.count(i.answered_at).label("answered"))
         .where(i.sent_day >= first, i.sent_day < last)
@@ -169,7 +169,7 @@ def _names(model, keys) -> dict:
     ids = [k for k in keys if k is not None]
     if not ids:
         return {}
-    return dict(db.session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
+    return dict(db_session().execute(select(model.id, model.name).where(model.id.in_(ids))).all())
 
 
 def recovered_detractors(start: datetime, end: datetime) -> tuple[int, int]:
@@ -177,7 +177,7 @@ def recovered_detractors(start: datetime, end: datetime) -> tuple[int, int]:
     again = aliased(SurveyResponse)
     good = case(((again.kind == "csat") & (again.score >= 4), 1),
                 ((again.kind == "nps") & (again.score >= 9), 1), else_=0)
-    row = db.session.execute(
+    row = db_session().execute(
         select(func.count(again.id), func.coalesce(func.sum(good), literal(0)))
         .select_from(SurveyFollowUp)
         .join(again, again.invitation_id == SurveyFollowUp.resurvey_invitation_id)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Team, Ticket, User, db, services, utcnow
+from helpdesk.plugin_api import Team, Ticket, User, db_session, services, utcnow
 from helpdesk_surveys.config import setting
 from helpdesk_surveys.models import SCALES, SurveyFollowUp, SurveyInvitation, SurveyResponse
 from helpdesk_surveys.scheduling import schedule_resurvey
@@ -65,7 +65,7 @@ def record_answer(invitation: SurveyInvitation, raw_score: object,
     if response is None:
         response = SurveyResponse(invitation_id=invitation.id, kind=invitation.kind, customer_id=invitation.customer_id,
                                   source="survey", comment="", created_at=now)
-        db.session.add(response)
+        db_session().add(response)
     response.score = score
     response.updated_at = now
     # The ticket as it is now (agent, team, channel), for the reports.
@@ -75,7 +75,7 @@ def record_answer(invitation: SurveyInvitation, raw_score: object,
     response.channel = ticket.channel if ticket is not None else invitation.channel
     if invitation.answered_at is None:
         invitation.answered_at = now
-    db.session.commit()
+    db_session().commit()
     if is_low(response.kind, score) and _case_of(response) is None:
         open_case(response, now)
     services.record_feedback(invitation.customer, invitation.kind, score=score, comment=response.comment,
@@ -95,7 +95,7 @@ def add_comment(invitation: SurveyInvitation, comment: str, now: datetime | None
         raise AnswerError(f"Your comment is too long ({MAX_COMMENT:,} characters at most).")
     response.comment = comment
     response.updated_at = now or utcnow()
-    db.session.commit()
+    db_session().commit()
     # Fired again with the comment: recognition reads "5 with a comment" as praise.
     services.record_feedback(invitation.customer, response.kind, score=response.score, comment=comment,
                              ticket=_ticket_of(invitation), source="survey", reference=f"survey:{invitation.id}",
@@ -115,8 +115,8 @@ def store_external(ticket: Ticket | None, customer: User, feedback: dict) -> Sur
     if ticket is not None:
         response.ticket_id, response.agent_id = ticket.id, ticket.assignee_id
         response.team_id, response.channel = ticket.team_id, ticket.channel
-    db.session.add(response)
-    db.session.commit()
+    db_session().add(response)
+    db_session().commit()
     return response
 
 
@@ -124,21 +124,21 @@ def store_external(ticket: Ticket | None, customer: User, feedback: dict) -> Sur
 
 
 def _case_of(response: SurveyResponse) -> SurveyFollowUp | None:
-    return db.session.scalar(select(SurveyFollowUp).where(SurveyFollowUp.response_id == response.id))
+    return db_session().scalar(select(SurveyFollowUp).where(SurveyFollowUp.response_id == response.id))
 
 
 def case_owner(ticket: Ticket | None) -> User | None:
     """The ticket team's lead, else the ticket's agent, else the fallback setting, else an admin."""
     candidates: list[int | None] = []
     if ticket is not None:
-        team = db.session.get(Team, ticket.team_id) if ticket.team_id else None
+        team = db_session().get(Team, ticket.team_id) if ticket.team_id else None
         candidates += [team.lead_id if team else None, ticket.assignee_id]
     candidates.append(setting("followup_owner"))
     for user_id in candidates:
-        user = db.session.get(User, user_id) if user_id else None
+        user = db_session().get(User, user_id) if user_id else None
         if user is not None and user.is_staff and user.is_active:
             return user
-    return db.session.scalar(select(User).where(User.role == "admin", User.active.is_(True),
+    return db_session().scalar(select(User).where(User.role == "admin", User.active.is_(True),
                                                 User.merged_into_id.is_(None)).order_by(User.id).limit(1))
 
 
@@ -148,8 +148,8 @@ def open_case(response: SurveyResponse, now: datetime) -> SurveyFollowUp:
     case = SurveyFollowUp(response_id=response.id, customer_id=response.customer_id, ticket_id=response.ticket_id,
                           owner_id=owner.id if owner else None, status="open", remedy="", outcome="",
                           due_at=now + timedelta(hours=setting("followup_due_hours")), created_at=now)
-    db.session.add(case)
-    db.session.commit()
+    db_session().add(case)
+    db_session().commit()
     customer = response.customer
     if customer is not None:
         who = owner.name if owner is not None else "our team"
@@ -171,5 +171,5 @@ def close_case(case: SurveyFollowUp, actor: User, now: datetime | None = None) -
     response = case.response
     invitation = schedule_resurvey(response.kind, case.customer_id, case.ticket, now)
     case.resurvey_invitation_id = invitation.id
-    db.session.commit()
+    db_session().commit()
     return invitation

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select, update
 
-from helpdesk.plugin_api import Message, Ticket, User, db, utcnow
+from helpdesk.plugin_api import Message, Ticket, User, db_session, utcnow
 from helpdesk_surveys.config import setting, site_zone, split_list, survey_types, zone
 from helpdesk_surveys.models import SurveyContact, SurveyInvitation, SurveyType
 
@@ -48,12 +48,12 @@ def blocklisted(customer: User) -> bool:
 
 
 def contact(customer_id: int) -> SurveyContact | None:
-    return db.session.get(SurveyContact, customer_id)
+    return db_session().get(SurveyContact, customer_id)
 
 
 def automated_first_message(ticket: Ticket) -> bool:
     """The conventions of the email plugin: never survey what an auto-responder started."""
-    meta = db.session.scalar(select(Message.meta).where(Message.ticket_id == ticket.id)
+    meta = db_session().scalar(select(Message.meta).where(Message.ticket_id == ticket.id)
                              .order_by(Message.id).limit(1)) or {}
     return bool(meta.get("auto_reply") or (meta.get("email") or {}).get("auto_reply"))
 
@@ -108,7 +108,7 @@ def schedule_after_resolution(ticket: Ticket, now: datetime | None = None) -> li
     for kind_type in survey_types():
         if not kind_type.enabled or kind_type.trigger != "resolution" or not in_scope(kind_type, ticket):
             continue
-        already = db.session.scalar(select(SurveyInvitation.id).where(
+        already = db_session().scalar(select(SurveyInvitation.id).where(
             SurveyInvitation.ticket_id == ticket.id, SurveyInvitation.kind == kind_type.kind,
             SurveyInvitation.status.in_(LIVE)).limit(1))
         if already:
@@ -125,25 +125,25 @@ def schedule_after_resolution(ticket: Ticket, now: datetime | None = None) -> li
             kind=kind_type.kind, purpose="resolution", customer_id=ticket.customer_id,
             status="skipped" if reason else "scheduled", reason=reason,
             send_after=now + timedelta(minutes=kind_type.delay_minutes), created_at=now, **_snapshot(ticket))
-        db.session.add(invitation)
+        db_session().add(invitation)
         made.append(invitation)
     if made:
-        db.session.commit()
+        db_session().commit()
     return made
 
 
 def withdraw_for_ticket(ticket_id: int, reason: str, *, sent_too: bool) -> int:
     """Cancel the ticket's scheduled invitations; with ``sent_too`` also void links already sent."""
-    changed = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
+    changed = db_session().execute(  # type: ignore[attr-defined]  # a CursorResult
         update(SurveyInvitation).where(SurveyInvitation.ticket_id == ticket_id,
                                        SurveyInvitation.status.in_(("scheduled", "sending")))
         .values(status="cancelled", reason=reason)).rowcount
     if sent_too:
-        changed += db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        changed += db_session().execute(  # type: ignore[attr-defined]  # a CursorResult
             update(SurveyInvitation).where(SurveyInvitation.ticket_id == ticket_id,
                                            SurveyInvitation.status == "sent")
             .values(status="invalidated", reason=reason)).rowcount
-    db.session.commit()
+    db_session().commit()
     return changed
 
 
@@ -152,8 +152,8 @@ def schedule_resurvey(kind: str, customer_id: int, ticket: Ticket | None, now: d
     invitation = SurveyInvitation(
         kind=kind, purpose="resurvey", customer_id=customer_id, status="scheduled",
         send_after=now + timedelta(hours=setting("resurvey_delay_hours")), created_at=now, **_snapshot(ticket))
-    db.session.add(invitation)
-    db.session.flush()
+    db_session().add(invitation)
+    db_session().flush()
     return invitation
 
 
@@ -181,7 +181,7 @@ def schedule_relationship(now: datetime | None = None, limit: int = 50_000) -> i
                      SurveyInvitation.sent_at >= now - timedelta(days=kind_type.interval_days))))
         opted_out = select(SurveyContact.customer_id).where(
             SurveyContact.customer_id == User.id, SurveyContact.unsubscribed_at.is_not(None))
-        customers = db.session.scalars(
+        customers = db_session().scalars(
             select(User).where(User.role == "customer", User.active.is_(True), User.merged_into_id.is_(None),
                                exists(recent), ~exists(asked), ~exists(opted_out))
             .order_by(User.id).limit(limit)).all()
@@ -189,8 +189,8 @@ def schedule_relationship(now: datetime | None = None, limit: int = 50_000) -> i
                  "send_after": now + timedelta(minutes=kind_type.delay_minutes), "created_at": now}
                 for c in customers if not blocklisted(c)]
         if rows:
-            db.session.execute(SurveyInvitation.__table__.insert(), rows)
-        db.session.commit()
+            db_session().execute(SurveyInvitation.__table__.insert(), rows)
+        db_session().commit()
         total += len(rows)
     return total
 
@@ -223,17 +223,17 @@ def ensure_contacts(customer_ids: list[int]) -> None:
     if not customer_ids:
         return
     table = SurveyContact.__table__
-    if db.engine.dialect.name == "postgresql":
+    if db_session().get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    db.session.execute(insert(table).values([{"customer_id": i} for i in customer_ids]).on_conflict_do_nothing())
+    db_session().execute(insert(table).values([{"customer_id": i} for i in customer_ids]).on_conflict_do_nothing())
 
 
 def load_contacts(customer_ids: list[int]) -> None:
     """Every customer's contact row into the session at once: a batch then reads them for free."""
     ensure_contacts(customer_ids)
-    list(db.session.scalars(select(SurveyContact).where(SurveyContact.customer_id.in_(customer_ids))))
+    list(db_session().scalars(select(SurveyContact).where(SurveyContact.customer_id.in_(customer_ids))))
 
 
 def take_throttle_turn(customer_id: int, now: datetime, *, exempt: bool = False) -> bool:
@@ -249,14 +249,14 @@ def take_throttle_turn(customer_id: int, now: datetime, *, exempt: bool = False)
     if days and not exempt:
         query = query.where(or_(SurveyContact.last_surveyed_at.is_(None),
                                 SurveyContact.last_surveyed_at <= now - timedelta(days=days)))
-    return db.session.execute(query.values(last_surveyed_at=now)).rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
+    return db_session().execute(query.values(last_surveyed_at=now)).rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
 
 
 def set_timezone(customer_id: int, name: str) -> None:
     if zone(name) is None:
         return
     ensure_contact(customer_id)
-    db.session.execute(update(SurveyContact).where(SurveyContact.customer_id == customer_id)
+    db_session().execute(update(SurveyContact).where(SurveyContact.customer_id == customer_id)
                        .values(timezone=name))
 
 
@@ -264,12 +264,12 @@ def unsubscribe(customer_id: int, now: datetime | None = None) -> int:
     """Record the opt-out and cancel what is scheduled; returns how many invitations were cancelled."""
     now = now or utcnow()
     ensure_contact(customer_id)
-    db.session.execute(update(SurveyContact).where(SurveyContact.customer_id == customer_id,
+    db_session().execute(update(SurveyContact).where(SurveyContact.customer_id == customer_id,
                                                    SurveyContact.unsubscribed_at.is_(None))
                        .values(unsubscribed_at=now))
-    cancelled = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
+    cancelled = db_session().execute(  # type: ignore[attr-defined]  # a CursorResult
         update(SurveyInvitation).where(SurveyInvitation.customer_id == customer_id,
                                        SurveyInvitation.status == "scheduled")
         .values(status="cancelled", reason="the customer unsubscribed from surveys")).rowcount
-    db.session.commit()
+    db_session().commit()
     return cancelled

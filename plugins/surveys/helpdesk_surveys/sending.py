@@ -20,7 +20,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from helpdesk.plugin_api import Ticket, User, batched_mail, db, services, utcnow
+from helpdesk.plugin_api import Ticket, User, batched_mail, db_session, services, utcnow
 from helpdesk_surveys.config import CSAT_LABELS, DEFAULT_TYPES, setting, survey_type
 from helpdesk_surveys.models import KINDS, SCALES, SurveyInvitation, SurveyType
 from helpdesk_surveys.scheduling import blocked_reason, load_contacts, quiet_until, take_throttle_turn
@@ -132,7 +132,7 @@ def compose(kind_type: SurveyType | TypeText, customer: User, ticket: Ticket | N
 
 def _agent_for(invitation: SurveyInvitation, ticket: Ticket | None) -> User | None:
     agent_id = (ticket.assignee_id if ticket is not None else None) or invitation.agent_id
-    return db.session.get(User, agent_id) if agent_id else None
+    return db_session().get(User, agent_id) if agent_id else None
 
 
 @dataclass(frozen=True)
@@ -195,18 +195,18 @@ def claim(now: datetime, batch: int, commit: bool = True) -> list[int]:
     stmt = (update(SurveyInvitation)
             .where(SurveyInvitation.id.in_(due), SurveyInvitation.status == "scheduled")
             .values(status="sending", claimed_at=now).returning(SurveyInvitation.id))
-    ids = list(db.session.execute(stmt, execution_options={"synchronize_session": False}).scalars())
+    ids = list(db_session().execute(stmt, execution_options={"synchronize_session": False}).scalars())
     if commit:
-        db.session.commit()
+        db_session().commit()
     return sorted(ids)
 
 
 def release_stale_claims(now: datetime) -> int:
-    count = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
+    count = db_session().execute(  # type: ignore[attr-defined]  # a CursorResult
         update(SurveyInvitation).where(SurveyInvitation.status == "sending",
                                        SurveyInvitation.claimed_at < now - STALE_CLAIM)
         .values(status="scheduled", claimed_at=None)).rowcount
-    db.session.commit()
+    db_session().commit()
     return count
 
 
@@ -226,14 +226,14 @@ def send_due(now: datetime | None = None, batch: int = 200, budget_seconds: floa
             ids = claim(now, batch, commit=False)
             if not ids:
                 break
-            invitations = list(db.session.scalars(
+            invitations = list(db_session().scalars(
                 select(SurveyInvitation).where(SurveyInvitation.id.in_(ids)).order_by(SurveyInvitation.id)
                 .options(selectinload(SurveyInvitation.customer).selectinload(User.identities),
                          selectinload(SurveyInvitation.ticket))))
             load_contacts(sorted({invitation.customer_id for invitation in invitations}))
             for invitation in invitations:
                 try:
-                    with db.session.begin_nested():  # one broken invitation rolls back alone
+                    with db_session().begin_nested():  # one broken invitation rolls back alone
                         outcome = send_one(invitation, now, texts)
                 except Exception:  # it stays claimed and is released and retried later
                     log.exception("survey invitation %s could not be sent", invitation.id)

@@ -13,7 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
-from helpdesk.plugin_api import db, parse_int, services, throttle, utcnow
+from helpdesk.plugin_api import db_session, parse_int, services, throttle, utcnow
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import setting, survey_type
 from helpdesk_surveys.forms import AnswerForm, CommentForm, ConfirmForm, FeedbackForm
@@ -63,7 +63,7 @@ def _invitation(token: str, *, for_unsubscribe: bool = False) -> tuple[SurveyInv
     check = read_token(token, None if for_unsubscribe else setting("validity_days"))
     if check.problem:
         return None, check.problem
-    invitation = db.session.get(SurveyInvitation, check.invitation_id)
+    invitation = db_session().get(SurveyInvitation, check.invitation_id)
     if invitation is None or invitation.customer_id != check.customer_id:
         return None, "unknown"
     if (current_user.is_authenticated and not current_user.is_staff
@@ -104,7 +104,7 @@ def answer(survey_token: str):
             else:
                 if form.tz.data:
                     set_timezone(invitation.customer_id, form.tz.data.strip()[:64])
-                    db.session.commit()
+                    db_session().commit()
                 flash({"new": "Thank you! Your answer is recorded.",
                        "changed": "Thank you! Your answer is updated.",
                        "same": "Your answer was already recorded. Thank you!"}[outcome], "success")

@@ -26,7 +26,7 @@ from helpdesk.plugin_api import (
     Team,
     User,
     admin_required,
-    db,
+    db_session,
     parse_page,
     record_config_change,
     scoped_to_tickets,
@@ -93,7 +93,7 @@ def report():
                             if t.csat_n], low=0, high=100, title=f"CSAT % by {bucket}", css_class="chart-csat")
     nps_chart = bar_chart([(p, t.nps, f"{p}: NPS {fmt_nps(t.nps)} ({t.nps_n} answers)") for p, t in periods
                            if t.nps_n], low=-100, high=100, title=f"NPS by {bucket}", css_class="chart-nps")
-    comments = list(db.session.scalars(
+    comments = list(db_session().scalars(
         select(SurveyResponse).where(SurveyResponse.created_at >= start, SurveyResponse.created_at < end,
                                      SurveyResponse.comment != "",
                                      scoped_to_tickets(current_user, SurveyResponse.ticket_id))
@@ -167,7 +167,7 @@ def _response_rows(start: datetime, end: datetime, in_scope: Any) -> Iterator[li
              .where(r.created_at >= start, r.created_at < end, in_scope).order_by(r.created_at, r.id))
     yield ["answered_at_utc", "kind", "score", "comment", "ticket", "customer", "customer_email", "agent", "team",
            "channel", "source"]
-    for row in db.session.execute(query.execution_options(yield_per=1000)):
+    for row in db_session().execute(query.execution_options(yield_per=1000)):
         yield [row[0].strftime("%Y-%m-%d %H:%M:%S"), row[1], row[2], row[3], _reference(row[4]), *row[5:]]
 
 
@@ -197,13 +197,13 @@ def cases():
     query = query.where(scoped_to_tickets(current_user, SurveyFollowUp.ticket_id))
     query = query.order_by(SurveyFollowUp.due_at, SurveyFollowUp.id)
     page = _page()
-    rows = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    rows = list(db_session().scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return render_template("surveys/cases.html", cases=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
                            show=show, filters=CASE_FILTERS, now=now, reference=_reference)
 
 
 def _staff_choices() -> list[tuple[int, str]]:
-    staff = db.session.scalars(select(User).where(User.role.in_(("agent", "admin")), User.active.is_(True),
+    staff = db_session().scalars(select(User).where(User.role.in_(("agent", "admin")), User.active.is_(True),
                                                   User.merged_into_id.is_(None)).order_by(User.name))
     return [(0, "(nobody)")] + [(u.id, u.name) for u in staff]
 
@@ -211,7 +211,7 @@ def _staff_choices() -> list[tuple[int, str]]:
 @bp.route("/surveys/cases/<int:case_id>", methods=["GET", "POST"])
 @staff_required
 def case(case_id: int):
-    found = db.session.scalar(select(SurveyFollowUp).where(
+    found = db_session().scalar(select(SurveyFollowUp).where(
         SurveyFollowUp.id == case_id, scoped_to_tickets(current_user, SurveyFollowUp.ticket_id)))
     if found is None:  # no such case, or about a ticket outside the viewer's teams
         abort(404)
@@ -231,7 +231,7 @@ def case(case_id: int):
                 found.contacted_at = None
             found.remedy = (form.remedy.data or "").strip()
             found.outcome = (form.outcome.data or "").strip()
-            db.session.commit()
+            db_session().commit()
             if request.form.get("action") == "close":
                 try:
                     invitation = close_case(found, current_user, now)
@@ -267,7 +267,7 @@ def _case_defaults(found: SurveyFollowUp) -> object:
 @bp.get("/surveys/admin")
 @admin_required
 def admin():
-    teams = dict(db.session.execute(select(Team.id, Team.name)).all())
+    teams = dict(db_session().execute(select(Team.id, Team.name)).all())
     return render_template("surveys/admin.html", types=survey_types(), teams=teams, plugin=PLUGIN)
 
 
@@ -278,7 +278,7 @@ def type_edit(survey_kind: str):
         abort(404)
     current = survey_type(survey_kind)
     form = TypeForm(obj=None if request.method == "POST" else _type_defaults(current))
-    form.team_ids.choices = [(t.id, t.name) for t in db.session.scalars(select(Team).order_by(Team.name))]
+    form.team_ids.choices = [(t.id, t.name) for t in db_session().scalars(select(Team).order_by(Team.name))]
     preview = None
     status = 200
     if request.method == "POST":
@@ -294,15 +294,15 @@ def type_edit(survey_kind: str):
             if request.form.get("action") == "preview":
                 preview = _preview(edited)
             else:
-                stored = db.session.get(SurveyType, survey_kind)
+                stored = db_session().get(SurveyType, survey_kind)
                 before = _type_values(stored or current)
                 row = stored or SurveyType(kind=survey_kind)
                 _apply(row, form)
                 row.updated_at = utcnow()
-                db.session.add(row)
+                db_session().add(row)
                 record_config_change("surveys.type", "changed", f"{survey_kind.upper()} survey", before,
                                      _type_values(row))
-                db.session.commit()
+                db_session().commit()
                 flash(f"{survey_kind.upper()} survey saved.", "success")
                 return redirect(url_for("surveys.admin"))
     return render_template("surveys/type_form.html", form=form, kind=survey_kind, preview=preview), status
