@@ -145,8 +145,8 @@ def test_an_internal_note_enqueues_nothing(app, db, ticket, agent):
 
 def test_a_reply_job_queued_by_the_previous_version_is_still_delivered(app, db, smtp, ticket, agent):
     """Before deliveries had rows, the job carried the message id (``core.deliver_message``)."""
-    from helpdesk.services.delivery import deliver_message
     from helpdesk.services import importing
+    from helpdesk.services.delivery import deliver_message
 
     with importing():  # a reply with no delivery row, as the old version wrote it
         message = services.add_message(ticket, agent, f"Hi Carla, done ({ticket.reference}).")

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Channel, Message, Setting, Ticket, User, db
+from helpdesk.plugin_api import Channel, Message, Setting, Ticket, User, db_session
 from helpdesk_email import access_rules
 from helpdesk_email.models import EmailQuarantine, EmailRawMessage
 
@@ -107,7 +107,7 @@ def _raw_rows(ticket: Ticket) -> dict[int, EmailRawMessage]:
     """The ticket's mail originals by message id, loaded once per page (not once per message)."""
     cache = g.setdefault("_email_raw_rows", {})
     if ticket.id not in cache:
-        rows = db.session.scalars(
+        rows = db_session().scalars(
             select(EmailRawMessage).join(Message, Message.id == EmailRawMessage.message_id)
             .where(Message.ticket_id == ticket.id))
         cache[ticket.id] = {row.message_id: row for row in rows}
@@ -131,7 +131,7 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
             return Markup(render_template("email/bouncing_badge.html"))
         return None
     if slot == "admin.dashboard":
-        waiting = db.session.scalar(select(func.count()).select_from(EmailQuarantine)
+        waiting = db_session().scalar(select(func.count()).select_from(EmailQuarantine)
                                     .where(EmailQuarantine.resolved_at.is_(None),
                                            EmailQuarantine.kind == "quarantined"))
         from helpdesk_email.quarantine_store import status

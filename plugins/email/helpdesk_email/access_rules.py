@@ -25,19 +25,19 @@ CLOSED_PORT = 9  # "discard": nothing listens on loopback, so tests and polls fa
 
 def values(world: dict) -> dict:
     """A mailbox, a quarantined auto-reply and a mail reply on customer A's ticket."""
-    from helpdesk.plugin_api import db, encrypt_secret
+    from helpdesk.plugin_api import db_session, encrypt_secret
     from helpdesk_email.ingest import ingest_message
     from helpdesk_email.models import EmailMailbox, EmailRawMessage
 
     mailbox = EmailMailbox(name="Support", host="127.0.0.1", port=CLOSED_PORT, security="none",
                            username="support", password_encrypted=encrypt_secret("secret"))
-    db.session.add(mailbox)
-    db.session.commit()
+    db_session().add(mailbox)
+    db_session().commit()
     auto = ingest_message(b"From: Away <away@example.test>\r\nSubject: Out of office\r\n"
                           b"Auto-Submitted: auto-replied\r\nMessage-ID: <away-1@example.test>\r\n\r\nBack Monday.\r\n")
     ticket = world["ticket"]
     reply = ingest_message(
         f"From: Carla Customer <{ticket.customer.email}>\r\nSubject: Re: [{ticket.reference}] A's ticket\r\n"
         f"Message-ID: <carla-reply-1@example.test>\r\n\r\nAny news?\r\n".encode())
-    raw_id = db.session.query(EmailRawMessage.id).filter_by(message_id=reply.message_id).scalar()
+    raw_id = db_session().query(EmailRawMessage.id).filter_by(message_id=reply.message_id).scalar()
     return {"mailbox_id": mailbox.id, "quarantine_id": auto.quarantine_id, "raw_id": raw_id}

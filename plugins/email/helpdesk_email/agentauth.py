@@ -22,7 +22,7 @@ from email.message import Message as MimeMessage
 from flask import current_app
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Ticket, User, db, get_setting, queue_mail, site_setting
+from helpdesk.plugin_api import Ticket, User, db_session, get_setting, queue_mail, site_setting
 from helpdesk_email import msgids
 from helpdesk_email.mime import ParsedMail, decode_header_value
 
@@ -53,7 +53,7 @@ def unverified_reason(parsed: ParsedMail, msg: MimeMessage, staff: User, ticket:
 def _ticket_and_merged(ticket: Ticket) -> set[int]:
     """The ticket and the tickets merged into it (a notice about one of those still counts)."""
     ids = {ticket.id}
-    ids.update(db.session.scalars(select(Ticket.id).where(Ticket.merged_into_id == ticket.id).limit(100)))
+    ids.update(db_session().scalars(select(Ticket.id).where(Ticket.merged_into_id == ticket.id).limit(100)))
     return ids
 
 
@@ -121,11 +121,11 @@ def notify_assignee(ticket_id: int, message_id: int) -> bool:
 
     if not get_setting(PLUGIN, "notify_assignee"):
         return False
-    ticket = db.session.get(Ticket, ticket_id)
-    message = db.session.get(Message, message_id)
+    ticket = db_session().get(Ticket, ticket_id)
+    message = db_session().get(Message, message_id)
     if ticket is None or message is None or ticket.assignee_id is None or ticket.assignee_id == message.author_id:
         return False
-    agent = db.session.get(User, ticket.assignee_id)
+    agent = db_session().get(User, ticket.assignee_id)
     if agent is None or not agent.is_active or not agent.is_staff or not agent.email:
         return False
     notice_id = msgids.make_agent_message_id(ticket.id, agent.id)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import click
 
-from helpdesk.plugin_api import db
+from helpdesk.plugin_api import db_session
 from helpdesk_email.ingest import OUTCOMES, ingest_message
 
 
@@ -137,7 +137,7 @@ def register(cli: click.Group) -> None:
         from helpdesk_email.imap import poll_mailbox
         from helpdesk_email.models import EmailMailbox
 
-        boxes = list(db.session.execute(select(EmailMailbox.id, EmailMailbox.name)
+        boxes = list(db_session().execute(select(EmailMailbox.id, EmailMailbox.name)
                                         .where(EmailMailbox.active.is_(True)).order_by(EmailMailbox.id)))
         if not boxes:
             click.echo("No active mailbox: add one in Admin → Email.")

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from helpdesk.plugin_api import crontab, db, decrypt_secret, periodic_task, utcnow
+from helpdesk.plugin_api import crontab, db_session, decrypt_secret, periodic_task, utcnow
 from helpdesk_email.ingest import ingest_message
 from helpdesk_email.models import EmailMailbox
 
@@ -125,7 +125,7 @@ def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
     """Fetch new messages of one mailbox, ingest each, then mark it; never raises."""
     now = now or utcnow()
     result = PollResult()
-    mailbox = db.session.get(EmailMailbox, mailbox_id)
+    mailbox = db_session().get(EmailMailbox, mailbox_id)
     if mailbox is None:
         result.errors.append(f"No mailbox #{mailbox_id}.")
         return result
@@ -147,7 +147,7 @@ def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
                 log.warning("email: mailbox %s UIDVALIDITY changed %s → %s; reading it again from the start",
                             mailbox.name, mailbox.uidvalidity, uidvalidity)
             mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
-            db.session.commit()
+            db_session().commit()
         last_uid = mailbox.last_uid or 0
         found = _ok(conn.uid("SEARCH", f"UID {last_uid + 1}:*"), "Searching for new messages")
         uids = sorted(int(u) for u in (found[0] or b"").split() if u.isdigit() and int(u) > last_uid)
@@ -158,7 +158,7 @@ def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
             raw = _fetch_body(data)
             if raw is None:  # deleted meanwhile: nothing to ingest
                 mailbox.last_uid = uid
-                db.session.commit()
+                db_session().commit()
                 continue
             result.fetched += 1
             outcome = ingest_message(raw, source="imap", mailbox_id=mailbox.id, now=now)
@@ -174,23 +174,23 @@ def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
                     _ok(conn.uid("STORE", str(uid), "+FLAGS", "(\\Deleted \\Seen)"), f"Marking message {uid}")
             else:
                 _ok(conn.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), f"Marking message {uid}")
-            mailbox = db.session.get(EmailMailbox, mailbox_id)
+            mailbox = db_session().get(EmailMailbox, mailbox_id)
             mailbox.last_uid = uid
-            db.session.commit()
+            db_session().commit()
         if mailbox.processed_folder and not use_move and result.ingested:
             conn.expunge()
     except Exception as exc:
-        db.session.rollback()
+        db_session().rollback()
         message = str(exc) if isinstance(exc, PollError) else describe(exc)
         result.errors.append(f"{mailbox.name}: {message}")
         log.warning("email: polling %s failed: %s", mailbox.name, message)
     finally:
         _logout(conn)
-    mailbox = db.session.get(EmailMailbox, mailbox_id)
+    mailbox = db_session().get(EmailMailbox, mailbox_id)
     if mailbox is not None:
         mailbox.last_polled_at = now
         mailbox.last_error = result.errors[-1][:1000] if result.errors else None
-        db.session.commit()
+        db_session().commit()
     return result
 
 
@@ -198,16 +198,16 @@ def poll_due(now: datetime | None = None) -> list[PollResult]:
     """Poll every active mailbox whose interval has passed; a mailbox is claimed by one worker only."""
     now = now or utcnow()
     results = []
-    rows = db.session.execute(select(EmailMailbox.id, EmailMailbox.last_polled_at, EmailMailbox.poll_minutes)
+    rows = db_session().execute(select(EmailMailbox.id, EmailMailbox.last_polled_at, EmailMailbox.poll_minutes)
                               .where(EmailMailbox.active.is_(True)).order_by(EmailMailbox.id)).all()
     for mailbox_id, last_polled_at, minutes in rows:
         if last_polled_at is not None and now - last_polled_at < timedelta(minutes=max(1, minutes or 1)):
             continue
         seen = EmailMailbox.last_polled_at.is_(None) if last_polled_at is None else \
             EmailMailbox.last_polled_at == last_polled_at
-        claimed = db.session.execute(update(EmailMailbox).where(EmailMailbox.id == mailbox_id, seen)
+        claimed = db_session().execute(update(EmailMailbox).where(EmailMailbox.id == mailbox_id, seen)
                                      .values(last_polled_at=now)).rowcount
-        db.session.commit()
+        db_session().commit()
         if claimed:  # another worker did not get there first
             results.append(poll_mailbox(mailbox_id, now=now))
     return results

@@ -42,7 +42,7 @@ from helpdesk.plugin_api import (
     Ticket,
     User,
     audit,
-    db,
+    db_session,
     find_customer,
     get_setting,
     human_size,
@@ -104,16 +104,16 @@ def ingest_message(raw: bytes, *, source: str = "pipe", mailbox_id: int | None =
                     return _ingest(data, source, mailbox_id, now, retry_of)
             return _ingest(data, source, mailbox_id, now, retry_of)
     except limits.IngestTimeout as exc:  # raised while reading, before anything was written
-        db.session.rollback()
+        db_session().rollback()
         return _quarantine(data, parse_headers(data), "quarantined", str(exc), source, mailbox_id, now, retry_of)
     except Exception as exc:  # the last line of defence: keep the mail, say why
-        db.session.rollback()
+        db_session().rollback()
         log.exception("email: could not ingest a %d-byte message from %s", len(data), source)
         reason = f"Could not be processed: {type(exc).__name__}: {exc}"[:500]
         try:
             return _quarantine(data, None, "quarantined", reason, source, mailbox_id, now, retry_of)
         except Exception:
-            db.session.rollback()
+            db_session().rollback()
             log.exception("email: could not even quarantine a message")
             return IngestResult("quarantined", reason=reason + " (and it could not be stored)")
 
@@ -178,7 +178,7 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
                            f"{exc.message}"[:500], source, mailbox_id, now, retry_of)
 
     staff_id = _staff_addresses().get(address)
-    staff = db.session.get(User, staff_id) if staff_id is not None else None
+    staff = db_session().get(User, staff_id) if staff_id is not None else None
     ticket, threaded_by = _thread(parsed)
     if ticket is not None and threaded_by == "subject" and not _on_ticket(ticket, address, staff):
         ticket, threaded_by = None, None  # a reference in the subject counts only from people on the ticket
@@ -208,7 +208,7 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
                                   source, mailbox_id, now, retry_of, unverified=unverified)
         return _new_ticket(raw, parsed, address, content, meta, external_id, source, mailbox_id, now, retry_of)
     except services.ServiceError as exc:
-        db.session.rollback()
+        db_session().rollback()
         return _quarantine(raw, parsed, "quarantined", f"Refused by the helpdesk: {exc.message}"[:500],
                            source, mailbox_id, now, retry_of)
 
@@ -216,7 +216,7 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
 def _staff_addresses() -> dict[str, int]:
     """Agents' and admins' addresses → user id, read once per request (or per CLI run, or job)."""
     if "_email_staff_addresses" not in g:
-        g._email_staff_addresses = dict(db.session.execute(
+        g._email_staff_addresses = dict(db_session().execute(
             select(User.email, User.id).where(User.role.in_(STAFF_ROLES), User.email.is_not(None))).all())
     return g._email_staff_addresses
 
@@ -227,7 +227,7 @@ def own_addresses() -> set[str]:
         from helpdesk_email.models import EmailMailbox
 
         found = {site_setting("mail_from"), get_setting(PLUGIN, "address"), current_app.config.get("MAIL_FROM")}
-        found.update(db.session.scalars(select(EmailMailbox.username)))
+        found.update(db_session().scalars(select(EmailMailbox.username)))
         g._email_own_addresses = {a.strip().lower() for a in found if a and "@" in a}
     return g._email_own_addresses
 
@@ -270,7 +270,7 @@ def _duplicate(parsed: ParsedMail, seen: _Seen, retry_of: int | None) -> IngestR
                      null().label("quarantine_id"), EmailMessageId.content_key,
                      EmailMessageId.msgid_hash.label("digest")).where(EmailMessageId.msgid_hash.in_((digest, variant)))
     # Core execution: these plain lookups need none of the ORM's per-statement work.
-    rows = list(db.session.connection().execute(union_all(indexed, quarantine)))
+    rows = list(db_session().connection().execute(union_all(indexed, quarantine)))
     for row in rows:
         same = row.digest == variant or row.content_key is None or row.content_key == seen.key
         if row.direction == "in" and same:
@@ -314,19 +314,19 @@ def _thread(parsed: ParsedMail) -> tuple[Ticket | None, str | None]:
             others.append(value)
     if others:
         hashes = {msgids.hash_id(v): v for v in others}
-        for digest, ticket_id in db.session.execute(select(EmailMessageId.msgid_hash, EmailMessageId.ticket_id)
+        for digest, ticket_id in db_session().execute(select(EmailMessageId.msgid_hash, EmailMessageId.ticket_id)
                                                     .where(EmailMessageId.msgid_hash.in_(hashes))):
             ticket_ids[hashes[digest]] = ticket_id
     for value in candidates:
         if value in ticket_ids:
-            ticket = db.session.get(Ticket, ticket_ids[value])
+            ticket = db_session().get(Ticket, ticket_ids[value])
             if ticket is not None:
                 return ticket, "message-id"
     prefix = re.escape(current_app.config["TICKET_PREFIX"])
     for match in re.finditer(rf"(?<![\w-]){prefix}-(\d{{1,10}})\b", parsed.subject, re.IGNORECASE):
         if int(match.group(1)) > MAX_ID:  # not one of ours (and PostgreSQL's INTEGER would refuse it)
             continue
-        ticket = db.session.get(Ticket, int(match.group(1)))
+        ticket = db_session().get(Ticket, int(match.group(1)))
         if ticket is not None:
             return ticket, "subject"
     return None, None
@@ -341,7 +341,7 @@ def _on_ticket(ticket: Ticket, address: str, staff: User | None) -> bool:
         return False
     if customer.id == ticket.customer_id:
         return True
-    return db.session.scalar(select(Message.id).where(Message.ticket_id == ticket.id,
+    return db_session().scalar(select(Message.id).where(Message.ticket_id == ticket.id,
                                                       Message.author_id == customer.id).limit(1)) is not None
 
 
@@ -425,7 +425,7 @@ def _add_to_ticket(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: 
         result = _add_to_ticket_staged(raw, parsed, ticket, threaded_by, address, staff, content, meta,
                                        external_id, source, mailbox_id, now, retry_of, kwargs, unverified)
     except IntegrityError:  # the same mail committed by another process a moment ago
-        db.session.rollback()
+        db_session().rollback()
         return _duplicate(parsed, _Seen(content.seen.key if content.seen else "", parsed.msgid_hash), retry_of) \
             or IngestResult("duplicate", reason="Received twice at once.")
     if staff is None and result.outcome == "message" and result.message_id and source not in IMPORT_SOURCES:
@@ -455,7 +455,7 @@ def _add_to_ticket_staged(raw: bytes, parsed: ParsedMail, ticket: Ticket, thread
                 message = services.add_message(ticket, customer, content.body, **kwargs)
             except services.ServiceError as exc:
                 # A reply to a closed ticket (or one resolved too long ago) must not be lost: new ticket.
-                db.session.rollback()
+                db_session().rollback()
                 return _new_ticket(raw, parsed, address, content, meta, external_id, source, mailbox_id, now,
                                    retry_of, linked=ticket, note=exc.message)
             how = f"Added to {ticket.reference} (threaded by {threaded_by})."
@@ -466,7 +466,7 @@ def _add_to_ticket_staged(raw: bytes, parsed: ParsedMail, ticket: Ticket, thread
                    "customer or an agent.")
     message_id, landed_on = message.id, message.ticket_id  # one refresh after the service's commit
     outcome = "message"
-    if landed_on != ticket.id and db.session.scalar(
+    if landed_on != ticket.id and db_session().scalar(
             select(func.min(Message.id)).where(Message.ticket_id == landed_on)) == message_id:
         outcome = "ticket"  # "closed means closed": the reply opened a new, linked ticket
         how = f"New ticket {_reference(landed_on)}, linked to closed {ticket.reference}."
@@ -494,7 +494,7 @@ def _new_ticket(raw: bytes, parsed: ParsedMail, address: str, content: _Content,
             headers=dict(list(parsed.headers.items())[:100]), team_id=team_id,
             linked_ticket_id=linked.id if linked is not None else None, before_commit=stage)
     except IntegrityError:  # the same mail committed by another process a moment ago
-        db.session.rollback()
+        db_session().rollback()
         return _duplicate(parsed, _Seen(content.seen.key if content.seen else "", parsed.msgid_hash), retry_of) \
             or IngestResult("duplicate", reason="Received twice at once.")
     ticket_id, message_id = ids["ticket"], ids["message"]
@@ -518,7 +518,7 @@ def _after_commit(step: Callable[[], object]) -> str:
     try:
         step()
     except Exception as exc:
-        db.session.rollback()
+        db_session().rollback()
         log.exception("email: the message is stored, but its bookkeeping failed")
         return f" (Its original could not be stored: {type(exc).__name__}.)"
     return ""
@@ -534,9 +534,9 @@ def _team_for(mailbox_id: int | None) -> int | None:
 
     team_id = None
     if mailbox_id is not None:
-        team_id = db.session.scalar(select(EmailMailbox.team_id).where(EmailMailbox.id == mailbox_id))
+        team_id = db_session().scalar(select(EmailMailbox.team_id).where(EmailMailbox.id == mailbox_id))
     team_id = team_id or get_setting(PLUGIN, "default_team")
-    if team_id and db.session.get(Team, team_id) is None:
+    if team_id and db_session().get(Team, team_id) is None:
         return None
     return team_id or None
 
@@ -549,7 +549,7 @@ def _stage_record(raw: bytes, parsed: ParsedMail, ticket_id: int, message_id: in
     """
     header = parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}"
     seen = content.seen
-    connection = db.session.connection()
+    connection = db_session().connection()
     # Called from the service's ``before_commit``: a unique-key clash here means another process
     # ingested the same mail a moment ago, and the whole ticket or message is rolled back.
     connection.execute(insert(EmailMessageId.__table__), {
@@ -566,12 +566,12 @@ def _stage_record(raw: bytes, parsed: ParsedMail, ticket_id: int, message_id: in
 def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: str, source: str,
                 mailbox_id: int | None, now: datetime, retry_of: int | None,
                 ticket_id: int | None = None) -> IngestResult:
-    row = db.session.get(EmailQuarantine, retry_of) if retry_of is not None else None
+    row = db_session().get(EmailQuarantine, retry_of) if retry_of is not None else None
     if row is None:
         row = EmailQuarantine(size=len(raw), source=(source or "pipe")[:20], mailbox_id=mailbox_id,
                               created_at=now)
         quarantine_store.store_original(row, raw)  # compressed, within the storage budget
-        db.session.add(row)
+        db_session().add(row)
     row.kind, row.reason = kind, _no_nul(reason)[:500]
     row.sender = (parsed.from_address or None) if parsed else None
     if row.sender:
@@ -580,9 +580,9 @@ def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: str, s
     row.message_id_header = parsed.message_id[:500] if parsed and parsed.message_id else None
     row.message_id_hash = parsed.msgid_hash if parsed else hashlib.sha256(raw).hexdigest()
     row.content_key = dedupe.content_key(raw, parsed, parsed.from_address, mailbox_id) if parsed else None
-    if ticket_id is not None and db.session.get(Ticket, ticket_id) is not None:
+    if ticket_id is not None and db_session().get(Ticket, ticket_id) is not None:
         row.ticket_id = ticket_id
-    db.session.commit()
+    db_session().commit()
     return IngestResult(kind, ticket_id=row.ticket_id if kind != "quarantined" else None, quarantine_id=row.id,
                         reason=row.reason)
 
@@ -595,7 +595,7 @@ def _bounce(raw: bytes, parsed: ParsedMail, reason: str, source: str, mailbox_id
         reason = f"{reason} Marked as bouncing: {', '.join(marked)}."
     ticket_id = msgids.embedded_ticket_id(raw[:500_000])
     if ticket_id is not None:
-        ticket = db.session.get(Ticket, ticket_id)
+        ticket = db_session().get(Ticket, ticket_id)
         if ticket is not None:
             audit(ticket, None, "bounced", "email", None, ", ".join(addresses) or None,
                   reason=f"mail to the customer bounced: {reason}"[:500])
@@ -607,7 +607,7 @@ def mark_bouncing(addresses: list[str]) -> list[str]:
     if not addresses:
         return []
     identity = ContactIdentity
-    rows = list(db.session.scalars(select(identity).where(identity.kind == "email", identity.value.in_(addresses))))
+    rows = list(db_session().scalars(select(identity).where(identity.kind == "email", identity.value.in_(addresses))))
     for row in rows:
         row.bouncing = True
     return sorted({row.value for row in rows})
@@ -624,7 +624,7 @@ def _acknowledge(ticket_id: int, reference: str, subject: str, customer_id: int,
     """
     if not get_setting(PLUGIN, "ack_enabled"):
         return False
-    ticket, customer = db.session.get(Ticket, ticket_id), db.session.get(User, customer_id)
+    ticket, customer = db_session().get(Ticket, ticket_id), db_session().get(User, customer_id)
     if ticket is None or customer is None:
         return False
     text = (f"Hello {first_name or 'there'},\n\n"
@@ -641,17 +641,17 @@ def _acknowledge(ticket_id: int, reference: str, subject: str, customer_id: int,
 def retry_quarantined(quarantine_id: int, now: datetime | None = None) -> IngestResult:
     """Run a quarantined mail through the ingester again (after fixing what stopped it)."""
     now = now or utcnow()
-    row = db.session.get(EmailQuarantine, quarantine_id)
+    row = db_session().get(EmailQuarantine, quarantine_id)
     if row is None:
         return IngestResult("quarantined", reason="No such quarantine entry.")
     if not row.complete:
         return IngestResult("quarantined", quarantine_id=row.id, reason="Only the headers of this mail were kept "
                             "(the quarantine's storage budget was used up): it cannot be read again.")
     result = ingest_message(row.original, source=row.source, mailbox_id=row.mailbox_id, now=now, retry_of=row.id)
-    row = db.session.get(EmailQuarantine, quarantine_id)
+    row = db_session().get(EmailQuarantine, quarantine_id)
     if row is not None and result.outcome in ("ticket", "message", "duplicate") and result.ticket_id:
         row.resolved_at, row.resolution, row.ticket_id = now, "retried", result.ticket_id
-        db.session.commit()
+        db_session().commit()
     return result
 
 
@@ -663,7 +663,7 @@ def create_ticket_anyway(quarantine_id: int, sender: str, subject: str, actor: U
     a mail that was automatic keeps ``meta["auto_reply"]`` so no plugin answers or surveys it.
     """
     now = now or utcnow()
-    row = db.session.get(EmailQuarantine, quarantine_id)
+    row = db_session().get(EmailQuarantine, quarantine_id)
     if row is None:
         raise services.ServiceError("No such quarantine entry.")
     if not row.complete:
@@ -696,16 +696,16 @@ def create_ticket_anyway(quarantine_id: int, sender: str, subject: str, actor: U
         channel="email", actor=actor, attachments=content.attachments, body_html=content.html,
         external_id=external_id, meta=meta, team_id=_team_for(row.mailbox_id))
     message = ticket.messages[0]
-    db.session.add(EmailRawMessage(message_id=message.id, raw=raw, full_text=content.full_text,
+    db_session().add(EmailRawMessage(message_id=message.id, raw=raw, full_text=content.full_text,
                                    quoted=_no_nul(content.folded.quoted[:1_000_000]),
                                    signature=_no_nul(content.folded.signature[:100_000]), created_at=now))
     digest = parsed.msgid_hash
-    if db.session.scalar(select(EmailMessageId.id).where(EmailMessageId.msgid_hash == digest)) is None:
-        db.session.add(EmailMessageId(msgid_hash=digest, message_id_header=external_id, ticket_id=ticket.id,
+    if db_session().scalar(select(EmailMessageId.id).where(EmailMessageId.msgid_hash == digest)) is None:
+        db_session().add(EmailMessageId(msgid_hash=digest, message_id_header=external_id, ticket_id=ticket.id,
                                       message_id=message.id, direction="in", created_at=now,
                                       content_key=row.content_key))
-    row = db.session.get(EmailQuarantine, quarantine_id)
+    row = db_session().get(EmailQuarantine, quarantine_id)
     row.resolved_at, row.resolution, row.ticket_id = now, "ticket created", ticket.id
     audit(ticket, actor, "created", reason=f"from quarantined mail #{quarantine_id} ({row.kind}: {row.reason})"[:500])
-    db.session.commit()
+    db_session().commit()
     return ticket

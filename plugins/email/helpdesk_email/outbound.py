@@ -14,7 +14,7 @@ import re
 from flask import current_app, url_for
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Channel, Message, Ticket, User, customer_address, db, queue_mail, site_setting
+from helpdesk.plugin_api import Channel, Message, Ticket, User, customer_address, db_session, queue_mail, site_setting
 from helpdesk_email import msgids
 from helpdesk_email.classify import loop_token
 from helpdesk_email.models import EmailMessageId
@@ -32,7 +32,7 @@ def reply_subject(ticket: Ticket) -> str:
 
 def threading_headers(ticket_id: int, message_id: str) -> dict[str, str]:
     """Message-ID, In-Reply-To (the customer's last mail), References and Reply-To for a mail on a ticket."""
-    rows = list(db.session.execute(
+    rows = list(db_session().execute(
         select(EmailMessageId.message_id_header, EmailMessageId.direction)
         .where(EmailMessageId.ticket_id == ticket_id).order_by(EmailMessageId.id.desc()).limit(200)))
     rows.reverse()
@@ -55,7 +55,7 @@ def _usable(header: str) -> bool:
 
 
 def _record_outbound(ticket_id: int, message_id: str, message: Message | None) -> None:
-    db.session.add(EmailMessageId(msgid_hash=msgids.hash_id(message_id), message_id_header=message_id,
+    db_session().add(EmailMessageId(msgid_hash=msgids.hash_id(message_id), message_id_header=message_id,
                                   ticket_id=ticket_id, message_id=message.id if message else None, direction="out"))
 
 
@@ -72,7 +72,7 @@ class EmailChannel(Channel):
         super().__init__(name="email", label="Email")
 
     def deliver(self, ticket: Ticket, message: Message) -> None:
-        already = db.session.scalar(select(EmailMessageId.id).where(
+        already = db_session().scalar(select(EmailMessageId.id).where(
             EmailMessageId.message_id == message.id, EmailMessageId.direction == "out"))
         if already is not None:  # the job ran before: the mail is in the outbox already
             return

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from helpdesk.plugin_api import crontab, db, get_setting, periodic_task, utcnow
+from helpdesk.plugin_api import crontab, db_session, get_setting, periodic_task, utcnow
 from helpdesk_email.models import EmailQuarantine
 
 PLUGIN = "email"
@@ -50,7 +50,7 @@ def header_block(raw: bytes) -> bytes:
 def store_original(row: EmailQuarantine, raw: bytes) -> None:
     """Put ``raw`` on ``row`` compressed, or only its headers when the budget has no room for it."""
     packed = zlib.compress(raw, 6)
-    used = db.session.scalar(select(func.coalesce(func.sum(EmailQuarantine.stored_size), 0))) or 0
+    used = db_session().scalar(select(func.coalesce(func.sum(EmailQuarantine.stored_size), 0))) or 0
     storage = "zlib"
     if used + len(packed) > budget_bytes():
         packed, storage = zlib.compress(header_block(raw), 6), "headers"
@@ -59,7 +59,7 @@ def store_original(row: EmailQuarantine, raw: bytes) -> None:
 
 
 def status() -> StorageStatus:
-    used, headers_only = db.session.execute(select(
+    used, headers_only = db_session().execute(select(
         func.coalesce(func.sum(EmailQuarantine.stored_size), 0),
         func.count().filter(EmailQuarantine.storage == "headers"))).one()
     return StorageStatus(int(used or 0), budget_bytes(), int(headers_only or 0),
@@ -70,8 +70,8 @@ def purge_expired(now: datetime | None = None) -> int:
     """Delete quarantine entries older than the retention period; returns how many."""
     days = int(get_setting(PLUGIN, "quarantine_retention_days") or 90)
     cutoff = (now or utcnow()) - timedelta(days=days)
-    deleted = db.session.execute(delete(EmailQuarantine).where(EmailQuarantine.created_at < cutoff)).rowcount  # type: ignore[attr-defined]  # CursorResult
-    db.session.commit()
+    deleted = db_session().execute(delete(EmailQuarantine).where(EmailQuarantine.created_at < cutoff)).rowcount  # type: ignore[attr-defined]  # CursorResult
+    db_session().commit()
     return deleted or 0
 
 

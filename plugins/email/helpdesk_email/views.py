@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from email import message_from_bytes
+from typing import TypeVar
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -20,7 +21,7 @@ from helpdesk.plugin_api import (
     Ticket,
     admin_required,
     csrf,
-    db,
+    db_session,
     encrypt_secret,
     get_setting,
     limiter,
@@ -38,7 +39,15 @@ from helpdesk_email.ingest import create_ticket_anyway, ingest_message, retry_qu
 from helpdesk_email.mime import RAW_POLICY, decode_header_value
 from helpdesk_email.models import QUARANTINE_KINDS, EmailMailbox, EmailQuarantine, EmailRawMessage
 
+T = TypeVar("T")
 bp = Blueprint("email", __name__, template_folder="templates")
+
+
+def _get_or_404(model: type[T], ident: int) -> T:
+    row = db_session().get(model, ident)
+    if row is None:
+        abort(404)
+    return row
 PAGE = 50
 
 
@@ -48,7 +57,7 @@ def _page() -> int:
 
 def _teams() -> list[tuple[str, str]]:
     return [("", "Default (the plugin's setting)")] + [
-        (str(t.id), t.name) for t in db.session.scalars(select(Team).order_by(Team.name))]
+        (str(t.id), t.name) for t in db_session().scalars(select(Team).order_by(Team.name))]
 
 
 def _download(data: bytes, filename: str) -> Response:
@@ -64,8 +73,8 @@ def _download(data: bytes, filename: str) -> Response:
 @bp.get("/admin/email/mailboxes")
 @admin_required
 def mailboxes() -> str:
-    rows = list(db.session.scalars(select(EmailMailbox).order_by(EmailMailbox.name)))
-    teams = {t.id: t.name for t in db.session.scalars(select(Team))}
+    rows = list(db_session().scalars(select(EmailMailbox).order_by(EmailMailbox.name)))
+    teams = {t.id: t.name for t in db_session().scalars(select(Team))}
     return render_template("email/mailboxes.html", mailboxes=rows, teams=teams, confirm=ConfirmForm())
 
 
@@ -73,7 +82,7 @@ def mailboxes() -> str:
 @bp.route("/admin/email/mailboxes/<int:mailbox_id>", methods=["GET", "POST"])
 @admin_required
 def mailbox_edit(mailbox_id: int | None):
-    mailbox = db.session.get(EmailMailbox, mailbox_id) if mailbox_id else None
+    mailbox = db_session().get(EmailMailbox, mailbox_id) if mailbox_id else None
     if mailbox_id and mailbox is None:
         abort(404)
     form = MailboxForm(obj=mailbox)
@@ -83,7 +92,7 @@ def mailbox_edit(mailbox_id: int | None):
     test_result = None
     if form.validate_on_submit():
         team_id = parse_id(form.team_id.data)
-        clash = db.session.scalar(select(EmailMailbox.id).where(EmailMailbox.name == form.name.data.strip(),
+        clash = db_session().scalar(select(EmailMailbox.id).where(EmailMailbox.name == form.name.data.strip(),
                                                                 EmailMailbox.id != (mailbox_id or 0)))
         password = form.password.data or ""
         if not password and mailbox is not None and mailbox.password_encrypted:
@@ -98,7 +107,7 @@ def mailbox_edit(mailbox_id: int | None):
             form.name.errors.append("A mailbox with this name exists already.")
         elif mailbox is None and not form.password.data:
             form.password.errors.append("Enter the mailbox password.")
-        elif team_id is not None and db.session.get(Team, team_id) is None:
+        elif team_id is not None and db_session().get(Team, team_id) is None:
             form.team_id.errors.append("Choose a team from the list.")
         else:
             before = _mailbox_values(mailbox) if mailbox is not None else None
@@ -110,14 +119,14 @@ def mailbox_edit(mailbox_id: int | None):
             mailbox.poll_minutes, mailbox.team_id, mailbox.active = form.poll_minutes.data, team_id, form.active.data
             if form.password.data:
                 mailbox.password_encrypted = encrypt_secret(form.password.data)
-            db.session.add(mailbox)
-            db.session.flush()
+            db_session().add(mailbox)
+            db_session().flush()
             after = _mailbox_values(mailbox)
             if before is not None and form.password.data:
                 before["password"], after["password"] = "old", "new"  # masked: only "it changed" is kept
             record_config_change("email.mailbox", "created" if before is None else "changed",
                                  f"mailbox {mailbox.name} (#{mailbox.id})", before, after)
-            db.session.commit()
+            db_session().commit()
             flash(f"Saved mailbox {mailbox.name}.", "success")
             return redirect(url_for("email.mailboxes"))
     status = 422 if form.errors else 200
@@ -136,7 +145,7 @@ def _mailbox_values(mailbox: EmailMailbox) -> dict:
 @bp.post("/admin/email/mailboxes/<int:mailbox_id>/test")
 @admin_required
 def mailbox_test(mailbox_id: int):
-    mailbox = db.get_or_404(EmailMailbox, mailbox_id)
+    mailbox = _get_or_404(EmailMailbox, mailbox_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     from helpdesk.plugin_api import decrypt_secret
@@ -155,7 +164,7 @@ def mailbox_test(mailbox_id: int):
 @bp.post("/admin/email/mailboxes/<int:mailbox_id>/poll")
 @admin_required
 def mailbox_poll(mailbox_id: int):
-    mailbox = db.get_or_404(EmailMailbox, mailbox_id)
+    mailbox = _get_or_404(EmailMailbox, mailbox_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     name = mailbox.name
@@ -183,7 +192,7 @@ def quarantine() -> str:
     elif state == "resolved":
         query = query.where(EmailQuarantine.resolved_at.is_not(None))
     page = _page()
-    rows = list(db.session.scalars(query.order_by(EmailQuarantine.id.desc()).offset((page - 1) * PAGE)
+    rows = list(db_session().scalars(query.order_by(EmailQuarantine.id.desc()).offset((page - 1) * PAGE)
                                    .limit(PAGE + 1)))
     filters = "&".join(f"{k}={v}" for k, v in (("kind", kind), ("state", state)) if v)
     return render_template("email/quarantine.html", rows=rows[:PAGE], has_next=len(rows) > PAGE, page=page,
@@ -207,7 +216,7 @@ def _render_detail(row: EmailQuarantine, form: CreateTicketForm, status: int = 2
 @bp.get("/admin/email/quarantine/<int:quarantine_id>")
 @admin_required
 def quarantine_detail(quarantine_id: int):
-    row = db.get_or_404(EmailQuarantine, quarantine_id)
+    row = _get_or_404(EmailQuarantine, quarantine_id)
     form = CreateTicketForm(sender=row.sender or "", subject=row.subject or "")
     return _render_detail(row, form)
 
@@ -215,7 +224,7 @@ def quarantine_detail(quarantine_id: int):
 @bp.get("/admin/email/quarantine/<int:quarantine_id>/raw")
 @admin_required
 def quarantine_raw(quarantine_id: int) -> Response:
-    row = db.get_or_404(EmailQuarantine, quarantine_id)
+    row = _get_or_404(EmailQuarantine, quarantine_id)
     suffix = "" if row.complete else "-headers-only"
     return _download(row.original, f"quarantine-{row.id}{suffix}.eml")
 
@@ -223,7 +232,7 @@ def quarantine_raw(quarantine_id: int) -> Response:
 @bp.post("/admin/email/quarantine/<int:quarantine_id>/retry")
 @admin_required
 def quarantine_retry(quarantine_id: int):
-    db.get_or_404(EmailQuarantine, quarantine_id)
+    _get_or_404(EmailQuarantine, quarantine_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     result = retry_quarantined(quarantine_id)
@@ -240,7 +249,7 @@ def quarantine_retry(quarantine_id: int):
 @bp.post("/admin/email/quarantine/<int:quarantine_id>/ticket")
 @admin_required
 def quarantine_ticket(quarantine_id: int):
-    row = db.get_or_404(EmailQuarantine, quarantine_id)
+    row = _get_or_404(EmailQuarantine, quarantine_id)
     form = CreateTicketForm()
     if not form.validate_on_submit():
         return _render_detail(row, form, 422)
@@ -251,7 +260,7 @@ def quarantine_ticket(quarantine_id: int):
         ticket = create_ticket_anyway(quarantine_id, form.sender.data, form.subject.data, current_user)
     except services.ServiceError as exc:
         getattr(form, exc.field if exc.field in ("sender", "subject") else "sender").errors.append(exc.message)
-        return _render_detail(db.session.get(EmailQuarantine, quarantine_id), form, 422)
+        return _render_detail(db_session().get(EmailQuarantine, quarantine_id), form, 422)
     flash(f"Created {ticket.reference} from the quarantined mail.", "success")
     return redirect(url_for("agent.ticket", reference=ticket.reference))
 
@@ -262,9 +271,9 @@ def quarantine_ticket(quarantine_id: int):
 @bp.get("/email/originals/<int:raw_id>")
 @staff_required
 def original(raw_id: int) -> Response:
-    row = db.get_or_404(EmailRawMessage, raw_id)
-    message = db.session.get(Message, row.message_id)
-    visible = db.session.scalar(visible_tickets(current_user).where(Ticket.id == message.ticket_id)
+    row = _get_or_404(EmailRawMessage, raw_id)
+    message = db_session().get(Message, row.message_id)
+    visible = db_session().scalar(visible_tickets(current_user).where(Ticket.id == message.ticket_id)
                                 .with_only_columns(Ticket.id)) if message else None
     if visible is None:
         abort(404)
@@ -299,12 +308,12 @@ def inbound():
 @bp.post("/admin/email/mailboxes/<int:mailbox_id>/delete")
 @admin_required
 def mailbox_delete(mailbox_id: int):
-    mailbox = db.get_or_404(EmailMailbox, mailbox_id)
+    mailbox = _get_or_404(EmailMailbox, mailbox_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     record_config_change("email.mailbox", "deleted", f"mailbox {mailbox.name} (#{mailbox.id})",
                          _mailbox_values(mailbox), None)
-    db.session.delete(mailbox)
-    db.session.commit()
+    db_session().delete(mailbox)
+    db_session().commit()
     flash(f"Deleted mailbox {mailbox.name}. Mail already received stays.", "success")
     return redirect(url_for("email.mailboxes"))

@@ -11,13 +11,13 @@ from smtp_sink import free_port
 from sqlalchemy import func, select
 
 from helpdesk.models import OutboxMail
-from helpdesk.plugin_api import Message, Ticket, db, encrypt_secret
+from helpdesk.plugin_api import Message, Ticket, db_session, encrypt_secret
 
 pytestmark = pytest.mark.plugins("email")
 
 
 def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db_session().scalar(select(func.count()).select_from(model))
 
 
 def run(app, *args: str, stdin: bytes | None = None):
@@ -28,8 +28,8 @@ def test_one_mail_on_standard_input_as_an_mta_pipe_delivers_it(app):
     result = run(app, "ingest", stdin=make_mail(subject="Piped in"))
     assert result.exit_code == 0, result.output
     assert result.output == "ticket HD-1: New ticket HD-1 from carla@example.test.\n"
-    assert db.session.get(Ticket, 1).subject == "Piped in"
-    [ack] = db.session.scalars(select(OutboxMail)).all()  # kept in the outbox: no SMTP server in tests
+    assert db_session().get(Ticket, 1).subject == "Piped in"
+    [ack] = db_session().scalars(select(OutboxMail)).all()  # kept in the outbox: no SMTP server in tests
     assert ack.subject == "[HD-1] Re: Piped in"
 
 
@@ -63,7 +63,7 @@ def test_an_mbox_import_keeps_unescaped_from_lines_in_the_body(app, tmp_path):
     result = run(app, "ingest", "--mbox", str(path))
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == "4 message(s): 2 ticket, 1 duplicate, 1 auto_reply."
-    assert db.session.get(Ticket, 1).messages[0].body == (
+    assert db_session().get(Ticket, 1).messages[0].body == (
         "Hello\n\nFrom time to time the printer smokes.\nFrom the manual: unplug it.")
     assert (count(Ticket), count(Message), count(EmailQuarantine)) == (2, 2, 1)
     assert count(OutboxMail) == 0  # an import is history: nobody is acknowledged
@@ -95,15 +95,15 @@ def test_only_unreadable_input_is_a_failure(app, tmp_path):
 def test_poll_reports_each_mailbox_and_fails_when_one_fails(app):
     assert run(app, "poll").output == "No active mailbox: add one in Admin → Email.\n"
     port = free_port()
-    db.session.add(EmailMailbox(name="Support", host="127.0.0.1", port=port, security="none", username="u",
+    db_session().add(EmailMailbox(name="Support", host="127.0.0.1", port=port, security="none", username="u",
                                 password_encrypted=encrypt_secret("p")))
-    db.session.commit()
+    db_session().commit()
     result = run(app, "poll")
     assert result.exit_code == 1
     assert result.output == ("Support: fetched 0, ingested 0\n  error: Support: connection refused "
                              "(is the host and port right, and the server running?)\n")
-    db.session.expire_all()
-    assert db.session.scalars(select(EmailMailbox.last_error)).one().startswith("Support: connection refused")
+    db_session().expire_all()
+    assert db_session().scalars(select(EmailMailbox.last_error)).one().startswith("Support: connection refused")
 
 
 def test_the_periodic_job_polls_each_mailbox_when_its_interval_has_passed(app):
@@ -112,12 +112,12 @@ def test_the_periodic_job_polls_each_mailbox_when_its_interval_has_passed(app):
     from helpdesk_email.imap import poll_due
 
     start = datetime(2025, 6, 2, 9, 0)
-    db.session.add_all([
+    db_session().add_all([
         EmailMailbox(name="Every 5", host="127.0.0.1", port=free_port(), security="none", username="u",
                      poll_minutes=5),
         EmailMailbox(name="Paused", host="127.0.0.1", port=free_port(), security="none", username="u", active=False)])
-    db.session.commit()
+    db_session().commit()
     polled = [len(poll_due(start + timedelta(minutes=m))) for m in (0, 1, 4, 5, 6, 10)]
     assert polled == [1, 0, 0, 1, 0, 1]
-    box = db.session.scalars(select(EmailMailbox).where(EmailMailbox.name == "Every 5")).one()
+    box = db_session().scalars(select(EmailMailbox).where(EmailMailbox.name == "Every 5")).one()
     assert box.last_polled_at == start + timedelta(minutes=10) and "connection refused" in box.last_error

@@ -10,8 +10,9 @@ from helpdesk_email.ingest import ingest_message
 from helpdesk_email.mime import decode_bytes, decode_header_value
 from helpdesk_email.models import EmailQuarantine
 from pagetext import text, texts
+from sqlalchemy import func, select
 
-from helpdesk.plugin_api import Message, Ticket, db, services
+from helpdesk.plugin_api import Message, Ticket, db_session, services
 
 pytestmark = pytest.mark.plugins("email")
 FIDELITY = Path(__file__).parent / "data" / "fidelity"
@@ -45,7 +46,7 @@ def frame_src(page: str) -> str:
 
 def test_html_behind_a_text_stub_is_shown_sanitised_in_a_sandboxed_frame(app, client, login, agent):
     assert ingest_cli(app, fixture_mail("html-behind-a-text-stub.eml")).startswith("ticket HD-1")
-    message = db.session.scalars(db.select(Message)).one()
+    message = db_session().scalars(select(Message)).one()
     # The text version is the HTML's text (search, notices), not the stub.
     assert "the credit note for the returned chairs is missing" in message.body
     assert "This message is in HTML." not in message.body
@@ -101,7 +102,7 @@ def test_hostile_html_stored_by_anything_is_cleaned_again_when_served(app, clien
     message = ticket.messages[0]
     message.body_html = ('<p>Hi</p><script>alert(1)</script><style>p{}</style>'
                          '<img src="https://tracker.example/p.png"><img src="/attachments/abc">')
-    db.session.commit()
+    db_session().commit()
     login(client, agent)
     body = client.get(f"/messages/{message.id}/html").text
     assert "<p>Hi</p>" in body and '<img src="/attachments/abc">' in body
@@ -127,7 +128,7 @@ def test_undeclared_and_mislabelled_charsets_are_detected(app, client, login, ag
 
 def test_the_mislabelled_subject_is_read_as_utf8_too(app):
     ingest_message(fixture_mail("utf8-labelled-latin1.eml"))
-    assert db.session.get(Ticket, 1).subject == "Grüße aus München"
+    assert db_session().get(Ticket, 1).subject == "Grüße aus München"
 
 
 def test_ascii_and_valid_declared_text_is_decoded_as_declared_without_detection():
@@ -151,7 +152,7 @@ def test_a_declared_charset_the_text_is_not_in_is_detected_and_said(app):
 
 def test_rfc2047_edge_cases_decode(app):
     ingest_message(fixture_mail("rfc2047-edge-cases.eml"))
-    ticket = db.session.get(Ticket, 1)
+    ticket = db_session().get(Ticket, 1)
     # spaces inside an encoded word; whitespace between adjacent words dropped; four charsets;
     # a character split across two words.
     assert ticket.subject == "Grüße aus München und Köln, Привет 日 (Tokyo)"
@@ -181,7 +182,7 @@ def test_attachment_names_keep_their_unicode_and_lose_what_could_mislead(app, cl
     names = [t.rsplit(" (", 1)[0] for t in texts(page, cls="attachment")]
     # RFC 2231 and RFC 2047 names; a bidi override and a zero-width space removed; no path.
     assert names == ["Mängelliste.pdf", "見積書.xlsx", "invoicefdp.exe", "passwd.txt"]
-    message = db.session.scalars(db.select(Message)).one()
+    message = db_session().scalars(select(Message)).one()
     first = message.attachments[0]
     assert "Mängelliste" not in first.token and attachment_path(first.token).read_bytes() == b"%PDF-1.4 list"
     download = client.get(f"/attachments/{first.token}")
@@ -216,5 +217,5 @@ def test_a_damaged_header_block_still_yields_the_sender_when_return_path_and_rep
 def test_a_damaged_header_block_whose_senders_disagree_is_quarantined(app):
     output = ingest_cli(app, fixture_mail("damaged-header-block-disagreeing.eml"))
     assert output.startswith("quarantined: No usable sender")
-    assert db.session.scalar(db.select(db.func.count()).select_from(Ticket)) == 0
-    assert db.session.scalars(db.select(EmailQuarantine)).one().subject == "Broken headers"
+    assert db_session().scalar(select(func.count()).select_from(Ticket)) == 0
+    assert db_session().scalars(select(EmailQuarantine)).one().subject == "Broken headers"

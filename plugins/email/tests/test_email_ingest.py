@@ -8,13 +8,13 @@ from helpdesk_email.models import EmailQuarantine
 from pagetext import text, texts
 from sqlalchemy import func, select
 
-from helpdesk.plugin_api import Message, Ticket, User, db
+from helpdesk.plugin_api import Message, Ticket, User, db_session
 
 pytestmark = pytest.mark.plugins("email")
 
 
 def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db_session().scalar(select(func.count()).select_from(model))
 
 
 def ticket_page(client, login, agent, reference: str) -> str:
@@ -38,10 +38,10 @@ def test_a_mail_from_a_new_person_opens_an_email_ticket(app, client, login, agen
                                       body="Hello,\n\nthe invoice lists twelve flamingos.\n\nNina\n",
                                       message_id="<first@client.example.test>"))
     assert result.outcome == "ticket" and result.reference == "HD-1"
-    ticket = db.session.get(Ticket, result.ticket_id)
+    ticket = db_session().get(Ticket, result.ticket_id)
     assert (ticket.channel, ticket.subject, ticket.customer.name, ticket.customer.email) == (
         "email", "Invoice 42 is wrong", "Nina Neu", "nina.neu@example.test")
-    message = db.session.get(Message, result.message_id)
+    message = db_session().get(Message, result.message_id)
     assert message.meta["email"]["message_id"] == "first@client.example.test"
     assert message.meta["email"]["from"] == "nina.neu@example.test"
     assert message.meta["email"]["auto_reply"] is False
@@ -63,7 +63,7 @@ def test_encoded_subjects_and_every_charset_are_decoded(app, client, login, agen
            b"--XX\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nQapla\xc3\xa4\r\n--XX--\r\n")
     result = ingest_message(raw)
     assert result.outcome == "ticket"
-    ticket = db.session.get(Ticket, result.ticket_id)
+    ticket = db_session().get(Ticket, result.ticket_id)
     assert ticket.subject == "Grüße aus Köln"
     assert ticket.customer.name == "Jürgen Müller"
     page = ticket_page(client, login, agent, ticket.reference)
@@ -76,11 +76,11 @@ def test_the_plain_text_alternative_is_the_body_and_the_html_is_sanitised(app, c
     html = ('<p>Hello <b>team</b></p><script>alert("owned")</script>'
             '<img src="x" onerror="alert(1)"><a href="javascript:alert(2)">click</a>')
     result = ingest_message(make_mail(body="Hello team (plain version)\n", html=html))
-    message = db.session.get(Message, result.message_id)
+    message = db_session().get(Message, result.message_id)
     assert message.body == "Hello team (plain version)"
     assert message.body_html is None  # a full text alternative: the text is shown, not the HTML
     html_only = ingest_message(make_mail(body="", html=html))
-    message = db.session.get(Message, html_only.message_id)
+    message = db_session().get(Message, html_only.message_id)
     assert "<b>team</b>" in message.body_html
     for dangerous in ("<script", "onerror", "javascript:", "alert(1)", "<img"):
         assert dangerous not in message.body_html
@@ -93,7 +93,7 @@ def test_an_html_only_mail_is_shown_as_text(app):
     html = ("<html><head><style>p{color:red}</style></head>"
             "<body><p>Line one</p><p>Line&nbsp;two &amp; more</p></body></html>")
     result = ingest_message(make_mail(body="", html=html))
-    message = db.session.get(Message, result.message_id)
+    message = db_session().get(Message, result.message_id)
     assert message.body == "Line one\n\nLine two & more"
 
 
@@ -106,7 +106,7 @@ def test_attachments_and_inline_images_become_ticket_attachments(app, client, lo
     page = ticket_page(client, login, agent, result.reference)
     names = [t.split(" (")[0] for t in texts(page, cls="attachment")]
     assert names == ["logo1.png", "statement.pdf"]
-    message = db.session.get(Message, result.message_id)
+    message = db_session().get(Message, result.message_id)
     token = next(a.token for a in message.attachments if a.filename == "statement.pdf")
     assert client.get(f"/attachments/{token}").data == pdf
 
@@ -132,7 +132,7 @@ def test_a_mail_over_the_size_limit_is_quarantined_unread_with_its_bytes(app, mo
     raw = make_mail(attachments=[("video.bin", b"v" * 1_200_000, "application/octet-stream")])
     result = ingest_message(raw)
     assert result.outcome == "quarantined" and count(Ticket) == 0
-    row = db.session.get(EmailQuarantine, result.quarantine_id)
+    row = db_session().get(EmailQuarantine, result.quarantine_id)
     assert row.reason.startswith("Over the size limit: the mail is 1.6 MB, the limit is 1 MB")
     assert row.original == raw and row.kind == "quarantined"
 
@@ -173,7 +173,7 @@ def test_a_quarantined_mail_delivered_again_is_a_duplicate(app):
 def test_anything_that_is_not_a_mail_is_quarantined_and_never_raises(app, raw):
     result = ingest_message(raw)
     assert result.outcome == "quarantined" and result.reason
-    row = db.session.get(EmailQuarantine, result.quarantine_id)
+    row = db_session().get(EmailQuarantine, result.quarantine_id)
     assert row.original == (raw.encode() if isinstance(raw, str) else raw)
 
 
@@ -181,7 +181,7 @@ def test_a_mail_without_a_usable_sender_is_quarantined_with_the_reason(app):
     result = ingest_message(b"From: Nobody <>\r\nSubject: Lost\r\nMessage-ID: <lost@example.test>\r\n\r\nHi\r\n")
     assert result.outcome == "quarantined"
     assert result.reason == "No usable sender: the From header holds no valid address."
-    row = db.session.get(EmailQuarantine, result.quarantine_id)
+    row = db_session().get(EmailQuarantine, result.quarantine_id)
     assert (row.subject, row.message_id_header) == ("Lost", "lost@example.test")
 
 
@@ -211,7 +211,7 @@ def test_auto_replies_are_recorded_and_never_answered(app, case):
     result = ingest_message(make_mail(subject=subject, headers=headers))
     assert (result.outcome, result.reason) == ("auto_reply", reason)
     assert count(Ticket) == 0 and outbox_count() == 0
-    assert db.session.get(EmailQuarantine, result.quarantine_id).kind == "auto_reply"
+    assert db_session().get(EmailQuarantine, result.quarantine_id).kind == "auto_reply"
 
 
 def _report(report_type: str, part_type: str, part: str) -> bytes:
@@ -269,8 +269,8 @@ def test_a_bounce_marks_the_customers_address_and_opens_no_ticket(app, client, l
     result = ingest_message(_dsn(customer.email, "failed", "5.1.1", original_id=ours))
     assert result.outcome == "bounce" and result.ticket_id == ticket.id
     assert result.reason.endswith("Marked as bouncing: carla@example.test.")
-    db.session.expire_all()
-    assert [i.bouncing for i in db.session.get(User, customer.id).identities] == [True]
+    db_session().expire_all()
+    assert [i.bouncing for i in db_session().get(User, customer.id).identities] == [True]
     assert count(Ticket) == 1 and outbox_count() == 0
     page = ticket_page(client, login, agent, ticket.reference)
     assert "email bouncing" in text(page, id="ticket-header")

@@ -9,13 +9,13 @@ from helpdesk_email.models import EmailQuarantine
 from smtp_sink import SMTPServer, free_port
 from sqlalchemy import func, select
 
-from helpdesk.plugin_api import Ticket, db
+from helpdesk.plugin_api import Ticket, db_session
 
 pytestmark = pytest.mark.plugins("email")
 
 
 def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db_session().scalar(select(func.count()).select_from(model))
 
 
 def part_flood(parts: int, boundary: bytes = b"flood") -> bytes:
@@ -60,7 +60,7 @@ def test_a_part_flood_through_the_cli_is_quarantined_unread_and_nothing_is_sent(
     assert result.exit_code == 0, result.output
     assert result.output.startswith("quarantined: More than 1,000 MIME parts (setting max_mime_parts)")
     assert count(Ticket) == 0
-    [row] = db.session.scalars(select(EmailQuarantine)).all()
+    [row] = db_session().scalars(select(EmailQuarantine)).all()
     assert (row.kind, row.sender, row.subject) == ("quarantined", "mallory@evil.example", "Flood")
     assert row.original == raw  # nothing lost: the admin can still download it
     assert smtp.sink.envelopes == []  # no acknowledgement to the attacker
@@ -111,7 +111,7 @@ def test_a_mail_over_its_time_limit_is_quarantined_with_the_reason_and_nothing_s
     assert result.outcome == "quarantined"
     assert result.reason.startswith("Reading the mail took longer than 0 s (setting max_ingest_seconds)")
     assert count(Ticket) == 0
-    row = db.session.get(EmailQuarantine, result.quarantine_id)
+    row = db_session().get(EmailQuarantine, result.quarantine_id)
     assert (row.sender, row.subject, row.original) == ("carla@example.test", "Slow", raw)
     # The admin raises the limit (or the server is less busy): a retry makes the ticket.
     from helpdesk_email.ingest import retry_quarantined
@@ -129,7 +129,7 @@ def auto_reply(subject: str, payload: bytes = b"") -> bytes:
 
 def test_quarantined_mail_is_stored_compressed_and_comes_back_whole(app):
     raw = auto_reply("Out of office", b"the same line again\n" * 20_000)
-    row = db.session.get(EmailQuarantine, ingest_message(raw).quarantine_id)
+    row = db_session().get(EmailQuarantine, ingest_message(raw).quarantine_id)
     assert row.storage == "zlib" and row.size == len(raw)
     assert row.stored_size == len(row.raw) and row.stored_size * 10 < row.size
     assert row.original == raw
@@ -145,9 +145,9 @@ def test_over_the_storage_budget_only_headers_and_a_hash_are_kept_and_the_admin_
     monkeypatch.setenv("HELPDESK_PLUGIN_EMAIL_QUARANTINE_BUDGET_MB", "1")
     first = auto_reply("First away notice", os.urandom(600_000))  # random bytes do not compress
     second = auto_reply("Second away notice", os.urandom(600_000))
-    kept = db.session.get(EmailQuarantine, ingest_message(first).quarantine_id)
+    kept = db_session().get(EmailQuarantine, ingest_message(first).quarantine_id)
     assert kept.complete and kept.original == first
-    row = db.session.get(EmailQuarantine, ingest_message(second).quarantine_id)
+    row = db_session().get(EmailQuarantine, ingest_message(second).quarantine_id)
     assert not row.complete and row.stored_size < 2000
     assert row.raw_sha256 == hashlib.sha256(second).hexdigest()
     assert row.original.startswith(b"From: Carla Customer") and b"Second away notice" in row.original
@@ -188,8 +188,8 @@ def test_entries_older_than_the_retention_period_are_deleted(app, monkeypatch):
     assert purge_expired(now) == 0  # 90 days by default
     monkeypatch.setenv("HELPDESK_PLUGIN_EMAIL_QUARANTINE_RETENTION_DAYS", "30")
     assert purge_expired(now) == 1
-    assert db.session.get(EmailQuarantine, old) is None
-    assert db.session.get(EmailQuarantine, recent) is not None
+    assert db_session().get(EmailQuarantine, old) is None
+    assert db_session().get(EmailQuarantine, recent) is not None
 
 
 def test_in_the_main_thread_the_time_limit_interrupts_a_step_without_checks():

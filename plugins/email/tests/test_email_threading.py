@@ -9,7 +9,7 @@ from pagetext import attributes, text, texts
 from sqlalchemy import func, select
 
 from helpdesk.models import OutboxMail
-from helpdesk.plugin_api import Message, Ticket, db, services
+from helpdesk.plugin_api import Message, Ticket, db_session, services
 from helpdesk.services.settings import save_site_settings
 
 pytestmark = pytest.mark.plugins("email")
@@ -21,14 +21,14 @@ REPLY = ("Thanks, it works again!\n\nOn Mon, 2 Jun 2025 at 10:00, Support <suppo
 def opened(**kwargs) -> tuple[Ticket, str]:
     """A ticket opened by mail, and the Message-ID of its acknowledgement (what the customer replies to)."""
     result = ingest_message(make_mail(**kwargs))
-    ack = db.session.scalars(select(OutboxMail).where(OutboxMail.ticket_id == result.ticket_id)
+    ack = db_session().scalars(select(OutboxMail).where(OutboxMail.ticket_id == result.ticket_id)
                              .order_by(OutboxMail.id.desc())).first()
-    return db.session.get(Ticket, result.ticket_id), ack.headers["Message-ID"]
+    return db_session().get(Ticket, result.ticket_id), ack.headers["Message-ID"]
 
 
 def messages_of(ticket: Ticket) -> list[Message]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)))
+    db_session().expire_all()
+    return list(db_session().scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)))
 
 
 def test_a_reply_to_our_mail_lands_on_its_ticket_with_the_quote_folded(app, client, login, agent):
@@ -98,7 +98,7 @@ def test_a_stranger_replying_to_our_mail_is_kept_for_review_and_changes_nothing(
                              "customer or an agent.")
     last = messages_of(ticket)[-1]
     assert last.needs_review and last.author.email == "boss@example.test"
-    assert db.session.get(Ticket, ticket.id).status == "pending"  # a stranger does not reopen it
+    assert db_session().get(Ticket, ticket.id).status == "pending"  # a stranger does not reopen it
     login(client, agent)
     page = client.get(f"/tickets/{ticket.reference}").text
     assert "Needs review" in text(page, id=f"message-{result.message_id}")
@@ -108,7 +108,7 @@ def test_an_agents_mail_reply_becomes_an_agent_reply_sent_to_the_customer(app, a
     ticket, ack_id = opened()
     services.update_ticket(ticket, agent, assignee_id=agent.id)
     ingest_message(make_mail(subject="Re: [HD-1] Printer on fire", body="It smokes more now.", in_reply_to=ack_id))
-    notice = db.session.scalars(select(OutboxMail).where(OutboxMail.to_addr == agent.email)).one()
+    notice = db_session().scalars(select(OutboxMail).where(OutboxMail.to_addr == agent.email)).one()
     assert notice.subject == "[HD-1] Carla Customer: Printer on fire" and "It smokes more now." in notice.body_text
     result = ingest_message(make_mail(sender=f"Alex Agent <{agent.email}>", subject="Re: [HD-1] Printer on fire",
                                       body="Hi Carla, a technician is on the way.\n\n> The printer is smoking.",
@@ -116,11 +116,11 @@ def test_an_agents_mail_reply_becomes_an_agent_reply_sent_to_the_customer(app, a
     assert result.outcome == "message"
     reply = messages_of(ticket)[-1]
     assert (reply.author_id, reply.internal, reply.body) == (agent.id, False, "Hi Carla, a technician is on the way.")
-    mails = list(db.session.scalars(select(OutboxMail).where(OutboxMail.ticket_id == ticket.id)
+    mails = list(db_session().scalars(select(OutboxMail).where(OutboxMail.ticket_id == ticket.id)
                                     .order_by(OutboxMail.id)))
     assert mails[-1].to_addr == "carla@example.test"
     assert mails[-1].body_text.startswith("Hi Carla, a technician is on the way.")
-    assert db.session.get(Ticket, ticket.id).status == "open"
+    assert db_session().get(Ticket, ticket.id).status == "open"
 
 
 def test_a_reply_to_a_closed_ticket_opens_a_new_linked_ticket(app, agent):
@@ -128,7 +128,7 @@ def test_a_reply_to_a_closed_ticket_opens_a_new_linked_ticket(app, agent):
     services.update_ticket(ticket, agent, status="closed")
     result = ingest_message(make_mail(subject="Re: Printer on fire", body="It is smoking again.", in_reply_to=ack_id))
     assert result.outcome == "ticket" and result.ticket_id != ticket.id
-    new = db.session.get(Ticket, result.ticket_id)
+    new = db_session().get(Ticket, result.ticket_id)
     assert new.linked_ticket_id == ticket.id and new.messages[0].body == "It is smoking again."
     assert "HD-1 is closed" in result.reason
 
@@ -139,13 +139,13 @@ def test_closed_means_closed_links_the_follow_up_ticket(app, agent):
     services.update_ticket(ticket, agent, status="closed")
     result = ingest_message(make_mail(body="Again.", in_reply_to=ack_id))
     assert result.outcome == "ticket" and result.reason == "New ticket HD-2, linked to closed HD-1."
-    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 2
+    assert db_session().scalar(select(func.count()).select_from(Ticket)) == 2
 
 
 def test_our_agent_reply_message_id_threads_the_customers_answer(app, agent):
     ticket, _ = opened()
     reply = services.add_message(ticket, agent, "Hi Carla, please restart it (HD-1).")
-    mail = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc())).first()
+    mail = db_session().scalars(select(OutboxMail).order_by(OutboxMail.id.desc())).first()
     assert mail.headers["Message-ID"] == f"<{make_message_id(ticket.id, reply.id)}>"
     answer = ingest_message(make_mail(body="Done, thanks.", in_reply_to=mail.headers["Message-ID"]))
     assert answer.ticket_id == ticket.id and answer.outcome == "message"

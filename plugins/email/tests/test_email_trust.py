@@ -21,7 +21,7 @@ from smtp_sink import SMTPServer, free_port
 from sqlalchemy import func, select
 
 from helpdesk.models import AuditEvent, CustomerNotice
-from helpdesk.plugin_api import Message, Ticket, db, services
+from helpdesk.plugin_api import Message, Ticket, db_session, services
 
 pytestmark = pytest.mark.plugins("email")
 
@@ -59,13 +59,13 @@ def recipients(smtp) -> list[str]:
 
 
 def count(model, *where) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+    db_session().expire_all()
+    return db_session().scalar(select(func.count()).select_from(model).where(*where))
 
 
 def messages_of(ticket_id: int) -> list[Message]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id)))
+    db_session().expire_all()
+    return list(db_session().scalars(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id)))
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def opened(app, smtp):  # (request the agent fixture before this one: the CLI re
 
 def agent_notice(app, smtp, agent, ticket_id: int, ack_id: str) -> str:
     """Assign the ticket to ``agent``, let Carla write, and return the Message-ID of the notice the agent got."""
-    services.update_ticket(db.session.get(Ticket, ticket_id), agent, assignee_id=agent.id)
+    services.update_ticket(db_session().get(Ticket, ticket_id), agent, assignee_id=agent.id)
     mail_ingest(app, make_mail(sender=CUSTOMER, subject="Re: [HD-1] Printer on fire", body="Now it beeps too.",
                                in_reply_to=ack_id))
     [notice] = smtp.sink.messages()
@@ -187,7 +187,7 @@ def test_an_agent_address_in_the_display_name_is_just_a_name(app, smtp, agent, o
     output = mail_ingest(app, raw)
     assert output == "ticket HD-2: New ticket HD-2 from mallory@evil.example."  # not HD-1, not an agent reply
     assert [m.body for m in messages_of(1)] == ["The printer in room 4 is smoking."]
-    ticket = db.session.get(Ticket, 2)
+    ticket = db_session().get(Ticket, 2)
     assert ticket.customer.email == "mallory@evil.example" and "agent@" not in ticket.customer.name
     assert recipients(smtp) == ["mallory@evil.example"]  # only mallory's own acknowledgement
 
@@ -234,8 +234,8 @@ def test_a_display_name_with_a_comma_stays_whole(app, smtp):
                                                      b"From: =?utf-8?q?Meier=2C_Anna?= <anna@example.test>")
     assert mail_ingest(app, quoted).startswith("ticket HD-1")
     assert mail_ingest(app, encoded).startswith("ticket HD-2")
-    assert db.session.get(Ticket, 1).customer.name == "Müller, Bernd"
-    assert db.session.get(Ticket, 2).customer.name == "Meier, Anna"
+    assert db_session().get(Ticket, 1).customer.name == "Müller, Bernd"
+    assert db_session().get(Ticket, 2).customer.name == "Meier, Anna"
 
 
 NAME_PIECES = st.sampled_from([
@@ -300,14 +300,14 @@ AUTOMATED_HEADERS = [
 @pytest.mark.parametrize("name, value", AUTOMATED_HEADERS, ids=[f"{n}: {v}" for n, v in AUTOMATED_HEADERS])
 def test_automated_mail_never_reopens_never_opens_and_is_never_answered(app, smtp, agent, opened, name, value):
     ticket_id, ack_id = opened
-    services.update_ticket(db.session.get(Ticket, ticket_id), agent, status="resolved")
+    services.update_ticket(db_session().get(Ticket, ticket_id), agent, status="resolved")
     smtp.sink.envelopes.clear()
     threaded = make_mail(subject="Re: [HD-1] Printer on fire", body="Thank you!", in_reply_to=ack_id,
                          headers={name: value})
     fresh = make_mail(subject="A new question", body="Hello?", headers={name: value})
     outputs = [mail_ingest(app, threaded), mail_ingest(app, fresh)]
     assert all(o.split(":")[0].split()[0] in ("auto_reply", "bulk", "bounce") for o in outputs), outputs
-    assert db.session.get(Ticket, ticket_id).status == "resolved"
+    assert db_session().get(Ticket, ticket_id).status == "resolved"
     assert count(Ticket) == 1 and len(messages_of(ticket_id)) == 1
     assert recipients(smtp) == []
 
@@ -327,9 +327,9 @@ def test_mail_from_an_address_the_helpdesk_sends_from_never_opens_a_ticket(app, 
 
     from helpdesk.plugin_api import encrypt_secret
 
-    db.session.add(EmailMailbox(name="Inbox", host="127.0.0.1", port=free_port(), security="none",
+    db_session().add(EmailMailbox(name="Inbox", host="127.0.0.1", port=free_port(), security="none",
                                 username="inbox@acme.test", password_encrypted=encrypt_secret("p")))
-    db.session.commit()
+    db_session().commit()
     output = mail_ingest(app, make_mail(sender=f"Helpdesk <{own}>", subject="Your ticket"))
     assert output == (f"bulk: From the helpdesk's own address ({own}): our own mail is never a ticket and "
                       "never answered.")
@@ -346,7 +346,7 @@ def test_no_acknowledgement_to_a_no_reply_sender_and_the_ticket_says_so(app, smt
     output = mail_ingest(app, make_mail(sender=f"Shop <{address}>", subject="Your order 12"))
     assert output.startswith("ticket HD-1")
     assert recipients(smtp) == []
-    [held] = db.session.scalars(select(CustomerNotice)).all()
+    [held] = db_session().scalars(select(CustomerNotice)).all()
     assert held.status == "held" and f"{address} is an address nobody reads" in held.reason
     login(client, agent)
     assert "notice held back" in text(client.get("/tickets/HD-1").text, id="audit-trail")
@@ -380,11 +380,11 @@ def test_the_cap_counts_every_plugins_notices_together(app, smtp, customer):
 
     save_site_settings({"notices_per_recipient_per_hour": 2})
     mail_ingest(app, make_mail(subject="First"))  # the email plugin's acknowledgement: 1
-    ticket = db.session.get(Ticket, 1)
+    ticket = db_session().get(Ticket, 1)
     assert services.notify_customer(ticket.customer, "How did we do?", "Rate us", ticket=ticket)  # a survey: 2
     assert not services.notify_customer(ticket.customer, "Did we solve it?", "Tell us", ticket=ticket)  # held
     assert len(smtp.sink.envelopes) == 2
-    reasons = list(db.session.scalars(select(AuditEvent.reason).where(AuditEvent.action == "notice held back")))
+    reasons = list(db_session().scalars(select(AuditEvent.reason).where(AuditEvent.action == "notice held back")))
     assert len(reasons) == 1 and "had 2 automatic notice(s) in the last hour (the limit is 2" in reasons[0]
 
 

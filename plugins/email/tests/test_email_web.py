@@ -13,7 +13,7 @@ from smtp_sink import free_port
 from sqlalchemy import func, select
 
 from helpdesk.models import AdminAuditEntry
-from helpdesk.plugin_api import Ticket, db, decrypt_secret
+from helpdesk.plugin_api import Ticket, db_session, decrypt_secret
 from helpdesk.plugin_manager import manager
 from helpdesk.testing import make_plugin
 
@@ -26,7 +26,7 @@ def sign(body: bytes, secret: str = SECRET) -> dict[str, str]:
 
 
 def tickets() -> int:
-    return db.session.scalar(select(func.count()).select_from(Ticket))
+    return db_session().scalar(select(func.count()).select_from(Ticket))
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_a_signed_mail_posted_to_the_webhook_becomes_a_ticket(app, client, webho
     answer = client.post("/email/inbound", data=raw, headers={**sign(raw), "Content-Type": "message/rfc822"})
     assert answer.status_code == 202
     assert answer.json["outcome"] == "ticket" and answer.json["ticket"] == "HD-1"
-    assert db.session.get(Ticket, 1).subject == "Sent through the webhook"
+    assert db_session().get(Ticket, 1).subject == "Sent through the webhook"
     again = client.post("/email/inbound", data=raw, headers=sign(raw))
     assert (again.status_code, again.json["outcome"], again.json["ticket"]) == (202, "duplicate", "HD-1")
 
@@ -54,7 +54,7 @@ def test_a_bad_signature_is_refused_and_nothing_is_recorded(app, client, webhook
     raw = make_mail()
     answer = client.post("/email/inbound", data=raw, headers=headers)
     assert answer.status_code == 401 and "Bad signature" in answer.json["error"]
-    assert tickets() == 0 and db.session.scalar(select(func.count()).select_from(EmailQuarantine)) == 0
+    assert tickets() == 0 and db_session().scalar(select(func.count()).select_from(EmailQuarantine)) == 0
 
 
 def test_the_webhook_is_off_without_a_secret(app, client):
@@ -121,7 +121,7 @@ def test_an_admin_downloads_the_raw_mail_and_creates_a_ticket_anyway(app, client
                           data={"sender": "real.person@example.test", "subject": "Robot says hello"},
                           follow_redirects=True)
     assert "Created HD-1 from the quarantined mail." in " ".join(alerts(created.text))
-    ticket = db.session.get(Ticket, 1)
+    ticket = db_session().get(Ticket, 1)
     assert (ticket.subject, ticket.customer.email, ticket.channel) == ("Robot says hello", "real.person@example.test",
                                                                        "email")
     assert ticket.messages[0].meta["auto_reply"] is True  # no plugin acknowledges or surveys it
@@ -142,9 +142,9 @@ def test_retry_after_the_cause_is_fixed_makes_the_ticket(app, client, login, adm
     manager(app).unregister("blocklist")
     retried = client.post(f"/admin/email/quarantine/{result.quarantine_id}/retry", follow_redirects=True)
     assert "Retried: New ticket HD-1 from carla@example.test." in " ".join(alerts(retried.text))
-    row = db.session.get(EmailQuarantine, result.quarantine_id)
+    row = db_session().get(EmailQuarantine, result.quarantine_id)
     assert (row.resolution, row.ticket_id) == ("retried", 1)
-    assert db.session.scalar(select(func.count()).select_from(EmailQuarantine)) == 1  # updated, not copied
+    assert db_session().scalar(select(func.count()).select_from(EmailQuarantine)) == 1  # updated, not copied
 
 
 def test_quarantine_and_mailboxes_are_for_admins_only(app, client, login, agent, customer):
@@ -173,13 +173,13 @@ def test_an_admin_adds_a_mailbox_and_tests_an_unreachable_server(app, client, lo
     assert text(tested.text, id="test-result") == (
         f"Connection failed. Could not connect to 127.0.0.1:{port}: connection refused "
         "(is the host and port right, and the server running?).")
-    assert db.session.scalar(select(func.count()).select_from(EmailMailbox)) == 0  # testing saves nothing
+    assert db_session().scalar(select(func.count()).select_from(EmailMailbox)) == 0  # testing saves nothing
 
     saved = client.post("/admin/email/mailboxes/new", data={**form, "action": "save"}, follow_redirects=True)
     assert "Saved mailbox Support." in " ".join(alerts(saved.text))
-    box = db.session.scalars(select(EmailMailbox)).one()
+    box = db_session().scalars(select(EmailMailbox)).one()
     assert box.password_encrypted != "imap-password" and decrypt_secret(box.password_encrypted) == "imap-password"
-    entry = db.session.scalars(select(AdminAuditEntry)).one()
+    entry = db_session().scalars(select(AdminAuditEntry)).one()
     assert (entry.kind, entry.action, entry.after["host"]) == ("email.mailbox", "created", "127.0.0.1")
     assert entry.after["password"] == "••••••" and "imap-password" not in str(entry.after)
     row = text(saved.text, cls="mailbox-row")
@@ -204,15 +204,15 @@ def test_mailbox_form_errors_show_next_to_the_fields_and_the_password_is_kept(ap
 
     box = EmailMailbox(name="Sales", host="imap.example.test", username="sales",
                        password_encrypted=encrypt_secret("pw"))
-    db.session.add(box)
-    db.session.commit()
+    db_session().add(box)
+    db_session().commit()
     form = client.get(f"/admin/email/mailboxes/{box.id}").text
     assert 'value="pw"' not in form and "Leave empty to keep the stored password." in form
     client.post(f"/admin/email/mailboxes/{box.id}", data={"name": "Sales", "host": "imap2.example.test", "port": "993",
                                                           "security": "ssl", "username": "sales", "password": "",
                                                           "folder": "INBOX", "poll_minutes": "10", "action": "save"})
-    db.session.expire_all()
-    box = db.session.get(EmailMailbox, box.id)
+    db_session().expire_all()
+    box = db_session().get(EmailMailbox, box.id)
     assert (box.host, box.poll_minutes, decrypt_secret(box.password_encrypted)) == ("imap2.example.test", 10, "pw")
     deleted = client.post(f"/admin/email/mailboxes/{box.id}/delete", follow_redirects=True)
     assert "Deleted mailbox Sales." in " ".join(alerts(deleted.text))
@@ -226,7 +226,7 @@ def test_the_original_mail_is_for_staff_only(app, client, login, agent, customer
 
     raw = make_mail(sender=customer.email)
     result = ingest_message(raw)
-    raw_id = db.session.scalar(select(EmailRawMessage.id).where(EmailRawMessage.message_id == result.message_id))
+    raw_id = db_session().scalar(select(EmailRawMessage.id).where(EmailRawMessage.message_id == result.message_id))
     login(client, customer)
     assert client.get(f"/email/originals/{raw_id}").status_code == 404
     assert "Original message" not in client.get(f"/portal/tickets/{result.reference}").text
