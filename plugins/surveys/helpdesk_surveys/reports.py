@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import aliased
 
-from helpdesk.plugin_api import Team, User, db_session
+from helpdesk.plugin_api import Team, User, db_session, scoped_to_tickets
 from helpdesk_surveys.models import SurveyFollowUp, SurveyInvitation, SurveyResponse
 
 
@@ -121,8 +122,13 @@ class Report:
         return sorted(labelled, key=lambda pair: (pair[0] == "(none)", str(pair[0]).lower()))
 
 
-def build_report(start: datetime, end: datetime, bucket: str = "week") -> Report:
-    """Every figure of the reports page for responses and invitations in [start, end)."""
+def build_report(start: datetime, end: datetime, bucket: str = "week", viewer: User | None = None) -> Report:
+    """Every figure of the reports page for responses and invitations in [start, end).
+
+    With ``viewer``, only answers and invitations about tickets the viewer may see count (a
+    team-scoped agent's report covers their teams' tickets; answers about no ticket, such as
+    relationship NPS, only count for people who see every ticket).
+    """
     report = Report(start=start, end=end, bucket=bucket)
     first, last = start.date(), end.date()  # the page asks for whole days (UTC)
     r = SurveyResponse
@@ -133,7 +139,8 @@ def build_report(start: datetime, end: datetime, bucket: str = "week") -> Report
                func.sum(case((r.score >= 4, 1), else_=0)).label("good"),
                func.sum(case((r.score >= 9, 1), else_=0)).label("promoters"),
                func.sum(case((r.score <= 6, 1), else_=0)).label("detractors"))
-        .where(r.day >= first, r.day < last, r.kind.in_(("csat", "nps")), r.score.is_not(None))
+        .where(r.day >= first, r.day < last, r.kind.in_(("csat", "nps")), r.score.is_not(None),
+               *_scope(viewer, r.ticket_id))
         .group_by(r.day, r.kind, r.agent_id, r.team_id, r.channel))
     for day, kind, agent_id, team_id, channel, n, good, promoters, detractors in rows:
         tally = Tally()
@@ -146,15 +153,19 @@ def build_report(start: datetime, end: datetime, bucket: str = "week") -> Report
     rows = db_session().execute(
         select(i.sent_day, i.agent_id, i.team_id, i.channel, func.count().label("sent"),
                func.count(i.answered_at).label("answered"))
-        .where(i.sent_day >= first, i.sent_day < last)
+        .where(i.sent_day >= first, i.sent_day < last, *_scope(viewer, i.ticket_id))
         .group_by(i.sent_day, i.agent_id, i.team_id, i.channel))
     for day, agent_id, team_id, channel, sent, answered in rows:
         _spread(report, Tally(sent=sent, answered=answered), agent_id, team_id, channel,
                 bucket_of(_as_date(day), bucket))
     report.agent_names = _names(User, report.by_agent)
     report.team_names = _names(Team, report.by_team)
-    report.recovered, report.resurveyed = recovered_detractors(start, end)
+    report.recovered, report.resurveyed = recovered_detractors(start, end, viewer)
     return report
+
+
+def _scope(viewer: User | None, ticket_id_column: Any) -> tuple:
+    return () if viewer is None else (scoped_to_tickets(viewer, ticket_id_column),)
 
 
 def _spread(report: Report, tally: Tally, agent_id, team_id, channel, period: str) -> None:
@@ -172,7 +183,7 @@ def _names(model, keys) -> dict:
     return dict(db_session().execute(select(model.id, model.name).where(model.id.in_(ids))).all())
 
 
-def recovered_detractors(start: datetime, end: datetime) -> tuple[int, int]:
+def recovered_detractors(start: datetime, end: datetime, viewer: User | None = None) -> tuple[int, int]:
     """(re-surveys that came back satisfied/promoter, re-surveys answered) for cases opened in the period."""
     again = aliased(SurveyResponse)
     good = case(((again.kind == "csat") & (again.score >= 4), 1),
@@ -182,7 +193,7 @@ def recovered_detractors(start: datetime, end: datetime) -> tuple[int, int]:
         .select_from(SurveyFollowUp)
         .join(again, again.invitation_id == SurveyFollowUp.resurvey_invitation_id)
         .where(SurveyFollowUp.created_at >= start, SurveyFollowUp.created_at < end,
-               again.score.is_not(None))).one()
+               again.score.is_not(None), *_scope(viewer, again.ticket_id))).one()
     return int(row[1] or 0), int(row[0] or 0)
 
 

@@ -87,7 +87,7 @@ def _report_params() -> tuple[datetime, datetime, str, dict[str, str]]:
 @staff_required
 def report():
     start, end, bucket, errors = _report_params()
-    data = build_report(start, end, bucket)
+    data = build_report(start, end, bucket, viewer=current_user)
     periods = data.periods()
     csat_chart = bar_chart([(p, t.csat, f"{p}: CSAT {fmt_percent(t.csat)} ({t.csat_n} answers)") for p, t in periods
                             if t.csat_n], low=0, high=100, title=f"CSAT % by {bucket}", css_class="chart-csat")
@@ -131,7 +131,7 @@ def report_csv():
     what = request.args.get("what", "responses")
     name = f"satisfaction-{what}-{start:%Y%m%d}-{(end - timedelta(days=1)):%Y%m%d}.csv"
     if what in ("agent", "team", "channel", "period"):
-        data = build_report(start, end, bucket)
+        data = build_report(start, end, bucket, viewer=current_user)
         source = data.periods() if what == "period" else data.rows(what)
 
         def aggregated() -> Iterator[list]:

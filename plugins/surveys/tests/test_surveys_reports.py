@@ -271,3 +271,29 @@ def test_csv_streams_every_row_from_a_real_server(app, db, login, customer, agen
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][:3] == ["answered_at_utc", "kind", "score"]
     assert [row[3] for row in rows[1:]] == [f"answer {score}" for score in (1, 2, 3, 4, 5)]
+
+
+def test_a_team_scoped_agent_sees_only_their_teams_answers_in_the_report(db, client, login, make_user, customer,
+                                                                          agent):
+    mine, theirs = Team(name="Billing"), Team(name="HR")
+    scoped = make_user("agent", name="Tess Team", email="tess@example.test", team_scoped=True)
+    mine.members = [scoped]
+    db.session.add_all([mine, theirs])
+    db.session.commit()
+    billing = services.create_ticket(customer, "Invoice", "Wrong amount")
+    hr = services.create_ticket(customer, "Payslip", "Private matter")
+    services.update_ticket(billing, agent, team_id=mine.id)
+    services.update_ticket(hr, agent, team_id=theirs.id)
+    add(db, "csat", 5, ticket_id=billing.id, team_id=mine.id, channel="web")
+    for score in (1, 1, 2):  # HR's unhappy answers: not for a billing agent's eyes
+        add(db, "csat", score, ticket_id=hr.id, team_id=theirs.id, channel="web")
+    add(db, "nps", 0, customer_id=customer.id)  # about no ticket: only for those who see every ticket
+
+    everyone = build_report(MONDAY - timedelta(days=3), MONDAY + timedelta(days=3))
+    assert everyone.total.csat_n == 4 and everyone.total.nps_n == 1
+    login(client, scoped)
+    summary = text(client.get(f"/surveys/reports?{RANGE}").text, id="report-summary")
+    assert summary.startswith("100 % CSAT: satisfied (4–5) of 1 answers"), summary
+    assert "NPS of 0 answers" in summary
+    rows = list(csv.reader(io.StringIO(client.get(f"/surveys/reports.csv?{RANGE}&what=team").text)))
+    assert [row[0] for row in rows[1:]] == ["Billing"]
