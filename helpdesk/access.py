@@ -123,9 +123,21 @@ def message_or_404(user: User, message_id: int) -> Message:
     return message
 
 
+def visible_customers(user: User | None) -> Select:
+    """A SELECT of the customer records ``user`` may open: agents and admins (not light agents);
+    a team-scoped agent only customers with a ticket they may see (a billing agent does not
+    browse the people who wrote to HR)."""
+    query = select(User).where(User.role == "customer")
+    if not _signed_in(user) or not user.is_staff:
+        return query.where(false())
+    if sees_every_ticket(user):
+        return query
+    return query.where(User.id.in_(select(Ticket.customer_id).where(ticket_scope(user))))
+
+
 def customer_or_404(user: User, customer_id: int) -> User:
-    """Customer records are visible to agents and admins only (not to light agents)."""
-    customer = db.session.get(User, customer_id)
-    if customer is None or not user.is_staff or customer.role != "customer":
+    """A customer record ``user`` may open (see ``visible_customers``), else 404."""
+    customer = db.session.scalar(visible_customers(user).where(User.id == customer_id))
+    if customer is None:
         abort(404)
     return customer

@@ -57,7 +57,7 @@ RULES: dict[str, set[str]] = {
     "agent.ticket_fields": IN_SCOPE, "agent.canned_reply": IN_SCOPE_READERS,
     "agent.canned_reply_page": IN_SCOPE_READERS, "agent.checks": IN_SCOPE_READERS,
     "agent.attachment": OWNER | IN_SCOPE_READERS,
-    "agent.customers": AGENTS, "agent.customer": AGENTS,
+    "agent.customers": AGENTS, "agent.customer": IN_SCOPE,  # customer A wrote only to a team not theirs
     "agent.message_html": OWNER | IN_SCOPE_READERS,
     "admin.index": ADMIN, "admin.users": ADMIN, "admin.user_edit": ADMIN, "admin.teams": ADMIN,
     "admin.team_edit": ADMIN, "admin.tags": ADMIN, "admin.tag_delete": ADMIN, "admin.canned": ADMIN,

@@ -151,3 +151,16 @@ def test_admin_sets_the_role_and_the_team_setting(client, login, db, admin, agen
         "name": agent.name, "email": agent.email, "role": "overlord", "active": "y"})
     assert wrong.status_code == 422 and field_errors(wrong.text)
     assert "light agent" in client.get("/admin/users?role=light_agent").text
+
+
+def test_a_team_scoped_agent_sees_only_customers_with_a_ticket_in_scope(client, login, db, office, make_user,
+                                                                        agent):
+    hr_only = make_user("customer", name="Harriet Private", email="harriet@example.test")
+    services.create_ticket(hr_only, "Sick leave", "private-words", team_id=office["hr"].id)
+    login(client, office["billing_agent"])
+    listing = client.get("/customers?q=example").text
+    assert "Harriet Private" not in listing
+    assert office["invoice"].customer.name in listing  # a customer of a billing ticket stays visible
+    assert client.get(f"/customers/{hr_only.id}").status_code == 404
+    login(client, agent)  # an agent who sees every ticket sees every customer
+    assert client.get(f"/customers/{hr_only.id}").status_code == 200

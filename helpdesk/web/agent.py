@@ -24,6 +24,7 @@ from helpdesk.access import (
     customer_or_404,
     message_or_404,
     ticket_or_404,
+    visible_customers,
     visible_messages,
     visible_tickets,
 )
@@ -462,7 +463,7 @@ def message_html(message_id: int):
 def customers():
     text = request.args.get("q", "").strip()[:100]
     page = parse_page(request.args.get("page"))
-    query = select(User).where(User.role == "customer", User.merged_into_id.is_(None))
+    query = visible_customers(current_user).where(User.merged_into_id.is_(None))
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"
         query = query.where((User.name.ilike(like)) | (User.email.ilike(like)))
@@ -486,8 +487,8 @@ def customer(customer_id: int):
                     flash("Contact added.", "success")
                     return redirect(url_for("agent.customer", customer_id=person.id))
             elif merge_form.validate_on_submit():
-                source = db.session.get(User, merge_form.target_id.data)
-                if source is None or source.role != "customer":
+                source = db.session.scalar(visible_customers(current_user).where(User.id == merge_form.target_id.data))
+                if source is None:
                     raise ServiceError(f"There is no customer number {merge_form.target_id.data}.")
                 moved = services.merge_customers(source, person, current_user)
                 flash(f"Merged {source.name} into {person.name}: {moved} tickets moved.", "success")
