@@ -402,7 +402,7 @@ def test_a_plugin_without_a_version_range_or_with_a_bad_one():
 # ------------------------------------------------------------------ start-up
 
 
-HEAVY = ("alembic", "flask_migrate", "mako", "huey", "redis", "psycopg")
+HEAVY = ("alembic", "flask_migrate", "mako", "huey", "redis", "psycopg", "charset_normalizer")
 
 
 @pytest.mark.parametrize("args", [["--help"], ["plugins", "list"], ["user", "--help"]])

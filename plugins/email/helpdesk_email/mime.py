@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from email.message import Message as MimeMessage
 from email.policy import Compat32
 
-from charset_normalizer import from_bytes as detect_charset
-
 from helpdesk.plugin_api import safe_filename
 from helpdesk_email import limits
 from helpdesk_email.folding import html_to_text
@@ -134,6 +132,10 @@ def _detect(data: bytes) -> tuple[str, str] | None:
         return None
     sample = data[:DETECT_LIMIT]
     try:
+        # Imported here: charset-normalizer takes ~60 ms to import and most mail never needs it
+        # (every ``helpdesk`` command imports this plugin).
+        from charset_normalizer import from_bytes as detect_charset
+
         results = list(detect_charset(sample))
     except Exception:  # a detector bug must not lose the mail
         return None
