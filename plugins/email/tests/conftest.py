@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from smtp_sink import SMTPServer
 
 ROOT = Path(__file__).resolve().parents[3]
 MAIL_DATA = ROOT / "tests" / "data" / "mail"
@@ -438,3 +439,19 @@ def flaky_imap_proxy(dovecot: Dovecot) -> Iterator[FlakyProxy]:
     proxy = FlakyProxy(dovecot.host, dovecot.port)
     yield proxy
     proxy.stop()
+
+
+# ------------------------------------------------------------------ a real SMTP server per test
+
+@pytest.fixture
+def smtp_port() -> int:
+    """A free port for the test's SMTP server: a module's ``app_config`` sets SMTP_PORT to it."""
+    return free_port()
+
+
+@pytest.fixture
+def smtp(smtp_port: int) -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) on ``smtp_port`` that keeps what it receives."""
+    server = SMTPServer(smtp_port).start()
+    yield server
+    server.stop()

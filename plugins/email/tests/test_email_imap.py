@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import pytest
-from smtp_sink import SMTPServer, free_port
+from smtp_sink import free_port
 from sqlalchemy import func, select
 
 from helpdesk import services
@@ -23,21 +23,9 @@ SUPPORT = "help@acme.test"
 
 
 @pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
 def app_config(smtp_port):
     return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_port, "MAIL_FROM": SUPPORT,
             "EXTERNAL_URL": "https://support.acme.test/"}
-
-
-@pytest.fixture
-def smtp(smtp_port):
-    server = SMTPServer(smtp_port).start()
-    yield server
-    server.stop()
 
 
 def customer_mail(sender: str, subject: str, body: str, message_id: str, **headers: str) -> bytes:

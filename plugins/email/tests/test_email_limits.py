@@ -6,7 +6,6 @@ from email_mailmaker import make_mail
 from helpdesk_email.ingest import ingest_message
 from helpdesk_email.limits import prescan
 from helpdesk_email.models import EmailQuarantine
-from smtp_sink import SMTPServer, free_port
 from sqlalchemy import func, select
 
 from helpdesk.plugin_api import Ticket, db_session
@@ -38,20 +37,8 @@ def deep_nest(depth: int) -> bytes:
 
 
 @pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
 def app_config(smtp_port):
     return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_port, "MAIL_FROM": "help@acme.test"}
-
-
-@pytest.fixture
-def smtp(smtp_port):
-    server = SMTPServer(smtp_port).start()
-    yield server
-    server.stop()
 
 
 def test_a_part_flood_through_the_cli_is_quarantined_unread_and_nothing_is_sent(app, smtp):

@@ -7,7 +7,6 @@ import pytest
 from email_mailmaker import make_mail
 from helpdesk_email.ingest import ingest_message
 from helpdesk_email.msgids import verified_ticket_id
-from smtp_sink import SMTPServer, free_port
 
 from helpdesk.plugin_api import Ticket, services
 from helpdesk.services.mail import queue_mail
@@ -17,20 +16,8 @@ T0 = datetime(2025, 6, 2, 9, 0)
 
 
 @pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
 def app_config(smtp_port):
     return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_port, "MAIL_FROM": "help@acme.test"}
-
-
-@pytest.fixture
-def smtp(smtp_port):
-    server = SMTPServer(smtp_port).start()
-    yield server
-    server.stop()
 
 
 def test_an_agent_reply_goes_out_as_a_threaded_human_mail(app, db, smtp, agent, monkeypatch):

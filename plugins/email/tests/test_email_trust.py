@@ -17,7 +17,7 @@ from email_mailmaker import make_mail
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pagetext import text
-from smtp_sink import SMTPServer, free_port
+from smtp_sink import free_port
 from sqlalchemy import func, select
 
 from helpdesk.models import AuditEvent, CustomerNotice
@@ -30,21 +30,13 @@ SUPPORT = "support@acme.test"
 
 
 @pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
 def app_config(smtp_port):
     return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_port, "MAIL_FROM": "help@acme.test"}
 
 
-@pytest.fixture
-def smtp(smtp_port, monkeypatch):
+@pytest.fixture(autouse=True)
+def support_address(monkeypatch):
     monkeypatch.setenv("HELPDESK_PLUGIN_EMAIL_ADDRESS", SUPPORT)
-    server = SMTPServer(smtp_port).start()
-    yield server
-    server.stop()
 
 
 def mail_ingest(app, raw: bytes, *args: str) -> str:
