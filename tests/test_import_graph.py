@@ -55,6 +55,10 @@ def import_graph(root: Path = CORE) -> dict[str, set[str]]:
                     anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join([*anchor, base] if base else anchor)
                 candidates = [f"{base}.{alias.name}" for alias in node.names]
+                # ``from helpdesk.services import admin_audit`` runs ``helpdesk/services/__init__.py``
+                # first: the package is imported too. (Not the top package, which every module loads.)
+                if base != root.name:
+                    candidates.append(base)
             else:
                 continue
             for candidate in candidates:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+import helpdesk.services.admin_audit as admin_audit
 from helpdesk.canned import check_template
 from helpdesk.extensions import db
 from helpdesk.models import CannedReply
-from helpdesk.services import admin_audit
 from helpdesk.services.errors import ServiceError
 
 FIELDS = ("title", "body")

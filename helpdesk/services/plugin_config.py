@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import helpdesk.services.admin_audit as admin_audit
 from helpdesk.plugin_manager import manager
-from helpdesk.services import admin_audit
 
 
 def set_plugin_enabled(name: str, enabled: bool) -> bool:

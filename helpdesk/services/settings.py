@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g, has_app_context
 
+import helpdesk.services.admin_audit as admin_audit
 from helpdesk.extensions import db
 from helpdesk.models import SiteSetting
-from helpdesk.services import admin_audit
 
 # setting key → config key holding its default
 SITE_SETTINGS = {

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+import helpdesk.services.admin_audit as admin_audit
 from helpdesk.extensions import db
 from helpdesk.models import Tag, Ticket, User, ticket_tags
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
-from helpdesk.services import admin_audit
 from helpdesk.services.errors import PermissionDenied, ServiceError
 from helpdesk.services.tickets import audit
 

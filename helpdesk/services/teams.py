@@ -5,9 +5,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+import helpdesk.services.admin_audit as admin_audit
 from helpdesk.extensions import db
 from helpdesk.models import BusinessHours, Team, User
-from helpdesk.services import admin_audit
 from helpdesk.services.errors import ServiceError
 
 STRATEGIES = ("manual", "round_robin", "least_loaded")

@@ -5,11 +5,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import select, update
 
+import helpdesk.services.admin_audit as admin_audit
 from helpdesk.addresses import normalise_email
 from helpdesk.extensions import db
 from helpdesk.models import ContactIdentity, Team, Ticket, User
 from helpdesk.models.users import ROLES
-from helpdesk.services import admin_audit
 from helpdesk.services.errors import PermissionDenied, ServiceError
 from helpdesk.services.tickets import audit
 
