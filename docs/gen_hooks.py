@@ -129,16 +129,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/hooks.md is stale")
     args = parser.parse_args(argv)
-    text = render(load_hookspecs())
-    current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else None
-    if args.check:
+    return write_or_check(OUTPUT, render(load_hookspecs()), check=args.check, script="docs/gen_hooks.py")
+
+
+def write_or_check(output: Path, text: str, *, check: bool, script: str) -> int:
+    """Write a generated page when it changed; with ``check``, only say (exit 1) that it is stale.
+
+    Shared by the generated references (``gen_api.py`` imports it: ``docs/`` is on the path
+    when a script in it runs).
+    """
+    current = output.read_text(encoding="utf-8") if output.exists() else None
+    if check:
         if current != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is stale: run `python docs/gen_hooks.py`", file=sys.stderr)
+            print(f"{output.relative_to(ROOT)} is stale: run `python {script}`", file=sys.stderr)
             return 1
         return 0
     if current != text:
-        OUTPUT.write_text(text, encoding="utf-8")
-        print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output.relative_to(ROOT)}")
     return 0
 
 
