@@ -23,6 +23,7 @@ from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
 from helpdesk.charts import bar_chart, column_chart
 from helpdesk.contract import SETTING_TYPES, Channel, Route, Setting
+from helpdesk.csv_export import csv_cell, csv_lines
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import Model, csrf, limiter
 from helpdesk.extensions import db as _db  # private: plugins use Model and db_session() (see DEPRECATED)
@@ -124,4 +125,4 @@ DEPRECATED: dict[str, tuple[Any, str, str]] = {
 }
 __getattr__ = deprecated_names(__name__, DEPRECATED)
 
-__all__ += ["API_VERSION", "STATUSES"]
+__all__ += ["API_VERSION", "STATUSES", "csv_cell", "csv_lines"]

@@ -18,7 +18,8 @@ CORE = ROOT / "helpdesk"
 BELOW_WEB = ("helpdesk.models", "helpdesk.services", "helpdesk.contract", "helpdesk.errors", "helpdesk.addresses",
              "helpdesk.assignment", "helpdesk.plugin_manager", "helpdesk.plugin_settings", "helpdesk.hookspecs",
              "helpdesk.jobs", "helpdesk.access", "helpdesk.search")
-LEAVES = ("helpdesk.contract", "helpdesk.errors", "helpdesk.markers", "helpdesk.numbers", "helpdesk.charts")
+LEAVES = ("helpdesk.contract", "helpdesk.errors", "helpdesk.markers", "helpdesk.numbers", "helpdesk.charts",
+          "helpdesk.csv_export")
 
 
 def _modules(root: Path = CORE) -> dict[str, Path]:

@@ -7,8 +7,6 @@ Plugins record their own configuration the same way (``plugin_api.record_config_
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
@@ -18,6 +16,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, select
 
+from helpdesk.csv_export import csv_lines
 from helpdesk.extensions import db
 from helpdesk.models import AdminAuditEntry, User
 from helpdesk.models.base import utcnow
@@ -151,36 +150,22 @@ def describe(values: Mapping[str, Any] | None) -> str:
     return "; ".join(f"{k}: {one(v)}" for k, v in values.items())
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> str:
-    """Text for a CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 CSV_HEADER = ("time (UTC)", "who", "address", "kind", "action", "target", "before", "after")
 
 
 def csv_rows(query: Select, batch: int = 500) -> Iterator[str]:
     """The log as CSV lines, read in batches (call inside an app context)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    return csv_lines(_csv_records(query, batch))
 
-    def line(cells: Iterable[Any]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([csv_cell(c) for c in cells])
-        return buffer.getvalue()
 
-    yield line(CSV_HEADER)
+def _csv_records(query: Select, batch: int) -> Iterator[tuple]:
+    yield CSV_HEADER
     offset = 0
     while True:
         rows = list(db.session.scalars(query.offset(offset).limit(batch)))
         for e in rows:
-            yield line((e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.actor_name, e.ip_address or "", e.kind,
-                        e.action, e.target, describe(e.before), describe(e.after)))
+            yield (e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.actor_name, e.ip_address or "", e.kind,
+                   e.action, e.target, describe(e.before), describe(e.after))
         if len(rows) < batch:
             return
         offset += batch

@@ -1,8 +1,6 @@
 """Staff pages: reports (with CSV), follow-up cases; admins: survey types and preview."""
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +24,7 @@ from helpdesk.plugin_api import (
     Team,
     User,
     admin_required,
+    csv_lines,
     db_session,
     parse_page,
     record_config_change,
@@ -106,22 +105,6 @@ def report():
                            reference=_reference), 200 if not errors else 422
 
 
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting like a formula would run in a spreadsheet: make it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv(rows: Iterator[list]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-
-
 @bp.get("/surveys/reports.csv")
 @staff_required
 def report_csv():
@@ -148,7 +131,7 @@ def report_csv():
     else:
         abort(404)
     # The body is written after the view returns: keep the request (and its database session) open.
-    return Response(stream_with_context(_csv(rows)), mimetype="text/csv",
+    return Response(stream_with_context(csv_lines(rows)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
