@@ -2,8 +2,8 @@
 signed in to the account, each of which can be signed out."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, available_timezones
+from datetime import datetime
+from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
@@ -11,25 +11,17 @@ from flask_login import current_user, login_required, logout_user
 from helpdesk import sessions
 from helpdesk.extensions import db
 from helpdesk.models import User
-from helpdesk.services.settings import site_timezone
+from helpdesk.timezones import to_local, user_zone
 from helpdesk.web.forms import ConfirmForm, PasswordChangeForm, ProfileForm
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
-
-
-def user_zone(user: User) -> ZoneInfo:
-    """The user's own time zone, else the helpdesk's."""
-    try:
-        return ZoneInfo(user.timezone) if user.timezone else site_timezone()
-    except (ValueError, KeyError):
-        return site_timezone()
 
 
 def local_time(moment: datetime | None, user: User) -> str:
     """A stored (naive UTC) time as the user reads it: "2030-03-04 11:00 CET"."""
     if moment is None:
         return ""
-    local = moment.replace(tzinfo=UTC).astimezone(user_zone(user))
+    local = to_local(moment, user)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
