@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -164,6 +165,19 @@ MITIGATING: tuple[tuple[str, float, str], ...] = (
     ("a question about how to", -0.3, r"^\s*(?:how (?:do|can) i|can i|do you|is there|where can i|what (?:is|are))\b"),
 )
 
+# A few more cues for messages in German, French and Spanish (written for this project).
+OTHER_LANGUAGES: tuple[tuple[str, float, str], ...] = (
+    ("de: schon wieder / unglaublich", 0.6,
+     r"\bschon wieder\b|\bunglaublich\b|\bzweimal (?:bezahlt|abgebucht|berechnet)\b|\bwarte seit\b|"
+     r"\bkein(?:e|en)? (?:zug|internet|strom|antwort|rückmeldung)\b|\bruft (?:niemand|keiner) zurück\b"),
+    ("fr: encore / facturé deux fois", 0.6,
+     r"\bencore un(?:e)?\b|\binadmissible\b|\bfactur[ée]e? deux fois\b|\bsans (?:aucune )?(?:information|réponse)\b|"
+     r"\babîm[ée]e?\b|\bsupprim[ée]e?\b"),
+    ("es: otra vez / cobrado dos veces", 0.6,
+     r"\botra vez\b|\bcobrado dos veces\b|\bsin (?:luz|agua|internet|explicaci[óo]n|respuesta)\b|"
+     r"\bnadie me (?:contesta|responde|llama)\b|\bllegó roto\b|\btarda semanas\b"),
+)
+
 _compiled_lock = threading.Lock()
 
 
@@ -172,13 +186,19 @@ class Detection:
     """The verdict on one message, with everything that counted."""
 
     complaint: bool
-    score: float  # VADER compound, -1 … 1
-    weight: float  # the summed evidence; complaint from THRESHOLD
+    score: float  # VADER compound, -1 … 1 (0 for languages VADER does not read)
+    weight: float  # the evidence: above 0 is a complaint (the model's margin over the cut-off, plus extras)
     signals: list[str] = field(default_factory=list)
+    probability: float | None = None  # the model's likelihood of a complaint (English only)
+    language: str = "en"
+    detector: str = "built-in"
+    reasons: list[str] = field(default_factory=list)  # why, in words (the model's top features, rules used)
 
     def labels(self) -> dict:
         return {"score": round(self.score, 3), "weight": round(self.weight, 2), "signals": list(self.signals),
-                "complaint": self.complaint}
+                "complaint": self.complaint, "language": self.language, "detector": self.detector,
+                "probability": None if self.probability is None else round(self.probability, 3),
+                "reasons": list(self.reasons)}
 
 
 @lru_cache(maxsize=1)
@@ -191,15 +211,25 @@ def _analyzer():
         return SentimentIntensityAnalyzer()
 
 
+def vader(text: str) -> dict[str, float]:
+    """VADER's scores of ``text``: ``compound`` (-1 … 1), ``neg``, ``neu``, ``pos``."""
+    return {k: float(v) for k, v in _analyzer().polarity_scores(text[:MAX_CHARS]).items()}
+
+
 def sentiment(text: str) -> float:
     """VADER's compound score of ``text`` (-1 very negative … 1 very positive)."""
-    return float(_analyzer().polarity_scores(text[:MAX_CHARS])["compound"])
+    return vader(text)["compound"]
 
 
 @lru_cache(maxsize=1)
 def _cues() -> tuple[tuple[str, float, re.Pattern], ...]:
     return tuple((name, weight, re.compile(pattern, re.IGNORECASE | re.MULTILINE))
-                 for name, weight, pattern in (*CUES, *MITIGATING))
+                 for name, weight, pattern in (*CUES, *OTHER_LANGUAGES, *MITIGATING))
+
+
+def cues_fired(text: str) -> list[tuple[str, float]]:
+    """The cues (and mitigating markers, with negative weight) found in ``text``."""
+    return [(name, weight) for name, weight, regex in _cues() if regex.search(text)]
 
 
 def parse_phrases(text: str | None) -> list[str]:
@@ -218,31 +248,81 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern | None:
     return re.compile(r"(?<!\w)(" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-def detect(text: str, *, phrases: list[str] | tuple[str, ...] | None = None, threshold: float = -0.5,
-           extra: list[tuple[str, float]] | tuple[tuple[str, float], ...] = ()) -> Detection:
-    """Classify one message. ``threshold`` is the VADER compound below which sentiment counts;
-    ``extra`` adds (signal, weight) pairs the caller knows (repeat contact, VIP)."""
+def features(text: str, vader_scores: dict[str, float], cues: list[tuple[str, float]]) -> tuple[dict, list[str]]:
+    """The model's features of ``text`` (see ``helpdesk_complaints.model``) and its words."""
+    from helpdesk_complaints.model import cue_features, sentiment_features, shape_features, text_features, tokens
+
+    words = tokens(text)
+    feats = text_features(words)
+    feats.update(shape_features(text, words))
+    feats.update(sentiment_features(vader_scores))
+    feats.update(cue_features(cues))
+    return feats, words
+
+
+def cutoff_logit(base_cutoff: float, sensitivity: int) -> float:
+    """The model's cut-off moved by the admin's sensitivity (0 precise … 50 as trained … 100 catches most)."""
+    from helpdesk_complaints.model import logit
+
+    return logit(base_cutoff) + (50 - max(0, min(100, sensitivity))) / 20
+
+
+def detect(text: str, *, phrases: Sequence[str] | None = None, threshold: float = -0.5,
+           extra: Sequence[tuple[str, float]] = (), model=None, sensitivity: int = 50,
+           detector: str = "built-in") -> Detection:
+    """Classify one message.
+
+    English: the linear model (``model``, default the built-in one) over words, character n-grams,
+    VADER sentiment and the cues decides, with the cut-off moved by ``sensitivity``; a configured
+    phrase decides alone. Other languages (identified by ``helpdesk_complaints.language``): no
+    English model and no VADER; the language's cues and the phrases decide (total weight 1.0).
+    ``threshold`` is the VADER compound below which sentiment is listed as a signal; ``extra``
+    adds (signal, weight) pairs the caller knows (repeat contact, VIP).
+    """
+    from helpdesk_complaints.language import identify
+    from helpdesk_complaints.model import builtin, sigmoid
+
     text = (text or "")[:MAX_CHARS]
     signals: list[str] = []
-    weight = 0.0
+    reasons: list[str] = []
     pattern = phrase_pattern(tuple(DEFAULT_PHRASES if phrases is None else phrases))
-    if pattern is not None:
-        found = sorted({m.group(1).lower() for m in pattern.finditer(text)})
-        if found:
-            weight += 1.0
-            signals.extend(f"phrase: {p}" for p in found)
-    for name, cue_weight, regex in _cues():
-        if regex.search(text):
-            weight += cue_weight
-            signals.append(f"cue: {name}" if cue_weight > 0 else f"against: {name}")
-    compound = sentiment(text)
+    found = sorted({m.group(1).lower() for m in pattern.finditer(text)}) if pattern is not None else []
+    signals.extend(f"phrase: {p}" for p in found)
+    cues = cues_fired(text)
+    signals.extend(f"cue: {name}" if weight > 0 else f"against: {name}" for name, weight in cues)
+    extra_weight = sum(w for _, w in extra)
+    language = identify(text)
+    if language != "en":
+        weight = (1.0 if found else 0.0) + sum(w for _, w in cues) + extra_weight - THRESHOLD
+        signals.extend(name for name, _ in extra)
+        reasons.append(f"no English rules applied; language {language} detected: "
+                       f"{language} cues and the phrases used (total weight {weight + THRESHOLD:.1f}, 1.0 flags)")
+        complaint = weight >= -1e-9
+        if complaint:
+            signals.append(f"language: {language} (no English rules applied)")
+        return Detection(complaint=complaint, score=0.0, weight=weight, signals=signals, probability=None,
+                         language=language, detector="cues", reasons=reasons)
+    scores = vader(text)
+    compound = scores["compound"]
     if compound <= threshold:
-        bonus = 0.7 if compound <= (threshold - 1) / 2 else 0.5  # very negative counts a little more
-        weight += bonus
         signals.append(f"sentiment {compound:+.2f} (below {threshold:+.2f})")
-    elif compound >= 0.6 and weight < THRESHOLD:
-        weight -= 0.2  # warm messages need clearer evidence
-    for name, extra_weight in extra:
-        weight += extra_weight
-        signals.append(name)
-    return Detection(complaint=weight >= THRESHOLD - 1e-9, score=compound, weight=weight, signals=signals)
+    used = model if model is not None else builtin()
+    feats, words = features(text, scores, cues)
+    z = used.logit(feats)
+    probability = sigmoid(z)
+    margin = z - cutoff_logit(used.cutoff, sensitivity) + 2 * extra_weight
+    complaint = margin >= 0 or bool(found)
+    signals.extend(name for name, _ in extra)
+    top = used.contributions(feats, words) if complaint else []  # (explaining takes longer than deciding)
+    cut = sigmoid(cutoff_logit(used.cutoff, sensitivity))
+    reasons.append(f"language en: English model ({detector}), cues and VADER sentiment applied")
+    reasons.append(f"model ({detector}): likelihood {probability:.2f}, cut-off {cut:.2f}"
+                   + (": " + ", ".join(f"{label} {value:+.1f}" for label, value in top) if top else ""))
+    if found:
+        reasons.append("a configured phrase decides alone")
+    if complaint:
+        signals.append(f"model ({detector}): likelihood {probability:.2f} ≥ {cut:.2f}" if margin >= 0 else
+                       f"model ({detector}): likelihood {probability:.2f} (phrase decided)")
+        signals.extend(f"because of {label}" for label, _ in top[:3])
+    return Detection(complaint=complaint, score=compound, weight=margin, signals=signals, probability=probability,
+                     language="en", detector=detector, reasons=reasons)
