@@ -20,14 +20,14 @@ from sqlalchemy import select
 
 from helpdesk import hookimpl
 from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db_session
-from helpdesk_complaints import access_rules, escalation, flags, jobs, notices, playbook, rules
+from helpdesk_complaints import access_rules, detector_views, escalation, flags, jobs, notices, playbook, rules
 from helpdesk_complaints.config import PLUGIN, SETTINGS
 from helpdesk_complaints.forms import ClearFlagForm, FlagForm, RemedyForm, StepForm
 from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFollowUp
 from helpdesk_complaints.views import bp
 
 __version__ = "0.1.0"
-__all__ = ["PLUGIN", "jobs"]
+__all__ = ["PLUGIN", "detector_views", "jobs"]  # detector_views: its routes join bp
 log = logging.getLogger(__name__)
 
 
@@ -179,6 +179,7 @@ def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
     links = [("Complaints", url_for("complaints.dashboard"))]
     if user.is_admin:
         links.append(("Routing rules", url_for("complaints.rules")))
+        links.append(("Complaint detector", url_for("complaints.detector")))
     return links
 
 

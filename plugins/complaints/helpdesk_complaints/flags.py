@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk.plugin_api import Message, Ticket, User, audit, db_session, services, utcnow
 from helpdesk_complaints.config import TAG, phrases, setting, threshold
 from helpdesk_complaints.detection import Detection, detect
+from helpdesk_complaints.learning import active_model, record_label, state
 from helpdesk_complaints.models import ComplaintFlag
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,10 @@ def classify(ticket: Ticket, message: Message) -> dict | None:
     if vip:
         extra.append(("VIP customer", 0.3))
     text = f"{ticket.subject}\n{message.body}" if is_first else message.body
-    detection: Detection = detect(text, phrases=phrases(), threshold=threshold(), extra=extra)
+    learned, record = active_model()
+    name = f"learned #{record.id}" if record is not None else "built-in"
+    detection: Detection = detect(text, phrases=phrases(), threshold=threshold(), extra=extra, model=learned,
+                                  sensitivity=state().sensitivity, detector=name)
     labels = detection.labels()
     flag = flag_of(ticket.id) if ticket.id else None
     if flag is not None and not flag.active:
@@ -124,6 +128,7 @@ def flag_by_hand(ticket: Ticket, agent: User, reason: str) -> ComplaintFlag:
         flag.cleared_at = flag.cleared_by_id = flag.clear_reason = None
         flag.signals = [*flag.signals, f"flagged again by {agent.name}: {reason}"[:300]]
     audit(ticket, agent, "complaint_flagged", None, None, "complaint", reason=reason[:500])
+    record_label(ticket, agent, True)
     db_session().commit()
     if TAG not in {t.name for t in ticket.tags}:
         services.update_ticket(ticket, agent, tags=[*(t.name for t in ticket.tags), TAG])
@@ -139,6 +144,7 @@ def clear_flag(ticket: Ticket, agent: User, reason: str) -> ComplaintFlag | None
     flag.cleared_by_id = agent.id
     flag.clear_reason = reason[:500]
     audit(ticket, agent, "complaint_cleared", None, "complaint", None, reason=reason[:500])
+    record_label(ticket, agent, False)
     db_session().commit()
     if TAG in {t.name for t in ticket.tags}:
         services.update_ticket(ticket, agent, tags=[t.name for t in ticket.tags if t.name != TAG])

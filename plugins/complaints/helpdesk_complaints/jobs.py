@@ -1,4 +1,4 @@
-"""Background jobs: the follow-up questions, sent when they fall due."""
+"""Background jobs: the follow-up questions, sent when they fall due; the nightly retraining of the detector."""
 from __future__ import annotations
 
 from helpdesk.plugin_api import crontab, periodic_task
@@ -9,3 +9,16 @@ from helpdesk_complaints.notices import send_due_followups
 def send_followups_job() -> int:
     """Every ten minutes on the worker: send the follow-ups that are due (skipped while disabled)."""
     return send_due_followups()
+
+
+@periodic_task(crontab(minute="40", hour="3"), plugin="complaints")
+def retrain_detector_job() -> int | None:
+    """Nightly on the worker: learn from the agents' corrections (from 50 labels, both classes).
+
+    The new model is used only when it beats the built-in detector on held-back labels; the
+    admin page (Complaints → Detector) shows its scores and switches back. Returns the model's id.
+    """
+    from helpdesk_complaints.learning import retrain
+
+    record = retrain()
+    return record.id if record is not None else None

@@ -29,6 +29,14 @@ EMOJI_BAD = set("😡🤬😤🙄👎😠😒😞😩😫💩")
 EMOJI_GOOD = set("😊🙏👍❤🎉😍🥰⭐😀😁😄😂😅🥂🔥👏")
 
 
+READABLE = {"s:compound": "sentiment score", "s:neg": "negative words (VADER)", "s:pos": "positive words (VADER)",
+            "s:negative": "negative sentiment", "s:very_negative": "very negative sentiment",
+            "s:very_positive": "very positive sentiment", "cue:total": "the cues together", "x:??": '"??"',
+            "x:!!": '"!!"', "x:shouting": "capitals", "x:@handle": "addressed to an @handle",
+            "x:emoji-": "an angry emoji", "x:emoji+": "a happy emoji", "x:long": "a long message",
+            "x:short": "a short message"}
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased words, digits folded to 0 (order numbers should not count)."""
     return WORD.findall(DIGITS.sub("0", text.lower()))
@@ -134,8 +142,8 @@ class LinearModel:
             kind, _, name = key.partition(":")
             if kind == "c":
                 continue
-            label = {"w": f'word "{name}"', "b": f'words "{name}"', "s": f"sentiment ({name})",
-                     "cue": f"cue ({name})", "x": f"shape ({name})"}.get(kind, key)
+            label = READABLE.get(key) or {"w": f'word "{name}"', "b": f'words "{name}"',
+                                          "cue": f'cue "{name}"'}.get(kind, key)
             per[label] = per.get(label, 0.0) + weight
         for word in set(words):  # character n-grams count towards the word they come from
             share = sum(get(g, 0.0) * feats.get(g, 0.0) for g in char_grams(word))

@@ -150,3 +150,40 @@ class ComplaintAlert(Model):
     dismissed_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship()
+
+
+class ComplaintLabel(Model):
+    """An agent's correction of the detector, kept as a training label: one per ticket, the latest wins."""
+
+    __tablename__ = "complaints_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    complaint: Mapped[bool]
+    text: Mapped[str] = mapped_column(Text, default="")  # what the detector read: subject and first message
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ComplaintModel(Model):
+    """A model learned from this install's labels (JSON weights, never a pickle) and how it scored."""
+
+    __tablename__ = "complaints_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    label_count: Mapped[int] = mapped_column(default=0)
+    weights: Mapped[dict] = mapped_column(JSON, default=dict)  # LinearModel.to_json()
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)  # learned / built-in P, R, F1 on held-back labels
+    beats_builtin: Mapped[bool] = mapped_column(default=False)
+
+
+class ComplaintDetectorState(Model):
+    """The detector's admin choices (one row): sensitivity and whether a learned model may be used."""
+
+    __tablename__ = "complaints_detector_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sensitivity: Mapped[int] = mapped_column(default=50)  # 0 precise … 100 catches most
+    use_learned: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
