@@ -133,6 +133,9 @@ def staff_posts(ticket: Ticket, rule: ComplaintRule) -> dict[str, dict]:
         f"/complaints/rules/{rule.id}": {"name": "Hijacked", "words": "refund", "set_priority": "low", "save": "1"},
         f"/complaints/rules/{rule.id}/move": {"direction": "down"},
         f"/complaints/rules/{rule.id}/delete": {},
+        "/complaints/detector/use": {"use": "builtin"},
+        "/complaints/detector/sensitivity": {"sensitivity": "90", "action": "save"},
+        "/complaints/detector/retrain": {},
     }
 
 
@@ -141,7 +144,7 @@ def test_visitors_and_customers_never_reach_staff_pages_or_forms(app, db, client
     """Even the customer whose complaint it is: staff pages answer 404, visitors go to sign in."""
     before = snapshot(db)
     gets = ["/complaints/", f"/complaints/tickets/{complaint.reference}/explain", "/complaints/rules",
-            "/complaints/rules/new", f"/complaints/rules/{rule.id}"]
+            "/complaints/rules/new", f"/complaints/rules/{rule.id}", "/complaints/detector"]
     posts = {**staff_posts(complaint, rule), f"/complaints/alerts/{agent_alert.id}/dismiss": {}}
     app.test_client_class = CSRFClient  # a valid form token: only the role is wrong
     for who in (None, customer, other_customer):
@@ -172,10 +175,10 @@ def test_visitors_and_customers_never_reach_staff_pages_or_forms(app, db, client
 def test_agents_cannot_use_the_admins_rule_pages(app, db, client, login, agent, complaint, rule):
     login(client, agent)
     before = snapshot(db)
-    for url in ("/complaints/rules", "/complaints/rules/new", f"/complaints/rules/{rule.id}"):
+    for url in ("/complaints/rules", "/complaints/rules/new", f"/complaints/rules/{rule.id}", "/complaints/detector"):
         assert client.get(url).status_code == 403, url
     for url, data in staff_posts(complaint, rule).items():
-        if url.startswith("/complaints/rules"):
+        if url.startswith(("/complaints/rules", "/complaints/detector")):
             assert client.post(url, data=data).status_code == 403, url
     assert snapshot(db) == before
     assert "Routing rules" not in texts(client.get("/complaints/").text, cls="btn")
