@@ -30,12 +30,12 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _detector_factory():
-    from langdetect import DetectorFactory  # type: ignore[import-untyped]
-    from langdetect.detector_factory import init_factory  # type: ignore[import-untyped]
+    from langdetect import DetectorFactory
+    from langdetect.detector_factory import init_factory
 
     DetectorFactory.seed = 0
     init_factory()
-    from langdetect import detector_factory  # type: ignore[import-untyped]
+    from langdetect import detector_factory
 
     return detector_factory._factory
 
