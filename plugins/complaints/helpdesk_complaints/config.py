@@ -16,8 +16,8 @@ DEFAULT_NEXT_STEPS = ("A member of our team will look into it personally and wri
 SETTINGS = [
     Setting("sentiment_threshold", "int", default=-50, min=-100, max=100,
             label="Sentiment threshold (VADER compound × 100)",
-            help="A message whose sentiment is below this adds weight towards a complaint (-50 = -0.5). "
-                 "Sentiment alone never flags a message."),
+            help="A message whose sentiment is below this lists it among its signals (-50 = -0.5). "
+                 "The detector's model weighs sentiment itself; the sensitivity is on the Complaint detector page."),
     Setting("phrases", "lines", default="\n".join(DEFAULT_PHRASES), label="Complaint phrases",
             help="Words or phrases that mark a complaint on their own, in any language; one per line or "
                  "separated by ';'. Matched case-insensitively on word boundaries."),

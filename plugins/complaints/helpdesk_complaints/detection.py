@@ -1,22 +1,27 @@
-"""Is this message a complaint? Sentiment plus cues of a breached expectation.
+"""Is this message a complaint? A linear model over words, sentiment and cues of a breached expectation.
 
 A complaint states that something we (the company) were expected to deliver did not
 happen: an order that "was supposed to arrive", a refund "still" not received, a charge
-"twice", "nobody has answered". Negative sentiment alone misses the calm ones and catches
-angry messages about other things (a storm, one's own mistake), so the score adds:
+"twice", "nobody has answered" — or simply states the problem ("my bill is still messed up
+??????", "no trains to Manchester"). The parts:
 
 * **cues** of a breached expectation (English patterns, and a few per language for
   French, German, Spanish, Italian, Portuguese and Dutch), each with a weight;
+* **own-fault / unrelated** markers ("by mistake", "my fault", "my dog"), with negative weight;
+* **VADER** sentiment (English);
+* for English, a **linear model** (``helpdesk_complaints.model``; the built-in one is trained by
+  ``scripts/train_builtin.py``, a per-install one by ``helpdesk_complaints.learning``) over words,
+  character n-grams, the sentiment and the cues, compared with a calibrated cut-off that the
+  admin's sensitivity moves;
 * **phrases** the admin configures (one per line, any language): each one is decisive;
-* **VADER** sentiment (English): below the threshold it adds weight, it never decides alone;
-* **own-fault / unrelated** markers ("by mistake", "my fault", "my dog") take weight away.
+* for other languages (``helpdesk_complaints.language``): the cues and phrases add up, 1.0 flags.
 
-A message is a complaint when the total reaches 1.0. Every part that fired is listed as a
-signal, so the ticket can say why it was flagged. Customer signals (repeat contact, VIP)
-are added by the hook, which knows the customer; see ``helpdesk_complaints.__init__``.
+Every part that fired is listed as a signal, and ``reasons`` say which language rules applied
+and what weighed most, so the ticket can say why it was flagged. Customer signals (repeat
+contact, VIP) are added by the hook, which knows the customer; see ``helpdesk_complaints.flags``.
 
-Pure Python and regular expressions: well under a millisecond per message after the first
-call (which loads VADER's lexicon once per process).
+Pure Python at run time (scikit-learn is only needed to train): 1–2 ms per message after the
+first call, which loads VADER's lexicon and the model once per process.
 """
 from __future__ import annotations
 
