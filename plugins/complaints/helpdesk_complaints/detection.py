@@ -31,6 +31,10 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from helpdesk_complaints.model import LinearModel
 
 THRESHOLD = 1.0  # total weight from which a message is a complaint
 MAX_CHARS = 5000  # quoted history and signatures come after; sentiment of a novel is not needed
@@ -273,7 +277,7 @@ def cutoff_logit(base_cutoff: float, sensitivity: int) -> float:
 
 
 def detect(text: str, *, phrases: Sequence[str] | None = None, threshold: float = -0.5,
-           extra: Sequence[tuple[str, float]] = (), model=None, sensitivity: int = 50,
+           extra: Sequence[tuple[str, float]] = (), model: LinearModel | None = None, sensitivity: int = 50,
            detector: str = "built-in") -> Detection:
     """Classify one message.
 
