@@ -55,6 +55,11 @@ DEFAULTS: dict[str, Any] = {
     "JOB_LEASE_SECONDS": 60,
     "SWEEP_SECONDS": 20,
     "MAIL_RETRY_SECONDS": 60,  # first retry after a temporary failure; doubles each time
+    # Operations (docs/operations.md): logs, and who may read /metrics.
+    "LOG_FORMAT": "text",  # "json": one JSON object a line, with the request id
+    "LOG_LEVEL": "INFO",
+    "METRICS_ALLOW_FROM": ["127.0.0.1/32", "::1/128"],  # networks that may read /metrics
+    "METRICS_TOKEN": "",  # or anyone sending "Authorization: Bearer <token>"
 }
 
 # Values read from the environment are strings; these are converted.
@@ -64,7 +69,7 @@ _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_
         "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT", "SESSION_IDLE_DAYS",
         "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP",
         "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS", "NOTICES_PER_RECIPIENT_PER_HOUR"}
-_LIST = {"TRUSTED_HOSTS"}
+_LIST = {"TRUSTED_HOSTS", "METRICS_ALLOW_FROM"}
 
 
 def _convert(key: str, value: str) -> Any:

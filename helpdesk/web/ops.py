@@ -1,0 +1,174 @@
+"""For operators: ``/healthz``, ``/readyz``, ``/metrics``, request ids and per-request metrics.
+
+``/healthz`` answers 200 while the process can answer at all (no database, no Redis);
+``/readyz`` answers 200 only when the database is reachable and its schema at head (the
+core's and every installed plugin's), Redis answers (when ``REDIS_URL`` is set) and the job
+queue is reachable — else 503 with what failed. Both are JSON, need no sign-in, are not
+rate-limited and set no cookie. ``/metrics`` is the Prometheus text format, for the
+networks in ``METRICS_ALLOW_FROM`` (default: this machine) or with
+``Authorization: Bearer <METRICS_TOKEN>``.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+
+from helpdesk import metrics
+from helpdesk.extensions import db, limiter
+from helpdesk.request_log import HEADER, request_id_var, sane_request_id
+
+bp = Blueprint("ops", __name__)
+access_log = logging.getLogger("helpdesk.access")
+OPS_ENDPOINTS = {"ops.healthz", "ops.readyz", "ops.metrics"}
+
+
+def register(app: Flask) -> None:
+    """Request ids, the access log line and request metrics for every request; the endpoints."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)  # first, before any other check
+    app.after_request(_finish)
+    app.teardown_request(_forget)
+    app.register_blueprint(bp)
+
+
+def _start() -> None:
+    g._helpdesk_started = time.perf_counter()
+    g._helpdesk_request_token = request_id_var.set(sane_request_id(request.headers.get(HEADER)))
+
+
+def _finish(response: Response) -> Response:
+    rid = request_id_var.get()
+    if rid:
+        response.headers[HEADER] = rid
+    started = g.pop("_helpdesk_started", None)
+    seconds = time.perf_counter() - started if started is not None else 0.0
+    endpoint = request.endpoint or ("static" if request.path.startswith("/static/") else "(unmatched)")
+    if endpoint != "ops.metrics":
+        metrics.observe_request(endpoint, request.method, response.status_code, seconds)
+    access_log.info("%s %s %s", request.method, request.path, response.status_code,
+                    extra={"method": request.method, "path": request.path, "endpoint": endpoint,
+                           "status": response.status_code, "duration_ms": round(seconds * 1000, 1)})
+    return response
+
+
+def _forget(_exc: BaseException | None) -> None:
+    token = g.pop("_helpdesk_request_token", None)
+    if token is not None:
+        try:
+            request_id_var.reset(token)
+        except ValueError:  # set in another context (a streamed response): just clear it
+            request_id_var.set(None)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz() -> Any:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@limiter.exempt
+def readyz() -> Any:
+    checks = {"database": _check(_database), "jobs": _check(_jobs)}
+    if current_app.config.get("REDIS_URL"):
+        checks["redis"] = _check(_redis)
+    ready = all(check["ok"] for check in checks.values())
+    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+
+def _check(func: Any) -> dict[str, Any]:
+    try:
+        detail = func()
+    except Exception as exc:  # noqa: BLE001 - the answer says what failed
+        db.session.rollback()
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return {"ok": False, "error": f"{type(exc).__name__}: {first_line}"[:300]}
+    if isinstance(detail, str):
+        return {"ok": False, "error": detail}
+    return {"ok": True, **(detail or {})}
+
+
+def expected_heads(app: Flask) -> set[str]:
+    """The revision ids the code expects (core and plugin heads); read once per process."""
+    heads = app.extensions.get("helpdesk_schema_heads")
+    if heads is None:
+        from alembic.script import ScriptDirectory
+
+        config = app.extensions["migrate"].migrate.get_config()
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        app.extensions["helpdesk_schema_heads"] = heads
+    return heads
+
+
+def _database() -> dict[str, Any] | str:
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        current = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    wanted = expected_heads(current_app._get_current_object())  # type: ignore[attr-defined]
+    if current != wanted:
+        behind = sorted(wanted - current)
+        return ("schema is not at head: run `helpdesk db upgrade` "
+                f"(missing {', '.join(behind) or 'none'}; the database has {', '.join(sorted(current)) or 'nothing'})")
+    return {"revisions": sorted(current)}
+
+
+def _jobs() -> dict[str, Any]:
+    from helpdesk import jobs
+
+    huey: Any = jobs.huey
+    return {"backend": type(huey.storage).__name__, "queued": huey.pending_count()}
+
+
+def _redis() -> dict[str, Any]:
+    import redis
+
+    client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return {}
+
+
+@bp.get("/metrics", endpoint="metrics")
+@limiter.exempt
+def metrics_view() -> Any:
+    if not _metrics_allowed():
+        return jsonify(error="Not allowed", message="Scrape from a network in METRICS_ALLOW_FROM "
+                       "or send the METRICS_TOKEN bearer token."), 403
+    try:
+        from helpdesk import jobs
+
+        huey: Any = jobs.huey
+        depth: int | None = huey.pending_count()
+    except Exception:  # noqa: BLE001 - the other metrics are still worth answering
+        depth = None
+    body, content_type = metrics.exposition(depth)
+    return Response(body, content_type=content_type)
+
+
+
+def _metrics_allowed() -> bool:
+    token = current_app.config.get("METRICS_TOKEN") or ""
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return True
+    allowed = current_app.config.get("METRICS_ALLOW_FROM")
+    if isinstance(allowed, str):
+        allowed = [part.strip() for part in allowed.split(",") if part.strip()]
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    for network in allowed or []:
+        try:
+            if address in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            current_app.logger.warning("METRICS_ALLOW_FROM: %r is not a network", network)
+    return False
