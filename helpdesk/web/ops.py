@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from helpdesk import metrics
+from helpdesk import metrics, schema_state
 from helpdesk.extensions import db, limiter
 from helpdesk.request_log import HEADER, request_id_var, sane_request_id
 
@@ -92,29 +92,12 @@ def _check(func: Any) -> dict[str, Any]:
     return {"ok": True, **(detail or {})}
 
 
-def expected_heads(app: Flask) -> set[str]:
-    """The revision ids the code expects (core and plugin heads); read once per process."""
-    heads = app.extensions.get("helpdesk_schema_heads")
-    if heads is None:
-        from alembic.script import ScriptDirectory
-
-        config = app.extensions["migrate"].migrate.get_config()
-        heads = set(ScriptDirectory.from_config(config).get_heads())
-        app.extensions["helpdesk_schema_heads"] = heads
-    return heads
-
-
 def _database() -> dict[str, Any] | str:
-    from sqlalchemy import text
-
     with db.engine.connect() as conn:
-        current = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
-    wanted = expected_heads(current_app._get_current_object())  # type: ignore[attr-defined]
-    if current != wanted:
-        behind = sorted(wanted - current)
-        return ("schema is not at head: run `helpdesk db upgrade` "
-                f"(missing {', '.join(behind) or 'none'}; the database has {', '.join(sorted(current)) or 'nothing'})")
-    return {"revisions": sorted(current)}
+        problem = schema_state.behind(current_app._get_current_object(), conn)  # type: ignore[attr-defined]
+        if problem:
+            return problem
+        return {"revisions": sorted(schema_state.current_revisions(conn))}
 
 
 def _jobs() -> dict[str, Any]:
