@@ -47,7 +47,8 @@ def demo_install(app, monkeypatch):
                    b"Message-ID: <copy-1@example.net>\r\n\r\nArrived by mail, zebrafinch.\r\n")
     db.session.remove()
     monkeypatch.setenv("HELPDESK_INSTANCE_PATH", app.instance_path)
-    for name in ("HELPDESK_DATABASE_URL", "HELPDESK_REDIS_URL", "HELPDESK_SAFE_MODE", "HELPDESK_DISABLED_PLUGINS"):
+    monkeypatch.setenv("HELPDESK_DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    for name in ("HELPDESK_REDIS_URL", "HELPDESK_SAFE_MODE", "HELPDESK_DISABLED_PLUGINS"):
         monkeypatch.delenv(name, raising=False)
     return app
 
@@ -117,7 +118,7 @@ def test_copy_to_postgresql_with_verification_counts(demo_install, target_url):
 
 def test_copy_explains_an_unreachable_target_and_a_wrong_url(app, monkeypatch):
     monkeypatch.setenv("HELPDESK_INSTANCE_PATH", app.instance_path)
-    monkeypatch.delenv("HELPDESK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HELPDESK_DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
     db.session.remove()
     down = CliRunner().invoke(main, ["db", "copy", "--to", "postgresql://nobody@127.0.0.1:1/helpdesk"])
     assert down.exit_code == 1
