@@ -389,9 +389,17 @@ def user_create(email: str, name: str, role: str, password: str | None) -> None:
 
 @main.command("worker")
 @click.option("--workers", default=2, show_default=True)
+@click.option("--metrics-port", default=0, show_default=True,
+              help="serve this worker's Prometheus metrics on this port (0: off)")
+@click.option("--metrics-address", default="127.0.0.1", show_default=True)
 @with_appcontext
-def worker_command(workers: int) -> None:
+def worker_command(workers: int, metrics_port: int, metrics_address: str) -> None:
     """Run the job consumer (mail delivery, plugin jobs, periodic tasks)."""
+    if metrics_port:
+        from helpdesk.metrics import serve
+
+        serve(metrics_port, metrics_address)
+        click.echo(f"Metrics on http://{metrics_address}:{metrics_port}/metrics")
     run_worker(current_app._get_current_object(), workers)  # type: ignore[attr-defined]
 
 

@@ -70,6 +70,7 @@ _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_
         "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP",
         "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS", "NOTICES_PER_RECIPIENT_PER_HOUR"}
 _LIST = {"TRUSTED_HOSTS", "METRICS_ALLOW_FROM"}
+_JSON = {"SQLALCHEMY_ENGINE_OPTIONS"}  # e.g. '{"pool_size": 10, "pool_pre_ping": true}'
 
 
 def _convert(key: str, value: str) -> Any:
@@ -79,6 +80,10 @@ def _convert(key: str, value: str) -> Any:
         return int(value)
     if key in _LIST:
         return [v.strip() for v in value.split(",") if v.strip()]
+    if key in _JSON:
+        import json
+
+        return json.loads(value)
     return value
 
 

@@ -107,6 +107,20 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir") or None
 
 
+def serve(port: int, address: str = "127.0.0.1") -> None:
+    """Serve the metrics on their own port from a thread (``helpdesk worker --metrics-port``)."""
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+
+    _get()
+    registry = REGISTRY
+    if multiprocess_dir():
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, addr=address, registry=registry)
+
+
 def exposition(queue_depth: int | None) -> tuple[bytes, str]:
     """The text to answer a scrape with, and its content type."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest

@@ -199,3 +199,12 @@ def test_metrics_are_refused_outside_the_allowed_networks_without_the_token(app,
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
     ok = client.get("/metrics", environ_base=outside, headers={"Authorization": "Bearer s3cret-token"})
     assert ok.status_code == 200 and "helpdesk_http_requests" in ok.text
+
+
+def test_database_pool_options_come_from_the_environment():
+    from helpdesk.config import from_environment
+
+    config = from_environment({"HELPDESK_SQLALCHEMY_ENGINE_OPTIONS": '{"pool_size": 10, "pool_pre_ping": true}',
+                               "HELPDESK_METRICS_ALLOW_FROM": "10.0.0.0/8, 192.168.1.5"})
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_size": 10, "pool_pre_ping": True}
+    assert config["METRICS_ALLOW_FROM"] == ["10.0.0.0/8", "192.168.1.5"]
