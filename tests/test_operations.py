@@ -201,6 +201,20 @@ def test_metrics_are_refused_outside_the_allowed_networks_without_the_token(app,
     assert ok.status_code == 200 and "helpdesk_http_requests" in ok.text
 
 
+def test_metrics_through_a_proxy_count_the_real_client(app, client, tmp_path):
+    from helpdesk import create_app
+
+    # a public request relayed by a proxy on this machine is not "from this machine"
+    relayed = {"X-Forwarded-For": "198.51.100.7"}
+    assert client.get("/metrics", headers=relayed).status_code == 403
+    behind_proxy = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "p"), "SECRET_KEY": "x",
+                               "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "PROXY_COUNT": 1,
+                               "METRICS_ALLOW_FROM": ["10.9.0.0/16"]})
+    proxied = behind_proxy.test_client()
+    assert proxied.get("/metrics", headers=relayed).status_code == 403
+    assert proxied.get("/metrics", headers={"X-Forwarded-For": "10.9.1.2"}).status_code == 200
+
+
 def test_database_pool_options_come_from_the_environment():
     from helpdesk.config import from_environment
 
@@ -208,3 +222,14 @@ def test_database_pool_options_come_from_the_environment():
                                "HELPDESK_METRICS_ALLOW_FROM": "10.0.0.0/8, 192.168.1.5"})
     assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_size": 10, "pool_pre_ping": True}
     assert config["METRICS_ALLOW_FROM"] == ["10.0.0.0/8", "192.168.1.5"]
+
+
+def test_every_setting_is_in_the_operations_guide():
+    from pathlib import Path
+
+    from helpdesk.config import DEFAULTS
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
+    missing = [key for key in DEFAULTS
+               if f"HELPDESK_{key}" not in guide and f"`_{key.partition('_')[2]}`" not in guide]
+    assert not missing, f"docs/operations.md does not mention HELPDESK_{missing[0]} (and {len(missing) - 1} more)"

@@ -29,6 +29,11 @@ OPS_ENDPOINTS = {"ops.healthz", "ops.readyz", "ops.metrics"}
 
 def register(app: Flask) -> None:
     """Request ids, the access log line and request metrics for every request; the endpoints."""
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:  # the client's address and scheme as the proxies saw them, not the last proxy's
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.before_request_funcs.setdefault(None, []).insert(0, _start)  # first, before any other check
     app.after_request(_finish)
     app.teardown_request(_forget)
@@ -141,6 +146,8 @@ def _metrics_allowed() -> bool:
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
+    if "X-Forwarded-For" in request.headers and not current_app.config.get("PROXY_COUNT"):
+        return False  # came through a proxy we were not told about: its address says nothing
     allowed = current_app.config.get("METRICS_ALLOW_FROM")
     if isinstance(allowed, str):
         allowed = [part.strip() for part in allowed.split(",") if part.strip()]
