@@ -88,10 +88,12 @@ def test_probes_are_not_rate_limited(client):
 def json_logs(app):
     from helpdesk.request_log import configure_logging
 
+    level = logging.getLogger().level
     configure_logging({"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"})
     (handler,) = [h for h in logging.getLogger().handlers if isinstance(h, HelpdeskJsonHandler)]
     yield handler
     logging.getLogger().removeHandler(handler)
+    logging.getLogger().setLevel(level)
 
 
 def test_request_id_is_echoed_or_generated(client):
