@@ -37,8 +37,21 @@ def sane_request_id(value: str | None) -> str:
     return uuid.uuid4().hex
 
 
+ENVIRON_KEY = "helpdesk.request_id"
+
+
 def current_request_id() -> str | None:
-    """The id of the request (or of the job started by one) this code runs for, if any."""
+    """The id of the request (or of the job started by one) this code runs for, if any.
+
+    Kept on the request itself (its WSGI environ), so it ends with the request whatever
+    happens to contexts; a job outside any request gets it from ``request_id_var``.
+    """
+    from flask import has_request_context, request
+
+    if has_request_context():
+        found = request.environ.get(ENVIRON_KEY)
+        if found:
+            return found
     return request_id_var.get()
 
 
@@ -57,7 +70,7 @@ _previous_factory = logging.getLogRecordFactory()
 
 def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _previous_factory(*args, **kwargs)
-    record.request_id = request_id_var.get()
+    record.request_id = current_request_id()
     return record
 
 

@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from helpdesk import metrics, schema_state
 from helpdesk.extensions import db, limiter
-from helpdesk.request_log import HEADER, request_id_var, sane_request_id
+from helpdesk.request_log import ENVIRON_KEY, HEADER, current_request_id, sane_request_id
 
 bp = Blueprint("ops", __name__)
 access_log = logging.getLogger("helpdesk.access")
@@ -36,17 +36,16 @@ def register(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.before_request_funcs.setdefault(None, []).insert(0, _start)  # first, before any other check
     app.after_request(_finish)
-    app.teardown_request(_forget)
     app.register_blueprint(bp)
 
 
 def _start() -> None:
     g._helpdesk_started = time.perf_counter()
-    g._helpdesk_request_token = request_id_var.set(sane_request_id(request.headers.get(HEADER)))
+    request.environ[ENVIRON_KEY] = sane_request_id(request.headers.get(HEADER))
 
 
 def _finish(response: Response) -> Response:
-    rid = request_id_var.get()
+    rid = current_request_id()
     if rid:
         response.headers[HEADER] = rid
     started = g.pop("_helpdesk_started", None)
@@ -58,15 +57,6 @@ def _finish(response: Response) -> Response:
                     extra={"method": request.method, "path": request.path, "endpoint": endpoint,
                            "status": response.status_code, "duration_ms": round(seconds * 1000, 1)})
     return response
-
-
-def _forget(_exc: BaseException | None) -> None:
-    token = g.pop("_helpdesk_request_token", None)
-    if token is not None:
-        try:
-            request_id_var.reset(token)
-        except ValueError:  # set in another context (a streamed response): just clear it
-            request_id_var.set(None)
 
 
 @bp.get("/healthz")
