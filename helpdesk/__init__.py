@@ -35,6 +35,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # relative paths are relative to the package).
     sources = cfg.load(app.config, app.instance_path, os.environ, config)
     app.extensions["helpdesk_config_sources"] = sources
+    from helpdesk.request_log import configure_logging
+
+    configure_logging(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = cfg.instance_secret(app.instance_path, "secret_key")
         sources["SECRET_KEY"] = os.path.join(app.instance_path, "secret_key")

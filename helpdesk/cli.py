@@ -132,6 +132,49 @@ def _refresh_planner_statistics() -> None:
             conn.exec_driver_sql("PRAGMA optimize")
 
 
+@db_group.command("copy")
+@click.option("--to", "url", required=True, metavar="URL",
+              help="the target: postgresql://user:password@host:5432/database (an empty database)")
+@click.option("--force", is_flag=True, help="the target has Helpdesk tables: delete their rows first")
+@click.option("--batch", "batch_rows", default=1000, show_default=True, help="rows per INSERT batch")
+@with_appcontext
+def db_copy(url: str, force: bool, batch_rows: int) -> None:
+    """Copy this install's database (e.g. the SQLite file) into PostgreSQL, with a count per table.
+
+    Stop the web and worker processes first (rows written meanwhile would be missed), then
+    point DATABASE_URL at the target. See docs/operations.md.
+    """
+    from helpdesk.db_copy import CopyError, copy_database
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    bar: dict[str, Any] = {}
+
+    def progress(total: int, done: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = click.progressbar(length=total, label="Copying rows", show_pos=True)
+            bar["bar"].__enter__()
+        bar["bar"].update(done)
+
+    try:
+        report = copy_database(app, url, force=force, batch_rows=batch_rows, progress=progress, say=click.echo)
+    except CopyError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if "bar" in bar:
+            bar["bar"].__exit__(None, None, None)
+    width = max((len(name) for name, _s, _t in report.counts), default=5)
+    click.echo(f"\n{'table':{width}}  {'source':>9}  {'target':>9}")
+    for name, source_rows, target_rows in report.counts:
+        mark = "" if source_rows == target_rows else "  DIFFERENT"
+        click.echo(f"{name:{width}}  {source_rows:>9}  {target_rows:>9}{mark}")
+    for name, why in report.skipped:
+        click.echo(f"skipped {name}: {why}")
+    if report.mismatches:
+        raise click.ClickException(f"Row counts differ for: {', '.join(report.mismatches)}")
+    click.echo(f"Copied {sum(s for _n, s, _t in report.counts)} rows in {len(report.counts)} tables; "
+               "every count matches. Now set DATABASE_URL to the target and start the processes.")
+
+
 @db_group.command("downgrade")
 @click.argument("revision")
 @with_appcontext
@@ -346,9 +389,17 @@ def user_create(email: str, name: str, role: str, password: str | None) -> None:
 
 @main.command("worker")
 @click.option("--workers", default=2, show_default=True)
+@click.option("--metrics-port", default=0, show_default=True,
+              help="serve this worker's Prometheus metrics on this port (0: off)")
+@click.option("--metrics-address", default="127.0.0.1", show_default=True)
 @with_appcontext
-def worker_command(workers: int) -> None:
+def worker_command(workers: int, metrics_port: int, metrics_address: str) -> None:
     """Run the job consumer (mail delivery, plugin jobs, periodic tasks)."""
+    if metrics_port:
+        from helpdesk.metrics import serve
+
+        serve(metrics_port, metrics_address)
+        click.echo(f"Metrics on http://{metrics_address}:{metrics_port}/metrics")
     run_worker(current_app._get_current_object(), workers)  # type: ignore[attr-defined]
 
 

@@ -55,16 +55,25 @@ DEFAULTS: dict[str, Any] = {
     "JOB_LEASE_SECONDS": 60,
     "SWEEP_SECONDS": 20,
     "MAIL_RETRY_SECONDS": 60,  # first retry after a temporary failure; doubles each time
+    # Operations (docs/operations.md): logs, and who may read /metrics.
+    "LOG_FORMAT": "text",  # "json": one JSON object a line, with the request id
+    "LOG_LEVEL": "INFO",
+    "METRICS_ALLOW_FROM": ["127.0.0.1/32", "::1/128"],  # networks that may read /metrics
+    "METRICS_TOKEN": "",  # or anyone sending "Authorization: Bearer <token>"
+    "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto (werkzeug's ProxyFix)
 }
 
 # Values read from the environment are strings; these are converted.
 _BOOL = {"SMTP_STARTTLS", "JOBS_IMMEDIATE", "SAFE_MODE", "TESTING", "SESSION_COOKIE_SECURE",
-         "CLOSED_MEANS_CLOSED"}
+         "CLOSED_MEANS_CLOSED", "RATELIMIT_HEADERS_ENABLED", "BOOTSTRAP_SERVE_LOCAL", "SESSION_COOKIE_HTTPONLY",
+         "REMEMBER_COOKIE_HTTPONLY"}
 _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_LENGTH",
         "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT", "SESSION_IDLE_DAYS",
         "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP",
-        "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS", "NOTICES_PER_RECIPIENT_PER_HOUR"}
-_LIST = {"TRUSTED_HOSTS"}
+        "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS", "NOTICES_PER_RECIPIENT_PER_HOUR",
+        "SEND_FILE_MAX_AGE_DEFAULT", "PROXY_COUNT"}
+_LIST = {"TRUSTED_HOSTS", "METRICS_ALLOW_FROM"}
+_JSON = {"SQLALCHEMY_ENGINE_OPTIONS"}  # e.g. '{"pool_size": 10, "pool_pre_ping": true}'
 
 
 def _convert(key: str, value: str) -> Any:
@@ -74,6 +83,10 @@ def _convert(key: str, value: str) -> Any:
         return int(value)
     if key in _LIST:
         return [v.strip() for v in value.split(",") if v.strip()]
+    if key in _JSON:
+        import json
+
+        return json.loads(value)
     return value
 
 

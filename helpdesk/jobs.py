@@ -8,12 +8,15 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
+from helpdesk import metrics
 from helpdesk.plugin_manager import manager
+from helpdesk.request_log import current_request_id, request_id
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +138,9 @@ class LazyTask:
         return self._wrapper
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        rid = current_request_id()
+        if rid is not None:  # the worker's log lines of this job carry the request's id
+            kwargs[REQUEST_ID_KWARG] = rid
         return self._real()(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -146,22 +152,34 @@ class LazyTask:
         return f"<job {self._name}>"
 
 
+REQUEST_ID_KWARG = "_helpdesk_request_id"
+
+
 def _in_app_context(func: Callable, plugin: str | None) -> Callable:
+    name = f"{plugin or 'core'}.{func.__name__}"
+
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
-        if has_app_context():
-            return _run(func, plugin, args, kwargs)
-        with _app["app"].app_context():
-            return _run(func, plugin, args, kwargs)
+        with request_id(kwargs.pop(REQUEST_ID_KWARG, None) or current_request_id()):
+            if has_app_context():
+                return _run(func, plugin, args, kwargs, name)
+            with _app["app"].app_context():
+                return _run(func, plugin, args, kwargs, name)
 
     return run
 
 
-def _run(func: Callable, plugin: str | None, args: tuple, kwargs: dict) -> Any:
+def _run(func: Callable, plugin: str | None, args: tuple, kwargs: dict, name: str) -> Any:
     if plugin and not manager().is_enabled(plugin):
         log.info("job %s skipped: plugin %s is disabled", func.__name__, plugin)
         return None
-    return func(*args, **kwargs)
+    started, ok = time.perf_counter(), False
+    try:
+        result = func(*args, **kwargs)
+        ok = True
+        return result
+    finally:
+        metrics.observe_job(name, ok, time.perf_counter() - started)
 
 
 def task(plugin: str | None = None, **options: Any) -> Callable:

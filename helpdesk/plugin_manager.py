@@ -29,7 +29,7 @@ from flask.cli import ScriptInfo
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from helpdesk import hookspecs
+from helpdesk import hookspecs, metrics
 from helpdesk.config import instance_secret
 from helpdesk.extensions import db
 from helpdesk.models import PluginError, PluginState
@@ -243,6 +243,7 @@ class PluginManager:
         errors are written by ``flush_errors`` in a transaction of their own.
         """
         log.error("plugin %s raised in %s", plugin, hook, exc_info=exc)
+        metrics.plugin_error(plugin, hook)
         tb = "".join(traceback.format_exception(exc))
         pending = g.setdefault("_helpdesk_plugin_errors", []) if has_app_context() else []
         pending.append({"plugin": plugin, "hook": hook, "message": f"{type(exc).__name__}: {exc}"[:1000],

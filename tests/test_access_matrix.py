@@ -46,6 +46,9 @@ RULES: dict[str, set[str]] = {
     "static": PUBLIC, "bootstrap.static": PUBLIC,
     "auth.index": PUBLIC, "auth.login": PUBLIC, "auth.signup": PUBLIC, "auth.magic_request": PUBLIC,
     "auth.magic": PUBLIC, "auth.logout": PUBLIC,
+    # Operators' endpoints: no sign-in; /metrics is limited by network or token, not role
+    # (the test client comes from 127.0.0.1, inside the default METRICS_ALLOW_FROM).
+    "ops.healthz": PUBLIC, "ops.readyz": PUBLIC, "ops.metrics": PUBLIC,
     "profile.index": SIGNED_IN, "profile.save": SIGNED_IN, "profile.password": SIGNED_IN,
     "profile.end_session": SIGNED_IN, "profile.end_other_sessions": SIGNED_IN,
     "portal.index": CUSTOMERS, "portal.new_ticket": CUSTOMERS,

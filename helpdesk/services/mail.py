@@ -28,6 +28,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from helpdesk import metrics
 from helpdesk.extensions import db
 from helpdesk.jobs import task
 from helpdesk.links import external_url
@@ -254,6 +255,7 @@ def _attempt(mail: OutboxMail) -> BaseException | None:
     try:
         _send(config, build_message(mail))
     except (OSError, smtplib.SMTPException) as exc:
+        metrics.mail_sent(False)
         mail.last_error = describe(exc)[:1000]
         if is_permanent(exc) or mail.attempts >= MAX_ATTEMPTS:
             mail.status, mail.claim, mail.lease_until = "failed", None, None
@@ -263,6 +265,7 @@ def _attempt(mail: OutboxMail) -> BaseException | None:
         return exc
     mail.status, mail.sent_at, mail.last_error = "sent", utcnow(), None
     mail.claim = mail.lease_until = None
+    metrics.mail_sent(True)
     return None
 
 

@@ -13,7 +13,7 @@ import nh3
 from flask import current_app
 from sqlalchemy import select, update
 
-from helpdesk import search
+from helpdesk import metrics, search
 from helpdesk.assignment import choose
 from helpdesk.extensions import db
 from helpdesk.filenames import safe_filename
@@ -283,6 +283,8 @@ def create_ticket(
     search.index_message(message, subject=subject)
     _run_before_commit(before_commit, ticket, message)
     db.session.commit()
+    if channel != "web" and not actor.is_staff:
+        metrics.message_received(channel)
     manager().flush_errors()
     manager().call_event("helpdesk_ticket_created", ticket=ticket, message=message)
     return ticket
@@ -383,6 +385,8 @@ def add_message(
     search.index_message(message)
     _run_before_commit(before_commit, ticket, message)
     db.session.commit()
+    if message.channel != "web" and not author.is_staff:
+        metrics.message_received(message.channel)
     manager().flush_errors()
     manager().call_event("helpdesk_message_added", ticket=ticket, message=message)
     if changes:

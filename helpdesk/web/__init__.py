@@ -13,7 +13,7 @@ from helpdesk.extensions import db, login_manager
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
-from helpdesk.web import admin, agent, auth, portal, profile
+from helpdesk.web import admin, agent, auth, ops, portal, profile
 from helpdesk.web.links import register_filters
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -32,6 +32,7 @@ class DatabaseIntConverter(IntegerConverter):
 def register_web(app: Flask) -> None:
     # Before any blueprint (core or plugin) adds a rule, so every <int:...> is bounded.
     app.url_map.converters["int"] = DatabaseIntConverter
+    ops.register(app)  # request ids, metrics, /healthz, /readyz, /metrics
 
     # instance/templates/ may override any core or plugin template.
     app.jinja_loader = ChoiceLoader([
@@ -68,6 +69,8 @@ def _security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     endpoint = request.endpoint or ""
+    if endpoint in ops.OPS_ENDPOINTS:  # no session lookup (no database, no cookie) for probes
+        return response
     if (current_user and getattr(current_user, "is_authenticated", False)
             and endpoint != "static" and not endpoint.endswith(".static")):
         # Private pages and downloads (send_file says "no-cache") must not stay in a shared cache.

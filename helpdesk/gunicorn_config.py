@@ -1,0 +1,48 @@
+"""gunicorn settings for Helpdesk (docs/operations.md)::
+
+    PROMETHEUS_MULTIPROC_DIR=/run/helpdesk-metrics \\
+        gunicorn -c python:helpdesk.gunicorn_config 'helpdesk:create_app()'
+
+Threaded workers (``gthread``): the live channel (server-sent events under ``/live/``)
+holds a connection open per browser, which would take a whole ``sync`` worker. Override
+anything on the command line or in ``GUNICORN_CMD_ARGS`` (``--workers 8 --bind 0.0.0.0:8000``).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from typing import Any
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", 0) or min(2 * multiprocessing.cpu_count() + 1, 8))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 8))
+timeout = 60  # a request that takes longer is killed (and logged)
+graceful_timeout = 30
+keepalive = 5
+max_requests = 5000  # recycle workers now and then (slow leaks in plugins)
+max_requests_jitter = 500
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = None  # Helpdesk logs each request itself (logger helpdesk.access, with its request id)
+
+
+def on_starting(server: Any) -> None:
+    """Start from an empty metrics folder: files of an earlier run would be summed in."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            path = os.path.join(folder, name)
+            if os.path.isfile(path) and name.endswith(".db"):
+                os.unlink(path)
+            elif os.path.isdir(path):
+                shutil.rmtree(path)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """prometheus_client's multiprocess mode: a dead worker's live gauges are dropped."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
