@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -165,7 +166,7 @@ class CannedReplyForm(FlaskForm):
 
 class SiteSettingsForm(FlaskForm):
     helpdesk_name = StringField("Helpdesk name", validators=[DataRequired(), Length(max=100)])
-    mail_from = EmailField("Reply-from address", validators=[DataRequired(), Email(), Length(max=320)])
+    mail_from = EmailField("Reply-from address", validators=[DataRequired(), Length(max=320)])
     reopen_window_days = IntegerField("Reopen window (days)",
                                       validators=[InputRequired(), NumberRange(min=0, max=365)])
     closed_means_closed = BooleanField("Closed means closed: a reply to a closed ticket opens a new, linked one")
@@ -173,6 +174,14 @@ class SiteSettingsForm(FlaskForm):
                                                   validators=[Optional(), NumberRange(min=0, max=100)])
     timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
                            filters=[lambda v: (v or "").strip() or "UTC"])
+
+    def validate_mail_from(self, field) -> None:
+        """A real address; or, unchanged, the install's own placeholder (``MAIL_FROM``, by
+        default ``support@helpdesk.invalid``): a reserved domain no mail reaches, which the
+        address rules refuse, but refusing it made a fresh install's settings unsaveable."""
+        if (field.data or "").strip().lower() == str(current_app.config.get("MAIL_FROM", "")).strip().lower():
+            return
+        Email()(self, field)
 
     def validate_timezone(self, field) -> None:
         try:
