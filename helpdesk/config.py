@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "REOPEN_WINDOW_DAYS": 14,
     "CLOSED_MEANS_CLOSED": False,
     "NOTICES_PER_RECIPIENT_PER_HOUR": 5,  # automatic notices (acknowledgements, invitations) to one customer
+    "REPLY_CHECKS": {},  # reply checks' modes (Admin → Reply checks); every check advises by default
     "TIMEZONE": "UTC",  # the site's time zone: quiet hours, time-of-day rules, digests
     "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,

@@ -71,7 +71,7 @@
   var body = document.getElementById("reply-body");
   var result = document.getElementById("reply-check-result");
 
-  function showWarnings(warnings, error) {
+  function showWarnings(warnings, error, blocking) {
     if (!result) { return; }
     result.textContent = "";
     var box = document.createElement("div");
@@ -90,6 +90,10 @@
       warnings.forEach(function (text) {
         var item = document.createElement("li");
         item.textContent = text;
+        if (blocking && blocking.indexOf(text) >= 0) {
+          item.textContent = text + " (blocks sending)";
+          item.className = "reply-check-blocking";
+        }
         list.appendChild(item);
       });
       box.appendChild(heading);
@@ -135,7 +139,7 @@
       data.append("body", body.value);
       checkButton.disabled = true;
       post(checkButton.getAttribute("data-check-url"), data).then(function (answer) {
-        showWarnings(answer.warnings || []);
+        showWarnings(answer.warnings || [], null, answer.blocking || []);
       }).catch(function () {
         showWarnings([], "The reply could not be checked. Try again.");
       }).finally(function () {
