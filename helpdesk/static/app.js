@@ -166,3 +166,53 @@
     update();
   }
 })();
+
+/* Upload limits, said before uploading: a file input with data-max-bytes (each file) and
+   data-max-total (everything sent) shows what is too large, and its form is not sent until
+   the files fit. The server checks again and keeps what was typed if a request is too large. */
+(function () {
+  "use strict";
+  function size(n) {
+    return n >= 1e6 ? (n / 1e6).toFixed(1).replace(/\.0$/, "") + " MB" : Math.ceil(n / 1e3) + " kB";
+  }
+  function problem(input) {
+    var each = parseInt(input.getAttribute("data-max-bytes") || "0", 10);
+    var total = parseInt(input.getAttribute("data-max-total") || "0", 10);
+    var files = Array.prototype.slice.call(input.files || []);
+    var big = files.filter(function (f) { return each && f.size > each; });
+    if (big.length) {
+      return big.map(function (f) { return "“" + f.name + "” (" + size(f.size) + ")"; }).join(", ") +
+        (big.length > 1 ? " are" : " is") + " too large: each file may have at most " + size(each) + ".";
+    }
+    var sum = files.reduce(function (acc, f) { return acc + f.size; }, 0);
+    if (total && sum > total * 0.98) {
+      return "These files are too large together (" + size(sum) + "): at most " + size(total * 0.98) + " in all.";
+    }
+    return "";
+  }
+  function show(input) {
+    var message = problem(input);
+    var box = input.parentNode.querySelector(".upload-limit-error");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "invalid-feedback d-block upload-limit-error";
+      box.setAttribute("role", "alert");
+      input.parentNode.appendChild(box);
+    }
+    box.textContent = message;
+    input.classList.toggle("is-invalid", !!message);
+    input.setCustomValidity(message);
+    return message;
+  }
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    input.addEventListener("change", function () { show(input); });
+    if (input.form) {
+      input.form.addEventListener("submit", function (event) {
+        if (show(input)) {
+          event.preventDefault();
+          input.focus();
+        }
+      });
+    }
+  });
+})();

@@ -1,6 +1,7 @@
 """Forms (Flask-WTF: every one carries a CSRF token)."""
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -86,22 +87,34 @@ class PasswordChangeForm(FlaskForm):
         DataRequired(), EqualTo("new_password", message="The two new passwords differ.")])
 
 
+class AttachmentsField(MultipleFileField):
+    """File inputs that carry the upload limits (``data-max-bytes``: each file,
+    ``data-max-total``: the whole request), so the page's script says a file is too large
+    before anything is uploaded; the server checks again (``web/uploads.py``)."""
+
+    def __call__(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("data-max-bytes", current_app.config["MAX_ATTACHMENT_BYTES"])
+        if current_app.config.get("MAX_CONTENT_LENGTH"):
+            kwargs.setdefault("data-max-total", current_app.config["MAX_CONTENT_LENGTH"])
+        return super().__call__(**kwargs)
+
+
 class NewTicketForm(FlaskForm):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=250)])
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
-    attachments = MultipleFileField("Attachments")
+    attachments = AttachmentsField("Attachments")
 
 
 class CustomerReplyForm(FlaskForm):
     body = TextAreaField("Your reply", validators=[DataRequired(), Length(max=100_000)])
-    attachments = MultipleFileField("Attachments")
+    attachments = AttachmentsField("Attachments")
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
     internal = BooleanField("Internal note (not shown to the customer)")
     send_anyway = BooleanField("Send anyway")
-    attachments = MultipleFileField("Attachments")
+    attachments = AttachmentsField("Attachments")
     status_after = SelectField("Then set status", choices=[("", "keep status")] + [
         (s, s) for s in ("open", "pending", "resolved")], validators=[Optional()])
 
