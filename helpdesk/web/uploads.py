@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, g, request
+from flask_login import current_user
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import get_input_stream
@@ -67,6 +68,7 @@ def recover_oversized_form() -> bool:
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     length = request.content_length
     if (request.method != "POST" or request.endpoint not in RECOVERABLE_ENDPOINTS or not limit
+            or not current_user.is_authenticated  # only signed-in people's requests are read past the limit
             or length is None or length > DRAIN_FACTOR * limit or request.mimetype != "multipart/form-data"
             or "form" in request.__dict__):  # something read the body already
         return False
