@@ -2,6 +2,7 @@
 (their own, else the site's). The web layer's ``localtime`` filter and mail use this."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,3 +56,15 @@ def local_day_start(moment: datetime, user: Any) -> datetime:
 def local_to_utc(local: datetime, user: Any) -> datetime:
     """A naive local time of the user's zone back as naive UTC (for querying stored times)."""
     return local.replace(tzinfo=user_zone(user)).astimezone(UTC).replace(tzinfo=None)
+
+
+_UTC_TEXT = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d) UTC$")
+
+
+def localise_utc_text(value: Any, user: Any) -> Any:
+    """A stored text that is a time written as "2030-01-15 12:00 UTC" (as the audit trail keeps
+    an SLA target's due time) in the user's zone: "2030-01-15 21:00 JST"; anything else as is."""
+    match = _UTC_TEXT.match(value) if isinstance(value, str) else None
+    if match is None:
+        return value
+    return format_local(datetime.strptime(match.group(1), "%Y-%m-%d %H:%M"), user, WITH_ZONE)

@@ -78,3 +78,17 @@ def test_no_template_formats_a_time_itself():
     offenders = [str(path.relative_to(root)) for folder in folders for path in folder.rglob("*.htm*")
                  if ".strftime(" in path.read_text(encoding="utf-8")]
     assert len(folders) > 1 and offenders == []
+
+
+def test_an_sla_breach_in_the_audit_trail_shows_the_readers_time(app, db, client, login, agent, ticket):
+    from pagetext import texts
+
+    from helpdesk.services.tickets import audit
+
+    audit(ticket, None, "sla_breached", "first_response", None, "2030-01-15 12:00 UTC", reason="target missed")
+    db.session.commit()
+    agent.timezone = "Asia/Tokyo"
+    db.session.commit()
+    login(client, agent)
+    changes = texts(client.get(f"/tickets/{ticket.reference}").text, cls="audit-change")
+    assert "— → 2030-01-15 21:00 JST" in changes
