@@ -25,7 +25,8 @@ $(BIN)/.test-installed: $(BIN)/.installed examples/hello_plugin/pyproject.toml
 run: $(BIN)/.installed
 	@$(BIN)/helpdesk init --demo
 	@echo "  Helpdesk: http://$(HOST):$(PORT)/  (worker running alongside; Ctrl-C stops both)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@# Both processes build links in mail: without EXTERNAL_URL configured, they point here.
+	@trap 'kill 0' INT TERM EXIT; export HELPDESK_SERVED_URL=http://$(HOST):$(PORT); \
 	  $(BIN)/helpdesk worker >$(HELPDESK_INSTANCE_PATH)/worker.log 2>&1 & \
 	  $(BIN)/helpdesk run --host $(HOST) --port $(PORT)
 

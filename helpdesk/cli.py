@@ -32,6 +32,7 @@ class HelpdeskGroup(FlaskGroup):
         super()._load_plugin_commands()
         # Our ``db`` group (upgrade to *all* heads: core and plugin branches) wins over Flask-Migrate's.
         self.add_command(db_group)
+        self.add_command(_served_run_command())
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; a database that is missing or behind gets advice, not a traceback."""
@@ -42,6 +43,33 @@ class HelpdeskGroup(FlaskGroup):
             if advice is None:
                 raise
             raise click.ClickException(advice) from None
+
+
+def served_url(host: str, port: int) -> str:
+    """The address ``helpdesk run --host H --port P`` is reached at (a wildcard host: this machine)."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding to it
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _served_run_command() -> click.Command:
+    """Flask's ``run``, telling the app where it is served (``HELPDESK_SERVED_URL``) before the
+    app loads: with no EXTERNAL_URL configured, links in mail then point at this host and port."""
+    import copy
+
+    from flask.cli import run_command
+
+    command = copy.copy(run_command)
+    original = run_command.callback
+    assert original is not None
+
+    def callback(**kwargs: Any) -> Any:
+        os.environ.setdefault("HELPDESK_SERVED_URL", served_url(kwargs.get("host") or "127.0.0.1",
+                                                                kwargs.get("port") or 5000))
+        return original(**kwargs)
+
+    command.callback = callback
+    return command
 
 
 def _database_advice(exc: BaseException, ctx: click.Context) -> str | None:

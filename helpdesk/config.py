@@ -10,6 +10,8 @@ DEFAULTS: dict[str, Any] = {
     "HELPDESK_NAME": "Helpdesk",
     "TICKET_PREFIX": "HD",
     "EXTERNAL_URL": "http://127.0.0.1:5000",
+    # Where `helpdesk run` / `make run` serve (they set it); the EXTERNAL_URL while that is not configured.
+    "SERVED_URL": "",
     "MAIL_FROM": "support@helpdesk.invalid",
     "SMTP_HOST": "",
     "SMTP_PORT": 25,
@@ -20,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "REOPEN_WINDOW_DAYS": 14,
     "CLOSED_MEANS_CLOSED": False,
     "NOTICES_PER_RECIPIENT_PER_HOUR": 5,  # automatic notices (acknowledgements, invitations) to one customer
+    "REPLY_CHECKS": {},  # reply checks' modes (Admin → Reply checks); every check advises by default
     "TIMEZONE": "UTC",  # the site's time zone: quiet hours, time-of-day rules, digests
     "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,
@@ -125,6 +128,11 @@ def load(config: Any, instance_path: str, environ: os._Environ | dict,
     sources.update({key: f"HELPDESK_{key}" for key in from_env})
     config.update(overrides or {})
     sources.update(dict.fromkeys(overrides or {}, "create_app()"))
+    if sources.get("EXTERNAL_URL") == "default" and config.get("SERVED_URL"):
+        # `helpdesk run --port 5151` (and the worker `make run` starts beside it): links in
+        # mail point where the helpdesk is actually served, not at the default's :5000.
+        config["EXTERNAL_URL"] = str(config["SERVED_URL"]).rstrip("/")
+        sources["EXTERNAL_URL"] = f"SERVED_URL ({sources.get('SERVED_URL', 'default')})"
     return sources
 
 

@@ -79,3 +79,18 @@ class Channel:
     def notify(self, customer: User, subject: str, text: str, *, ticket: Ticket | None = None,
                html: str | None = None, headers: dict[str, str] | None = None) -> bool:
         raise NotImplementedError("no channel-specific notice: the core sends it by email")
+
+
+@dataclass(frozen=True)
+class ReplyWarning:
+    """One finding of ``helpdesk_reply_checks`` that names its check, so an admin can switch
+    that check off or make it blocking on its own (Admin → Reply checks). A plain string
+    from the hook is still fine: it counts as the plugin's one check, named after the plugin.
+
+    ``check`` is a short id within the plugin ("greeting"); the full key is
+    ``"<plugin>.<check>"``. ``label`` says what the check looks for, shown to admins.
+    """
+
+    check: str
+    text: str
+    label: str = ""

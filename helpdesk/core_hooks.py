@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from helpdesk.contract import Channel
+from helpdesk.contract import Channel, ReplyWarning
 from helpdesk.markers import hookimpl
 from helpdesk.models import Message, Ticket
 from helpdesk.services.mail import queue_mail
@@ -42,14 +42,15 @@ def helpdesk_channels() -> list[Channel]:
 
 
 @hookimpl
-def helpdesk_reply_checks(ticket: Ticket, body: str) -> list[str]:
+def helpdesk_reply_checks(ticket: Ticket, body: str) -> list[ReplyWarning]:
+    """Advice by default (Admin → Reply checks switches each off, or makes it blocking)."""
     warnings = []
     first_line = next((line for line in body.splitlines() if line.strip()), "")
     first_name = ticket.customer.first_name
     if first_name and (not GREETING.match(first_line) or first_name.lower() not in first_line.lower()):
-        warnings.append(f"You did not greet the customer by name (try \"Hi {first_name},\").")
+        warnings.append(ReplyWarning("greeting", f"You did not greet the customer by name (try \"Hi {first_name},\")."))
     if ticket.reference.lower() not in body.lower():
-        warnings.append(f"This reply has no ticket reference ({ticket.reference}); "
-                        "it helps the customer find the conversation later.")
+        warnings.append(ReplyWarning("reference", f"This reply has no ticket reference ({ticket.reference}); "
+                                     "it helps the customer find the conversation later."))
     return warnings
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint
     from markupsafe import Markup
 
-    from helpdesk.contract import Channel, Route, Setting
+    from helpdesk.contract import Channel, ReplyWarning, Route, Setting
     from helpdesk.models import Message, SlaTarget, Ticket, User
 
 # ---------------------------------------------------------------- setup hooks
@@ -292,21 +292,28 @@ def helpdesk_ticket_change_check(ticket: Ticket, changes: dict[str, tuple], acto
 
 
 @hookspec
-def helpdesk_reply_checks(ticket: Ticket, body: str, agent: User) -> list[str] | None:
-    """Gentle checks on an agent's reply before it is sent (the composer guardrails).
+def helpdesk_reply_checks(ticket: Ticket, body: str, agent: User) -> list[str | ReplyWarning] | None:
+    """Gentle checks on an agent's reply (the composer guardrails).
 
-    Called when an agent sends a public reply (and by the composer's "Check" button).
-    Return a list of short, friendly warnings; the agent can still send anyway. The core
-    ships "not greeted by name" and "no ticket reference".
+    Called when an agent sends a public reply (and by the composer's "Check reply" button).
+    Return a list of short, friendly warnings. By default a warning *advises*: the reply is
+    sent and the agent sees it. An admin switches each check off, or makes it *blocking*
+    (the reply is then not sent, the text is kept), on Admin → Reply checks. The core ships
+    ``core.greeting`` ("not greeted by name") and ``core.reference`` ("no ticket reference").
 
-    Semantics: collected and concatenated.
+    A plain string counts as the plugin's one check, switched under the plugin's name. To
+    let admins switch several checks separately, return ``ReplyWarning(check, text)``
+    items (``helpdesk.plugin_api.ReplyWarning``; key ``"<plugin>.<check>"``, which follows
+    the plugin's own switch unless it has one of its own). Both forms may be mixed.
+
+    Semantics: collected and concatenated; checks switched off are dropped.
 
     Example::
 
         @hookimpl
         def helpdesk_reply_checks(body):
             if "asap" in body.lower():
-                return ["Avoid 'ASAP': give the customer a concrete time."]
+                return [ReplyWarning("asap", "Avoid 'ASAP': give the customer a concrete time.")]
     """
 
 

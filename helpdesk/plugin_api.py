@@ -22,7 +22,7 @@ from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket
 from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
 from helpdesk.charts import bar_chart, column_chart
-from helpdesk.contract import SETTING_TYPES, Channel, Route, Setting
+from helpdesk.contract import SETTING_TYPES, Channel, ReplyWarning, Route, Setting
 from helpdesk.csv_export import csv_cell, csv_lines
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import Model, csrf, limiter
@@ -41,6 +41,7 @@ from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
 from helpdesk.services.tickets import MAX_BODY, NewAttachment, apply_route_decision, audit, human_size, tags_named
 from helpdesk.services.users import find_customer
+from helpdesk.timezones import format_local, local_day_start, local_to_utc, mail_time, user_zone
 from helpdesk.versioning import API_VERSION, deprecated_names
 from helpdesk.web.auth import admin_required, backoffice_required, staff_required
 from helpdesk.web.links import external_url
@@ -126,3 +127,5 @@ DEPRECATED: dict[str, tuple[Any, str, str]] = {
 __getattr__ = deprecated_names(__name__, DEPRECATED)
 
 __all__ += ["API_VERSION", "STATUSES", "csv_cell", "csv_lines"]
+__all__ += ["format_local", "local_day_start", "local_to_utc", "mail_time", "user_zone"]
+__all__ += ["ReplyWarning"]

@@ -188,6 +188,10 @@ class PluginManager:
                 out.append((name, impl))
         return out
 
+    def implementers(self, hook_name: str) -> list[str]:
+        """Names of the enabled plugins (and core modules) implementing ``hook_name``, in call order."""
+        return [name for name, _impl in self._impls(hook_name)]
+
     @staticmethod
     def _invoke(impl: Any, kwargs: dict[str, Any]) -> Any:
         return impl.function(*[kwargs[name] for name in impl.argnames])

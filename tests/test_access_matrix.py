@@ -73,6 +73,7 @@ RULES: dict[str, set[str]] = {
     "agent.merge": IN_SCOPE, "agent.split": IN_SCOPE, "availability.toggle": AGENTS,
     "sla.index": ADMIN, "sla.policy_edit": ADMIN, "sla.policy_delete": ADMIN,
     "sla.hours_edit": ADMIN, "sla.hours_delete": ADMIN,
+    "reply_checks.index": ADMIN,  # Admin → Reply checks
 }
 
 

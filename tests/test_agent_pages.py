@@ -276,25 +276,6 @@ def test_ticket_page_shows_the_conversation_and_internal_notes_apart(staff, tick
     assert kinds == [{"message-customer"}, {"message-staff"}, {"message-internal"}]
 
 
-def test_reply_with_warnings_is_held_until_send_anyway(staff, db, ticket):
-    held = staff.post(f"/tickets/{ticket.reference}", data={"body": "Thanks, fixed."})
-    assert held.status_code == 200
-    warnings = texts(held.text, id="reply-warnings")[0]
-    assert 'You did not greet the customer by name (try "Hi Carla,").' in warnings
-    assert f"This reply has no ticket reference ({ticket.reference})" in warnings
-    assert "Your reply was not sent." in text(held.text, id="reply-warnings-box")
-    assert text(held.text, id="reply-body") == "Thanks, fixed."  # the draft is kept
-    assert len(ticket.messages) == 1 and db.session.scalar(select(OutboxMail)) is None
-
-    sent = staff.post(f"/tickets/{ticket.reference}", data={"body": "Thanks, fixed.", "send_anyway": "y"},
-                      follow_redirects=True)
-    assert "Reply sent." in flashes(sent.text)
-    assert "Thanks, fixed." in texts(sent.text, cls="message-staff")[0]
-    assert "reply-warnings" not in sent.text
-    assert text(sent.text, id="ticket-status") == "open"
-    assert db.session.scalar(select(OutboxMail.subject)) == f"[{ticket.reference}] Re: Printer on fire"
-
-
 def test_a_good_reply_is_sent_at_once_and_can_resolve(staff, db, ticket):
     sent = staff.post(f"/tickets/{ticket.reference}", data={
         "body": f"Hi Carla,\n\nthe printer is replaced ({ticket.reference}).", "status_after": "resolved"},

@@ -137,6 +137,16 @@ def test_hook_reply_checks(app, ticket, agent):
     plug(app, "tone", helpdesk_reply_checks=lambda body: ["Say sorry."] if "sorry" not in body else None)
     assert "Say sorry." in services.reply_checks(ticket, "It is fixed.", agent)
     assert "Say sorry." not in services.reply_checks(ticket, f"Hi Carla, sorry! {ticket.reference}", agent)
+    # The richer form: named checks, each switchable (Admin → Reply checks).
+    from helpdesk.plugin_api import ReplyWarning
+    from helpdesk.services.reply_review import review_reply, save_check_modes
+
+    plug(app, "style", helpdesk_reply_checks=lambda body: [ReplyWarning("asap", "Avoid ASAP."), "Be brief."])
+    found = {(f.check, f.text, f.mode) for f in review_reply(ticket, "Fix it ASAP.", agent)}
+    assert {("style.asap", "Avoid ASAP.", "advise"), ("style", "Be brief.", "advise")} <= found
+    save_check_modes({"style.asap": "block", "style": "off"})
+    found = {(f.check, f.mode) for f in review_reply(ticket, "Fix it ASAP.", agent)}
+    assert ("style.asap", "block") in found and ("style", "advise") not in found
 
 
 def test_hook_reply_variables(app, ticket, agent):

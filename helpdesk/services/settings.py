@@ -18,6 +18,7 @@ SITE_SETTINGS = {
     "closed_means_closed": "CLOSED_MEANS_CLOSED",
     "timezone": "TIMEZONE",
     "notices_per_recipient_per_hour": "NOTICES_PER_RECIPIENT_PER_HOUR",
+    "reply_checks": "REPLY_CHECKS",  # {check key: "off" | "advise" | "block"} (services/reply_review.py)
 }
 
 

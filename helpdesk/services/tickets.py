@@ -24,6 +24,7 @@ from helpdesk.plugin_manager import manager
 from helpdesk.services.delivery import deliver_reply, record_delivery
 from helpdesk.services.errors import PermissionDenied, ServiceError, StaleTicket
 from helpdesk.services.importing import is_importing
+from helpdesk.services.reply_review import review_reply
 from helpdesk.services.settings import site_setting
 
 MAX_SUBJECT = 250
@@ -580,9 +581,6 @@ def bulk_update(tickets: Sequence[Ticket], actor: User, **changes: Any) -> tuple
 
 
 def reply_checks(ticket: Ticket, body: str, agent: User) -> list[str]:
-    """Gentle warnings about a reply, from the core and every enabled plugin."""
-    warnings: list[str] = []
-    for _plugin, result in manager().call_collect(
-            "helpdesk_reply_checks", ticket=ticket, body=body, agent=agent):
-        warnings.extend(str(w) for w in result)
-    return warnings
+    """Warnings about a reply, from the core and every enabled plugin, except checks an admin
+    switched off (``services.reply_review`` tells advice from blocking findings)."""
+    return [finding.text for finding in review_reply(ticket, body, agent)]

@@ -71,7 +71,7 @@
   var body = document.getElementById("reply-body");
   var result = document.getElementById("reply-check-result");
 
-  function showWarnings(warnings, error) {
+  function showWarnings(warnings, error, blocking) {
     if (!result) { return; }
     result.textContent = "";
     var box = document.createElement("div");
@@ -90,6 +90,10 @@
       warnings.forEach(function (text) {
         var item = document.createElement("li");
         item.textContent = text;
+        if (blocking && blocking.indexOf(text) >= 0) {
+          item.textContent = text + " (blocks sending)";
+          item.className = "reply-check-blocking";
+        }
         list.appendChild(item);
       });
       box.appendChild(heading);
@@ -135,7 +139,7 @@
       data.append("body", body.value);
       checkButton.disabled = true;
       post(checkButton.getAttribute("data-check-url"), data).then(function (answer) {
-        showWarnings(answer.warnings || []);
+        showWarnings(answer.warnings || [], null, answer.blocking || []);
       }).catch(function () {
         showWarnings([], "The reply could not be checked. Try again.");
       }).finally(function () {
@@ -161,4 +165,54 @@
     internal.addEventListener("change", update);
     update();
   }
+})();
+
+/* Upload limits, said before uploading: a file input with data-max-bytes (each file) and
+   data-max-total (everything sent) shows what is too large, and its form is not sent until
+   the files fit. The server checks again and keeps what was typed if a request is too large. */
+(function () {
+  "use strict";
+  function size(n) {
+    return n >= 1e6 ? (n / 1e6).toFixed(1).replace(/\.0$/, "") + " MB" : Math.ceil(n / 1e3) + " kB";
+  }
+  function problem(input) {
+    var each = parseInt(input.getAttribute("data-max-bytes") || "0", 10);
+    var total = parseInt(input.getAttribute("data-max-total") || "0", 10);
+    var files = Array.prototype.slice.call(input.files || []);
+    var big = files.filter(function (f) { return each && f.size > each; });
+    if (big.length) {
+      return big.map(function (f) { return "“" + f.name + "” (" + size(f.size) + ")"; }).join(", ") +
+        (big.length > 1 ? " are" : " is") + " too large: each file may have at most " + size(each) + ".";
+    }
+    var sum = files.reduce(function (acc, f) { return acc + f.size; }, 0);
+    if (total && sum > total * 0.98) {
+      return "These files are too large together (" + size(sum) + "): at most " + size(total * 0.98) + " in all.";
+    }
+    return "";
+  }
+  function show(input) {
+    var message = problem(input);
+    var box = input.parentNode.querySelector(".upload-limit-error");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "invalid-feedback d-block upload-limit-error";
+      box.setAttribute("role", "alert");
+      input.parentNode.appendChild(box);
+    }
+    box.textContent = message;
+    input.classList.toggle("is-invalid", !!message);
+    input.setCustomValidity(message);
+    return message;
+  }
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    input.addEventListener("change", function () { show(input); });
+    if (input.form) {
+      input.form.addEventListener("submit", function (event) {
+        if (show(input)) {
+          event.preventDefault();
+          input.focus();
+        }
+      });
+    }
+  });
 })();

@@ -13,8 +13,9 @@ from helpdesk.extensions import db, login_manager
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
-from helpdesk.web import admin, agent, auth, ops, portal, profile
+from helpdesk.web import admin, agent, auth, ops, portal, profile, reply_checks
 from helpdesk.web.links import register_filters
+from helpdesk.web.uploads import recover_oversized_form, upload_limits
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -37,7 +38,7 @@ def register_web(app: Flask) -> None:
     # instance/templates/ may override any core or plugin template.
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(f"{app.instance_path}/templates"), app.jinja_loader])
-    for module in (auth, portal, agent, admin, profile):
+    for module in (auth, portal, agent, admin, profile, reply_checks):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"
@@ -49,14 +50,16 @@ def register_web(app: Flask) -> None:
     app.after_request(_security_headers)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page)
+    app.register_error_handler(413, _too_large)
     app.jinja_env.globals.update(slot=_slot, nav_links=_nav_links, site_name=_site_name)
+    app.jinja_env.globals.update(upload_limits=upload_limits)
     app.jinja_env.filters["ago"] = _ago
     register_filters(app)
 
 
 def _fresh_request_caches() -> None:
     """Per-request caches live on ``g``; drop them if an app context outlives a request."""
-    for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links", "_login_user",
+    for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links", "_login_user", "oversized_uploads",
                 current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):  # Flask-WTF's token
         g.pop(key, None)
 
@@ -105,6 +108,15 @@ def _error_page(error):
         headers["Retry-After"] = str(error.retry_after)
     return render_template("error.html", code=code, title=title, text=text,
                            description=description), code, headers
+
+
+def _too_large(error):
+    """An upload over MAX_CONTENT_LENGTH to a ticket form: the form again, with what was typed
+    and which file was too large (``uploads.recover_oversized_form``); else the 413 page."""
+    if recover_oversized_form():
+        view = current_app.view_functions[request.endpoint or ""]
+        return current_app.ensure_sync(view)(**(request.view_args or {}))
+    return _error_page(error)
 
 
 def _slot(name: str, **context) -> Markup:

@@ -254,8 +254,15 @@ def settings():
                             else form.notices_per_recipient_per_hour.data})
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form,
+    return render_template("admin/settings.html", form=form, placeholder_from=_placeholder_from(),
                            timezones=sorted(available_timezones())), 422 if form.errors else 200
+
+
+def _placeholder_from() -> str | None:
+    """The reply-from address in use when it is on a reserved domain (the install's
+    placeholder): it saves, but customers' replies to it go nowhere, so the page says so."""
+    address = str(site_setting("mail_from") or "")
+    return address if address.lower().rsplit(".", 1)[-1] in ("invalid", "example", "localhost") else None
 
 
 # ---------------------------------------------------------------- plugins

@@ -36,6 +36,7 @@ from helpdesk.numbers import parse_id, parse_int, parse_page
 from helpdesk.services import ServiceError, StaleTicket
 from helpdesk.services.delivery import failed_replies
 from helpdesk.services.merge import merge_tickets, split_message
+from helpdesk.services.reply_review import review_reply
 from helpdesk.services.tickets import attachment_path
 from helpdesk.services.users import add_identity
 from helpdesk.web.auth import backoffice_required, staff_required
@@ -244,12 +245,15 @@ def ticket(reference: str):
                 attachments = read_uploads(request.files.getlist(form.attachments.name))
                 if current_user.is_light_agent:  # notes only, whatever the form says
                     form.internal.data, form.status_after.data = True, ""
-                if not form.internal.data and not form.send_anyway.data:
-                    warnings = services.reply_checks(ticket, form.body.data, current_user)
+                findings = [] if form.internal.data else review_reply(ticket, form.body.data, current_user)
+                # Only checks an admin made blocking hold a reply back; the others are advice.
+                warnings = [f.text for f in findings if f.blocking]
                 if not warnings:
                     services.add_message(ticket, current_user, form.body.data,
                                          internal=form.internal.data, attachments=attachments)
                     flash("Note added." if form.internal.data else "Reply sent.", "success")
+                    for finding in findings:
+                        flash(f"Reply check: {finding.text}", "warning")
                     if form.status_after.data:
                         try:
                             services.update_ticket(ticket, current_user, status=form.status_after.data)
@@ -437,7 +441,8 @@ def canned_reply_page(reference: str, reply_id: int):
 def checks(reference: str):
     ticket = ticket_or_404(current_user, reference)
     body = request.form.get("body", "")[:100_000]
-    return jsonify(warnings=services.reply_checks(ticket, body, current_user))
+    findings = review_reply(ticket, body, current_user)
+    return jsonify(warnings=[f.text for f in findings], blocking=[f.text for f in findings if f.blocking])
 
 
 @bp.get("/attachments/<token>")

@@ -179,7 +179,11 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+# The same words whether or not the address has an account (no probing for accounts); they
+# point people who wrote to us before at the sign-in link their mail holds instead.
 SIGNUP_SENT = ("Check your inbox: we sent a link to {email}. Open it to finish signing in. "
+               "Have you written to us from this address before? Then you already have an account, "
+               "and the mail holds a sign-in link to it, with your earlier requests. "
                "Nothing there in a few minutes? Look in the spam folder.")
 
 
@@ -236,7 +240,8 @@ def _mail_existing_account(user: User, address: str) -> None:
                    f"Hello {user.first_name},\n\nSomeone, probably you, tried to create an account with this "
                    "address, but you already have one (perhaps from writing to us before).\n\n"
                    f"Sign in with this link (valid for {minutes} minutes, once):\n\n{issue_login_link(user)}\n\n"
-                   "Your password did not change. If you did not ask for this, ignore this message.\n")
+                   "Your password did not change (you can set one on your profile once signed in). "
+                   "If you did not ask for this, ignore this message.\n")
     else:
         queue_mail(user.email or address, "You already have an account",
                    f"Hello {user.first_name},\n\nSomeone, probably you, tried to create a customer account with "

@@ -1,8 +1,10 @@
 """Forms (Flask-WTF: every one carries a CSRF token)."""
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -85,22 +87,34 @@ class PasswordChangeForm(FlaskForm):
         DataRequired(), EqualTo("new_password", message="The two new passwords differ.")])
 
 
+class AttachmentsField(MultipleFileField):
+    """File inputs that carry the upload limits (``data-max-bytes``: each file,
+    ``data-max-total``: the whole request), so the page's script says a file is too large
+    before anything is uploaded; the server checks again (``web/uploads.py``)."""
+
+    def __call__(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("data-max-bytes", current_app.config["MAX_ATTACHMENT_BYTES"])
+        if current_app.config.get("MAX_CONTENT_LENGTH"):
+            kwargs.setdefault("data-max-total", current_app.config["MAX_CONTENT_LENGTH"])
+        return super().__call__(**kwargs)
+
+
 class NewTicketForm(FlaskForm):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=250)])
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
-    attachments = MultipleFileField("Attachments")
+    attachments = AttachmentsField("Attachments")
 
 
 class CustomerReplyForm(FlaskForm):
     body = TextAreaField("Your reply", validators=[DataRequired(), Length(max=100_000)])
-    attachments = MultipleFileField("Attachments")
+    attachments = AttachmentsField("Attachments")
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
     internal = BooleanField("Internal note (not shown to the customer)")
     send_anyway = BooleanField("Send anyway")
-    attachments = MultipleFileField("Attachments")
+    attachments = AttachmentsField("Attachments")
     status_after = SelectField("Then set status", choices=[("", "keep status")] + [
         (s, s) for s in ("open", "pending", "resolved")], validators=[Optional()])
 
@@ -165,7 +179,7 @@ class CannedReplyForm(FlaskForm):
 
 class SiteSettingsForm(FlaskForm):
     helpdesk_name = StringField("Helpdesk name", validators=[DataRequired(), Length(max=100)])
-    mail_from = EmailField("Reply-from address", validators=[DataRequired(), Email(), Length(max=320)])
+    mail_from = EmailField("Reply-from address", validators=[DataRequired(), Length(max=320)])
     reopen_window_days = IntegerField("Reopen window (days)",
                                       validators=[InputRequired(), NumberRange(min=0, max=365)])
     closed_means_closed = BooleanField("Closed means closed: a reply to a closed ticket opens a new, linked one")
@@ -173,6 +187,14 @@ class SiteSettingsForm(FlaskForm):
                                                   validators=[Optional(), NumberRange(min=0, max=100)])
     timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
                            filters=[lambda v: (v or "").strip() or "UTC"])
+
+    def validate_mail_from(self, field) -> None:
+        """A real address; or, unchanged, the install's own placeholder (``MAIL_FROM``, by
+        default ``support@helpdesk.invalid``): a reserved domain no mail reaches, which the
+        address rules refuse, but refusing it made a fresh install's settings unsaveable."""
+        if (field.data or "").strip().lower() == str(current_app.config.get("MAIL_FROM", "")).strip().lower():
+            return
+        Email()(self, field)
 
     def validate_timezone(self, field) -> None:
         try:

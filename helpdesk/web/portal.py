@@ -88,8 +88,12 @@ def ticket(reference: str):
     history = list(db.session.scalars(
         select(AuditEvent).where(AuditEvent.ticket_id == ticket.id, AuditEvent.field == "status")
         .order_by(AuditEvent.id)))
+    # Who said it is solved: the customer (their own words back) or us ("we think").
+    solved_by_you = (ticket.status == "resolved" and bool(history) and history[-1].new_value == "resolved"
+                     and history[-1].actor_id == current_user.id)
     return render_template("portal/ticket.html", ticket=ticket, form=form, action_form=ConfirmForm(),
                            messages=visible_messages(current_user, ticket), history=history,
+                           solved_by_you=solved_by_you,
                            related=_related(ticket),
                            reply_opens_new=ticket.status == "closed" and bool(site_setting("closed_means_closed"))), \
         422 if form.errors or form.form_errors else 200

@@ -9,7 +9,7 @@ from statistics import median
 from markupsafe import Markup, escape
 from sqlalchemy import Select, func, select
 
-from helpdesk.plugin_api import Ticket, db_session, utcnow
+from helpdesk.plugin_api import Ticket, db_session, local_day_start, local_to_utc, utcnow
 from helpdesk_complaints import core_tables
 from helpdesk_complaints.config import TAG
 from helpdesk_complaints.models import ComplaintEscalation, ComplaintFlag
@@ -38,22 +38,29 @@ class Week:
     def label(self) -> str:
         return f"{self.start:%d %b}"
 
+    @property
+    def long_label(self) -> str:
+        return f"{self.start:%d %b %Y}"
+
 
 def week_start(moment: datetime) -> datetime:
     day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     return day - timedelta(days=day.weekday())
 
 
-def weekly(visible: Select, weeks: int = 12, now: datetime | None = None) -> list[Week]:
-    """Flags per ISO week (oldest first): how many, how many cleared, how many added by agents."""
+def weekly(visible: Select, weeks: int = 12, now: datetime | None = None, viewer: object = None) -> list[Week]:
+    """Flags per ISO week (oldest first): how many, how many cleared, how many added by agents.
+
+    Weeks are the viewer's (Monday midnight in their time zone, else the site's), so a lead
+    far from UTC sees a Sunday-evening complaint in the week they lived it."""
     now = now or utcnow()
-    first = week_start(now) - timedelta(weeks=weeks - 1)
+    first = week_start(local_day_start(now, viewer)) - timedelta(weeks=weeks - 1)
     rows = db_session().execute(select(ComplaintFlag.flagged_at, ComplaintFlag.cleared_at, ComplaintFlag.source)
-                              .where(ComplaintFlag.flagged_at >= first,
+                              .where(ComplaintFlag.flagged_at >= local_to_utc(first, viewer),
                                      ComplaintFlag.ticket_id.in_(visible))).all()
     out = {first + timedelta(weeks=i): Week(first + timedelta(weeks=i), 0, 0, 0) for i in range(weeks)}
     for flagged_at, cleared_at, source in rows:
-        week = out.get(week_start(flagged_at))
+        week = out.get(week_start(local_day_start(flagged_at, viewer)))
         if week is None:
             continue
         week.flagged += 1

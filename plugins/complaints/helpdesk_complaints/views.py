@@ -74,7 +74,7 @@ def dashboard() -> str:
         .where(Ticket.id.in_(visible), ComplaintFlag.cleared_at.is_(None), Ticket.status.in_(stats.OPEN))
         .options(selectinload(Ticket.customer), selectinload(Ticket.assignee), selectinload(Ticket.team))
         .order_by(Ticket.created_at.desc(), Ticket.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)))
-    weeks = stats.weekly(visible)
+    weeks = stats.weekly(visible, viewer=current_user)
     return render_template("complaints/dashboard.html", rows=open_rows[:PER_PAGE], has_next=len(open_rows) > PER_PAGE,
                            page=page, summary=stats.summary(visible), weeks=weeks, chart=stats.trend_svg(weeks),
                            duration=stats.duration)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from helpdesk.plugin_api import Message, Ticket, User, db_session
+from helpdesk.plugin_api import Message, Ticket, User, db_session, local_day_start, local_to_utc
 from helpdesk_recognition.milestones import RESOLVED
 from helpdesk_recognition.models import Kudos, Rating
 from helpdesk_recognition.privacy import visible_to
@@ -28,17 +28,27 @@ STAFF_ROLES = ("agent", "admin")
 @dataclass(frozen=True)
 class Period:
     kind: str
-    start: datetime
+    start: datetime  # naive UTC, for queries
     end: datetime
+    local_start: datetime | None = None  # the same bounds in the viewer's calendar, for the label
+    local_end: datetime | None = None
 
     @property
     def label(self) -> str:
+        start, end = self.local_start or self.start, self.local_end or self.end
         if self.kind == "week":
-            last = self.end - timedelta(days=1)
-            return f"Week of {self.start:%d %b %Y} – {last:%d %b %Y}"
+            last = end - timedelta(days=1)
+            return f"Week of {start:%d %b %Y} – {last:%d %b %Y}"
         if self.kind == "month":
-            return f"{self.start:%B %Y}"
-        return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+            return f"{start:%B %Y}"
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+
+
+def viewers_period(kind: str, now: datetime, back: int, viewer: object) -> Period:
+    """``period_bounds`` in the viewer's calendar (their zone, else the site's): a lead in Tokyo
+    sees their own Monday-to-Sunday week; the bounds are converted back to UTC for the queries."""
+    local = period_bounds(kind, local_day_start(now, viewer), back)
+    return Period(kind, local_to_utc(local.start, viewer), local_to_utc(local.end, viewer), local.start, local.end)
 
 
 def period_bounds(kind: str, now: datetime, back: int = 0) -> Period:

@@ -167,7 +167,7 @@ def leaderboard() -> str:
     kind = request.args.get("period", "month")
     kind = kind if kind in stats.PERIODS else "month"
     back = parse_small(request.args.get("back"), 0, 40)
-    period = stats.period_bounds(kind, utcnow(), back)
+    period = stats.viewers_period(kind, utcnow(), back, current_user)
     sort = request.args.get("sort", "kudos")
     sort = sort if sort in stats.SORTS else "kudos"
     rows = sorted(stats.leaderboard(current_user, period), key=stats.SORTS[sort][1])

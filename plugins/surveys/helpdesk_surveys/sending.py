@@ -20,7 +20,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from helpdesk.plugin_api import Ticket, User, batched_mail, db_session, services, utcnow
+from helpdesk.plugin_api import Ticket, User, batched_mail, db_session, mail_time, services, utcnow
 from helpdesk_surveys.config import CSAT_LABELS, DEFAULT_TYPES, setting, survey_type
 from helpdesk_surveys.models import KINDS, SCALES, SurveyInvitation, SurveyType
 from helpdesk_surveys.scheduling import blocked_reason, load_contacts, quiet_until, take_throttle_turn
@@ -119,11 +119,13 @@ def compose(kind_type: SurveyType | TypeText, customer: User, ticket: Ticket | N
         lines += [f"  {n} - {label}: {scores[n]}" for n, label in score_labels("csat")]
     else:
         lines.append(f"Answer from 0 (not at all likely) to 10 (extremely likely): {page}")
-    until = f" until {expires_at:%Y-%m-%d}" if expires_at else ""
+    expires_text = mail_time(expires_at, customer)  # in the customer's zone, with its abbreviation
+    until = f" until {expires_text}" if expires_at else ""
     lines += ["", f"The links work{until}.", f"No more surveys: {unsubscribe}"]
     context = {"kind": kind_type.kind, "question": kind_type.question, "body": body.strip(),
                "buttons": [(n, label, scores[n]) for n, label in score_labels(kind_type.kind)],
-               "unsubscribe": unsubscribe, "expires_at": expires_at, "site": values["helpdesk"]["name"]}
+               "unsubscribe": unsubscribe, "expires_at": expires_at,
+               "expires_text": expires_text, "site": values["helpdesk"]["name"]}
     inner = render_template("surveys/email_inner.html", **context)
     html = render_template("surveys/email.html", inner=inner, subject=subject)
     return Composed(subject=subject, text="\n".join(lines) + "\n", html=html, inner_html=inner,

@@ -11,13 +11,14 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 
 from helpdesk.plugin_api import db_session, parse_int, services, throttle, utcnow
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import setting, survey_type
 from helpdesk_surveys.forms import AnswerForm, CommentForm, ConfirmForm, FeedbackForm
-from helpdesk_surveys.models import SCALES, SurveyInvitation
+from helpdesk_surveys.models import SCALES, SurveyFollowUp, SurveyInvitation
 from helpdesk_surveys.responses import AnswerError, add_comment, record_answer
 from helpdesk_surveys.scheduling import contact, set_timezone, unsubscribe
 from helpdesk_surveys.sending import score_labels
@@ -53,9 +54,21 @@ def _count_answer(invitation: SurveyInvitation) -> None:
                               retry_after=wait)
 
 
-def _problem(problem: str):
+def _problem(problem: str, invitation: SurveyInvitation | None = None):
+    """The page for a link that takes no answer. It says what this link recorded before (an
+    answer given before the ticket was reopened is kept: it is real feedback, and a low one
+    has already opened a follow-up case someone works on) and never claims "nothing" then."""
     code, title, text = PROBLEMS[problem]
-    return render_template("surveys/problem.html", title=title, text=text, problem=problem), code
+    kept = invitation.response if invitation is not None and problem in ("withdrawn", "expired") else None
+    case = None
+    if kept is not None:
+        case = db_session().scalar(select(SurveyFollowUp).where(SurveyFollowUp.response_id == kept.id))
+        if problem == "withdrawn":
+            text = ("The request it asks about was reopened, so this link takes no more answers; "
+                    "we will ask again once it is resolved.")
+    labels = dict(score_labels(invitation.kind)) if kept is not None and invitation is not None else {}
+    return render_template("surveys/problem.html", title=title, text=text, problem=problem, kept=kept,
+                           kept_label=labels.get(kept.score) if kept is not None else None, case=case), code
 
 
 def _invitation(token: str, *, for_unsubscribe: bool = False) -> tuple[SurveyInvitation | None, str | None]:
@@ -72,11 +85,11 @@ def _invitation(token: str, *, for_unsubscribe: bool = False) -> tuple[SurveyInv
     if for_unsubscribe:
         return invitation, None
     if invitation.status in ("cancelled", "invalidated"):
-        return None, "withdrawn"
+        return invitation, "withdrawn"  # the invitation too: the page says what it recorded before
     if invitation.status != "sent":
         return None, "unknown"
     if invitation.expires_at is not None and invitation.expires_at < utcnow():
-        return None, "expired"
+        return invitation, "expired"
     return invitation, None
 
 
@@ -89,7 +102,7 @@ def _requested_score(kind: str) -> int | None:
 def answer(survey_token: str):
     invitation, problem = _invitation(survey_token)
     if problem:
-        return _problem(problem)
+        return _problem(problem, invitation)
     form = AnswerForm()
     response = invitation.response
     status = 200
@@ -126,7 +139,7 @@ def answer(survey_token: str):
 def comment(survey_token: str):
     invitation, problem = _invitation(survey_token)
     if problem:
-        return _problem(problem)
+        return _problem(problem, invitation)
     form = CommentForm()
     if not form.validate_on_submit():
         if form.csrf_token.errors:

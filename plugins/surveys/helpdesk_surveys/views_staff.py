@@ -26,6 +26,7 @@ from helpdesk.plugin_api import (
     admin_required,
     csv_lines,
     db_session,
+    format_local,
     parse_page,
     record_config_change,
     scoped_to_tickets,
@@ -223,7 +224,7 @@ def case(case_id: int):
                     status = 422
                 else:
                     flash(f"Case closed. The customer will be asked again after "
-                          f"{invitation.send_after:%Y-%m-%d %H:%M} UTC.", "success")
+                          f"{format_local(invitation.send_after, current_user, '%Y-%m-%d %H:%M %Z')}.", "success")
                     return redirect(url_for("surveys.case", case_id=found.id))
             else:
                 flash("Case saved.", "success")

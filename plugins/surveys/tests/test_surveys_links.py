@@ -208,3 +208,21 @@ def test_rapid_answers_to_one_link_are_throttled(app, db, client, invitation, he
     # Comments through the same link are paused too; the page itself still opens.
     assert client.post(f"/s/{token}/comment", data={"comment": "hello"}).status_code == 429
     assert client.get(f"/s/{token}").status_code == 200
+
+
+def test_a_withdrawn_survey_says_what_it_kept_from_the_earlier_answer(db, client, invitation, ticket, customer):
+    """Issue 17, broken 6: the answer given before the ticket was reopened is kept (and its
+    follow-up case stays open); the page says so rather than "Nothing was recorded"."""
+    token = make_token(invitation.id, invitation.customer_id)
+    client.post(f"/s/{token}", data={"score": "1"})
+    client.post(f"/s/{token}/comment", data={"comment": "Nobody came."})
+    services.add_message(ticket, customer, "It is smoking again!")  # the customer's reply reopens it
+    answer = client.get(f"/s/{token}?score=5")
+    assert answer.status_code == 410
+    page = problem(answer)
+    assert page.startswith("This survey was withdrawn") and "Nothing was recorded" not in page
+    kept = text(answer.text, id="survey-kept")
+    assert "Your earlier answer is kept: 1 (Very unsatisfied)" in kept
+    assert "Your comment: “Nobody came.”" in kept and "someone is following it up with you" in kept
+    assert responses(db) == 1
+    assert db.session.scalar(select(SurveyResponse.score)) == 1  # the click on 5 changed nothing
