@@ -55,6 +55,12 @@ DEFAULTS: dict[str, Any] = {
     "JOB_LEASE_SECONDS": 60,
     "SWEEP_SECONDS": 20,
     "MAIL_RETRY_SECONDS": 60,  # first retry after a temporary failure; doubles each time
+    # The live channel (helpdesk/live.py, docs/operations.md): a stream ends after this long and
+    # the browser reconnects (no worker pinned forever); presence expires this long after the
+    # last heartbeat; without Redis, streams poll the live_events table this often.
+    "LIVE_STREAM_SECONDS": 55,
+    "LIVE_PRESENCE_SECONDS": 15,
+    "LIVE_POLL_MS": 1000,
 }
 
 # Values read from the environment are strings; these are converted.
@@ -63,7 +69,8 @@ _BOOL = {"SMTP_STARTTLS", "JOBS_IMMEDIATE", "SAFE_MODE", "TESTING", "SESSION_COO
 _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_LENGTH",
         "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT", "SESSION_IDLE_DAYS",
         "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP",
-        "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS", "NOTICES_PER_RECIPIENT_PER_HOUR"}
+        "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS", "NOTICES_PER_RECIPIENT_PER_HOUR",
+        "LIVE_STREAM_SECONDS", "LIVE_PRESENCE_SECONDS", "LIVE_POLL_MS"}
 _LIST = {"TRUSTED_HOSTS"}
 
 
