@@ -7,8 +7,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete
 
-from helpdesk.extensions import db
 from helpdesk import live
+from helpdesk.extensions import db
 from helpdesk.jobs import crontab, periodic_task
 from helpdesk.models.base import utcnow
 from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession

@@ -255,7 +255,7 @@ def set_presence(ticket_id: int, user_id: int, state: str) -> bool:
     return old_state != (None if state == "left" else state)
 
 
-def _redis_state(value: str | None, now: float) -> str | None:
+def _redis_state(value: Any, now: float) -> str | None:
     if not value:
         return None
     state, _, until = value.partition("|")

@@ -18,7 +18,7 @@ from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_
 
 __all__ = [
     "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "CustomerNotice",
-    "Delivery", "LiveEvent", "LivePresence", "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
+    "Delivery", "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
     "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession",
-    "team_members", "ticket_tags",
+    "team_members", "ticket_tags", "LiveEvent", "LivePresence",
 ]

@@ -33,7 +33,7 @@
   var handlers = [];
   function connect() {
     source = new EventSource(streamUrl);
-    source.onopen = function () { failures = 0; };
+    source.onopen = function () { failures = 0; root.setAttribute("data-state", "connected"); };
     source.onmessage = function (e) {
       var event;
       try { event = JSON.parse(e.data); } catch (err) { return; }
@@ -42,6 +42,7 @@
     source.onerror = function () {
       // The browser reconnects by itself (the stream ends every minute on purpose). If it
       // gave up (the server answered an error), try again later, more slowly each time.
+      root.setAttribute("data-state", "reconnecting");
       if (source.readyState === EventSource.CLOSED) {
         failures += 1;
         window.setTimeout(connect, Math.min(60000, 2000 * failures));

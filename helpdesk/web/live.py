@@ -81,7 +81,7 @@ def stream():
         abort(404)
     last_id = (request.headers.get("Last-Event-ID") or request.args.get("last_id") or "")[:40] or None
     user_id = current_user.id
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's target
+    app = current_app._get_current_object()  # the proxy's target
     lifetime = float(app.config["LIVE_STREAM_SECONDS"])
     subscription = live.subscribe(topics, last_id)
 
