@@ -59,6 +59,7 @@ STREAM_KEY = f"{KEY_PREFIX}live"
 STREAM_MAXLEN = 10_000
 EVENT_KEEP = timedelta(minutes=2)  # database backend: how long an event row lives
 PRUNE_EVERY = 30.0  # seconds between two prunes by one process
+BLOCK_SECONDS = 15.0  # Redis backend: the longest blocking read
 LOOKBACK = 100  # ids below the newest seen that are read again (PostgreSQL commits out of order)
 TOPIC = re.compile(r"^(queue|ticket:\d{1,12}|user:\d{1,12})$")
 STATES = ("viewing", "typing")
@@ -147,7 +148,8 @@ class _RedisSubscription(Subscription):
             self.cursor = newest[0][0] if newest else "0-0"
 
     def wait(self, seconds: float) -> list[LiveEvent]:
-        found = self.redis.xread({STREAM_KEY: self.cursor}, count=200, block=max(1, int(seconds * 1000)))
+        block = max(1, int(min(seconds, BLOCK_SECONDS) * 1000))
+        found = self.redis.xread({STREAM_KEY: self.cursor}, count=200, block=block)
         events = []
         for _key, entries in found or []:
             for entry_id, fields in entries:
@@ -197,12 +199,23 @@ class _DatabaseSubscription(Subscription):
             time.sleep(min(self.poll, left))
 
 
+def _blocking_client() -> Any:
+    """A Redis pool for the streams' blocking reads: the shared one's read timeout (a few
+    seconds by default in redis-py) is shorter than a read that waits for the next event."""
+    client = current_app.extensions.get("helpdesk_redis_live")
+    if client is None:
+        from redis import Redis  # lazily, as in shared_store: redis is an optional dependency
+
+        client = current_app.extensions["helpdesk_redis_live"] = Redis.from_url(
+            current_app.config["REDIS_URL"], decode_responses=True, socket_timeout=BLOCK_SECONDS * 4)
+    return client
+
+
 def subscribe(topics: Iterable[str], last_id: str | None = None) -> Subscription:
     """Listen to ``topics`` from now on, or from just after event ``last_id`` when the backend
     still has it. Invalid topics are ignored (the caller checks who may listen to what)."""
-    client = redis_client()
-    if client is not None:
-        return _RedisSubscription(client, topics, last_id)
+    if redis_client() is not None:
+        return _RedisSubscription(_blocking_client(), topics, last_id)
     return _DatabaseSubscription(topics, last_id, current_app.config["LIVE_POLL_MS"] / 1000)
 
 
