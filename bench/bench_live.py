@@ -120,6 +120,27 @@ def server_rss_mb(master: int) -> float:
     return sum(int(v) for v in (out + own).split()) / 1024
 
 
+def server_cpu_seconds(master: int) -> float:
+    """User + system CPU time of the master and its workers so far."""
+    pids = [master] + [int(p) for p in subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)],
+                                                       capture_output=True, text=True).stdout.split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu_share(master: int, seconds: float = 10.0) -> float:
+    """The server's CPU use while nobody asks for a page (a share of one core)."""
+    start = server_cpu_seconds(master)
+    time.sleep(seconds)
+    return (server_cpu_seconds(master) - start) / seconds
+
+
 def page_latency(agent: Agent, requests: int) -> tuple[float, float]:
     times = []
     for _ in range(requests):
@@ -192,7 +213,10 @@ def main() -> None:
     env.update({"PYTHONPATH": str(ROOT), "HELPDESK_INSTANCE_PATH": instance, "HELPDESK_SQLALCHEMY_DATABASE_URI": url,
                 "HELPDESK_SECRET_KEY": "bench", "HELPDESK_SAFE_MODE": "1", "HELPDESK_REDIS_URL": args.redis_url,
                 "HELPDESK_LIVE_STREAM_SECONDS": "600", "HELPDESK_EXTERNAL_URL": f"http://127.0.0.1:{port}"})
-    threads = args.agents // args.workers + 16
+    # The kernel does not spread connections evenly over the workers, and a gthread worker queues
+    # what it accepted until one of its threads is free: each worker needs a thread for every
+    # stream it may get, or pages behind the streams wait (seen with agents // workers + 16).
+    threads = args.agents + 16
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(args.workers), "--worker-class", "gthread",
          "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "helpdesk:create_app()"],
@@ -211,9 +235,11 @@ def main() -> None:
         page_latency(reader, 10)  # warm-up
         before = page_latency(reader, args.requests)
         rss_before = server_rss_mb(server.pid)
+        cpu_before = idle_cpu_share(server.pid)
         print(f"backend: {'redis' if args.redis_url else 'database'} ({url.split(':')[0]}), "
               f"{args.workers} gthread workers x {threads} threads, load average {os.getloadavg()[0]:.1f}")
-        print(f"0 streams:   ticket page median {before[0]:.1f} ms, p95 {before[1]:.1f} ms; server RSS {rss_before:.0f} MB")
+        print(f"0 streams:   ticket page median {before[0]:.1f} ms, p95 {before[1]:.1f} ms; "
+              f"server RSS {rss_before:.0f} MB; idle server CPU {cpu_before * 100:.1f}% of a core")
 
         agents = [Agent(base, f"agent{n}@example.test") for n in range(1, args.agents + 1)]
         for agent in agents:
@@ -229,6 +255,8 @@ def main() -> None:
         beating.start()
         time.sleep(3)
         connected = sum(s.connected.is_set() for s in streams)
+        cpu_after = idle_cpu_share(server.pid)
+        print(f"{connected} streams + heartbeats, no page requests: server CPU {cpu_after * 100:.1f}% of a core")
         page_latency(reader, 10)
         after = page_latency(reader, args.requests)
         rss_after = server_rss_mb(server.pid)
