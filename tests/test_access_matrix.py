@@ -70,6 +70,8 @@ RULES: dict[str, set[str]] = {
     "agent.merge": IN_SCOPE, "agent.split": IN_SCOPE, "availability.toggle": AGENTS,
     "sla.index": ADMIN, "sla.policy_edit": ADMIN, "sla.policy_delete": ADMIN,
     "sla.hours_edit": ADMIN, "sla.hours_delete": ADMIN,
+    # The live channel: the stream (no topics asked: 204) and a ticket's presence heartbeat
+    "live.stream": BACKOFFICE, "live.presence": IN_SCOPE_READERS,
 }
 
 

@@ -76,7 +76,10 @@ def _frame(event: live.LiveEvent) -> str:
 @bp.get("/stream")
 @backoffice_required
 def stream():
-    topics = allowed_topics(current_user, request.args.get("topics", ""))
+    requested = request.args.get("topics", "")
+    if not requested.strip():
+        return Response(status=204)  # nothing asked for: EventSource stops reconnecting on 204
+    topics = allowed_topics(current_user, requested)
     if not topics:
         abort(404)
     last_id = (request.headers.get("Last-Event-ID") or request.args.get("last_id") or "")[:40] or None
