@@ -64,6 +64,12 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_ALLOW_FROM": ["127.0.0.1/32", "::1/128"],  # networks that may read /metrics
     "METRICS_TOKEN": "",  # or anyone sending "Authorization: Bearer <token>"
     "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto (werkzeug's ProxyFix)
+    # The live channel (helpdesk/live.py, docs/operations.md): a stream ends after this long and
+    # the browser reconnects (no worker pinned forever); presence expires this long after the
+    # last heartbeat; without Redis, streams poll the live_events table this often.
+    "LIVE_STREAM_SECONDS": 55,
+    "LIVE_PRESENCE_SECONDS": 15,
+    "LIVE_POLL_MS": 1000,
 }
 
 # Values read from the environment are strings; these are converted.
@@ -74,7 +80,7 @@ _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_
         "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT", "SESSION_IDLE_DAYS",
         "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP",
         "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS", "NOTICES_PER_RECIPIENT_PER_HOUR",
-        "SEND_FILE_MAX_AGE_DEFAULT", "PROXY_COUNT"}
+        "SEND_FILE_MAX_AGE_DEFAULT", "PROXY_COUNT", "LIVE_STREAM_SECONDS", "LIVE_PRESENCE_SECONDS", "LIVE_POLL_MS"}
 _LIST = {"TRUSTED_HOSTS", "METRICS_ALLOW_FROM"}
 _JSON = {"SQLALCHEMY_ENGINE_OPTIONS"}  # e.g. '{"pool_size": 10, "pool_pre_ping": true}'
 

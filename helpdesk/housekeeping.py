@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete
 
+from helpdesk import live
 from helpdesk.extensions import db
 from helpdesk.jobs import crontab, periodic_task
 from helpdesk.models.base import utcnow
@@ -26,4 +27,5 @@ def purge_stale_security_rows() -> int:
         ThrottleCounter.updated_at < now - THROTTLE_KEEP)).rowcount
     removed += db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at < time.time())).rowcount  # type: ignore[attr-defined]  # CursorResult
     db.session.commit()
+    removed += live.prune()  # the live channel's old events and expired presence (also pruned as it runs)
     return removed

@@ -47,6 +47,8 @@ CORE_MODULES = {
     "core.sla": "helpdesk.sla.hooks",
     "core.assignment": "helpdesk.assignment",
     "core.availability": "helpdesk.web.availability",
+    "core.live": "helpdesk.live",
+    "core.live_web": "helpdesk.web.live",
 }
 SECRET_PREFIX = "fernet:"
 SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs

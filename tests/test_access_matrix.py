@@ -74,6 +74,8 @@ RULES: dict[str, set[str]] = {
     "sla.index": ADMIN, "sla.policy_edit": ADMIN, "sla.policy_delete": ADMIN,
     "sla.hours_edit": ADMIN, "sla.hours_delete": ADMIN,
     "reply_checks.index": ADMIN,  # Admin → Reply checks
+    # The live channel: the stream (no topics asked: 204) and a ticket's presence heartbeat
+    "live.stream": BACKOFFICE, "live.presence": IN_SCOPE_READERS,
 }
 
 

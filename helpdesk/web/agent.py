@@ -40,6 +40,7 @@ from helpdesk.services.reply_review import review_reply
 from helpdesk.services.tickets import attachment_path
 from helpdesk.services.users import add_identity
 from helpdesk.web.auth import backoffice_required, staff_required
+from helpdesk.web.collisions import reply_news, seen_mark
 from helpdesk.web.forms import (
     BulkForm,
     ConfirmForm,
@@ -245,6 +246,10 @@ def ticket(reference: str):
                 attachments = read_uploads(request.files.getlist(form.attachments.name))
                 if current_user.is_light_agent:  # notes only, whatever the form says
                     form.internal.data, form.status_after.data = True, ""
+                # Never reply blind: something new since the page was shown? Ask first.
+                news = [] if form.internal.data else reply_news(ticket, current_user, form.seen.data)
+                if news:
+                    return _render_ticket(ticket, form, [], news=news)
                 findings = [] if form.internal.data else review_reply(ticket, form.body.data, current_user)
                 # Only checks an admin made blocking hold a reply back; the others are advice.
                 warnings = [f.text for f in findings if f.blocking]
@@ -280,7 +285,7 @@ def _fields_form(ticket: Ticket, audit_trail: list[AuditEvent]) -> TicketFieldsF
         audit_mark=str(audit_trail[-1].id if audit_trail else 0), formdata=None)
 
 
-def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_form=None):
+def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_form=None, news=None):
     audit_trail = _audit_trail(ticket)
     fields_form = fields_form or _fields_form(ticket, audit_trail)
     fields_form.assignee_id.choices = [("", "Unassigned")] + [(str(a.id), a.name) for a in _agents()]
@@ -290,9 +295,10 @@ def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_
         .order_by(Ticket.updated_at.desc()).limit(10)))
     canned = list(db.session.scalars(select(CannedReply).order_by(CannedReply.title)))
     messages = visible_messages(current_user, ticket)
-    status = 422 if (form.errors or fields_form.errors) else 200
+    form.seen.data = seen_mark(ticket, messages, audit_trail)  # what this page shows
+    status = 422 if (form.errors or fields_form.errors) else 409 if news else 200
     return render_template(
-        "agent/ticket.html", ticket=ticket, messages=messages,
+        "agent/ticket.html", ticket=ticket, messages=messages, reply_news=news or [],
         form=form, fields_form=fields_form, warnings=warnings, other_tickets=other_tickets,
         audit_trail=audit_trail, canned=canned, merge_form=MergeTicketForm(formdata=None),
         split_form=SplitForm(formdata=None), related=_related_tickets(ticket),

@@ -117,6 +117,9 @@ class ReplyForm(FlaskForm):
     attachments = AttachmentsField("Attachments")
     status_after = SelectField("Then set status", choices=[("", "keep status")] + [
         (s, s) for s in ("open", "pending", "resolved")], validators=[Optional()])
+    # What the page showed ("<last message id>:<ticket version>:<last audit id>"): a reply
+    # written while something new happened asks first (helpdesk.web.collisions).
+    seen = HiddenField()
 
 
 class TicketFieldsForm(FlaskForm):

@@ -1,0 +1,71 @@
+"""Two agents on the same ticket in two browsers (issue 16): presence, live replies, never
+reply blind, and the queue updating by itself."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from helpdesk import services
+from helpdesk.models import Message
+
+PASSWORD = "long-password-1"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_config():
+    # Quick polling and short-lived presence, so the test waits little.
+    return {"LIVE_POLL_MS": 150, "LIVE_PRESENCE_SECONDS": 4, "LIVE_STREAM_SECONDS": 30}
+
+
+def test_two_agents_see_each_other_and_never_reply_blind(live_server, sign_in, db, make_user, customer,
+                                                         screenshot):
+    lea = make_user("agent", name="Lea Lang", email="lea@example.test", password=PASSWORD)
+    sam = make_user("agent", name="Sam Stone", email="sam@example.test", password=PASSWORD)
+    ticket = services.create_ticket(customer, "Printer on fire", "The printer in room 4 is smoking.")
+    url = f"{live_server}/tickets/{ticket.reference}"
+
+    lea_page, sam_page = sign_in(lea), sign_in(sam)
+    sam_page.goto(url)
+    lea_page.goto(url)
+    # Presence: each sees the other.
+    expect(sam_page.locator("#live-presence")).to_contain_text("Lea Lang is viewing", timeout=8_000)
+    expect(lea_page.locator("#live-presence")).to_contain_text("Sam Stone is viewing", timeout=8_000)
+
+    # Lea types: Sam sees it. Lea sends: her reply appears on Sam's page without a reload.
+    body = f"Hi Carla,\n\nabout {ticket.reference}: a new printer is on its way."
+    lea_page.locator("#reply-body").fill(body)
+    expect(sam_page.locator("#live-presence")).to_contain_text("Lea Lang is typing a reply…")
+    lea_page.locator("#reply-submit").click()
+    expect(lea_page.locator("#flash-messages")).to_contain_text("Reply sent.")
+    expect(sam_page.locator("#conversation .message.live-new")).to_contain_text("a new printer is on its way")
+    expect(sam_page.locator("#live-banner")).to_contain_text("Lea Lang replied")
+
+    # Sam's reply, written on the page he opened before Lea's: the server asks first.
+    sam_page.locator("#reply-body").fill(f"Hi Carla,\n\nabout {ticket.reference}: I will call you.")
+    sam_page.locator("#reply-submit").click()
+    expect(sam_page.locator("#reply-news")).to_contain_text("Lea Lang replied")
+    expect(sam_page.locator("#reply-body")).to_have_value(f"Hi Carla,\n\nabout {ticket.reference}: I will call you.")
+    db.session.expire_all()
+    assert db.session.query(Message).filter_by(author_id=sam.id).count() == 0
+    screenshot(sam_page, "reply-asks-first")
+    sam_page.locator("#send-anyway").click()
+    expect(sam_page.locator("#flash-messages")).to_contain_text("Reply sent.")
+
+    # Lea leaves: Sam's page stops showing her within seconds.
+    lea_page.close()
+    expect(sam_page.locator("#live-presence")).not_to_contain_text("Lea Lang", timeout=12_000)
+
+
+def test_the_queue_shows_new_and_updated_tickets_without_reload(live_server, sign_in, db, make_user, customer):
+    sam = make_user("agent", name="Sam Stone", email="sam@example.test", password=PASSWORD)
+    services.create_ticket(customer, "Printer on fire", "The printer in room 4 is smoking.")
+    page = sign_in(sam)
+    page.goto(f"{live_server}/queue")
+    expect(page.locator("tr.ticket-row")).to_have_count(1)
+    expect(page.locator('#live-channel[data-state="connected"]')).to_have_count(1)  # sends what happens from now
+    new = services.create_ticket(customer, "Coffee machine leaks", "Water everywhere.")
+    row = page.locator(f'tr.ticket-row[data-reference="{new.reference}"]')
+    expect(row).to_have_class("ticket-row live-updated", timeout=8_000)
+    expect(row).to_contain_text("Coffee machine leaks")
