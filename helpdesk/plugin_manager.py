@@ -47,6 +47,8 @@ CORE_MODULES = {
     "core.sla": "helpdesk.sla.hooks",
     "core.assignment": "helpdesk.assignment",
     "core.availability": "helpdesk.web.availability",
+    "core.notifications": "helpdesk.notification_hooks",
+    "core.notifications_web": "helpdesk.web.notifications",
 }
 SECRET_PREFIX = "fernet:"
 SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs
