@@ -70,6 +70,9 @@ RULES: dict[str, set[str]] = {
     "agent.merge": IN_SCOPE, "agent.split": IN_SCOPE, "availability.toggle": AGENTS,
     "sla.index": ADMIN, "sla.policy_edit": ADMIN, "sla.policy_delete": ADMIN,
     "sla.hours_edit": ADMIN, "sla.hours_delete": ADMIN,
+    # Agents' notifications, following, @mentions
+    "notifications.index": BACKOFFICE, "notifications.read": BACKOFFICE, "notifications.preferences": BACKOFFICE,
+    "notifications.follow": IN_SCOPE_READERS, "notifications.mentionable": BACKOFFICE,
 }
 
 

@@ -35,6 +35,11 @@ def _template_helpers(state: Any) -> None:
     app: Flask = state.app
     app.jinja_env.globals.update(unread_notifications=_unread, is_following=_is_following,
                                  plain_mentions=notes.plain_mentions)
+    app.before_request(_forget_count)
+
+
+def _forget_count() -> None:
+    g.pop("_unread_notifications", None)  # an app context (and g) may outlive a request
 
 
 def _unread() -> int:
