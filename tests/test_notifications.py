@@ -145,3 +145,15 @@ def test_pages_bell_list_mark_read_preferences_follow(client, login, db, ticket,
     assert 'id="follow-button"' in (page := client.get(f"/tickets/{ticket.reference}").text) and "Following" in page
     agents = client.get(f"/agents/mentionable?ticket={ticket.reference}&q=ad").json
     assert [a["token"] for a in agents] == [notes.mention_token(admin)]
+
+
+@pytest.mark.plugins("recognition")
+def test_kudos_for_me_rings_the_bell(db, smtp, agent, make_user):
+    from helpdesk_recognition.kudos import give_peer_kudos
+
+    lea = make_user("agent", name="Lea Park", email="lea@acme.test")
+    give_peer_kudos(lea, agent.id, "Thanks for covering my shift")
+    assert kinds_of(db, agent) == ["recognition.kudos"] and kinds_of(db, lea) == []
+    db.session.expire_all()
+    [note] = db.session.scalars(select(Notification)).all()
+    assert note.text == "Lea Park gave you kudos." and note.actor_id == lea.id

@@ -89,7 +89,7 @@ def read() -> Response:
 
 @bp.route("/profile/notifications", methods=["GET", "POST"])
 @backoffice_required
-def preferences() -> str | Response:
+def preferences() -> tuple[str, int] | Response:
     kinds = notes.kinds()
     current = notes.preferences(current_user)
     errors: dict[str, str] = {}
