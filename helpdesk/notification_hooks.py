@@ -23,7 +23,9 @@ def helpdesk_notification_kinds() -> list[NotificationKind]:
     return [
         NotificationKind(ASSIGNED, "A ticket is assigned to me"),
         NotificationKind(TEAM, "A ticket comes to my team with nobody assigned", default="app"),
-        NotificationKind(REPLIED, "The customer replied on a ticket I own or follow"),
+        # The bell by default: the email plugin already mails the assignee the customer's
+        # message (which they can answer by mail); agents may ask for these mails too.
+        NotificationKind(REPLIED, "The customer replied on a ticket I own or follow", default="app"),
         NotificationKind(MENTION, "Someone @mentions me in an internal note"),
         NotificationKind(SLA_WARNING, "A service-level target of my ticket is about to be missed"),
         NotificationKind(SLA_BREACHED, "A service-level target of my ticket was missed"),

@@ -63,6 +63,7 @@ def test_customer_reply_reaches_owner_and_followers_by_their_preference(db, smtp
     services.update_ticket(ticket, None, assignee_id=agent.id)
     assert notes.follow(follower, ticket)
     notes.save_preferences(follower, {"customer_replied": "app"})
+    notes.save_preferences(agent, {"customer_replied": "immediately"})  # the default is the bell only
     services.add_message(ticket, customer, "Still broken")
     assert kinds_of(db, agent) == ["assigned", "customer_replied"]
     assert kinds_of(db, follower) == ["customer_replied"]
