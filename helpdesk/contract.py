@@ -94,3 +94,24 @@ class ReplyWarning:
     check: str
     text: str
     label: str = ""
+DELIVERIES = ("immediately", "digest", "app", "off")  # how an agent wants one kind of notification
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of agent notification (see the ``helpdesk_notification_kinds`` hook).
+
+    ``name`` is unique (plugins prefix theirs: ``"myplugin.thing"``); ``label`` is what the
+    agent reads on their preferences page; ``default`` is the delivery until the agent
+    chooses: ``"immediately"`` (the bell and an email at once), ``"digest"`` (the bell and
+    the daily digest email), ``"app"`` (the bell only) or ``"off"`` (nothing).
+    """
+
+    name: str
+    label: str
+    default: str = "immediately"
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        if self.default not in DELIVERIES:
+            raise ValueError(f"unknown delivery {self.default!r}; use one of {DELIVERIES}")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint
     from markupsafe import Markup
 
-    from helpdesk.contract import Channel, ReplyWarning, Route, Setting
+    from helpdesk.contract import Channel, NotificationKind, ReplyWarning, Route, Setting
     from helpdesk.models import Message, SlaTarget, Ticket, User
 
 # ---------------------------------------------------------------- setup hooks
@@ -508,4 +508,34 @@ def helpdesk_reports() -> list[tuple[str, str]] | None:
         @hookimpl
         def helpdesk_reports():
             return [("Satisfaction", "surveys.report")]
+    """
+
+
+# --------------------------------------------------------- notification hooks
+
+
+@hookspec
+def helpdesk_notification_kinds() -> list[NotificationKind] | None:
+    """Declare the kinds of agent notification this plugin raises.
+
+    Each ``plugin_api.NotificationKind(name, label, default="immediately", help="")`` gets
+    a row on every agent's notification preferences page (Profile → Notifications), where
+    the agent picks ``immediately`` (the bell and an email at once), ``digest`` (the bell
+    and one daily email), ``app`` (the bell only) or ``off``; ``default`` applies until they
+    choose. Prefix names with the plugin's name. Raise a notification with
+    ``plugin_api.notify_agents(kind, users, ticket=..., text=..., actor=...)``: the core
+    leaves out the actor, inactive accounts and customers, anyone who cannot see the ticket
+    and anyone who turned the kind off. The core declares ``assigned``, ``team_assigned``,
+    ``customer_replied``, ``mention``, ``sla_warning`` and ``sla_breached`` the same way.
+
+    Semantics: collected; kinds of disabled plugins are not offered (and cannot be raised).
+
+    Example::
+
+        @hookimpl
+        def helpdesk_notification_kinds():
+            return [NotificationKind("hello.waved", "A colleague waves at me", default="app")]
+
+        # later, after your own commit:
+        notify_agents("hello.waved", [colleague], text=f"{me.name} waves at you", actor=me)
     """

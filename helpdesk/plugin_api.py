@@ -10,6 +10,7 @@ tables derive from ``Model`` and are read and written with ``db_session()``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import InvalidToken
@@ -22,7 +23,7 @@ from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket
 from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
 from helpdesk.charts import bar_chart, column_chart
-from helpdesk.contract import SETTING_TYPES, Channel, ReplyWarning, Route, Setting
+from helpdesk.contract import SETTING_TYPES, Channel, NotificationKind, ReplyWarning, Route, Setting
 from helpdesk.csv_export import csv_cell, csv_lines
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import Model, csrf, limiter
@@ -35,6 +36,7 @@ from helpdesk.models.tickets import PRIORITIES, STATUSES, parse_reference
 from helpdesk.models.users import team_members
 from helpdesk.numbers import MAX_ID, MAX_PAGE, parse_id, parse_int, parse_page
 from helpdesk.plugin_manager import manager
+from helpdesk.services import notifications as _notifications
 from helpdesk.services.admin_audit import record as record_config_change
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
@@ -100,6 +102,19 @@ def get_by_id(model: type, raw: Any) -> Any | None:
     return _db.session.get(model, ident) if ident is not None else None
 
 
+def notify_agents(kind: str, users: Iterable[User | None], *, ticket: Ticket | None = None, text: str,
+                  actor: User | None = None) -> int:
+    """Notify agents (the bell, and email by each agent's preference) of a ``kind`` your plugin declared.
+
+    ``kind`` is a name from your ``helpdesk_notification_kinds``; ``text`` one line the agent
+    reads ("Ana gave you kudos on HD-12."); ``ticket`` links it and limits it to agents who
+    can see that ticket; ``actor`` (who did it) is never notified. Inactive accounts,
+    customers and agents who turned the kind off are left out. Call it after your own
+    commit: it commits. Returns how many agents were notified.
+    """
+    return len(_notifications.notify(kind, users, ticket=ticket, text=text, actor=actor))
+
+
 def is_enabled(plugin: str) -> bool:
     return manager().is_enabled(plugin)
 
@@ -129,3 +144,4 @@ __getattr__ = deprecated_names(__name__, DEPRECATED)
 __all__ += ["API_VERSION", "STATUSES", "csv_cell", "csv_lines"]
 __all__ += ["format_local", "local_day_start", "local_to_utc", "mail_time", "user_zone"]
 __all__ += ["ReplyWarning"]
+__all__ += ["NotificationKind", "notify_agents"]

@@ -49,6 +49,8 @@ CORE_MODULES = {
     "core.availability": "helpdesk.web.availability",
     "core.live": "helpdesk.live",
     "core.live_web": "helpdesk.web.live",
+    "core.notifications": "helpdesk.notification_hooks",
+    "core.notifications_web": "helpdesk.web.notifications",
 }
 SECRET_PREFIX = "fernet:"
 SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs

@@ -76,6 +76,9 @@ RULES: dict[str, set[str]] = {
     "reply_checks.index": ADMIN,  # Admin → Reply checks
     # The live channel: the stream (no topics asked: 204) and a ticket's presence heartbeat
     "live.stream": BACKOFFICE, "live.presence": IN_SCOPE_READERS,
+    # Agents' notifications, following, @mentions
+    "notifications.index": BACKOFFICE, "notifications.read": BACKOFFICE, "notifications.preferences": BACKOFFICE,
+    "notifications.follow": IN_SCOPE_READERS, "notifications.mentionable": BACKOFFICE,
 }
 
 

@@ -250,6 +250,22 @@ def test_hook_reports(app, client, admin, login):
     assert "Weekly volume" in page and 'href="/hookrep"' in page
 
 
+# ------------------------------------------------------------ notification hooks
+
+
+def test_hook_notification_kinds(app, client, db, agent, make_user, login):
+    from helpdesk.plugin_api import NotificationKind, notify_agents
+
+    plug(app, "waver", helpdesk_notification_kinds=lambda: [
+        NotificationKind("waver.waved", "A colleague waves at me", default="app")])
+    lea = make_user("agent", name="Lea Park")
+    assert notify_agents("waver.waved", [agent, lea], text="Lea waves at you", actor=lea) == 1
+    login(client, agent)
+    assert 'id="notification-count">1<' in client.get("/queue").text
+    assert "Lea waves at you" in client.get("/notifications").text
+    assert "A colleague waves at me" in client.get("/profile/notifications").text
+
+
 def test_every_hook_here_is_a_real_hook():
     from helpdesk import hookspecs
 

@@ -1,5 +1,6 @@
 """The core's tables. Plugins add their own (prefixed with the plugin name)."""
 from helpdesk.models.live import LiveEvent, LivePresence
+from helpdesk.models.notifications import Notification, NotificationPreference, TicketFollower
 from helpdesk.models.platform import AdminAuditEntry, CustomerNotice, OutboxMail, PluginError, PluginState, SiteSetting
 from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 from helpdesk.models.sla import BusinessHours, SlaPolicy, SlaTarget
@@ -22,3 +23,4 @@ __all__ = [
     "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession",
     "team_members", "ticket_tags", "LiveEvent", "LivePresence",
 ]
+__all__ += ["Notification", "NotificationPreference", "TicketFollower"]

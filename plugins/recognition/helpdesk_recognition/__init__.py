@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Message, Setting, Ticket, User, db_session, get_setting
+from helpdesk.plugin_api import Message, NotificationKind, Setting, Ticket, User, db_session, get_setting
 from helpdesk_recognition import access_rules, digest, kudos, milestones  # noqa: F401  (digest registers its job)
 from helpdesk_recognition.config import PLUGIN, SETTINGS
 from helpdesk_recognition.forms import KudosForm
@@ -38,6 +38,12 @@ def helpdesk_settings() -> list[Setting]:
 @hookimpl
 def helpdesk_blueprints() -> list[Blueprint]:
     return [bp]
+
+
+@hookimpl
+def helpdesk_notification_kinds() -> list[NotificationKind]:
+    # The bell by default: recognition mails kudos itself to agents who opted in.
+    return [NotificationKind("recognition.kudos", "Someone gives me kudos", default="app")]
 
 
 @hookimpl

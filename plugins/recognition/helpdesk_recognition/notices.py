@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from helpdesk.plugin_api import User, db_session, utcnow
+from helpdesk.plugin_api import User, db_session, notify_agents, utcnow
 from helpdesk_recognition.models import Award, Kudos, Notification
 from helpdesk_recognition.privacy import choices
 
@@ -19,6 +19,8 @@ def notify(user: User, text: str, *, kudos: Kudos | None = None, award: Award | 
                         award_id=award.id if award else None, text=text[:500])
     db_session().add(note)
     db_session().commit()
+    if kudos is not None:  # the agent's bell in the core (their preference decides about mail there)
+        notify_agents("recognition.kudos", [user], ticket=kudos.ticket, text=text, actor=kudos.giver)
     if user.email and user.is_active and choices(user.id).email_notifications:
         _email(user, text, kudos)
     return note

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Setting, Ticket, User, db_session, utcnow
+from helpdesk.plugin_api import NotificationKind, Setting, Ticket, User, db_session, utcnow
 from helpdesk_surveys import access_rules, views_public, views_staff  # noqa: F401  (routes register on import)
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import SETTINGS
@@ -29,6 +29,11 @@ from helpdesk_surveys.scheduling import schedule_after_resolution, schedule_rela
 from helpdesk_surveys.sending import send_due
 
 __version__ = "0.1.0"
+
+
+@hookimpl
+def helpdesk_notification_kinds() -> list[NotificationKind]:
+    return [NotificationKind("surveys.followup_case", "A survey follow-up case is assigned to me")]
 
 
 @hookimpl

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Team, Ticket, User, db_session, services, utcnow
+from helpdesk.plugin_api import Team, Ticket, User, db_session, notify_agents, services, utcnow
 from helpdesk_surveys.config import setting
 from helpdesk_surveys.models import SCALES, SurveyFollowUp, SurveyInvitation, SurveyResponse
 from helpdesk_surveys.scheduling import schedule_resurvey
@@ -151,6 +151,11 @@ def open_case(response: SurveyResponse, now: datetime) -> SurveyFollowUp:
     db_session().add(case)
     db_session().commit()
     customer = response.customer
+    if owner is not None:
+        about = f" on {ticket.reference}" if ticket is not None else ""
+        who = customer.name if customer is not None else "A customer"
+        notify_agents("surveys.followup_case", [owner], ticket=ticket,
+                      text=f"Follow-up case for you: {who} gave a low {response.kind.upper()} score{about}.")
     if customer is not None:
         who = owner.name if owner is not None else "our team"
         about = f" about {ticket.reference}" if ticket is not None else ""

@@ -1,0 +1,99 @@
+"""Agents' notifications from the core's own events (registered as ``core.notifications``, always on).
+
+Ordinary hook implementations, as a plugin would write them: after each commit they turn
+what happened into ``services.notifications.notify`` calls, which apply the scoping,
+"never your own action" and the agents' preferences. The core's kinds are declared here
+through ``helpdesk_notification_kinds``, the hook plugins use for theirs.
+"""
+from __future__ import annotations
+
+from helpdesk.contract import NotificationKind
+from helpdesk.extensions import db
+from helpdesk.markers import hookimpl
+from helpdesk.models import Message, SlaTarget, Team, Ticket, User
+from helpdesk.services import notifications as notes
+from helpdesk.sla.engine import KIND_LABELS
+
+ASSIGNED, TEAM, REPLIED, MENTION = "assigned", "team_assigned", "customer_replied", "mention"
+SLA_WARNING, SLA_BREACHED = "sla_warning", "sla_breached"
+
+
+@hookimpl
+def helpdesk_notification_kinds() -> list[NotificationKind]:
+    return [
+        NotificationKind(ASSIGNED, "A ticket is assigned to me"),
+        NotificationKind(TEAM, "A ticket comes to my team with nobody assigned", default="app"),
+        # The bell by default: the email plugin already mails the assignee the customer's
+        # message (which they can answer by mail); agents may ask for these mails too.
+        NotificationKind(REPLIED, "The customer replied on a ticket I own or follow", default="app"),
+        NotificationKind(MENTION, "Someone @mentions me in an internal note"),
+        NotificationKind(SLA_WARNING, "A service-level target of my ticket is about to be missed"),
+        NotificationKind(SLA_BREACHED, "A service-level target of my ticket was missed"),
+    ]
+
+
+def _staff(user: User | None) -> User | None:
+    return user if user is not None and user.is_backoffice else None
+
+
+def _assigned(ticket: Ticket, actor: User | None) -> None:
+    if ticket.assignee is None:
+        return
+    who = actor.name if actor is not None else "Routing"
+    notes.notify(ASSIGNED, [ticket.assignee], ticket=ticket, actor=actor,
+                 text=f"{who} assigned {ticket.reference} to you: {ticket.subject}")
+
+
+def _to_team(ticket: Ticket, actor: User | None) -> None:
+    team = db.session.get(Team, ticket.team_id) if ticket.team_id else None
+    if team is None or ticket.assignee_id is not None:
+        return
+    notes.notify(TEAM, team.members, ticket=ticket, actor=actor,
+                 text=f"{ticket.reference} came to your team {team.name}, nobody assigned: {ticket.subject}")
+
+
+@hookimpl
+def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
+    actor = _staff(message.author)
+    _assigned(ticket, actor)
+    _to_team(ticket, actor)
+
+
+@hookimpl
+def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple], actor: User | None) -> None:
+    if changes.get("assignee_id", (None, None))[1] is not None:
+        _assigned(ticket, actor)
+    if changes.get("team_id", (None, None))[1] is not None:
+        _to_team(ticket, actor)
+
+
+@hookimpl
+def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
+    author = message.author
+    if author is None:
+        return
+    if message.internal and author.is_backoffice:
+        mentioned = [u for u in notes.mentioned_users(message.body) if u.id != author.id]
+        for user in mentioned:
+            notes.follow(user, ticket, commit=False)
+        db.session.commit()
+        notes.notify(MENTION, mentioned, ticket=ticket, actor=author,
+                     text=f"{author.name} mentioned you in a note on {ticket.reference}: {ticket.subject}")
+    elif not message.internal and not author.is_backoffice:
+        notes.notify(REPLIED, [ticket.assignee, *notes.followers(ticket)], ticket=ticket, actor=author,
+                     text=f"{author.name} replied on {ticket.reference}: {ticket.subject}")
+
+
+def _sla(kind: str, ticket: Ticket, target: SlaTarget, what: str) -> None:
+    label = KIND_LABELS.get(target.kind, target.kind.replace("_", " ")).lower()
+    notes.notify(kind, [ticket.assignee], ticket=ticket, text=f"{ticket.reference}: {label} {what}: {ticket.subject}")
+
+
+@hookimpl
+def helpdesk_sla_warning(ticket: Ticket, target: SlaTarget) -> None:
+    _sla(SLA_WARNING, ticket, target, "is due soon")
+
+
+@hookimpl
+def helpdesk_sla_breached(ticket: Ticket, target: SlaTarget) -> None:
+    _sla(SLA_BREACHED, ticket, target, "target was missed")

@@ -1,0 +1,43 @@
+"""@mention in an internal note with the agent picker; the mentioned agent sees the bell, the
+notification and that they now follow the ticket."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "long-password-1"
+
+
+def test_mention_picker_bell_notification_and_follow(live_server, sign_in, screenshot, browser_problems,
+                                                     make_user, ticket):
+    alex = make_user("agent", name="Alex Writer", email="alex@example.com", password=PASSWORD)
+    lea = make_user("agent", name="Lea Park", email="lea@example.com", password=PASSWORD)
+
+    page = sign_in(alex)
+    page.goto(f"{live_server}/tickets/{ticket.reference}")
+    page.locator("#reply-internal").check()
+    body = page.locator("#reply-body")
+    body.click()
+    body.press_sequentially("Can you check this, @pa")
+    option = page.locator("#mention-picker .mention-option", has_text="Lea Park")
+    expect(option).to_be_visible()
+    screenshot(page, "mention-picker")
+    body.press("Enter")
+    expect(body).to_have_value(f"Can you check this, @[Lea Park](user:{lea.id}) ")
+    page.locator("#reply-submit").click()
+    expect(page.locator(".message-internal").last).to_contain_text("Lea Park")
+
+    other = sign_in(lea)
+    other.goto(f"{live_server}/queue")
+    expect(other.locator("#notification-count")).to_have_text("1")
+    other.locator("#notification-bell").click()
+    expect(other.locator("#notification-list .notification")).to_contain_text(
+        f"Alex Writer mentioned you in a note on {ticket.reference}")
+    other.locator(".notification-ticket").first.click()
+    expect(other.locator("#follow-button")).to_have_text("Following")
+    other.goto(f"{live_server}/notifications")
+    other.get_by_role("button", name="Mark all read (1)").click()
+    expect(other.locator("#notification-count")).to_have_count(0)
+    browser_problems.check()

@@ -1,0 +1,160 @@
+"""Agents' notifications: rules per kind and preference, mail through a real SMTP sink,
+never for one's own action, scoping, mentions and following, the daily digest."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from smtp_sink import SMTPServer, free_port
+from sqlalchemy import select
+
+from helpdesk import services
+from helpdesk.models import Notification, Team
+from helpdesk.services import notifications as notes
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def app_config(smtp_port):
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_port, "MAIL_FROM": "help@acme.test",
+            "EXTERNAL_URL": "https://support.acme.test/"}
+
+
+@pytest.fixture
+def smtp(smtp_port):
+    server = SMTPServer(smtp_port).start()
+    yield server
+    server.stop()
+
+
+def mails_to(smtp, address):
+    return [m for m in smtp.sink.messages() if m["To"] == address]
+
+
+def kinds_of(db, user):
+    db.session.expire_all()
+    return [n.kind for n in db.session.scalars(select(Notification).where(Notification.recipient_id == user.id)
+                                               .order_by(Notification.id))]
+
+
+def test_assignment_is_mailed_once_marked_automatic_and_never_for_ones_own_action(
+        db, smtp, ticket, agent, admin, make_user):
+    lea = make_user("agent", name="Lea Park", email="lea@acme.test")
+    services.update_ticket(ticket, admin, assignee_id=lea.id)
+    [mail] = mails_to(smtp, "lea@acme.test")
+    assert mail["Auto-Submitted"] == "auto-generated" and mail["X-Auto-Response-Suppress"] == "All"
+    assert mail["Subject"] == f"{admin.name} assigned {ticket.reference} to you: Printer on fire"
+    assert f"https://support.acme.test/tickets/{ticket.reference}" in mail.get_content()
+    # A retried job sends nothing more.
+    [note] = db.session.scalars(select(Notification)).all()
+    assert notes.send_notification_mail.call_local(note.id) is False
+    assert len(mails_to(smtp, "lea@acme.test")) == 1
+    # Assigning a ticket to oneself tells nobody.
+    services.update_ticket(ticket, agent, assignee_id=agent.id)
+    assert kinds_of(db, agent) == []
+
+
+def test_customer_reply_reaches_owner_and_followers_by_their_preference(db, smtp, ticket, agent, customer, make_user):
+    follower = make_user("agent", name="Fay Follow", email="fay@acme.test")
+    services.update_ticket(ticket, None, assignee_id=agent.id)
+    assert notes.follow(follower, ticket)
+    notes.save_preferences(follower, {"customer_replied": "app"})
+    notes.save_preferences(agent, {"customer_replied": "immediately"})  # the default is the bell only
+    services.add_message(ticket, customer, "Still broken")
+    assert kinds_of(db, agent) == ["assigned", "customer_replied"]
+    assert kinds_of(db, follower) == ["customer_replied"]
+    assert [m["Subject"] for m in mails_to(smtp, agent.email)][-1].startswith("Carla Customer replied on")
+    assert mails_to(smtp, "fay@acme.test") == []  # the bell only
+    notes.save_preferences(follower, {"customer_replied": "off"})
+    services.add_message(ticket, customer, "Hello?")
+    assert kinds_of(db, follower) == ["customer_replied"]
+
+
+def test_mention_in_a_note_notifies_and_follows_but_not_out_of_scope(db, smtp, ticket, agent, make_user):
+    lea = make_user("agent", name="Lea Park", email="lea@acme.test")
+    hr, billing = Team(name="HR"), Team(name="Billing")
+    scoped = make_user("agent", name="Tess Team", email="tess@acme.test", team_scoped=True)
+    billing.members = [scoped]
+    ticket.team = hr
+    db.session.add_all([hr, billing])
+    db.session.commit()
+    body = f"{notes.mention_token(lea)} and {notes.mention_token(scoped)} and me {notes.mention_token(agent)}: look"
+    services.add_message(ticket, agent, body, internal=True)
+    assert kinds_of(db, lea) == ["mention"] and notes.is_following(lea, ticket)
+    assert kinds_of(db, scoped) == [] and not notes.is_following(scoped, ticket)
+    assert kinds_of(db, agent) == []
+    assert mails_to(smtp, "lea@acme.test")[0]["Subject"].startswith(f"{agent.name} mentioned you")
+    # Out of scope, also for team assignment and plain notifications.
+    services.update_ticket(ticket, agent, team_id=hr.id)
+    assert notes.unread_count(scoped) == 0
+
+
+def test_team_assignment_and_sla(app, db, smtp, customer, agent, make_user):
+    from datetime import timedelta
+
+    from helpdesk.models import SlaPolicy
+    from helpdesk.models.base import utcnow
+    from helpdesk.sla.engine import check_sla
+
+    team = Team(name="Support")
+    team.members = [agent]
+    db.session.add_all([team, SlaPolicy(name="Fast", first_response_minutes=60, warn_before_minutes=15)])
+    db.session.commit()
+    ticket = services.create_ticket(customer, "Help", "Broken", team_id=team.id)
+    assert kinds_of(db, agent) == ["team_assigned"]
+    services.update_ticket(ticket, None, assignee_id=agent.id)
+    check_sla(now=utcnow() + timedelta(minutes=50))
+    check_sla(now=utcnow() + timedelta(minutes=61))
+    assert kinds_of(db, agent) == ["team_assigned", "assigned", "sla_warning", "sla_breached"]
+
+
+def test_daily_digest_at_the_agents_local_hour(app, db, smtp, ticket, customer, make_user):
+    lea = make_user("agent", name="Lea Park", email="lea@acme.test")
+    lea.timezone = "Asia/Tokyo"  # 08:00 there is 23:00 UTC
+    db.session.commit()
+    notes.save_preferences(lea, {"customer_replied": "digest"})
+    assert notes.follow(lea, ticket)
+    services.add_message(ticket, customer, "One")
+    services.add_message(ticket, customer, "Two")
+    assert mails_to(smtp, "lea@acme.test") == []
+    assert notes.send_digests(datetime(2030, 1, 1, 12, 0)) == 0  # 21:00 in Tokyo
+    assert notes.send_digests(datetime(2030, 1, 1, 23, 0)) == 1
+    [digest] = mails_to(smtp, "lea@acme.test")
+    assert digest["Subject"] == "Your daily digest: 2 notifications"
+    assert digest["Auto-Submitted"] == "auto-generated"
+    assert digest.get_content().count("Carla Customer replied on") == 2
+    assert notes.send_digests(datetime(2030, 1, 1, 23, 0)) == 0  # sent once
+
+
+def test_pages_bell_list_mark_read_preferences_follow(client, login, db, ticket, agent, admin):
+    services.update_ticket(ticket, admin, assignee_id=agent.id)
+    login(client, agent)
+    assert 'id="notification-count">1<' in client.get("/queue").text
+    page = client.get("/notifications").text
+    assert "assigned" in page and f"Open {ticket.reference}" in page
+    client.post("/notifications/read", data={})
+    assert 'id="notification-count"' not in client.get("/queue").text
+    answer = client.post("/profile/notifications", data={"kind-assigned": "sometimes"})
+    assert answer.status_code == 400 and "Choose one of" in answer.text
+    client.post("/profile/notifications", data={"kind-assigned": "digest"})
+    assert notes.preferences(agent)["assigned"] == "digest"
+    client.post(f"/tickets/{ticket.reference}/follow", data={"action": "follow"})
+    assert 'id="follow-button"' in (page := client.get(f"/tickets/{ticket.reference}").text) and "Following" in page
+    agents = client.get(f"/agents/mentionable?ticket={ticket.reference}&q=ad").json
+    assert [a["token"] for a in agents] == [notes.mention_token(admin)]
+
+
+@pytest.mark.plugins("recognition")
+def test_kudos_for_me_rings_the_bell(db, smtp, agent, make_user):
+    from helpdesk_recognition.kudos import give_peer_kudos
+
+    lea = make_user("agent", name="Lea Park", email="lea@acme.test")
+    give_peer_kudos(lea, agent.id, "Thanks for covering my shift")
+    assert kinds_of(db, agent) == ["recognition.kudos"] and kinds_of(db, lea) == []
+    db.session.expire_all()
+    [note] = db.session.scalars(select(Notification)).all()
+    assert note.text == "Lea Park gave you kudos." and note.actor_id == lea.id
