@@ -7,6 +7,7 @@ it without an import cycle. Plugins import them from ``helpdesk.plugin_api``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -79,3 +80,30 @@ class Channel:
     def notify(self, customer: User, subject: str, text: str, *, ticket: Ticket | None = None,
                html: str | None = None, headers: dict[str, str] | None = None) -> bool:
         raise NotImplementedError("no channel-specific notice: the core sends it by email")
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What the reader of the core reports page (``/reports``) chose, as handed to the
+    ``helpdesk_report_sections`` hook.
+
+    ``start`` and ``end`` are the first and last day shown (inclusive) in the reader's time
+    zone ``timezone``; ``since`` and ``until`` are the same period as naive UTC times (the
+    way times are stored), ``until`` exclusive: filter with ``since <= t < until``.
+    ``interval`` is ``"day"`` or ``"week"``. The other fields are ``None`` for "any":
+    ``team_id``, ``agent_id`` (the assignee), ``channel``, ``tag`` (a tag's name) and
+    ``priority``. Scoping is not in here: a section must still go through
+    ``scoped_to_tickets(user, ...)`` for the reader it is given.
+    """
+
+    start: date
+    end: date
+    since: datetime
+    until: datetime
+    timezone: str = "UTC"
+    interval: str = "day"
+    team_id: int | None = None
+    agent_id: int | None = None
+    channel: str | None = None
+    tag: str | None = None
+    priority: str | None = None

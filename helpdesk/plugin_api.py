@@ -21,8 +21,8 @@ from helpdesk import services, throttle
 from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket, visible_tickets
 from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
-from helpdesk.charts import bar_chart, column_chart
-from helpdesk.contract import SETTING_TYPES, Channel, Route, Setting
+from helpdesk.charts import bar_chart, column_chart, data_table, heatmap_chart
+from helpdesk.contract import SETTING_TYPES, Channel, ReportFilters, Route, Setting
 from helpdesk.csv_export import csv_cell, csv_lines
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import Model, csrf, limiter
@@ -126,3 +126,5 @@ DEPRECATED: dict[str, tuple[Any, str, str]] = {
 __getattr__ = deprecated_names(__name__, DEPRECATED)
 
 __all__ += ["API_VERSION", "STATUSES", "csv_cell", "csv_lines"]
+# The core reports (the helpdesk_report_sections hook), the charts' tables and heatmap
+__all__ += ["ReportFilters", "data_table", "heatmap_chart"]
