@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import Float, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.extensions import Model
@@ -25,8 +25,8 @@ class TicketFacts(Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
     # When the ticket was last resolved or closed, if it is resolved or closed now.
     solved_at: Mapped[datetime | None]
-    first_response_minutes: Mapped[float | None]
-    resolution_minutes: Mapped[float | None]
+    first_response_minutes: Mapped[float | None] = mapped_column(Float)
+    resolution_minutes: Mapped[float | None] = mapped_column(Float)
     # Whether the two durations are business minutes (an SLA policy with business hours applies).
     business_hours: Mapped[bool] = mapped_column(default=False)
     reopen_count: Mapped[int] = mapped_column(default=0)
