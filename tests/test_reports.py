@@ -26,8 +26,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from helpdesk.extensions import db
-from helpdesk.models import (AuditEvent, BusinessHours, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket,
-                             TicketFacts)
+from helpdesk.models import AuditEvent, BusinessHours, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, TicketFacts
 from helpdesk.reports import facts
 from helpdesk.reports.filters import parse_filters
 from helpdesk.reports.metrics import build_report, median, percentile

@@ -1,7 +1,7 @@
 """The core's tables. Plugins add their own (prefixed with the plugin name)."""
 from helpdesk.models.platform import AdminAuditEntry, CustomerNotice, OutboxMail, PluginError, PluginState, SiteSetting
-from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 from helpdesk.models.reports import TicketFacts
+from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 from helpdesk.models.sla import BusinessHours, SlaPolicy, SlaTarget
 from helpdesk.models.tickets import (
     Attachment,
@@ -19,6 +19,7 @@ from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_
 __all__ = [
     "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "CustomerNotice",
     "Delivery", "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
-    "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "TicketFacts", "User", "UserSession",
+    "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession",
     "team_members", "ticket_tags",
 ]
+__all__ += ["TicketFacts"]  # the core reports' per-ticket facts

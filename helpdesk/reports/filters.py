@@ -17,7 +17,8 @@ MAX_DAYS = 731
 INTERVALS = ("day", "week")
 
 
-def parse_filters(args: Mapping[str, str], user: Any, today: date | None = None) -> tuple[ReportFilters, dict[str, str]]:
+def parse_filters(args: Mapping[str, str], user: Any,
+                  today: date | None = None) -> tuple[ReportFilters, dict[str, str]]:
     """The filters from ``args`` (``start``, ``end``, ``interval``, ``team``, ``agent``,
     ``channel``, ``tag``, ``priority``); a wrong value is left out and explained in the
     returned errors (field → message). Days are the reader's (``timezones.user_zone``)."""

@@ -148,7 +148,7 @@ def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[s
                       table=("Team" if filters.agent_id is None else "Agent", "CSAT"))
     return [("Satisfaction (surveys)", Markup(render_template(
         "surveys/report_section.html", total=total, chart=chart, pct=fmt_percent, nps=fmt_nps,
-        link=url_for("surveys.report", **{"from": filters.start.isoformat(), "to": filters.end.isoformat()}))))]
+        link=url_for("surveys.report") + f"?from={filters.start.isoformat()}&to={filters.end.isoformat()}")))]
 
 
 @hookimpl
