@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -59,20 +58,23 @@ class Stats:
     reopened: int = 0
     one_touch: int = 0
 
-    def add_created(self, row: Any) -> None:
+    def add_created(self, first_response: float | None, sla_met: bool | None) -> None:
         self.created += 1
-        if row.first_response_minutes is not None:
-            self.first_response.append(row.first_response_minutes)
-        if row.sla_met is not None:
+        if first_response is not None:
+            self.first_response.append(first_response)
+        if sla_met is not None:
             self.sla_decided += 1
-            self.sla_met += bool(row.sla_met)
+            if sla_met:
+                self.sla_met += 1
 
-    def add_solved(self, row: Any) -> None:
+    def add_solved(self, resolution: float | None, reopen_count: int | None, agent_replies: int | None) -> None:
         self.solved += 1
-        if row.resolution_minutes is not None:
-            self.resolution.append(row.resolution_minutes)
-        self.reopened += (row.reopen_count or 0) > 0
-        self.one_touch += row.agent_replies == 1
+        if resolution is not None:
+            self.resolution.append(resolution)
+        if reopen_count:
+            self.reopened += 1
+        if agent_replies == 1:
+            self.one_touch += 1
 
     @property
     def frt_median(self) -> float | None:
@@ -179,37 +181,47 @@ def build_report(user: Any, filters: ReportFilters) -> Report:
         base = base.where(false())
     created_q = base.where(Ticket.created_at >= filters.since, Ticket.created_at < filters.until)
     solved_q = base.where(TicketFacts.solved_at >= filters.since, TicketFacts.solved_at < filters.until)
-    created = db.session.execute(created_q).all()
-    solved = db.session.execute(solved_q).all()
-    backlog_start = db.session.scalar(
+    connection = db.session.connection()
+    created = connection.execute(created_q).all()
+    solved = connection.execute(solved_q).all()
+    backlog_start = connection.execute(
         base.where(Ticket.created_at < filters.since,
                    or_(TicketFacts.solved_at.is_(None), TicketFacts.solved_at >= filters.since))
-        .with_only_columns(func.count()).order_by(None)) or 0
+        .with_only_columns(func.count()).order_by(None)).scalar() or 0
     tags = _tags(created_q, solved_q)
 
     total = Stats()
     groups: dict[str, dict[Any, Stats]] = {name: defaultdict(Stats) for name in DIMENSIONS}
+    by_team, by_agent, by_channel, by_priority, by_tag = (groups[name] for name in
+                                                          ("team", "agent", "channel", "priority", "tag"))
+    no_tag = [None]
     buckets = {day: Bucket(day) for day in _bucket_starts(filters)}
+    weekly = filters.interval == "week"
     heatmap = [[0] * 24 for _ in range(7)]
     business = False
-    for row in created:
-        total.add_created(row)
-        for stats in _groups(groups, row, tags):
-            stats.add_created(row)
-        moment = local(row.created_at)
-        bucket = buckets.get(_bucket(moment.date(), filters.interval))
+    # The hot loops (a year of a busy helpdesk is 100,000 rows): positional fields, no helpers.
+    for (ticket_id, created_at, team_id, assignee_id, channel, priority, _solved_at, frt, _res, hours,
+         _reopens, _replies, sla_met) in created:
+        for stats in (total, by_team[team_id], by_agent[assignee_id], by_channel[channel], by_priority[priority],
+                      *(by_tag[name] for name in tags.get(ticket_id, no_tag))):
+            stats.add_created(frt, sla_met)
+        moment = local(created_at)
+        day = moment.date()
+        bucket = buckets.get(day - timedelta(days=day.weekday()) if weekly else day)
         if bucket is not None:
             bucket.created += 1
         heatmap[moment.weekday()][moment.hour] += 1
-        business = business or bool(row.business_hours)
-    for row in solved:
-        total.add_solved(row)
-        for stats in _groups(groups, row, tags):
-            stats.add_solved(row)
-        bucket = buckets.get(_bucket(local(row.solved_at).date(), filters.interval))
+        business = business or bool(hours)
+    for (ticket_id, _created_at, team_id, assignee_id, channel, priority, solved_at, _frt, res, hours,
+         reopens, replies, _sla_met) in solved:
+        for stats in (total, by_team[team_id], by_agent[assignee_id], by_channel[channel], by_priority[priority],
+                      *(by_tag[name] for name in tags.get(ticket_id, no_tag))):
+            stats.add_solved(res, reopens, replies)
+        day = local(solved_at).date()
+        bucket = buckets.get(day - timedelta(days=day.weekday()) if weekly else day)
         if bucket is not None:
             bucket.solved += 1
-        business = business or bool(row.business_hours)
+        business = business or bool(hours)
     backlog = backlog_start
     for bucket in buckets.values():
         backlog += bucket.created - bucket.solved
@@ -223,22 +235,13 @@ def _tags(*queries: Select) -> dict[int, list[str]]:
     seen: set[tuple[int, str]] = set()
     for query in queries:
         ids = query.with_only_columns(Ticket.id).order_by(None)
-        for ticket_id, name in db.session.execute(
+        for ticket_id, name in db.session.connection().execute(
                 select(ticket_tags.c.ticket_id, Tag.name).join(Tag, Tag.id == ticket_tags.c.tag_id)
                 .where(ticket_tags.c.ticket_id.in_(ids))).all():
             if (ticket_id, name) not in seen:
                 seen.add((ticket_id, name))
                 out[ticket_id].append(name)
     return out
-
-
-def _groups(groups: dict[str, dict[Any, Stats]], row: Any, tags: dict[int, list[str]]) -> Iterable[Stats]:
-    yield groups["team"][row.team_id]
-    yield groups["agent"][row.assignee_id]
-    yield groups["channel"][row.channel]
-    yield groups["priority"][row.priority]
-    for name in tags.get(row.id) or [None]:
-        yield groups["tag"][name]
 
 
 def _named(groups: dict[str, dict[Any, Stats]]) -> dict[str, list[tuple[str, Stats]]]:
