@@ -15,10 +15,10 @@ import click
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask.cli import with_appcontext
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from helpdesk.charts import column_chart, heatmap_chart
+from helpdesk.charts import column_chart, data_table, heatmap_chart
 from helpdesk.csv_export import csv_lines
 from helpdesk.extensions import db
 from helpdesk.markers import hookimpl
@@ -79,11 +79,13 @@ def _charts(report: Report) -> dict[str, Markup]:
     period = "Week starting" if report.filters.interval == "week" else "Day"
 
     def chart(attr: str, title: str, high: int) -> Markup:
-        points = [(_label(report, i), float(getattr(b, attr)),
-                   f"{b.start.isoformat()}: {getattr(b, attr)} {attr if attr != 'backlog' else 'open'}")
+        word = "open" if attr == "backlog" else attr
+        points = [(_label(report, i), float(getattr(b, attr)), f"{b.start.isoformat()}: {getattr(b, attr)} {word}")
                   for i, b in enumerate(series)]
-        return column_chart(points, low=0, high=_nice(high), title=title, chart_class="chart report-chart",
-                            css_class=f"report-{attr}", table=(period, title), empty="No tickets")
+        svg = column_chart(points, low=0, high=_nice(high), title=title, chart_class="chart report-chart",
+                           css_class=f"report-{attr}", empty="No tickets")
+        table = data_table((period, title), [(b.start.isoformat(), getattr(b, attr)) for b in series], caption=title)
+        return Markup(f'<h3 class="h6">{escape(title)}</h3>') + svg + table
 
     hours = [f"{h:02d}" for h in range(24)]
     return {
