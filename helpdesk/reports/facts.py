@@ -46,9 +46,10 @@ def refresh_one(ticket_id: int) -> None:
             db.session.rollback()
 
 
-def backfill(batch: int = 2000) -> int:
-    """Rebuild the facts of every ticket, committing per batch; returns the tickets done."""
-    done, last = 0, 0
+def backfill(batch: int = 2000, after_id: int = 0) -> int:
+    """Rebuild the facts of every ticket (with an id above ``after_id``), committing per
+    batch; returns the tickets done."""
+    done, last = 0, after_id
     while True:
         ids = list(db.session.scalars(select(Ticket.id).where(Ticket.id > last).order_by(Ticket.id).limit(batch)))
         if not ids:
