@@ -53,15 +53,16 @@ def index() -> tuple[str, int] | str:
 FILTER_KEYS = ("start", "end", "interval", "team", "agent", "channel", "tag", "priority")
 
 
-@bp.get("/reports/<name>.csv")
+@bp.get("/reports/<table>.csv")
 @staff_required
-def export(name: str) -> Response:
-    if name not in tables.TABLES:
+def export(table: str) -> Response:
+    """One table of the page as CSV, for the same period and filters."""
+    if table not in tables.TABLES:
         abort(404)
     filters, _errors = parse_filters(request.args, current_user)
     report = build_report(current_user, filters)
-    lines = [tables.headers(name, csv=True), *tables.rows(report, name, csv=True)]
-    filename = f"report-{name}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+    lines = [tables.headers(table, csv=True), *tables.rows(report, table, csv=True)]
+    filename = f"report-{table}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
     return Response(stream_with_context(csv_lines(lines)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
