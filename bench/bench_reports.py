@@ -112,7 +112,7 @@ def seed(args: argparse.Namespace, now) -> dict:
                         "customer_id": customer.id, "assignee_id": agent.id, "team_id": teams[n % 8].id,
                         "created_at": created, "updated_at": resolved_at or first, "first_response_at": first,
                         "resolved_at": resolved_at, "message_count": 2})
-        for r in range(1 + n % 3 if solved else 1):
+        for _reply in range(1 + n % 3 if solved else 1):
             messages.append({"ticket_id": n, "author_id": agent.id, "internal": False, "body": "reply",
                              "channel": "web", "needs_review": False, "meta": {}, "created_at": first})
         if solved and n % 20 == 1:
