@@ -7,6 +7,7 @@ it without an import cycle. Plugins import them from ``helpdesk.plugin_api``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -115,3 +116,27 @@ class NotificationKind:
     def __post_init__(self) -> None:
         if self.default not in DELIVERIES:
             raise ValueError(f"unknown delivery {self.default!r}; use one of {DELIVERIES}")
+class ReportFilters:
+    """What the reader of the core reports page (``/reports``) chose, as handed to the
+    ``helpdesk_report_sections`` hook.
+
+    ``start`` and ``end`` are the first and last day shown (inclusive) in the reader's time
+    zone ``timezone``; ``since`` and ``until`` are the same period as naive UTC times (the
+    way times are stored), ``until`` exclusive: filter with ``since <= t < until``.
+    ``interval`` is ``"day"`` or ``"week"``. The other fields are ``None`` for "any":
+    ``team_id``, ``agent_id`` (the assignee), ``channel``, ``tag`` (a tag's name) and
+    ``priority``. Scoping is not in here: a section must still go through
+    ``scoped_to_tickets(user, ...)`` for the reader it is given.
+    """
+
+    start: date
+    end: date
+    since: datetime
+    until: datetime
+    timezone: str = "UTC"
+    interval: str = "day"
+    team_id: int | None = None
+    agent_id: int | None = None
+    channel: str | None = None
+    tag: str | None = None
+    priority: str | None = None

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint
     from markupsafe import Markup
 
-    from helpdesk.contract import Channel, NotificationKind, ReplyWarning, Route, Setting
+    from helpdesk.contract import Channel, NotificationKind, ReplyWarning, ReportFilters, Route, Setting
     from helpdesk.models import Message, SlaTarget, Ticket, User
 
 # ---------------------------------------------------------------- setup hooks
@@ -538,4 +538,35 @@ def helpdesk_notification_kinds() -> list[NotificationKind] | None:
 
         # later, after your own commit:
         notify_agents("hello.waved", [colleague], text=f"{me.name} waves at you", actor=me)
+    """
+
+
+# ------------------------------------------------------------------ report hooks
+
+
+@hookspec
+def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[str, Markup]] | None:
+    """Add sections to the core reports page (``/reports``): a list of ``(title, html)``.
+
+    Called for each view of the page with the reader's choices (``ReportFilters``: the
+    period as local days and as naive-UTC ``since``/``until``, the time zone, the interval
+    and the team, agent, channel, tag and priority filters, ``None`` meaning any) and the
+    reader. Scope your rows to the reader yourself (``scoped_to_tickets(user, column)``),
+    follow as many filters as make sense for your data and say which ones you ignore. The
+    html is put on the page as it is: escape what you write (``render_template`` does), no
+    inline script or style. ``column_chart``, ``bar_chart``, ``heatmap_chart`` and
+    ``data_table`` from ``plugin_api`` draw charts that match the page. Return ``None`` or
+    ``[]`` for "nothing to add" (a title with an empty-state text is friendlier).
+
+    Semantics: collected, in plugin order; a plugin that raises is recorded and skipped.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_report_sections(filters, user):
+            count = db_session().scalar(
+                select(func.count(Greeting.id)).where(
+                    Greeting.created_at >= filters.since, Greeting.created_at < filters.until,
+                    scoped_to_tickets(user, Greeting.ticket_id)))
+            return [("Greetings", Markup(render_template("hello/report.html", count=count)))]
     """

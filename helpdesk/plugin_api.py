@@ -22,8 +22,8 @@ from helpdesk import services, throttle
 from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket, visible_tickets
 from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
-from helpdesk.charts import bar_chart, column_chart
-from helpdesk.contract import SETTING_TYPES, Channel, NotificationKind, ReplyWarning, Route, Setting
+from helpdesk.charts import bar_chart, column_chart, data_table, heatmap_chart
+from helpdesk.contract import SETTING_TYPES, Channel, NotificationKind, ReplyWarning, ReportFilters, Route, Setting
 from helpdesk.csv_export import csv_cell, csv_lines
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import Model, csrf, limiter
@@ -145,3 +145,5 @@ __all__ += ["API_VERSION", "STATUSES", "csv_cell", "csv_lines"]
 __all__ += ["format_local", "local_day_start", "local_to_utc", "mail_time", "user_zone"]
 __all__ += ["ReplyWarning"]
 __all__ += ["NotificationKind", "notify_agents"]
+# The core reports (the helpdesk_report_sections hook), the charts' tables and heatmap
+__all__ += ["ReportFilters", "data_table", "heatmap_chart"]

@@ -79,6 +79,8 @@ RULES: dict[str, set[str]] = {
     # Agents' notifications, following, @mentions
     "notifications.index": BACKOFFICE, "notifications.read": BACKOFFICE, "notifications.preferences": BACKOFFICE,
     "notifications.follow": IN_SCOPE_READERS, "notifications.mentionable": BACKOFFICE,
+    # The core reports: full agents and admins, each within their scope
+    "reports.index": AGENTS, "reports.export": AGENTS,
 }
 
 
@@ -174,7 +176,8 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
                    "customer_id": customer.id, "user_id": agent.id, "team_id": team.id,
                    "tag_id": tag.id, "reply_id": reply.id, "mail_id": mail.id, "view_id": view.id,
                    "name": "probe", "action": "solved", "filename": "app.css",
-                   "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id},
+                   "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id,
+                   "table": "team"},
         "ticket": ticket,
     }
     for make_values in expectations(app).value_makers:

@@ -26,3 +26,29 @@ def test_bar_chart_scales_to_the_largest_and_shortens_long_labels():
     assert widths == [300.0, 150.0]  # 0 draws no bar
     assert "A very long name inde…" in svg
     assert plugin_api.bar_chart is bar_chart and plugin_api.column_chart is column_chart
+
+
+def test_date_labels_never_overlap_and_every_bar_has_a_hover_value():
+    from helpdesk.charts import label_step
+
+    days = [(f"{d:02d} Nov", float(d), f"2026-11-{d:02d}: {d} created") for d in range(1, 31)]
+    svg = str(column_chart(days, low=0, high=32, title="Created", table=("Day", "Created")))
+    labels = [float(part.split('"')[0]) for part in svg.split('<text class="label" x="')[1:]]
+    assert 5 <= len(labels) <= 12 and labels[0] < labels[1]
+    gaps = {round(b - a, 1) for a, b in zip(labels, labels[1:], strict=False)}
+    assert min(gaps) >= 6 * 6.6 + 8  # "06 Nov" fits before the next label starts
+    assert svg.count("<title>2026-11-") == 30  # every bar, labelled or not, tells its value on hover
+    assert '<details class="chart-data">' in svg
+    assert '<th scope="row">30 Nov</th><td>2026-11-30: 30 created</td>' in svg
+    assert label_step(["Mon"], 100) == 1 and label_step(["a long label"] * 3, 10) == 9
+
+
+def test_heatmap_cells_carry_their_value_and_a_shade():
+    from helpdesk.charts import heatmap_chart
+
+    svg = str(heatmap_chart(["Mon", "Tue"], ["00", "01"], [[0, 4], [1, 2]], title="Busiest <hours>",
+                            tip="{row} {column}:00: {value} tickets"))
+    assert svg.count("<rect") == 4 and "<title>Mon 01:00: 4 tickets</title>" in svg
+    assert 'class="cell heat-0"' in svg and 'class="cell heat-4"' in svg
+    assert "Busiest &lt;hours&gt;" in svg and "style=" not in svg and "<script" not in svg
+    assert plugin_api.heatmap_chart is heatmap_chart

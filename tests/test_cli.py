@@ -123,6 +123,7 @@ FIRST_RUN = {
     "worker": ["worker"],
     "hello-stats": ["hello-stats"],
     "surveys-send": ["surveys-send"],
+    "reports backfill": ["reports", "backfill"],
     "mail poll": ["mail", "poll"],
     "mail ingest": ["mail", "ingest"],
     "backup": ["backup", os.path.join(tempfile.gettempdir(), "helpdesk-backup-of-nothing")],

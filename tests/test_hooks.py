@@ -264,6 +264,20 @@ def test_hook_notification_kinds(app, client, db, agent, make_user, login):
     assert 'id="notification-count">1<' in client.get("/queue").text
     assert "Lea waves at you" in client.get("/notifications").text
     assert "A colleague waves at me" in client.get("/profile/notifications").text
+def test_hook_report_sections(app, client, admin, make_user, login):
+    seen = []
+
+    def sections(filters, user):
+        seen.append((filters.start.isoformat(), filters.end.isoformat(), filters.team_id, user.id))
+        return [("Greetings <sent>", Markup("<p id='greetings'>12 greetings</p>"))]
+
+    plug(app, "hookrep2", helpdesk_report_sections=sections)
+    login(client, admin)
+    page = client.get("/reports?start=2026-11-02&end=2026-11-08").text
+    assert "Greetings &lt;sent&gt;</h2>" in page and "<p id='greetings'>12 greetings</p>" in page
+    assert seen == [("2026-11-02", "2026-11-08", None, admin.id)]
+    manager(app).register(make_plugin("broken", helpdesk_report_sections=lambda filters: 1 / 0), "broken")
+    assert client.get("/reports").status_code == 200  # a failing section is skipped, the page stays
 
 
 def test_every_hook_here_is_a_real_hook():

@@ -2,6 +2,7 @@
 from helpdesk.models.live import LiveEvent, LivePresence
 from helpdesk.models.notifications import Notification, NotificationPreference, TicketFollower
 from helpdesk.models.platform import AdminAuditEntry, CustomerNotice, OutboxMail, PluginError, PluginState, SiteSetting
+from helpdesk.models.reports import TicketFacts
 from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 from helpdesk.models.sla import BusinessHours, SlaPolicy, SlaTarget
 from helpdesk.models.tickets import (
@@ -24,3 +25,4 @@ __all__ = [
     "team_members", "ticket_tags", "LiveEvent", "LivePresence",
 ]
 __all__ += ["Notification", "NotificationPreference", "TicketFollower"]
+__all__ += ["TicketFacts"]  # the core reports' per-ticket facts

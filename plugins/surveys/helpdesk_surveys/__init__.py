@@ -6,6 +6,7 @@ link's GET never records an answer.
 from __future__ import annotations
 
 import random
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,13 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import NotificationKind, Setting, Ticket, User, db_session, utcnow
+from helpdesk.plugin_api import NotificationKind, ReportFilters, Setting, Ticket, User, bar_chart, db_session, utcnow
 from helpdesk_surveys import access_rules, views_public, views_staff  # noqa: F401  (routes register on import)
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import SETTINGS
 from helpdesk_surveys.jobs import schedule_relationship_surveys, send_due_invitations  # noqa: F401
 from helpdesk_surveys.models import SurveyFollowUp, SurveyInvitation, SurveyResponse
-from helpdesk_surveys.reports import Tally, fmt_percent, month_start
+from helpdesk_surveys.reports import Tally, build_report, fmt_nps, fmt_percent, month_start
 from helpdesk_surveys.responses import store_external
 from helpdesk_surveys.scheduling import schedule_after_resolution, schedule_relationship, withdraw_for_ticket
 from helpdesk_surveys.sending import send_due
@@ -132,6 +133,27 @@ def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
 @hookimpl
 def helpdesk_reports() -> list[tuple[str, str]]:
     return [("Satisfaction: CSAT, NPS and response rate", "surveys.report")]
+
+
+@hookimpl
+def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[str, Markup]]:
+    """Satisfaction on the core reports page: CSAT, NPS and response rate for the period, by
+    team and by agent (the reader's scope; the team and agent filters pick the rows; days in UTC)."""
+    start = datetime.combine(filters.start, time(0))
+    data = build_report(start, datetime.combine(filters.end, time(0)) + timedelta(days=1), viewer=user)
+    total = data.total
+    if filters.team_id is not None:
+        total = data.by_team.get(filters.team_id, Tally())
+    elif filters.agent_id is not None:
+        total = data.by_agent.get(filters.agent_id, Tally())
+    rows = [(label, t.csat, f"{fmt_percent(t.csat)} of {t.csat_n} answers")
+            for label, t in data.rows("team" if filters.agent_id is None else "agent") if t.csat_n]
+    chart = bar_chart(rows, title="CSAT % by " + ("team" if filters.agent_id is None else "agent"),
+                      chart_class="chart report-chart", empty="No CSAT answers in this period",
+                      table=("Team" if filters.agent_id is None else "Agent", "CSAT"))
+    return [("Satisfaction (surveys)", Markup(render_template(
+        "surveys/report_section.html", total=total, chart=chart, pct=fmt_percent, nps=fmt_nps,
+        link=url_for("surveys.report") + f"?from={filters.start.isoformat()}&to={filters.end.isoformat()}")))]
 
 
 @hookimpl

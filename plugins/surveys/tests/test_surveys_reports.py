@@ -297,3 +297,22 @@ def test_a_team_scoped_agent_sees_only_their_teams_answers_in_the_report(db, cli
     assert "NPS of 0 answers" in summary
     rows = list(csv.reader(io.StringIO(client.get(f"/surveys/reports.csv?{RANGE}&what=team").text)))
     assert [row[0] for row in rows[1:]] == ["Billing"]
+
+
+def test_satisfaction_section_on_the_core_reports_page(db, client, login, customer, agent, make_user):
+    team = Team(name="Billing")
+    db.session.add(team)
+    db.session.commit()
+    for score in (5, 4, 2):
+        add(db, "csat", score, customer_id=customer.id, agent_id=agent.id, team_id=team.id)
+    login(client, agent)
+    page = client.get("/reports?start=2030-03-01&end=2030-03-31").text
+    section = text(page, id="surveys-report-section")
+    assert "CSAT 67 % 2 satisfied of 3 answers" in section
+    assert "Billing: 67 % of 3 answers" in page  # the bar's hover title
+    assert page.count("Satisfaction (surveys)") == 1
+    other = Team(name="Support")
+    db.session.add(other)
+    db.session.commit()
+    page = client.get(f"/reports?start=2030-03-01&end=2030-03-31&team={other.id}").text
+    assert "— 0 satisfied of 0 answers" in text(page, id="surveys-report-section")

@@ -1,0 +1,1 @@
+"""The core reports: per-ticket facts (``facts``) and the numbers a lead reads (``metrics``)."""

@@ -1,0 +1,57 @@
+"""The reports page's tables, as rows of cells: for the page (durations such as ``2h 10m``,
+percentages) and for CSV (plain numbers: minutes and percent with one decimal)."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from helpdesk.reports.metrics import DIMENSIONS, WEEKDAYS, Report, Stats
+from helpdesk.sla.clock import format_duration
+
+METRIC_HEADERS = ("Created", "Solved", "First response (median)", "First response (90th percentile)",
+                  "Resolution (median)", "Resolution (90th percentile)", "SLA attainment", "Reopen rate",
+                  "One-touch resolution")
+TABLES = ("volume", "summary", *DIMENSIONS, "hours")
+
+
+def duration(minutes: float | None, csv: bool = False) -> str:
+    if minutes is None:
+        return "" if csv else "—"
+    return f"{minutes:.1f}" if csv else format_duration(timedelta(minutes=minutes))
+
+
+def percent(value: float | None, csv: bool = False) -> str:
+    if value is None:
+        return "" if csv else "—"
+    return f"{100 * value:.1f}" if csv else f"{100 * value:.1f}".removesuffix(".0") + "%"
+
+
+def metric_cells(stats: Stats, csv: bool = False) -> list[Any]:
+    return [stats.created, stats.solved, duration(stats.frt_median, csv), duration(stats.frt_p90, csv),
+            duration(stats.resolution_median, csv), duration(stats.resolution_p90, csv),
+            percent(stats.sla_attainment, csv), percent(stats.reopen_rate, csv), percent(stats.one_touch_rate, csv)]
+
+
+def headers(name: str, csv: bool = False) -> list[str]:
+    """Column headings of table ``name`` (CSV headings name their units)."""
+    if name == "volume":
+        return ["Period starting", "Created", "Solved", "Backlog at the end"]
+    if name == "hours":
+        return ["Weekday", *[f"{hour:02d}:00" for hour in range(24)]]
+    metrics = list(METRIC_HEADERS)
+    if csv:
+        metrics = [h + (" minutes" if 2 <= i <= 5 else " %" if i >= 6 else "") for i, h in enumerate(metrics)]
+    first = "Period" if name == "summary" else DIMENSIONS[name]
+    return [first, *metrics]
+
+
+def rows(report: Report, name: str, csv: bool = False) -> list[list[Any]]:
+    """The rows of table ``name`` (one of ``TABLES``)."""
+    if name == "volume":
+        return [[b.start.isoformat(), b.created, b.solved, b.backlog] for b in report.series]
+    if name == "hours":
+        return [[WEEKDAYS[day], *report.heatmap[day]] for day in range(7)]
+    if name == "summary":
+        f = report.filters
+        return [[f"{f.start.isoformat()} to {f.end.isoformat()}", *metric_cells(report.total, csv)]]
+    return [[label, *metric_cells(stats, csv)] for label, stats in report.by[name]]
