@@ -35,6 +35,7 @@ from helpdesk.models.tickets import PRIORITIES, STATUSES, parse_reference
 from helpdesk.models.users import team_members
 from helpdesk.numbers import MAX_ID, MAX_PAGE, parse_id, parse_int, parse_page
 from helpdesk.plugin_manager import manager
+from helpdesk.richtext import mail_html as reply_mail_html
 from helpdesk.services.admin_audit import record as record_config_change
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
@@ -126,3 +127,4 @@ DEPRECATED: dict[str, tuple[Any, str, str]] = {
 __getattr__ = deprecated_names(__name__, DEPRECATED)
 
 __all__ += ["API_VERSION", "STATUSES", "csv_cell", "csv_lines"]
+__all__ += ["reply_mail_html"]  # the HTML part of the mail for an agent's reply (Markdown composer)

@@ -47,6 +47,7 @@ CORE_MODULES = {
     "core.sla": "helpdesk.sla.hooks",
     "core.assignment": "helpdesk.assignment",
     "core.availability": "helpdesk.web.availability",
+    "core.macros": "helpdesk.web.macros",
 }
 SECRET_PREFIX = "fernet:"
 SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs

@@ -1,4 +1,5 @@
 """The core's tables. Plugins add their own (prefixed with the plugin name)."""
+from helpdesk.models.macros import Macro
 from helpdesk.models.platform import AdminAuditEntry, CustomerNotice, OutboxMail, PluginError, PluginState, SiteSetting
 from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 from helpdesk.models.sla import BusinessHours, SlaPolicy, SlaTarget
@@ -17,7 +18,7 @@ from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_
 
 __all__ = [
     "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "CustomerNotice",
-    "Delivery", "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
+    "Delivery", "LoginToken", "Macro", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
     "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession",
     "team_members", "ticket_tags",
 ]

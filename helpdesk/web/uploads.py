@@ -23,3 +23,11 @@ def read_uploads(files: Iterable[FileStorage] | None) -> list[NewAttachment]:
         out.append(NewAttachment(storage.filename, content,
                                  storage.mimetype or "application/octet-stream"))
     return out
+
+
+def check_file_count(attachments: list[NewAttachment]) -> None:
+    """At most ``MAX_ATTACHMENTS_PER_MESSAGE`` (default 10) files on one message."""
+    limit = int(current_app.config.get("MAX_ATTACHMENTS_PER_MESSAGE", 10))
+    if len(attachments) > limit:
+        raise ServiceError(f"Attach at most {limit} files to one message ({len(attachments)} chosen).",
+                           field="attachments")
