@@ -210,7 +210,7 @@ def _assignee_id(macro: Macro, actor: User) -> int | None | str:
 
 def plan_macro(macro: Macro, ticket: Ticket, actor: User) -> Plan:
     """What applying ``macro`` to ``ticket`` now would do (for the preview and for applying)."""
-    plan = Plan(internal=macro.internal or actor.is_light_agent)
+    plan = Plan(internal=macro.internal)
     if macro.body.strip():
         try:
             plan.body = render_strict(macro.body, ticket, actor)

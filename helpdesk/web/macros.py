@@ -51,8 +51,10 @@ class MacroForm(FlaskForm):
     name = StringField("Name", validators=[Length(max=120)])
     body = TextAreaField("Reply (Markdown; placeholders as in canned replies)", validators=[Length(max=100_000)])
     internal = BooleanField("As an internal note (not sent to the customer)")
-    status = SelectField("Set status", choices=[("", "keep")] + [(s, s) for s in MACRO_STATUSES])
-    priority = SelectField("Set priority", choices=[("", "keep")] + [(p, p) for p in PRIORITIES])
+    status = SelectField("Set status", choices=[("", "keep")] + [(s, s) for s in MACRO_STATUSES],
+                         validate_choice=False)
+    priority = SelectField("Set priority", choices=[("", "keep")] + [(p, p) for p in PRIORITIES],
+                           validate_choice=False)
     add_tags = StringField("Add tags (comma separated)", validators=[Length(max=500)])
     remove_tags = StringField("Remove tags (comma separated)", validators=[Length(max=500)])
     assignee = SelectField("Assign to", validate_choice=False)
