@@ -18,7 +18,8 @@ from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_
 
 __all__ = [
     "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "CustomerNotice",
-    "Delivery", "LoginToken", "Macro", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
+    "Delivery", "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
     "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession",
     "team_members", "ticket_tags",
+    "Macro",
 ]

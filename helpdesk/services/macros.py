@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import ColumnElement, Select, or_, select, update
 
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.canned import check_template, render_strict
@@ -45,7 +45,7 @@ def visible_macros(user: User) -> Select:
     """The macros ``user`` may see and apply, by name."""
     if not user.is_backoffice:
         return select(Macro).where(Macro.id.is_(None))
-    shared = Macro.owner_id.is_(None)
+    shared: ColumnElement[bool] = Macro.owner_id.is_(None)
     if not user.is_admin:
         shared = shared & (Macro.shared_team_id.is_(None) | Macro.shared_team_id.in_(_team_ids(user)))
     return select(Macro).where(or_(Macro.owner_id == user.id, shared)).order_by(Macro.name, Macro.id)

@@ -97,7 +97,8 @@ def _scope_of(macro: Macro) -> str:
 @backoffice_required
 def index() -> str:
     macros = list(db.session.scalars(visible_macros(current_user)))
-    return render_template("macros/index.html", macros=macros, can_manage=can_manage, describe=describe, delete_form=ConfirmForm())
+    return render_template("macros/index.html", macros=macros, can_manage=can_manage, describe=describe,
+                           delete_form=ConfirmForm())
 
 
 def _macro_or_404(macro_id: int) -> Macro:

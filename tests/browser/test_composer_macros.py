@@ -15,7 +15,8 @@ from helpdesk.services.macros import save_macro
 PASSWORD = "long-password-1"
 pytestmark = pytest.mark.browser
 # A 1×1 PNG: what a screenshot pasted from the clipboard looks like to the page.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAA"
+                       "AABJRU5ErkJggg==")
 
 
 @pytest.fixture
