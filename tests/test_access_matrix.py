@@ -18,7 +18,7 @@ import pytest
 from flask import Blueprint
 
 from helpdesk import services
-from helpdesk.models import BusinessHours, CannedReply, OutboxMail, SavedView, SlaPolicy, Tag, Team
+from helpdesk.models import BusinessHours, CannedReply, Macro, OutboxMail, SavedView, SlaPolicy, Tag, Team
 from helpdesk.plugin_manager import CORE_MODULES, manager
 from helpdesk.services.tickets import NewAttachment
 from helpdesk.testing import make_plugin
@@ -70,6 +70,9 @@ RULES: dict[str, set[str]] = {
     "agent.merge": IN_SCOPE, "agent.split": IN_SCOPE, "availability.toggle": AGENTS,
     "sla.index": ADMIN, "sla.policy_edit": ADMIN, "sla.policy_delete": ADMIN,
     "sla.hours_edit": ADMIN, "sla.hours_delete": ADMIN,
+    # Macros (a macro shared with everyone: all use it, admins change it) and the composer's preview
+    "macros.index": BACKOFFICE, "macros.new": BACKOFFICE, "macros.edit": ADMIN, "macros.delete": ADMIN,
+    "macros.apply": IN_SCOPE_READERS, "macros.preview": IN_SCOPE_READERS,
 }
 
 
@@ -156,7 +159,8 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     db.session.add_all([view, hours])
     db.session.commit()
     policy = SlaPolicy(name="Default", first_response_minutes=60, business_hours_id=hours.id)
-    db.session.add(policy)
+    macro = Macro(name="Seen", body="Seen.", internal=True, add_tags=[], remove_tags=[])
+    db.session.add_all([policy, macro])
     db.session.commit()
     world = {
         "users": {"customer_a": customer, "customer_b": other_customer, "agent": agent, "admin": admin,
@@ -165,7 +169,8 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
                    "customer_id": customer.id, "user_id": agent.id, "team_id": team.id,
                    "tag_id": tag.id, "reply_id": reply.id, "mail_id": mail.id, "view_id": view.id,
                    "name": "probe", "action": "solved", "filename": "app.css",
-                   "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id},
+                   "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id,
+                   "macro_id": macro.id},
         "ticket": ticket,
     }
     for make_values in expectations(app).value_makers:

@@ -109,12 +109,21 @@ def _macro_or_404(macro_id: int) -> Macro:
 
 
 @bp.route("/macros/new", methods=["GET", "POST"])
+@backoffice_required
+def new() -> Any:
+    return _form(None)
+
+
 @bp.route("/macros/<int:macro_id>/edit", methods=["GET", "POST"])
 @backoffice_required
-def edit(macro_id: int | None = None) -> Any:
-    macro = _macro_or_404(macro_id) if macro_id is not None else None
-    if macro is not None and not can_manage(current_user, macro):
+def edit(macro_id: int) -> Any:
+    macro = _macro_or_404(macro_id)
+    if not can_manage(current_user, macro):
         abort(404)
+    return _form(macro)
+
+
+def _form(macro: Macro | None) -> Any:
     if macro is not None and request.method == "GET":
         form = MacroForm(obj=macro, formdata=None, add_tags=", ".join(macro.add_tags),
                          remove_tags=", ".join(macro.remove_tags), set_team_id=str(macro.set_team_id or ""),
@@ -140,18 +149,6 @@ def edit(macro_id: int | None = None) -> Any:
             return redirect(url_for("macros.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("macros/form.html", form=form, macro=macro), status
-
-
-@bp.post("/macros/<int:macro_id>/delete")
-@backoffice_required
-def delete(macro_id: int) -> Response:
-    macro = _macro_or_404(macro_id)
-    if not can_manage(current_user, macro) or not ConfirmForm().validate_on_submit():
-        abort(404)
-    name = macro.name
-    delete_macro(current_user, macro)
-    flash(f"Deleted the macro “{name}”.", "info")
-    return redirect(url_for("macros.index"))
 
 
 @bp.post("/tickets/<reference>/macros/<int:macro_id>")
@@ -186,6 +183,18 @@ def preview(reference: str) -> Response:
         abort(400)
     names = request.form.getlist("attachment_names")[:50]
     return jsonify(html=render_markdown(request.form.get("body", "")[:100_000], names))
+
+
+@bp.post("/macros/<int:macro_id>/delete")
+@backoffice_required
+def delete(macro_id: int) -> Response:
+    macro = _macro_or_404(macro_id)
+    if not can_manage(current_user, macro) or not ConfirmForm().validate_on_submit():
+        abort(404)
+    name = macro.name
+    delete_macro(current_user, macro)
+    flash(f"Deleted the macro “{name}”.", "info")
+    return redirect(url_for("macros.index"))
 
 
 @bp.app_template_filter("rich")
