@@ -217,10 +217,15 @@
     try { return JSON.parse(storage.getItem(key) || "null"); } catch (e) { return null; }
   }
 
+  function messageCount() {
+    return document.querySelectorAll("#conversation article.message").length;
+  }
+
   function writeDraft(submitted) {
     try {
       if (body.value.trim()) {
-        storage.setItem(key, JSON.stringify({ body: body.value, savedAt: Date.now(), submitted: !!submitted }));
+        storage.setItem(key, JSON.stringify({ body: body.value, savedAt: Date.now(), submitted: !!submitted,
+                                              messages: messageCount() }));
       } else {
         storage.removeItem(key);
       }
@@ -232,7 +237,8 @@
     var sent = document.querySelector("#flash-messages .alert-success");
     if (body.value.trim()) {
       writeDraft(false); /* the server gave the text back (an error to fix): that is the draft */
-    } else if (draft && draft.submitted && sent) {
+    } else if (draft && draft.submitted && (sent || messageCount() > (draft.messages || 0))) {
+      /* the reply landed (here, or while "send and next" went on to another ticket) */
       storage.removeItem(key);
     } else if (draft && draft.body) {
       body.value = draft.body;
