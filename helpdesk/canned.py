@@ -50,3 +50,12 @@ def render_reply(source: str, ticket: Ticket, agent: User | None) -> str:
         return _env.from_string(source).render(reply_variables(ticket, agent))
     except Exception as exc:  # SecurityError, UndefinedError, syntax errors from admins
         return f"[This canned reply could not be rendered: {exc}]"
+
+
+def render_strict(source: str, ticket: Ticket, agent: User | None) -> str:
+    """Render like :func:`render_reply`, but raise ``ValueError`` (with the reason) instead of
+    returning an explanation: for macros, whose text goes out without an agent reading it first."""
+    try:
+        return _env.from_string(source).render(reply_variables(ticket, agent))
+    except Exception as exc:  # SecurityError, UndefinedError, syntax errors
+        raise ValueError(f"The reply could not be filled in: {exc}") from exc

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "UTC",  # the site's time zone: quiet hours, time-of-day rules, digests
     "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,
+    "MAX_ATTACHMENTS_PER_MESSAGE": 10,  # files on one agent reply (the composer says so before upload)
     "MAGIC_LINK_MINUTES": 30,
     "PAGE_SIZE": 25,
     # Throttles shared by every process (database, or Redis with REDIS_URL); each lockout
@@ -80,7 +81,8 @@ _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_
         "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT", "SESSION_IDLE_DAYS",
         "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP",
         "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS", "NOTICES_PER_RECIPIENT_PER_HOUR",
-        "SEND_FILE_MAX_AGE_DEFAULT", "PROXY_COUNT", "LIVE_STREAM_SECONDS", "LIVE_PRESENCE_SECONDS", "LIVE_POLL_MS"}
+        "SEND_FILE_MAX_AGE_DEFAULT", "PROXY_COUNT", "LIVE_STREAM_SECONDS", "LIVE_PRESENCE_SECONDS", "LIVE_POLL_MS",
+        "MAX_ATTACHMENTS_PER_MESSAGE"}
 _LIST = {"TRUSTED_HOSTS", "METRICS_ALLOW_FROM"}
 _JSON = {"SQLALCHEMY_ENGINE_OPTIONS"}  # e.g. '{"pool_size": 10, "pool_pre_ping": true}'
 

@@ -10,6 +10,7 @@ import re
 from helpdesk.contract import Channel, ReplyWarning
 from helpdesk.markers import hookimpl
 from helpdesk.models import Message, Ticket
+from helpdesk.richtext import mail_html
 from helpdesk.services.mail import queue_mail
 from helpdesk.web.links import external_url
 
@@ -33,7 +34,8 @@ class WebChannel(Channel):
         link = external_url("portal.ticket", reference=ticket.reference)
         text = (f"{message.body}\n\n-- \n{author}\n\n"
                 f"Reply or follow {ticket.reference} here: {link}\n")
-        queue_mail(address, f"[{ticket.reference}] Re: {ticket.subject}", text, ticket_id=ticket.id)
+        html = mail_html(message, ["-- ", author, "", f"Reply or follow {ticket.reference} here: {link}"])
+        queue_mail(address, f"[{ticket.reference}] Re: {ticket.subject}", text, html=html, ticket_id=ticket.id)
 
 
 @hookimpl

@@ -37,6 +37,7 @@ from helpdesk.models.users import team_members
 from helpdesk.numbers import MAX_ID, MAX_PAGE, parse_id, parse_int, parse_page
 from helpdesk.plugin_manager import manager
 from helpdesk.services import notifications as _notifications
+from helpdesk.richtext import mail_html as reply_mail_html
 from helpdesk.services.admin_audit import record as record_config_change
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
@@ -147,3 +148,4 @@ __all__ += ["ReplyWarning"]
 __all__ += ["NotificationKind", "notify_agents"]
 # The core reports (the helpdesk_report_sections hook), the charts' tables and heatmap
 __all__ += ["ReportFilters", "data_table", "heatmap_chart"]
+__all__ += ["reply_mail_html"]  # the HTML part of the mail for an agent's reply (Markdown composer)

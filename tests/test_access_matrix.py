@@ -18,7 +18,7 @@ import pytest
 from flask import Blueprint
 
 from helpdesk import services
-from helpdesk.models import BusinessHours, CannedReply, OutboxMail, SavedView, SlaPolicy, Tag, Team
+from helpdesk.models import BusinessHours, CannedReply, Macro, OutboxMail, SavedView, SlaPolicy, Tag, Team
 from helpdesk.plugin_manager import CORE_MODULES, manager
 from helpdesk.services.tickets import NewAttachment
 from helpdesk.testing import make_plugin
@@ -81,6 +81,9 @@ RULES: dict[str, set[str]] = {
     "notifications.follow": IN_SCOPE_READERS, "notifications.mentionable": BACKOFFICE,
     # The core reports: full agents and admins, each within their scope
     "reports.index": AGENTS, "reports.export": AGENTS,
+    # Macros (a macro shared with everyone: all use it, admins change it) and the composer's preview
+    "macros.index": BACKOFFICE, "macros.new": BACKOFFICE, "macros.edit": ADMIN, "macros.delete": ADMIN,
+    "macros.apply": IN_SCOPE_READERS, "macros.preview": IN_SCOPE_READERS,
 }
 
 
@@ -167,7 +170,8 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     db.session.add_all([view, hours])
     db.session.commit()
     policy = SlaPolicy(name="Default", first_response_minutes=60, business_hours_id=hours.id)
-    db.session.add(policy)
+    macro = Macro(name="Seen", body="Seen.", internal=True, add_tags=[], remove_tags=[])
+    db.session.add_all([policy, macro])
     db.session.commit()
     world = {
         "users": {"customer_a": customer, "customer_b": other_customer, "agent": agent, "admin": admin,
@@ -178,6 +182,7 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
                    "name": "probe", "action": "solved", "filename": "app.css",
                    "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id,
                    "table": "team"},
+                   "macro_id": macro.id},
         "ticket": ticket,
     }
     for make_values in expectations(app).value_makers:

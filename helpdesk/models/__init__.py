@@ -1,6 +1,7 @@
 """The core's tables. Plugins add their own (prefixed with the plugin name)."""
 from helpdesk.models.live import LiveEvent, LivePresence
 from helpdesk.models.notifications import Notification, NotificationPreference, TicketFollower
+from helpdesk.models.macros import Macro
 from helpdesk.models.platform import AdminAuditEntry, CustomerNotice, OutboxMail, PluginError, PluginState, SiteSetting
 from helpdesk.models.reports import TicketFacts
 from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
@@ -23,6 +24,8 @@ __all__ = [
     "Delivery", "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
     "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession",
     "team_members", "ticket_tags", "LiveEvent", "LivePresence",
+    "team_members", "ticket_tags",
+    "Macro",
 ]
 __all__ += ["Notification", "NotificationPreference", "TicketFollower"]
 __all__ += ["TicketFacts"]  # the core reports' per-ticket facts

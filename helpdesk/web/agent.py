@@ -33,6 +33,7 @@ from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Team, Ticket, User, ticket_tags
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
 from helpdesk.numbers import parse_id, parse_int, parse_page
+from helpdesk.richtext import compose
 from helpdesk.services import ServiceError, StaleTicket
 from helpdesk.services.delivery import failed_replies
 from helpdesk.services.merge import merge_tickets, split_message
@@ -53,7 +54,7 @@ from helpdesk.web.forms import (
     TicketFieldsForm,
 )
 from helpdesk.web.html_frame import html_frame
-from helpdesk.web.uploads import read_uploads
+from helpdesk.web.uploads import check_file_count, read_uploads
 
 bp = Blueprint("agent", __name__)
 
@@ -254,8 +255,9 @@ def ticket(reference: str):
                 # Only checks an admin made blocking hold a reply back; the others are advice.
                 warnings = [f.text for f in findings if f.blocking]
                 if not warnings:
-                    services.add_message(ticket, current_user, form.body.data,
-                                         internal=form.internal.data, attachments=attachments)
+                    check_file_count(attachments)
+                    services.add_message(ticket, current_user, internal=form.internal.data, attachments=attachments,
+                                         **compose(form.body.data, [a.filename for a in attachments]))
                     flash("Note added." if form.internal.data else "Reply sent.", "success")
                     for finding in findings:
                         flash(f"Reply check: {finding.text}", "warning")

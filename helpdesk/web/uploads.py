@@ -98,3 +98,9 @@ def upload_limits() -> str:
     each = human_size(current_app.config["MAX_ATTACHMENT_BYTES"])
     total = current_app.config.get("MAX_CONTENT_LENGTH")
     return f"at most {each} each" + (f", {human_size(int(total * 0.98))} in all" if total else "")
+def check_file_count(attachments: list[NewAttachment]) -> None:
+    """At most ``MAX_ATTACHMENTS_PER_MESSAGE`` (default 10) files on one message."""
+    limit = int(current_app.config.get("MAX_ATTACHMENTS_PER_MESSAGE", 10))
+    if len(attachments) > limit:
+        raise ServiceError(f"Attach at most {limit} files to one message ({len(attachments)} chosen).",
+                           field="attachments")

@@ -14,7 +14,17 @@ import re
 from flask import current_app, url_for
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Channel, Message, Ticket, User, customer_address, db_session, queue_mail, site_setting
+from helpdesk.plugin_api import (
+    Channel,
+    Message,
+    Ticket,
+    User,
+    customer_address,
+    db_session,
+    queue_mail,
+    reply_mail_html,
+    site_setting,
+)
 from helpdesk_email import msgids
 from helpdesk_email.classify import loop_token
 from helpdesk_email.models import EmailMessageId
@@ -90,7 +100,9 @@ class EmailChannel(Channel):
         lines += ["", "-- ", author, site_setting("helpdesk_name"), "",
                   f"Reference {ticket.reference}: reply to this mail to answer."]
         _record_outbound(ticket.id, message_id, message)
-        queue_mail(address, reply_subject(ticket), "\n".join(lines) + "\n", headers=headers, ticket_id=ticket.id)
+        html = reply_mail_html(message, lines[1:]) if message.body_html else None
+        queue_mail(address, reply_subject(ticket), "\n".join(lines) + "\n", html=html, headers=headers,
+                   ticket_id=ticket.id)
 
     def notify(self, customer: User, subject: str, text: str, *, ticket: Ticket | None = None,
                html: str | None = None, headers: dict[str, str] | None = None) -> bool:

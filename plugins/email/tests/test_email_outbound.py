@@ -125,3 +125,24 @@ def test_headers_given_to_queue_mail_replace_the_defaults(app, db, smtp):
     assert notice.get_all("Auto-Submitted") == ["auto-replied"] and notice.get_all("Message-ID") == ["<mine@acme.test>"]
     assert person.get_all("Auto-Submitted") is None and person["X-Helpdesk-Loop"] == "1"
     assert default.get_all("Auto-Submitted") == ["auto-generated"] and len(default.get_all("Message-ID")) == 1
+
+
+def test_a_reply_written_in_markdown_goes_out_as_html_with_a_text_alternative(app, db, smtp, agent):
+    from helpdesk.plugin_api import NewAttachment
+    from helpdesk.richtext import compose
+
+    first = ingest_message(make_mail(subject="Printer on fire", message_id="<md1@client.example.test>"))
+    ticket = db.session.get(Ticket, first.ticket_id)
+    smtp.sink.envelopes.clear()
+    services.add_message(ticket, agent, attachments=[NewAttachment("shot.png", b"\x89PNG", "image/png")],
+                         **compose("Hi Carla, **unplug** it: [guide](https://example.com/g)\n\n"
+                                   "![shot](<attachment:shot.png>) <script>x</script>", ["shot.png"]))
+    [mail] = smtp.sink.messages()
+    assert mail.get_content_type() == "multipart/alternative"
+    text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = mail.get_body(("html",)).get_content()
+    assert text.startswith("Hi Carla, unplug it: guide (https://example.com/g)\n\n[image: shot] <script>x</script>")
+    assert "<strong>unplug</strong>" in html and "&lt;script&gt;" in html and "<script" not in html
+    token = ticket.messages[-1].attachments[0].token
+    assert f'<img src="http://helpdesk.test/attachments/{token}" alt="shot">' in html
+    assert "Reference HD-1: reply to this mail to answer." in html and "Reference HD-1" in text
