@@ -70,6 +70,8 @@ RULES: dict[str, set[str]] = {
     "agent.merge": IN_SCOPE, "agent.split": IN_SCOPE, "availability.toggle": AGENTS,
     "sla.index": ADMIN, "sla.policy_edit": ADMIN, "sla.policy_delete": ADMIN,
     "sla.hours_edit": ADMIN, "sla.hours_delete": ADMIN,
+    # The queue's helpers: the ticket picker, the hover preview, read marks
+    "queue_tools.lookup": AGENTS, "queue_tools.preview": IN_SCOPE_READERS, "queue_tools.seen": IN_SCOPE_READERS,
 }
 
 

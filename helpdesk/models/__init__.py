@@ -1,5 +1,6 @@
 """The core's tables. Plugins add their own (prefixed with the plugin name)."""
 from helpdesk.models.platform import AdminAuditEntry, CustomerNotice, OutboxMail, PluginError, PluginState, SiteSetting
+from helpdesk.models.reads import TicketRead
 from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 from helpdesk.models.sla import BusinessHours, SlaPolicy, SlaTarget
 from helpdesk.models.tickets import (
@@ -18,6 +19,6 @@ from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_
 __all__ = [
     "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "CustomerNotice",
     "Delivery", "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
-    "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "User", "UserSession",
+    "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "TicketRead", "User", "UserSession",
     "team_members", "ticket_tags",
 ]

@@ -13,7 +13,7 @@ from helpdesk.extensions import db, login_manager
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
-from helpdesk.web import admin, agent, auth, portal, profile
+from helpdesk.web import admin, agent, auth, portal, profile, queue_tools
 from helpdesk.web.links import register_filters
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -36,7 +36,7 @@ def register_web(app: Flask) -> None:
     # instance/templates/ may override any core or plugin template.
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(f"{app.instance_path}/templates"), app.jinja_loader])
-    for module in (auth, portal, agent, admin, profile):
+    for module in (auth, portal, agent, admin, profile, queue_tools):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"
