@@ -19,6 +19,6 @@ from helpdesk.models.users import ContactIdentity, LoginToken, Team, User, team_
 __all__ = [
     "AdminAuditEntry", "Attachment", "AuditEvent", "BusinessHours", "CannedReply", "ContactIdentity", "CustomerNotice",
     "Delivery", "LoginToken", "Message", "OutboxMail", "PluginError", "PluginState", "RateLimitCounter", "SavedView",
-    "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "TicketRead", "User", "UserSession",
-    "team_members", "ticket_tags",
+    "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "TicketRead", "User",
+    "UserSession", "team_members", "ticket_tags",
 ]

@@ -35,8 +35,8 @@ from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_r
 from helpdesk.numbers import parse_id, parse_int, parse_page
 from helpdesk.services import ServiceError, StaleTicket
 from helpdesk.services.delivery import failed_replies
-from helpdesk.services.reads import unread_ticket_ids
 from helpdesk.services.merge import merge_tickets, split_message
+from helpdesk.services.reads import unread_ticket_ids
 from helpdesk.services.tickets import attachment_path
 from helpdesk.services.users import add_identity
 from helpdesk.web.auth import backoffice_required, staff_required
