@@ -111,6 +111,14 @@ def test_status_dropdown_says_what_a_search_looked_through(staff, agent, custome
     assert "Status: new, open and pending (active)" in text(narrowed, id="queue-status-note")
     assert refs(staff.get(attributes(narrowed, id="search-all-statuses")[0]["href"]).text) == [old.reference]
 
+    # The filter form's default: active tickets, but every status for a search (then shown as "all").
+    plain = staff.get("/queue").text
+    assert [(o["value"], t) for o, t in zip(attributes(plain, tag="option"), texts(plain, tag="option"),
+                                            strict=False) if "selected" in o][0] == ("", "active (a search: every status)")
+    assert refs(staff.get("/queue?q=walrus&status=").text) == [old.reference]
+    odd = staff.get("/queue?status=bogus").text  # an unknown status is the default, and shown as such
+    assert refs(odd) == [] and "Status: new, open and pending (active)" in text(odd, id="queue-status-note")
+
 
 # ------------------------------------------------------------------ search by customer
 

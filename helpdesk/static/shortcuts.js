@@ -40,10 +40,11 @@
     ["o or Enter", "Open the selected ticket"], ["x", "Tick the selected ticket for a bulk action"],
     ["?", "Show or hide this help"], ["Esc", "Close this help"]
   ] : [
-    ["r", "Reply: go to the reply box"], ["n", "Internal note: go to the reply box as a note"],
-    ["e", "Resolve: set the status to resolved and save"], ["?", "Show or hide this help"],
-    ["Esc", "Close this help"]
-  ];
+    ["r", "Reply: go to the reply box"],
+    document.getElementById("reply-internal") ? ["n", "Internal note: go to the reply box as a note"] : null,
+    document.getElementById("fields-form") ? ["e", "Resolve: set the status to resolved and save"] : null,
+    ["?", "Show or hide this help"], ["Esc", "Close this help"]
+  ].filter(Boolean);
   var overlay = null;
 
   function buildOverlay() {

@@ -77,6 +77,8 @@ def queue_query(user: User, args, for_totals: bool = False) -> tuple[Select, dic
     """
     query = visible_tickets(user).where(Ticket.merged_into_id.is_(None))
     active = {k: args.get(k, "") for k in FILTER_KEYS if args.get(k)}
+    if active.get("status") not in (*STATUSES, "active", "all"):
+        active.pop("status", None)  # an unknown status is no status: the default applies, and is shown
     # A search looks through every status unless one is chosen: old tickets matter too.
     if active.get("q", "").strip() and "status" not in active:
         active["status"] = "all"

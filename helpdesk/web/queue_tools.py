@@ -63,7 +63,7 @@ def apply_bulk():
     elif action == "merge":
         target = _ticket_by_reference(value)
         if target is None:
-            flash(f"Choose the ticket to merge into: there is no ticket “{value}”." if value
+            flash(f"Choose the ticket to merge into: there is no ticket “{value[:60]}”." if value
                   else "Choose the ticket to merge into.", "danger")
             return back
         changed, errors = bulk_merge(tickets, target, current_user)
