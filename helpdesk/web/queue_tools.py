@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, flash, has_request_context, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
@@ -170,6 +170,15 @@ def customer_ids_matching(text: str) -> list[int]:
     text = text.strip()
     if len(text) < 3:
         return []
+    # The page and its totals ask alike: remember the answer for this request (not on ``g``,
+    # which outlives requests when an app context is pushed around them, as in tests).
+    cache = request.environ.setdefault("helpdesk.queue_customer_matches", {}) if has_request_context() else {}
+    if text not in cache:
+        cache[text] = _customer_ids(text)
+    return cache[text]
+
+
+def _customer_ids(text: str) -> list[int]:
     like = f"%{text.replace('%', '').replace('_', '').lower()}%"
     by_identity = select(ContactIdentity.user_id).where(func.lower(ContactIdentity.value).like(like))
     query = (select(User.id).where(User.role == "customer", User.merged_into_id.is_(None),
