@@ -40,7 +40,7 @@ def test_unread_until_opened_again_after_a_customer_reply_and_per_agent(
     assert unread_refs(staff.get("/queue").text) == {ticket.reference}  # new: unread for everyone
 
     last = ticket.messages[-1].id
-    assert staff.post(f"/tickets/{ticket.reference}/seen", data={"message_id": str(last)}).status_code == 200
+    assert staff.post(f"/tickets/{ticket.reference}/seen", data={"message_id": str(last)}).status_code == 204
     assert unread_refs(staff.get("/queue").text) == set()
     assert unread_ticket_ids(colleague, [ticket.id]) == {ticket.id}  # per agent: still unread for others
 
@@ -114,7 +114,7 @@ def test_status_dropdown_says_what_a_search_looked_through(staff, agent, custome
     # The filter form's default: active tickets, but every status for a search (then shown as "all").
     plain = staff.get("/queue").text
     assert [(o["value"], t) for o, t in zip(attributes(plain, tag="option"), texts(plain, tag="option"),
-                                            strict=False) if "selected" in o][0] == ("", "active (a search: every status)")
+                                            strict=False) if "selected" in o][0] == ("", "active (search: all)")
     assert refs(staff.get("/queue?q=walrus&status=").text) == [old.reference]
     odd = staff.get("/queue?status=bogus").text  # an unknown status is the default, and shown as such
     assert refs(odd) == [] and "Status: new, open and pending (active)" in text(odd, id="queue-status-note")

@@ -151,7 +151,8 @@ def seen(reference: str):
     up_to = parse_id(request.form.get("message_id"))
     if up_to is None:
         abort(400)
-    return jsonify(last_seen_message_id=mark_seen(current_user, ticket, up_to))
+    mark_seen(current_user, ticket, up_to)
+    return "", 204
 
 
 # ------------------------------------------------------------------ the queue page's helpers
