@@ -269,6 +269,12 @@
     if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   }
 
+  /* Enter opens the selected ticket only from the list itself: on a button it presses the button. */
+  function onRowOrPage(event) {
+    var el = event.target;
+    return el === document.body || el === document.documentElement || !!(el.closest && el.closest(".ticket-row"));
+  }
+
   /* ------------------------------------------------------------ the keys */
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && overlay && !overlay.hidden) {
@@ -283,7 +289,7 @@
     if (queueTable) {
       if (key === "j") { select(current + 1); event.preventDefault(); }
       else if (key === "k") { select(current < 0 ? 0 : current - 1); event.preventDefault(); }
-      else if ((key === "o" || key === "Enter") && current >= 0) {
+      else if ((key === "o" || (key === "Enter" && onRowOrPage(event))) && current >= 0) {
         var link = rows[current].querySelector(".ticket-link");
         if (link) { event.preventDefault(); window.location.href = link.href; }
       } else if (key === "x" && current >= 0) {
