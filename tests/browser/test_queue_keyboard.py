@@ -61,6 +61,7 @@ def test_keyboard_queue_and_ticket_page(live_server, sign_in, db, alex, three):
 
     page.keyboard.press("o")
     expect(page).to_have_url(f"{live_server}/tickets/{three[1].reference}")
+    page.wait_for_load_state()
     page.keyboard.press("?")
     expect(page.locator("#shortcut-help")).to_contain_text("Reply: go to the reply box")
     page.keyboard.press("?")
@@ -80,6 +81,9 @@ def test_keyboard_queue_and_ticket_page(live_server, sign_in, db, alex, three):
         re.compile("ticket-unread"))
 
     page.locator(f'.ticket-row[data-reference="{three[1].reference}"] .ticket-link').click()
+    expect(page).to_have_url(f"{live_server}/tickets/{three[1].reference}")
+    expect(page.locator("#ticket-status")).to_contain_text("new")
+    page.wait_for_load_state()  # shortcuts.js listens from the page's load on
     page.keyboard.press("e")  # resolve: the sidebar's status set to resolved and saved
     expect(page.locator("#flash-messages")).to_contain_text("Saved.")
     expect(page.locator("#ticket-status")).to_contain_text("resolved")
