@@ -174,7 +174,7 @@ def sign_in(client: FlaskClient, user: Any) -> str:
 def pick_pages(app: Flask, seeded: int) -> dict[str, str]:
     """The pages measured: queue, filtered queues, a long ticket, searches (common and rare)."""
     from helpdesk.extensions import db
-    from helpdesk.models import Message, Ticket
+    from helpdesk.models import Message, Ticket, User
 
     with app.app_context():
         longest = db.session.scalar(select(Ticket.id).order_by(Ticket.message_count.desc(), Ticket.id.desc())
@@ -182,6 +182,7 @@ def pick_pages(app: Flask, seeded: int) -> dict[str, str]:
         bodies = db.session.scalars(select(Message.body).where(Message.ticket_id >= seeded // 2)
                                     .order_by(Message.id).limit(200))
         number = next((m.group() for b in bodies if (m := re.search(r"\b\d{5}\b", b))), "invoice")
+        someone = db.session.scalar(select(User.email).where(User.role == "customer").order_by(User.id).limit(1))
     return {
         "queue": "/queue",
         "queue open+high": "/queue?status=open&priority=high",
@@ -191,6 +192,10 @@ def pick_pages(app: Flask, seeded: int) -> dict[str, str]:
         "search 'refund'": "/queue?q=refund",
         "search 'vat'": "/queue?q=vat",
         f"search '{number}' (rare)": f"/queue?q={number}",
+        # The queue's tools (issue 17): totals over "all" (capped), a column sort, a customer's address.
+        "queue status=all": "/queue?status=all",
+        "queue sort=first": "/queue?sort=first",
+        "search customer email": f"/queue?q={someone}",
     }
 
 

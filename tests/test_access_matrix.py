@@ -84,6 +84,8 @@ RULES: dict[str, set[str]] = {
     # Macros (a macro shared with everyone: all use it, admins change it) and the composer's preview
     "macros.index": BACKOFFICE, "macros.new": BACKOFFICE, "macros.edit": ADMIN, "macros.delete": ADMIN,
     "macros.apply": IN_SCOPE_READERS, "macros.preview": IN_SCOPE_READERS,
+    # The queue's helpers: the ticket picker, the hover preview, read marks
+    "queue_tools.lookup": AGENTS, "queue_tools.preview": IN_SCOPE_READERS, "queue_tools.seen": IN_SCOPE_READERS,
 }
 
 
@@ -181,8 +183,7 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
                    "tag_id": tag.id, "reply_id": reply.id, "mail_id": mail.id, "view_id": view.id,
                    "name": "probe", "action": "solved", "filename": "app.css",
                    "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id,
-                   "table": "team"},
-                   "macro_id": macro.id},
+                   "table": "team", "macro_id": macro.id},
         "ticket": ticket,
     }
     for make_values in expectations(app).value_makers:

@@ -1,8 +1,9 @@
 """The core's tables. Plugins add their own (prefixed with the plugin name)."""
 from helpdesk.models.live import LiveEvent, LivePresence
-from helpdesk.models.notifications import Notification, NotificationPreference, TicketFollower
 from helpdesk.models.macros import Macro
+from helpdesk.models.notifications import Notification, NotificationPreference, TicketFollower
 from helpdesk.models.platform import AdminAuditEntry, CustomerNotice, OutboxMail, PluginError, PluginState, SiteSetting
+from helpdesk.models.reads import TicketRead
 from helpdesk.models.reports import TicketFacts
 from helpdesk.models.sessions import RateLimitCounter, ThrottleCounter, UserSession
 from helpdesk.models.sla import BusinessHours, SlaPolicy, SlaTarget
@@ -26,6 +27,8 @@ __all__ = [
     "team_members", "ticket_tags", "LiveEvent", "LivePresence",
     "team_members", "ticket_tags",
     "Macro",
+    "SiteSetting", "SlaPolicy", "SlaTarget", "Tag", "Team", "ThrottleCounter", "Ticket", "TicketRead", "User",
+    "UserSession", "team_members", "ticket_tags",
 ]
 __all__ += ["Notification", "NotificationPreference", "TicketFollower"]
 __all__ += ["TicketFacts"]  # the core reports' per-ticket facts

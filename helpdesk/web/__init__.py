@@ -13,7 +13,7 @@ from helpdesk.extensions import db, login_manager
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
-from helpdesk.web import admin, agent, auth, ops, portal, profile, reply_checks
+from helpdesk.web import admin, agent, auth, ops, portal, profile, queue_tools, reply_checks
 from helpdesk.web.links import register_filters
 from helpdesk.web.uploads import recover_oversized_form, upload_limits
 
@@ -38,7 +38,7 @@ def register_web(app: Flask) -> None:
     # instance/templates/ may override any core or plugin template.
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(f"{app.instance_path}/templates"), app.jinja_loader])
-    for module in (auth, portal, agent, admin, profile, reply_checks):
+    for module in (auth, portal, agent, admin, profile, reply_checks, queue_tools):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"

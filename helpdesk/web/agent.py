@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from helpdesk import search, services
@@ -37,6 +37,7 @@ from helpdesk.richtext import compose
 from helpdesk.services import ServiceError, StaleTicket
 from helpdesk.services.delivery import failed_replies
 from helpdesk.services.merge import merge_tickets, split_message
+from helpdesk.services.reads import unread_ticket_ids
 from helpdesk.services.reply_review import review_reply
 from helpdesk.services.tickets import attachment_path
 from helpdesk.services.users import add_identity
@@ -54,6 +55,7 @@ from helpdesk.web.forms import (
     TicketFieldsForm,
 )
 from helpdesk.web.html_frame import html_frame
+from helpdesk.web.queue_tools import apply_bulk, customer_ids_matching, next_in_queue, queue_totals
 from helpdesk.web.uploads import check_file_count, read_uploads
 
 bp = Blueprint("agent", __name__)
@@ -65,20 +67,30 @@ SORTS = {
     # Nearest service-level due time first; tickets without one last (NULLs sort last on both databases).
     "sla": (Ticket.sla_due_at.is_(None), Ticket.sla_due_at.asc(), Ticket.id.asc()),
     "priority": (Ticket.priority_rank.desc(), Ticket.updated_at.desc()),
+    "first": (Ticket.created_at.asc(), Ticket.id.asc()),
 }
 FILTER_KEYS = ("status", "priority", "team", "assignee", "tag", "channel", "q", "sort")
 
 
-def queue_query(user: User, args) -> tuple[Select, dict[str, str]]:
-    """The queue's SELECT for these filters, and the filters as understood."""
+def queue_query(user: User, args, for_totals: bool = False) -> tuple[Select, dict[str, str]]:
+    """The queue's SELECT for these filters, and the filters as understood.
+
+    ``active["status"]`` is always the status filter really applied, so the Status dropdown
+    shows what the list holds (a search without a chosen status looks through "all").
+    """
     query = visible_tickets(user).where(Ticket.merged_into_id.is_(None))
     active = {k: args.get(k, "") for k in FILTER_KEYS if args.get(k)}
+    if active.get("status") not in (*STATUSES, "active", "all"):
+        active.pop("status", None)  # an unknown status is no status: the default applies, and is shown
     # A search looks through every status unless one is chosen: old tickets matter too.
-    status = active.get("status", "all" if active.get("q", "").strip() else "active")
+    if active.get("q", "").strip() and "status" not in active:
+        active["status"] = "all"
+    status = active.get("status", "active")
     # For sorts other than by update, hide the status column from SQLite's planner: the
     # status index would make it fetch and sort every matching ticket (200 ms at 100,000),
     # while the sort's own index finds a page of open tickets within a few hundred rows.
-    status_column = Ticket.status if active.get("sort", "updated") in ("updated", "oldest") \
+    # (Totals read no order, so there the status index is the quick way.)
+    status_column = Ticket.status if for_totals or active.get("sort", "updated") in ("updated", "oldest") \
         else Ticket.status.concat("")
     if status == "active":
         query = query.where(status_column.in_(OPEN_STATUSES))
@@ -106,6 +118,10 @@ def queue_query(user: User, args) -> tuple[Select, dict[str, str]]:
         ref = parse_reference(text) if is_reference else None
         if ref is not None:
             query = query.where(Ticket.id == ref)
+        elif customers := customer_ids_matching(text):  # a customer's name or address, or words
+            hits = search.matching_ticket_ids(text, include_internal=user.is_backoffice)
+            query = query.where(or_(Ticket.customer_id.in_(customers), Ticket.id.in_(hits))
+                                if hits is not None else Ticket.customer_id.in_(customers))
         else:
             query = search.restrict(query, text, include_internal=user.is_backoffice)
     query = query.order_by(*SORTS.get(active.get("sort", "updated"), SORTS["updated"]))
@@ -150,11 +166,25 @@ def queue():
                       selectinload(Ticket.team), selectinload(Ticket.tags))
         .offset((page - 1) * size).limit(size + 1)))
     base = {k: v for k, v in active.items()}
+    tickets = rows[:size]
+    totals = queue_totals(queue_query(current_user, request.args, for_totals=True)[0]) \
+        if tickets or page == 1 else None
     return render_template(
-        "agent/queue.html", tickets=rows[:size], has_next=len(rows) > size, page=page,
-        active=active, filters_qs=urlencode(base), statuses=STATUSES, priorities=PRIORITIES,
+        "agent/queue.html", tickets=tickets, has_next=len(rows) > size, page=page, totals=totals,
+        unread=unread_ticket_ids(current_user, [t.id for t in tickets]), searched_statuses=_searched_statuses(active),
+        active=active, filters_qs=urlencode(base), statuses=STATUSES,
+        sort_base=urlencode({k: v for k, v in base.items() if k != "sort"}), priorities=PRIORITIES,
         teams=_teams(), agents=_agents(), bulk_form=BulkForm(), view_form=SavedViewForm(),
         saved_views=_saved_views(), delete_form=ConfirmForm())
+
+
+def _searched_statuses(active: dict[str, str]) -> str:
+    """What the Status filter applied, in words (shown above the list, so it never surprises)."""
+    status = active.get("status", "active")
+    if status == "all":
+        return "every status" + (" (a search looks through every status unless you choose one)"
+                                 if active.get("q") else "")
+    return "new, open and pending (active)" if status not in STATUSES else status
 
 
 def _teams() -> list[Team]:
@@ -200,37 +230,7 @@ def delete_view(view_id: int):
 @bp.post("/queue/bulk")
 @staff_required
 def bulk():
-    form = BulkForm()
-    if not form.validate_on_submit():
-        flash("Choose tickets and an action.", "danger")
-        return redirect(url_for("agent.queue"))
-    ids = [i for i in request.form.getlist("ticket_ids", type=int)][:500]
-    tickets = list(db.session.scalars(visible_tickets(current_user).where(Ticket.id.in_(ids))))
-    if not tickets:
-        flash("Select at least one ticket.", "warning")
-        return redirect(request.referrer or url_for("agent.queue"))
-    value = (form.value.data or "").strip()
-    if form.action.data == "tag":
-        changed, errors = 0, []
-        already = sum(1 for t in tickets if value.lower() in [tag.name for tag in t.tags])
-        if already:
-            flash(f"{already} of the selected tickets already had the tag “{value}”.", "info")
-        for ticket in tickets:
-            names = [t.name for t in ticket.tags]
-            if value and value.lower() not in names:
-                try:
-                    services.update_ticket(ticket, current_user, tags=names + [value])
-                    changed += 1
-                except ServiceError as exc:
-                    errors.append(f"{ticket.reference}: {exc.message}")
-    else:
-        field = {"status": "status", "priority": "priority", "assign": "assignee_id",
-                 "team": "team_id"}[form.action.data]
-        changed, errors = services.bulk_update(tickets, current_user, **{field: value or None})
-    flash(f"Updated {changed} of {len(tickets)} tickets.", "success" if not errors else "warning")
-    for error in errors[:10]:
-        flash(error, "danger")
-    return redirect(request.referrer or url_for("agent.queue"))
+    return apply_bulk()  # helpdesk/web/queue_tools.py: pickers, close, merge, spam
 
 
 @bp.route("/tickets/<reference>", methods=["GET", "POST"])
@@ -266,6 +266,8 @@ def ticket(reference: str):
                             services.update_ticket(ticket, current_user, status=form.status_after.data)
                         except ServiceError as exc:  # the reply is out; say why the status stayed
                             flash(f"The status was not changed: {exc.message}", "warning")
+                    if request.form.get("send_next"):
+                        return redirect(next_in_queue(request.form))
                     return redirect(url_for("agent.ticket", reference=ticket.reference))
             except ServiceError as exc:
                 form.body.errors.append(exc.message)

@@ -138,7 +138,8 @@ class BulkForm(FlaskForm):
     ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
     action = SelectField("Action", choices=[
         ("status", "Set status"), ("priority", "Set priority"), ("assign", "Assign to"),
-        ("team", "Move to team"), ("tag", "Add tag")], validate_choice=True)
+        ("team", "Move to team"), ("tag", "Add tag"), ("close", "Close"), ("merge", "Merge into"),
+        ("spam", "Mark as spam")], validate_choice=True)
     value = StringField("Value", validators=[Length(max=100)])
 
 
