@@ -95,6 +95,8 @@ class ReplyWarning:
     check: str
     text: str
     label: str = ""
+
+
 DELIVERIES = ("immediately", "digest", "app", "off")  # how an agent wants one kind of notification
 
 
@@ -116,6 +118,9 @@ class NotificationKind:
     def __post_init__(self) -> None:
         if self.default not in DELIVERIES:
             raise ValueError(f"unknown delivery {self.default!r}; use one of {DELIVERIES}")
+
+
+@dataclass(frozen=True)
 class ReportFilters:
     """What the reader of the core reports page (``/reports``) chose, as handed to the
     ``helpdesk_report_sections`` hook.

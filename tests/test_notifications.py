@@ -137,7 +137,7 @@ def test_pages_bell_list_mark_read_preferences_follow(client, login, db, ticket,
     page = client.get("/notifications").text
     assert "assigned" in page and f"Open {ticket.reference}" in page
     client.post("/notifications/read", data={})
-    assert 'id="notification-count"' not in client.get("/queue").text
+    assert 'id="notification-count" hidden>0<' in client.get("/queue").text
     answer = client.post("/profile/notifications", data={"kind-assigned": "sometimes"})
     assert answer.status_code == 400 and "Choose one of" in answer.text
     client.post("/profile/notifications", data={"kind-assigned": "digest"})

@@ -25,6 +25,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
+from helpdesk import live
 from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket
 from helpdesk.contract import DELIVERIES, NotificationKind
 from helpdesk.extensions import db
@@ -136,12 +137,16 @@ def notify(kind: str, users: Iterable[User | None], *, ticket: Ticket | None = N
 def _after_commit(created: Sequence[Notification]) -> None:
     """The one place that acts on new, committed notifications.
 
-    Queues a mail job for each immediate one. (The live channel adds its "unread count
-    changed" for each recipient here: ``unread_count(user)``.)
+    Queues a mail job for each immediate one, and tells each recipient's open pages their
+    new unread count over the live channel (topic ``user:<id>``; the bell updates itself).
     """
     for note in created:
         if note.email == EMAIL_PENDING:
             send_notification_mail(note.id)
+    for user_id in sorted({note.recipient_id for note in created}):
+        user = db.session.get(User, user_id)
+        if user is not None:
+            live.publish(f"user:{user_id}", {"type": "notifications", "unread": unread_count(user)})
 
 
 @task(retries=3, retry_delay=60)

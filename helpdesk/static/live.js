@@ -232,6 +232,16 @@
     });
   }
 
+  /* ------------------------------------------------------------ the bell */
+  handlers.push(function (event) {
+    if (event.type !== "notifications") { return; }
+    var count = document.getElementById("notification-count");
+    if (!count) { return; }
+    var unread = parseInt(event.unread, 10) || 0;
+    count.textContent = String(unread);
+    count.hidden = unread === 0;
+  });
+
   if (ticketId) { ticketPage(); } else { queuePage(); }
   connect();
 }());

@@ -5,13 +5,13 @@ should know (assigned, customer replied, mentioned, SLA, plugins' kinds); ``emai
 whether it is mailed at once, waits for the daily digest, or stays in the app.
 
 Revision ID: core_0013
-Revises: core_0011
+Revises: core_0012
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "core_0013"
-down_revision = "core_0011"
+down_revision = "core_0012"
 branch_labels = None
 depends_on = None
 

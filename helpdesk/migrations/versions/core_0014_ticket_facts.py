@@ -4,13 +4,13 @@
 fills it for tickets that existed before this revision (run it once after upgrading).
 
 Revision ID: core_0014
-Revises: core_0011
+Revises: core_0013
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "core_0014"
-down_revision = "core_0011"
+down_revision = "core_0013"
 branch_labels = None
 depends_on = None
 

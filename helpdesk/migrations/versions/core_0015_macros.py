@@ -4,13 +4,13 @@ Personal (``owner_id``), shared with a team (``shared_team_id``) or with everyon
 ``usage_count`` counts how often each was applied.
 
 Revision ID: core_0015
-Revises: core_0011
+Revises: core_0014
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "core_0015"
-down_revision = "core_0011"
+down_revision = "core_0014"
 branch_labels = None
 depends_on = None
 

@@ -4,13 +4,13 @@ One row per agent and ticket with the id of the last message the agent saw; a ti
 a newer message by someone else is unread for that agent.
 
 Revision ID: core_0016
-Revises: core_0011
+Revises: core_0015
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "core_0016"
-down_revision = "core_0011"
+down_revision = "core_0015"
 branch_labels = None
 depends_on = None
 
