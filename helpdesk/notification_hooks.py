@@ -73,7 +73,9 @@ def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
     if author is None:
         return
     if message.internal and author.is_backoffice:
-        mentioned = [u for u in notes.mentioned_users(message.body) if u.id != author.id]
+        # The composer's Markdown source keeps the mention tokens; the stored text is rendered.
+        source = (message.meta or {}).get("markdown") or message.body
+        mentioned = [u for u in notes.mentioned_users(source) if u.id != author.id]
         for user in mentioned:
             notes.follow(user, ticket, commit=False)
         db.session.commit()
