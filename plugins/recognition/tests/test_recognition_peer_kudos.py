@@ -34,13 +34,13 @@ def test_kudos_from_a_ticket_reaches_the_colleague(db, client, login, people, wo
 
     login(client, bo)
     dashboard = client.get("/dashboard").text
-    assert nav_labels(dashboard) == ["Kudos (1)"]
+    assert [label for label in nav_labels(dashboard) if label.startswith("Kudos")] == ["Kudos (1)"]
     assert texts(dashboard, cls="kudos-notification") == [
         f"Ana Agent gave you kudos for empathy on {worked_ticket.reference}. “You calmed Carla down in minutes.” "
         "just now"]
     done = client.post("/recognition/notifications/read", follow_redirects=True)
     assert alerts(done.text) == ["1 notification marked as read."]
-    assert nav_labels(done.text) == ["Kudos"]
+    assert [label for label in nav_labels(done.text) if label.startswith("Kudos")] == ["Kudos"]
     assert "No new kudos." in text(done.text, id="recognition-dashboard")
 
     feed = client.get("/recognition/").text
