@@ -107,6 +107,12 @@ def test_copy_to_postgresql_with_verification_counts(demo_install, target_url):
     finally:
         jobs.configure(app)
     target.dispose()
+    # The in-process app above may leave a pooled connection of a job's session open in a
+    # transaction; a --force copy would then wait for its lock forever. End them (the test
+    # owns this throwaway database; a real operator stops the app before copying).
+    with sa.create_engine(target_url).connect() as admin_conn:
+        admin_conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
 
     # a second copy into the now non-empty target is refused, unless --force
     again = CliRunner().invoke(main, ["db", "copy", "--to", target_url])
