@@ -1,0 +1,45 @@
+"""The ``chat`` channel: replies reach the visitor live; a visitor who left gets them by email."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from helpdesk.plugin_api import Channel, Message, Ticket, User, db_session, queue_mail
+from helpdesk_chat import visitors
+from helpdesk_chat.models import ChatVisitor
+
+
+def visitor_of_ticket(ticket_id: int) -> ChatVisitor | None:
+    return db_session().scalar(select(ChatVisitor).where(ChatVisitor.ticket_id == ticket_id)
+                               .order_by(ChatVisitor.last_seen_at.desc()).limit(1))
+
+
+class ChatChannel(Channel):
+    """Chats (``channel="chat"``). The core's live channel already carries the reply to the
+    widget (the widget's stream listens to ``ticket:<id>``); ``deliver`` adds the email for a
+    visitor who is away and gave an address, so the conversation continues by mail."""
+
+    def __init__(self) -> None:
+        super().__init__(name="chat", label="Website chat", plugin="chat")
+
+    def deliver(self, ticket: Ticket, message: Message) -> None:
+        visitor = visitor_of_ticket(ticket.id)
+        if visitor is None or not visitor.email or not visitors.is_away(visitor):
+            return  # seen live in the widget
+        author = message.author.first_name if message.author else "Support"
+        text = (f"{message.body}\n\n-- \n{author}\n\n"
+                f"You wrote to us in the chat on {visitor.origin or 'our website'} ({ticket.reference}). "
+                f"Open the chat there again to answer, or reply to this email.\n")
+        queue_mail(visitor.email, f"[{ticket.reference}] {ticket.subject}", text, ticket_id=ticket.id)
+
+    def notify(self, customer: User, subject: str, text: str, *, ticket: Ticket | None = None,
+               html: str | None = None, headers: dict[str, str] | None = None) -> bool:
+        """Notices (survey invitations, acknowledgements) go to the address the visitor gave;
+        a visitor without one cannot be reached outside the widget."""
+        visitor = visitor_of_ticket(ticket.id) if ticket is not None else None
+        if visitor is None or not visitor.email:
+            return False
+        queue_mail(visitor.email, subject, text, html=html, headers=headers,
+                   ticket_id=ticket.id if ticket is not None else None)
+        return True
+
+
