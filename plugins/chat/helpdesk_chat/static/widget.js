@@ -2,7 +2,7 @@
  *   <script src="https://support.example.com/chat/widget.js" data-team="Sales" async></script>
  * Optional: data-color, data-greeting, and for signed-in users data-user-id, data-user-name and
  * data-user-hash (HMAC-SHA256 of the user id with the identity secret, computed on your server).
- * Everything shown is set with textContent (never as markup), inside a closed shadow root. */
+ * Everything shown is set with textContent (never as markup), inside a shadow root (styles kept apart). */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -47,7 +47,7 @@
     var color = /^#[0-9a-fA-F]{6}$/.test(data.color || "") ? data.color : config.color;
     var host = el("div", { "id": "helpdesk-chat" });
     document.body.appendChild(host);
-    var root = host.attachShadow({ mode: "closed" });
+    var root = host.attachShadow({ mode: "open" });
     var style = el("style");
     style.textContent = [
       ":host{all:initial}",
