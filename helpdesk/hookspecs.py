@@ -570,3 +570,30 @@ def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[s
                     scoped_to_tickets(user, Greeting.ticket_id)))
             return [("Greetings", Markup(render_template("hello/report.html", count=count)))]
     """
+
+
+# ------------------------------------------------------------------ channel hooks (Plugin API 1.2)
+
+
+@hookspec(firstresult=True)
+def helpdesk_reply_channel(ticket: Ticket, message: Message) -> str | None:
+    """Choose the channel an agent's public reply goes out through (default: the ticket's).
+
+    Called by the delivery job for each public agent ``message`` on ``ticket``, before the
+    reply is handed to a channel's ``deliver``. Return the name of a channel (one a plugin's
+    ``helpdesk_channels`` provides) or ``None`` for "the ticket's channel". A customer who
+    started in the website chat and wrote on by SMS on the same (merged) ticket is answered
+    by SMS: a channel plugin answers with the channel of the customer's latest message when
+    that message came through one of its channels. An unknown name is ignored (the ticket's
+    channel is used, and a warning logged).
+
+    Semantics: first result; a plugin that raises is recorded and skipped.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_reply_channel(ticket, message):
+            last = last_customer_message(ticket)
+            if last is not None and last.channel in ("sms", "whatsapp"):
+                return last.channel
+    """

@@ -18,7 +18,7 @@ from flask_login import current_user
 from flask_sqlalchemy.session import Session
 from sqlalchemy.orm import scoped_session
 
-from helpdesk import services, throttle
+from helpdesk import live, services, throttle
 from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket, visible_tickets
 from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
@@ -149,3 +149,6 @@ __all__ += ["NotificationKind", "notify_agents"]
 # The core reports (the helpdesk_report_sections hook), the charts' tables and heatmap
 __all__ += ["ReportFilters", "data_table", "heatmap_chart"]
 __all__ += ["reply_mail_html"]  # the HTML part of the mail for an agent's reply (Markdown composer)
+# Plugin API 1.2: the live channel (publish after commit, subscribe for a stream of one's own),
+# for channels that answer customers live (the chat widget's stream)
+__all__ += ["live"]

@@ -286,3 +286,22 @@ def test_every_hook_here_is_a_real_hook():
     names = {name[len("test_hook_"):] for name in globals() if name.startswith("test_hook_")}
     assert {f"helpdesk_{name}" for name in names} <= set(vars(hookspecs)), names
     assert Path(__file__).name == "test_hooks.py"
+
+
+def test_hook_reply_channel(app, customer, agent):
+    sent = []
+
+    class Pigeon(Channel):
+        def deliver(self, ticket, message):
+            sent.append((self.name, message.body))
+
+    plug(app, "pigeons", helpdesk_channels=lambda: [Pigeon(name="pigeon", label="Pigeon"),
+                                                     Pigeon(name="owl", label="Owl")],
+         helpdesk_reply_channel=lambda ticket, message: "owl" if "owl" in message.body else
+         ("nowhere" if "lost" in message.body else None))
+    ticket = services.create_ticket(customer, "Coo", "By bird", channel="pigeon")
+    services.add_message(ticket, agent, "Hi Carla, by owl")
+    services.add_message(ticket, agent, "Hi Carla, by pigeon")
+    services.add_message(ticket, agent, "Hi Carla, lost channel: the ticket's own")
+    assert sent == [("owl", "Hi Carla, by owl"), ("pigeon", "Hi Carla, by pigeon"),
+                    ("pigeon", "Hi Carla, lost channel: the ticket's own")]

@@ -70,7 +70,12 @@ def deliver_reply(delivery_id: int) -> None:
     message = delivery.message
     ticket = message.ticket
     channels = manager().channels()
-    channel = channels.get(ticket.channel)
+    chosen = manager().call_first("helpdesk_reply_channel", ticket=ticket, message=message)
+    if chosen is not None and chosen[1] not in channels:
+        log.warning("plugin %s chose channel %r for %s, which is not available", chosen[0], chosen[1],
+                    ticket.reference)
+    channel = channels.get(chosen[1]) if chosen is not None and chosen[1] in channels else None
+    channel = channel or channels.get(ticket.channel)
     if channel is None:
         log.warning("channel %s of %s is not available; notifying by web/email",
                     ticket.channel, ticket.reference)

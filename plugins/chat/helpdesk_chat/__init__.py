@@ -18,7 +18,7 @@ from helpdesk_chat.config import SETTINGS
 from helpdesk_chat.views import bp
 
 __version__ = "0.1.0"
-requires_api = ">=1.1,<2"
+requires_api = ">=1.2,<2"
 
 
 @hookimpl

@@ -18,7 +18,6 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from sqlalchemy import select
 
-from helpdesk import live
 from helpdesk.plugin_api import (
     Message,
     NewAttachment,
@@ -29,6 +28,7 @@ from helpdesk.plugin_api import (
     csrf,
     db_session,
     human_size,
+    live,
     safe_filename,
     services,
     throttle,
