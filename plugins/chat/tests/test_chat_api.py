@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SITE, Widget, signed
+from chat_testkit import SITE, Widget, signed
 from helpdesk_chat.models import ChatVisitor
 from sqlalchemy import select
 

@@ -6,7 +6,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import (
+from helpdesk_messaging.models import MessagingReceived
+from messaging_testkit import (
     EXTERNAL,
     hub_post,
     slack_event,
@@ -17,7 +18,6 @@ from conftest import (
     twilio_post,
     whatsapp_payload,
 )
-from helpdesk_messaging.models import MessagingReceived
 from sqlalchemy import func, select
 
 from helpdesk.models import Delivery
