@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, render_template
+from markupsafe import Markup
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Channel, Message, Setting, Ticket
-from helpdesk_messaging import access_rules
+from helpdesk.plugin_api import Channel, Message, NotificationKind, Setting, Ticket
+from helpdesk_messaging import access_rules, contacts  # noqa: F401  (routes register on import)
 from helpdesk_messaging.channels import CHANNELS, NAMES, last_customer_message
 from helpdesk_messaging.config import SETTINGS
 from helpdesk_messaging.views import bp
@@ -54,3 +56,23 @@ def helpdesk_reply_channel(ticket: Ticket, message: Message) -> str | None:
     if last is not None and last.channel in NAMES and last.channel != ticket.channel:
         return last.channel
     return None
+
+
+CONTACT_CHANNELS = NAMES | {"chat"}  # tickets whose customer record may be a stranger to link
+
+
+@hookimpl
+def helpdesk_notification_kinds() -> list[NotificationKind]:
+    return [NotificationKind("messaging.incoming_call", "A customer is calling (the call's ticket)", default="app")]
+
+
+@hookimpl
+def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
+    """The ticket sidebar's "Log a call" and "Link this contact" links, from the ticket in the
+    page's context only: no statement is added to the ticket page."""
+    user = context.get("user")
+    if slot != "ticket.sidebar" or user is None or not getattr(user, "is_staff", False):
+        return None
+    ticket = context["ticket"]
+    return Markup(render_template("messaging/sidebar.html", ticket=ticket,
+                                  channel_contact=ticket.channel in CONTACT_CHANNELS))

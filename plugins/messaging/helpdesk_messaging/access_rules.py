@@ -18,8 +18,12 @@ RULES: dict[str, set[str]] = {
     "messaging.social": NOBODY,
     "messaging.short": NOBODY,
     "messaging.read": NOBODY,
+    "messaging.voice": NOBODY,
+    "messaging.link": {"agent", "admin"},  # about the world's ticket: out of the team agent's scope
+    "messaging.log_call": {"agent", "admin"},
+    "messaging.new_call": {"agent", "team_agent", "admin"},
 }
 
 
 def values(world: dict) -> dict:
-    return {"code": "nothere", "token": "not-a-token"}
+    return {"code": "nothere", "token": "not-a-token", "reference": world["ticket"].reference}

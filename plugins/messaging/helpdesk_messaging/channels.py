@@ -20,8 +20,8 @@ from helpdesk.plugin_api import Channel, Message, Ticket, User, db_session, exte
 from helpdesk_messaging import providers
 from helpdesk_messaging.models import MessagingLink
 
-LIMITS = {"sms": 1600, "whatsapp": 4096, "telegram": 4096, "slack": 4000, "social": 480}
-SHORTENED = {"sms", "social"}  # the rest are split into parts
+LIMITS = {"sms": 1600, "phone": 1600, "whatsapp": 4096, "telegram": 4096, "slack": 4000, "social": 480}
+SHORTENED = {"sms", "phone", "social"}  # the rest are split into parts
 URL = re.compile(r"https?://\S{30,}")
 READ_SALT = "helpdesk-messaging-read"
 PRIVATE_TAG = "private-reply"
@@ -83,7 +83,7 @@ def last_customer_message(ticket: Ticket, channel: str | None = None) -> Message
 
 
 def send(channel: str, reply: dict, text: str, key: str, *, private: bool = False) -> None:
-    if channel == "sms":
+    if channel in ("sms", "phone"):  # a phone ticket is answered by text to the caller's number
         providers.sms_send(reply["to"], text, key)
     elif channel == "whatsapp":
         providers.whatsapp_send(reply["to"], text, key)
@@ -125,5 +125,6 @@ CHANNELS = [MessagingChannel(name="sms", label="SMS", plugin="messaging"),
             MessagingChannel(name="whatsapp", label="WhatsApp", plugin="messaging"),
             MessagingChannel(name="telegram", label="Telegram", plugin="messaging"),
             MessagingChannel(name="slack", label="Slack", plugin="messaging"),
-            MessagingChannel(name="social", label="Social", plugin="messaging")]
+            MessagingChannel(name="social", label="Social", plugin="messaging"),
+            MessagingChannel(name="phone", label="Phone", plugin="messaging")]
 NAMES = {c.name for c in CHANNELS}

@@ -110,6 +110,23 @@ def sms_inbound(request: Request, url: str) -> list[Inbound]:
     return [Inbound("twilio", "sms", sid, ("phone", number), number, body, reply={"to": number})]
 
 
+def voice_inbound(request: Request, url: str) -> list[Inbound]:
+    """An incoming call (Twilio-style voice webhook, signed like SMS): one ticket message per call."""
+    token = _secret("twilio_auth_token")
+    given = request.headers.get("X-Twilio-Signature", "")
+    if not given:
+        raise Refused(401, "no X-Twilio-Signature")
+    params = {k: request.form[k] for k in request.form}
+    if not hmac.compare_digest(twilio_signature(token, url, params), given):
+        raise Refused(403, "X-Twilio-Signature does not match")
+    sid, sender = params.get("CallSid"), params.get("From")
+    if not sid or not sender:
+        raise Unknown("not an incoming call (CallSid, From)")
+    number = "".join(c for c in sender if c.isdigit() or c == "+")
+    return [Inbound("twilio-voice", "phone", sid, ("phone", number), number, f"Incoming call from {number}",
+                    reply={"to": number})]
+
+
 def sms_send(to: str, text: str, key: str) -> None:
     sid, token = setting("twilio_account_sid") or "", setting("twilio_auth_token") or ""
     url = f"{setting('twilio_base_url').rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"

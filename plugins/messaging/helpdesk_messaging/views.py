@@ -14,12 +14,12 @@ from flask import Blueprint, Response, abort, current_app, jsonify, redirect, re
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Message, csrf, db_session, external_url
+from helpdesk.plugin_api import Message, Ticket, csrf, db_session, external_url, notify_agents
 from helpdesk_messaging import providers
 from helpdesk_messaging.channels import READ_SALT
 from helpdesk_messaging.config import setting
 from helpdesk_messaging.inbound import take_in
-from helpdesk_messaging.models import MessagingLink
+from helpdesk_messaging.models import MessagingLink, MessagingReceived
 
 bp = Blueprint("messaging", __name__, template_folder="templates")
 csrf.exempt(bp)
@@ -57,6 +57,35 @@ def sms():
     if isinstance(answer, tuple):
         return answer
     return Response("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>", mimetype="text/xml")
+
+
+@bp.post("/messaging/webhooks/voice")
+def voice():
+    """An incoming call opens (or adds to) the caller's phone ticket and alerts the agents at once."""
+    taken: list = []
+
+    def read() -> list[providers.Inbound]:
+        items = providers.voice_inbound(request, external_url("messaging.voice"))
+        taken.extend(items)
+        return items
+
+    answer = _handle("voice", read)
+    if isinstance(answer, tuple):
+        return answer
+    if answer.json and answer.json.get("taken"):
+        _alert_agents(taken[0])
+    return Response("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>", mimetype="text/xml")
+
+
+def _alert_agents(item: providers.Inbound) -> None:
+    from helpdesk_messaging.contacts import agents_to_alert
+
+    received = db_session().scalar(select(MessagingReceived).where(
+        MessagingReceived.provider == item.provider, MessagingReceived.external_id == item.external_id))
+    ticket = db_session().get(Ticket, received.ticket_id) if received and received.ticket_id else None
+    if ticket is not None:
+        notify_agents("messaging.incoming_call", agents_to_alert(), ticket=ticket,
+                      text=f"Incoming call from {item.name}: {ticket.reference}")
 
 
 @bp.post("/messaging/webhooks/telegram")
