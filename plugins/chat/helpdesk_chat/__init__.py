@@ -11,9 +11,9 @@ from types import ModuleType
 from flask import Blueprint
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Channel, Setting
+from helpdesk.plugin_api import Channel, Message, Setting, Ticket
 from helpdesk_chat import access_rules
-from helpdesk_chat.channel import ChatChannel
+from helpdesk_chat.channel import ChatChannel, last_customer_channel
 from helpdesk_chat.config import SETTINGS
 from helpdesk_chat.views import bp
 
@@ -44,3 +44,12 @@ def helpdesk_migrations() -> str:
 @hookimpl
 def helpdesk_channels() -> list[Channel]:
     return [ChatChannel()]
+
+
+@hookimpl
+def helpdesk_reply_channel(ticket: Ticket, message: Message) -> str | None:
+    """A ticket the customer continued in the chat (merged with their SMS or email ticket) is
+    answered in the chat (and by email if they left and gave an address)."""
+    if ticket.channel != "chat" and last_customer_channel(ticket) == "chat":
+        return "chat"
+    return None

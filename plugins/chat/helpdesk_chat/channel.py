@@ -1,7 +1,7 @@
 """The ``chat`` channel: replies reach the visitor live; a visitor who left gets them by email."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from helpdesk.plugin_api import Channel, Message, Ticket, User, db_session, queue_mail
 from helpdesk_chat import visitors
@@ -9,8 +9,17 @@ from helpdesk_chat.models import ChatVisitor
 
 
 def visitor_of_ticket(ticket_id: int) -> ChatVisitor | None:
-    return db_session().scalar(select(ChatVisitor).where(ChatVisitor.ticket_id == ticket_id)
-                               .order_by(ChatVisitor.last_seen_at.desc()).limit(1))
+    """The visitor chatting on this ticket, or on a ticket merged into it."""
+    merged = select(Ticket.id).where(Ticket.merged_into_id == ticket_id)
+    return db_session().scalar(select(ChatVisitor).where(
+        or_(ChatVisitor.ticket_id == ticket_id, ChatVisitor.ticket_id.in_(merged)))
+        .order_by(ChatVisitor.last_seen_at.desc()).limit(1))
+
+
+def last_customer_channel(ticket: Ticket) -> str | None:
+    return db_session().scalar(select(Message.channel).where(
+        Message.ticket_id == ticket.id, Message.author_id == ticket.customer_id, Message.internal.is_(False))
+        .order_by(Message.id.desc()).limit(1))
 
 
 class ChatChannel(Channel):
