@@ -241,3 +241,17 @@ def test_a_merged_conversation_is_answered_where_the_customer_last_wrote(db, cli
     twilio_post(client, sms("SM2", "+15550100", "Back to texting"))
     services.add_message(sms_ticket, agent, "Got it by text.")
     assert provider.requests[-1]["path"].endswith("/Messages.json")
+
+
+def test_notices_go_by_text_with_short_links(db, client, provider):
+    twilio_post(client, sms("SM1", "+15550100", "Where is my refund?"))
+    ticket = db.session.scalar(select(Ticket))
+    long_link = f"{EXTERNAL}/s/" + "x" * 120 + "?score=5"
+    assert services.notify_customer(ticket.customer, "How did we do?", f"Rate our help: {long_link}", ticket=ticket)
+    from urllib.parse import parse_qs
+
+    body = parse_qs(provider.requests[-1]["body"].decode())["Body"][0]
+    assert body.startswith("Rate our help: ") and long_link not in body
+    short = body.removeprefix("Rate our help: ")
+    assert short.startswith(f"{EXTERNAL}/m/") and len(short) < 60
+    assert client.get(short.removeprefix(EXTERNAL)).location == long_link
