@@ -174,6 +174,9 @@ def messages():
         data = _body()
         if not config.is_open(utcnow()) and not visitor.email:
             return error("We're away: leave your email address so we can answer.", 400, "email")
+        if config.setting("prechat") == "required" and not (visitor.name and visitor.email):
+            return error("Please tell us your name and email address first.", 400,
+                         "name" if not visitor.name else "email")
         try:
             visitors.write(visitor, _str(data, "body", 100_000) or "", team=_str(data, "team", 100))
         except (ServiceError, PermissionDenied) as exc:

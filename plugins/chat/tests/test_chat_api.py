@@ -188,3 +188,14 @@ def test_visitor_typing_is_published_as_presence(db, widget):
     customer = db.session.get(User, ticket.customer_id)
     assert live.presence(ticket.id) == {customer.id: "typing"}
     assert db.session.scalars(select(Message)).all()[0].channel == "chat"
+
+
+def test_a_required_pre_chat_form_is_enforced_by_the_server(db, widget, monkeypatch):
+    monkeypatch.setenv("HELPDESK_PLUGIN_CHAT_PRECHAT", "required")
+    assert widget.get("config").json["prechat"] == "required"
+    widget.start()
+    refused = widget.say("Hi")
+    assert refused.status_code == 400 and refused.json["field"] == "name"
+    assert widget.post("details", json={"name": "Vera", "email": "not an address"}).status_code == 400
+    assert widget.post("details", json={"name": "Vera", "email": "vera@example.test"}).status_code == 200
+    assert widget.say("Hi").status_code == 200
