@@ -199,3 +199,19 @@ def test_a_required_pre_chat_form_is_enforced_by_the_server(db, widget, monkeypa
     assert widget.post("details", json={"name": "Vera", "email": "not an address"}).status_code == 400
     assert widget.post("details", json={"name": "Vera", "email": "vera@example.test"}).status_code == 200
     assert widget.say("Hi").status_code == 200
+
+
+def test_the_admin_sets_the_allowed_websites(db, client, admin, login, monkeypatch):
+    monkeypatch.delenv("HELPDESK_PLUGIN_CHAT_ALLOWED_ORIGINS")
+    login(client, admin)
+    page = client.get("/admin/plugins/chat")
+    assert page.status_code == 200 and "Allowed websites" in page.text and "Business hours" in page.text
+    other = Widget(client, origin="https://blog.example.test")
+    assert other.get("config").status_code == 403
+    saved = client.post("/admin/plugins/chat", data={"allowed_origins": "https://blog.example.test/\n",
+                                                     "color": "#112233", "prechat": "optional",
+                                                     "away_seconds": "60", "max_chars": "2000", "per_minute": "20",
+                                                     "greeting": "Hello", "offline_message": "Away"})
+    assert saved.status_code == 302, saved.text
+    answer = other.get("config")
+    assert answer.status_code == 200 and answer.json["color"] == "#112233"

@@ -90,3 +90,13 @@ def test_an_inbound_call_opens_the_ticket_and_alerts_agents(db, client, agent, m
     assert len(db.session.scalars(select(Notification)).all()) == 1
     unsigned = client.post("/messaging/webhooks/voice", data=params, csrf=False)
     assert unsigned.status_code == 401
+
+
+def test_the_admin_page_lists_every_provider_and_keeps_secrets(db, client, admin, login):
+    login(client, admin)
+    page = client.get("/admin/plugins/messaging")
+    assert page.status_code == 200
+    for label in ("SMS: auth token", "Telegram: webhook secret token", "WhatsApp: app secret",
+                  "Slack: signing secret", "Social: webhook secret", "Replay window (seconds)"):
+        assert label in page.text
+    assert "twilio-token" not in page.text  # secrets are never shown back
