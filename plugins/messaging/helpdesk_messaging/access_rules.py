@@ -26,4 +26,4 @@ RULES: dict[str, set[str]] = {
 
 
 def values(world: dict) -> dict:
-    return {"code": "nothere", "token": "not-a-token", "reference": world["ticket"].reference}
+    return {"link_code": "nothere", "read_token": "not-a-token"}

@@ -31,7 +31,7 @@ def short_link(url: str) -> str:
     code = secrets.token_urlsafe(6)
     db_session().add(MessagingLink(code=code, url=url))
     db_session().flush()
-    return external_url("messaging.short", code=code)
+    return external_url("messaging.short", link_code=code)
 
 
 def shorten_links(text: str) -> str:
@@ -41,7 +41,7 @@ def shorten_links(text: str) -> str:
 
 def read_link(message: Message) -> str:
     token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=READ_SALT).dumps(message.id)
-    return short_link(external_url("messaging.read", token=token))
+    return short_link(external_url("messaging.read", read_token=token))
 
 
 def split(text: str, limit: int) -> list[str]:

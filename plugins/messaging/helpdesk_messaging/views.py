@@ -126,20 +126,20 @@ def social():
     return _handle("social", lambda: providers.social_inbound(request))
 
 
-@bp.get("/m/<code>")
-def short(code: str):
-    link = db_session().scalar(select(MessagingLink).where(MessagingLink.code == code[:16]))
+@bp.get("/m/<link_code>")
+def short(link_code: str):
+    link = db_session().scalar(select(MessagingLink).where(MessagingLink.code == link_code[:16]))
     if link is None or not link.url.startswith(current_app.config.get("EXTERNAL_URL") or "http"):
         abort(404)
     return redirect(link.url)
 
 
-@bp.get("/messaging/read/<token>")
-def read(token: str):
+@bp.get("/messaging/read/<read_token>")
+def read(read_token: str):
     """The whole of a reply that was shortened for SMS or a social post (a signed, expiring link)."""
     try:
         message_id = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=READ_SALT).loads(
-            token, max_age=READ_DAYS * 86400)
+            read_token, max_age=READ_DAYS * 86400)
     except BadSignature:
         abort(404)
     message = db_session().get(Message, message_id) if isinstance(message_id, int) else None
