@@ -14,15 +14,18 @@ def corpus() -> list[tuple[str, str]]:
 
 
 def seed_texts(customers, rows, *, when: datetime | None = None, per_customer: int = 1) -> list[int]:
-    """Texts in the plugin's own table (as if customers had written them), returns their ids."""
+    """Texts in the plugin's own table (as if customers had written them), returns their ids.
+
+    ``customers`` empty: texts of nobody in particular (no follow-up goes to them)."""
     from helpdesk.plugin_api import db_session, utcnow
     from helpdesk_insights import engine
     from helpdesk_insights.models import InsightsText
 
     made = []
     for index, (_theme, text) in enumerate(rows):
-        customer = customers[(index // per_customer) % len(customers)]
-        row = InsightsText(reference=f"seed:{index}", source="portal", customer_id=customer.id, channel="web",
+        customer = customers[(index // per_customer) % len(customers)] if customers else None
+        row = InsightsText(reference=f"seed:{index}", source="portal", customer_id=customer.id if customer else None,
+                           channel="web",
                            text=text, sentiment=engine.sentiment(text), created_at=when or utcnow())
         db_session().add(row)
         made.append(row)
