@@ -23,7 +23,7 @@ def seed(rng: random.Random) -> str:
             store.ingest_ticket(ticket, first)
     customers = list(db_session().scalars(select(User).where(User.role == "customer").order_by(User.id)))
     if not customers:
-        return "insights: no customers to give feedback"
+        return "no customers to give feedback"
     now = utcnow()
     rows = []
     for index, (theme, text) in enumerate(generate(seed=rng.randint(0, 10**6), per_theme=20)):
@@ -41,4 +41,4 @@ def seed(rng: random.Random) -> str:
                              .values(created_at=now - timedelta(days=rng.uniform(0, 70))))
     db_session().commit()
     model = store.recompute()
-    return f"insights: {model.texts} texts in {model.themes} themes"
+    return f"{model.texts} texts in {model.themes} themes"
