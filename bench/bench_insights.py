@@ -97,12 +97,12 @@ def make_app(args: argparse.Namespace, folder: str):
 
 def scale(args: argparse.Namespace) -> None:
     import click
-
-    from helpdesk.extensions import db
-    from helpdesk.models.base import utcnow
     from helpdesk_insights import engine, store
     from helpdesk_insights.corpus import THEMES, generate
     from helpdesk_insights.models import InsightsText
+
+    from helpdesk.extensions import db
+    from helpdesk.models.base import utcnow
 
     kind = "PostgreSQL" if args.database_url else "SQLite"
     with tempfile.TemporaryDirectory() as folder:

@@ -40,10 +40,10 @@ def app_config(smtp_port):
 
 def test_lead_opens_a_rising_theme_marks_an_action_previews_and_sends(
         app, db, live_server, sign_in, screenshot, smtp, make_user):
+    from helpdesk_insights import store
     from insights_testkit import corpus, seed_texts
 
     from helpdesk.models import Team
-    from helpdesk_insights import store
 
     app.config["EXTERNAL_URL"] = live_server
     seed_texts([], corpus(), when=utcnow() - timedelta(days=60))

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from helpdesk.plugin_api import (
     Message,
@@ -125,13 +126,16 @@ _CACHE: dict[str, object] = {}
 
 
 def current_model() -> InsightsModel | None:
-    return db_session().scalar(select(InsightsModel).order_by(InsightsModel.id.desc()).limit(1))
+    """The newest model, its vocabulary left unread until asked for."""
+    return db_session().scalar(select(InsightsModel).options(defer(InsightsModel.idf))
+                               .order_by(InsightsModel.id.desc()).limit(1))
 
 
-def _idf(model: InsightsModel) -> dict[str, float]:
-    """The model's vocabulary, read once per process and model (it does not change)."""
-    if _CACHE.get("model_id") != model.id:
-        _CACHE.update(model_id=model.id, idf=model.idf)
+def _idf(model_id: int) -> dict[str, float]:
+    """The model's vocabulary, read once per process and model (it never changes)."""
+    if _CACHE.get("model_id") != model_id:
+        idf = db_session().scalar(select(InsightsModel.idf).where(InsightsModel.id == model_id))
+        _CACHE.update(model_id=model_id, idf=idf or {})
     return _CACHE["idf"]  # type: ignore[return-value]
 
 
@@ -149,10 +153,10 @@ def threshold() -> float:
 def assign(text_id: int) -> InsightsTheme | None:
     """Put one text in the closest theme; a pinned theme's tag goes on the text's ticket."""
     row = db_session().get(InsightsText, text_id)
-    model = current_model()
-    if row is None or model is None:
+    model_id = db_session().scalar(select(InsightsModel.id).order_by(InsightsModel.id.desc()).limit(1))
+    if row is None or model_id is None:
         return None
-    vector = engine.vectorize(row.text, _idf(model))
+    vector = engine.vectorize(row.text, _idf(model_id))
     theme_id, sim = engine.nearest(vector, live_centroids(), threshold())
     row.theme_id, row.similarity = theme_id, round(sim, 4)
     theme = db_session().get(InsightsTheme, theme_id) if theme_id is not None else None

@@ -17,9 +17,10 @@ def seed_texts(customers, rows, *, when: datetime | None = None, per_customer: i
     """Texts in the plugin's own table (as if customers had written them), returns their ids.
 
     ``customers`` empty: texts of nobody in particular (no follow-up goes to them)."""
-    from helpdesk.plugin_api import db_session, utcnow
     from helpdesk_insights import engine
     from helpdesk_insights.models import InsightsText
+
+    from helpdesk.plugin_api import db_session, utcnow
 
     made = []
     for index, (_theme, text) in enumerate(rows):
@@ -37,10 +38,10 @@ def theme_of(true_theme: str):
     """The theme holding most of the seeded corpus texts of ``true_theme`` (following merges)."""
     from collections import Counter
 
+    from helpdesk_insights.models import InsightsText, InsightsTheme
     from sqlalchemy import select
 
     from helpdesk.plugin_api import db_session
-    from helpdesk_insights.models import InsightsText, InsightsTheme
 
     wanted = {f"seed:{i}" for i, (theme, _) in enumerate(corpus()) if theme == true_theme}
     counts = Counter(theme_id for ref, theme_id in db_session().execute(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpdesk_insights import followups, store
+from helpdesk_insights.models import InsightsFollowUp, InsightsOptOut
 from insights_testkit import corpus, seed_texts, theme_of
 from pagetext import alerts, text, texts
 
@@ -13,8 +15,6 @@ from helpdesk.contract import Channel
 from helpdesk.plugin_api import db_session, services
 from helpdesk.plugin_manager import manager
 from helpdesk.testing import make_plugin
-from helpdesk_insights import followups, store
-from helpdesk_insights.models import InsightsFollowUp, InsightsOptOut
 
 pytestmark = pytest.mark.plugins("insights")
 REFUND = "Where is my refund? I returned the item three weeks ago and the refund never reached my bank."

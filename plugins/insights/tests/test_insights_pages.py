@@ -5,12 +5,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from helpdesk_insights import store
 from insights_testkit import corpus, seed_texts
 from pagetext import text
 from sqlalchemy import event
 
 from helpdesk.plugin_api import services, utcnow
-from helpdesk_insights import store
 
 pytestmark = pytest.mark.plugins("insights")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from helpdesk_insights import analytics, jobs, store
+from helpdesk_insights.models import InsightsAlert, InsightsText
 from insights_testkit import corpus, seed_texts, theme_of
 from pagetext import text, texts
 from sqlalchemy import select
 
 from helpdesk.plugin_api import db_session, services, utcnow
-from helpdesk_insights import analytics, jobs, store
-from helpdesk_insights.models import InsightsAlert, InsightsText
 
 pytestmark = pytest.mark.plugins("insights")
 NOW = datetime(2026, 11, 20, 12, 0)
