@@ -90,13 +90,21 @@ def recipients(theme: InsightsTheme) -> list[Recipient]:
     return sorted(seen.values(), key=lambda r: (r.status != "send", (r.customer.name or "").lower()))
 
 
+def topic(theme: InsightsTheme) -> str:
+    """What the customer wrote about, in words they would use: the name an admin gave the
+    theme, else its strongest key phrase (a generated name lists several)."""
+    if theme.named_by_hand or not theme.key_phrases:
+        return theme.name
+    return theme.key_phrases[0]
+
+
 def message_for(theme: InsightsTheme, recipient: Recipient) -> tuple[str, str]:
     """Subject and text of one customer's notice (plain text: SMS and chat channels send only it)."""
     name = (recipient.customer.name or "").split(" ")[0] or "there"
     about = f"in {recipient.ticket.reference} " if recipient.ticket is not None else ""
-    subject = f"You told us about {theme.name.lower()}: here is what we did"
+    subject = f"You told us about {topic(theme).lower()}: here is what we did"
     link = external_url("insights.optout", optout_token=optout_token(recipient.customer.id))
-    text = (f"Hello {name},\n\nYou wrote to us {about}about {theme.name.lower()}. "
+    text = (f"Hello {name},\n\nYou wrote to us {about}about {topic(theme).lower()}. "
             f"Thank you: you were not the only one, and we acted on it.\n\nWhat changed: {theme.action}\n\n"
             f"If anything is still not right, just reply to this message.\n\n"
             f"No more messages like this one: {link}\n")

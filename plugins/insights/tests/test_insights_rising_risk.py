@@ -125,3 +125,15 @@ def test_a_changed_survey_answer_is_one_text(app, customer):
     services.record_feedback(customer, "csat", score=2, comment="Slow and rude", reference="survey:9", updated=True)
     rows = db_session().scalars(select(InsightsText).where(InsightsText.customer_id == customer.id)).all()
     assert [r.text for r in rows] == ["Slow and rude"]
+
+
+@pytest.mark.plugins("insights", "complaints")
+def test_a_complaint_found_by_the_complaints_plugin_is_a_text_and_a_signal(app, customer):
+    ticket = services.create_ticket(customer, "Absolutely unacceptable",
+                                    "This is the third time my order is late. I am furious and want to complain "
+                                    "formally: your service is a disgrace and I demand compensation.")
+    row = db_session().scalar(select(InsightsText).where(InsightsText.ticket_id == ticket.id))
+    assert row.complaint and row.source == "complaint" and row.sentiment < 0
+    from helpdesk_insights.models import InsightsSignal
+
+    assert db_session().scalar(select(InsightsSignal.kind).where(InsightsSignal.ticket_id == ticket.id)) == "complaint"
