@@ -79,3 +79,7 @@ def test_lead_opens_a_rising_theme_marks_an_action_previews_and_sends(
     assert sorted(m["To"] for m in mails) == [f"c{n}@example.com" for n in range(6)]
     first = next(m for m in mails if m["To"] == "c0@example.com").get_body(preferencelist=("plain",)).get_content()
     assert "Hello Cust0," in first and tickets[0].reference in first
+
+    # The ticket page's customer health panel is filled after load by the plugin's script.
+    page.goto(f"{live_server}/tickets/{tickets[0].reference}")
+    expect(page.locator("#insights-health-score")).to_have_text("100 · good")

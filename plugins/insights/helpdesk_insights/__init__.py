@@ -23,6 +23,7 @@ from helpdesk.plugin_api import (
     NotificationKind,
     ReportFilters,
     Setting,
+    SlaTarget,
     Ticket,
     User,
     sees_every_ticket,
@@ -91,6 +92,11 @@ def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple]) -> None:
 
 
 @hookimpl
+def helpdesk_sla_breached(ticket: Ticket, target: SlaTarget) -> None:
+    store.sla_breached(ticket, target)
+
+
+@hookimpl
 def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
     followups.customer_replied(ticket, message)
 
@@ -110,11 +116,17 @@ def helpdesk_reports() -> list[tuple[str, str]]:
 
 @hookimpl
 def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """Rising themes on the agent dashboard (never on the queue or the ticket page)."""
-    if slot != "dashboard.main":
-        return None
+    """Rising themes on the agent dashboard; on the ticket page only an empty placeholder that
+    the plugin's script fills from its own URL after load (no SQL in the page's render)."""
     user = context.get("user")
     if user is None or not getattr(user, "is_authenticated", False) or not can_read(user):
+        return None
+    if slot == "ticket.customer_context":
+        customer = context.get("customer")
+        if customer is None:
+            return None
+        return Markup(render_template("insights/health_placeholder.html", customer_id=customer.id))
+    if slot != "dashboard.main":
         return None
     rising = analytics.rising_themes()
     if not rising:

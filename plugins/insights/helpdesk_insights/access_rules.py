@@ -26,6 +26,8 @@ RULES: dict[str, set[str]] = {
     "insights.follow_up": ADMIN,
     "insights.at_risk": READERS,
     "insights.optout": PUBLIC,
+    "insights.customer_health": READERS,
+    "insights.static": PUBLIC,
 }
 
 

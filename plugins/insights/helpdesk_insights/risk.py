@@ -12,7 +12,9 @@ from helpdesk.plugin_api import User, db_session, utcnow
 from helpdesk_insights.config import setting
 from helpdesk_insights.models import InsightsSignal
 
-LABELS = {"complaint": "complaint", "low_score": "low score", "reopened": "reopened ticket"}
+LABELS = {"complaint": "complaint", "low_score": "low score", "reopened": "reopened ticket",
+          "sla_breach": "missed target"}
+NEGATIVE = tuple(LABELS)
 
 
 @dataclass
@@ -31,7 +33,7 @@ def at_risk(now: datetime | None = None, limit: int = 200) -> list[AtRisk]:
     now = now or utcnow()
     since = now - timedelta(days=setting("risk_days") or 30)
     least = setting("risk_min_signals") or 3
-    window = (InsightsSignal.created_at >= since, InsightsSignal.created_at <= now)
+    window = (InsightsSignal.created_at >= since, InsightsSignal.created_at <= now, InsightsSignal.kind.in_(NEGATIVE))
     ids = [cid for cid, _n in db_session().execute(
         select(InsightsSignal.customer_id, func.count()).where(*window).group_by(InsightsSignal.customer_id)
         .having(func.count() >= least).order_by(func.count().desc(), InsightsSignal.customer_id).limit(limit))]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import defer
 from helpdesk.plugin_api import (
     Message,
     ServiceError,
+    SlaTarget,
     Ticket,
     User,
     apply_route_decision,
@@ -30,6 +31,7 @@ from helpdesk_insights.models import InsightsModel, InsightsSignal, InsightsText
 log = logging.getLogger(__name__)
 
 LOW_SCORES = {"csat": 2, "nps": 6}  # at or below: an unhappy answer
+GOOD_SCORES = {"csat": 4, "nps": 9}  # at or above: a happy one
 MATCH = 0.3  # re-clustering: a new group keeps an old theme (name, pin, action) at this similarity
 
 
@@ -94,9 +96,12 @@ def ingest_feedback(ticket: Ticket | None, customer: User, feedback: dict) -> in
     source = "survey" if feedback.get("source") == "survey" else "portal"
     ref = feedback.get("reference") or f"{kind}:{customer.id}:{utcnow().isoformat()}"
     now = utcnow()
+    where = f" on {ticket.reference}" if ticket is not None else ""
     if kind in LOW_SCORES and score is not None and int(score) <= LOW_SCORES[kind]:
-        where = f" on {ticket.reference}" if ticket is not None else ""
         add_signal(customer.id, "low_score", f"score:{ref}", f"{kind.upper()} {score}{where}",
+                   ticket_id=ticket.id if ticket else None, at=now)
+    elif kind in GOOD_SCORES and score is not None and int(score) >= GOOD_SCORES[kind]:
+        add_signal(customer.id, "good_score", f"score:{ref}", f"{kind.upper()} {score}{where}",
                    ticket_id=ticket.id if ticket else None, at=now)
     comment = engine.clean(feedback.get("comment") or "")
     if not comment:
@@ -112,6 +117,12 @@ def ingest_feedback(ticket: Ticket | None, customer: User, feedback: dict) -> in
                        channel=ticket.channel if ticket else "web", text=comment, score=score,
                        sentiment=engine.sentiment(comment), created_at=now)
     return row.id if _add(row) else None
+
+
+def sla_breached(ticket: Ticket, target: SlaTarget) -> None:
+    kind = (target.kind or "service level").replace("_", " ")
+    add_signal(ticket.customer_id, "sla_breach", f"sla:{target.id}:{target.cycle}",
+               f"{kind} target missed on {ticket.reference}", ticket_id=ticket.id)
 
 
 def ticket_reopened(ticket: Ticket) -> None:

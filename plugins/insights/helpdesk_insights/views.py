@@ -23,10 +23,11 @@ from helpdesk.plugin_api import (
     sees_every_ticket,
     staff_required,
 )
-from helpdesk_insights import analytics, followups, jobs, risk, store
+from helpdesk_insights import analytics, followups, health, jobs, risk, store
 from helpdesk_insights.models import InsightsTheme
 
-bp = Blueprint("insights", __name__, url_prefix="/insights", template_folder="templates")
+bp = Blueprint("insights", __name__, url_prefix="/insights", template_folder="templates",
+               static_folder="static", static_url_path="/static")
 
 
 def can_read(user: User) -> bool:
@@ -221,8 +222,21 @@ def at_risk():
     _reader()
     from helpdesk_insights.config import setting
 
-    return render_template("insights/at_risk.html", rows=risk.at_risk(), days=setting("risk_days"),
-                           least=setting("risk_min_signals"))
+    rows = risk.at_risk()
+    return render_template("insights/at_risk.html", rows=rows, days=setting("risk_days"),
+                           least=setting("risk_min_signals"), scores={r.customer.id: health.health(r.customer.id)
+                                                                       for r in rows})
+
+
+@bp.get("/customers/<int:customer_id>/health")
+@staff_required
+def customer_health(customer_id: int):
+    """The customer's health and its reasons: a fragment for the ticket page's lazy panel."""
+    _reader()
+    customer = db_session().get(User, customer_id)
+    if customer is None or customer.role != "customer":
+        abort(404)
+    return render_template("insights/health_panel.html", customer=customer, health=health.health(customer.id))
 
 
 @bp.route("/optout/<optout_token>", methods=["GET", "POST"])

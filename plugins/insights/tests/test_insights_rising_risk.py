@@ -2,6 +2,7 @@
 stable one silent), and customers at risk with their reasons."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -137,3 +138,44 @@ def test_a_complaint_found_by_the_complaints_plugin_is_a_text_and_a_signal(app, 
     from helpdesk_insights.models import InsightsSignal
 
     assert db_session().scalar(select(InsightsSignal.kind).where(InsightsSignal.ticket_id == ticket.id)) == "complaint"
+
+
+def test_health_score_has_its_reasons_and_the_ticket_page_fills_it_lazily(app, customer, agent, client, login):
+    from helpdesk.plugin_api import SlaTarget
+    from helpdesk.plugin_manager import manager
+
+    tickets = [services.create_ticket(customer, f"Problem {n}", "The export fails again.") for n in range(5)]
+    services.update_ticket(tickets[0], agent, status="resolved")
+    services.update_ticket(tickets[0], agent, status="open")
+    services.record_feedback(customer, "csat", score=1, ticket=tickets[0], reference="s:10")
+    services.record_feedback(customer, "csat", score=5, ticket=tickets[1], reference="s:11")
+    target = SlaTarget(ticket_id=tickets[2].id, kind="first_response", cycle=1)
+    db_session().add(target)
+    db_session().commit()
+    manager().call_event("helpdesk_sla_breached", ticket=tickets[2], target=target)
+
+    from helpdesk_insights.health import health
+
+    result = health(customer.id)
+    # 100 − 10 (reopened) − 15 (CSAT 1) + 5 (CSAT 5) − 10 (missed target) − 10 (5 tickets: 2 beyond 3)
+    assert result.score == 60 and result.band == "watch"
+
+    login(client, agent)
+    page = client.get(f"/tickets/{tickets[0].reference}").get_data(as_text=True)
+    [url] = re.findall(r'data-insights-panel="([^"]+)"', page)
+    assert text(page, id="insights-health") == "Customer health…"  # filled after load, by the page's script
+    panel = client.get(url).get_data(as_text=True)
+    assert text(panel, id="insights-health-score") == "60 · watch"
+    reasons = text(panel, id="insights-health-reasons")
+    for reason in (f"-10 {tickets[0].reference} reopened", f"-15 CSAT 1 on {tickets[0].reference}",
+                   f"+5 CSAT 5 on {tickets[1].reference}", f"first response target missed on {tickets[2].reference}",
+                   "-10 5 tickets in 30 days"):
+        assert reason in reasons
+
+
+def test_a_customer_with_nothing_wrong_is_healthy(app, customer, agent, client, login):
+    login(client, agent)
+    panel = client.get(f"/insights/customers/{customer.id}/health").get_data(as_text=True)
+    assert text(panel, id="insights-health-score") == "100 · good"
+    assert "Nothing went wrong" in panel
+    assert client.get(f"/insights/customers/{agent.id}/health").status_code == 404
