@@ -134,18 +134,20 @@ def scale(args: argparse.Namespace) -> None:
 
                 print(f"\n3. Assigning a new text ({args.assign} texts, {kind})")
                 fresh = generate(seed=99, per_theme=args.assign // len(THEMES) + 1)[:args.assign]
-                times = []
+                times, cpus = [], []
                 for i, (_theme, text) in enumerate(fresh):
                     row = InsightsText(reference=f"new:{i}", source="ticket", channel="web", text=text,
                                        sentiment=engine.sentiment(text), created_at=utcnow())
                     db.session.add(row)
                     db.session.commit()
-                    began = time.perf_counter()
+                    began, cpu = time.perf_counter(), time.process_time()
                     store.assign(row.id)
                     times.append((time.perf_counter() - began) * 1000)
+                    cpus.append((time.process_time() - cpu) * 1000)
                 times.sort()
                 p95 = times[int(len(times) * 0.95) - 1]
-                print(f"   median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms; target < 50 ms: "
+                print(f"   median {statistics.median(times):.1f} ms (CPU {statistics.median(cpus):.1f} ms), "
+                      f"p95 {p95:.1f} ms; target < 50 ms: "
                       f"{'met' if statistics.median(times) < 50 else 'MISSED'}")
                 db.session.remove()
         finally:
