@@ -12,6 +12,8 @@ from helpdesk_insights.config import setting
 from helpdesk_insights.models import InsightsText, InsightsTheme
 
 WEEK = timedelta(days=7)
+# Survey comments by the CSAT score given with them.
+CSAT_BANDS = {"unhappy": (1, 2), "neutral": (3, 3), "happy": (4, 5)}
 BASELINE_WEEKS = 4
 
 
@@ -50,7 +52,7 @@ def is_rising(recent: int, baseline: float) -> bool:
 
 def theme_stats(*, now: datetime | None = None, include_hidden: bool = False, since: datetime | None = None,
                 until: datetime | None = None, channel: str | None = None, team_id: int | None = None,
-                theme_ids: list[int] | None = None) -> list[ThemeStats]:
+                csat: str | None = None, theme_ids: list[int] | None = None) -> list[ThemeStats]:
     """Every live theme with its numbers (largest first); four grouped queries in all."""
     now = now or utcnow()
     query = select(InsightsTheme).where(InsightsTheme.merged_into_id.is_(None))
@@ -70,6 +72,9 @@ def theme_stats(*, now: datetime | None = None, include_hidden: bool = False, si
         conditions.append(InsightsText.channel == channel)
     if team_id is not None:
         conditions.append(InsightsText.team_id == team_id)
+    if csat in CSAT_BANDS:
+        low, high = CSAT_BANDS[csat]
+        conditions.append(InsightsText.score.between(low, high))
     recent_start, base_start = now - WEEK, now - WEEK * (BASELINE_WEEKS + 1)
     for theme_id, texts, tickets, customers, mood, complaints, recent, base in db_session().execute(
             select(InsightsText.theme_id, func.count(), func.count(InsightsText.ticket_id.distinct()),

@@ -17,6 +17,7 @@ from helpdesk.plugin_api import (
     Message,
     ServiceError,
     SlaTarget,
+    Team,
     Ticket,
     User,
     apply_route_decision,
@@ -243,6 +244,15 @@ def recompute(progress: Callable[[str, int], None] | None = None, now: datetime 
 
 def get_theme(raw) -> InsightsTheme | None:
     return get_by_id(InsightsTheme, raw)
+
+
+def get_team(raw) -> Team | None:
+    return get_by_id(Team, raw) if raw else None
+
+
+def channels() -> list[str]:
+    """The channels texts came by (for the themes list's filter)."""
+    return sorted(c for c in db_session().scalars(select(InsightsText.channel).distinct()) if c)
 
 
 def rename(theme: InsightsTheme, name: str) -> None:

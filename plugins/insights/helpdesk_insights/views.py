@@ -53,22 +53,34 @@ def _theme(theme_id: int) -> InsightsTheme:
     return theme
 
 
+def _filters() -> dict:
+    """The themes list's filters from the query string (unknown values: ignored, shown as "any")."""
+    channel = (request.args.get("channel") or "").strip()[:40] or None
+    team = store.get_team(request.args.get("team"))
+    csat = request.args.get("csat") if request.args.get("csat") in analytics.CSAT_BANDS else None
+    return {"channel": channel, "team_id": team.id if team else None, "csat": csat}
+
+
 @bp.get("/")
 @staff_required
 def index():
     _reader()
-    stats = analytics.theme_stats(include_hidden=current_user.is_admin)
+    filters = _filters()
+    stats = analytics.theme_stats(include_hidden=current_user.is_admin, **filters)
     return render_template("insights/index.html", stats=stats, model=store.current_model(),
-                           lead=is_lead(current_user))
+                           lead=is_lead(current_user), filters=filters, bands=list(analytics.CSAT_BANDS),
+                           teams=list(db_session().scalars(select(Team).order_by(Team.name))),
+                           channels=store.channels(), query=request.query_string.decode())
 
 
 @bp.get("/themes.csv")
 @staff_required
 def themes_csv():
     _reader()
+    filters = _filters()
     rows = [("theme", "texts", "tickets", "customers", "sentiment", "complaints", "last 7 days", "weekly baseline",
              "rising", "channels", "key phrases", "pinned tag", "action")]
-    for s in analytics.theme_stats():
+    for s in analytics.theme_stats(**filters):
         rows.append((s.theme.name, s.texts, s.tickets, s.customers, s.sentiment, s.complaints, s.recent,
                      round(s.baseline, 2), "yes" if s.rising else "no",
                      "; ".join(f"{c} {n}" for c, n in s.channels.most_common()), "; ".join(s.theme.key_phrases),

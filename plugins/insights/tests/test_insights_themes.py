@@ -169,3 +169,25 @@ def test_a_team_scoped_agent_is_refused(themed, client, login, make_user):
     scoped = make_user("agent", team_scoped=True)
     login(client, scoped)
     assert client.get("/insights/").status_code == 403
+
+
+def test_themes_by_channel_team_and_csat_band(themed, client, login, agent, customer):
+    from helpdesk.plugin_api import Team
+
+    team = Team(name="Returns")
+    db_session().add(team)
+    db_session().commit()
+    ticket = services.create_ticket(customer, "Refund missing", "The refund has not reached my bank account yet.",
+                                    channel="email", team_id=team.id)
+    services.record_feedback(customer, "csat", score=1, ticket=ticket, reference="s:1",
+                             comment="Still no refund in my bank account, you confirmed it weeks ago.")
+    login(client, agent)
+    page = client.get(f"/insights/?channel=email&team={team.id}").get_data(as_text=True)
+    rows = texts(page, cls="theme-row")
+    assert len(rows) == 1 and theme_of("refund not received").name in rows[0]
+    page = client.get("/insights/?csat=unhappy").get_data(as_text=True)
+    assert len(texts(page, cls="theme-row")) == 1
+    page = client.get("/insights/?csat=happy").get_data(as_text=True)
+    assert "No theme has texts with these filters." in page
+    csv = client.get("/insights/themes.csv?csat=unhappy").get_data(as_text=True).strip().splitlines()
+    assert len(csv) == 2
