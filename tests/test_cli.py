@@ -123,6 +123,7 @@ FIRST_RUN = {
     "worker": ["worker"],
     "hello-stats": ["hello-stats"],
     "surveys-send": ["surveys-send"],
+    "insights-recompute": ["insights-recompute"],
     "reports backfill": ["reports", "backfill"],
     "mail poll": ["mail", "poll"],
     "mail ingest": ["mail", "ingest"],
