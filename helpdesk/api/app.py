@@ -39,6 +39,17 @@ def register_api(app: Flask) -> None:
     for blueprint in (*tickets.BLUEPRINTS, *people.BLUEPRINTS):
         api.register_blueprint(blueprint, url_prefix=PREFIX + (blueprint.url_prefix or ""))
         csrf.exempt(blueprint)  # CSRF is checked in base.authenticate_request, for browser sessions only
+    register_plugin_endpoints(app)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(api_tokens_web.bp)
+    app.register_blueprint(webhooks_web.bp)
+    app.before_request(authenticate_request)
+
+
+def register_plugin_endpoints(app: Flask) -> None:
+    """Plugins' API blueprints (``helpdesk_api_blueprints``) on ``app``'s API and spec; idempotent.
+    A disabled plugin's endpoints answer 404 (the plugin manager's blueprint guard)."""
+    api = app.extensions["helpdesk_api"]
     plugins = manager(app)
     for plugin, impl in plugins._setup_impls("helpdesk_api_blueprints"):
         try:
@@ -47,12 +58,10 @@ def register_api(app: Flask) -> None:
             app.logger.exception("plugin %s failed in helpdesk_api_blueprints", plugin)
             continue
         for blueprint in blueprints:
+            if app.blueprints.get(blueprint.name) is blueprint:
+                continue
             api.register_blueprint(blueprint, url_prefix=PREFIX + (blueprint.url_prefix or ""))
-            csrf.exempt(blueprint)
-            plugins.blueprint_owners[blueprint.name] = plugin  # a disabled plugin's endpoints answer 404
+            csrf.exempt(blueprint)  # CSRF: base.authenticate_request, for browser sessions only
+            plugins.blueprint_owners[blueprint.name] = plugin
             if plugin in plugins.plugins:
                 plugins.plugins[plugin].blueprints.append(blueprint.name)
-    app.register_blueprint(docs.bp)
-    app.register_blueprint(api_tokens_web.bp)
-    app.register_blueprint(webhooks_web.bp)
-    app.before_request(authenticate_request)

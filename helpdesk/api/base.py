@@ -88,6 +88,8 @@ def http_error_json(error: HTTPException):
                405: "This address does not accept that method.",
                413: "The request is larger than we accept.", 500: "Something went wrong; the error was logged."
                }.get(status, error.description or error.name)
+    if data.get("messages") == {"json": ["Invalid JSON body."]}:  # webargs: the body does not parse
+        data = {"message": "The body is not valid JSON."}
     if "messages" in data:  # webargs/marshmallow: {location: {field: [messages]}}
         for _location, errors in data["messages"].items():
             fields.update(_flatten(errors))

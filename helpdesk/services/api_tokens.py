@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.extensions import db
@@ -106,5 +107,5 @@ def authenticate(raw: str) -> tuple[ApiToken | None, str]:
         db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
                            .execution_options(synchronize_session=False))
         db.session.commit()
-        row.last_used_at = now
+        set_committed_value(row, "last_used_at", now)  # not a pending change: nothing to flush later
     return row, ""
