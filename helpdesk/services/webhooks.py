@@ -148,11 +148,11 @@ def create_endpoint(url: str, events: list[str], description: str = "", actor: A
                     ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it and its signing secret (shown once)."""
     _scheme, host, port = check_url(url)
-    resolve_target(host, port)
+    chosen = _clean_events(events)
     description = (description or "").strip()
     if len(description) > 200:
         raise ServiceError("The description is too long (200 characters at most).", field="description")
-    chosen = _clean_events(events)
+    resolve_target(host, port)
     secret = "whsec_" + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint(url=url.strip(), events=chosen, description=description, active=True,
                                secret=SECRET_PREFIX + _fernet().encrypt(secret.encode()).decode(),
