@@ -155,8 +155,8 @@ def test_a_delivery_claimed_by_a_killed_worker_is_sent_after_its_lease(db, recei
     # A worker claimed this delivery and died before sending (its job is gone).
     now = utcnow()
     delivery = WebhookDelivery(endpoint_id=endpoint.id, event="ticket.created", payload='{"event":"ticket.created"}',
-                               status="pending", attempts=1, claim="dead-worker", lease_until=now + timedelta(seconds=60),
-                               created_at=now)
+                               status="pending", attempts=1, claim="dead-worker", created_at=now,
+                               lease_until=now + timedelta(seconds=60))
     db.session.add(delivery)
     db.session.commit()
     assert webhooks.deliver_webhook.call_local(delivery.id) is None and not receiver.requests  # still held
