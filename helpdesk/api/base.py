@@ -41,7 +41,8 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
 
 
 class ApiError(HTTPException):
-    """An API refusal with our JSON shape (raise it anywhere inside a view)."""
+    """A refusal in a REST API view: ``raise ApiError(404, "No such greeting.")``, optionally
+    with ``code`` and ``fields`` (field → messages); answered as ``{"error": {"code", "message", "fields"}}``."""
 
     def __init__(self, status: int, message: str, code: str | None = None,
                  fields: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
@@ -102,8 +103,9 @@ def http_error_json(error: HTTPException):
     elif "message" in data:
         message = data["message"]
     headers = dict(data.get("headers") or {})
-    if getattr(error, "retry_after", None) is not None:
-        headers["Retry-After"] = str(error.retry_after)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     code = "csrf_failed" if isinstance(error, CSRFError) else None
     return error_response(status, message, code, fields, headers)
 
@@ -124,6 +126,7 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def api_user() -> User:
+    """Who is asking, inside a REST API view: the API token's owner, or the signed-in user."""
     return g.api_user
 
 
@@ -167,7 +170,7 @@ def service_error(exc: ServiceError) -> ApiError:
     return ApiError(422, exc.message, fields={field: [exc.message]} if field else {})
 
 
-def authenticate_request():
+def authenticate_request() -> Any:
     if not is_api_request() or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if any(name in request.args for name in TOKEN_PARAMS):
@@ -191,7 +194,7 @@ def authenticate_request():
         if not getattr(current_user, "is_authenticated", False):
             return error_response(401, "Sign in, or send an API token as 'Authorization: Bearer <token>'.",
                                   headers={"WWW-Authenticate": "Bearer"})
-        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        user = current_user._get_current_object()
         if request.method not in SAFE_METHODS:
             csrf.protect()  # a browser session writes with the CSRF token, as on the pages
         subject = f"user:{user.id}"

@@ -112,7 +112,7 @@ def resolve_target(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise ServiceError(f"{host} could not be resolved.", field="url") from None
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     if not allow_private():
         refused = [a for a in addresses if not _public(a)]
         if refused:  # one private answer is enough to refuse: DNS could hand out either
