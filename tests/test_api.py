@@ -406,3 +406,32 @@ def test_api_ticket_creation_fires_the_same_events_as_the_pages(api, agent, cust
     plugins.enable("listener")
     created = api("post", "/api/v1/tickets", token_for(customer), json={"subject": "s", "body": "b"})
     assert seen == [created.json["reference"]]
+
+
+def test_answers_match_their_documented_schemas(api, admin, agent, customer, token_for, ticket, db):
+    """Every GET answer loads back through the marshmallow schema the spec documents for it
+    (required fields present, types right, nothing undocumented)."""
+    from helpdesk.api import schemas
+
+    team = Team(name="Support")
+    db.session.add(team)
+    db.session.commit()
+    services.update_ticket(ticket, agent, team_id=team.id, assignee_id=agent.id, tags=["vip"])
+    services.add_message(ticket, agent, "Note", internal=True)
+    token = token_for(admin, "admin")
+    checks = {
+        "/api/v1/tickets?status=all": schemas.TicketPage(),
+        f"/api/v1/tickets/{ticket.reference}": schemas.TicketSchema(),
+        f"/api/v1/tickets/{ticket.reference}/messages": schemas.MessageSchema(many=True),
+        f"/api/v1/tickets/{ticket.reference}/sla": schemas.SlaTargetSchema(many=True),
+        "/api/v1/customers": schemas.CustomerPage(), f"/api/v1/customers/{customer.id}": schemas.CustomerSchema(),
+        "/api/v1/users": schemas.UserSchema(many=True), "/api/v1/teams": schemas.TeamSchema(many=True),
+        "/api/v1/tags": schemas.TagSchema(many=True), "/api/v1/me": schemas.MeSchema(),
+    }
+    for url, schema in checks.items():
+        answer = api("get", url, token)
+        assert answer.status_code == 200, url
+        assert schema.validate(answer.json) == {}, (url, schema.validate(answer.json))
+    spec = api("get", "/api/v1/openapi.json").json
+    listed = spec["paths"]["/api/v1/tickets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed == {"$ref": "#/components/schemas/TicketPage"}

@@ -247,3 +247,16 @@ def test_hook_webhook_events(app, db, plugins, receiver, admin, allow_loopback):
     assert body["event"] == "greeter.waved" and body["data"]["who"] == "Ann" and body["data"]["at"].endswith("Z")
     plugins.disable("greeter")
     assert "greeter.waved" not in webhooks.all_events()
+
+
+def test_sla_breach_is_sent(db, receiver, hook_for, ticket):
+    from helpdesk.models import SlaTarget
+
+    hook_for(receiver.url, events=("sla.breached",))
+    target = SlaTarget(ticket_id=ticket.id, kind="first_response", due_at=utcnow(), breached_at=utcnow())
+    db.session.add(target)
+    db.session.commit()
+    manager().call_event("helpdesk_sla_breached", ticket=ticket, target=target)
+    body = json.loads(receiver.requests[0]["body"])
+    assert body["event"] == "sla.breached" and body["data"]["target"]["kind"] == "first_response"
+    assert body["data"]["target"]["state"] == "breached" and body["data"]["ticket"]["reference"] == ticket.reference
