@@ -47,14 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     from helpdesk.services import api_tokens
 
     app = create_app({"INSTANCE_PATH": str(instance), "API_RATE_LIMIT": "1000000 per minute"})
+    page_client, api_client, portal = app.test_client(), app.test_client(), app.test_client()
     with app.app_context():
         agent = db.session.scalar(select(User).where(User.email == AGENT_EMAIL))
         customer = db.session.scalar(select(User).where(User.email == CUSTOMER_EMAIL))
+        sign_in(page_client, agent)
+        csrf = sign_in(portal, customer)
         agent_token = api_tokens.create_token(agent, "bench", "write", 7)[1]
         customer_token = api_tokens.create_token(customer, "bench", "write", 7)[1]
-    page_client, api_client = app.test_client(), app.test_client()
-    with app.app_context():
-        sign_in(page_client, agent)
     agent_headers = {"Authorization": f"Bearer {agent_token}"}
     results: dict[str, Any] = {}
     print(f"\n[1] A filtered list, {args.requests} requests after 3 warm-ups")
@@ -75,9 +75,6 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(statements):2} SQL", flush=True)
 
     print(f"\n[2] Ticket creations, {args.creations} each, one after another")
-    portal = app.test_client()
-    with app.app_context():
-        csrf = sign_in(portal, customer)
     form = {"csrf_token": csrf, "subject": "Benchmark: printer on fire",
             "body": "The printer in room 4 is smoking since this morning. Order 12345."}
 

@@ -435,3 +435,27 @@ def test_answers_match_their_documented_schemas(api, admin, agent, customer, tok
     spec = api("get", "/api/v1/openapi.json").json
     listed = spec["paths"]["/api/v1/tickets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert listed == {"$ref": "#/components/schemas/TicketPage"}
+
+
+def test_every_curl_example_in_the_guide_names_a_real_route(app, plugins):
+    """docs/api_rest.md's curl lines: each method and path is one the API serves."""
+    import re
+    from pathlib import Path
+
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    plugins.enable("surveys")
+    text = (Path(__file__).resolve().parent.parent / "docs" / "api_rest.md").read_text()
+    adapter = app.url_map.bind("helpdesk.test")
+    found = 0
+    for command in re.findall(r"^curl .*?(?<!\\)$", text.replace("\\\n", " "), re.M):
+        path = re.search(r'"?\$HD(/api/v1/[^"\s?]*)', command).group(1)
+        method = re.search(r"-X (\w+)", command)
+        method = method.group(1) if method else ("POST" if " -d " in command else "GET")
+        path = path.replace("<token>", "abc")
+        try:
+            adapter.match(path, method=method)
+        except (NotFound, MethodNotAllowed):
+            pytest.fail(f"docs/api_rest.md: {method} {path} is not an API route")
+        found += 1
+    assert found >= 15
