@@ -459,3 +459,13 @@ def test_every_curl_example_in_the_guide_names_a_real_route(app, plugins):
             pytest.fail(f"docs/api_rest.md: {method} {path} is not an API route")
         found += 1
     assert found >= 15
+
+
+def test_the_spec_is_written_from_the_command_line(app, tmp_path):
+    """``helpdesk openapi write spec.json`` (flask-smorest's command): the same spec, offline."""
+    import json
+
+    target = tmp_path / "spec.json"
+    result = app.test_cli_runner().invoke(args=["openapi", "write", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "/api/v1/tickets" in json.loads(target.read_text())["paths"]
