@@ -33,6 +33,9 @@ DESCRIBED = {
             "returns `LiveEvent(id, topic, event)`s; pass every event about a ticket through your own access "
             "check), and ticket presence: `live.set_presence(ticket_id, user_id, 'viewing'|'typing')`, "
             "`live.presence(ticket_id)`. One Redis stream with `REDIS_URL` (shared by every worker), else a table.",
+    "ApiBlueprint": "flask-smorest's `Blueprint`, for REST API endpoints returned by `helpdesk_api_blueprints`: "
+                    "`@blp.get(...)`, `@blp.arguments(Schema)`, `@blp.response(200, Schema)` (marshmallow), so "
+                    "they appear in `/api/v1/openapi.json`.",
     "csrf": "Flask-WTF's CSRF protection. Every form POST needs `{{ csrf_token() }}`; exempt a webhook that "
             "authenticates its sender another way with `@csrf.exempt`.",
     "limiter": "Flask-Limiter. Rate-limit a public endpoint: `@limiter.limit(\"60/minute\")`. Limits are counted "
@@ -83,6 +86,9 @@ DESCRIBED = {
 
 # Service functions without a docstring of their own (yet).
 SERVICES_DESCRIBED = {
+    "ApiBlueprint": "flask-smorest's `Blueprint`, for REST API endpoints returned by `helpdesk_api_blueprints`: "
+                    "`@blp.get(...)`, `@blp.arguments(Schema)`, `@blp.response(200, Schema)` (marshmallow), so "
+                    "they appear in `/api/v1/openapi.json`.",
     "create_user": "Create a user of `role` (`customer`, `agent` or `admin`) with a unique email address; a "
                    "customer gets an email contact identity. `password=None` leaves sign-in to magic links.",
 }

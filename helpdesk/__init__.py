@@ -71,6 +71,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     plugins.load(app)
     register_web(app)
     plugins.register_blueprints(app)
+    from helpdesk.api.app import register_api
+
+    register_api(app)  # /api/v1: the core's resources and plugins' endpoints (helpdesk_api_blueprints)
     app.before_request(plugins.guard_blueprints)
     plugins.register_cli(app)
     app.teardown_request(lambda exc: plugins.flush_errors())

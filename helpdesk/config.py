@@ -71,18 +71,31 @@ DEFAULTS: dict[str, Any] = {
     "LIVE_STREAM_SECONDS": 55,
     "LIVE_PRESENCE_SECONDS": 15,
     "LIVE_POLL_MS": 1000,
+    # The REST API and webhooks (docs/api_rest.md): requests per token (or signed-in user) and
+    # window, counted in the rate limiter's storage (the database, or Redis); webhook deliveries
+    # are tried this many times, the first retry after WEBHOOK_RETRY_SECONDS, doubling (at most
+    # an hour); an endpoint is switched off after WEBHOOK_DISABLE_AFTER failed attempts in a row.
+    "API_RATE_LIMIT": "300 per minute",
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_RETRY_SECONDS": 30,
+    "WEBHOOK_DISABLE_AFTER": 15,
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    # Private, loopback and link-local webhook targets are refused unless this is on (also a
+    # switch on Admin → Webhooks, stored as the site setting webhooks_allow_private).
+    "WEBHOOKS_ALLOW_PRIVATE": False,
 }
 
 # Values read from the environment are strings; these are converted.
 _BOOL = {"SMTP_STARTTLS", "JOBS_IMMEDIATE", "SAFE_MODE", "TESTING", "SESSION_COOKIE_SECURE",
          "CLOSED_MEANS_CLOSED", "RATELIMIT_HEADERS_ENABLED", "BOOTSTRAP_SERVE_LOCAL", "SESSION_COOKIE_HTTPONLY",
-         "REMEMBER_COOKIE_HTTPONLY"}
+         "REMEMBER_COOKIE_HTTPONLY", "WEBHOOKS_ALLOW_PRIVATE"}
 _INT = {"SMTP_PORT", "REOPEN_WINDOW_DAYS", "MAX_ATTACHMENT_BYTES", "MAX_CONTENT_LENGTH",
         "MAGIC_LINK_MINUTES", "PAGE_SIZE", "SMTP_TIMEOUT", "SESSION_IDLE_DAYS",
         "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "SIGNIN_MAILS_PER_ADDRESS", "SIGNIN_MAILS_PER_IP",
         "JOB_LEASE_SECONDS", "SWEEP_SECONDS", "MAIL_RETRY_SECONDS", "NOTICES_PER_RECIPIENT_PER_HOUR",
         "SEND_FILE_MAX_AGE_DEFAULT", "PROXY_COUNT", "LIVE_STREAM_SECONDS", "LIVE_PRESENCE_SECONDS", "LIVE_POLL_MS",
-        "MAX_ATTACHMENTS_PER_MESSAGE"}
+        "MAX_ATTACHMENTS_PER_MESSAGE", "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_RETRY_SECONDS", "WEBHOOK_DISABLE_AFTER",
+        "WEBHOOK_TIMEOUT_SECONDS"}
 _LIST = {"TRUSTED_HOSTS", "METRICS_ALLOW_FROM"}
 _JSON = {"SQLALCHEMY_ENGINE_OPTIONS"}  # e.g. '{"pool_size": 10, "pool_pre_ping": true}'
 

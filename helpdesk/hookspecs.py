@@ -597,3 +597,68 @@ def helpdesk_reply_channel(ticket: Ticket, message: Message) -> str | None:
             if last is not None and last.channel in ("sms", "whatsapp"):
                 return last.channel
     """
+
+
+# ------------------------------------------------------------------ REST API and webhook hooks
+
+
+@hookspec
+def helpdesk_api_blueprints() -> list[Any] | None:
+    """Return flask-smorest blueprints (``plugin_api.ApiBlueprint``) of REST API endpoints.
+
+    They are served under ``/api/v1`` (the blueprint's ``url_prefix`` is appended: use
+    ``/<plugin name>/…``) and appear in the same OpenAPI spec (``/api/v1/openapi.json``)
+    and docs page. The core authenticates every request first (an API token, or the signed-in
+    browser session with its CSRF token for writes), checks the token's scope (GET needs
+    ``read``, other methods ``write``), rate-limits it and answers errors as JSON; inside a
+    view, ``plugin_api.api_user()`` is who is asking. Scope your rows to them yourself
+    (``scoped_to_tickets(api_user(), column)``; another's object is 404) and raise
+    ``plugin_api.ApiError(status, message)`` for refusals. Describe bodies and answers
+    with marshmallow schemas (``@blp.arguments``, ``@blp.response``) so the spec is right.
+    Endpoints of a disabled plugin answer 404.
+
+    Semantics: collected once per app at start-up, from every installed plugin.
+
+    Example::
+
+        api = ApiBlueprint("hello_api", __name__, url_prefix="/hello", description="Greetings")
+
+        class GreetingSchema(Schema):
+            id = fields.Int()
+            text = fields.Str()
+
+        @api.get("/greetings")
+        @api.response(200, GreetingSchema(many=True))
+        def greetings():
+            user = api_user()
+            return db_session().scalars(select(Greeting).where(
+                scoped_to_tickets(user, Greeting.ticket_id))).all()
+
+        @hookimpl
+        def helpdesk_api_blueprints():
+            return [api]
+    """
+
+
+@hookspec
+def helpdesk_webhook_events() -> dict[str, str] | None:
+    """Declare webhook events this plugin sends: ``{"<plugin>.<event>": "description"}``.
+
+    Admins can then subscribe endpoints to them on Admin → Webhooks, beside the core's
+    (``ticket.created``, ``ticket.updated``, ``message.added``, ``feedback.received``,
+    ``sla.breached``). Send one after your own commit with
+    ``plugin_api.send_webhook(name, data)``: ``data`` is JSON-able (times become ISO 8601
+    UTC); the core signs and delivers it durably, with retries, to every subscribed endpoint.
+    Names must start with the plugin's name (others are ignored, with a warning).
+
+    Semantics: collected; events of disabled plugins are not offered.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_webhook_events():
+            return {"hello.waved": "A colleague waved at someone"}
+
+        # later, after your own commit:
+        send_webhook("hello.waved", {"from": me.id, "to": colleague.id})
+    """

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import InvalidToken
 from flask_login import current_user
+from flask_smorest import Blueprint as ApiBlueprint
 from flask_sqlalchemy.session import Session
 from sqlalchemy.orm import scoped_session
 
 from helpdesk import live, services, throttle
 from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket, visible_tickets
 from helpdesk.addresses import normalise_email
+from helpdesk.api.base import ApiError, api_user
 from helpdesk.assignment import STRATEGIES, choose
 from helpdesk.charts import bar_chart, column_chart, data_table, heatmap_chart
 from helpdesk.contract import SETTING_TYPES, Channel, NotificationKind, ReplyWarning, ReportFilters, Route, Setting
@@ -44,6 +46,7 @@ from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
 from helpdesk.services.tickets import MAX_BODY, NewAttachment, apply_route_decision, audit, human_size, tags_named
 from helpdesk.services.users import find_customer
+from helpdesk.services.webhooks import emit as _emit_webhook
 from helpdesk.timezones import format_local, local_day_start, local_to_utc, mail_time, user_zone
 from helpdesk.versioning import API_VERSION, deprecated_names
 from helpdesk.web.auth import admin_required, backoffice_required, staff_required
@@ -116,6 +119,13 @@ def notify_agents(kind: str, users: Iterable[User | None], *, ticket: Ticket | N
     return len(_notifications.notify(kind, users, ticket=ticket, text=text, actor=actor))
 
 
+def send_webhook(event: str, data: dict[str, Any]) -> int:
+    """Send a webhook event your plugin declared (``helpdesk_webhook_events``) to every
+    endpoint an admin subscribed to it: signed, durable, retried. Call it after your own
+    commit (it commits); returns how many deliveries were queued."""
+    return len(_emit_webhook(event, data))
+
+
 def is_enabled(plugin: str) -> bool:
     return manager().is_enabled(plugin)
 
@@ -152,3 +162,4 @@ __all__ += ["reply_mail_html"]  # the HTML part of the mail for an agent's reply
 # Plugin API 1.2: the live channel (publish after commit, subscribe for a stream of one's own),
 # for channels that answer customers live (the chat widget's stream)
 __all__ += ["live"]
+__all__ += ["ApiBlueprint", "ApiError", "api_user", "send_webhook"]  # REST API endpoints, webhooks

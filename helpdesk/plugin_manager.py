@@ -53,6 +53,7 @@ CORE_MODULES = {
     "core.notifications_web": "helpdesk.web.notifications",
     "core.reports": "helpdesk.web.reports",
     "core.macros": "helpdesk.web.macros",
+    "core.webhooks": "helpdesk.webhook_hooks",  # the core's events as signed webhooks (the REST API's)
 }
 SECRET_PREFIX = "fernet:"
 SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs

@@ -18,8 +18,20 @@ import pytest
 from flask import Blueprint
 
 from helpdesk import services
-from helpdesk.models import BusinessHours, CannedReply, Macro, OutboxMail, SavedView, SlaPolicy, Tag, Team
+from helpdesk.models import (
+    BusinessHours,
+    CannedReply,
+    Macro,
+    OutboxMail,
+    SavedView,
+    SlaPolicy,
+    Tag,
+    Team,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from helpdesk.plugin_manager import CORE_MODULES, manager
+from helpdesk.services import api_tokens
 from helpdesk.services.tickets import NewAttachment
 from helpdesk.testing import make_plugin
 from helpdesk.web.auth import admin_required
@@ -86,6 +98,22 @@ RULES: dict[str, set[str]] = {
     "macros.apply": IN_SCOPE_READERS, "macros.preview": IN_SCOPE_READERS,
     # The queue's helpers: the ticket picker, the hover preview, read marks
     "queue_tools.lookup": AGENTS, "queue_tools.preview": IN_SCOPE_READERS, "queue_tools.seen": IN_SCOPE_READERS,
+    # The REST API with a browser session (tests/test_api_access.py runs the same rules with API tokens)
+    **{f"api_tickets.{name}": roles for name, roles in {
+        "list_tickets": SIGNED_IN, "create_ticket": CUSTOMERS | AGENTS, "get_ticket": OWNER | IN_SCOPE_READERS,
+        "update_ticket": OWNER | IN_SCOPE, "list_messages": OWNER | IN_SCOPE_READERS, "reply": OWNER | IN_SCOPE,
+        "note": IN_SCOPE_READERS, "merge": IN_SCOPE, "sla": IN_SCOPE_READERS}.items()},
+    "api_attachments.download": OWNER | IN_SCOPE_READERS,
+    "api_customers.list_customers": AGENTS, "api_customers.get_customer": IN_SCOPE,
+    "api_customers.add_customer_identity": IN_SCOPE,
+    "api_people.me": SIGNED_IN, "api_people.list_users": BACKOFFICE, "api_people.get_user": BACKOFFICE,
+    "api_people.list_teams": BACKOFFICE, "api_people.get_team": BACKOFFICE, "api_people.list_tags": BACKOFFICE,
+    "api_people.add_tag": ADMIN,
+    "api-docs.openapi_json": PUBLIC, "api_docs.docs": PUBLIC,
+    # Profile → API tokens (customer A's token in the world: only A may revoke it) and Admin → Webhooks
+    "api_tokens.index": SIGNED_IN, "api_tokens.create": SIGNED_IN, "api_tokens.revoke": OWNER,
+    "webhooks.index": ADMIN, "webhooks.create": ADMIN, "webhooks.toggle": ADMIN, "webhooks.delete": ADMIN,
+    "webhooks.deliveries": ADMIN, "webhooks.redeliver": ADMIN, "webhooks.private_targets": ADMIN,
 }
 
 
@@ -175,6 +203,13 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     macro = Macro(name="Seen", body="Seen.", internal=True, add_tags=[], remove_tags=[])
     db.session.add_all([policy, macro])
     db.session.commit()
+    api_token, _ = api_tokens.create_token(customer, "world", "read", 30)
+    endpoint = WebhookEndpoint(url="http://127.0.0.1:9/hook", events=["ticket.created"], secret="fernet:x")
+    db.session.add(endpoint)
+    db.session.flush()
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, event="ticket.created", payload="{}", status="failed")
+    db.session.add(delivery)
+    db.session.commit()
     world = {
         "users": {"customer_a": customer, "customer_b": other_customer, "agent": agent, "admin": admin,
                   "team_agent": team_agent, "light_agent": light_agent},
@@ -183,7 +218,8 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
                    "tag_id": tag.id, "reply_id": reply.id, "mail_id": mail.id, "view_id": view.id,
                    "name": "probe", "action": "solved", "filename": "app.css",
                    "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id,
-                   "table": "team", "macro_id": macro.id},
+                   "table": "team", "macro_id": macro.id, "token_id": api_token.id,
+                   "endpoint_id": endpoint.id, "delivery_id": delivery.id},
         "ticket": ticket,
     }
     for make_values in expectations(app).value_makers:

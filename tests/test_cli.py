@@ -129,7 +129,8 @@ FIRST_RUN = {
     "mail ingest": ["mail", "ingest"],
     "backup": ["backup", os.path.join(tempfile.gettempdir(), "helpdesk-backup-of-nothing")],
 }
-NO_DATABASE_NEEDED = {"init", "db", "run", "shell", "routes", "limiter", "plugins new", "config"}
+NO_DATABASE_NEEDED = {"init", "db", "run", "shell", "routes", "limiter", "plugins new", "config",
+                      "openapi print", "openapi write", "openapi list-config-prefixes"}  # flask-smorest's
 
 
 def all_commands() -> set[str]:

@@ -32,3 +32,6 @@ __all__ = [
 ]
 __all__ += ["Notification", "NotificationPreference", "TicketFollower"]
 __all__ += ["TicketFacts"]  # the core reports' per-ticket facts
+from helpdesk.models.api import ApiToken, WebhookDelivery, WebhookEndpoint  # noqa: E402  (the REST API's tables)
+
+__all__ += ["ApiToken", "WebhookDelivery", "WebhookEndpoint"]

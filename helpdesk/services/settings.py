@@ -19,6 +19,7 @@ SITE_SETTINGS = {
     "timezone": "TIMEZONE",
     "notices_per_recipient_per_hour": "NOTICES_PER_RECIPIENT_PER_HOUR",
     "reply_checks": "REPLY_CHECKS",  # {check key: "off" | "advise" | "block"} (services/reply_review.py)
+    "webhooks_allow_private": "WEBHOOKS_ALLOW_PRIVATE",  # Admin → Webhooks (services/webhooks.py)
 }
 
 

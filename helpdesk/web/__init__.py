@@ -9,6 +9,7 @@ from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
 from helpdesk import sessions
+from helpdesk.api.base import http_error_json, is_api_request
 from helpdesk.extensions import db, login_manager
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
@@ -98,6 +99,8 @@ def _error_page(error):
     description = getattr(error, "description", "") if code in (400, 403, 429) else ""
     if code == 500:
         db.session.rollback()
+    if is_api_request():  # the REST API's errors are JSON of its own shape
+        return http_error_json(error)
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return {"error": title, "message": text}, code
     if request_ctx.url_adapter is None:

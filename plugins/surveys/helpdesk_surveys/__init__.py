@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from helpdesk import hookimpl
 from helpdesk.plugin_api import NotificationKind, ReportFilters, Setting, Ticket, User, bar_chart, db_session, utcnow
 from helpdesk_surveys import access_rules, views_public, views_staff  # noqa: F401  (routes register on import)
+from helpdesk_surveys.api import api
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import SETTINGS
 from helpdesk_surveys.jobs import schedule_relationship_surveys, send_due_invitations  # noqa: F401
@@ -45,6 +46,12 @@ def helpdesk_settings() -> list[Setting]:
 @hookimpl
 def helpdesk_blueprints() -> list[Blueprint]:
     return [bp]
+
+
+@hookimpl
+def helpdesk_api_blueprints() -> list:
+    """Survey answers and feedback in the REST API (``/api/v1/surveys/answers``)."""
+    return [api]
 
 
 @hookimpl

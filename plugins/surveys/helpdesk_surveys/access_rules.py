@@ -33,6 +33,7 @@ RULES: dict[str, set[str]] = {
     "surveys.case": IN_SCOPE,
     "surveys.admin": ADMIN,
     "surveys.type_edit": ADMIN,
+    "surveys_api.answers": AGENTS,  # /api/v1/surveys/answers (scoped like the tickets they are about)
 }
 
 

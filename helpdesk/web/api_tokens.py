@@ -1,0 +1,84 @@
+"""Profile → API tokens: everyone makes and revokes their own personal API tokens.
+
+The token is shown once, on the page that answers the form; only its hash is kept.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from helpdesk.extensions import db
+from helpdesk.models import ApiToken
+from helpdesk.services import api_tokens
+from helpdesk.services.errors import ServiceError
+from helpdesk.web.forms import ConfirmForm
+
+bp = Blueprint("api_tokens", __name__, url_prefix="/profile/api-tokens")
+
+SCOPE_HELP = {"read": "Read: look at tickets and everything you can see",
+              "write": "Write: read, and reply, add notes, open and change tickets as you could",
+              "admin": "Admin: read, write and the admin parts of the API"}
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Give the token a name, so you know later what uses it."),
+                                           Length(max=100, message="The name is too long (100 characters at most).")],
+                       description="What uses it: 'CRM sync', 'status page'.")
+    scope = SelectField("Scope", default="read")
+    expires_in_days = SelectField("Expires after", default="90",
+                                  choices=[(str(d), f"{d} days") for d in api_tokens.EXPIRY_DAYS])
+
+
+def _form() -> TokenForm:
+    form = TokenForm()
+    form.scope.choices = [(s, SCOPE_HELP[s]) for s in api_tokens.scopes_for(current_user)]
+    return form
+
+
+def _page(form: TokenForm, new_token: str | None = None, status: int = 200):
+    return render_template("auth/api_tokens.html", form=form, tokens=api_tokens.tokens_of(current_user),
+                           new_token=new_token, confirm=ConfirmForm()), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return _page(_form())
+
+
+@bp.post("/")
+@login_required
+def create():
+    form = _form()
+    if not form.validate_on_submit():
+        return _page(form, status=400)
+    try:
+        _row, token = api_tokens.create_token(current_user, form.name.data, form.scope.data,
+                                              int(form.expires_in_days.data))
+    except ServiceError as exc:
+        form.form_errors.append(exc.message)
+        return _page(form, status=400)
+    # Shown once, here; the page says so. A fresh, empty form below it.
+    return _page(_form_fresh(), new_token=token)
+
+
+def _form_fresh() -> TokenForm:
+    form = TokenForm(formdata=None)
+    form.scope.choices = [(s, SCOPE_HELP[s]) for s in api_tokens.scopes_for(current_user)]
+    return form
+
+
+@bp.post("/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    api_tokens.revoke_token(token, current_user)
+    flash(f"The token “{token.name}” is revoked: it opens nothing any more.", "success")
+    return redirect(url_for("api_tokens.index"))
