@@ -145,3 +145,22 @@ class ReportFilters:
     channel: str | None = None
     tag: str | None = None
     priority: str | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event on a customer's timeline (see the ``helpdesk_customer_timeline`` hook).
+
+    ``at`` is naive UTC; ``kind`` is the filter it belongs to (the core's are ``ticket``,
+    ``message``, ``notice``, ``announcement``; a plugin names its own, e.g. ``survey``);
+    ``title`` one line, ``text`` an optional excerpt (plain text, escaped on the page);
+    ``url`` a page about it the reader may open; ``ticket_reference`` the ticket it is about.
+    """
+
+    at: datetime
+    kind: str
+    title: str
+    text: str = ""
+    url: str | None = None
+    ticket_reference: str | None = None
+    source: str = "core"

@@ -53,6 +53,7 @@ CORE_MODULES = {
     "core.notifications_web": "helpdesk.web.notifications",
     "core.reports": "helpdesk.web.reports",
     "core.macros": "helpdesk.web.macros",
+    "core.customers": "helpdesk.web.customers",
 }
 SECRET_PREFIX = "fernet:"
 SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs

@@ -18,7 +18,18 @@ import pytest
 from flask import Blueprint
 
 from helpdesk import services
-from helpdesk.models import BusinessHours, CannedReply, Macro, OutboxMail, SavedView, SlaPolicy, Tag, Team
+from helpdesk.models import (
+    BusinessHours,
+    CannedReply,
+    CustomField,
+    Macro,
+    Organisation,
+    OutboxMail,
+    SavedView,
+    SlaPolicy,
+    Tag,
+    Team,
+)
 from helpdesk.plugin_manager import CORE_MODULES, manager
 from helpdesk.services.tickets import NewAttachment
 from helpdesk.testing import make_plugin
@@ -86,6 +97,11 @@ RULES: dict[str, set[str]] = {
     "macros.apply": IN_SCOPE_READERS, "macros.preview": IN_SCOPE_READERS,
     # The queue's helpers: the ticket picker, the hover preview, read marks
     "queue_tools.lookup": AGENTS, "queue_tools.preview": IN_SCOPE_READERS, "queue_tools.seen": IN_SCOPE_READERS,
+    # Knowing the customer: organisations (agents read and keep notes, admins create, delete,
+    # set domains and sharing), a customer's profile, custom fields, a ticket's fields
+    "customers.organisations": AGENTS, "customers.organisation": AGENTS, "customers.organisation_delete": ADMIN,
+    "customers.profile": IN_SCOPE,  # like the customer page: customer A wrote only to a team not theirs
+    "customers.fields": ADMIN, "customers.field_delete": ADMIN, "customers.ticket_fields": IN_SCOPE,
 }
 
 
@@ -173,7 +189,9 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     db.session.commit()
     policy = SlaPolicy(name="Default", first_response_minutes=60, business_hours_id=hours.id)
     macro = Macro(name="Seen", body="Seen.", internal=True, add_tags=[], remove_tags=[])
-    db.session.add_all([policy, macro])
+    organisation = Organisation(name="Org", notes="", custom_fields={})
+    field = CustomField(applies_to="ticket", key="order", label="Order", kind="text", choices=[])
+    db.session.add_all([policy, macro, organisation, field])
     db.session.commit()
     world = {
         "users": {"customer_a": customer, "customer_b": other_customer, "agent": agent, "admin": admin,
@@ -183,7 +201,8 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
                    "tag_id": tag.id, "reply_id": reply.id, "mail_id": mail.id, "view_id": view.id,
                    "name": "probe", "action": "solved", "filename": "app.css",
                    "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id,
-                   "table": "team", "macro_id": macro.id},
+                   "table": "team", "macro_id": macro.id, "organisation_id": organisation.id,
+                   "field_id": field.id},
         "ticket": ticket,
     }
     for make_values in expectations(app).value_makers:

@@ -32,3 +32,12 @@ __all__ = [
 ]
 __all__ += ["Notification", "NotificationPreference", "TicketFollower"]
 __all__ += ["TicketFacts"]  # the core reports' per-ticket facts
+from helpdesk.models.customers import (  # noqa: E402 - after users, which they point at
+    Announcement,
+    AnnouncementRecipient,
+    CustomField,
+    Organisation,
+    OrganisationDomain,
+)
+
+__all__ += ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation", "OrganisationDomain"]

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint, false
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.extensions import Model, db
 from helpdesk.models.base import utcnow
+
+if TYPE_CHECKING:
+    from helpdesk.models.customers import Organisation
 
 ROLES = ("admin", "agent", "light_agent", "customer")
 # People behind the desk: they work in the agent pages. Light agents (colleagues from other
@@ -49,8 +53,18 @@ class User(UserMixin, Model):
     last_login_at: Mapped[datetime | None]
     # The user's own time zone for dates on their pages; empty: the site's.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Knowing the customer (issue 24): the organisation (matched by email domain), how they
+    # like to be addressed and reached, what they agreed to receive, the admin's custom fields.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
+    preferred_name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(10))  # "de"; empty: the browser's, else the site's
+    preferred_channel: Mapped[str | None] = mapped_column(String(40))
+    consent: Mapped[dict | None] = mapped_column(JSON)  # {"updates": false}; a kind not named: yes
+    custom_fields: Mapped[dict | None] = mapped_column(JSON)
 
     teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
     identities: Mapped[list[ContactIdentity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="ContactIdentity.id"
     )
@@ -94,6 +108,15 @@ class User(UserMixin, Model):
     @property
     def first_name(self) -> str:
         return (self.name or "").split(" ")[0] if self.name else ""
+
+    @property
+    def address_name(self) -> str:
+        """How to greet them: the preferred name, else the first name."""
+        return self.preferred_name or self.first_name
+
+    def consents_to(self, kind: str) -> bool:
+        """Whether the customer agreed to ``kind`` (service, surveys, updates): yes unless they said no."""
+        return bool((self.consent or {}).get(kind, True))
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role} {self.email}>"

@@ -93,7 +93,7 @@ def ticket(reference: str):
                      and history[-1].actor_id == current_user.id)
     return render_template("portal/ticket.html", ticket=ticket, form=form, action_form=ConfirmForm(),
                            messages=visible_messages(current_user, ticket), history=history,
-                           solved_by_you=solved_by_you,
+                           solved_by_you=solved_by_you, colleague=ticket.customer_id != current_user.id,
                            related=_related(ticket),
                            reply_opens_new=ticket.status == "closed" and bool(site_setting("closed_means_closed"))), \
         422 if form.errors or form.form_errors else 200
