@@ -32,8 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint
     from markupsafe import Markup
 
-    from helpdesk.contract import Channel, NotificationKind, ReplyWarning, ReportFilters, Route, Setting
-    from helpdesk.contract import TimelineEntry
+    from helpdesk.contract import Channel, NotificationKind, ReplyWarning, ReportFilters, Route, Setting, TimelineEntry
     from helpdesk.models import Message, SlaTarget, Ticket, User
 
 # ---------------------------------------------------------------- setup hooks

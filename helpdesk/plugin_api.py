@@ -23,7 +23,16 @@ from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket
 from helpdesk.addresses import normalise_email
 from helpdesk.assignment import STRATEGIES, choose
 from helpdesk.charts import bar_chart, column_chart, data_table, heatmap_chart
-from helpdesk.contract import SETTING_TYPES, Channel, NotificationKind, ReplyWarning, ReportFilters, Route, Setting
+from helpdesk.contract import (
+    SETTING_TYPES,
+    Channel,
+    NotificationKind,
+    ReplyWarning,
+    ReportFilters,
+    Route,
+    Setting,
+    TimelineEntry,
+)
 from helpdesk.csv_export import csv_cell, csv_lines
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import Model, csrf, limiter
@@ -149,3 +158,4 @@ __all__ += ["NotificationKind", "notify_agents"]
 # The core reports (the helpdesk_report_sections hook), the charts' tables and heatmap
 __all__ += ["ReportFilters", "data_table", "heatmap_chart"]
 __all__ += ["reply_mail_html"]  # the HTML part of the mail for an agent's reply (Markdown composer)
+__all__ += ["TimelineEntry"]  # the customer timeline (the helpdesk_customer_timeline hook)

@@ -351,3 +351,41 @@ def test_hook_access_rules(app, world, login):
     rules.RULES["ruled.secret"] = {"agent", "admin"}
     failures, _ = _matrix_failures(app, world, login, "agent")
     assert any("ruled.secret" in f for f in failures)
+
+
+def test_shared_organisation_lets_members_read_each_others_tickets(app, world, login, client, admin, make_user):
+    """Customers of one organisation see each other's tickets only when the admin shares them;
+    they read a colleague's ticket but cannot reply or close it; other organisations see nothing."""
+    from helpdesk.services.organisations import save_organisation
+
+    ref = world["values"]["reference"]
+    customer_a = world["users"]["customer_a"]  # carla@example.test
+    colleague = make_user("customer", name="Cleo Colleague", email="cleo@example.test")
+    stranger = make_user("customer", name="Stan Stranger", email="stan@elsewhere.test")
+    org = save_organisation(admin, name="Example", domains="example.test")  # adopts A and Cleo
+    assert customer_a.organisation_id == org.id and colleague.organisation_id == org.id
+    assert stranger.organisation_id is None
+
+    login(client, colleague)
+    assert client.get(f"/portal/tickets/{ref}").status_code == 404  # not shared yet
+    assert ref not in client.get("/portal/").text
+
+    save_organisation(admin, org, shared_tickets=True)
+    listing = client.get("/portal/").text
+    assert ref in listing
+    page = client.get(f"/portal/tickets/{ref}")
+    assert page.status_code == 200 and "shared within Example" in page.text
+    assert 'id="reply-form"' not in page.text and 'id="mark-solved"' not in page.text
+    refused = client.post(f"/portal/tickets/{ref}", data={"body": "me too"})
+    assert refused.status_code == 422 and "me too" not in client.get(f"/portal/tickets/{ref}").text
+    client.post(f"/portal/tickets/{ref}/solved", data={})
+    assert world["ticket"].status != "resolved"
+    assert client.get(f"/attachments/{world['values']['token']}").status_code == 200  # the shared ticket's file
+
+    login(client, stranger)
+    assert client.get(f"/portal/tickets/{ref}").status_code == 404
+    login(client, world["users"]["customer_b"])  # otto@example.test: same domain, joined too
+    assert client.get(f"/portal/tickets/{ref}").status_code == 200
+    from helpdesk.services.organisations import set_customer_organisation
+    set_customer_organisation(world["users"]["customer_b"], None, admin)  # an agent takes Otto out
+    assert client.get(f"/portal/tickets/{ref}").status_code == 404

@@ -60,6 +60,7 @@ def register_web(app: Flask) -> None:
 def _fresh_request_caches() -> None:
     """Per-request caches live on ``g``; drop them if an app context outlives a request."""
     for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links", "_login_user", "oversized_uploads",
+                "_flask_babel",  # the language chosen for the previous request
                 current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):  # Flask-WTF's token
         g.pop(key, None)
 
