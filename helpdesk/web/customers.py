@@ -8,7 +8,7 @@
   name, language, time zone, preferred channel, consent, custom fields).
 - ``/admin/custom-fields``: the admin's fields for customers, tickets and organisations.
 - The ticket page's "Fields" card is a lazy panel: the slot renders an empty placeholder
-  (no query), ``static/lazy_panel.js`` fetches ``/tickets/<ref>/fields`` after load.
+  (no query), ``static/lazy_panel.js`` fetches ``/tickets/<ref>/custom-fields`` after load.
 """
 from __future__ import annotations
 
@@ -233,7 +233,7 @@ def field_delete(field_id: int):
 # ------------------------------------------------------------------ a ticket's fields (lazy panel)
 
 
-@bp.route("/tickets/<reference>/fields", methods=["GET", "POST"])
+@bp.route("/tickets/<reference>/custom-fields", methods=["GET", "POST"])
 @staff_required
 def ticket_fields(reference: str):
     ticket = ticket_or_404(current_user, reference)
