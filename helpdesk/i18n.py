@@ -23,10 +23,27 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, force_locale, format_date, format_decimal, get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import (
+    Babel,
+    force_locale,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_timedelta,
+    get_locale,
+    gettext,
+    lazy_gettext,
+    ngettext,
+)
 from flask_login import current_user
 
 from helpdesk.languages import DEFAULT_LANGUAGE, LANGUAGES, supported
+from helpdesk.models.base import utcnow
+from helpdesk.timezones import to_local
+
+# Ticket statuses as customers read them (the stored values stay English).
+STATUS_NAMES = {"new": lazy_gettext("new"), "open": lazy_gettext("open"), "pending": lazy_gettext("pending"),
+                "resolved": lazy_gettext("resolved"), "closed": lazy_gettext("closed")}
 
 babel = Babel()
 
@@ -76,6 +93,27 @@ def local_number(value: float | int | None) -> str:
     return format_decimal(value) if value is not None else ""
 
 
+def status_name(status: str) -> str:
+    return str(STATUS_NAMES.get(status, status))
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """A moment in the reader's zone, written as their language does (``05.12.2026, 14:03:00``)."""
+    if value is None:
+        return ""
+    reader = current_user if has_request_context() else None
+    return format_datetime(to_local(value, reader).replace(tzinfo=None), fmt, rebase=False)
+
+
+def ago_local(value: datetime | None) -> str:
+    """"3 minutes ago" / "vor 3 Minuten"; English keeps the pages' short form ("3m ago")."""
+    if value is None:
+        return ""
+    if current_language() == "en":
+        return current_app.jinja_env.filters["ago"](value)
+    return format_timedelta(value - utcnow(), add_direction=True, threshold=1.0)
+
+
 def init_app(app: Flask, plugin_modules: list[Any]) -> None:
     """Flask-Babel with the core's catalogues and each installed plugin's ``translations/``."""
     babel.init_app(app, locale_selector=select_locale, default_domain="messages",
@@ -87,6 +125,9 @@ def init_app(app: Flask, plugin_modules: list[Any]) -> None:
             directories.append(str(folder))
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_number"] = local_number
+    app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["ago_local"] = ago_local
+    app.jinja_env.globals["status_name"] = status_name
     app.jinja_env.globals["current_language"] = current_language
 
 

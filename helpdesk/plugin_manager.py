@@ -54,6 +54,7 @@ CORE_MODULES = {
     "core.reports": "helpdesk.web.reports",
     "core.macros": "helpdesk.web.macros",
     "core.customers": "helpdesk.web.customers",
+    "core.announcements": "helpdesk.web.announcements",
 }
 SECRET_PREFIX = "fernet:"
 SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs

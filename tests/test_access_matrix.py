@@ -19,6 +19,7 @@ from flask import Blueprint
 
 from helpdesk import services
 from helpdesk.models import (
+    Announcement,
     BusinessHours,
     CannedReply,
     CustomField,
@@ -31,6 +32,7 @@ from helpdesk.models import (
     Team,
 )
 from helpdesk.plugin_manager import CORE_MODULES, manager
+from helpdesk.services.announcements import unsubscribe_token
 from helpdesk.services.tickets import NewAttachment
 from helpdesk.testing import make_plugin
 from helpdesk.web.auth import admin_required
@@ -102,6 +104,9 @@ RULES: dict[str, set[str]] = {
     "customers.organisations": AGENTS, "customers.organisation": AGENTS, "customers.organisation_delete": ADMIN,
     "customers.profile": IN_SCOPE,  # like the customer page: customer A wrote only to a team not theirs
     "customers.fields": ADMIN, "customers.field_delete": ADMIN, "customers.ticket_fields": IN_SCOPE,
+    # Announcements: admins and team leads (none in the world); the unsubscribe link is public
+    "announcements.index": ADMIN, "announcements.detail": ADMIN, "announcements.send": ADMIN,
+    "announcements.end": ADMIN, "announcements.unsubscribe": PUBLIC,
 }
 
 
@@ -191,7 +196,8 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     macro = Macro(name="Seen", body="Seen.", internal=True, add_tags=[], remove_tags=[])
     organisation = Organisation(name="Org", notes="", custom_fields={})
     field = CustomField(applies_to="ticket", key="order", label="Order", kind="text", choices=[])
-    db.session.add_all([policy, macro, organisation, field])
+    announcement = Announcement(subject="Maintenance", body="Tonight.", segment={"open_tickets": True})
+    db.session.add_all([policy, macro, organisation, field, announcement])
     db.session.commit()
     world = {
         "users": {"customer_a": customer, "customer_b": other_customer, "agent": agent, "admin": admin,
@@ -202,7 +208,8 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
                    "name": "probe", "action": "solved", "filename": "app.css",
                    "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id,
                    "table": "team", "macro_id": macro.id, "organisation_id": organisation.id,
-                   "field_id": field.id},
+                   "field_id": field.id, "announcement_id": announcement.id,
+                   "unsubscribe_token": unsubscribe_token(customer)},
         "ticket": ticket,
     }
     for make_values in expectations(app).value_makers:
