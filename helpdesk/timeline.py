@@ -94,7 +94,8 @@ def customer_timeline(customer: User, user: User, *, before: datetime | None = N
             if isinstance(entry, TimelineEntry) and (kinds is None or entry.kind in kinds) and (
                     before is None or entry.at < before):
                 entries.append(replace(entry, source=plugin))
-    entries.sort(key=lambda e: e.at, reverse=True)
+    # Newest first; at the same moment a ticket's opening reads before (below) its first message.
+    entries.sort(key=lambda e: (e.at, e.kind != "ticket"), reverse=True)
     page = entries[:limit]
     return page, (page[-1].at if len(entries) > limit and page else None)
 
