@@ -130,7 +130,7 @@ class ReportFilters:
     way times are stored), ``until`` exclusive: filter with ``since <= t < until``.
     ``interval`` is ``"day"`` or ``"week"``. The other fields are ``None`` for "any":
     ``team_id``, ``agent_id`` (the assignee), ``channel``, ``tag`` (a tag's name) and
-    ``priority``. Scoping is not in here: a section must still go through
+    ``priority``, and (API 1.2) ``organisation_id`` (the customer's organisation). Scoping is not in here: a section must still go through
     ``scoped_to_tickets(user, ...)`` for the reader it is given.
     """
 
@@ -145,6 +145,7 @@ class ReportFilters:
     channel: str | None = None
     tag: str | None = None
     priority: str | None = None
+    organisation_id: int | None = None
 
 
 @dataclass(frozen=True)

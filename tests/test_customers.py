@@ -213,3 +213,23 @@ def test_timeline_is_scoped_to_the_reader(app, client, login, make_user, custome
     entries, _ = customer_timeline(customer, agent)
     assert any("Salary question" in e.title for e in entries)
     assert db.session.get(User, customer.id) is not None
+
+
+def test_reports_filter_by_organisation(app, client, login, admin, agent):
+    from helpdesk.reports.filters import parse_filters
+    from helpdesk.reports.metrics import build_report
+
+    acme = save_organisation(admin, name="Acme", domains="acme.example")
+    services.create_ticket(services.find_or_create_customer("email", "a@acme.example"), "One", "x")
+    services.create_ticket(services.find_or_create_customer("email", "b@acme.example"), "Two", "x")
+    services.create_ticket(services.find_or_create_customer("email", "c@other.example"), "Three", "x")
+    with app.test_request_context():
+        everyone, _ = parse_filters({}, agent)
+        only_acme, errors = parse_filters({"organisation": str(acme.id)}, agent)
+        assert not errors and only_acme.organisation_id == acme.id
+        assert build_report(agent, everyone).total.created == 3
+        assert build_report(agent, only_acme).total.created == 2
+    login(client, agent)
+    page = client.get(f"/reports?organisation={acme.id}").text
+    assert f'<option value="{acme.id}" selected>Acme</option>' in page
+    assert "Choose an organisation" in client.get("/reports?organisation=abc").text
