@@ -217,3 +217,30 @@ def test_the_portal_shows_the_incident_banner_until_it_ends(app, client, login, 
     end_banner(announcement, admin)
     login(client, customer)
     assert 'id="status-banner"' not in client.get("/portal/").text
+
+
+def test_post_sale_check_in_goes_once_to_each_customer_as_they_become_due(app, admin, agent, make_user):
+    from datetime import timedelta
+
+    from helpdesk.models.base import utcnow
+    from helpdesk.models.platform import OutboxMail
+    from helpdesk.services.announcements import send_due_checkins
+    from helpdesk.services.custom_fields import save_field
+
+    save_field(admin, applies_to="customer", key="purchase_date", label="Purchase date", kind="date")
+    today = utcnow().date()
+    due = services.find_or_create_customer("email", "due@example.test", name="Dana Due")
+    old = services.find_or_create_customer("email", "old@example.test", name="Olga Old")
+    soon = services.find_or_create_customer("email", "soon@example.test", name="Sven Soon")
+    for person, days in ((due, 14), (old, 60), (soon, 3)):
+        update_preferences(person, agent, custom_fields={"purchase_date": (today - timedelta(days=days)).isoformat()})
+    checkin = create_announcement(admin, subject="How is your new kettle?", body="Hi {{ customer.first_name }}.",
+                                  segment={"field": "purchase_date", "days_after": "14"})
+    assert send_announcement(checkin, admin) == {"sent": 1}  # started: Dana only (Olga's is long past)
+    assert send_due_checkins() == 0
+    update_preferences(soon, agent, custom_fields={"purchase_date": (today - timedelta(days=14)).isoformat()})
+    assert send_due_checkins() == 1 and send_due_checkins() == 0
+    to = sorted(db.session.scalars(select(OutboxMail.to_addr)))
+    assert to == ["due@example.test", "soon@example.test"]
+    with pytest.raises(ServiceError, match="Days after"):
+        create_announcement(admin, subject="x", body="x", segment={"field": "purchase_date", "days_after": "-2"})

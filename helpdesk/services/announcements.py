@@ -15,11 +15,16 @@
 - A reply opens a ticket tagged ``announcement-<id>``: mail replies keep the subject's
   ``[Announcement #<id>]``, and the portal's "Ask about this" link prefills it.
 - ``banner``: shown on portal pages until ended (an ongoing incident).
+- Post-sale check-ins: the segment ``{"field": "purchase_date", "days_after": 14}`` is the
+  customers whose date field was 14 days ago (within the last ``CHECKIN_WINDOW_DAYS`` days of
+  that, so starting a check-in never writes to years of past buyers). Once sent by hand, the
+  hourly ``send_due_checkins`` job sends it to each newly due customer, once (the recipient
+  rows); answers are tickets tagged ``announcement-<id>`` like any reply.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -31,6 +36,7 @@ import helpdesk.services.admin_audit as admin_audit
 from helpdesk.canned import render_notice
 from helpdesk.extensions import db
 from helpdesk.i18n import customer_locale, gettext
+from helpdesk.jobs import crontab, periodic_task
 from helpdesk.links import external_url
 from helpdesk.models import (
     Announcement,
@@ -48,6 +54,7 @@ from helpdesk.models.tickets import OPEN_STATUSES
 from helpdesk.services.errors import PermissionDenied, ServiceError
 from helpdesk.services.notices import notify_customer
 
+CHECKIN_WINDOW_DAYS = 7
 UNSUBSCRIBE_SALT = "unsubscribe"
 UNSUBSCRIBE_DAYS = 365
 MARKER = re.compile(r"\[Announcement #(\d{1,9})\]", re.IGNORECASE)
@@ -72,6 +79,14 @@ def check_segment(segment: dict[str, Any]) -> dict[str, Any]:
         return {"open_tickets": True}
     if segment.get("field"):
         field = str(segment["field"]).strip()
+        if segment.get("days_after") not in (None, ""):
+            try:
+                days = int(segment["days_after"])
+            except (TypeError, ValueError):
+                days = -1
+            if not 0 <= days <= 3650:
+                raise ServiceError("Days after: a whole number from 0 to 3650.", field="segment")
+            return {"field": field, "days_after": days}
         if segment.get("since"):
             try:
                 return {"field": field, "since": date.fromisoformat(str(segment["since"])).isoformat()}
@@ -101,6 +116,10 @@ def segment_customers(segment: dict[str, Any]) -> list[User]:
         key = segment["field"]
         people = [u for u in db.session.scalars(query.where(User.custom_fields.is_not(None)).order_by(User.id))
                   if key in (u.custom_fields or {})]
+        if segment.get("days_after") is not None:
+            due = utcnow().date() - timedelta(days=int(segment["days_after"]))
+            first = (due - timedelta(days=CHECKIN_WINDOW_DAYS)).isoformat()
+            return [u for u in people if first < str(u.custom_fields[key]) <= due.isoformat()]
         if segment.get("since"):
             return [u for u in people if str(u.custom_fields[key]) >= segment["since"]]
         return [u for u in people if str(u.custom_fields[key]) == segment["value"]]
@@ -117,6 +136,8 @@ def describe_segment(segment: dict[str, Any]) -> str:
         return f"customers with {'open ' if segment.get('open_only') else ''}tickets tagged {segment['tag']}"
     if segment.get("open_tickets"):
         return "customers with open tickets"
+    if segment.get("days_after") is not None:
+        return f"check-in {segment['days_after']} days after each customer's {segment['field']}"
     if segment.get("since"):
         return f"customers whose {segment['field']} is on or after {segment['since']}"
     if segment.get("field"):
@@ -268,3 +289,19 @@ def announcement_in(text: str) -> int | None:
         return None
     number = int(match.group(1))
     return number if db.session.get(Announcement, number) is not None else None
+
+
+@periodic_task(crontab(minute="41"))
+def send_due_checkins_job() -> int:
+    """Hourly in the worker: ``send_due_checkins``."""
+    return send_due_checkins()
+
+
+def send_due_checkins() -> int:
+    """Each started check-in (sent once by hand) goes to the customers now due; returns how many."""
+    sent = 0
+    for announcement in db.session.scalars(select(Announcement).where(Announcement.sent_at.is_not(None))
+                                           .order_by(Announcement.id)):
+        if (announcement.segment or {}).get("days_after") is not None:
+            sent += send_announcement(announcement).get("sent", 0)
+    return sent

@@ -64,6 +64,8 @@ def _segment_from_form() -> dict[str, Any]:
     if kind == "field":
         return {"field": request.form.get("field", ""), "value": request.form.get("value", ""),
                 "since": request.form.get("since", "")}
+    if kind == "checkin":
+        return {"field": request.form.get("checkin_field", ""), "days_after": request.form.get("days_after", "")}
     return {}
 
 
