@@ -130,8 +130,9 @@ class ReportFilters:
     way times are stored), ``until`` exclusive: filter with ``since <= t < until``.
     ``interval`` is ``"day"`` or ``"week"``. The other fields are ``None`` for "any":
     ``team_id``, ``agent_id`` (the assignee), ``channel``, ``tag`` (a tag's name) and
-    ``priority``, and (API 1.2) ``organisation_id`` (the customer's organisation). Scoping is not in here: a section must still go through
-    ``scoped_to_tickets(user, ...)`` for the reader it is given.
+    ``priority``, and (API 1.2) ``organisation_id`` (the customer's organisation). Scoping
+    is not in here: a section must still go through ``scoped_to_tickets(user, ...)`` for
+    the reader it is given.
     """
 
     start: date

@@ -34,6 +34,7 @@ from flask_babel import (
     gettext,
     lazy_gettext,
     ngettext,
+    refresh,
 )
 from flask_login import current_user
 
@@ -132,4 +133,4 @@ def init_app(app: Flask, plugin_modules: list[Any]) -> None:
 
 
 __all__ = ["babel", "customer_language", "customer_locale", "current_language", "default_language", "gettext",
-           "lazy_gettext", "local_date", "local_number", "ngettext", "select_locale"]
+           "lazy_gettext", "local_date", "local_number", "ngettext", "refresh", "select_locale"]

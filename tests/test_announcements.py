@@ -146,7 +146,8 @@ class TestAnnouncements:
         db.session.expire_all()
         assert not db.session.get(User, people["anna"].id).consents_to("updates")
         assert client.get(path[:-3] + "xyz").status_code == 404  # a tampered link
-        later = create_announcement(admin, subject="More news", body="Hi.", segment={"organisation_id": people["org"].id})
+        later = create_announcement(admin, subject="More news", body="Hi.",
+                                    segment={"organisation_id": people["org"].id})
         assert send_announcement(later, admin).get("no_consent") == 2  # Anna and Carl
 
     def test_the_notice_cap_holds_announcements_back_and_says_so(self, app, smtp, admin, people):

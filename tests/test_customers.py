@@ -16,7 +16,6 @@ from helpdesk.services.custom_fields import save_field, set_ticket_fields
 from helpdesk.services.organisations import normalise_domain, organisation_for_email, save_organisation
 from helpdesk.services.profiles import update_preferences
 
-
 # ------------------------------------------------------------------ organisations
 
 

@@ -90,3 +90,14 @@ class TestMailInTheCustomersLanguage:
         client.post("/magic", data={"email": customer.email})
         [msg] = smtp.sink.messages()
         assert msg["Subject"] == "Ihr Anmeldelink" and msg.get_content().startswith("Hallo Carla,")
+
+
+def test_customers_choose_their_language_and_announcements_on_their_profile(client, login, customer):
+    login(client, customer)
+    page = client.get("/profile/").text
+    assert 'name="language"' in page and 'name="updates"' in page
+    saved = client.post("/profile/", data={"name": customer.name, "timezone": "", "language": "de"},
+                        follow_redirects=True)
+    assert "Ihr Profil ist gespeichert." in saved.text
+    assert customer.language == "de" and not customer.consents_to("updates")  # the box was left unticked
+    assert "Meine Tickets" in saved.text
