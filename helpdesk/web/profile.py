@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, logout_user
 from helpdesk import sessions
 from helpdesk.extensions import db
 from helpdesk.i18n import gettext, refresh
+from helpdesk.languages import LANGUAGES
 from helpdesk.models import User
 from helpdesk.timezones import to_local, user_zone
 from helpdesk.web.forms import ConfirmForm, PasswordChangeForm, ProfileForm
@@ -70,8 +71,9 @@ def save():
         return _page(profile_form=form, status=400 if form.csrf_token.errors else 422)
     current_user.name = form.name.data.strip()
     current_user.timezone = form.timezone.data or None
-    current_user.language = form.language.data or None
-    if current_user.role == "customer":
+    if "language" in request.form:
+        current_user.language = form.language.data if form.language.data in LANGUAGES else None
+    if current_user.role == "customer" and "language" in request.form:  # sent with the language: this form
         current_user.consent = {**(current_user.consent or {}), "updates": bool(form.updates.data)}
     db.session.commit()
     refresh()  # the confirmation in the language just chosen
