@@ -1,5 +1,5 @@
-"""Knowing the customer: organisations (matched by email domain), admin-defined custom
-fields, and announcements sent to a segment of customers.
+"""Knowing the customer: admin-defined custom fields and announcements sent to a segment of
+customers. Organisations live beside users (``models/users.py``: they point at each other).
 
 The per-person preferences (preferred name, language, channel, consent, custom field
 values) are columns of ``users``; a ticket's custom field values are a JSON column of
@@ -14,46 +14,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.extensions import Model
 from helpdesk.models.base import utcnow
-from helpdesk.models.users import User
+from helpdesk.models.users import Organisation, OrganisationDomain, User
+
+__all__ = ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation", "OrganisationDomain"]
 
 FIELD_KINDS = ("text", "number", "date", "choice")
 FIELD_TARGETS = ("customer", "ticket", "organisation")
 CONSENT_KINDS = ("service", "surveys", "updates")
 CONSENT_LABELS = {"service": "Service messages (replies, acknowledgements)", "surveys": "Surveys",
                   "updates": "Announcements and updates"}
-
-
-class Organisation(Model):
-    """A company its customers belong to; new customers join by their address's domain."""
-
-    __tablename__ = "organisations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    notes: Mapped[str] = mapped_column(Text, default="")
-    # use_alter: users point here too (the cycle is broken for table sorting)
-    account_owner_id: Mapped[int | None] = mapped_column(ForeignKey(
-        "users.id", ondelete="SET NULL", use_alter=True, name="fk_organisations_account_owner_id_users"))
-    # Members see each other's tickets in the portal (``access.ticket_scope``).
-    shared_tickets: Mapped[bool] = mapped_column(default=False, server_default=false())
-    custom_fields: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    account_owner: Mapped[User | None] = relationship(foreign_keys=[account_owner_id])
-    domains: Mapped[list[OrganisationDomain]] = relationship(
-        back_populates="organisation", cascade="all, delete-orphan", order_by="OrganisationDomain.domain")
-
-
-class OrganisationDomain(Model):
-    """``example.com``: customers writing from it (or a subdomain) join the organisation."""
-
-    __tablename__ = "organisation_domains"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    domain: Mapped[str] = mapped_column(String(253), unique=True)
-
-    organisation: Mapped[Organisation] = relationship(back_populates="domains")
 
 
 class CustomField(Model):

@@ -1,19 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, UniqueConstraint, false
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.extensions import Model, db
 from helpdesk.models.base import utcnow
-
-if TYPE_CHECKING:
-    from helpdesk.models.customers import Organisation
 
 ROLES = ("admin", "agent", "light_agent", "customer")
 # People behind the desk: they work in the agent pages. Light agents (colleagues from other
@@ -173,3 +169,36 @@ class LoginToken(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class Organisation(Model):
+    """A company its customers belong to; new customers join by their address's domain."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # use_alter: users point here too (the cycle is broken for table sorting)
+    account_owner_id: Mapped[int | None] = mapped_column(ForeignKey(
+        "users.id", ondelete="SET NULL", use_alter=True, name="fk_organisations_account_owner_id_users"))
+    # Members see each other's tickets in the portal (``access.ticket_scope``).
+    shared_tickets: Mapped[bool] = mapped_column(default=False, server_default=false())
+    custom_fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account_owner: Mapped[User | None] = relationship(foreign_keys=[account_owner_id])
+    domains: Mapped[list[OrganisationDomain]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", order_by="OrganisationDomain.domain")
+
+
+class OrganisationDomain(Model):
+    """``example.com``: customers writing from it (or a subdomain) join the organisation."""
+
+    __tablename__ = "organisation_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="domains")
