@@ -179,15 +179,17 @@ class Organisation(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     notes: Mapped[str] = mapped_column(Text, default="")
-    # use_alter: users point here too (the cycle is broken for table sorting)
-    account_owner_id: Mapped[int | None] = mapped_column(ForeignKey(
-        "users.id", ondelete="SET NULL", use_alter=True, name="fk_organisations_account_owner_id_users"))
+    # No foreign key in the database: users point at organisations, and a cycle of foreign
+    # keys would leave tools that sort tables by them (``helpdesk db copy``) without an order.
+    # An owner whose account is gone simply reads as no owner.
+    account_owner_id: Mapped[int | None] = mapped_column(index=True)
     # Members see each other's tickets in the portal (``access.ticket_scope``).
     shared_tickets: Mapped[bool] = mapped_column(default=False, server_default=false())
     custom_fields: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    account_owner: Mapped[User | None] = relationship(foreign_keys=[account_owner_id])
+    account_owner: Mapped[User | None] = relationship(
+        primaryjoin="foreign(Organisation.account_owner_id) == User.id", viewonly=True)
     domains: Mapped[list[OrganisationDomain]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", order_by="OrganisationDomain.domain")
 

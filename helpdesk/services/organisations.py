@@ -132,11 +132,13 @@ def save_organisation(actor: User, organisation: Organisation | None = None, *, 
         owner = db.session.get(User, account_owner_id) if account_owner_id is not None else None
         if account_owner_id is not None and (owner is None or not owner.is_staff or not owner.is_active):
             raise ServiceError("The account owner must be an active agent or admin.", field="account_owner")
-        org.account_owner = owner
+        org.account_owner_id = owner.id if owner is not None else None
     if custom_fields is not None:
         org.custom_fields = clean_values("organisation", custom_fields, org.custom_fields)
     db.session.add(org)
     db.session.flush()
+    if org in db.session and "account_owner" in org.__dict__:
+        db.session.expire(org, ["account_owner"])  # read-only relationship: reload it from the id
     if new_domains:
         _adopt_customers(org, new_domains)
     admin_audit.record_change("organisation", f"organisation {org.name} (#{org.id})", before, _snapshot(org),

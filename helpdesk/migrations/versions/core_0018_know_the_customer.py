@@ -30,11 +30,12 @@ def upgrade():
         sa.Column("shared_tickets", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("custom_fields", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["account_owner_id"], ["users.id"], ondelete="SET NULL",
-                                name="fk_organisations_account_owner_id_users"),
         sa.PrimaryKeyConstraint("id", name="pk_organisations"),
         sa.UniqueConstraint("name", name="uq_organisations_name"),
     )
+    # account_owner_id has no foreign key: users point at organisations (no cycle for tools
+    # that order tables by their keys, such as `helpdesk db copy`).
+    op.create_index("ix_organisations_account_owner_id", "organisations", ["account_owner_id"])
     op.create_table(
         "organisation_domains",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -121,4 +122,5 @@ def downgrade():
     op.drop_table("custom_fields")
     op.drop_index("ix_organisation_domains_organisation_id", table_name="organisation_domains")
     op.drop_table("organisation_domains")
+    op.drop_index("ix_organisations_account_owner_id", table_name="organisations")
     op.drop_table("organisations")
