@@ -31,21 +31,25 @@ def customer_placeholders(customer: User, ticket: Ticket | None = None) -> dict[
     ``subject``, ``status``, ``priority``, ``created`` (the date in the customer's language)
     and ``fields``.
     """
-    org = customer.organisation
+    # getattr: plugins pass stand-ins for previews (a sample customer with a name and an address)
+    org = getattr(customer, "organisation", None)
     values: dict[str, Any] = {
-        "customer": {"name": customer.name, "first_name": customer.first_name, "email": customer.email or "",
-                     "preferred_name": customer.preferred_name or "", "greeting_name": customer.address_name,
+        "customer": {"name": customer.name, "first_name": customer.first_name,
+                     "email": getattr(customer, "email", None) or "",
+                     "preferred_name": getattr(customer, "preferred_name", None) or "",
+                     "greeting_name": getattr(customer, "address_name", None) or customer.first_name,
                      "language": customer_language(customer), "timezone": str(user_zone(customer)),
-                     "preferred_channel": customer.preferred_channel or "",
-                     "organisation": org.name if org else "", "fields": dict(customer.custom_fields or {})},
+                     "preferred_channel": getattr(customer, "preferred_channel", None) or "",
+                     "organisation": org.name if org else "",
+                     "fields": dict(getattr(customer, "custom_fields", None) or {})},
         "organisation": {"name": org.name if org else "", "fields": dict(org.custom_fields or {}) if org else {}},
     }
     if ticket is not None:
         with customer_locale(customer):
-            created = local_date(ticket.created_at)
+            created = local_date(getattr(ticket, "created_at", None))
         values["ticket"] = {"reference": ticket.reference, "subject": ticket.subject, "status": ticket.status,
-                            "priority": ticket.priority, "created": created,
-                            "fields": dict(ticket.custom_fields or {})}
+                            "priority": getattr(ticket, "priority", ""), "created": created,
+                            "fields": dict(getattr(ticket, "custom_fields", None) or {})}
     return values
 
 
