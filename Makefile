@@ -6,7 +6,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 export HELPDESK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint docs bench clean
+.PHONY: run test lint docs bench clean translations
 
 # Bundled plugins are packages of their own, installed like any third-party plugin.
 BUNDLED := $(patsubst %/pyproject.toml,-e ./%,$(wildcard plugins/*/pyproject.toml))
@@ -16,6 +16,7 @@ $(BIN)/.installed: setup.cfg pyproject.toml constraints.txt $(wildcard plugins/*
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt -e . $(BUNDLED)
+	$(BIN)/pybabel -q compile -d helpdesk/translations
 	touch $@
 
 $(BIN)/.test-installed: $(BIN)/.installed examples/hello_plugin/pyproject.toml
@@ -50,6 +51,15 @@ test: $(BIN)/.test-installed
 	else \
 	  echo "\n*** HELPDESK_TEST_DATABASE_URL is not set: the PostgreSQL run was SKIPPED ***\n"; \
 	fi
+
+# Languages: extract the customer-facing strings (babel.cfg), merge them into every
+# catalogue, compile the .mo files (committed too, so a clean clone works without make).
+# New language: $(BIN)/pybabel init -i helpdesk/translations/messages.pot -d helpdesk/translations -l xx
+translations: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --sort-by-file --project=Helpdesk \
+	  -o helpdesk/translations/messages.pot .
+	$(BIN)/pybabel update -i helpdesk/translations/messages.pot -d helpdesk/translations --no-fuzzy-matching -w 100
+	$(BIN)/pybabel compile -d helpdesk/translations
 
 bench: $(BIN)/.test-installed
 	$(BIN)/python bench/run.py

@@ -60,6 +60,12 @@ DESCRIBED = {
                   "routing and classification only ever raise a ticket's priority.",
     "STATUSES": "Ticket statuses: `(\"new\", \"open\", \"pending\", \"resolved\", \"closed\")`; `new`, `open` "
                 "and `pending` count as open.",
+    # Flask-Babel's translation functions (the customer's language: see customer_locale)
+    "gettext": "Flask-Babel's `gettext(\"Hello %(name)s\", name=...)`: the text in the current language (the "
+               "reader's page, or the customer's inside `customer_locale`). A plugin ships its catalogues in "
+               "`<package>/translations/<lang>/LC_MESSAGES/messages.po` (compiled .mo beside them).",
+    "lazy_gettext": "Flask-Babel's `lazy_gettext`: like `gettext`, translated when shown (for module-level labels).",
+    "ngettext": "Flask-Babel's `ngettext(singular, plural, n, **values)`: the form for `n` in the current language.",
     # Functions of core modules that have no docstring of their own (yet).
     "admin_required": "View decorator: admins only; agents and customers get 404, visitors the sign-in page.",
     "audit": "`audit(ticket, actor, action, field=None, old=None, new=None, reason=None)`: add a line to the "

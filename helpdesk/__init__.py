@@ -69,6 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     plugins = PluginManager()
     app.extensions["helpdesk_plugins"] = plugins
     plugins.load(app)
+    from helpdesk import i18n
+
+    i18n.init_app(app, [info.module for info in plugins.plugins.values() if info.module is not None])
     register_web(app)
     plugins.register_blueprints(app)
     from helpdesk.api.app import register_api

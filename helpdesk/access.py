@@ -14,7 +14,10 @@ Who sees what:
   agents triage it, and it appears to a team once it is routed there;
 - light agents see internal notes like agents, but may only add notes (the services
   refuse anything else);
-- customers: their own tickets, without internal notes.
+- customers: their own tickets, without internal notes; in an organisation whose admin set
+  "members see each other's tickets" (``Organisation.shared_tickets``), also the tickets of
+  the organisation's other members (read-only in the portal: only the ticket's own customer
+  replies or closes it).
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from helpdesk.extensions import db
-from helpdesk.models import Attachment, Message, Ticket, User, team_members
+from helpdesk.models import Attachment, Message, Organisation, Ticket, User, team_members
 from helpdesk.models.tickets import parse_reference
 
 
@@ -42,6 +45,10 @@ def ticket_scope(user: User | None) -> ColumnElement[bool]:
     if user.is_backoffice:
         my_teams = select(team_members.c.team_id).where(team_members.c.user_id == user.id)
         return or_(Ticket.team_id.in_(my_teams), Ticket.assignee_id == user.id)
+    if user.organisation_id is not None:
+        colleagues = (select(User.id).join(Organisation, Organisation.id == User.organisation_id)
+                      .where(User.organisation_id == user.organisation_id, Organisation.shared_tickets.is_(True)))
+        return or_(Ticket.customer_id == user.id, Ticket.customer_id.in_(colleagues))
     return Ticket.customer_id == user.id
 
 
@@ -81,7 +88,14 @@ def can_see_ticket(user: User | None, ticket: Ticket) -> bool:
     if user.is_backoffice:
         return ticket.assignee_id == user.id or (
             ticket.team_id is not None and ticket.team_id in {t.id for t in user.teams})
-    return ticket.customer_id == user.id
+    return ticket.customer_id == user.id or shares_organisation(user, ticket)
+
+
+def shares_organisation(user: User, ticket: Ticket) -> bool:
+    """Whether a customer sees ``ticket`` as a colleague: same organisation, which shares tickets."""
+    return (user.organisation_id is not None and ticket.customer_id != user.id
+            and ticket.customer.organisation_id == user.organisation_id
+            and user.organisation is not None and user.organisation.shared_tickets)
 
 
 def visible_messages(user: User, ticket: Ticket) -> list[Message]:

@@ -10,21 +10,53 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from helpdesk.i18n import customer_language, customer_locale, local_date
 from helpdesk.models import Ticket, User
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
+from helpdesk.timezones import user_zone
 
 _env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
-CORE_KEYS = ("customer", "ticket", "agent", "helpdesk")
+CORE_KEYS = ("customer", "ticket", "agent", "helpdesk", "organisation")
+
+
+def customer_placeholders(customer: User, ticket: Ticket | None = None) -> dict[str, Any]:
+    """The plain values about a customer (and their ticket) that admins' templates may use.
+
+    ``customer``: ``name``, ``first_name``, ``preferred_name``, ``greeting_name`` (the preferred
+    name, else the first name), ``email``, ``language`` (``en``, ``de``; for one text per
+    language: ``{% if customer.language == "de" %}…{% else %}…{% endif %}``), ``timezone``,
+    ``preferred_channel``, ``organisation`` (its name) and ``fields`` (custom fields by key);
+    ``organisation``: ``name`` and ``fields``; ``ticket`` (when given): ``reference``,
+    ``subject``, ``status``, ``priority``, ``created`` (the date in the customer's language)
+    and ``fields``.
+    """
+    # getattr: plugins pass stand-ins for previews (a sample customer with a name and an address)
+    org = getattr(customer, "organisation", None)
+    values: dict[str, Any] = {
+        "customer": {"name": customer.name, "first_name": customer.first_name,
+                     "email": getattr(customer, "email", None) or "",
+                     "preferred_name": getattr(customer, "preferred_name", None) or "",
+                     "greeting_name": getattr(customer, "address_name", None) or customer.first_name,
+                     "language": customer_language(customer), "timezone": str(user_zone(customer)),
+                     "preferred_channel": getattr(customer, "preferred_channel", None) or "",
+                     "organisation": org.name if org else "",
+                     "fields": dict(getattr(customer, "custom_fields", None) or {})},
+        "organisation": {"name": org.name if org else "", "fields": dict(org.custom_fields or {}) if org else {}},
+    }
+    if ticket is not None:
+        with customer_locale(customer):
+            created = local_date(getattr(ticket, "created_at", None))
+        values["ticket"] = {"reference": ticket.reference, "subject": ticket.subject, "status": ticket.status,
+                            "priority": getattr(ticket, "priority", ""), "created": created,
+                            "fields": dict(getattr(ticket, "custom_fields", None) or {})}
+    return values
 
 
 def reply_variables(ticket: Ticket, agent: User | None) -> dict[str, Any]:
     customer = ticket.customer
     values: dict[str, Any] = {
-        "customer": {"name": customer.name, "first_name": customer.first_name,
-                     "email": customer.email or ""},
-        "ticket": {"reference": ticket.reference, "subject": ticket.subject,
-                   "status": ticket.status, "priority": ticket.priority},
+        **customer_placeholders(customer, ticket),
         "agent": {"name": agent.name if agent else "", "first_name": agent.first_name if agent else ""},
         "helpdesk": {"name": site_setting("helpdesk_name")},
     }
@@ -59,3 +91,15 @@ def render_strict(source: str, ticket: Ticket, agent: User | None) -> str:
         return _env.from_string(source).render(reply_variables(ticket, agent))
     except Exception as exc:  # SecurityError, UndefinedError, syntax errors
         raise ValueError(f"The reply could not be filled in: {exc}") from exc
+
+
+def render_notice(source: str, customer: User, ticket: Ticket | None = None,
+                  extra: dict[str, Any] | None = None) -> str:
+    """Render an admin's notice text for ``customer`` in the sandbox, with ``customer_placeholders``
+    plus ``helpdesk.name`` and ``extra``; raises ``ValueError`` with the reason when it cannot."""
+    values = {**customer_placeholders(customer, ticket), "helpdesk": {"name": site_setting("helpdesk_name")},
+              **(extra or {})}
+    try:
+        return _env.from_string(source).render(values)
+    except Exception as exc:  # SecurityError, UndefinedError, syntax errors
+        raise ValueError(f"The notice could not be filled in: {exc}") from exc

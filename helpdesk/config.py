@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "NOTICES_PER_RECIPIENT_PER_HOUR": 5,  # automatic notices (acknowledgements, invitations) to one customer
     "REPLY_CHECKS": {},  # reply checks' modes (Admin → Reply checks); every check advises by default
     "TIMEZONE": "UTC",  # the site's time zone: quiet hours, time-of-day rules, digests
+    # The language of the portal and customers' mail when neither the customer's preference
+    # nor their browser names one we have (helpdesk/languages.py): "en" or "de".
+    "DEFAULT_LANGUAGE": "en",
     "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,
     "MAX_ATTACHMENTS_PER_MESSAGE": 10,  # files on one agent reply (the composer says so before upload)

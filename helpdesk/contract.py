@@ -130,8 +130,9 @@ class ReportFilters:
     way times are stored), ``until`` exclusive: filter with ``since <= t < until``.
     ``interval`` is ``"day"`` or ``"week"``. The other fields are ``None`` for "any":
     ``team_id``, ``agent_id`` (the assignee), ``channel``, ``tag`` (a tag's name) and
-    ``priority``. Scoping is not in here: a section must still go through
-    ``scoped_to_tickets(user, ...)`` for the reader it is given.
+    ``priority``, and (API 1.2) ``organisation_id`` (the customer's organisation). Scoping
+    is not in here: a section must still go through ``scoped_to_tickets(user, ...)`` for
+    the reader it is given.
     """
 
     start: date
@@ -145,3 +146,23 @@ class ReportFilters:
     channel: str | None = None
     tag: str | None = None
     priority: str | None = None
+    organisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event on a customer's timeline (see the ``helpdesk_customer_timeline`` hook).
+
+    ``at`` is naive UTC; ``kind`` is the filter it belongs to (the core's are ``ticket``,
+    ``message``, ``notice``, ``announcement``; a plugin names its own, e.g. ``survey``);
+    ``title`` one line, ``text`` an optional excerpt (plain text, escaped on the page);
+    ``url`` a page about it the reader may open; ``ticket_reference`` the ticket it is about.
+    """
+
+    at: datetime
+    kind: str
+    title: str
+    text: str = ""
+    url: str | None = None
+    ticket_reference: str | None = None
+    source: str = "core"

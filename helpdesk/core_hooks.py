@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from helpdesk.contract import Channel, ReplyWarning
+from helpdesk.i18n import customer_locale, gettext
 from helpdesk.markers import hookimpl
 from helpdesk.models import Message, Ticket
 from helpdesk.richtext import mail_html
@@ -30,11 +31,12 @@ class WebChannel(Channel):
             (i.value for i in customer.identities if i.kind == "email" and not i.bouncing), None)
         if not address:
             return
-        author = message.author.name if message.author else "Support"
         link = external_url("portal.ticket", reference=ticket.reference)
-        text = (f"{message.body}\n\n-- \n{author}\n\n"
-                f"Reply or follow {ticket.reference} here: {link}\n")
-        html = mail_html(message, ["-- ", author, "", f"Reply or follow {ticket.reference} here: {link}"])
+        with customer_locale(customer):  # the footer in the customer's language
+            author = message.author.name if message.author else gettext("Support")
+            follow = gettext("Reply or follow %(reference)s here: %(link)s", reference=ticket.reference, link=link)
+        text = f"{message.body}\n\n-- \n{author}\n\n{follow}\n"
+        html = mail_html(message, ["-- ", author, "", follow])
         queue_mail(address, f"[{ticket.reference}] Re: {ticket.subject}", text, html=html, ticket_id=ticket.id)
 
 

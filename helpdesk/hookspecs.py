@@ -26,12 +26,13 @@ from helpdesk.markers import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover
     import random
+    from datetime import datetime
 
     import click
     from flask import Blueprint
     from markupsafe import Markup
 
-    from helpdesk.contract import Channel, NotificationKind, ReplyWarning, ReportFilters, Route, Setting
+    from helpdesk.contract import Channel, NotificationKind, ReplyWarning, ReportFilters, Route, Setting, TimelineEntry
     from helpdesk.models import Message, SlaTarget, Ticket, User
 
 # ---------------------------------------------------------------- setup hooks
@@ -467,7 +468,8 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> str | Markup |
     beside its status, for agents), ``ticket.customer_context`` (ticket, customer),
     ``message.after_body`` (ticket, message, for agents, under each message's text),
     ``portal.ticket`` (ticket, for the customer), ``portal.message`` (ticket, message, for
-    the customer), ``queue.top``, ``dashboard.main`` (for agents), ``admin.dashboard``.
+    the customer), ``queue.top``, ``dashboard.main`` (for agents), ``admin.dashboard``,
+    ``customer.main`` and ``customer.sidebar`` (customer, on an agent's customer page).
 
     Semantics: collected, isolated per plugin.
 
@@ -569,6 +571,38 @@ def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[s
                     Greeting.created_at >= filters.since, Greeting.created_at < filters.until,
                     scoped_to_tickets(user, Greeting.ticket_id)))
             return [("Greetings", Markup(render_template("hello/report.html", count=count)))]
+    """
+
+
+# ----------------------------------------------------------- customer timeline
+
+
+@hookspec
+def helpdesk_customer_timeline(customer: User, user: User, before: datetime | None,
+                               limit: int) -> list[TimelineEntry] | None:
+    """Add events to a customer's timeline (the customer page, for agents and admins).
+
+    Return at most ``limit`` ``plugin_api.TimelineEntry`` items about ``customer`` that
+    happened strictly before ``before`` (naive UTC; ``None``: up to now), newest first.
+    Show only what ``user`` (the reader) may see: rows about a ticket through
+    ``scoped_to_tickets(user, YourRow.ticket_id)``. The page merges every plugin's entries
+    with the core's (tickets, messages, notices, announcements), sorts them, keeps one page
+    and offers the next page from the oldest entry shown; readers filter by ``kind``, so
+    name yours (``survey``, ``complaint``, ``kudos``).
+
+    Semantics: collected; a plugin that raises is recorded and skipped (the page still shows).
+
+    Example::
+
+        @hookimpl
+        def helpdesk_customer_timeline(customer, user, before, limit):
+            query = select(Greeting).where(Greeting.customer_id == customer.id,
+                                           scoped_to_tickets(user, Greeting.ticket_id))
+            if before is not None:
+                query = query.where(Greeting.created_at < before)
+            rows = db_session().scalars(query.order_by(Greeting.created_at.desc()).limit(limit))
+            return [TimelineEntry(at=row.created_at, kind="greeting", title="Waved hello")
+                    for row in rows]
     """
 
 

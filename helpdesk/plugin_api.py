@@ -24,13 +24,24 @@ from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket
 from helpdesk.addresses import normalise_email
 from helpdesk.api.base import ApiError, api_user
 from helpdesk.assignment import STRATEGIES, choose
+from helpdesk.canned import customer_placeholders, render_notice
 from helpdesk.charts import bar_chart, column_chart, data_table, heatmap_chart
-from helpdesk.contract import SETTING_TYPES, Channel, NotificationKind, ReplyWarning, ReportFilters, Route, Setting
+from helpdesk.contract import (
+    SETTING_TYPES,
+    Channel,
+    NotificationKind,
+    ReplyWarning,
+    ReportFilters,
+    Route,
+    Setting,
+    TimelineEntry,
+)
 from helpdesk.csv_export import csv_cell, csv_lines
 from helpdesk.errors import PermissionDenied, ServiceError
 from helpdesk.extensions import Model, csrf, limiter
 from helpdesk.extensions import db as _db  # private: plugins use Model and db_session() (see DEPRECATED)
 from helpdesk.filenames import safe_filename
+from helpdesk.i18n import customer_language, customer_locale, gettext, lazy_gettext, local_date, local_number, ngettext
 from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.models import AuditEvent, ContactIdentity, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
@@ -163,3 +174,7 @@ __all__ += ["reply_mail_html"]  # the HTML part of the mail for an agent's reply
 # for channels that answer customers live (the chat widget's stream)
 __all__ += ["live"]
 __all__ += ["ApiBlueprint", "ApiError", "api_user", "send_webhook"]  # REST API endpoints, webhooks
+__all__ += ["TimelineEntry"]  # the customer timeline (the helpdesk_customer_timeline hook)
+# Knowing the customer: placeholders for notices, the customer's language (Flask-Babel)
+__all__ += ["customer_placeholders", "render_notice", "customer_language", "customer_locale", "gettext",
+            "lazy_gettext", "ngettext", "local_date", "local_number"]

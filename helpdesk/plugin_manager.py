@@ -54,6 +54,8 @@ CORE_MODULES = {
     "core.reports": "helpdesk.web.reports",
     "core.macros": "helpdesk.web.macros",
     "core.webhooks": "helpdesk.webhook_hooks",  # the core's events as signed webhooks (the REST API's)
+    "core.customers": "helpdesk.web.customers",
+    "core.announcements": "helpdesk.web.announcements",
 }
 SECRET_PREFIX = "fernet:"
 SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs

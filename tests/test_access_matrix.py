@@ -19,9 +19,12 @@ from flask import Blueprint
 
 from helpdesk import services
 from helpdesk.models import (
+    Announcement,
     BusinessHours,
     CannedReply,
+    CustomField,
     Macro,
+    Organisation,
     OutboxMail,
     SavedView,
     SlaPolicy,
@@ -32,6 +35,7 @@ from helpdesk.models import (
 )
 from helpdesk.plugin_manager import CORE_MODULES, manager
 from helpdesk.services import api_tokens
+from helpdesk.services.announcements import unsubscribe_token
 from helpdesk.services.tickets import NewAttachment
 from helpdesk.testing import make_plugin
 from helpdesk.web.auth import admin_required
@@ -114,6 +118,14 @@ RULES: dict[str, set[str]] = {
     "api_tokens.index": SIGNED_IN, "api_tokens.create": SIGNED_IN, "api_tokens.revoke": OWNER,
     "webhooks.index": ADMIN, "webhooks.create": ADMIN, "webhooks.toggle": ADMIN, "webhooks.delete": ADMIN,
     "webhooks.deliveries": ADMIN, "webhooks.redeliver": ADMIN, "webhooks.private_targets": ADMIN,
+    # Knowing the customer: organisations (agents read and keep notes, admins create, delete,
+    # set domains and sharing), a customer's profile, custom fields, a ticket's fields
+    "customers.organisations": AGENTS, "customers.organisation": AGENTS, "customers.organisation_delete": ADMIN,
+    "customers.profile": IN_SCOPE,  # like the customer page: customer A wrote only to a team not theirs
+    "customers.fields": ADMIN, "customers.field_delete": ADMIN, "customers.ticket_fields": IN_SCOPE,
+    # Announcements: admins and team leads (none in the world); the unsubscribe link is public
+    "announcements.index": ADMIN, "announcements.detail": ADMIN, "announcements.send": ADMIN,
+    "announcements.end": ADMIN, "announcements.unsubscribe": PUBLIC,
 }
 
 
@@ -201,7 +213,10 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
     db.session.commit()
     policy = SlaPolicy(name="Default", first_response_minutes=60, business_hours_id=hours.id)
     macro = Macro(name="Seen", body="Seen.", internal=True, add_tags=[], remove_tags=[])
-    db.session.add_all([policy, macro])
+    organisation = Organisation(name="Org", notes="", custom_fields={})
+    field = CustomField(applies_to="ticket", key="order", label="Order", kind="text", choices=[])
+    announcement = Announcement(subject="Maintenance", body="Tonight.", segment={"open_tickets": True})
+    db.session.add_all([policy, macro, organisation, field, announcement])
     db.session.commit()
     api_token, _ = api_tokens.create_token(customer, "world", "read", 30)
     endpoint = WebhookEndpoint(url="http://127.0.0.1:9/hook", events=["ticket.created"], secret="fernet:x")
@@ -219,7 +234,9 @@ def world(app, db, make_user, customer, other_customer, agent, admin):
                    "name": "probe", "action": "solved", "filename": "app.css",
                    "policy_id": policy.id, "hours_id": hours.id, "message_id": ticket.messages[0].id,
                    "table": "team", "macro_id": macro.id, "token_id": api_token.id,
-                   "endpoint_id": endpoint.id, "delivery_id": delivery.id},
+                   "endpoint_id": endpoint.id, "delivery_id": delivery.id, "organisation_id": organisation.id,
+                   "field_id": field.id, "announcement_id": announcement.id,
+                   "unsubscribe_token": unsubscribe_token(customer)},
         "ticket": ticket,
     }
     for make_values in expectations(app).value_makers:
@@ -368,3 +385,41 @@ def test_hook_access_rules(app, world, login):
     rules.RULES["ruled.secret"] = {"agent", "admin"}
     failures, _ = _matrix_failures(app, world, login, "agent")
     assert any("ruled.secret" in f for f in failures)
+
+
+def test_shared_organisation_lets_members_read_each_others_tickets(app, world, login, client, admin, make_user):
+    """Customers of one organisation see each other's tickets only when the admin shares them;
+    they read a colleague's ticket but cannot reply or close it; other organisations see nothing."""
+    from helpdesk.services.organisations import save_organisation
+
+    ref = world["values"]["reference"]
+    customer_a = world["users"]["customer_a"]  # carla@example.test
+    colleague = make_user("customer", name="Cleo Colleague", email="cleo@example.test")
+    stranger = make_user("customer", name="Stan Stranger", email="stan@elsewhere.test")
+    org = save_organisation(admin, name="Example", domains="example.test")  # adopts A and Cleo
+    assert customer_a.organisation_id == org.id and colleague.organisation_id == org.id
+    assert stranger.organisation_id is None
+
+    login(client, colleague)
+    assert client.get(f"/portal/tickets/{ref}").status_code == 404  # not shared yet
+    assert ref not in client.get("/portal/").text
+
+    save_organisation(admin, org, shared_tickets=True)
+    listing = client.get("/portal/").text
+    assert ref in listing
+    page = client.get(f"/portal/tickets/{ref}")
+    assert page.status_code == 200 and "shared within Example" in page.text
+    assert 'id="reply-form"' not in page.text and 'id="mark-solved"' not in page.text
+    refused = client.post(f"/portal/tickets/{ref}", data={"body": "me too"})
+    assert refused.status_code == 422 and "me too" not in client.get(f"/portal/tickets/{ref}").text
+    client.post(f"/portal/tickets/{ref}/solved", data={})
+    assert world["ticket"].status != "resolved"
+    assert client.get(f"/attachments/{world['values']['token']}").status_code == 200  # the shared ticket's file
+
+    login(client, stranger)
+    assert client.get(f"/portal/tickets/{ref}").status_code == 404
+    login(client, world["users"]["customer_b"])  # otto@example.test: same domain, joined too
+    assert client.get(f"/portal/tickets/{ref}").status_code == 200
+    from helpdesk.services.organisations import set_customer_organisation
+    set_customer_organisation(world["users"]["customer_b"], None, admin)  # an agent takes Otto out
+    assert client.get(f"/portal/tickets/{ref}").status_code == 404

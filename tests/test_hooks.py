@@ -305,3 +305,28 @@ def test_hook_reply_channel(app, customer, agent):
     services.add_message(ticket, agent, "Hi Carla, lost channel: the ticket's own")
     assert sent == [("owl", "Hi Carla, by owl"), ("pigeon", "Hi Carla, by pigeon"),
                     ("pigeon", "Hi Carla, lost channel: the ticket's own")]
+
+
+# ------------------------------------------------------------------ customer timeline
+
+
+def test_hook_customer_timeline(app, client, agent, customer, login):
+    """A plugin's entries join the core's on the customer page, newest first, filterable by kind."""
+    from helpdesk.plugin_api import TimelineEntry
+
+    ticket = services.create_ticket(customer, "Where is my parcel", "It has been a week.")
+    calls = []
+
+    def entries(customer, user, before, limit):
+        calls.append((customer.id, user.id, before, limit))
+        return [TimelineEntry(at=ticket.created_at + timedelta(minutes=5), kind="greeting",
+                              title="Waved hello <b>twice</b>")]
+
+    plug(app, "greeter", helpdesk_customer_timeline=entries)
+    login(client, agent)
+    page = client.get(f"/customers/{customer.id}").text
+    assert "Waved hello &lt;b&gt;twice&lt;/b&gt;" in page  # escaped
+    assert page.index("Waved hello") < page.index("Opened " + ticket.reference)  # newer first
+    assert calls[0][:2] == (customer.id, agent.id)
+    only = client.get(f"/customers/{customer.id}?kind=greeting").text
+    assert "Waved hello" in only and "Opened " + ticket.reference not in only

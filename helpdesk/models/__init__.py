@@ -35,3 +35,12 @@ __all__ += ["TicketFacts"]  # the core reports' per-ticket facts
 from helpdesk.models.api import ApiToken, WebhookDelivery, WebhookEndpoint  # noqa: E402  (the REST API's tables)
 
 __all__ += ["ApiToken", "WebhookDelivery", "WebhookEndpoint"]
+from helpdesk.models.customers import (  # noqa: E402 - after users, which they point at
+    Announcement,
+    AnnouncementRecipient,
+    CustomField,
+    Organisation,
+    OrganisationDomain,
+)
+
+__all__ += ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation", "OrganisationDomain"]

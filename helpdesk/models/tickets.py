@@ -78,6 +78,9 @@ class Ticket(Model):
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Values of the admin's ticket custom fields (``models.customers.CustomField``), on the
+    # row itself so the ticket page shows them without another query.
+    custom_fields: Mapped[dict | None] = mapped_column(JSON)
 
     customer: Mapped[User] = relationship(foreign_keys=[customer_id])
     linked_ticket: Mapped[Ticket | None] = relationship(foreign_keys=[linked_ticket_id], remote_side=[id])

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint, false
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -49,8 +49,18 @@ class User(UserMixin, Model):
     last_login_at: Mapped[datetime | None]
     # The user's own time zone for dates on their pages; empty: the site's.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Knowing the customer (issue 24): the organisation (matched by email domain), how they
+    # like to be addressed and reached, what they agreed to receive, the admin's custom fields.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
+    preferred_name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(10))  # "de"; empty: the browser's, else the site's
+    preferred_channel: Mapped[str | None] = mapped_column(String(40))
+    consent: Mapped[dict | None] = mapped_column(JSON)  # {"updates": false}; a kind not named: yes
+    custom_fields: Mapped[dict | None] = mapped_column(JSON)
 
     teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
     identities: Mapped[list[ContactIdentity]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="ContactIdentity.id"
     )
@@ -94,6 +104,15 @@ class User(UserMixin, Model):
     @property
     def first_name(self) -> str:
         return (self.name or "").split(" ")[0] if self.name else ""
+
+    @property
+    def address_name(self) -> str:
+        """How to greet them: the preferred name, else the first name."""
+        return self.preferred_name or self.first_name
+
+    def consents_to(self, kind: str) -> bool:
+        """Whether the customer agreed to ``kind`` (service, surveys, updates): yes unless they said no."""
+        return bool((self.consent or {}).get(kind, True))
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role} {self.email}>"
@@ -150,3 +169,38 @@ class LoginToken(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class Organisation(Model):
+    """A company its customers belong to; new customers join by their address's domain."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # No foreign key in the database: users point at organisations, and a cycle of foreign
+    # keys would leave tools that sort tables by them (``helpdesk db copy``) without an order.
+    # An owner whose account is gone simply reads as no owner.
+    account_owner_id: Mapped[int | None] = mapped_column(index=True)
+    # Members see each other's tickets in the portal (``access.ticket_scope``).
+    shared_tickets: Mapped[bool] = mapped_column(default=False, server_default=false())
+    custom_fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account_owner: Mapped[User | None] = relationship(
+        primaryjoin="foreign(Organisation.account_owner_id) == User.id", viewonly=True)
+    domains: Mapped[list[OrganisationDomain]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", order_by="OrganisationDomain.domain")
+
+
+class OrganisationDomain(Model):
+    """``example.com``: customers writing from it (or a subdomain) join the organisation."""
+
+    __tablename__ = "organisation_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="domains")

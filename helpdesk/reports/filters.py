@@ -20,7 +20,7 @@ INTERVALS = ("day", "week")
 def parse_filters(args: Mapping[str, str], user: Any,
                   today: date | None = None) -> tuple[ReportFilters, dict[str, str]]:
     """The filters from ``args`` (``start``, ``end``, ``interval``, ``team``, ``agent``,
-    ``channel``, ``tag``, ``priority``); a wrong value is left out and explained in the
+    ``channel``, ``tag``, ``priority``, ``organisation``); a wrong value is left out and explained in the
     returned errors (field → message). Days are the reader's (``timezones.user_zone``)."""
     zone = user_zone(user)
     today = today or datetime.now(zone).date()
@@ -45,9 +45,11 @@ def parse_filters(args: Mapping[str, str], user: Any,
         priority = None
     channel = (args.get("channel") or "").strip()[:40] or None
     tag = (args.get("tag") or "").strip().lower()[:60] or None
+    organisation_id = _id(args.get("organisation"), "organisation", "Choose an organisation from the list.", errors)
     since, until = local_day_bounds(start, end, zone)
     return ReportFilters(start=start, end=end, since=since, until=until, timezone=zone.key, interval=interval,
-                         team_id=team_id, agent_id=agent_id, channel=channel, tag=tag, priority=priority), errors
+                         team_id=team_id, agent_id=agent_id, channel=channel, tag=tag, priority=priority,
+                         organisation_id=organisation_id), errors
 
 
 def _date(text: str | None, field: str, errors: dict[str, str]) -> date | None:

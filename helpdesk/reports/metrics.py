@@ -165,6 +165,9 @@ def _filtered(user: Any, filters: ReportFilters) -> Select:
     if filters.tag:
         query = query.where(Ticket.id.in_(select(ticket_tags.c.ticket_id).join(Tag, Tag.id == ticket_tags.c.tag_id)
                                           .where(Tag.name == filters.tag)))
+    if filters.organisation_id is not None:  # the customers' organisation
+        query = query.where(Ticket.customer_id.in_(select(User.id).where(
+            User.organisation_id == filters.organisation_id)))
     return query
 
 

@@ -64,8 +64,11 @@ def is_no_reply_address(address: str | None) -> bool:
 
 def notify_customer(customer: User, subject: str, text: str, *, ticket: Ticket | None = None,
                     html: str | None = None, headers: dict[str, str] | None = None,
-                    now: datetime | None = None) -> bool:
+                    now: datetime | None = None, channel_name: str | None = None) -> bool:
     """Send ``customer`` an automatic notice through ``ticket``'s channel (email without one).
+
+    ``channel_name`` picks the channel when there is no ticket (an announcement through the
+    customer's preferred channel); an unknown or disabled one means email.
 
     ``text`` must make sense on its own (SMS and chat channels send only the text);
     ``html`` is an optional richer version for email. Returns True when it was queued;
@@ -76,7 +79,7 @@ def notify_customer(customer: User, subject: str, text: str, *, ticket: Ticket |
         return False
     now = now or utcnow()
     channels = manager().channels()
-    channel = channels.get(ticket.channel) if ticket is not None else None
+    channel = channels.get(ticket.channel) if ticket is not None else channels.get(channel_name or "")
     if channel is None:
         channel = channels["web"]
     customer_id, ticket_id = customer.id, (ticket.id if ticket is not None else None)

@@ -11,6 +11,7 @@ from helpdesk.extensions import db
 from helpdesk.models import ContactIdentity, Team, Ticket, User
 from helpdesk.models.users import ROLES
 from helpdesk.services.errors import PermissionDenied, ServiceError
+from helpdesk.services.organisations import match_organisation
 from helpdesk.services.tickets import audit
 
 # What the admin audit log keeps of a user (never the password hash: "password" marks a change).
@@ -44,6 +45,7 @@ def create_user(name: str, email: str, role: str = "customer", password: str | N
     user.teams = list(teams)
     if role == "customer":
         user.identities.append(ContactIdentity(kind="email", value=email))
+        match_organisation(user)  # by the address's domain
     db.session.add(user)
     if actor is not None:
         db.session.flush()
@@ -121,6 +123,7 @@ def find_or_create_customer(kind: str, value: str, name: str | None = None) -> U
     user = User(name=(name or value.split("@")[0])[:200], role="customer",
                 email=value if kind == "email" else None)
     user.identities.append(ContactIdentity(kind=kind, value=value))
+    match_organisation(user)  # by the address's domain
     db.session.add(user)
     db.session.commit()
     return user

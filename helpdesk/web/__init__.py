@@ -15,6 +15,7 @@ from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
 from helpdesk.web import admin, agent, auth, ops, portal, profile, queue_tools, reply_checks
+from helpdesk.web.announcements import status_banner
 from helpdesk.web.links import register_filters
 from helpdesk.web.uploads import recover_oversized_form, upload_limits
 
@@ -54,6 +55,7 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(413, _too_large)
     app.jinja_env.globals.update(slot=_slot, nav_links=_nav_links, site_name=_site_name)
     app.jinja_env.globals.update(upload_limits=upload_limits)
+    app.jinja_env.globals.update(status_banner=status_banner)
     app.jinja_env.filters["ago"] = _ago
     register_filters(app)
 
@@ -61,6 +63,7 @@ def register_web(app: Flask) -> None:
 def _fresh_request_caches() -> None:
     """Per-request caches live on ``g``; drop them if an app context outlives a request."""
     for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links", "_login_user", "oversized_uploads",
+                "_flask_babel",  # the language chosen for the previous request
                 current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):  # Flask-WTF's token
         g.pop(key, None)
 

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -16,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk import sessions, throttle
 from helpdesk.extensions import db
+from helpdesk.i18n import customer_locale, gettext
 from helpdesk.models import ContactIdentity, LoginToken, User
 from helpdesk.models.base import utcnow
 from helpdesk.services import ServiceError
@@ -276,12 +278,14 @@ def magic_request():
         if user is not None and user.is_active:
             link = issue_login_link(user)
             minutes = current_app.config["MAGIC_LINK_MINUTES"]
-            queue_mail(user.email or form.email.data, "Your sign-in link",
-                       f"Hello {user.first_name},\n\nSign in to your support portal with this link "
-                       f"(valid for {minutes} minutes, once):\n\n{link}\n\n"
-                       "If you did not ask for it, ignore this message.\n")
+            with customer_locale(user) if user.language else nullcontext():  # else the page's language
+                queue_mail(user.email or form.email.data, gettext("Your sign-in link"),
+                           gettext("Hello %(name)s,\n\nSign in to your support portal with this link "
+                                   "(valid for %(minutes)s minutes, once):\n\n%(link)s\n\n"
+                                   "If you did not ask for it, ignore this message.\n",
+                                   name=user.address_name, minutes=minutes, link=link))
         # The same answer either way, so the form cannot be used to probe for accounts.
-        flash("If we know this address, a sign-in link is on its way. Check your inbox.", "info")
+        flash(gettext("If we know this address, a sign-in link is on its way. Check your inbox."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/magic_request.html", form=form)
 

@@ -30,6 +30,7 @@ from wtforms.validators import (
 
 from helpdesk.addresses import normalise_email
 from helpdesk.errors import ServiceError
+from helpdesk.languages import LANGUAGES
 from helpdesk.models.tickets import PRIORITIES, STATUSES
 from helpdesk.models.users import ROLES
 
@@ -78,6 +79,10 @@ class ProfileForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     timezone = StringField("Time zone (empty: the helpdesk's)", validators=[Optional(), Length(max=64), _known_zone],
                            filters=[lambda v: (v or "").strip()])
+    # Not sent (an older form, a script): unchanged, so no choice check here; the view keeps known ones only.
+    language = SelectField("Language", choices=[("", "Your browser's")] + list(LANGUAGES.items()),
+                           validate_choice=False)
+    updates = BooleanField("Send me announcements (changes, outages, new features)")
 
 
 class PasswordChangeForm(FlaskForm):

@@ -8,9 +8,11 @@ from sqlalchemy import select
 from helpdesk import services
 from helpdesk.access import ticket_or_404, visible_messages, visible_tickets
 from helpdesk.extensions import db
-from helpdesk.models import AuditEvent, Ticket
+from helpdesk.i18n import gettext
+from helpdesk.models import Announcement, AuditEvent, Ticket
 from helpdesk.numbers import parse_page
 from helpdesk.services import ServiceError
+from helpdesk.services.announcements import announcement_in
 from helpdesk.services.settings import site_setting
 from helpdesk.web.auth import customer_required
 from helpdesk.web.forms import ConfirmForm, CustomerReplyForm, NewTicketForm
@@ -39,6 +41,11 @@ def index():
 @customer_required
 def new_ticket():
     form = NewTicketForm()
+    asked = request.args.get("announcement", "")
+    if request.method == "GET" and (number := announcement_in(f"[Announcement #{asked}]")):
+        # "Questions?" from an announcement: the subject links the new ticket to it.
+        subject = db.session.get(Announcement, number).subject
+        form.subject.data = f"Re: {subject}"[:220] + f" [Announcement #{number}]"
     if form.validate_on_submit():
         try:
             ticket = services.create_ticket(
@@ -47,7 +54,8 @@ def new_ticket():
         except ServiceError as exc:
             _form_error(form, exc)
         else:
-            flash(f"Thank you. Your ticket {ticket.reference} is open; we will reply here and by email.",
+            flash(gettext("Thank you. Your ticket %(reference)s is open; we will reply here and by email.",
+                          reference=ticket.reference),
                   "success")
             return redirect(url_for("portal.ticket", reference=ticket.reference))
     return render_template("portal/new.html", form=form), 200 if not form.errors else 422
@@ -80,10 +88,10 @@ def ticket(reference: str):
                 landed = message.ticket
                 if landed.id not in (ticket.id, ticket.merged_into_id) and landed.linked_ticket is not None:
                     # "Closed means closed": the message opened a new request linked to the closed one.
-                    flash(f"Your message started a new request {landed.reference}, "
-                          f"linked to {landed.linked_ticket.reference}.", "success")
+                    flash(gettext("Your message started a new request %(new)s, linked to %(old)s.",
+                                  new=landed.reference, old=landed.linked_ticket.reference), "success")
                 else:
-                    flash("Your reply was added.", "success")
+                    flash(gettext("Your reply was added."), "success")
                 return redirect(url_for("portal.ticket", reference=landed.reference))
     history = list(db.session.scalars(
         select(AuditEvent).where(AuditEvent.ticket_id == ticket.id, AuditEvent.field == "status")
@@ -93,7 +101,7 @@ def ticket(reference: str):
                      and history[-1].actor_id == current_user.id)
     return render_template("portal/ticket.html", ticket=ticket, form=form, action_form=ConfirmForm(),
                            messages=visible_messages(current_user, ticket), history=history,
-                           solved_by_you=solved_by_you,
+                           solved_by_you=solved_by_you, colleague=ticket.customer_id != current_user.id,
                            related=_related(ticket),
                            reply_opens_new=ticket.status == "closed" and bool(site_setting("closed_means_closed"))), \
         422 if form.errors or form.form_errors else 200
@@ -122,13 +130,15 @@ def ticket_action(reference: str, action: str):
         abort(400)
     if ticket.merged_into_id:
         target = _merge_target(ticket)
-        flash(f"{ticket.reference} was merged into {target.reference}: the conversation continues here.", "info")
+        flash(gettext("%(old)s was merged into %(new)s: the conversation continues here.",
+                      old=ticket.reference, new=target.reference), "info")
         return redirect(url_for("portal.ticket", reference=target.reference))
     try:
         services.update_ticket(ticket, current_user, status="resolved" if action == "solved" else "open")
     except ServiceError as exc:
         flash(exc.message, "danger")
     else:
-        flash("Marked as solved. Thank you!" if action == "solved" else "Reopened: we will get back to you.",
+        flash(gettext("Marked as solved. Thank you!") if action == "solved"
+              else gettext("Reopened: we will get back to you."),
               "success")
     return redirect(url_for("portal.ticket", reference=ticket.reference))

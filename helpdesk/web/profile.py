@@ -10,6 +10,8 @@ from flask_login import current_user, login_required, logout_user
 
 from helpdesk import sessions
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext, refresh
+from helpdesk.languages import LANGUAGES
 from helpdesk.models import User
 from helpdesk.timezones import to_local, user_zone
 from helpdesk.web.forms import ConfirmForm, PasswordChangeForm, ProfileForm
@@ -49,7 +51,8 @@ def _page(profile_form: ProfileForm | None = None, password_form: PasswordChange
             for s in sessions.active_sessions(current_user)]
     return render_template(
         "auth/profile.html", rows=rows, confirm=ConfirmForm(),
-        profile_form=profile_form or ProfileForm(obj=current_user, formdata=None),
+        profile_form=profile_form or ProfileForm(obj=current_user, formdata=None, language=current_user.language or "",
+                                                 updates=current_user.consents_to("updates")),
         password_form=password_form or PasswordChangeForm(formdata=None),
         zone=str(user_zone(current_user)), timezones=sorted(available_timezones())), status
 
@@ -68,8 +71,13 @@ def save():
         return _page(profile_form=form, status=400 if form.csrf_token.errors else 422)
     current_user.name = form.name.data.strip()
     current_user.timezone = form.timezone.data or None
+    if "language" in request.form:
+        current_user.language = form.language.data if form.language.data in LANGUAGES else None
+    if current_user.role == "customer" and "language" in request.form:  # sent with the language: this form
+        current_user.consent = {**(current_user.consent or {}), "updates": bool(form.updates.data)}
     db.session.commit()
-    flash("Your profile is saved.", "success")
+    refresh()  # the confirmation in the language just chosen
+    flash(gettext("Your profile is saved."), "success")
     return redirect(url_for("profile.index"))
 
 

@@ -22,7 +22,7 @@ from helpdesk.charts import column_chart, data_table, heatmap_chart
 from helpdesk.csv_export import csv_lines
 from helpdesk.extensions import db
 from helpdesk.markers import hookimpl
-from helpdesk.models import Message, SlaTarget, Tag, Team, Ticket, User
+from helpdesk.models import Message, Organisation, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.tickets import PRIORITIES
 from helpdesk.models.users import team_members
 from helpdesk.plugin_manager import manager
@@ -50,7 +50,7 @@ def index() -> tuple[str, int] | str:
     return (page, 422) if errors else page
 
 
-FILTER_KEYS = ("start", "end", "interval", "team", "agent", "channel", "tag", "priority")
+FILTER_KEYS = ("start", "end", "interval", "team", "agent", "channel", "tag", "priority", "organisation")
 
 
 @bp.get("/reports/<table>.csv")
@@ -117,6 +117,8 @@ def _choices() -> dict:
         "channels": list(db.session.scalars(select(Ticket.channel).distinct().order_by(Ticket.channel))),
         "tags": list(db.session.scalars(select(Tag.name).order_by(Tag.name).limit(500))),
         "priorities": PRIORITIES,
+        "organisations": db.session.execute(select(Organisation.id, Organisation.name)
+                                            .order_by(Organisation.name).limit(500)).all(),
     }
 
 

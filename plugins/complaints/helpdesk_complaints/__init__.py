@@ -186,3 +186,24 @@ def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
 @hookimpl
 def helpdesk_reports() -> list[tuple[str, str]]:
     return [("Complaints", "complaints.dashboard")]
+
+
+@hookimpl
+def helpdesk_customer_timeline(customer: User, user: User, before: Any, limit: int) -> list:
+    """The customer's tickets flagged as complaints (cleared flags say so)."""
+    from helpdesk.plugin_api import TimelineEntry, scoped_to_tickets
+    from helpdesk_complaints.models import ComplaintFlag
+
+    query = (select(ComplaintFlag, Ticket).join(Ticket, Ticket.id == ComplaintFlag.ticket_id)
+             .where(Ticket.customer_id == customer.id, scoped_to_tickets(user, ComplaintFlag.ticket_id))
+             .order_by(ComplaintFlag.flagged_at.desc()).limit(limit))
+    if before is not None:
+        query = query.where(ComplaintFlag.flagged_at < before)
+    entries = []
+    for flag, ticket in db_session().execute(query):
+        reference = ticket.reference
+        state = " (cleared: not a complaint)" if flag.cleared_at else ""
+        entries.append(TimelineEntry(at=flag.flagged_at, kind="complaint",
+                                     title=f"Complaint flagged on {reference} by {flag.source}{state}",
+                                     ticket_reference=reference))
+    return entries

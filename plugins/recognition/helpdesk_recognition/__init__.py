@@ -155,3 +155,19 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 def helpdesk_reports() -> list[tuple[str, str]] | None:
     return [("Recognition leaderboard", "recognition.leaderboard")] if get_setting(
         PLUGIN, "leaderboard_enabled") else None
+
+
+@hookimpl
+def helpdesk_customer_timeline(customer: User, user: User, before: Any, limit: int) -> list:
+    """Praise the customer gave (a five-star rating or a thank-you that became kudos)."""
+    from helpdesk.plugin_api import TimelineEntry, scoped_to_tickets
+
+    query = (select(Kudos).where(Kudos.giver_id == customer.id, scoped_to_tickets(user, Kudos.ticket_id),
+                                 visible_to(user, Kudos.recipient_id))
+             .order_by(Kudos.created_at.desc()).limit(limit))
+    if before is not None:
+        query = query.where(Kudos.created_at < before)
+    return [TimelineEntry(at=k.created_at, kind="kudos", title=f"Kudos for {k.recipient.name}",
+                          text=(k.message or "")[:240],
+                          ticket_reference=k.ticket.reference if k.ticket else None)
+            for k in db_session().scalars(query)]

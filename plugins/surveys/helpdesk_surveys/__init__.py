@@ -170,3 +170,22 @@ def helpdesk_cli(cli: click.Group) -> None:
         """Send the survey invitations that are due now (the worker does this every minute)."""
         click.echo(f"relationship surveys scheduled: {schedule_relationship()}")
         click.echo(f"sent: {send_due()}")
+
+
+@hookimpl
+def helpdesk_customer_timeline(customer: User, user: User, before: datetime | None, limit: int) -> list:
+    """The customer's survey answers on their timeline (scoped like the answers' tickets)."""
+    from helpdesk.plugin_api import TimelineEntry, scoped_to_tickets
+
+    query = (select(SurveyResponse).where(SurveyResponse.customer_id == customer.id,
+                                          scoped_to_tickets(user, SurveyResponse.ticket_id))
+             .order_by(SurveyResponse.created_at.desc()).limit(limit))
+    if before is not None:
+        query = query.where(SurveyResponse.created_at < before)
+    entries = []
+    for row in db_session().scalars(query):
+        score = f" {row.score}" if row.score is not None else ""
+        entries.append(TimelineEntry(at=row.created_at, kind="survey", title=f"Survey answer ({row.kind}){score}",
+                                     text=(row.comment or "")[:240],
+                                     ticket_reference=row.ticket.reference if row.ticket else None))
+    return entries

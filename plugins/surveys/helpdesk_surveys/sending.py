@@ -20,7 +20,16 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from helpdesk.plugin_api import Ticket, User, batched_mail, db_session, mail_time, services, utcnow
+from helpdesk.plugin_api import (
+    Ticket,
+    User,
+    batched_mail,
+    customer_placeholders,
+    db_session,
+    mail_time,
+    services,
+    utcnow,
+)
 from helpdesk_surveys.config import CSAT_LABELS, DEFAULT_TYPES, setting, survey_type
 from helpdesk_surveys.models import KINDS, SCALES, SurveyInvitation, SurveyType
 from helpdesk_surveys.scheduling import blocked_reason, load_contacts, quiet_until, take_throttle_turn
@@ -39,11 +48,11 @@ def site_name() -> str:
 
 
 def variables(customer: User, ticket: Ticket | None, agent: User | None) -> dict[str, Any]:
+    # The core's customer placeholders (preferred name, language, organisation, custom fields).
+    values = customer_placeholders(customer, ticket)
+    values.setdefault("ticket", {"reference": "", "subject": "", "status": "", "fields": {}})
     return {
-        "customer": {"name": customer.name or "", "first_name": customer.first_name or "",
-                     "email": customer.email or ""},
-        "ticket": {"reference": ticket.reference if ticket else "", "subject": ticket.subject if ticket else "",
-                   "status": ticket.status if ticket else ""},
+        **values,
         "agent": {"name": agent.name if agent else "", "first_name": agent.first_name if agent else ""},
         "helpdesk": {"name": site_name()},
     }
@@ -61,8 +70,11 @@ def render_text(source: str, values: dict[str, Any]) -> str:
 
 def check_template(source: str) -> str | None:
     """None if the template renders with sample values, else the error for the form."""
-    sample = {"customer": {"name": "Carla Customer", "first_name": "Carla", "email": "carla@example.com"},
-              "ticket": {"reference": "HD-1", "subject": "Printer on fire", "status": "resolved"},
+    sample = {"customer": {"name": "Carla Customer", "first_name": "Carla", "email": "carla@example.com",
+                           "preferred_name": "", "greeting_name": "Carla", "language": "en", "timezone": "UTC",
+                           "preferred_channel": "", "organisation": "", "fields": {}},
+              "organisation": {"name": "", "fields": {}},
+              "ticket": {"reference": "HD-1", "subject": "Printer on fire", "status": "resolved", "fields": {}},
               "agent": {"name": "Alex Agent", "first_name": "Alex"}, "helpdesk": {"name": "Helpdesk"}}
     try:
         render_text(source, sample)

@@ -1,0 +1,79 @@
+"""Knowing the customer: admin-defined custom fields and announcements sent to a segment of
+customers. Organisations live beside users (``models/users.py``: they point at each other).
+
+The per-person preferences (preferred name, language, channel, consent, custom field
+values) are columns of ``users``; a ticket's custom field values are a JSON column of
+``tickets`` so the ticket page shows them without another query.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk.extensions import Model
+from helpdesk.models.base import utcnow
+from helpdesk.models.users import Organisation, OrganisationDomain, User
+
+__all__ = ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation", "OrganisationDomain"]
+
+FIELD_KINDS = ("text", "number", "date", "choice")
+FIELD_TARGETS = ("customer", "ticket", "organisation")
+CONSENT_KINDS = ("service", "surveys", "updates")
+CONSENT_LABELS = {"service": "Service messages (replies, acknowledgements)", "surveys": "Surveys",
+                  "updates": "Announcements and updates"}
+
+
+class CustomField(Model):
+    """A field the admin defines for customers, tickets or organisations."""
+
+    __tablename__ = "custom_fields"
+    __table_args__ = (UniqueConstraint("applies_to", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applies_to: Mapped[str] = mapped_column(String(20))  # customer, ticket, organisation
+    key: Mapped[str] = mapped_column(String(60))  # the placeholder name: {{ customer.fields.<key> }}
+    label: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(10), default="text")  # text, number, date, choice
+    choices: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Announcement(Model):
+    """A proactive message to a segment of customers (a change, an outage, a new feature)."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    # {"organisation_id": 3} | {"tag": "billing"} | {"open_tickets": true} | {"field": "plan", "value": "pro"}
+    segment: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Shown on every portal page while set (an ongoing incident).
+    banner: Mapped[bool] = mapped_column(default=False, server_default=false())
+    banner_until: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+
+class AnnouncementRecipient(Model):
+    """One row per customer an announcement was meant for: sent, skipped (and why)."""
+
+    __tablename__ = "announcement_recipients"
+    __table_args__ = (UniqueConstraint("announcement_id", "customer_id"),
+                      Index("ix_announcement_recipients_customer", "customer_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(20))  # sent, held, no_consent, unreachable
+    reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    announcement: Mapped[Announcement] = relationship()
+    customer: Mapped[User] = relationship()

@@ -1,0 +1,103 @@
+"""The customer's language: portal and mail in German for a customer who prefers it, the
+browser's Accept-Language otherwise, dates per locale, compiled catalogues in step."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from smtp_sink import SMTPServer, free_port
+
+from helpdesk import services
+from helpdesk.i18n import customer_locale, local_date, local_number
+from helpdesk.services.profiles import update_preferences
+
+CATALOGUES = Path(__file__).resolve().parents[1] / "helpdesk" / "translations"
+
+
+def test_a_german_speaking_customer_reads_the_portal_in_german(client, login, customer, agent):
+    update_preferences(customer, agent, language="de")
+    ticket = services.create_ticket(customer, "Drucker brennt", "Bitte helfen.")
+    login(client, customer)
+    listing = client.get("/portal/", headers={"Accept-Language": "en"}).text  # the preference wins
+    assert '<html lang="de">' in listing
+    assert "Meine Tickets" in listing and "Ticket eröffnen" in listing and ">neu<" in listing
+    page = client.get(f"/portal/tickets/{ticket.reference}").text
+    assert "Antwort senden" in page and "Statusverlauf" in page and "Wir haben Ihre Anfrage erhalten" in page
+    assert "Abmelden" in page
+    flash = client.post(f"/portal/tickets/{ticket.reference}", data={"body": "Noch da?"}, follow_redirects=True)
+    assert "Ihre Antwort wurde hinzugefügt." in flash.text
+
+
+def test_without_a_preference_the_browser_decides_then_the_site(app, client, login, customer):
+    assert "Anmelden" in client.get("/login", headers={"Accept-Language": "de-AT,de;q=0.9,en;q=0.5"}).text
+    assert ">Sign in<" in client.get("/login", headers={"Accept-Language": "fr"}).text  # no French: the site's
+    app.config["DEFAULT_LANGUAGE"] = "de"
+    assert "Anmelden" in client.get("/login", headers={"Accept-Language": "fr"}).text
+    update_preferences(customer, customer, language="en")  # customers choose for themselves too
+    login(client, customer)
+    assert "My tickets" in client.get("/portal/", headers={"Accept-Language": "de"}).text
+
+
+def test_dates_and_numbers_follow_the_language(app):
+    moment = datetime(2026, 12, 5, 14, 30)
+    with app.test_request_context():
+        with customer_locale(type("C", (), {"language": "de"})()):
+            assert local_date(moment) == "05.12.2026" and local_number(1234.5) == "1.234,5"
+        with customer_locale(type("C", (), {"language": None})()):
+            assert local_date(moment) == "Dec 5, 2026" and local_number(1234.5) == "1,234.5"
+
+
+def test_compiled_catalogues_match_their_sources():
+    """The committed .mo files are what `make translations` compiles from the .po files."""
+    for po_path in CATALOGUES.glob("*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as f:
+            source = {m.id: m.string for m in read_po(f) if m.id and m.string}
+        with po_path.with_suffix(".mo").open("rb") as f:
+            compiled = {m.id: m.string for m in read_mo(f) if m.id}
+        assert compiled == source, f"{po_path.parent.parent.name}: run `make translations`"
+        assert source, "an empty catalogue"
+
+
+class TestMailInTheCustomersLanguage:
+    @pytest.fixture
+    def app_config(self):
+        self.port = free_port()
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "MAIL_FROM": "help@acme.test",
+                "EXTERNAL_URL": "https://support.acme.test/"}
+
+    @pytest.fixture
+    def smtp(self, app_config):
+        server = SMTPServer(self.port).start()
+        yield server
+        server.stop()
+
+    def test_a_reply_notification_is_german_for_a_german_customer(self, db, smtp, customer, other_customer, agent):
+        update_preferences(customer, agent, language="de")
+        german = services.create_ticket(customer, "Drucker", "Hilfe")
+        english = services.create_ticket(other_customer, "Printer", "Help")
+        services.add_message(german, agent, "Hallo Carla, erledigt.")
+        services.add_message(english, agent, "Hi Otto, done.")
+        by_recipient = {m["To"]: m.get_content() for m in smtp.sink.messages()}
+        assert f"Antworten oder {german.reference} verfolgen: https://support.acme.test/portal/tickets/" \
+               in by_recipient["carla@example.test"]
+        assert f"Reply or follow {english.reference} here:" in by_recipient["otto@example.test"]
+
+    def test_the_sign_in_link_mail_is_in_the_customers_language(self, db, smtp, client, customer, agent):
+        update_preferences(customer, agent, language="de")
+        client.post("/magic", data={"email": customer.email})
+        [msg] = smtp.sink.messages()
+        assert msg["Subject"] == "Ihr Anmeldelink" and msg.get_content().startswith("Hallo Carla,")
+
+
+def test_customers_choose_their_language_and_announcements_on_their_profile(client, login, customer):
+    login(client, customer)
+    page = client.get("/profile/").text
+    assert 'name="language"' in page and 'name="updates"' in page
+    saved = client.post("/profile/", data={"name": customer.name, "timezone": "", "language": "de"},
+                        follow_redirects=True)
+    assert "Ihr Profil ist gespeichert." in saved.text
+    assert customer.language == "de" and not customer.consents_to("updates")  # the box was left unticked
+    assert "Meine Tickets" in saved.text
