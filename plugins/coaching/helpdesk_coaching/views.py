@@ -87,7 +87,8 @@ def new_review(coaching_ticket: int):
         else:
             flash(f"Review sent to {review.agent.name}.", "success")
             return redirect(url_for("coaching.review", coaching_review=review.id))
-    status = 400 if errors else 200
+    # A refusal (open ticket, own ticket) is a 403 page that says why; refused input is a 400.
+    status = 403 if refusal else 400 if errors else 200
     return render_template("coaching/new_review.html", ticket=ticket, messages=messages, items=items,
                            focus=focus, errors=errors, form=request.form, refusal=refusal, scores=SCORES,
                            max_comment=MAX_COMMENT), status

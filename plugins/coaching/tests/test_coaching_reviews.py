@@ -141,7 +141,8 @@ def test_who_may_review(as_user, people, solve, customer, plugins):
     open_ticket = services.create_ticket(customer, "Still open", "Help")
     services.update_ticket(open_ticket, None, assignee_id=people["ana"].id)
     lee, bo, cy, ana = (as_user(people[n]) for n in ("lee", "bo", "cy", "ana"))
-    assert "still open" in text(lee.get(f"/coaching/tickets/{open_ticket.id}/review").text, id="review-refusal")
+    still_open = lee.get(f"/coaching/tickets/{open_ticket.id}/review")
+    assert still_open.status_code == 403 and "still open" in text(still_open.text, id="review-refusal")
     assert "your own ticket" in text(ana.get(f"/coaching/tickets/{solved.id}/review").text, id="review-refusal")
     assert bo.get(f"/coaching/tickets/{solved.id}/review").status_code == 404  # a peer, peer reviews off
     assert cy.get(f"/coaching/tickets/{solved.id}/review").status_code == 404
