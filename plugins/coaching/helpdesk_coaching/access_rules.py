@@ -24,7 +24,8 @@ RULES: dict[str, set[str]] = {
     "coaching.suggested": ADMIN,
     "coaching.growth": PRIVATE,
     "coaching.set_focus": ADMIN,
-    "coaching.panel": PRIVATE,  # the world's solved ticket has no team: out of the team agent's scope
+    "coaching.panel": PRIVATE,
+    "coaching.compare": PRIVATE,  # the world's solved ticket has no team: out of the team agent's scope
     "coaching.scorecard": ADMIN,
     "coaching.scorecard_item": ADMIN,
 }

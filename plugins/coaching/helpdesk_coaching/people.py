@@ -67,3 +67,17 @@ def readable_reviews(user: User):
         return Review.id.is_not(None)
     led = select(team_members.c.user_id).join(Team, Team.id == team_members.c.team_id).where(Team.lead_id == user.id)
     return (Review.agent_id == user.id) | (Review.reviewer_id == user.id) | Review.agent_id.in_(led)
+
+
+def reviewed_tickets(user: User) -> set[int]:
+    """The tickets ``user`` has reviewed (for blind calibration)."""
+    return set(db_session().scalars(select(Review.ticket_id).where(Review.reviewer_id == user.id)))
+
+
+def hidden_for(user: User, review: Review, reviewed: set[int]) -> bool:
+    """Blind calibration: a lead or peer who has not yet reviewed this ticket does not see others'
+    reviews of it (so two reviewers judge it independently). The agent, the reviewer and admins
+    always see it; ``reviewed`` is ``reviewed_tickets(user)``."""
+    if user.is_admin or user.id in (review.agent_id, review.reviewer_id) or review.ticket_id in reviewed:
+        return False
+    return review.ticket.status in SOLVED and review.ticket.assignee_id == review.agent_id

@@ -35,6 +35,12 @@ def _review_or_404(review_id: int) -> Review:
     return review
 
 
+def _hidden(rows: list[Review]) -> set[int]:
+    """The ids of ``rows`` the reader may not see yet (blind calibration)."""
+    reviewed = people.reviewed_tickets(current_user)
+    return {r.id for r in rows if people.hidden_for(current_user, r, reviewed)}
+
+
 def _ticket_or_404(ticket_id: int) -> Ticket:
     ticket = get_by_id(Ticket, ticket_id)
     if ticket is None or people.may_review(current_user, ticket) == "not found":
@@ -98,6 +104,8 @@ def new_review(coaching_ticket: int):
 @staff_required
 def review(coaching_review: int) -> str:
     r = _review_or_404(coaching_review)
+    if people.hidden_for(current_user, r, people.reviewed_tickets(current_user)):
+        return render_template("coaching/review_hidden.html", review=r)
     messages = {m.id: m for m in db_session().scalars(select(Message).where(Message.ticket_id == r.ticket_id))}
     return render_template("coaching/review.html", review=r, messages=messages, scores=SCORES,
                            is_agent=r.agent_id == current_user.id, errors={}, max_comment=MAX_COMMENT)
@@ -107,6 +115,8 @@ def review(coaching_review: int) -> str:
 @staff_required
 def reply(coaching_review: int):
     r = _review_or_404(coaching_review)
+    if people.hidden_for(current_user, r, people.reviewed_tickets(current_user)):
+        abort(404)  # blind calibration: nothing to answer before your own review
     try:
         reviews.add_reply(r, current_user, request.form.get("body", ""), request.form.get("dispute") == "1")
     except reviews.Invalid as refused:
@@ -157,6 +167,7 @@ def growth(user_id: int) -> str:
     focus = reviews.current_focus(agent.id)
     can_set = agent.id != current_user.id and people.leads(current_user, agent.id)
     return render_template("coaching/growth.html", agent=agent, data=data, focus=focus, can_set=can_set,
+                           hidden=_hidden(data.reviews),
                            items=reviews.active_items() if can_set else [], errors={}, form={},
                            recognition=is_enabled("recognition"))
 
@@ -173,6 +184,7 @@ def set_focus(user_id: int):
     except reviews.Invalid as refused:
         data = growth_mod.growth(agent.id, current_user)
         return render_template("coaching/growth.html", agent=agent, data=data, focus=reviews.current_focus(agent.id),
+                               hidden=_hidden(data.reviews),
                                can_set=True, items=reviews.active_items(), errors=refused.errors, form=request.form,
                                recognition=is_enabled("recognition")), 400
     flash(f"Focus agreed with {agent.name}.", "success")
@@ -195,8 +207,46 @@ def panel(coaching_ticket: int) -> str:
                                                              people.readable_reviews(current_user))
                                         .options(selectinload(Review.reviewer), selectinload(Review.scores))
                                         .order_by(Review.id)))
-    return render_template("coaching/panel.html", ticket=ticket, reviews=visible,
-                           can_review=people.may_review(current_user, ticket) is None)
+    mine = any(r.reviewer_id == current_user.id for r in visible)
+    return render_template("coaching/panel.html", ticket=ticket, reviews=visible, hidden=_hidden(visible),
+                           can_review=not mine and people.may_review(current_user, ticket) is None)
+
+
+@bp.get("/tickets/<int:coaching_ticket>/compare")
+@staff_required
+def compare(coaching_ticket: int) -> str:
+    """Calibration: the reviews of one ticket side by side, item by item, with the disagreements marked."""
+    from helpdesk.plugin_api import can_see_ticket
+
+    ticket = get_by_id(Ticket, coaching_ticket)
+    if ticket is None or not can_see_ticket(current_user, ticket):
+        abort(404)
+    visible = list(db_session().scalars(select(Review).where(Review.ticket_id == ticket.id,
+                                                             people.readable_reviews(current_user))
+                                        .options(selectinload(Review.reviewer), selectinload(Review.agent),
+                                                 selectinload(Review.scores).selectinload(ReviewScore.item))
+                                        .order_by(Review.id)))
+    hidden = _hidden(visible)
+    shown = [r for r in visible if r.id not in hidden]
+    if not shown:
+        abort(404)
+    return render_template("coaching/compare.html", ticket=ticket, reviews=shown, rows=calibration_rows(shown),
+                           hidden=len(hidden), scores=SCORES)
+
+
+def calibration_rows(shown: list[Review]) -> list[dict]:
+    """One row per scorecard item: each reviewer's rating and whether they disagree."""
+    items: dict[int, ScorecardItem] = {}
+    for r in shown:
+        for s in r.scores:
+            items.setdefault(s.item_id, s.item)
+    rows = []
+    for item_id, item in sorted(items.items(), key=lambda kv: (kv[1].position, kv[0])):
+        ratings = [next((s.score for s in r.scores if s.item_id == item_id), None) for r in shown]
+        rated = [x for x in ratings if x is not None]
+        rows.append({"item": item, "ratings": ratings, "disagree": len(set(rated)) > 1,
+                     "spread": (max(rated) - min(rated)) if rated else 0})
+    return rows
 
 
 # ------------------------------------------------------------------ scorecard (admins)
