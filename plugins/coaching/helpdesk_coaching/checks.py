@@ -1,7 +1,7 @@
 """Writing help in the composer: advisory reply checks for clarity and empathy.
 
 Each finding is a ``ReplyWarning`` with its own check name (``coaching.long_sentences``,
-``coaching.jargon``, ``coaching.apology``, ``coaching.blame``): an admin switches each one
+``coaching.jargon``, ``coaching.apology``, ``coaching.blame``, ``coaching.open_question``): an admin switches each one
 off here (plugin settings) or on Admin → Reply checks, where it can also be made blocking.
 Advisory by default, like every reply check.
 """
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-from helpdesk.plugin_api import ReplyWarning, get_setting
+from sqlalchemy import select
+
+from helpdesk.plugin_api import Message, ReplyWarning, db_session, get_setting
 from helpdesk_coaching.config import PLUGIN, lines
 
 _QUOTED = re.compile(r"^\s*>.*$", re.MULTILINE)  # quoted text is the customer's, not the agent's
@@ -79,4 +81,18 @@ def check(ticket, body: str) -> list[ReplyWarning]:
             out.append(ReplyWarning("blame", "This may read as blaming the customer (“" + "”, “".join(blame)
                                     + "”): describe what happened and what to do next.",
                                     label="Blaming language"))
+    if get_setting(PLUGIN, "check_open_question") and "?" not in text:
+        last = last_customer_words(ticket)
+        if last is not None and 0 < len(last) < int(get_setting(PLUGIN, "unclear_words") or 6):
+            out.append(ReplyWarning("open_question", f"The customer wrote only “{' '.join(last)}”: if you are not "
+                                    "sure what they need, ask an open question (What happens when…? "
+                                    "What would you like…?).", label="Open question when the request is unclear"))
     return out
+
+
+def last_customer_words(ticket) -> list[str] | None:
+    """The words of the customer's latest public message on ``ticket`` (None: they wrote none)."""
+    body = db_session().scalar(select(Message.body).where(
+        Message.ticket_id == ticket.id, Message.author_id == ticket.customer_id, Message.internal.is_(False))
+        .order_by(Message.id.desc()).limit(1))
+    return None if body is None else _WORD.findall(own_text(body))

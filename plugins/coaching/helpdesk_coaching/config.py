@@ -57,6 +57,11 @@ SETTINGS = [
     Setting("check_blame", "bool", default=True, label="Writing help: blaming language",
             help="Advise when a reply blames the customer."),
     Setting("blame_phrases", "lines", default=DEFAULT_BLAME, label="Blaming phrases"),
+    Setting("check_open_question", "bool", default=True, label="Writing help: open question when unclear",
+            help="Advise asking an open question when the customer's last message is very short and the "
+                 "reply asks nothing."),
+    Setting("unclear_words", "int", default=6, min=1, max=50, label="A request is unclear under (words)",
+            help="A customer message with fewer words than this counts as possibly unclear."),
 ]
 
 

@@ -30,14 +30,14 @@ def _check(client, ticket, body):
 def test_a_clear_kind_reply_passes(staff, customer, people):
     from helpdesk.plugin_api import services
 
-    complaint = services.create_ticket(customer, "Awful service", "This is unacceptable.", tags=["complaint"])
+    complaint = services.create_ticket(customer, "Awful service", "This is unacceptable: the printer broke for the third time this week.", tags=["complaint"])
     assert _check(staff, complaint, GOOD) == []
 
 
 def test_each_check_on_fixed_texts(staff, customer):
     from helpdesk.plugin_api import services
 
-    ticket = services.create_ticket(customer, "Printer", "It smokes.")
+    ticket = services.create_ticket(customer, "Printer", "The printer in room 4 is smoking.")
     (long_warning,) = _check(staff, ticket, LONG)
     assert long_warning.startswith("A sentence has 45 words (“Hi Carla, thank you for writing to us…”)")
     assert long_warning.endswith("split it so it reads easily (aim for under 30).")
@@ -52,11 +52,11 @@ def test_each_check_on_fixed_texts(staff, customer):
 def test_a_complaint_without_acknowledgement(staff, customer):
     from helpdesk.plugin_api import services
 
-    complaint = services.create_ticket(customer, "Awful service", "This is unacceptable.", tags=["complaint"])
+    complaint = services.create_ticket(customer, "Awful service", "This is unacceptable: the printer broke for the third time this week.", tags=["complaint"])
     assert _check(staff, complaint, "Hi Carla, the printer is replaced. {ref}") == [
         "This is a complaint: acknowledge how the customer feels and apologise where we got it wrong."]
     assert _check(staff, complaint, "Hi Carla, that must be frustrating; the printer is replaced. {ref}") == []
-    plain = services.create_ticket(customer, "Question", "How do I print?")
+    plain = services.create_ticket(customer, "Question", "How do I print from my laptop in room 4?")
     assert _check(staff, plain, "Hi Carla, the printer is replaced. {ref}") == []
 
 
@@ -64,7 +64,7 @@ def test_checks_are_advisory_and_switchable(staff, customer):
     from helpdesk.plugin_api import services
     from helpdesk.plugin_manager import manager
 
-    ticket = services.create_ticket(customer, "Printer", "It smokes.")
+    ticket = services.create_ticket(customer, "Printer", "The printer in room 4 is smoking.")
     sent = staff.post(f"/tickets/{ticket.reference}", data={"body": BLAME.format(ref=ticket.reference)},
                       follow_redirects=True)
     assert "Reply sent." in sent.text and "blaming the customer" in sent.text  # advised, not held back
@@ -76,3 +76,15 @@ def test_checks_are_advisory_and_switchable(staff, customer):
     manager().save_settings("coaching", {"check_jargon": True})
     assert _check(staff, ticket, "Hi Carla, the Printer works. {ref}") == [
         "Jargon the customer may not know: printer. Say it in plain words."]
+
+
+def test_an_open_question_when_the_request_is_unclear(staff, customer):
+    from helpdesk.plugin_api import services
+
+    vague = services.create_ticket(customer, "Help", "It broke again")
+    assert _check(staff, vague, "Hi Carla, I restarted the service. {ref}") == [
+        "The customer wrote only “It broke again”: if you are not sure what they need, ask an open question "
+        "(What happens when…? What would you like…?)."]
+    assert _check(staff, vague, "Hi Carla, what do you see when it breaks? {ref}") == []
+    clear = services.create_ticket(customer, "Printer", "The printer in room 4 is smoking since this morning.")
+    assert _check(staff, clear, "Hi Carla, I restarted the service. {ref}") == []
