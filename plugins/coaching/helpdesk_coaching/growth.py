@@ -87,13 +87,9 @@ def growth(agent_id: int, viewer) -> Growth:
 
 
 def _local_now(zone) -> datetime:
-    return _local_month_dt(utcnow(), zone)
-
-
-def _local_month_dt(when: datetime, zone) -> datetime:
     from datetime import UTC
 
-    return when.replace(tzinfo=UTC).astimezone(zone)
+    return utcnow().replace(tzinfo=UTC).astimezone(zone)
 
 
 def unread_count(agent_id: int) -> int:

@@ -35,6 +35,15 @@ def _review_or_404(review_id: int) -> Review:
     return review
 
 
+@bp.context_processor
+def _coaching_context() -> dict:
+    """``can_suggest()`` for the tabs: asked only when a coaching page draws them."""
+    def can_suggest() -> bool:
+        return people.is_a_lead(current_user) or bool(get_setting(PLUGIN, "peer_reviews"))
+
+    return {"can_suggest": can_suggest}
+
+
 def _hidden(rows: list[Review]) -> set[int]:
     """The ids of ``rows`` the reader may not see yet (blind calibration)."""
     reviewed = people.reviewed_tickets(current_user)
@@ -63,8 +72,7 @@ def index() -> str:
                                       .options(selectinload(Review.ticket), selectinload(Review.agent),
                                                selectinload(Review.scores))))
     team = people.led_agents(current_user) if people.is_a_lead(current_user) else []
-    return render_template("coaching/index.html", received=received, given=given, team=team,
-                           can_suggest=bool(team) or bool(get_setting(PLUGIN, "peer_reviews")))
+    return render_template("coaching/index.html", received=received, given=given, team=team)
 
 
 # ------------------------------------------------------------------ reviewing
@@ -74,6 +82,11 @@ def index() -> str:
 @staff_required
 def new_review(coaching_ticket: int):
     ticket = _ticket_or_404(coaching_ticket)
+    mine = db_session().scalar(select(Review.id).where(Review.ticket_id == ticket.id,
+                                                       Review.reviewer_id == current_user.id).limit(1))
+    if mine is not None:
+        flash(f"You reviewed {ticket.reference} already: here is your review.", "info")
+        return redirect(url_for("coaching.review", coaching_review=mine))
     refusal = people.may_review(current_user, ticket)
     messages = list(db_session().scalars(select(Message).where(Message.ticket_id == ticket.id)
                                          .options(selectinload(Message.author)).order_by(Message.id)))

@@ -129,8 +129,8 @@ def test_a_review_needs_a_rating_an_overall_comment_and_a_suggestion(as_user, pe
     assert "Kept text" in bad.text  # what was typed is kept
     assert _reviews() == []
     lee.post(f"/coaching/tickets/{ticket.id}/review", data=review_form(items))
-    again = lee.post(f"/coaching/tickets/{ticket.id}/review", data=review_form(items))
-    assert again.status_code == 400 and "You have already reviewed this ticket." in again.text
+    again = lee.post(f"/coaching/tickets/{ticket.id}/review", data=review_form(items), follow_redirects=True)
+    assert f"You reviewed {ticket.reference} already: here is your review." in alerts(again.text)
     assert len(_reviews()) == 1
 
 
@@ -223,3 +223,22 @@ def test_the_focus_shows_on_the_next_review(as_user, people, solve):
                                        data={"focus_note": "x"}).status_code == 404
     assert as_user(people["bo"]).post(f"/coaching/agents/{people['ana'].id}/focus",
                                       data={"focus_note": "x"}).status_code == 404
+
+
+def test_reviewing_again_opens_ones_own_review(as_user, people, solve):
+    ticket = solve()
+    lee = as_user(people["lee"])
+    lee.post(f"/coaching/tickets/{ticket.id}/review", data=review_form(_items()))
+    again = lee.get(f"/coaching/tickets/{ticket.id}/review", follow_redirects=True)
+    assert f"You reviewed {ticket.reference} already: here is your review." in alerts(again.text)
+    assert "Friendly and correct." in text(again.text, id="review-overall")
+
+
+def test_the_review_queue_tab_only_for_those_who_may_review(as_user, people, plugins):
+    from helpdesk.plugin_manager import manager
+
+    assert "What to review" in text(as_user(people["lee"]).get("/coaching/").text, id="coaching-nav")
+    assert "What to review" not in text(as_user(people["bo"]).get("/coaching/").text, id="coaching-nav")
+    manager().save_settings("coaching", {"peer_reviews": True})
+    assert "What to review" in text(as_user(people["bo"]).get("/coaching/").text, id="coaching-nav")
+    assert as_user(people["bo"]).get("/coaching/suggestions").status_code == 200

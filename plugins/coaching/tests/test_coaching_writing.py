@@ -12,6 +12,7 @@ LONG = ("Hi Carla, thank you for writing to us about the printer in room four, w
         "building and which we will replace. {ref}")
 JARGON = "Hi Carla, FYI the backend had a DNS propagation delay; kindly revert if it happens again. {ref}"
 BLAME = "Hi Carla, you should have restarted it first, as I already said. It works now. {ref}"
+ANGRY = "This is unacceptable: the printer broke for the third time this week."
 QUOTED = "Hi Carla, done. {ref}\n\n> As per my last mail, you failed to send the ASAP fix which was obviously wrong."
 
 
@@ -30,7 +31,7 @@ def _check(client, ticket, body):
 def test_a_clear_kind_reply_passes(staff, customer, people):
     from helpdesk.plugin_api import services
 
-    complaint = services.create_ticket(customer, "Awful service", "This is unacceptable: the printer broke for the third time this week.", tags=["complaint"])
+    complaint = services.create_ticket(customer, "Awful service", ANGRY, tags=["complaint"])
     assert _check(staff, complaint, GOOD) == []
 
 
@@ -52,7 +53,7 @@ def test_each_check_on_fixed_texts(staff, customer):
 def test_a_complaint_without_acknowledgement(staff, customer):
     from helpdesk.plugin_api import services
 
-    complaint = services.create_ticket(customer, "Awful service", "This is unacceptable: the printer broke for the third time this week.", tags=["complaint"])
+    complaint = services.create_ticket(customer, "Awful service", ANGRY, tags=["complaint"])
     assert _check(staff, complaint, "Hi Carla, the printer is replaced. {ref}") == [
         "This is a complaint: acknowledge how the customer feels and apologise where we got it wrong."]
     assert _check(staff, complaint, "Hi Carla, that must be frustrating; the printer is replaced. {ref}") == []
