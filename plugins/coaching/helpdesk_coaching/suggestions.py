@@ -12,10 +12,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
 
-from helpdesk.plugin_api import Ticket, User, db_session, get_setting, utcnow
+from helpdesk.plugin_api import Tag, Ticket, User, db_session, get_setting, utcnow
 from helpdesk_coaching.config import PLUGIN
 from helpdesk_coaching.models import Rating, Reopen, Review
 from helpdesk_coaching.people import SOLVED
@@ -23,7 +22,7 @@ from helpdesk_coaching.people import SOLVED
 LOW_CSAT, COMPLAINT, LONG, REOPENED, SAMPLE = "low_csat", "complaint", "long_resolution", "reopened", "sample"
 REASON_LABELS = {LOW_CSAT: "Low CSAT", COMPLAINT: "Complaint", LONG: "Long resolution", REOPENED: "Reopened",
                  SAMPLE: "Weekly sample"}
-LIMIT = 2000  # candidates looked at (the window keeps it far below this in practice)
+SHOWN = 200  # suggestions listed on the page, rules first; the page says how many more there are
 
 
 @dataclass
@@ -52,44 +51,56 @@ def weekly_sample(agent_id: int, week: str, ticket_ids: list[int]) -> int | None
     return random.Random(seed).choice(sorted(ticket_ids))
 
 
-def suggest(agents: list[User], now: datetime | None = None) -> list[Suggestion]:
-    """Unreviewed solved tickets of ``agents`` from the window, each with why it is suggested."""
+def suggest(agents: list[User], now: datetime | None = None, limit: int = SHOWN) -> tuple[list[Suggestion], int]:
+    """Unreviewed solved tickets of ``agents`` from the window, each with why it is suggested.
+
+    Returns the first ``limit`` suggestions (tickets with a rule first, newest first) and how
+    many there are in all. The rules run over light rows (ids and times) and three small
+    queries (ratings, complaint tags, reopenings) limited by the same conditions in SQL, so
+    the page stays quick with tens of thousands of solved tickets in the window.
+    """
     if not agents:
-        return []
+        return [], 0
     now = now or utcnow()
     since = now - timedelta(days=int(get_setting(PLUGIN, "window_days") or 30))
     by_id = {a.id: a for a in agents}
-    reviewed = select(Review.ticket_id)
-    tickets = list(db_session().scalars(
-        select(Ticket).where(Ticket.status.in_(SOLVED), Ticket.assignee_id.in_(list(by_id)), Ticket.updated_at >= since,
-                             Ticket.id.not_in(reviewed), Ticket.merged_into_id.is_(None))
-        .options(selectinload(Ticket.tags)).order_by(Ticket.id).limit(LIMIT)))
-    tickets = [t for t in tickets if solved_at(t) >= since]
-    ids = [t.id for t in tickets]
-    ratings: dict[int, int] = dict(db_session().execute(
-        select(Rating.ticket_id, Rating.score).where(Rating.ticket_id.in_(ids))).all()) if ids else {}
-    reopened = set(db_session().scalars(select(Reopen.ticket_id).where(Reopen.ticket_id.in_(ids)))) if ids else set()
+    candidates = select(Ticket.id).where(
+        Ticket.status.in_(SOLVED), Ticket.assignee_id.in_(list(by_id)), Ticket.updated_at >= since,
+        Ticket.id.not_in(select(Review.ticket_id)), Ticket.merged_into_id.is_(None))
+    rows = db_session().execute(select(Ticket.id, Ticket.assignee_id, Ticket.created_at, Ticket.resolved_at,
+                                       Ticket.closed_at, Ticket.updated_at).where(Ticket.id.in_(candidates))).all()
+    solved = {r.id: (r.resolved_at or r.closed_at or r.updated_at) for r in rows}
+    rows = [r for r in rows if solved[r.id] >= since]
     low = int(get_setting(PLUGIN, "low_csat") or 2)
-    long_after = timedelta(hours=int(get_setting(PLUGIN, "long_resolution_hours") or 72))
+    ratings: dict[int, int] = {tid: score for tid, score in db_session().execute(
+        select(Rating.ticket_id, Rating.score).where(Rating.ticket_id.in_(candidates), Rating.score <= low))}
     complaint = str(get_setting(PLUGIN, "complaint_tag") or "complaint").strip().lower()
+    complaints = set(db_session().scalars(
+        select(Ticket.id).join(Ticket.tags).where(func.lower(Tag.name) == complaint, Ticket.id.in_(candidates)))) \
+        if complaint else set()
+    reopened = set(db_session().scalars(select(Reopen.ticket_id).where(Reopen.ticket_id.in_(candidates))))
+    long_after = timedelta(hours=int(get_setting(PLUGIN, "long_resolution_hours") or 72))
     weeks: dict[tuple[int, str], list[int]] = {}
-    for t in tickets:
-        weeks.setdefault((t.assignee_id or 0, week_key(solved_at(t))), []).append(t.id)
+    for r in rows:
+        weeks.setdefault((r.assignee_id, week_key(solved[r.id])), []).append(r.id)
     samples = {weekly_sample(agent_id, week, tids) for (agent_id, week), tids in weeks.items()}
-    out = []
-    for t in tickets:
-        s = Suggestion(ticket=t, agent=by_id[t.assignee_id or 0], solved_at=solved_at(t), csat=ratings.get(t.id))
-        if s.csat is not None and s.csat <= low:
-            s.reasons.append(LOW_CSAT)
-        if complaint and any(tag.name.lower() == complaint for tag in t.tags):
-            s.reasons.append(COMPLAINT)
-        if s.solved_at - t.created_at > long_after:
-            s.reasons.append(LONG)
-        if t.id in reopened:
-            s.reasons.append(REOPENED)
-        if t.id in samples:
-            s.reasons.append(SAMPLE)
-        if s.reasons:
-            out.append(s)
-    out.sort(key=lambda s: (-len([r for r in s.reasons if r != SAMPLE]), -s.solved_at.timestamp(), s.ticket.id))
-    return out
+    found: list[tuple[int, int, list[str]]] = []
+    for r in rows:
+        reasons = []
+        if r.id in ratings:
+            reasons.append(LOW_CSAT)
+        if r.id in complaints:
+            reasons.append(COMPLAINT)
+        if solved[r.id] - r.created_at > long_after:
+            reasons.append(LONG)
+        if r.id in reopened:
+            reasons.append(REOPENED)
+        if r.id in samples:
+            reasons.append(SAMPLE)
+        if reasons:
+            found.append((r.id, r.assignee_id, reasons))
+    found.sort(key=lambda f: (-len([x for x in f[2] if x != SAMPLE]), -solved[f[0]].timestamp(), f[0]))
+    shown = found[:limit]
+    tickets = {t.id: t for t in db_session().scalars(select(Ticket).where(Ticket.id.in_([f[0] for f in shown])))}
+    return [Suggestion(ticket=tickets[tid], agent=by_id[agent_id], solved_at=solved[tid], reasons=reasons,
+                       csat=ratings.get(tid)) for tid, agent_id, reasons in shown], len(found)

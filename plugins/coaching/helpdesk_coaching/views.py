@@ -163,7 +163,8 @@ def suggested() -> str:
             User.role.in_(("agent", "admin")), User.active.is_(True)).order_by(User.name)) if u.id != current_user.id]
     else:
         abort(404)
-    return render_template("coaching/suggestions.html", items=suggestions.suggest(agents),
+    items, total = suggestions.suggest(agents)
+    return render_template("coaching/suggestions.html", items=items, total=total,
                            labels=suggestions.REASON_LABELS, agents=agents)
 
 

@@ -61,7 +61,8 @@ def _by_subject(found):
 def test_the_rules_pick_their_tickets_and_nothing_else(fixed, people):
     from helpdesk_coaching import suggestions
 
-    found = suggestions.suggest([people["ana"], people["bo"]], now=NOW)
+    found, total = suggestions.suggest([people["ana"], people["bo"]], now=NOW)
+    assert total == len(found)
     reasons = _by_subject(found)
     assert reasons["Low rating"] == ["low_csat"]
     assert reasons["Complaint"] == ["complaint"]
@@ -86,7 +87,7 @@ def test_the_rules_follow_the_settings(fixed, people):
     from helpdesk.plugin_manager import manager
 
     manager().save_settings("coaching", {"low_csat": 5, "long_resolution_hours": 100, "window_days": 60})
-    reasons = _by_subject(suggestions.suggest([people["ana"]], now=NOW))
+    reasons = _by_subject(suggestions.suggest([people["ana"]], now=NOW)[0])
     assert reasons["Top rating"] == ["low_csat"]  # 5 is now "low"
     assert "long_resolution" not in reasons.get("Took long", [])  # listed only if it is the sample
     assert reasons["Old complaint"] == ["complaint"]  # inside a 60-day window
@@ -122,7 +123,7 @@ def test_reviewing_takes_a_ticket_off_the_queue(fixed, people, as_user):
 
     lee = as_user(people["lee"])
     lee.post(f"/coaching/tickets/{fixed['complaint'].id}/review", data=review_form(reviews.active_items()))
-    assert "Complaint" not in _by_subject(suggestions.suggest([people["ana"]], now=NOW))
+    assert "Complaint" not in _by_subject(suggestions.suggest([people["ana"]], now=NOW)[0])
 
 
 def test_feedback_and_reopening_are_recorded_from_public_hooks(people, solve, customer):
@@ -141,3 +142,12 @@ def test_feedback_and_reopening_are_recorded_from_public_hooks(people, solve, cu
     assert db_session().scalars(select(Reopen)).all() == []
     services.update_ticket(ticket, None, status="open")
     assert [r.ticket_id for r in db_session().scalars(select(Reopen))] == [ticket.id]
+
+
+def test_the_page_lists_the_first_suggestions_and_says_how_many_more(fixed, people):
+    from helpdesk_coaching import suggestions
+
+    first, total = suggestions.suggest([people["ana"], people["bo"]], now=NOW, limit=2)
+    assert [s.ticket.subject for s in first] == [s.ticket.subject for s in
+                                                 suggestions.suggest([people["ana"], people["bo"]], now=NOW)[0][:2]]
+    assert total >= 5 and len(first) == 2
