@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, literal, select
 
 from helpdesk.plugin_api import Tag, Ticket, User, db_session, get_setting, utcnow
 from helpdesk_coaching.config import PLUGIN
@@ -55,50 +55,51 @@ def suggest(agents: list[User], now: datetime | None = None, limit: int = SHOWN)
     """Unreviewed solved tickets of ``agents`` from the window, each with why it is suggested.
 
     Returns the first ``limit`` suggestions (tickets with a rule first, newest first) and how
-    many there are in all. The rules run over light rows (ids and times) and three small
-    queries (ratings, complaint tags, reopenings) limited by the same conditions in SQL, so
-    the page stays quick with tens of thousands of solved tickets in the window.
+    many there are in all. One query reads light rows (ids, two times, and per rule an
+    index lookup: a low rating, a complaint tag, a reopening), so the page stays quick with
+    tens of thousands of solved tickets in the window (bench/bench_coaching.py).
     """
     if not agents:
         return [], 0
     now = now or utcnow()
     since = now - timedelta(days=int(get_setting(PLUGIN, "window_days") or 30))
     by_id = {a.id: a for a in agents}
-    candidates = select(Ticket.id).where(
-        Ticket.status.in_(SOLVED), Ticket.assignee_id.in_(list(by_id)), Ticket.updated_at >= since,
-        Ticket.id.not_in(select(Review.ticket_id)), Ticket.merged_into_id.is_(None))
-    rows = db_session().execute(select(Ticket.id, Ticket.assignee_id, Ticket.created_at, Ticket.resolved_at,
-                                       Ticket.closed_at, Ticket.updated_at).where(Ticket.id.in_(candidates))).all()
-    solved = {r.id: (r.resolved_at or r.closed_at or r.updated_at) for r in rows}
-    rows = [r for r in rows if solved[r.id] >= since]
     low = int(get_setting(PLUGIN, "low_csat") or 2)
-    ratings: dict[int, int] = {tid: score for tid, score in db_session().execute(
-        select(Rating.ticket_id, Rating.score).where(Rating.ticket_id.in_(candidates), Rating.score <= low))}
     complaint = str(get_setting(PLUGIN, "complaint_tag") or "complaint").strip().lower()
-    complaints = set(db_session().scalars(
-        select(Ticket.id).join(Ticket.tags).where(func.lower(Tag.name) == complaint, Ticket.id.in_(candidates)))) \
-        if complaint else set()
-    reopened = set(db_session().scalars(select(Reopen.ticket_id).where(Reopen.ticket_id.in_(candidates))))
+    solved_col = func.coalesce(Ticket.resolved_at, Ticket.closed_at, Ticket.updated_at)
+    # One pass over the candidates; each rule is an index lookup per row (correlated subqueries).
+    low_rating = select(Rating.score).where(Rating.ticket_id == Ticket.id, Rating.score <= low).scalar_subquery()
+    is_complaint = Ticket.tags.any(func.lower(Tag.name) == complaint) if complaint else literal(False)
+    was_reopened = exists().where(Reopen.ticket_id == Ticket.id)
+    rows = db_session().execute(
+        select(Ticket.id, Ticket.assignee_id, Ticket.created_at, solved_col, low_rating, is_complaint, was_reopened)
+        .where(Ticket.status.in_(SOLVED), Ticket.assignee_id.in_(list(by_id)), Ticket.updated_at >= since,
+               Ticket.id.not_in(select(Review.ticket_id)), Ticket.merged_into_id.is_(None))).all()
+    rows = [r for r in rows if r[3] >= since]
     long_after = timedelta(hours=int(get_setting(PLUGIN, "long_resolution_hours") or 72))
     weeks: dict[tuple[int, str], list[int]] = {}
-    for r in rows:
-        weeks.setdefault((r.assignee_id, week_key(solved[r.id])), []).append(r.id)
+    for tid, agent_id, _created, solved_at_, *_rest in rows:
+        weeks.setdefault((agent_id, week_key(solved_at_)), []).append(tid)
     samples = {weekly_sample(agent_id, week, tids) for (agent_id, week), tids in weeks.items()}
+    solved: dict[int, datetime] = {}
+    ratings: dict[int, int] = {}
     found: list[tuple[int, int, list[str]]] = []
-    for r in rows:
+    for tid, agent_id, created, solved_at_, rating, complained, reopened in rows:
         reasons = []
-        if r.id in ratings:
+        if rating is not None:
             reasons.append(LOW_CSAT)
-        if r.id in complaints:
+            ratings[tid] = rating
+        if complained:
             reasons.append(COMPLAINT)
-        if solved[r.id] - r.created_at > long_after:
+        if solved_at_ - created > long_after:
             reasons.append(LONG)
-        if r.id in reopened:
+        if reopened:
             reasons.append(REOPENED)
-        if r.id in samples:
+        if tid in samples:
             reasons.append(SAMPLE)
         if reasons:
-            found.append((r.id, r.assignee_id, reasons))
+            found.append((tid, agent_id, reasons))
+            solved[tid] = solved_at_
     found.sort(key=lambda f: (-len([x for x in f[2] if x != SAMPLE]), -solved[f[0]].timestamp(), f[0]))
     shown = found[:limit]
     tickets = {t.id: t for t in db_session().scalars(select(Ticket).where(Ticket.id.in_([f[0] for f in shown])))}
