@@ -1,0 +1,74 @@
+"""Settings, the default scorecard and the writing checks' word lists."""
+from __future__ import annotations
+
+from helpdesk.plugin_api import Setting, get_setting
+
+PLUGIN = "coaching"
+MAX_COMMENT = 2000
+MAX_LABEL = 120
+# A rating of one scorecard item: met, partly, missed; "not applicable" is no rating at all.
+SCORES = {2: "Met", 1: "Partly", 0: "Missed"}
+
+# (key, label, what the reviewer looks for)
+DEFAULT_ITEMS = (
+    ("greeting", "Greeting and personalisation", "Greets the customer by name and writes to them, not to a case."),
+    ("understood", "Understood the need", "Answers what the customer really asked, including the unsaid part."),
+    ("clarity", "Clear language", "Short sentences, no jargon, steps the customer can follow."),
+    ("empathy", "Empathy and apology where due", "Acknowledges the trouble; apologises when we got it wrong."),
+    ("solution", "Correct solution", "The answer is right, complete and within policy."),
+    ("follow_up", "Follow-up offered", "Says what happens next and how to come back if it is not solved."),
+)
+
+DEFAULT_JARGON = "\n".join((
+    "ASAP", "FYI", "as per", "kindly revert", "hereby", "aforementioned", "please be advised", "PEBKAC",
+    "RTFM", "escalation matrix", "ticket workflow", "backend", "TTL", "DNS propagation", "cache invalidation",
+))
+DEFAULT_APOLOGY = "\n".join((
+    "sorry", "apologise", "apologize", "apologies", "regret", "my fault", "our fault", "our mistake",
+    "I understand how", "that must be", "frustrating",
+))
+DEFAULT_BLAME = "\n".join((
+    "you should have", "you failed to", "your fault", "you didn't read", "as I already said",
+    "as previously stated", "as stated before", "obviously", "user error", "you were supposed to",
+    "it is not our problem", "not our fault",
+))
+
+SETTINGS = [
+    Setting("peer_reviews", "bool", default=False, label="Peer reviews",
+            help="Agents may review colleagues' solved tickets (by default only team leads and admins review)."),
+    Setting("window_days", "int", default=30, min=1, max=365, label="Suggestions look back (days)",
+            help="The review queue suggests tickets solved in this many days."),
+    Setting("low_csat", "int", default=2, min=1, max=5, label="Low CSAT",
+            help="A CSAT rating (1–5) at or below this suggests the ticket for review."),
+    Setting("long_resolution_hours", "int", default=72, min=1, max=10000, label="Long resolution (hours)",
+            help="A ticket that took longer than this from creation to solved is suggested for review."),
+    Setting("complaint_tag", "text", default="complaint", label="Complaint tag",
+            help="Tickets with this tag are complaints (the complaints plugin's tag)."),
+    Setting("check_long_sentences", "bool", default=True, label="Writing help: long sentences",
+            help="Advise when a reply has a sentence longer than the limit below."),
+    Setting("max_sentence_words", "int", default=30, min=8, max=200, label="Longest sentence (words)"),
+    Setting("check_jargon", "bool", default=True, label="Writing help: jargon",
+            help="Advise when a reply uses a word or phrase from the jargon list."),
+    Setting("jargon", "lines", default=DEFAULT_JARGON, label="Jargon",
+            help="One word or phrase per line (matched as whole words, any case)."),
+    Setting("check_apology", "bool", default=True, label="Writing help: apology on complaints",
+            help="Advise when a reply to a complaint neither acknowledges nor apologises."),
+    Setting("apology_phrases", "lines", default=DEFAULT_APOLOGY, label="Acknowledgement and apology phrases"),
+    Setting("check_blame", "bool", default=True, label="Writing help: blaming language",
+            help="Advise when a reply blames the customer."),
+    Setting("blame_phrases", "lines", default=DEFAULT_BLAME, label="Blaming phrases"),
+    Setting("check_open_question", "bool", default=True, label="Writing help: open question when unclear",
+            help="Advise asking an open question when the customer's last message is very short and the "
+                 "reply asks nothing."),
+    Setting("unclear_words", "int", default=6, min=1, max=50, label="A request is unclear under (words)",
+            help="A customer message with fewer words than this counts as possibly unclear."),
+]
+
+
+def lines(name: str) -> list[str]:
+    out: list[str] = []
+    for line in str(get_setting(PLUGIN, name) or "").splitlines():
+        item = " ".join(line.split())
+        if item and item.lower() not in (o.lower() for o in out):
+            out.append(item)
+    return out

@@ -1,0 +1,91 @@
+"""Writing help in the composer: the coaching reply checks on fixed texts, through the core's
+"Check reply" endpoint and on send; each check switchable in the plugin's settings."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.plugins("coaching")
+
+GOOD = "Hi Carla, I am sorry the printer let you down. Please unplug it; a technician comes at 3 pm. {ref}"
+LONG = ("Hi Carla, thank you for writing to us about the printer in room four, which as far as we can tell from "
+        "the logs has been overheating since the update we rolled out last Tuesday evening across the whole "
+        "building and which we will replace. {ref}")
+JARGON = "Hi Carla, FYI the backend had a DNS propagation delay; kindly revert if it happens again. {ref}"
+BLAME = "Hi Carla, you should have restarted it first, as I already said. It works now. {ref}"
+ANGRY = "This is unacceptable: the printer broke for the third time this week."
+QUOTED = "Hi Carla, done. {ref}\n\n> As per my last mail, you failed to send the ASAP fix which was obviously wrong."
+
+
+@pytest.fixture
+def staff(as_user, people):
+    return as_user(people["ana"])
+
+
+def _check(client, ticket, body):
+    answer = client.post(f"/tickets/{ticket.reference}/checks", data={"body": body.format(ref=ticket.reference)},
+                         headers={"X-CSRFToken": client.csrf_token()})
+    assert answer.status_code == 200
+    return [w for w in answer.json["warnings"] if not w.startswith(("You did not greet", "No ticket reference"))]
+
+
+def test_a_clear_kind_reply_passes(staff, customer, people):
+    from helpdesk.plugin_api import services
+
+    complaint = services.create_ticket(customer, "Awful service", ANGRY, tags=["complaint"])
+    assert _check(staff, complaint, GOOD) == []
+
+
+def test_each_check_on_fixed_texts(staff, customer):
+    from helpdesk.plugin_api import services
+
+    ticket = services.create_ticket(customer, "Printer", "The printer in room 4 is smoking.")
+    (long_warning,) = _check(staff, ticket, LONG)
+    assert long_warning.startswith("A sentence has 45 words (“Hi Carla, thank you for writing to us…”)")
+    assert long_warning.endswith("split it so it reads easily (aim for under 30).")
+    assert _check(staff, ticket, JARGON) == [
+        "Jargon the customer may not know: FYI, kindly revert, backend, DNS propagation. Say it in plain words."]
+    assert _check(staff, ticket, BLAME) == [
+        "This may read as blaming the customer (“you should have”, “as I already said”): "
+        "describe what happened and what to do next."]
+    assert _check(staff, ticket, QUOTED) == []  # the customer's quoted words are not the agent's
+
+
+def test_a_complaint_without_acknowledgement(staff, customer):
+    from helpdesk.plugin_api import services
+
+    complaint = services.create_ticket(customer, "Awful service", ANGRY, tags=["complaint"])
+    assert _check(staff, complaint, "Hi Carla, the printer is replaced. {ref}") == [
+        "This is a complaint: acknowledge how the customer feels and apologise where we got it wrong."]
+    assert _check(staff, complaint, "Hi Carla, that must be frustrating; the printer is replaced. {ref}") == []
+    plain = services.create_ticket(customer, "Question", "How do I print from my laptop in room 4?")
+    assert _check(staff, plain, "Hi Carla, the printer is replaced. {ref}") == []
+
+
+def test_checks_are_advisory_and_switchable(staff, customer):
+    from helpdesk.plugin_api import services
+    from helpdesk.plugin_manager import manager
+
+    ticket = services.create_ticket(customer, "Printer", "The printer in room 4 is smoking.")
+    sent = staff.post(f"/tickets/{ticket.reference}", data={"body": BLAME.format(ref=ticket.reference)},
+                      follow_redirects=True)
+    assert "Reply sent." in sent.text and "blaming the customer" in sent.text  # advised, not held back
+    manager().save_settings("coaching", {"check_blame": False, "check_jargon": False, "max_sentence_words": 50,
+                                         "jargon": "printer"})
+    assert _check(staff, ticket, BLAME) == []
+    assert _check(staff, ticket, JARGON) == []
+    assert _check(staff, ticket, LONG) == []
+    manager().save_settings("coaching", {"check_jargon": True})
+    assert _check(staff, ticket, "Hi Carla, the Printer works. {ref}") == [
+        "Jargon the customer may not know: printer. Say it in plain words."]
+
+
+def test_an_open_question_when_the_request_is_unclear(staff, customer):
+    from helpdesk.plugin_api import services
+
+    vague = services.create_ticket(customer, "Help", "It broke again")
+    assert _check(staff, vague, "Hi Carla, I restarted the service. {ref}") == [
+        "The customer wrote only “It broke again”: if you are not sure what they need, ask an open question "
+        "(What happens when…? What would you like…?)."]
+    assert _check(staff, vague, "Hi Carla, what do you see when it breaks? {ref}") == []
+    clear = services.create_ticket(customer, "Printer", "The printer in room 4 is smoking since this morning.")
+    assert _check(staff, clear, "Hi Carla, I restarted the service. {ref}") == []
