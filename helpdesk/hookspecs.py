@@ -467,7 +467,9 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> str | Markup |
     beside its status, for agents), ``ticket.customer_context`` (ticket, customer),
     ``message.after_body`` (ticket, message, for agents, under each message's text),
     ``portal.ticket`` (ticket, for the customer), ``portal.message`` (ticket, message, for
-    the customer), ``queue.top``, ``dashboard.main`` (for agents), ``admin.dashboard``.
+    the customer), ``queue.top``, ``dashboard.main`` (for agents), ``admin.dashboard``,
+    ``portal.new_ticket`` (form, for the customer, under the new-ticket form: the subject
+    and message fields are ``#subject`` and ``#body``).
 
     Semantics: collected, isolated per plugin.
 

@@ -36,7 +36,9 @@ from helpdesk.models.tickets import PRIORITIES, STATUSES, parse_reference
 from helpdesk.models.users import team_members
 from helpdesk.numbers import MAX_ID, MAX_PAGE, parse_id, parse_int, parse_page
 from helpdesk.plugin_manager import manager
+from helpdesk.richtext import html_to_text
 from helpdesk.richtext import mail_html as reply_mail_html
+from helpdesk.richtext import render_markdown
 from helpdesk.services import notifications as _notifications
 from helpdesk.services.admin_audit import record as record_config_change
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
@@ -149,3 +151,5 @@ __all__ += ["NotificationKind", "notify_agents"]
 # The core reports (the helpdesk_report_sections hook), the charts' tables and heatmap
 __all__ += ["ReportFilters", "data_table", "heatmap_chart"]
 __all__ += ["reply_mail_html"]  # the HTML part of the mail for an agent's reply (Markdown composer)
+# Markdown written by staff outside replies (articles, notes of a plugin): safe HTML, and its text
+__all__ += ["render_markdown", "html_to_text"]
