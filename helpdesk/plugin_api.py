@@ -36,9 +36,8 @@ from helpdesk.models.tickets import PRIORITIES, STATUSES, parse_reference
 from helpdesk.models.users import team_members
 from helpdesk.numbers import MAX_ID, MAX_PAGE, parse_id, parse_int, parse_page
 from helpdesk.plugin_manager import manager
-from helpdesk.richtext import html_to_text
+from helpdesk.richtext import html_to_text, render_markdown
 from helpdesk.richtext import mail_html as reply_mail_html
-from helpdesk.richtext import render_markdown
 from helpdesk.services import notifications as _notifications
 from helpdesk.services.admin_audit import record as record_config_change
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail

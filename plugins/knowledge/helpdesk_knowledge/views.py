@@ -188,7 +188,7 @@ def suggest():
 def deflect():
     """A customer says an article answered the question they were about to send; counted once per attempt."""
     if not _signed_in():
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+        return current_app.login_manager.unauthorized()
     if current_user.role != "customer":
         abort(404)
     attempt = request.form.get("attempt") or ""
@@ -236,7 +236,7 @@ def manage():
                            labels=STATUS_LABELS, editor=is_editor(current_user), figures=stats.summary(days=30))
 
 
-def _form_values(form: Any) -> dict:
+def _form_values(form: Any) -> dict[str, Any]:
     return {"title": form.get("title", ""), "body": form.get("body", ""),
             "section_id": parse_id(form.get("section_id")), "internal": form.get("internal") == "1",
             "language": form.get("language", "en"), "translation_of": parse_id(form.get("translation_of")),
@@ -290,7 +290,7 @@ def _staff_article_or_404(article_id: int) -> KnowledgeArticle:
 @editor_required
 def edit_article(article_id: int):
     art = _staff_article_or_404(article_id)
-    values = {"title": art.title, "body": art.body, "section_id": art.section_id, "internal": art.internal,
+    values: dict[str, Any] = {"title": art.title, "body": art.body, "section_id": art.section_id, "internal": art.internal,
               "language": art.language, "translation_of": None, "note": ""}
     error = None
     if request.method == "POST":
