@@ -290,8 +290,8 @@ def _staff_article_or_404(article_id: int) -> KnowledgeArticle:
 @editor_required
 def edit_article(article_id: int):
     art = _staff_article_or_404(article_id)
-    values: dict[str, Any] = {"title": art.title, "body": art.body, "section_id": art.section_id, "internal": art.internal,
-              "language": art.language, "translation_of": None, "note": ""}
+    values: dict[str, Any] = {"title": art.title, "body": art.body, "section_id": art.section_id,
+                              "internal": art.internal, "language": art.language, "translation_of": None, "note": ""}
     error = None
     if request.method == "POST":
         values = _form_values(request.form)

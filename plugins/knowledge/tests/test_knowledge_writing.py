@@ -72,7 +72,7 @@ def test_markdown_xss_attempts_render_inert(client, login, agent, kb):
     article_id = int(created.headers["Location"].split("/")[-1])
     client.post(f"/knowledge/articles/{article_id}/status", data={"action": "publish"})
     for url in (f"/help/articles/{article_id}", f"/knowledge/articles/{article_id}", "/knowledge",
-                f"/help/search?q=click", f"/knowledge/articles/{article_id}/edit"):
+                "/help/search?q=click", f"/knowledge/articles/{article_id}/edit"):
         page = client.get(url).get_data(as_text=True)
         for tag, attrs in _tags(page):
             assert not any(name.startswith("on") for name in attrs), (url, tag, attrs)
