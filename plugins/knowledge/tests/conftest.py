@@ -10,16 +10,14 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT / "tests") not in sys.path:  # the core's page-text helpers live in tests/
     sys.path.insert(0, str(ROOT / "tests"))
 
-
-def set_settings(app, **values) -> None:
-    """Save the knowledge plugin's settings as the admin page would (and forget cached ones)."""
-    from flask import g
-
-    from helpdesk.plugin_manager import manager
-
-    manager(app).save_settings("knowledge", values)
-    g.pop("_helpdesk_plugin_states", None)
-    g.pop("_helpdesk_plugin_settings", None)
+# The project's browser fixtures (Chromium through Playwright against a live server).
+from browser.conftest import (  # noqa: E402, F401
+    browser_problems,
+    browser_type_launch_args,
+    live_server,
+    open_page,
+    sign_in,
+)
 
 
 @pytest.fixture

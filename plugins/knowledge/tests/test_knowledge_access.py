@@ -3,7 +3,7 @@ visitors (pages, search, suggestions, category lists); the private help centre n
 from __future__ import annotations
 
 import pytest
-from conftest import set_settings
+from knowledge_testkit import set_settings
 from pagetext import body, texts
 
 pytestmark = pytest.mark.plugins("knowledge")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-from conftest import set_settings
+from knowledge_testkit import set_settings
 from pagetext import alerts, body, text, texts
 
 pytestmark = pytest.mark.plugins("knowledge")
