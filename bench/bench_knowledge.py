@@ -127,7 +127,8 @@ def seed(args: argparse.Namespace, rng: random.Random) -> dict:
             conn.execute(sa.text("INSERT INTO search_index_knowledge(rowid, title, body) "
                                  "SELECT id, title, body_text FROM knowledge_articles"))
         else:
-            conn.execute(sa.text("SELECT setval('knowledge_articles_id_seq', (SELECT max(id) FROM knowledge_articles))"))
+            conn.execute(sa.text("SELECT setval('knowledge_articles_id_seq', "
+                                 "(SELECT max(id) FROM knowledge_articles))"))
             conn.execute(sa.text("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"))
             conn.execute(sa.text("ANALYZE"))
     return {"seed_s": time.perf_counter() - began, "customer": customer.id, "agent": agent.id, "words": words}

@@ -126,10 +126,12 @@ def search_page():
         if not results:
             results = search.search(visible_articles(current_user), query, mode="any", limit=10)
             related = bool(results)
-        if not (_signed_in() and current_user.is_backoffice):
-            db_session().add(KnowledgeSearch(query=query, results=len(results)))
-            db_session().commit()
-    return render_template("knowledge/search.html", query=query, results=results, related=related)
+    page = render_template("knowledge/search.html", query=query, results=results, related=related)
+    if query and not (_signed_in() and current_user.is_backoffice):
+        # Logged after rendering: a commit first would expire the results and reload each one.
+        db_session().add(KnowledgeSearch(query=query, results=len(results)))
+        db_session().commit()
+    return page
 
 
 @bp.route("/help/articles/<int:article_id>")
@@ -138,12 +140,13 @@ def article(article_id: int):
     art = visible_article(current_user, article_id)
     if art is None:
         abort(404)
+    page = render_template("knowledge/article.html", article=art, others=translations(art, current_user),
+                           voted=request.args.get("voted"), editor=is_editor(current_user))
     if not (_signed_in() and current_user.is_backoffice):
         db_session().execute(update(KnowledgeArticle).where(KnowledgeArticle.id == art.id)
                              .values(views=KnowledgeArticle.views + 1))
         db_session().commit()
-    return render_template("knowledge/article.html", article=art, others=translations(art, current_user),
-                           voted=request.args.get("voted"), editor=is_editor(current_user))
+    return page
 
 
 @bp.route("/help/articles/<int:article_id>/feedback", methods=["POST"])
