@@ -9,7 +9,9 @@ A migrated instance on a fresh database (SQLite file, or a throwaway PostgreSQL 
 ``--articles`` published articles (one in ten internal, a few hundred drafts) built from a
 generated vocabulary with a Zipf-like spread (a few words in a third of the articles, most in
 a handful), indexed the plugin's way; ``--tickets`` tickets with one message each (bulk
-inserts, not timed). Then, in-process with the Flask test client (signed in as a customer,
+inserts, not timed). First, on its own fresh database, recall@3 of the suggestions on the
+committed relevance set (60 articles, 200 questions; ``plugins/knowledge/tests/relevance_set.py``).
+Then, in-process with the Flask test client (signed in as a customer,
 then as an agent), warm-up and the median of ``--repeat`` requests of:
 
 - ``GET /help/search?q=...``: a common word, a rare word, two words, a prefix, no match;
@@ -146,9 +148,31 @@ def median_ms(fn, repeat: int) -> tuple[float, float]:
     return statistics.median(times) * 1000, times[int(len(times) * 0.95) - 1] * 1000
 
 
+def relevance(args: argparse.Namespace) -> None:
+    """recall@3 of the suggestions on the committed set (plugins/knowledge/tests/relevance_set.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins" / "knowledge" / "tests"))
+    from relevance_set import QUESTIONS, recall_at_3
+
+    with tempfile.TemporaryDirectory(prefix="bench-knowledge-rel-") as folder:
+        app, cleanup = make_app(args, folder)
+        try:
+            with app.app_context():
+                admin = User(name="Bench Admin", email="admin@bench.test", role="admin")
+                db.session.add(admin)
+                db.session.commit()
+                recall, misses = recall_at_3(admin)
+                print(f"{db.engine.dialect.name}: suggestions recall@3 = {recall:.3f} "
+                      f"({len(QUESTIONS) - len(misses)} of {len(QUESTIONS)} questions)")
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            cleanup()
+
+
 def main() -> int:
     args = parse_args()
     rng = random.Random(5)
+    relevance(args)
     with tempfile.TemporaryDirectory(prefix="bench-knowledge-") as folder:
         app, cleanup = make_app(args, folder)
         try:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Float, Integer, Select, cast, func, literal_column, text
+from sqlalchemy import Float, Integer, Select, cast, func, literal_column, select, text
 
 from helpdesk.plugin_api import db_session
 from helpdesk_knowledge.models import KnowledgeArticle
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 10
+CANDIDATES = 500
 STOPWORDS = frozenset("""
 a an and are as at be been but by can could did do does doing for from had has have how i i'm if in into is it
 its just me my no not of on or our please so some than that the their them then there these they this to too
@@ -58,18 +59,30 @@ def unindex_article(article_id: int) -> None:
         db_session().execute(text("DELETE FROM search_index_knowledge WHERE rowid = :id"), {"id": article_id})
 
 
+SUFFIXES = ("ing", "ed", "es", "s")
+
+
+def _stem(word: str) -> tuple[str, bool]:
+    """A crude English stem and whether to match it as a prefix ("charged" → "charg"*, which
+    finds charge, charges, charged). Neither index stems: both use the 'simple' tokenizer."""
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)], True
+    return word, len(word) >= 4
+
+
 def _fts(terms: list[str], mode: str) -> str:
     # Each word quoted, so FTS syntax typed by a visitor is inert.
     if mode == "all":
         return (" ".join(f'"{w}"' for w in terms[:-1]) + f' "{terms[-1]}"*').strip()
-    return " OR ".join(f'"{w}"*' if len(w) >= 4 else f'"{w}"' for w in terms)
+    return " OR ".join(f'"{root}"*' if prefix else f'"{root}"' for root, prefix in map(_stem, terms))
 
 
 def _tsquery(terms: list[str], mode: str) -> str:
     # Words are \w+ only, so joining them into tsquery syntax is safe.
     if mode == "all":
         return " & ".join(terms[:-1] + [terms[-1] + ":*"])
-    return " | ".join(w + ":*" if len(w) >= 4 else w for w in terms)
+    return " | ".join(root + ":*" if prefix else root for root, prefix in map(_stem, terms))
 
 
 def search(visible: Select, query: str, *, mode: str = "all", limit: int = 20) -> list[KnowledgeArticle]:
@@ -85,10 +98,13 @@ def search(visible: Select, query: str, *, mode: str = "all", limit: int = 20) -
             id=Integer, score=Float).subquery("hits")
         stmt = visible.join(hits, KnowledgeArticle.id == hits.c.id).order_by(hits.c.score, KnowledgeArticle.id)
     else:
-        vector = func.to_tsvector("simple", literal_column("knowledge_articles.title || ' ' || "
-                                                           "knowledge_articles.body_text"))
-        tsq = func.to_tsquery("simple", _tsquery(terms, mode))
-        title_hit = func.to_tsvector("simple", KnowledgeArticle.title).op("@@")(tsq)
-        stmt = visible.where(vector.op("@@")(tsq)).order_by(
+        # Written exactly as the index's expression, so PostgreSQL uses it (a bound 'simple' would not).
+        vector = literal_column("to_tsvector('simple', knowledge_articles.title || ' ' || "
+                                "knowledge_articles.body_text)")
+        tsq = func.to_tsquery(literal_column("'simple'"), _tsquery(terms, mode))
+        # Rank at most CANDIDATES matches (ts_rank reads each one's text): a common word stays cheap.
+        candidates = select(KnowledgeArticle.id).where(vector.op("@@")(tsq)).limit(CANDIDATES).scalar_subquery()
+        title_hit = func.to_tsvector(literal_column("'simple'"), KnowledgeArticle.title).op("@@")(tsq)
+        stmt = visible.where(KnowledgeArticle.id.in_(candidates)).order_by(
             (func.ts_rank(vector, tsq) + cast(title_hit, Integer) * 0.5).desc(), KnowledgeArticle.id)
     return list(db_session().scalars(stmt.limit(limit)))
