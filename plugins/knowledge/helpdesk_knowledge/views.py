@@ -20,6 +20,7 @@ from helpdesk.plugin_api import (
     backoffice_required,
     db_session,
     external_url,
+    limiter,
     parse_id,
     services,
     visible_tickets,
@@ -116,6 +117,7 @@ def category(category_id: int):
 
 
 @bp.route("/help/search")
+@limiter.limit("60 per minute")  # each search is logged: a flood must not fill the table
 @help_centre
 def search_page():
     query = (request.args.get("q") or "").strip()[:200]
@@ -150,6 +152,7 @@ def article(article_id: int):
 
 
 @bp.route("/help/articles/<int:article_id>/feedback", methods=["POST"])
+@limiter.limit("20 per minute")
 @help_centre
 def feedback(article_id: int):
     art = visible_article(current_user, article_id)
@@ -178,6 +181,7 @@ def feedback(article_id: int):
 
 
 @bp.route("/help/suggest")
+@limiter.limit("120 per minute")
 @help_centre
 def suggest():
     """JSON: articles matching a customer's words (the new-ticket page asks while they type)."""
@@ -188,6 +192,7 @@ def suggest():
 
 
 @bp.route("/help/deflect", methods=["POST"])
+@limiter.limit("20 per minute")
 def deflect():
     """A customer says an article answered the question they were about to send; counted once per attempt."""
     if not _signed_in():
