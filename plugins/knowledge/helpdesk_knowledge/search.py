@@ -21,7 +21,7 @@ from helpdesk_knowledge.models import KnowledgeArticle
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 10
-CANDIDATES = 500
+CANDIDATES = 200
 STOPWORDS = frozenset("""
 a an and are as at be been but by can could did do does doing for from had has have how i i'm if in into is it
 its just me my no not of on or our please so some than that the their them then there these they this to too
