@@ -13,6 +13,7 @@ Visibility is never decided here: callers pass the select of articles the reader
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import Float, Integer, Select, cast, func, literal_column, select, text
 
@@ -99,7 +100,7 @@ def search(visible: Select, query: str, *, mode: str = "all", limit: int = 20) -
         stmt = visible.join(hits, KnowledgeArticle.id == hits.c.id).order_by(hits.c.score, KnowledgeArticle.id)
     else:
         # Written exactly as the index's expression, so PostgreSQL uses it (a bound 'simple' would not).
-        vector = literal_column("to_tsvector('simple', knowledge_articles.title || ' ' || "
+        vector: Any = literal_column("to_tsvector('simple', knowledge_articles.title || ' ' || "
                                 "knowledge_articles.body_text)")
         tsq = func.to_tsquery(literal_column("'simple'"), _tsquery(terms, mode))
         # Rank at most CANDIDATES matches (ts_rank reads each one's text): a common word stays cheap.
