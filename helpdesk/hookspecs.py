@@ -470,6 +470,8 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> str | Markup |
     ``portal.ticket`` (ticket, for the customer), ``portal.message`` (ticket, message, for
     the customer), ``queue.top``, ``dashboard.main`` (for agents), ``admin.dashboard``,
     ``customer.main`` and ``customer.sidebar`` (customer, on an agent's customer page).
+    ``portal.new_ticket`` (form, for the customer, under the new-ticket form: the subject
+    and message fields are ``#subject`` and ``#body``).
 
     Semantics: collected, isolated per plugin.
 

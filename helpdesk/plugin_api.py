@@ -49,6 +49,7 @@ from helpdesk.models.tickets import PRIORITIES, STATUSES, parse_reference
 from helpdesk.models.users import team_members
 from helpdesk.numbers import MAX_ID, MAX_PAGE, parse_id, parse_int, parse_page
 from helpdesk.plugin_manager import manager
+from helpdesk.richtext import html_to_text, render_markdown
 from helpdesk.richtext import mail_html as reply_mail_html
 from helpdesk.services import notifications as _notifications
 from helpdesk.services.admin_audit import record as record_config_change
@@ -178,3 +179,5 @@ __all__ += ["TimelineEntry"]  # the customer timeline (the helpdesk_customer_tim
 # Knowing the customer: placeholders for notices, the customer's language (Flask-Babel)
 __all__ += ["customer_placeholders", "render_notice", "customer_language", "customer_locale", "gettext",
             "lazy_gettext", "ngettext", "local_date", "local_number"]
+# Markdown written by staff outside replies (articles, notes of a plugin): safe HTML, and its text
+__all__ += ["render_markdown", "html_to_text"]

@@ -146,6 +146,7 @@ class _Text(HTMLParser):
 
 
 def html_to_text(html: str) -> str:
+    """Sanitised HTML → readable plain text (paragraphs, "- " bullets, "text (url)" links)."""
     parser = _Text()
     parser.feed(html or "")
     parser.close()
