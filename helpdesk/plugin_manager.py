@@ -140,6 +140,13 @@ class PluginManager:
         """name → enabled, read once per app context (a request or a job)."""
         if has_app_context() and "_helpdesk_plugin_states" in g:
             return g._helpdesk_plugin_states
+        if has_app_context():  # from the configuration snapshot: no query unless it changed
+            from helpdesk.config_cache import snapshot
+
+            snap = snapshot()
+            g._helpdesk_plugin_states = snap.plugin_enabled
+            g._helpdesk_plugin_settings = snap.plugin_settings
+            return snap.plugin_enabled
         rows = db.session.execute(select(PluginState.name, PluginState.enabled, PluginState.settings)).all()
         states = {name: enabled for name, enabled, _settings in rows}
         if has_app_context():

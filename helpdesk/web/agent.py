@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from helpdesk import search, services
 from helpdesk.access import (
@@ -29,8 +29,9 @@ from helpdesk.access import (
     visible_tickets,
 )
 from helpdesk.canned import render_reply
+from helpdesk.config_cache import Row, snapshot
 from helpdesk.extensions import db
-from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Team, Ticket, User, ticket_tags
+from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Ticket, User, ticket_tags
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
 from helpdesk.numbers import parse_id, parse_int, parse_page
 from helpdesk.richtext import compose
@@ -162,8 +163,8 @@ def queue():
     page = parse_page(request.args.get("page"))
     size = 25
     rows = list(db.session.scalars(
-        query.options(selectinload(Ticket.customer), selectinload(Ticket.assignee),
-                      selectinload(Ticket.team), selectinload(Ticket.tags))
+        query.options(joinedload(Ticket.customer), joinedload(Ticket.assignee),
+                      joinedload(Ticket.team), selectinload(Ticket.tags))
         .offset((page - 1) * size).limit(size + 1)))
     base = {k: v for k, v in active.items()}
     tickets = rows[:size]
@@ -187,18 +188,18 @@ def _searched_statuses(active: dict[str, str]) -> str:
     return "new, open and pending (active)" if status not in STATUSES else status
 
 
-def _teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).order_by(Team.name)))
+def _teams() -> list[Row]:
+    """Every team by name (id, name), from the configuration snapshot."""
+    return snapshot().teams
 
 
-def _agents() -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.role.in_(("agent", "admin")), User.active.is_(True)).order_by(User.name)))
+def _agents() -> list[Row]:
+    """Active agents and admins by name (id, name, role), from the configuration snapshot."""
+    return snapshot().agents
 
 
-def _saved_views() -> list[SavedView]:
-    return list(db.session.scalars(
-        select(SavedView).where(SavedView.user_id == current_user.id).order_by(SavedView.name)))
+def _saved_views() -> list[Row]:
+    return snapshot().saved_views.get(current_user.id, [])
 
 
 @bp.post("/queue/views")
@@ -297,7 +298,7 @@ def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_
     other_tickets = list(db.session.scalars(
         visible_tickets(current_user).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id)
         .order_by(Ticket.updated_at.desc()).limit(10)))
-    canned = list(db.session.scalars(select(CannedReply).order_by(CannedReply.title)))
+    canned = snapshot().canned
     messages = visible_messages(current_user, ticket)
     form.seen.data = seen_mark(ticket, messages, audit_trail)  # what this page shows
     status = 422 if (form.errors or fields_form.errors) else 409 if news else 200
