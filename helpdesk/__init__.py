@@ -21,8 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Lazy on purpose: ``import helpdesk`` (plugins' ``hookimpl``, the CLI's start-up) must not
     # load Flask extensions, models, the web layer and every plugin.
     from helpdesk import config as cfg
-    from helpdesk import config_cache
-    from helpdesk import housekeeping, jobs, limiter_storage  # noqa: F401  (a periodic job; the helpdesk-db:// storage)
+    from helpdesk import config_cache, housekeeping, jobs, limiter_storage  # noqa: F401  (a periodic job; the helpdesk-db:// storage)
     from helpdesk.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from helpdesk.plugin_manager import PluginManager
     from helpdesk.web import register_web

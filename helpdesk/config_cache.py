@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import event, inspect, select
@@ -46,6 +46,9 @@ class Row:
 
     def __repr__(self) -> str:
         return f"Row({self.__dict__!r})"
+
+    if TYPE_CHECKING:  # fields are whatever the snapshot put there
+        def __getattr__(self, name: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,8 @@ def _load(version: str | None) -> Snapshot:
         plugin_settings={name: dict(stored or {}) for name, _, stored in plugin_rows},
         teams=[Row(id=i, name=n) for i, n in session.execute(select(Team.id, Team.name).order_by(Team.name))],
         agents=[Row(id=i, name=n, role=r) for i, n, r in session.execute(
-            select(User.id, User.name, User.role).where(User.role.in_(("agent", "admin")), User.active.is_(True))
-            .order_by(User.name))],
+            select(User.id, User.name, User.role).where(User.role.in_(("agent", "admin")), User.active.is_(True),
+                                                 User.merged_into_id.is_(None)).order_by(User.name))],
         canned=[Row(id=i, title=t) for i, t in session.execute(
             select(CannedReply.id, CannedReply.title).order_by(CannedReply.title))],
         saved_views=views)
@@ -146,7 +149,7 @@ def recheck() -> None:
 # Model name → the columns whose change alters the snapshot (None: any change).
 _TRACKED: dict[str, frozenset[str] | None] = {
     "SiteSetting": None, "PluginState": None, "CannedReply": frozenset({"title"}),
-    "Team": frozenset({"name"}), "User": frozenset({"name", "role", "active"}), "SavedView": None,
+    "Team": frozenset({"name"}), "User": frozenset({"name", "role", "active", "merged_into_id"}), "SavedView": None,
 }
 
 

@@ -570,3 +570,50 @@ def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[s
                     scoped_to_tickets(user, Greeting.ticket_id)))
             return [("Greetings", Markup(render_template("hello/report.html", count=count)))]
     """
+
+
+# ------------------------------------------------------------------ page data (Plugin API 1.2)
+
+
+@hookspec
+def helpdesk_page_data(page: str, ticket_ids: list[int], user: User) -> Any:
+    """Load what your slots need for a whole page in one go, instead of once per slot or ticket.
+
+    ``page`` is ``"ticket"`` (``ticket_ids`` holds that one ticket) or ``"queue"`` (the
+    tickets of the queue page being shown, in order); ``user`` is the reader. Return any
+    object (usually a dict keyed by ticket id), or ``None`` for pages you show nothing on.
+    Nothing is called until one of your slots asks for it: ``page_data("yourplugin")``
+    (``plugin_api``) calls your implementation the first time, with every ticket id of the
+    page, and hands back the same object for the rest of the request. So a queue of 25
+    tickets costs your plugin one query, not 25, and a page you add nothing to costs none.
+
+    Read as little as the page shows: one statement (join, or ``selectinload`` what the
+    template touches) is the aim, as the queue must stay within 4 statements and the
+    ticket page within 6 whatever plugins are enabled (tests/test_page_statements.py).
+    Scope rows to the reader as the page would (``visible_tickets``, ``scoped_to_tickets``).
+    ``page_data`` returns ``None`` outside a page (a job, a test's direct slot call): fall
+    back to reading the one ticket then.
+
+    Semantics: called at most once per plugin and request, lazily; a plugin that raises is
+    recorded and gets ``None``.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_page_data(page, ticket_ids, user):
+            if page != "ticket":
+                return None
+            rows = db_session().scalars(select(Greeting).where(Greeting.ticket_id.in_(ticket_ids)))
+            by_ticket = {}
+            for row in rows:
+                by_ticket.setdefault(row.ticket_id, []).append(row)
+            return by_ticket
+
+        @hookimpl
+        def helpdesk_template_slot(slot, context):
+            if slot == "ticket.sidebar":
+                ticket = context["ticket"]
+                loaded = page_data("hello")
+                greetings = loaded.get(ticket.id, []) if loaded is not None else load_greetings(ticket)
+                return Markup(render_template("hello/sidebar.html", greetings=greetings))
+    """

@@ -120,6 +120,28 @@ def is_enabled(plugin: str) -> bool:
     return manager().is_enabled(plugin)
 
 
+def active_agents() -> list[Any]:
+    """Active agents and admins by name, each with ``id``, ``name`` and ``role`` (read-only records).
+
+    From the configuration snapshot every process keeps (``helpdesk.config_cache``): no query
+    on most requests, and up to date from the next request after a change in any process.
+    """
+    from helpdesk.config_cache import snapshot
+
+    return snapshot().agents
+
+
+def page_data(plugin: str) -> Any:
+    """Your ``helpdesk_page_data`` result for the page being rendered (loaded once per request).
+
+    The first call runs your hook implementation with every ticket id of the page (the queue's
+    page, or the one ticket); later calls in the same request return the same object.
+    ``None`` outside a page that announced its tickets, or if your hook returned ``None``:
+    then read the one ticket's data yourself.
+    """
+    return manager().page_data(plugin)
+
+
 __all__ = [
     "admin_required", "apply_route_decision", "audit", "AuditEvent", "bar_chart", "batched_mail", "Channel",
     "choose_agent", "column_chart", "ContactIdentity", "crontab", "csrf", "current_user", "customer_address",
@@ -149,3 +171,4 @@ __all__ += ["NotificationKind", "notify_agents"]
 # The core reports (the helpdesk_report_sections hook), the charts' tables and heatmap
 __all__ += ["ReportFilters", "data_table", "heatmap_chart"]
 __all__ += ["reply_mail_html"]  # the HTML part of the mail for an agent's reply (Markdown composer)
+__all__ += ["active_agents", "page_data"]  # Plugin API 1.2: slot data loaded once per page (helpdesk_page_data)

@@ -432,6 +432,36 @@ class PluginManager:
                 out.setdefault(channel.name, channel)
         return out
 
+    # ---------------------------------------------------------- page data
+
+    def begin_page(self, page: str, ticket_ids: list[int]) -> None:
+        """The view says which page and tickets it renders: plugins' ``page_data`` loads for them."""
+        g._helpdesk_page = (page, list(ticket_ids))
+        g._helpdesk_page_data = {}
+
+    def page_data(self, plugin: str) -> Any:
+        """``plugin``'s ``helpdesk_page_data`` for this request's page (called once, lazily), or None."""
+        if not has_app_context() or "_helpdesk_page" not in g:
+            return None
+        loaded = g._helpdesk_page_data
+        if plugin in loaded:
+            return loaded[plugin]
+        page, ticket_ids = g._helpdesk_page
+        result = None
+        for name, impl in self._impls("helpdesk_page_data"):
+            if name != plugin:
+                continue
+            from flask_login import current_user
+
+            try:
+                result = self._invoke(impl, {"page": page, "ticket_ids": ticket_ids,
+                                             "user": current_user._get_current_object()})
+            except Exception as exc:
+                self.record_error(plugin, "helpdesk_page_data", exc)
+                result = None
+        loaded[plugin] = result
+        return result
+
     def render_slot(self, slot: str, context: dict[str, Any]) -> Markup:
         parts = []
         impls = sorted(self._impls("helpdesk_template_slot"), key=lambda pi: pi[0])

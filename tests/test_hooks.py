@@ -286,3 +286,52 @@ def test_every_hook_here_is_a_real_hook():
     names = {name[len("test_hook_"):] for name in globals() if name.startswith("test_hook_")}
     assert {f"helpdesk_{name}" for name in names} <= set(vars(hookspecs)), names
     assert Path(__file__).name == "test_hooks.py"
+
+
+# ------------------------------------------------------------------ page data (1.2)
+
+
+def test_hook_page_data(app, client, agent, customer, login):
+    """Called once per page, lazily, with every ticket of the page; the slot reads the result."""
+    from helpdesk.plugin_api import page_data
+
+    calls: list[tuple[str, list[int]]] = []
+
+    def load(page, ticket_ids, user):
+        calls.append((page, list(ticket_ids)))
+        return {i: f"note for {i} read by {user.name}" for i in ticket_ids}
+
+    def slot(slot, context):
+        if slot == "ticket.sidebar":
+            return page_data("pager")[context["ticket"].id]
+        if slot == "queue.top":
+            return f"{len(page_data('pager') or {})} tickets loaded at once"
+        return None
+
+    plug(app, "pager", helpdesk_page_data=load, helpdesk_template_slot=slot)
+    tickets = [services.create_ticket(customer, f"Subject {i}", "body") for i in range(3)]
+    login(client, agent)
+    page = client.get("/queue").text
+    assert "3 tickets loaded at once" in page
+    assert calls == [("queue", sorted((t.id for t in tickets), reverse=True))]
+    calls.clear()
+    page = client.get(f"/tickets/{tickets[0].reference}").text
+    assert f"note for {tickets[0].id} read by Alex Agent" in page
+    assert calls == [("ticket", [tickets[0].id])]
+
+
+def test_page_data_is_none_outside_a_page_and_a_failing_loader_gives_none(app, client, agent, ticket, login):
+    from helpdesk.plugin_api import page_data
+
+    assert page_data("broken") is None
+
+    def boom(page, ticket_ids, user):
+        raise RuntimeError("no data today")
+
+    plug(app, "broken", helpdesk_page_data=boom,
+         helpdesk_template_slot=lambda slot, context: (f"data is {page_data('broken')}"
+                                                       if slot == "ticket.sidebar" else None))
+    login(client, agent)
+    page = client.get(f"/tickets/{ticket.reference}")
+    assert page.status_code == 200 and "data is None" in page.text
+    assert [e.message for e in manager(app).recent_errors("broken")] == ["RuntimeError: no data today"]

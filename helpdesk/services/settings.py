@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g
 
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.extensions import db

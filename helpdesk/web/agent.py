@@ -34,6 +34,7 @@ from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Ticket, User, ticket_tags
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
 from helpdesk.numbers import parse_id, parse_int, parse_page
+from helpdesk.plugin_manager import manager
 from helpdesk.richtext import compose
 from helpdesk.services import ServiceError, StaleTicket
 from helpdesk.services.delivery import failed_replies
@@ -168,6 +169,7 @@ def queue():
         .offset((page - 1) * size).limit(size + 1)))
     base = {k: v for k, v in active.items()}
     tickets = rows[:size]
+    manager().begin_page("queue", [t.id for t in tickets])  # plugins' page_data loads for these at once
     totals = queue_totals(queue_query(current_user, request.args, for_totals=True)[0]) \
         if tickets or page == 1 else None
     return render_template(
@@ -291,6 +293,7 @@ def _fields_form(ticket: Ticket, audit_trail: list[AuditEvent]) -> TicketFieldsF
 
 
 def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_form=None, news=None):
+    manager().begin_page("ticket", [ticket.id])  # plugins' page_data loads for this ticket, once
     audit_trail = _audit_trail(ticket)
     fields_form = fields_form or _fields_form(ticket, audit_trail)
     fields_form.assignee_id.choices = [("", "Unassigned")] + [(str(a.id), a.name) for a in _agents()]
