@@ -617,3 +617,32 @@ def helpdesk_page_data(page: str, ticket_ids: list[int], user: User) -> Any:
                 greetings = loaded.get(ticket.id, []) if loaded is not None else load_greetings(ticket)
                 return Markup(render_template("hello/sidebar.html", greetings=greetings))
     """
+
+
+@hookspec
+def helpdesk_nav_counts(user: User) -> dict[str, Any] | None:
+    """Numbers the navigation shows for this user (an unread count beside a link), as SQL.
+
+    Return ``{name: select(func.count())...}``: one SELECT of one number per name, not run
+    by you. The core runs every plugin's counts and its own (the bell) together in **one**
+    statement per page, the first time any of them is asked for, and ``nav_count(plugin,
+    name)`` (``plugin_api``) returns the number (0 for a count nobody declared). So ten
+    plugins with a badge cost one statement, not ten. Scope the count to the user yourself.
+
+    Semantics: collected; a plugin that raises, or whose SELECT fails, is recorded and its
+    counts read 0.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_nav_counts(user):
+            if not user.is_staff:
+                return None
+            return {"unread": select(func.count()).select_from(Greeting)
+                    .where(Greeting.user_id == user.id, Greeting.read_at.is_(None))}
+
+        @hookimpl
+        def helpdesk_nav_links(user):
+            count = nav_count("hello", "unread")
+            return [(f"Hello ({count})" if count else "Hello", url_for("hello.index"))]
+    """

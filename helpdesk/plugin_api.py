@@ -131,6 +131,14 @@ def active_agents() -> list[Any]:
     return snapshot().agents
 
 
+def nav_count(plugin: str, name: str) -> int:
+    """A number your ``helpdesk_nav_counts`` declared, for the signed-in user (0 if none).
+
+    Every plugin's counts (and the core's bell) run together in one statement per request.
+    """
+    return manager().nav_count(plugin, name)
+
+
 def page_data(plugin: str) -> Any:
     """Your ``helpdesk_page_data`` result for the page being rendered (loaded once per request).
 
@@ -171,4 +179,5 @@ __all__ += ["NotificationKind", "notify_agents"]
 # The core reports (the helpdesk_report_sections hook), the charts' tables and heatmap
 __all__ += ["ReportFilters", "data_table", "heatmap_chart"]
 __all__ += ["reply_mail_html"]  # the HTML part of the mail for an agent's reply (Markdown composer)
-__all__ += ["active_agents", "page_data"]  # Plugin API 1.2: slot data loaded once per page (helpdesk_page_data)
+# Plugin API 1.2: slot data once per page (helpdesk_page_data), navigation counts in one statement
+__all__ += ["active_agents", "nav_count", "page_data"]

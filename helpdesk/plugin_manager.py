@@ -462,6 +462,40 @@ class PluginManager:
         loaded[plugin] = result
         return result
 
+    def nav_count(self, plugin: str, name: str) -> int:
+        """A count declared with ``helpdesk_nav_counts``; all of a request's counts run as one statement."""
+        if not has_app_context():
+            return 0
+        if "_helpdesk_nav_counts" not in g:
+            g._helpdesk_nav_counts = self._nav_counts()
+        return int(g._helpdesk_nav_counts.get((plugin, name)) or 0)
+
+    def _nav_counts(self) -> dict[tuple[str, str], int]:
+        from flask_login import current_user
+
+        user = current_user._get_current_object() if current_user else None
+        if user is None or not getattr(user, "is_authenticated", False):
+            return {}
+        declared: list[tuple[str, str, Any]] = []
+        for plugin, result in self.call_collect("helpdesk_nav_counts", user=user):
+            declared.extend((plugin, str(name), query) for name, query in dict(result).items())
+        if not declared:
+            return {}
+        try:
+            row = db.session.execute(select(*[q.scalar_subquery().label(f"c{i}")
+                                              for i, (_p, _n, q) in enumerate(declared)])).one()
+            return {(p, n): value for (p, n, _q), value in zip(declared, row, strict=True)}
+        except Exception:  # one plugin's bad SQL: count each on its own, record the culprit
+            db.session.rollback()
+        counts: dict[tuple[str, str], int] = {}
+        for plugin, name, query in declared:
+            try:
+                counts[(plugin, name)] = db.session.scalar(query) or 0
+            except Exception as exc:
+                db.session.rollback()
+                self.record_error(plugin, "helpdesk_nav_counts", exc)
+        return counts
+
     def render_slot(self, slot: str, context: dict[str, Any]) -> Markup:
         parts = []
         impls = sorted(self._impls("helpdesk_template_slot"), key=lambda pi: pi[0])

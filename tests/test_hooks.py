@@ -335,3 +335,35 @@ def test_page_data_is_none_outside_a_page_and_a_failing_loader_gives_none(app, c
     page = client.get(f"/tickets/{ticket.reference}")
     assert page.status_code == 200 and "data is None" in page.text
     assert [e.message for e in manager(app).recent_errors("broken")] == ["RuntimeError: no data today"]
+
+
+def test_hook_nav_counts(app, client, agent, login, db):
+    """Every declared count and the bell run in one statement; a failing one reads 0 and is recorded."""
+    from sqlalchemy import event, func, literal
+
+    from helpdesk.models import Ticket
+    from helpdesk.plugin_api import nav_count
+
+    plug(app, "counter", helpdesk_nav_counts=lambda user: {"tickets": select(func.count(Ticket.id))},
+         helpdesk_nav_links=lambda user: [(f"Counter ({nav_count('counter', 'tickets')})", "/queue")])
+    plug(app, "second", helpdesk_nav_counts=lambda user: {"seven": select(literal(7))},
+         helpdesk_nav_links=lambda user: [(f"Seven ({nav_count('second', 'seven')})", "/queue")])
+    login(client, agent)
+    seen: list[str] = []
+    record = lambda _c, _cu, statement, *_a: seen.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/queue").text
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert "Counter (0)" in page and "Seven (7)" in page
+    counting = [s for s in seen if "FROM notifications" in s or "count(tickets.id)" in s]
+    assert len(counting) == 1 and "FROM notifications" in counting[0] and "count(tickets.id)" in counting[0]
+
+    def broken(user):
+        raise RuntimeError("no count today")
+
+    plug(app, "broken", helpdesk_nav_counts=broken)
+    page = client.get("/queue")
+    assert page.status_code == 200 and "Seven (7)" in page.text
+    assert manager(app).recent_errors("broken")

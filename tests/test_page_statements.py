@@ -59,11 +59,10 @@ def plugin_data(db, ticket, agent, customer):
     db.session.commit()
 
 
-# What the pages run today (issue 19's budget is QUEUE_BUDGET and TICKET_BUDGET): these ceilings
-# stop any growth; the strict xfail tests below turn green, and must then replace them, when
-# the budget is met. bench/README.md says where the remaining statements come from.
-QUEUE_CEILING = 7
-TICKET_CEILING = 25
+# The ticket page is not within its budget yet: this ceiling stops any growth, and the strict
+# xfail test below turns green (and must then replace it) when the budget is met.
+# bench/README.md says where the remaining statements come from.
+TICKET_CEILING = 24
 
 
 def busy_ticket(db, ticket, agent, customer):
@@ -90,16 +89,16 @@ def count_pages(staff, db, ticket) -> tuple[list[str], list[str]]:
 def test_statements_per_page_with_every_bundled_plugin(staff, db, ticket, agent, customer):
     busy_ticket(db, ticket, agent, customer)
     queue, ticket_page = count_pages(staff, db, ticket)
-    assert len(queue) <= QUEUE_CEILING, show(queue)
+    assert len(queue) <= QUEUE_BUDGET, show(queue)
     assert len(ticket_page) <= TICKET_CEILING, show(ticket_page)
 
 
 @pytest.mark.plugins(*BUNDLED)
-@pytest.mark.xfail(strict=True, reason="issue 19: budget not met yet (see bench/README.md)")
-def test_statements_per_page_meet_the_budget(staff, db, ticket, agent, customer):
+@pytest.mark.xfail(strict=True, reason="issue 19: the ticket page's budget is not met yet (see bench/README.md)")
+def test_ticket_page_statements_meet_the_budget(staff, db, ticket, agent, customer):
     busy_ticket(db, ticket, agent, customer)
-    queue, ticket_page = count_pages(staff, db, ticket)
-    assert len(queue) <= QUEUE_BUDGET and len(ticket_page) <= TICKET_BUDGET, show(queue + ticket_page)
+    _queue, ticket_page = count_pages(staff, db, ticket)
+    assert len(ticket_page) <= TICKET_BUDGET, show(ticket_page)
 
 
 @pytest.mark.plugins(*BUNDLED)

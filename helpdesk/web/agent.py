@@ -39,7 +39,7 @@ from helpdesk.richtext import compose
 from helpdesk.services import ServiceError, StaleTicket
 from helpdesk.services.delivery import failed_replies
 from helpdesk.services.merge import merge_tickets, split_message
-from helpdesk.services.reads import unread_ticket_ids
+from helpdesk.services.reads import unread_column
 from helpdesk.services.reply_review import review_reply
 from helpdesk.services.tickets import attachment_path
 from helpdesk.services.users import add_identity
@@ -163,10 +163,14 @@ def queue():
     query, active = queue_query(current_user, request.args)
     page = parse_page(request.args.get("page"))
     size = 25
-    rows = list(db.session.scalars(
-        query.options(joinedload(Ticket.customer), joinedload(Ticket.assignee),
-                      joinedload(Ticket.team), selectinload(Ticket.tags))
-        .offset((page - 1) * size).limit(size + 1)))
+    # One statement: the page of tickets with customer, assignee, team, tags and the unread marker.
+    found = db.session.execute(
+        query.add_columns(unread_column(current_user).label("unread"))
+        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee),
+                 joinedload(Ticket.team), joinedload(Ticket.tags))
+        .offset((page - 1) * size).limit(size + 1)).unique().all()
+    rows = [row[0] for row in found]
+    unread = {row[0].id for row in found[:size] if row[1]}
     base = {k: v for k, v in active.items()}
     tickets = rows[:size]
     manager().begin_page("queue", [t.id for t in tickets])  # plugins' page_data loads for these at once
@@ -174,7 +178,7 @@ def queue():
         if tickets or page == 1 else None
     return render_template(
         "agent/queue.html", tickets=tickets, has_next=len(rows) > size, page=page, totals=totals,
-        unread=unread_ticket_ids(current_user, [t.id for t in tickets]), searched_statuses=_searched_statuses(active),
+        unread=unread, searched_statuses=_searched_statuses(active),
         active=active, filters_qs=urlencode(base), statuses=STATUSES,
         sort_base=urlencode({k: v for k, v in base.items() if k != "sort"}), priorities=PRIORITIES,
         teams=_teams(), agents=_agents(), bulk_form=BulkForm(), view_form=SavedViewForm(),

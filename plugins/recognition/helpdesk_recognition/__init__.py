@@ -26,13 +26,14 @@ from helpdesk.plugin_api import (
     User,
     db_session,
     get_setting,
+    nav_count,
     page_data,
 )
 from helpdesk_recognition import access_rules, digest, kudos, milestones  # noqa: F401  (digest registers its job)
 from helpdesk_recognition.config import PLUGIN, SETTINGS
 from helpdesk_recognition.forms import KudosForm
 from helpdesk_recognition.models import THANKS, Kudos
-from helpdesk_recognition.notices import unread, unread_count
+from helpdesk_recognition.notices import unread, unread_count, unread_count_query
 from helpdesk_recognition.privacy import visible_to
 from helpdesk_recognition.views import bp
 
@@ -137,8 +138,15 @@ def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple]) -> None:
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
     if not user.is_staff:
         return None
-    count = unread_count(user.id)
+    count = nav_count(PLUGIN, "unread")  # with the bell and other plugins' counts: one statement
     return [(f"Kudos ({count})" if count else "Kudos", url_for("recognition.feed_index"))]
+
+
+@hookimpl
+def helpdesk_nav_counts(user: User) -> dict[str, Any] | None:
+    if not user.is_staff:
+        return None
+    return {"unread": unread_count_query(user.id)}
 
 
 @hookimpl
