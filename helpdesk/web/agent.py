@@ -163,14 +163,15 @@ def queue():
     query, active = queue_query(current_user, request.args)
     page = parse_page(request.args.get("page"))
     size = 25
-    # One statement: the page of tickets with customer, assignee, team, tags and the unread marker.
+    # One statement: the page of tickets with customer, assignee, team, tag names and the unread
+    # marker. (Tags as a correlated aggregate: SQLite materialises a joined many-to-many.)
     found = db.session.execute(
-        query.add_columns(unread_column(current_user).label("unread"))
-        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee),
-                 joinedload(Ticket.team), joinedload(Ticket.tags))
-        .offset((page - 1) * size).limit(size + 1)).unique().all()
+        query.add_columns(unread_column(current_user).label("unread"), _tag_names().label("tag_names"))
+        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.team))
+        .offset((page - 1) * size).limit(size + 1)).all()
     rows = [row[0] for row in found]
     unread = {row[0].id for row in found[:size] if row[1]}
+    tag_names = {row[0].id: sorted(row[2].split(TAG_SEPARATOR)) for row in found[:size] if row[2]}
     base = {k: v for k, v in active.items()}
     tickets = rows[:size]
     manager().begin_page("queue", [t.id for t in tickets])  # plugins' page_data loads for these at once
@@ -178,11 +179,21 @@ def queue():
         if tickets or page == 1 else None
     return render_template(
         "agent/queue.html", tickets=tickets, has_next=len(rows) > size, page=page, totals=totals,
-        unread=unread, searched_statuses=_searched_statuses(active),
+        unread=unread, tag_names=tag_names, searched_statuses=_searched_statuses(active),
         active=active, filters_qs=urlencode(base), statuses=STATUSES,
         sort_base=urlencode({k: v for k, v in base.items() if k != "sort"}), priorities=PRIORITIES,
         teams=_teams(), agents=_agents(), bulk_form=BulkForm(), view_form=SavedViewForm(),
         saved_views=_saved_views(), delete_form=ConfirmForm())
+
+
+TAG_SEPARATOR = "\x1f"  # the ASCII unit separator: never in a tag name
+
+
+def _tag_names():
+    """A ticket's tag names in one text (``TAG_SEPARATOR`` between), as a correlated subquery."""
+    return (select(func.aggregate_strings(Tag.name, TAG_SEPARATOR)).select_from(ticket_tags)
+            .join(Tag, Tag.id == ticket_tags.c.tag_id).where(ticket_tags.c.ticket_id == Ticket.id)
+            .correlate(Ticket).scalar_subquery())
 
 
 def _searched_statuses(active: dict[str, str]) -> str:
@@ -243,7 +254,10 @@ def bulk():
 @bp.route("/tickets/<reference>", methods=["GET", "POST"])
 @backoffice_required
 def ticket(reference: str):
-    ticket = ticket_or_404(current_user, reference)
+    # One statement: the ticket with what the page shows of it (people, team, tags, the
+    # customer's addresses for the bounce badge).
+    ticket = ticket_or_404(current_user, reference, joinedload(Ticket.customer).joinedload(User.identities),
+                           joinedload(Ticket.assignee), joinedload(Ticket.team), selectinload(Ticket.tags))
     if ticket.merged_into_id:
         return redirect(url_for("agent.ticket", reference=db.session.get(Ticket, ticket.merged_into_id).reference))
     form = ReplyForm()
@@ -284,7 +298,7 @@ def ticket(reference: str):
 def _audit_trail(ticket: Ticket, after: int = 0) -> list[AuditEvent]:
     return list(db.session.scalars(
         select(AuditEvent).where(AuditEvent.ticket_id == ticket.id, AuditEvent.id > after)
-        .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id)))
+        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)))
 
 
 def _fields_form(ticket: Ticket, audit_trail: list[AuditEvent]) -> TicketFieldsForm:
@@ -319,11 +333,11 @@ def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_
 
 def _related_tickets(ticket: Ticket) -> dict[str, list[Ticket]]:
     """Tickets merged into this one, and tickets split from (or following up on) it."""
-    def linked(column) -> list[Ticket]:
-        return list(db.session.scalars(
-            visible_tickets(current_user).where(column == ticket.id).order_by(Ticket.id)))
-
-    return {"merged_from": linked(Ticket.merged_into_id), "linked_from": linked(Ticket.linked_ticket_id)}
+    both = list(db.session.scalars(  # one statement for both lists
+        visible_tickets(current_user).where(or_(Ticket.merged_into_id == ticket.id,
+                                                Ticket.linked_ticket_id == ticket.id)).order_by(Ticket.id)))
+    return {"merged_from": [t for t in both if t.merged_into_id == ticket.id],
+            "linked_from": [t for t in both if t.linked_ticket_id == ticket.id]}
 
 
 @bp.post("/tickets/<reference>/fields")
