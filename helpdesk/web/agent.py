@@ -183,7 +183,10 @@ def queue():
         active=active, filters_qs=urlencode(base), statuses=STATUSES,
         sort_base=urlencode({k: v for k, v in base.items() if k != "sort"}), priorities=PRIORITIES,
         teams=_teams(), agents=_agents(), bulk_form=BulkForm(), view_form=SavedViewForm(),
-        saved_views=_saved_views(), delete_form=ConfirmForm())
+        saved_views=_saved_views(), delete_form=ConfirmForm(),
+        # Each row's links: the URL up to the reference, built once (references need no quoting).
+        ticket_url=url_for("agent.ticket", reference="X")[:-1],
+        preview_url=url_for("queue_tools.preview", reference="X")[:-1])
 
 
 TAG_SEPARATOR = "\x1f"  # the ASCII unit separator: never in a tag name
