@@ -60,7 +60,8 @@ def register_web(app: Flask) -> None:
 def _fresh_request_caches() -> None:
     """Per-request caches live on ``g``; drop them if an app context outlives a request."""
     for key in ("_helpdesk_plugin_states", "_helpdesk_config_checked", "_helpdesk_config_prefetched",
-                "_helpdesk_page", "_helpdesk_page_data", "_helpdesk_nav_counts", "_unread_notifications", "_helpdesk_reader_zone",
+                "_helpdesk_page", "_helpdesk_page_data", "_helpdesk_nav_counts", "_unread_notifications",
+                "_helpdesk_reader_zone",
                 "_site_settings", "_nav_links", "_login_user", "oversized_uploads",
                 current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):  # Flask-WTF's token
         g.pop(key, None)
