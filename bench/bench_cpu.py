@@ -190,7 +190,7 @@ def _mib(pid: int, field: str) -> float:
     return 0.0
 
 
-def memory(instance: Path, ours: Client, limit: Client) -> dict[str, dict]:
+def memory(instance: Path, ours: Client, limit: Client, preload: bool = False) -> dict[str, dict]:
     """Master + 2 sync gunicorn workers for each app, after each worker served every page."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     if not gunicorn.exists():
@@ -204,7 +204,8 @@ def memory(instance: Path, ours: Client, limit: Client) -> dict[str, dict]:
             ("limit", f"limit_app:create_limit_app({uri!r})", limit.pages)):
         port = free_port()
         server = subprocess.Popen([str(gunicorn), "--workers", "2", "--worker-class", "sync", "--bind",
-                                   f"127.0.0.1:{port}", "--chdir", str(BENCH_DIR), target],
+                                   f"127.0.0.1:{port}", "--chdir", str(BENCH_DIR),
+                                   *(["--preload"] if preload else []), target],
                                   env={**os.environ, "HELPDESK_INSTANCE_PATH": str(instance),
                                        "HELPDESK_RATELIMIT_ENABLED": "false"},
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -245,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--memory", action="store_true", help="also master + 2 gunicorn workers for each app")
+    parser.add_argument("--preload", action="store_true", help="with --memory: gunicorn --preload (the app is "
+                        "imported once in the master and shared by the forked workers)")
     parser.add_argument("--profile", choices=("queue", "search", "ticket", "create"))
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
@@ -259,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"ops": measure(ours, limit, args.requests, args.warmup), "ticket": ticket_id}
     if args.memory:
         print("Memory, master + 2 sync gunicorn workers:")
-        results["memory"] = memory(instance, ours, limit)
+        results["memory"] = memory(instance, ours, limit, preload=args.preload)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     missed = [op for op, row in results["ops"].items() if row["ratio"] > TARGETS[op]]
