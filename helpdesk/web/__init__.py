@@ -10,11 +10,10 @@ from werkzeug.routing import IntegerConverter
 
 from helpdesk import sessions
 from helpdesk.extensions import db, login_manager
-from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
 from helpdesk.web import admin, agent, auth, ops, portal, profile, queue_tools, reply_checks
-from helpdesk.web.links import register_filters
+from helpdesk.web.links import _ago, register_filters
 from helpdesk.web.uploads import recover_oversized_form, upload_limits
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -142,11 +141,3 @@ def _site_name() -> str:
     return site_setting("helpdesk_name")
 
 
-def _ago(value) -> str:
-    if value is None:
-        return ""
-    seconds = int((utcnow() - value).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if abs(seconds) >= size:
-            return f"{seconds // size}{unit} ago" if seconds > 0 else f"in {-seconds // size}{unit}"
-    return "just now"

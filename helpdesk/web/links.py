@@ -9,6 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from helpdesk.links import external_url
+from helpdesk.models.base import utcnow
 from helpdesk.timezones import DEFAULT_FORMAT, localise_utc_text, user_zone
 
 __all__ = ["external_url", "register_filters"]
@@ -57,12 +58,21 @@ def badge_priority(priority: str) -> Markup:
                   f'data-priority="{text}">{text}</span>')
 
 
+def _ago(value: datetime | None) -> str:
+    """``{{ when|ago }}``: "3h ago", "in 2d", "just now"."""
+    if value is None:
+        return ""
+    seconds = int((utcnow() - value).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(seconds) >= size:
+            return f"{seconds // size}{unit} ago" if seconds > 0 else f"in {-seconds // size}{unit}"
+    return "just now"
+
+
 def time_ago(moment: datetime | None) -> Markup:
     """``<time>`` with the UTC stamp, the local time as its title and "3h ago" as its text."""
     if not moment:
         return Markup("")
-    from helpdesk.web import _ago
-
     return Markup(f'<time datetime="{escape(moment.isoformat())}Z" '
                   f'title="{escape(_localtime(moment, "%Y-%m-%d %H:%M %Z"))}">{escape(_ago(moment))}</time>')
 
