@@ -21,7 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Lazy on purpose: ``import helpdesk`` (plugins' ``hookimpl``, the CLI's start-up) must not
     # load Flask extensions, models, the web layer and every plugin.
     from helpdesk import config as cfg
-    from helpdesk import housekeeping, jobs, limiter_storage  # noqa: F401  (a periodic job; the helpdesk-db:// storage)
+    from helpdesk import config_cache, housekeeping, jobs, limiter_storage  # noqa: F401  (a periodic job; the helpdesk-db:// storage)
     from helpdesk.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from helpdesk.plugin_manager import PluginManager
     from helpdesk.web import register_web
@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     _configure_sqlite(app)
+    config_cache.install()  # the configuration version moves with every settings/plugins/teams change
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     if _add_plugin_branches not in migrate.configure_callbacks:
         migrate.configure(_add_plugin_branches)

@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from helpdesk.extensions import db
 from helpdesk.models import Attachment, Message, Organisation, Ticket, User, team_members
@@ -103,17 +103,20 @@ def visible_messages(user: User, ticket: Ticket) -> list[Message]:
     if not can_see_ticket(user, ticket):
         return []
     query = (select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
-             .options(selectinload(Message.attachments), selectinload(Message.author)))
+             .options(joinedload(Message.attachments), joinedload(Message.author)))  # one statement
     if not user.is_backoffice:
         query = query.where(Message.internal.is_(False))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query).unique())
 
 
-def ticket_or_404(user: User, reference: str) -> Ticket:
+def ticket_or_404(user: User, reference: str, *options: Any) -> Ticket:
+    """The ticket if ``user`` may see it (else 404); ``options`` eager-load what the page shows."""
     ticket_id = parse_reference(reference)
     if ticket_id is None:
         abort(404)
-    ticket = db.session.scalar(visible_tickets(user).where(Ticket.id == ticket_id))
+    query = visible_tickets(user).where(Ticket.id == ticket_id)
+    ticket = db.session.execute(query.options(*options)).unique().scalar_one_or_none() if options \
+        else db.session.scalar(query)
     if ticket is None:
         abort(404)
     return ticket

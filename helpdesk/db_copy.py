@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 BATCH_ROWS = 1000
+LOCK_TIMEOUT_S = 10  # --force waits this long for other connections' locks on the target
 
 
 class CopyError(Exception):
@@ -72,7 +73,7 @@ def target_app(source_app: Flask, url: str) -> Flask:
 
 def copy_database(source_app: Flask, url: str, *, force: bool = False, batch_rows: int = BATCH_ROWS,
                   progress: Callable[[int, int], Any] | None = None,
-                  say: Callable[[str], Any] = print) -> CopyReport:
+                  say: Callable[[str], Any] = print, lock_timeout_s: float = LOCK_TIMEOUT_S) -> CopyReport:
     """Copy ``source_app``'s database into the PostgreSQL database at ``url``.
 
     ``progress(total_rows, done_rows_delta)`` is called once with 0 as the delta (the total),
@@ -142,8 +143,18 @@ def copy_database(source_app: Flask, url: str, *, force: bool = False, batch_row
         with dest.begin():
             replica = _relax_foreign_keys(dest)
             if force:
-                dest.execute(sa.text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in target_tables)
-                                     + " RESTART IDENTITY CASCADE"))
+                # Never wait forever behind a process still using the target: give up with a reason.
+                dest.execute(sa.text(f"SET LOCAL lock_timeout = '{int(lock_timeout_s * 1000)}ms'"))
+                try:
+                    dest.execute(sa.text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in target_tables)
+                                         + " RESTART IDENTITY CASCADE"))
+                except sa.exc.OperationalError as exc:
+                    if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                        raise
+                    raise CopyError(
+                        f"Another connection to {shown} holds a lock on its tables, so --force could not "
+                        f"empty them within {lock_timeout_s:g} s. Stop every Helpdesk process (web, worker) "
+                        "using that database, or end its sessions (pg_stat_activity), and try again.") from None
             for table in target_tables:
                 if table.name not in source_meta.tables:
                     report.skipped.append((table.name, "not in the source (left empty)"))

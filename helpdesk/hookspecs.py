@@ -698,3 +698,79 @@ def helpdesk_webhook_events() -> dict[str, str] | None:
         # later, after your own commit:
         send_webhook("hello.waved", {"from": me.id, "to": colleague.id})
     """
+
+
+# ------------------------------------------------------------------ page data (Plugin API 1.2)
+
+
+@hookspec
+def helpdesk_page_data(page: str, ticket_ids: list[int], user: User) -> Any:
+    """Load what your slots need for a whole page in one go, instead of once per slot or ticket.
+
+    ``page`` is ``"ticket"`` (``ticket_ids`` holds that one ticket) or ``"queue"`` (the
+    tickets of the queue page being shown, in order); ``user`` is the reader. Return any
+    object (usually a dict keyed by ticket id), or ``None`` for pages you show nothing on.
+    Nothing is called until one of your slots asks for it: ``page_data("yourplugin")``
+    (``plugin_api``) calls your implementation the first time, with every ticket id of the
+    page, and hands back the same object for the rest of the request. So a queue of 25
+    tickets costs your plugin one query, not 25, and a page you add nothing to costs none.
+
+    Read as little as the page shows: one statement (join, or ``selectinload`` what the
+    template touches) is the aim, as the queue must stay within 4 statements and the
+    ticket page within 6 whatever plugins are enabled (tests/test_page_statements.py).
+    Scope rows to the reader as the page would (``visible_tickets``, ``scoped_to_tickets``).
+    ``page_data`` returns ``None`` outside a page (a job, a test's direct slot call): fall
+    back to reading the one ticket then.
+
+    Semantics: called at most once per plugin and request, lazily; a plugin that raises is
+    recorded and gets ``None``.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_page_data(page, ticket_ids, user):
+            if page != "ticket":
+                return None
+            rows = db_session().scalars(select(Greeting).where(Greeting.ticket_id.in_(ticket_ids)))
+            by_ticket = {}
+            for row in rows:
+                by_ticket.setdefault(row.ticket_id, []).append(row)
+            return by_ticket
+
+        @hookimpl
+        def helpdesk_template_slot(slot, context):
+            if slot == "ticket.sidebar":
+                ticket = context["ticket"]
+                loaded = page_data("hello")
+                greetings = loaded.get(ticket.id, []) if loaded is not None else load_greetings(ticket)
+                return Markup(render_template("hello/sidebar.html", greetings=greetings))
+    """
+
+
+@hookspec
+def helpdesk_nav_counts(user: User) -> dict[str, Any] | None:
+    """Numbers the navigation shows for this user (an unread count beside a link), as SQL.
+
+    Return ``{name: select(func.count())...}``: one SELECT of one number per name, not run
+    by you. The core runs every plugin's counts and its own (the bell) together in **one**
+    statement per page, the first time any of them is asked for, and ``nav_count(plugin,
+    name)`` (``plugin_api``) returns the number (0 for a count nobody declared). So ten
+    plugins with a badge cost one statement, not ten. Scope the count to the user yourself.
+
+    Semantics: collected; a plugin that raises, or whose SELECT fails, is recorded and its
+    counts read 0.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_nav_counts(user):
+            if not user.is_staff:
+                return None
+            return {"unread": select(func.count()).select_from(Greeting)
+                    .where(Greeting.user_id == user.id, Greeting.read_at.is_(None))}
+
+        @hookimpl
+        def helpdesk_nav_links(user):
+            count = nav_count("hello", "unread")
+            return [(f"Hello ({count})" if count else "Hello", url_for("hello.index"))]
+    """

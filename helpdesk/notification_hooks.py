@@ -7,6 +7,8 @@ through ``helpdesk_notification_kinds``, the hook plugins use for theirs.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from helpdesk.contract import NotificationKind
 from helpdesk.extensions import db
 from helpdesk.markers import hookimpl
@@ -30,6 +32,14 @@ def helpdesk_notification_kinds() -> list[NotificationKind]:
         NotificationKind(SLA_WARNING, "A service-level target of my ticket is about to be missed"),
         NotificationKind(SLA_BREACHED, "A service-level target of my ticket was missed"),
     ]
+
+
+@hookimpl
+def helpdesk_nav_counts(user: User) -> dict[str, Any] | None:
+    """The bell's count, run with every other navigation count in one statement."""
+    if not getattr(user, "is_authenticated", False) or not user.is_backoffice:
+        return None
+    return {"bell": notes.unread_count_query(user)}
 
 
 def _staff(user: User | None) -> User | None:

@@ -142,6 +142,36 @@ def is_enabled(plugin: str) -> bool:
     return manager().is_enabled(plugin)
 
 
+def active_agents() -> list[Any]:
+    """Active agents and admins by name, each with ``id``, ``name`` and ``role`` (read-only records).
+
+    From the configuration snapshot every process keeps (``helpdesk.config_cache``): no query
+    on most requests, and up to date from the next request after a change in any process.
+    """
+    from helpdesk.config_cache import snapshot
+
+    return snapshot().agents
+
+
+def nav_count(plugin: str, name: str) -> int:
+    """A number your ``helpdesk_nav_counts`` declared, for the signed-in user (0 if none).
+
+    Every plugin's counts (and the core's bell) run together in one statement per request.
+    """
+    return manager().nav_count(plugin, name)
+
+
+def page_data(plugin: str) -> Any:
+    """Your ``helpdesk_page_data`` result for the page being rendered (loaded once per request).
+
+    The first call runs your hook implementation with every ticket id of the page (the queue's
+    page, or the one ticket); later calls in the same request return the same object.
+    ``None`` outside a page that announced its tickets, or if your hook returned ``None``:
+    then read the one ticket's data yourself.
+    """
+    return manager().page_data(plugin)
+
+
 __all__ = [
     "admin_required", "apply_route_decision", "audit", "AuditEvent", "bar_chart", "batched_mail", "Channel",
     "choose_agent", "column_chart", "ContactIdentity", "crontab", "csrf", "current_user", "customer_address",
@@ -181,3 +211,5 @@ __all__ += ["customer_placeholders", "render_notice", "customer_language", "cust
             "lazy_gettext", "ngettext", "local_date", "local_number"]
 # Markdown written by staff outside replies (articles, notes of a plugin): safe HTML, and its text
 __all__ += ["render_markdown", "html_to_text"]
+# Plugin API 1.2: slot data once per page (helpdesk_page_data), navigation counts in one statement
+__all__ += ["active_agents", "nav_count", "page_data"]

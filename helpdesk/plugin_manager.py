@@ -143,6 +143,13 @@ class PluginManager:
         """name → enabled, read once per app context (a request or a job)."""
         if has_app_context() and "_helpdesk_plugin_states" in g:
             return g._helpdesk_plugin_states
+        if has_app_context():  # from the configuration snapshot: no query unless it changed
+            from helpdesk.config_cache import snapshot
+
+            snap = snapshot()
+            g._helpdesk_plugin_states = snap.plugin_enabled
+            g._helpdesk_plugin_settings = snap.plugin_settings
+            return snap.plugin_enabled
         rows = db.session.execute(select(PluginState.name, PluginState.enabled, PluginState.settings)).all()
         states = {name: enabled for name, enabled, _settings in rows}
         if has_app_context():
@@ -427,6 +434,70 @@ class PluginManager:
                 channel.plugin = plugin
                 out.setdefault(channel.name, channel)
         return out
+
+    # ---------------------------------------------------------- page data
+
+    def begin_page(self, page: str, ticket_ids: list[int]) -> None:
+        """The view says which page and tickets it renders: plugins' ``page_data`` loads for them."""
+        g._helpdesk_page = (page, list(ticket_ids))
+        g._helpdesk_page_data = {}
+
+    def page_data(self, plugin: str) -> Any:
+        """``plugin``'s ``helpdesk_page_data`` for this request's page (called once, lazily), or None."""
+        if not has_app_context() or "_helpdesk_page" not in g:
+            return None
+        loaded = g._helpdesk_page_data
+        if plugin in loaded:
+            return loaded[plugin]
+        page, ticket_ids = g._helpdesk_page
+        result = None
+        for name, impl in self._impls("helpdesk_page_data"):
+            if name != plugin:
+                continue
+            from flask_login import current_user
+
+            try:
+                result = self._invoke(impl, {"page": page, "ticket_ids": ticket_ids,
+                                             "user": current_user._get_current_object()})
+            except Exception as exc:
+                self.record_error(plugin, "helpdesk_page_data", exc)
+                result = None
+        loaded[plugin] = result
+        return result
+
+    def nav_count(self, plugin: str, name: str) -> int:
+        """A count declared with ``helpdesk_nav_counts``; all of a request's counts run as one statement."""
+        if not has_app_context():
+            return 0
+        if "_helpdesk_nav_counts" not in g:
+            g._helpdesk_nav_counts = self._nav_counts()
+        return int(g._helpdesk_nav_counts.get((plugin, name)) or 0)
+
+    def _nav_counts(self) -> dict[tuple[str, str], int]:
+        from flask_login import current_user
+
+        user = current_user._get_current_object() if current_user else None
+        if user is None or not getattr(user, "is_authenticated", False):
+            return {}
+        declared: list[tuple[str, str, Any]] = []
+        for plugin, result in self.call_collect("helpdesk_nav_counts", user=user):
+            declared.extend((plugin, str(name), query) for name, query in dict(result).items())
+        if not declared:
+            return {}
+        try:
+            row = db.session.execute(select(*[q.scalar_subquery().label(f"c{i}")
+                                              for i, (_p, _n, q) in enumerate(declared)])).one()
+            return {(p, n): value for (p, n, _q), value in zip(declared, row, strict=True)}
+        except Exception:  # one plugin's bad SQL: count each on its own, record the culprit
+            db.session.rollback()
+        counts: dict[tuple[str, str], int] = {}
+        for plugin, name, query in declared:
+            try:
+                counts[(plugin, name)] = db.session.scalar(query) or 0
+            except Exception as exc:
+                db.session.rollback()
+                self.record_error(plugin, "helpdesk_nav_counts", exc)
+        return counts
 
     def render_slot(self, slot: str, context: dict[str, Any]) -> Markup:
         parts = []

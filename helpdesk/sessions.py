@@ -190,12 +190,27 @@ def load_user(flask_login_id: str) -> User | None:
     version, _, key = rest.partition(":")
     if not ident.isdigit() or not key:
         return None  # also ids from before server-side sessions: sign in again
-    user = db.session.get(User, int(ident))
-    if user is None or not user.is_active or str(user.session_version) != version:
-        return None  # disabled, merged or password changed: the old session is dead
     store = _store()
     hashed = key_hash(key)
-    info = store.get(hashed)
+    # One statement: the user, their session row (database store) and the configuration
+    # version (helpdesk.config_cache), which every page needs next.
+    from helpdesk.config_cache import prefetched, version_column
+
+    query = select(User, version_column()).where(User.id == int(ident))
+    if isinstance(store, _DatabaseStore):
+        query = query.add_columns(UserSession).outerjoin(
+            UserSession, (UserSession.key_hash == hashed) & (UserSession.user_id == User.id))
+    row = db.session.execute(query).first()
+    if row is None:
+        return None
+    user, config_version = row[0], row[1]
+    prefetched(config_version)
+    if not user.is_active or str(user.session_version) != version:
+        return None  # disabled, merged or password changed: the old session is dead
+    if isinstance(store, _DatabaseStore):
+        info = None if row[2] is None else _info(row[2])
+    else:
+        info = store.get(hashed)
     now = utcnow()
     if info is None or info.user_id != user.id or info.session_version != user.session_version:
         return None

@@ -131,3 +131,19 @@ def test_copy_explains_an_unreachable_target_and_a_wrong_url(app, monkeypatch):
     assert "Cannot reach the target database" in down.output and "createdb" in down.output
     wrong = CliRunner().invoke(main, ["db", "copy", "--to", "mysql://x@y/z"])
     assert wrong.exit_code == 1 and "must be a PostgreSQL URL" in wrong.output
+
+
+def test_a_forced_copy_gives_up_on_a_locked_target_instead_of_waiting_forever(app, target_url):
+    """Another connection holding a lock on the target: --force stops with a reason, within its lock timeout."""
+    from helpdesk.db_copy import CopyError, copy_database
+
+    copy_database(app, target_url, say=lambda _line: None)  # the target now has the schema and rows
+    holder = sa.create_engine(target_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with holder.connect() as conn:
+        conn.execute(sa.text("LOCK TABLE tickets IN ACCESS SHARE MODE"))  # held until this block ends
+        with pytest.raises(CopyError, match="holds a lock on its tables"):
+            copy_database(app, target_url, force=True, say=lambda _line: None, lock_timeout_s=0.5)
+        conn.rollback()
+    holder.dispose()
+    report = copy_database(app, target_url, force=True, say=lambda _line: None)
+    assert all(source == copied for _table, source, copied in report.counts)

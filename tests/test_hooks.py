@@ -330,3 +330,84 @@ def test_hook_customer_timeline(app, client, agent, customer, login):
     assert calls[0][:2] == (customer.id, agent.id)
     only = client.get(f"/customers/{customer.id}?kind=greeting").text
     assert "Waved hello" in only and "Opened " + ticket.reference not in only
+
+
+# ------------------------------------------------------------------ page data (1.2)
+
+
+def test_hook_page_data(app, client, agent, customer, login):
+    """Called once per page, lazily, with every ticket of the page; the slot reads the result."""
+    from helpdesk.plugin_api import page_data
+
+    calls: list[tuple[str, list[int]]] = []
+
+    def load(page, ticket_ids, user):
+        calls.append((page, list(ticket_ids)))
+        return {i: f"note for {i} read by {user.name}" for i in ticket_ids}
+
+    def slot(slot, context):
+        if slot == "ticket.sidebar":
+            return page_data("pager")[context["ticket"].id]
+        if slot == "queue.top":
+            return f"{len(page_data('pager') or {})} tickets loaded at once"
+        return None
+
+    plug(app, "pager", helpdesk_page_data=load, helpdesk_template_slot=slot)
+    tickets = [services.create_ticket(customer, f"Subject {i}", "body") for i in range(3)]
+    login(client, agent)
+    page = client.get("/queue").text
+    assert "3 tickets loaded at once" in page
+    assert calls == [("queue", sorted((t.id for t in tickets), reverse=True))]
+    calls.clear()
+    page = client.get(f"/tickets/{tickets[0].reference}").text
+    assert f"note for {tickets[0].id} read by Alex Agent" in page
+    assert calls == [("ticket", [tickets[0].id])]
+
+
+def test_page_data_is_none_outside_a_page_and_a_failing_loader_gives_none(app, client, agent, ticket, login):
+    from helpdesk.plugin_api import page_data
+
+    assert page_data("broken") is None
+
+    def boom(page, ticket_ids, user):
+        raise RuntimeError("no data today")
+
+    plug(app, "broken", helpdesk_page_data=boom,
+         helpdesk_template_slot=lambda slot, context: (f"data is {page_data('broken')}"
+                                                       if slot == "ticket.sidebar" else None))
+    login(client, agent)
+    page = client.get(f"/tickets/{ticket.reference}")
+    assert page.status_code == 200 and "data is None" in page.text
+    assert [e.message for e in manager(app).recent_errors("broken")] == ["RuntimeError: no data today"]
+
+
+def test_hook_nav_counts(app, client, agent, login, db):
+    """Every declared count and the bell run in one statement; a failing one reads 0 and is recorded."""
+    from sqlalchemy import event, func, literal
+
+    from helpdesk.models import Ticket
+    from helpdesk.plugin_api import nav_count
+
+    plug(app, "counter", helpdesk_nav_counts=lambda user: {"tickets": select(func.count(Ticket.id))},
+         helpdesk_nav_links=lambda user: [(f"Counter ({nav_count('counter', 'tickets')})", "/queue")])
+    plug(app, "second", helpdesk_nav_counts=lambda user: {"seven": select(literal(7))},
+         helpdesk_nav_links=lambda user: [(f"Seven ({nav_count('second', 'seven')})", "/queue")])
+    login(client, agent)
+    seen: list[str] = []
+    record = lambda _c, _cu, statement, *_a: seen.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/queue").text
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert "Counter (0)" in page and "Seven (7)" in page
+    counting = [s for s in seen if "FROM notifications" in s or "count(tickets.id)" in s]
+    assert len(counting) == 1 and "FROM notifications" in counting[0] and "count(tickets.id)" in counting[0]
+
+    def broken(user):
+        raise RuntimeError("no count today")
+
+    plug(app, "broken", helpdesk_nav_counts=broken)
+    page = client.get("/queue")
+    assert page.status_code == 200 and "Seven (7)" in page.text
+    assert manager(app).recent_errors("broken")

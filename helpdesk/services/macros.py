@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, or_, select, update
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.canned import check_template, render_strict
 from helpdesk.extensions import db
-from helpdesk.models import Macro, Team, Ticket, User
+from helpdesk.models import Macro, Team, Ticket, User, team_members
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import PRIORITIES
 from helpdesk.richtext import compose
@@ -41,13 +41,18 @@ def _team_ids(user: User) -> list[int]:
     return [team.id for team in user.teams]
 
 
+def _team_ids_query(user: User) -> Any:
+    """The user's teams, as a subquery (no statement of its own)."""
+    return select(team_members.c.team_id).where(team_members.c.user_id == user.id)
+
+
 def visible_macros(user: User) -> Select:
     """The macros ``user`` may see and apply, by name."""
     if not user.is_backoffice:
         return select(Macro).where(Macro.id.is_(None))
     shared: ColumnElement[bool] = Macro.owner_id.is_(None)
     if not user.is_admin:
-        shared = shared & (Macro.shared_team_id.is_(None) | Macro.shared_team_id.in_(_team_ids(user)))
+        shared = shared & (Macro.shared_team_id.is_(None) | Macro.shared_team_id.in_(_team_ids_query(user)))
     return select(Macro).where(or_(Macro.owner_id == user.id, shared)).order_by(Macro.name, Macro.id)
 
 

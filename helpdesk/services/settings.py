@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g
 
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.extensions import db
@@ -24,11 +24,13 @@ SITE_SETTINGS = {
 
 
 def site_setting(key: str) -> Any:
-    cache = g.setdefault("_site_settings", {}) if has_app_context() else {}
-    if key not in cache:
-        row = db.session.get(SiteSetting, key)
-        cache[key] = row.value if row is not None else current_app.config[SITE_SETTINGS[key]]
-    return cache[key]
+    """A site setting as saved, else its config default (from the configuration snapshot)."""
+    from helpdesk.config_cache import snapshot
+
+    settings = snapshot().settings
+    if key in settings:
+        return settings[key]
+    return current_app.config[SITE_SETTINGS[key]]
 
 
 def site_timezone() -> ZoneInfo:

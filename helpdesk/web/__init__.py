@@ -11,12 +11,11 @@ from werkzeug.routing import IntegerConverter
 from helpdesk import sessions
 from helpdesk.api.base import http_error_json, is_api_request
 from helpdesk.extensions import db, login_manager
-from helpdesk.models.base import utcnow
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
 from helpdesk.web import admin, agent, auth, ops, portal, profile, queue_tools, reply_checks
 from helpdesk.web.announcements import status_banner
-from helpdesk.web.links import register_filters
+from helpdesk.web.links import _ago, register_filters
 from helpdesk.web.uploads import recover_oversized_form, upload_limits
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -62,7 +61,10 @@ def register_web(app: Flask) -> None:
 
 def _fresh_request_caches() -> None:
     """Per-request caches live on ``g``; drop them if an app context outlives a request."""
-    for key in ("_helpdesk_plugin_states", "_site_settings", "_nav_links", "_login_user", "oversized_uploads",
+    for key in ("_helpdesk_plugin_states", "_helpdesk_config_checked", "_helpdesk_config_prefetched",
+                "_helpdesk_page", "_helpdesk_page_data", "_helpdesk_nav_counts", "_unread_notifications",
+                "_helpdesk_reader_zone",
+                "_site_settings", "_nav_links", "_login_user", "oversized_uploads",
                 "_flask_babel",  # the language chosen for the previous request
                 current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):  # Flask-WTF's token
         g.pop(key, None)
@@ -145,11 +147,3 @@ def _site_name() -> str:
     return site_setting("helpdesk_name")
 
 
-def _ago(value) -> str:
-    if value is None:
-        return ""
-    seconds = int((utcnow() - value).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if abs(seconds) >= size:
-            return f"{seconds // size}{unit} ago" if seconds > 0 else f"in {-seconds // size}{unit}"
-    return "just now"

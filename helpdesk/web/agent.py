@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from helpdesk import search, services
 from helpdesk.access import (
@@ -29,15 +29,17 @@ from helpdesk.access import (
     visible_tickets,
 )
 from helpdesk.canned import render_reply
+from helpdesk.config_cache import Row, snapshot
 from helpdesk.extensions import db
-from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Team, Ticket, User, ticket_tags
+from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Ticket, User, ticket_tags
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
 from helpdesk.numbers import parse_id, parse_int, parse_page
+from helpdesk.plugin_manager import manager
 from helpdesk.richtext import compose
 from helpdesk.services import ServiceError, StaleTicket
 from helpdesk.services.delivery import failed_replies
 from helpdesk.services.merge import merge_tickets, split_message
-from helpdesk.services.reads import unread_ticket_ids
+from helpdesk.services.reads import unread_column
 from helpdesk.services.reply_review import review_reply
 from helpdesk.services.tickets import attachment_path
 from helpdesk.services.users import add_identity
@@ -161,21 +163,40 @@ def queue():
     query, active = queue_query(current_user, request.args)
     page = parse_page(request.args.get("page"))
     size = 25
-    rows = list(db.session.scalars(
-        query.options(selectinload(Ticket.customer), selectinload(Ticket.assignee),
-                      selectinload(Ticket.team), selectinload(Ticket.tags))
-        .offset((page - 1) * size).limit(size + 1)))
+    # One statement: the page of tickets with customer, assignee, team, tag names and the unread
+    # marker. (Tags as a correlated aggregate: SQLite materialises a joined many-to-many.)
+    found = db.session.execute(
+        query.add_columns(unread_column(current_user).label("unread"), _tag_names().label("tag_names"))
+        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.team))
+        .offset((page - 1) * size).limit(size + 1)).all()
+    rows = [row[0] for row in found]
+    unread = {row[0].id for row in found[:size] if row[1]}
+    tag_names = {row[0].id: sorted(row[2].split(TAG_SEPARATOR)) for row in found[:size] if row[2]}
     base = {k: v for k, v in active.items()}
     tickets = rows[:size]
+    manager().begin_page("queue", [t.id for t in tickets])  # plugins' page_data loads for these at once
     totals = queue_totals(queue_query(current_user, request.args, for_totals=True)[0]) \
         if tickets or page == 1 else None
     return render_template(
         "agent/queue.html", tickets=tickets, has_next=len(rows) > size, page=page, totals=totals,
-        unread=unread_ticket_ids(current_user, [t.id for t in tickets]), searched_statuses=_searched_statuses(active),
+        unread=unread, tag_names=tag_names, searched_statuses=_searched_statuses(active),
         active=active, filters_qs=urlencode(base), statuses=STATUSES,
         sort_base=urlencode({k: v for k, v in base.items() if k != "sort"}), priorities=PRIORITIES,
         teams=_teams(), agents=_agents(), bulk_form=BulkForm(), view_form=SavedViewForm(),
-        saved_views=_saved_views(), delete_form=ConfirmForm())
+        saved_views=_saved_views(), delete_form=ConfirmForm(),
+        # Each row's links: the URL up to the reference, built once (references need no quoting).
+        ticket_url=url_for("agent.ticket", reference="X")[:-1],
+        preview_url=url_for("queue_tools.preview", reference="X")[:-1])
+
+
+TAG_SEPARATOR = "\x1f"  # the ASCII unit separator: never in a tag name
+
+
+def _tag_names():
+    """A ticket's tag names in one text (``TAG_SEPARATOR`` between), as a correlated subquery."""
+    return (select(func.aggregate_strings(Tag.name, TAG_SEPARATOR)).select_from(ticket_tags)
+            .join(Tag, Tag.id == ticket_tags.c.tag_id).where(ticket_tags.c.ticket_id == Ticket.id)
+            .correlate(Ticket).scalar_subquery())
 
 
 def _searched_statuses(active: dict[str, str]) -> str:
@@ -187,18 +208,18 @@ def _searched_statuses(active: dict[str, str]) -> str:
     return "new, open and pending (active)" if status not in STATUSES else status
 
 
-def _teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).order_by(Team.name)))
+def _teams() -> list[Row]:
+    """Every team by name (id, name), from the configuration snapshot."""
+    return snapshot().teams
 
 
-def _agents() -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.role.in_(("agent", "admin")), User.active.is_(True)).order_by(User.name)))
+def _agents() -> list[Row]:
+    """Active agents and admins by name (id, name, role), from the configuration snapshot."""
+    return snapshot().agents
 
 
-def _saved_views() -> list[SavedView]:
-    return list(db.session.scalars(
-        select(SavedView).where(SavedView.user_id == current_user.id).order_by(SavedView.name)))
+def _saved_views() -> list[Row]:
+    return snapshot().saved_views.get(current_user.id, [])
 
 
 @bp.post("/queue/views")
@@ -236,7 +257,10 @@ def bulk():
 @bp.route("/tickets/<reference>", methods=["GET", "POST"])
 @backoffice_required
 def ticket(reference: str):
-    ticket = ticket_or_404(current_user, reference)
+    # One statement: the ticket with what the page shows of it (people, team, tags, the
+    # customer's addresses for the bounce badge).
+    ticket = ticket_or_404(current_user, reference, joinedload(Ticket.customer).joinedload(User.identities),
+                           joinedload(Ticket.assignee), joinedload(Ticket.team), selectinload(Ticket.tags))
     if ticket.merged_into_id:
         return redirect(url_for("agent.ticket", reference=db.session.get(Ticket, ticket.merged_into_id).reference))
     form = ReplyForm()
@@ -277,7 +301,7 @@ def ticket(reference: str):
 def _audit_trail(ticket: Ticket, after: int = 0) -> list[AuditEvent]:
     return list(db.session.scalars(
         select(AuditEvent).where(AuditEvent.ticket_id == ticket.id, AuditEvent.id > after)
-        .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id)))
+        .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)))
 
 
 def _fields_form(ticket: Ticket, audit_trail: list[AuditEvent]) -> TicketFieldsForm:
@@ -290,6 +314,7 @@ def _fields_form(ticket: Ticket, audit_trail: list[AuditEvent]) -> TicketFieldsF
 
 
 def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_form=None, news=None):
+    manager().begin_page("ticket", [ticket.id])  # plugins' page_data loads for this ticket, once
     audit_trail = _audit_trail(ticket)
     fields_form = fields_form or _fields_form(ticket, audit_trail)
     fields_form.assignee_id.choices = [("", "Unassigned")] + [(str(a.id), a.name) for a in _agents()]
@@ -297,7 +322,7 @@ def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_
     other_tickets = list(db.session.scalars(
         visible_tickets(current_user).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id)
         .order_by(Ticket.updated_at.desc()).limit(10)))
-    canned = list(db.session.scalars(select(CannedReply).order_by(CannedReply.title)))
+    canned = snapshot().canned
     messages = visible_messages(current_user, ticket)
     form.seen.data = seen_mark(ticket, messages, audit_trail)  # what this page shows
     status = 422 if (form.errors or fields_form.errors) else 409 if news else 200
@@ -311,11 +336,11 @@ def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_
 
 def _related_tickets(ticket: Ticket) -> dict[str, list[Ticket]]:
     """Tickets merged into this one, and tickets split from (or following up on) it."""
-    def linked(column) -> list[Ticket]:
-        return list(db.session.scalars(
-            visible_tickets(current_user).where(column == ticket.id).order_by(Ticket.id)))
-
-    return {"merged_from": linked(Ticket.merged_into_id), "linked_from": linked(Ticket.linked_ticket_id)}
+    both = list(db.session.scalars(  # one statement for both lists
+        visible_tickets(current_user).where(or_(Ticket.merged_into_id == ticket.id,
+                                                Ticket.linked_ticket_id == ticket.id)).order_by(Ticket.id)))
+    return {"merged_from": [t for t in both if t.merged_into_id == ticket.id],
+            "linked_from": [t for t in both if t.linked_ticket_id == ticket.id]}
 
 
 @bp.post("/tickets/<reference>/fields")

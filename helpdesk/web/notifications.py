@@ -46,8 +46,10 @@ def _unread() -> int:
     """The bell's count for the signed-in back-office user (once per request)."""
     if not getattr(current_user, "is_authenticated", False) or not current_user.is_backoffice:
         return 0
-    if "_unread_notifications" not in g:
-        g._unread_notifications = notes.unread_count(current_user)
+    if "_unread_notifications" not in g:  # with the other navigation counts: one statement
+        from helpdesk.plugin_manager import manager
+
+        g._unread_notifications = manager().nav_count("core.notifications", "bell")
     return g._unread_notifications
 
 

@@ -17,13 +17,20 @@ from typing import Any
 from flask import Blueprint, render_template, url_for
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db_session
+from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db_session, page_data
 from helpdesk_complaints import access_rules, detector_views, escalation, flags, jobs, notices, playbook, rules
 from helpdesk_complaints.config import PLUGIN, SETTINGS
 from helpdesk_complaints.forms import ClearFlagForm, FlagForm, RemedyForm, StepForm
-from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFollowUp
+from helpdesk_complaints.models import (
+    ComplaintAck,
+    ComplaintAlert,
+    ComplaintFlag,
+    ComplaintFollowUp,
+    ComplaintStep,
+)
 from helpdesk_complaints.views import bp
 
 __version__ = "0.1.0"
@@ -135,7 +142,7 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
     if user is None or not getattr(user, "is_staff", False):
         return None
     if slot == "ticket.badges" and ticket is not None:
-        flag = flags.flag_of(ticket.id)
+        flag = _loaded(ticket)["flag"]
         if flag is None or not flag.active:
             return None
         return Markup(render_template("complaints/badge.html", flag=flag))
@@ -151,14 +158,48 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
     return None
 
 
+@hookimpl
+def helpdesk_page_data(page: str, ticket_ids: list[int], user: User) -> dict[int, dict[str, Any]] | None:
+    """The ticket page's flag, acknowledgement, follow-up and playbook steps: two statements at most."""
+    if page != "ticket" or not getattr(user, "is_staff", False):
+        return None
+    return _load(ticket_ids)
+
+
+def _load(ticket_ids: list[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {i: {"flag": None, "ack": None, "followup": None, "steps": []}
+                                      for i in ticket_ids}
+    rows = db_session().execute(
+        select(Ticket.id, ComplaintFlag, ComplaintAck, ComplaintFollowUp).where(Ticket.id.in_(ticket_ids))
+        .outerjoin(ComplaintFlag, ComplaintFlag.ticket_id == Ticket.id)
+        .outerjoin(ComplaintAck, ComplaintAck.ticket_id == Ticket.id)
+        .outerjoin(ComplaintFollowUp, ComplaintFollowUp.ticket_id == Ticket.id)
+        .options(joinedload(ComplaintFlag.cleared_by)))
+    for ticket_id, flag, ack, followup in rows:
+        out[ticket_id].update(flag=flag, ack=ack, followup=followup)
+    flagged = [i for i, data in out.items() if data["flag"] is not None]
+    if flagged:
+        for step in db_session().scalars(select(ComplaintStep).where(ComplaintStep.ticket_id.in_(flagged))
+                                         .options(joinedload(ComplaintStep.done_by))):
+            out[step.ticket_id]["steps"].append(step)
+    return out
+
+
+def _loaded(ticket: Ticket) -> dict[str, Any]:
+    """This ticket's complaint data: from the page's one load, or read now (outside a page)."""
+    data = page_data(PLUGIN)
+    if data is None or ticket.id not in data:
+        data = _load([ticket.id])
+    return data[ticket.id]
+
+
 def _panel(ticket: Ticket) -> Markup:
-    flag = flags.flag_of(ticket.id)
-    ack = db_session().scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
-    followup = db_session().scalar(select(ComplaintFollowUp).where(ComplaintFollowUp.ticket_id == ticket.id))
-    remedy = playbook.remedy(ticket)
+    data = _loaded(ticket)
+    flag, rows = data["flag"], data["steps"]
+    remedy = next((s for s in rows if s.step == "remedy"), None)
     return Markup(render_template(
-        "complaints/panel.html", ticket=ticket, flag=flag, steps=playbook.steps(ticket) if flag else [],
-        ack=ack, followup=followup, remedy=remedy, step_form=StepForm(), remedy_form=RemedyForm(),
+        "complaints/panel.html", ticket=ticket, flag=flag, steps=playbook.steps(ticket, rows) if flag else [],
+        ack=data["ack"], followup=data["followup"], remedy=remedy, step_form=StepForm(), remedy_form=RemedyForm(),
         clear_form=ClearFlagForm(), flag_form=FlagForm()))
 
 

@@ -34,8 +34,11 @@ class StepState:
         return self.step in MANUAL_STEPS
 
 
-def steps(ticket: Ticket) -> list[StepState]:
-    rows = {s.step: s for s in db_session().scalars(select(ComplaintStep).where(ComplaintStep.ticket_id == ticket.id))}
+def steps(ticket: Ticket, loaded: list[ComplaintStep] | None = None) -> list[StepState]:
+    """The playbook's steps for ``ticket`` (``loaded``: its step rows, already read for the page)."""
+    found = loaded if loaded is not None else db_session().scalars(
+        select(ComplaintStep).where(ComplaintStep.ticket_id == ticket.id))
+    rows = {s.step: s for s in found}
     return [StepState(step, STEP_LABELS[step], rows.get(step)) for step in STEPS]
 
 

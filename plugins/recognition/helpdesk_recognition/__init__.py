@@ -15,15 +15,25 @@ from typing import Any
 from flask import Blueprint, render_template, url_for
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Message, NotificationKind, Setting, Ticket, User, db_session, get_setting
+from helpdesk.plugin_api import (
+    Message,
+    NotificationKind,
+    Setting,
+    Ticket,
+    User,
+    db_session,
+    get_setting,
+    nav_count,
+    page_data,
+)
 from helpdesk_recognition import access_rules, digest, kudos, milestones  # noqa: F401  (digest registers its job)
 from helpdesk_recognition.config import PLUGIN, SETTINGS
 from helpdesk_recognition.forms import KudosForm
 from helpdesk_recognition.models import THANKS, Kudos
-from helpdesk_recognition.notices import unread, unread_count
+from helpdesk_recognition.notices import unread, unread_count, unread_count_query
 from helpdesk_recognition.privacy import visible_to
 from helpdesk_recognition.views import bp
 
@@ -128,8 +138,15 @@ def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple]) -> None:
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
     if not user.is_staff:
         return None
-    count = unread_count(user.id)
+    count = nav_count(PLUGIN, "unread")  # with the bell and other plugins' counts: one statement
     return [(f"Kudos ({count})" if count else "Kudos", url_for("recognition.feed_index"))]
+
+
+@hookimpl
+def helpdesk_nav_counts(user: User) -> dict[str, Any] | None:
+    if not user.is_staff:
+        return None
+    return {"unread": unread_count_query(user.id)}
 
 
 @hookimpl
@@ -142,13 +159,29 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
                                       unread=unread_count(user.id)))
     if slot == "ticket.sidebar":
         ticket = context["ticket"]
-        given = list(db_session().scalars(
-            select(Kudos).where(Kudos.ticket_id == ticket.id, visible_to(user, Kudos.recipient_id))
-            .options(selectinload(Kudos.recipient), selectinload(Kudos.giver)).order_by(Kudos.id)))
+        loaded = page_data(PLUGIN)
+        given = loaded.get(ticket.id, []) if loaded is not None else _kudos_on(user, [ticket.id]).get(ticket.id, [])
         form = KudosForm(formdata=None).fill_choices(user)
         form.kudos_ticket.data = ticket.reference
         return Markup(render_template("recognition/sidebar.html", ticket=ticket, given=given, form=form))
     return None
+
+
+@hookimpl
+def helpdesk_page_data(page: str, ticket_ids: list[int], user: User) -> dict[int, list[Kudos]] | None:
+    """The kudos given on the ticket page's ticket, with recipient and giver: one statement."""
+    if page != "ticket" or not getattr(user, "is_staff", False):
+        return None
+    return _kudos_on(user, ticket_ids)
+
+
+def _kudos_on(user: User, ticket_ids: list[int]) -> dict[int, list[Kudos]]:
+    out: dict[int, list[Kudos]] = {}
+    for k in db_session().scalars(
+            select(Kudos).where(Kudos.ticket_id.in_(ticket_ids), visible_to(user, Kudos.recipient_id))
+            .options(joinedload(Kudos.recipient), joinedload(Kudos.giver)).order_by(Kudos.id)):
+        out.setdefault(k.ticket_id, []).append(k)
+    return out
 
 
 @hookimpl

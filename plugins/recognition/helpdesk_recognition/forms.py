@@ -3,11 +3,10 @@ form prefix, so the CSRF field keeps its usual name on pages that hold several f
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, Form, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange
 
-from helpdesk.plugin_api import User, db_session
+from helpdesk.plugin_api import User, active_agents
 from helpdesk_recognition.config import MAX_MESSAGE, REACTIONS, value_tags
 
 
@@ -19,9 +18,7 @@ class KudosForm(FlaskForm):
     kudos_ticket = HiddenField()
 
     def fill_choices(self, giver: User) -> KudosForm:
-        colleagues = db_session().scalars(select(User).where(
-            User.role.in_(("agent", "admin")), User.active.is_(True), User.merged_into_id.is_(None),
-            User.id != giver.id).order_by(User.name))
+        colleagues = [u for u in active_agents() if u.id != giver.id]  # no query: the configuration snapshot
         self.kudos_recipient.choices = [("", "Choose a colleague…")] + [(str(u.id), u.name) for u in colleagues]
         self.kudos_value.choices = [("", "No value tag")] + [(v, v) for v in value_tags()]
         return self

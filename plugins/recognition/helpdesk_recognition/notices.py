@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from helpdesk.plugin_api import User, db_session, notify_agents, utcnow
 from helpdesk_recognition.models import Award, Kudos, Notification
@@ -40,9 +40,13 @@ def _email(user: User, text: str, kudos: Kudos | None) -> None:
     queue_mail(user.email, f"Recognition: {text}"[:200], "\n".join(lines))
 
 
+def unread_count_query(user_id: int) -> Select:
+    return select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))
+
+
 def unread_count(user_id: int) -> int:
-    return db_session().scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return db_session().scalar(unread_count_query(user_id)) or 0
 
 
 def unread(user_id: int, limit: int = 5) -> list[Notification]:
