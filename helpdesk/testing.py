@@ -7,10 +7,11 @@
 Fixtures: ``app`` (a fresh app and database per test, app context pushed), ``db``,
 ``client`` (injects a valid CSRF token into form posts unless ``csrf=False``),
 ``login``, ``admin``, ``agent``, ``customer``, ``other_customer``, ``ticket``,
-``make_user``, ``plugins``. Mark a test ``@pytest.mark.plugins("hello")`` to enable exactly
-those plugins; without the mark every installed plugin is disabled, so core tests stay
-deterministic. Inside a test, ``plugins.enable("hello")`` / ``plugins.disable("hello")``
-switch one, as an admin would (the change applies from the next request or command).
+``make_user``, ``plugins``, ``statements`` (count the SQL a page runs). Mark a test
+``@pytest.mark.plugins("hello")`` to enable exactly those plugins; without the mark every
+installed plugin is disabled, so core tests stay deterministic. Inside a test,
+``plugins.enable("hello")`` / ``plugins.disable("hello")`` switch one, as an admin would
+(the change applies from the next request or command).
 The database is SQLite by default; ``--helpdesk-db=postgres`` (or
 ``HELPDESK_TEST_DB=postgres``) uses ``HELPDESK_TEST_DATABASE_URL``.
 """
@@ -332,3 +333,51 @@ class PluginSwitch:
 def plugins(app: Flask) -> PluginSwitch:
     """Switch installed plugins on and off inside a test: ``plugins.enable("hello")``."""
     return PluginSwitch(app)
+
+
+class StatementCounter:
+    """The SQL statements run inside ``with statements:`` blocks (see the ``statements`` fixture)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.seen: list[str] = []
+
+    def __enter__(self) -> StatementCounter:
+        from sqlalchemy import event
+
+        self.db.session.expunge_all()  # what the block reads, it reads from the database
+        self.seen = []
+        event.listen(self.db.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.db.engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.seen.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.seen)
+
+    def page(self, client: FlaskClient, path: str) -> int:
+        """Statements for one GET of ``path`` after a warm-up GET (per-process caches are not
+        the page's cost); the page must answer 200."""
+        client.get(path)
+        with self:
+            answer = client.get(path)
+        assert answer.status_code == 200, f"{path} answered {answer.status_code}"
+        return self.count
+
+    def listing(self) -> str:
+        """The statements, numbered: for an assertion message when a budget is exceeded."""
+        return "\n".join(f"{i + 1}. {text[:300]}" for i, text in enumerate(self.seen))
+
+
+@pytest.fixture
+def statements(db: Any) -> StatementCounter:
+    """Count SQL statements: ``with statements: client.get(url)`` then ``statements.count``, or
+    ``statements.page(client, url)``; the page budgets (queue ≤ 4, ticket ≤ 6) are checked this way."""
+    return StatementCounter(db)

@@ -1,13 +1,12 @@
 """Growth pages, the ticket page's lazy panel (no extra statements), the dashboard, and the check-in reminder."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 from coaching_testkit import review_form
 from pagetext import attributes, text, texts
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 pytestmark = pytest.mark.plugins("coaching")
 
@@ -74,33 +73,20 @@ def test_the_ticket_panel_is_lazy_and_shows_only_readable_reviews(as_user, peopl
     assert "Review by Lee Lead" in as_user(people["ana"]).get(panel["data-coaching-panel"]).text
 
 
-@contextmanager
-def counted(db):
-    db.session.expunge_all()
-    box = [0]
-
-    def on_execute(*args):
-        box[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", on_execute)
-    try:
-        yield box
-    finally:
-        event.remove(db.engine, "before_cursor_execute", on_execute)
-
-
-def test_the_ticket_page_runs_no_statement_for_coaching(as_user, people, solve, db, plugins):
+def test_the_ticket_page_runs_no_statement_for_coaching(as_user, people, solve, db, plugins, statements):
     ticket = solve()
     as_user(people["lee"]).post(f"/coaching/tickets/{ticket.id}/review", data=review_form(_items()))
     lee = as_user(people["lee"])
     lee.get(f"/tickets/{ticket.reference}")  # warm: the session, settings and plugin states
-    with counted(db) as on:
+    with statements:
         assert 'id="coaching-panel"' in lee.get(f"/tickets/{ticket.reference}").text
+    on = statements.count
     plugins.disable("coaching")
     lee.get(f"/tickets/{ticket.reference}")
-    with counted(db) as off:
+    with statements:
         assert 'id="coaching-panel"' not in lee.get(f"/tickets/{ticket.reference}").text
-    assert on[0] == off[0], f"{on[0]} statements with coaching, {off[0]} without"
+    off = statements.count
+    assert on == off, f"{on} statements with coaching, {off} without"
 
 
 def test_unread_reviews_on_the_dashboard(as_user, people, solve):

@@ -1,50 +1,27 @@
 """The plugin adds no SQL to the queue or the ticket page; its report section on /reports."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from helpdesk_insights import store
 from insights_testkit import corpus, seed_texts
 from pagetext import text
-from sqlalchemy import event
 
 from helpdesk.plugin_api import services, utcnow
 
 pytestmark = pytest.mark.plugins("insights")
 
 
-@contextmanager
-def counted(db):
-    db.session.expunge_all()
-    box = [0]
-
-    def on_execute(*args):
-        box[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", on_execute)
-    try:
-        yield box
-    finally:
-        event.remove(db.engine, "before_cursor_execute", on_execute)
-
-
-def statements(db, client, path: str) -> int:
-    client.get(path)  # warm: sessions, settings, plugin states
-    with counted(db) as box:
-        assert client.get(path).status_code == 200
-    return box[0]
-
-
-def test_the_queue_and_the_ticket_page_run_no_statement_of_ours(app, db, client, login, agent, customer, plugins):
+def test_the_queue_and_the_ticket_page_run_no_statement_of_ours(app, db, client, login, agent, customer, plugins,
+                                                                statements):
     seed_texts([customer], corpus()[:120])
     store.recompute()
     ticket = services.create_ticket(customer, "Refund", "Where is my refund? The return was two weeks ago.")
     login(client, agent)
-    with_us = {path: statements(db, client, path) for path in ("/queue", f"/tickets/{ticket.reference}")}
+    with_us = {path: statements.page(client, path) for path in ("/queue", f"/tickets/{ticket.reference}")}
     plugins.disable("insights")
-    without = {path: statements(db, client, path) for path in with_us}
+    without = {path: statements.page(client, path) for path in with_us}
     assert with_us == without
 
 
