@@ -23,15 +23,14 @@ assigning one new text.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from bench_instance import migrated_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,31 +67,8 @@ def quality() -> None:
 
 
 def make_app(args: argparse.Namespace, folder: str):
-    import flask_migrate
-
-    from helpdesk import create_app
-
-    config = {"INSTANCE_PATH": folder, "SECRET_KEY": "bench", "JOBS_IMMEDIATE": True, "TESTING": True}
-    cleanup = lambda: None  # noqa: E731
-    if args.database_url:
-        server = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        name = f"helpdesk_bench_insights_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        config["SQLALCHEMY_DATABASE_URI"] = sa.engine.make_url(server).set(database=name).render_as_string(
-            hide_password=False)
-
-        def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    else:
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{os.path.join(folder, 'insights.sqlite3')}"
-    app = create_app(config)
-    with app.app_context():
-        flask_migrate.upgrade(revision="heads")
-    return app, cleanup
+    """A migrated app on a fresh database; returns (app, cleanup)."""
+    return migrated_app("insights", folder, args.database_url)
 
 
 def scale(args: argparse.Namespace) -> None:

@@ -23,20 +23,19 @@ Each figure is the whole request (routing, session, the query, JSON or HTML).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpdesk import create_app  # noqa: E402
+from bench_instance import migrated_app  # noqa: E402
+
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.models import Message, PluginState, Ticket, User  # noqa: E402
 from helpdesk.models.base import utcnow  # noqa: E402
@@ -55,30 +54,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def make_app(args: argparse.Namespace, folder: str):
-    import flask_migrate
-
-    config = {"INSTANCE_PATH": folder, "SECRET_KEY": "bench", "JOBS_IMMEDIATE": True, "TESTING": True,
-              "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
-    cleanup = lambda: None  # noqa: E731
-    if args.database_url:
-        server = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        name = f"helpdesk_bench_knowledge_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        config["SQLALCHEMY_DATABASE_URI"] = sa.engine.make_url(server).set(database=name).render_as_string(
-            hide_password=False)
-
-        def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    else:
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}"
-    app = create_app(config)
-    with app.app_context():
-        flask_migrate.upgrade(revision="heads")
-    return app, cleanup
+    """A migrated app on a fresh database; returns (app, cleanup)."""
+    return migrated_app("knowledge", folder, args.database_url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
 
 
 def vocabulary(rng: random.Random, n: int = 4000) -> list[str]:

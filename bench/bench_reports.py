@@ -23,12 +23,10 @@ Then it times:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,7 +34,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpdesk import create_app  # noqa: E402
+from bench_instance import migrated_app  # noqa: E402
+
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.models import AuditEvent, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, User  # noqa: E402
 from helpdesk.models.base import utcnow  # noqa: E402
@@ -57,30 +56,7 @@ def parse_args() -> argparse.Namespace:
 
 def make_app(args: argparse.Namespace, folder: str) -> tuple[object, callable]:
     """A migrated app on a fresh database; returns (app, cleanup)."""
-    import flask_migrate
-
-    config = {"INSTANCE_PATH": folder, "SECRET_KEY": "bench", "JOBS_IMMEDIATE": True, "TESTING": True,
-              "WTF_CSRF_ENABLED": False}
-    cleanup = lambda: None  # noqa: E731
-    if args.database_url:
-        server = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        name = f"helpdesk_bench_reports_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        config["SQLALCHEMY_DATABASE_URI"] = sa.engine.make_url(server).set(database=name).render_as_string(
-            hide_password=False)
-
-        def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    else:
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}"
-    app = create_app(config)
-    with app.app_context():
-        flask_migrate.upgrade(revision="heads")
-    return app, cleanup
+    return migrated_app("reports", folder, args.database_url, WTF_CSRF_ENABLED=False)
 
 
 def seed(args: argparse.Namespace, now) -> dict:
