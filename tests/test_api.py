@@ -304,6 +304,77 @@ def test_customers_users_teams_tags(api, agent, customer, other_customer, light_
     assert api("get", "/api/v1/users", token_for(customer)).status_code == 403
 
 
+def test_organisations_agents_list_and_read_customers_are_refused(api, admin, agent, customer, other_customer,
+                                                                   light_agent, token_for, db):
+    """The Organisations page's rules: agents and admins read every organisation; customers and
+    light agents are refused; a missing one is 404; the customer resource names its organisation."""
+    from helpdesk.services.organisations import save_organisation
+
+    acme = save_organisation(admin, name="Acme", domains="example.test", shared_tickets=True, notes="Key account")
+    for n in range(3):
+        save_organisation(admin, name=f"Org {n}", domains=f"org{n}.example")
+    token = token_for(agent, "read")
+    one = api("get", f"/api/v1/organisations/{acme.id}", token)
+    assert one.status_code == 200
+    assert one.json == {"id": acme.id, "name": "Acme", "domains": ["example.test"], "shared_tickets": True,
+                        "notes": "Key account", "account_owner_id": None, "custom_fields": {},
+                        "member_count": 2, "created_at": one.json["created_at"]}  # Carla and Otto joined
+    seen, cursor = [], None
+    while True:
+        page = api("get", "/api/v1/organisations?limit=3" + (f"&cursor={cursor}" if cursor else ""), token).json
+        seen += [o["name"] for o in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["Acme", "Org 0", "Org 1", "Org 2"]
+    assert [o["name"] for o in api("get", "/api/v1/organisations?q=acm", token).json["items"]] == ["Acme"]
+    assert api("get", "/api/v1/organisations?cursor=zz", token).json["error"]["fields"] == {
+        "cursor": ["Not a cursor from this API."]}
+    assert api("get", "/api/v1/organisations/99999", token).json["error"]["code"] == "not_found"
+    carla = api("get", f"/api/v1/customers/{customer.id}", token).json
+    assert carla["organisation"] == {"id": acme.id, "name": "Acme"}
+    for who in (customer, light_agent):
+        for url in ("/api/v1/organisations", f"/api/v1/organisations/{acme.id}"):
+            refused = api("get", url, token_for(who))
+            assert refused.status_code == 403 and set(refused.json["error"]) == {"code", "message", "fields"}
+    assert api("get", "/api/v1/organisations").status_code == 401
+
+
+def test_organisation_writes_go_through_the_service(api, admin, agent, customer, token_for, db):
+    """Agents keep notes and the account owner; name, domains and sharing need an admin with
+    the admin scope; the service's checks answer 422 and write nothing."""
+    from helpdesk.models import AdminAuditEntry, Organisation
+
+    agent_token, admin_token = token_for(agent), token_for(admin, "admin")
+    assert api("post", "/api/v1/organisations", agent_token, json={"name": "Acme"}).status_code == 403
+    assert api("post", "/api/v1/organisations", token_for(admin, "write"), json={"name": "Acme"}).json[
+        "error"]["code"] == "insufficient_scope"
+    made = api("post", "/api/v1/organisations", admin_token,
+               json={"name": "Acme", "domains": ["@Example.TEST"], "shared_tickets": True})
+    assert made.status_code == 201, made.json
+    assert made.json["domains"] == ["example.test"] and made.json["member_count"] == 1  # Carla joined
+    org_id = made.json["id"]
+    db.session.expire_all()
+    assert customer.organisation_id == org_id
+    changed = api("patch", f"/api/v1/organisations/{org_id}", agent_token,
+                  json={"notes": "Renews in March", "account_owner_id": agent.id})
+    assert changed.status_code == 200
+    assert changed.json["notes"] == "Renews in March" and changed.json["account_owner_id"] == agent.id
+    refused = api("patch", f"/api/v1/organisations/{org_id}", agent_token, json={"name": "Acme Ltd"})
+    assert refused.status_code == 403
+    bad = api("patch", f"/api/v1/organisations/{org_id}", admin_token, json={"domains": ["gmail.com"]})
+    assert bad.status_code == 422 and list(bad.json["error"]["fields"]) == ["domains"]
+    owner = api("patch", f"/api/v1/organisations/{org_id}", agent_token, json={"account_owner_id": customer.id})
+    assert owner.status_code == 422 and list(owner.json["error"]["fields"]) == ["account_owner_id"]
+    unknown = api("patch", f"/api/v1/organisations/{org_id}", agent_token, json={"member_count": 5})
+    assert unknown.status_code == 422 and "member_count" in unknown.json["error"]["fields"]
+    db.session.expire_all()
+    org = db.session.get(Organisation, org_id)
+    assert org.name == "Acme" and [d.domain for d in org.domains] == ["example.test"]
+    assert org.notes == "Renews in March" and org.account_owner_id == agent.id
+    assert db.session.scalar(select(func.count(AdminAuditEntry.id)).where(AdminAuditEntry.kind == "organisation")) == 2
+
+
 # ------------------------------------------------------------------ errors
 
 
@@ -418,6 +489,8 @@ def test_answers_match_their_documented_schemas(api, admin, agent, customer, tok
     db.session.commit()
     services.update_ticket(ticket, agent, team_id=team.id, assignee_id=agent.id, tags=["vip"])
     services.add_message(ticket, agent, "Note", internal=True)
+    from helpdesk.services.organisations import save_organisation
+    organisation = save_organisation(admin, name="Acme", domains=[customer.email.partition("@")[2]])
     token = token_for(admin, "admin")
     checks = {
         "/api/v1/tickets?status=all": schemas.TicketPage(),
@@ -427,6 +500,8 @@ def test_answers_match_their_documented_schemas(api, admin, agent, customer, tok
         "/api/v1/customers": schemas.CustomerPage(), f"/api/v1/customers/{customer.id}": schemas.CustomerSchema(),
         "/api/v1/users": schemas.UserSchema(many=True), "/api/v1/teams": schemas.TeamSchema(many=True),
         "/api/v1/tags": schemas.TagSchema(many=True), "/api/v1/me": schemas.MeSchema(),
+        "/api/v1/organisations": schemas.OrganisationPage(),
+        f"/api/v1/organisations/{organisation.id}": schemas.OrganisationSchema(),
     }
     for url, schema in checks.items():
         answer = api("get", url, token)

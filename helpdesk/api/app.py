@@ -1,14 +1,14 @@
 """Registering the REST API on an app (see ``helpdesk.api``).
 
 ``base`` has the machinery (authentication, scopes, rate limits, the error shape),
-``tickets`` and ``people`` the core's resources, ``docs`` the browsable reference; plugins
+``tickets``, ``people`` and ``organisations`` the core's resources, ``docs`` the browsable reference; plugins
 add endpoints with the ``helpdesk_api_blueprints`` hook. Integrators' guide: docs/api_rest.md.
 """
 from __future__ import annotations
 
 from flask import Flask
 
-from helpdesk.api import docs, people, tickets
+from helpdesk.api import docs, organisations, people, tickets
 from helpdesk.api.base import PREFIX, HelpdeskApi, authenticate_request
 from helpdesk.extensions import csrf
 from helpdesk.plugin_manager import manager
@@ -36,7 +36,7 @@ def register_api(app: Flask) -> None:
     api = HelpdeskApi(app)
     api.register_converter(DatabaseIntConverter, lambda converter: {"type": "integer", "minimum": 0})
     app.extensions["helpdesk_api"] = api
-    for blueprint in (*tickets.BLUEPRINTS, *people.BLUEPRINTS):
+    for blueprint in (*tickets.BLUEPRINTS, *people.BLUEPRINTS, *organisations.BLUEPRINTS):
         api.register_blueprint(blueprint, url_prefix=PREFIX + (blueprint.url_prefix or ""))
         csrf.exempt(blueprint)  # CSRF is checked in base.authenticate_request, for browser sessions only
     register_plugin_endpoints(app)

@@ -42,7 +42,9 @@ def customer_dict(customer: User) -> dict:
     return {"id": customer.id, "name": customer.name, "email": customer.email, "active": customer.active,
             "created_at": customer.created_at,
             "identities": [{"id": i.id, "kind": i.kind, "value": i.value, "verified": i.verified}
-                           for i in customer.identities]}
+                           for i in customer.identities],
+            "organisation": {"id": customer.organisation.id, "name": customer.organisation.name}
+            if customer.organisation is not None else None}
 
 
 def customer_view(view: Callable) -> Callable:
@@ -87,7 +89,8 @@ def list_customers(args: dict):
                            fields={"cursor": ["Not a cursor from this API."]}) from None
         query = query.where(User.id > after)
     limit = args["limit"]
-    rows = list(db.session.scalars(query.options(selectinload(User.identities)).order_by(User.id).limit(limit + 1)))
+    rows = list(db.session.scalars(query.options(selectinload(User.identities), selectinload(User.organisation))
+                                   .order_by(User.id).limit(limit + 1)))
     items = rows[:limit]
     return {"items": [customer_dict(c) for c in items],
             "next_cursor": str(items[-1].id) if len(rows) > limit else None}

@@ -164,6 +164,11 @@ class IdentitySchema(Schema):
     verified = fields.Bool()
 
 
+class OrganisationRef(Schema):
+    id = fields.Int(required=True)
+    name = fields.Str(required=True)
+
+
 class CustomerSchema(Schema):
     id = fields.Int(required=True)
     name = fields.Str(required=True)
@@ -171,6 +176,8 @@ class CustomerSchema(Schema):
     active = fields.Bool()
     created_at = UtcDateTime()
     identities = fields.List(fields.Nested(IdentitySchema))
+    organisation = fields.Nested(OrganisationRef, allow_none=True,
+                                 metadata={"description": "the organisation they belong to; null: none"})
 
 
 class CustomerPage(Schema):
@@ -188,6 +195,51 @@ class IdentityCreateSchema(Schema):
     kind = fields.Str(required=True, validate=validate.Length(1, 30),
                       metadata={"description": "email, phone, chat or social:<network>"})
     value = fields.Str(required=True, validate=validate.Length(1, 320))
+
+
+class OrganisationSchema(Schema):
+    id = fields.Int(required=True)
+    name = fields.Str(required=True)
+    domains = fields.List(fields.Str(), required=True,
+                          metadata={"description": "customers writing from these (or subdomains) join"})
+    shared_tickets = fields.Bool(required=True,
+                                 metadata={"description": "members see each other's tickets in the portal"})
+    notes = fields.Str(required=True)
+    account_owner_id = fields.Int(allow_none=True, required=True,
+                                  metadata={"description": "the agent or admin who looks after the account"})
+    custom_fields = fields.Dict(keys=fields.Str(), values=fields.Raw(allow_none=True), required=True,
+                                metadata={"description": "key → value of the admin's organisation fields"})
+    member_count = fields.Int(required=True, metadata={"description": "customers in the organisation"})
+    created_at = UtcDateTime()
+
+
+class OrganisationPage(Schema):
+    items = fields.List(fields.Nested(OrganisationSchema), required=True)
+    next_cursor = fields.Str(allow_none=True)
+
+
+class OrganisationListArgs(Schema):
+    q = fields.Str(metadata={"description": "part of the name"})
+    limit = fields.Int(load_default=25, validate=validate.Range(1, 100))
+    cursor = fields.Str()
+
+
+class OrganisationUpdateSchema(Schema):
+    """Agents change the notes, the account owner and the custom fields; name, domains and
+    sharing need an admin (and a token with the admin scope)."""
+    name = fields.Str(validate=validate.Length(1, 200), metadata={"description": "admins"})
+    domains = fields.List(fields.Str(validate=validate.Length(1, 253)), validate=validate.Length(max=100),
+                          metadata={"description": "admins: the whole list (replaces it)"})
+    shared_tickets = fields.Bool(metadata={"description": "admins"})
+    notes = fields.Str(validate=validate.Length(max=20_000))
+    account_owner_id = fields.Int(allow_none=True, metadata={"description": "an active agent or admin; null: none"})
+    custom_fields = fields.Dict(keys=fields.Str(validate=validate.Length(1, 60)),
+                                values=fields.Raw(allow_none=True),
+                                metadata={"description": "key → value; null or \"\" clears a field"})
+
+
+class OrganisationCreateSchema(OrganisationUpdateSchema):
+    name = fields.Str(required=True, validate=validate.Length(1, 200))
 
 
 class UserSchema(Schema):
