@@ -46,3 +46,22 @@ def test_core_dependencies_have_an_upper_bound():
             requirement = Requirement(line)
             if requirement.name not in UNBOUNDED_OK:
                 assert any(spec.operator == "<" for spec in requirement.specifier), f"{line} has no upper bound"
+
+
+def _plugin_requirements() -> list[tuple[str, Requirement]]:
+    import tomllib
+
+    out = []
+    for pyproject in sorted((ROOT / "plugins").glob("*/pyproject.toml")):
+        for line in tomllib.loads(pyproject.read_text())["project"].get("dependencies", []):
+            out.append((pyproject.parent.name, Requirement(line)))
+    return out
+
+
+@pytest.mark.parametrize("plugin, requirement", _plugin_requirements(), ids=lambda v: str(v))
+def test_each_bundled_plugin_dependency_is_pinned_inside_its_range(plugin, requirement):
+    pins = _pins()
+    name = requirement.name.lower().replace("_", "-")
+    assert name in pins, f"{requirement.name} (plugins/{plugin}) is missing from constraints.txt"
+    assert requirement.specifier.contains(pins[name]), (
+        f"constraints.txt pins {name} {pins[name]} outside {requirement} (plugins/{plugin})")

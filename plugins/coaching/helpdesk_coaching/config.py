@@ -62,6 +62,13 @@ SETTINGS = [
                  "reply asks nothing."),
     Setting("unclear_words", "int", default=6, min=1, max=50, label="A request is unclear under (words)",
             help="A customer message with fewer words than this counts as possibly unclear."),
+    Setting("check_readability", "bool", default=True, label="Writing help: readability score",
+            help="Advise when a reply scores below the threshold below on the Flesch reading ease scale "
+                 "(0–100, higher is easier; plain English is 60–70). English replies only: a customer whose "
+                 "language (or else the site's) is not English gets no score."),
+    Setting("min_reading_ease", "int", default=50, min=0, max=100, label="Lowest reading ease"),
+    Setting("readability_min_words", "int", default=40, min=10, max=1000, label="Score replies from (words)",
+            help="Shorter replies are not scored: a few words give no meaningful score."),
 ]
 
 

@@ -89,3 +89,57 @@ def test_an_open_question_when_the_request_is_unclear(staff, customer):
     assert _check(staff, vague, "Hi Carla, what do you see when it breaks? {ref}") == []
     clear = services.create_ticket(customer, "Printer", "The printer in room 4 is smoking since this morning.")
     assert _check(staff, clear, "Hi Carla, I restarted the service. {ref}") == []
+
+
+PLAIN = ("Hi Carla, thanks for telling us about the printer. We sent a new one today. It comes on Monday "
+         "morning. Please keep the old one unplugged until then. When the new one is there, plug it in and "
+         "press the green button. If it does not start, call me and I will help. {ref}")
+LEGALESE = ("Hi Carla, notwithstanding the contractual obligations, the organisation acknowledges "
+            "that reimbursement eligibility is contingent upon comprehensive verification of the documentation "
+            "submitted, in accordance with applicable regulatory requirements. Consequently, administrative "
+            "determinations concerning extraordinary compensation necessitate authorisation by the "
+            "responsible department. {ref}")
+HARD = ("Hard to read: Flesch reading ease {score} (aim for {least} or more; plain English scores 60–70). "
+        "Try shorter sentences and everyday words.")
+
+
+def test_readability_score_on_fixed_texts(staff, customer):
+    from helpdesk.plugin_api import services
+
+    ticket = services.create_ticket(customer, "Printer", "The printer in room 4 is smoking.")
+    assert _check(staff, ticket, PLAIN) == []  # 54 everyday words in short sentences: about 97
+    assert _check(staff, ticket, LEGALESE) == [HARD.format(score=-78, least=50)]
+    # The same dense words, but too few of them for a meaningful score: no warning.
+    assert _check(staff, ticket, LEGALESE.split(". ")[0] + ". {ref}") == []
+    # Quoted lines are the customer's: dense legalese quoted under a plain reply is not scored.
+    quoted = PLAIN + "\n\n" + "\n".join("> " + line for line in LEGALESE.format(ref="").split(", "))
+    assert _check(staff, ticket, quoted) == []
+
+
+def test_readability_is_switchable_and_its_threshold_set_by_the_admin(staff, customer):
+    from helpdesk.plugin_api import services
+    from helpdesk.plugin_manager import manager
+
+    ticket = services.create_ticket(customer, "Printer", "The printer in room 4 is smoking.")
+    sent = staff.post(f"/tickets/{ticket.reference}", data={"body": LEGALESE.format(ref=ticket.reference)},
+                      follow_redirects=True)
+    assert "Reply sent." in sent.text and "Flesch reading ease -78" in sent.text  # advised, not held back
+    manager().save_settings("coaching", {"min_reading_ease": 100})
+    assert _check(staff, ticket, PLAIN) == [HARD.format(score=97, least=100)]
+    manager().save_settings("coaching", {"readability_min_words": 60})
+    assert _check(staff, ticket, PLAIN) == []  # 54 words are now too few to score
+    manager().save_settings("coaching", {"readability_min_words": 40, "check_readability": False})
+    assert _check(staff, ticket, LEGALESE) == []
+
+
+@pytest.mark.parametrize("language", ["de", "fr-CA"])
+def test_no_readability_score_for_a_customer_who_reads_another_language(staff, customer, db, language):
+    from helpdesk.plugin_api import services
+
+    customer.language = language  # "fr-CA": a language the product has no catalogue for is still not English
+    db.session.commit()
+    ticket = services.create_ticket(customer, "Drucker", "Der Drucker in Raum 4 raucht.")
+    assert _check(staff, ticket, LEGALESE) == []
+    customer.language = "en-GB"
+    db.session.commit()
+    assert _check(staff, ticket, LEGALESE) == [HARD.format(score=-78, least=50)]
