@@ -116,12 +116,13 @@ def helpdesk_reports() -> list[tuple[str, str]]:
 
 @hookimpl
 def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
-    """Rising themes on the agent dashboard; on the ticket page only an empty placeholder that
-    the plugin's script fills from its own URL after load (no SQL in the page's render)."""
+    """Rising themes on the agent dashboard; customer health on the ticket page and the customer
+    page as an empty placeholder that the plugin's script fills from its own URL after load (no
+    SQL in the page's render)."""
     user = context.get("user")
     if user is None or not getattr(user, "is_authenticated", False) or not can_read(user):
         return None
-    if slot == "ticket.customer_context":
+    if slot in ("ticket.customer_context", "customer.sidebar"):
         customer = context.get("customer")
         if customer is None:
             return None

@@ -171,6 +171,9 @@ def test_health_score_has_its_reasons_and_the_ticket_page_fills_it_lazily(app, c
                    f"+5 CSAT 5 on {tickets[1].reference}", f"first response target missed on {tickets[2].reference}",
                    "-10 5 tickets in 30 days"):
         assert reason in reasons
+    # The customer page shows the same panel, with the same reasons
+    profile = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert re.findall(r'data-insights-panel="([^"]+)"', profile) == [url]
 
 
 def test_a_customer_with_nothing_wrong_is_healthy(app, customer, agent, client, login):
