@@ -409,13 +409,19 @@ SANDBOX_ATTACKS = [
 ]
 
 
+# A guard against a hang, not a speed test: rendering `9 ** 9999999` or a nested 10^10 loop, or
+# backtracking `(a+)+$` over 9,000 characters, takes minutes; being refused takes milliseconds. The
+# margin is wide so that a loaded machine never fails it (speed is bench/'s job).
+HANG = 30
+
+
 def test_acknowledgement_templates_allow_placeholders_and_conditions_only(db, client, login, admin):
     login(client, admin)
     for source in SANDBOX_ATTACKS:
         started = time.perf_counter()
         page = client.post("/complaints/rules/new", data={"name": "Evil", "words": "order", "acknowledge": "y",
                                                           "ack_template": source, "save": "1"})
-        assert time.perf_counter() - started < 2, source  # refused without rendering it
+        assert time.perf_counter() - started < HANG, source  # refused without rendering it
         assert page.status_code == 422, source
         errors = field_errors(page.text)
         assert any(e.startswith(("Only placeholders", "Unknown placeholder")) for e in errors), (source, errors)
@@ -437,7 +443,7 @@ def test_allowed_template_parts_still_work_and_a_stored_bad_template_sends_the_d
     rule_factory("Old", {"words": ["order"]}, {"acknowledge": True, "ack_template": "{{ 9 ** 9999999 }}"})
     started = time.perf_counter()
     ticket = services.create_ticket(customer, "My order", "Where is my order?")
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < HANG
     ack = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
     assert ack.status == "sent" and ack.text.startswith("Hi Carla,")
     assert f"Your request is {ticket.reference}" in ack.text
@@ -455,7 +461,7 @@ def test_a_pattern_that_backtracks_without_end_is_refused_when_saved(db, client,
         started = time.perf_counter()
         page = client.post("/complaints/rules/new", data={"name": "Slow", "regex": pattern, "set_priority": "high",
                                                           "save": "1"})
-        assert time.perf_counter() - started < 3, pattern
+        assert time.perf_counter() - started < HANG, pattern
         assert page.status_code == 422, pattern
         errors = field_errors(page.text)
         assert any(e.startswith("This pattern takes more than 50 ms on some texts") for e in errors), (pattern, errors)
@@ -481,7 +487,7 @@ def test_a_slow_pattern_already_stored_cannot_hold_up_new_tickets(db, client, lo
     login(client, customer)
     started = time.perf_counter()
     made = client.post("/portal/new", data={"subject": "aaaa", "body": "a" * 9_000 + "!"})
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < HANG
     assert made.status_code == 302
     ticket = db.session.scalar(select(Ticket))
     assert ticket.priority != "urgent" and "long" in {t.name for t in ticket.tags}  # skipped; the next rule ran
