@@ -46,7 +46,8 @@ def test_profile_page_makes_a_token_shown_once_and_stored_hashed(client, login, 
     page = client.get("/profile/api-tokens/")
     assert "You have no API tokens yet" in page.text
     answer = client.post("/profile/api-tokens/", data={"name": "CRM sync", "scope": "write", "expires_in_days": "30"})
-    assert answer.status_code == 200
+    assert answer.status_code == 303 and answer.location.endswith("/profile/api-tokens/")  # a reload sends nothing
+    answer = client.get(answer.location)
     assert "shown only this once" in answer.text
     token = answer.text.split('id="new-token-value">')[1].split("<")[0]
     assert token.startswith("hdk_")
@@ -55,6 +56,7 @@ def test_profile_page_makes_a_token_shown_once_and_stored_hashed(client, login, 
     assert row.scope == "write" and row.expires_at > utcnow() + timedelta(days=29)
     again = client.get("/profile/api-tokens/")
     assert token not in again.text and f"hdk_{row.prefix}_" in again.text and "never used" in again.text
+    assert len(db.session.scalars(select(ApiToken)).all()) == 1  # reloading made no second token
     entry = db.session.scalar(select(AdminAuditEntry).where(AdminAuditEntry.kind == "api_token"))
     assert entry.action == "created" and token not in str(entry.after)
 

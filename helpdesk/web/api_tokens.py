@@ -1,10 +1,14 @@
 """Profile → API tokens: everyone makes and revokes their own personal API tokens.
 
-The token is shown once, on the page that answers the form; only its hash is kept.
+The token is shown once, on the page the form redirects to; only its hash is kept. Between the
+POST and that page the token waits in the (server-side) session and is taken out when shown, so
+a reload neither shows it again nor makes a second token. The session is a signed cookie, so
+the token is encrypted there (the secrets key's Fernet) and expires after five minutes.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from cryptography.fernet import InvalidToken
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -12,11 +16,24 @@ from wtforms.validators import DataRequired, Length
 
 from helpdesk.extensions import db
 from helpdesk.models import ApiToken
+from helpdesk.plugin_manager import manager
 from helpdesk.services import api_tokens
 from helpdesk.services.errors import ServiceError
 from helpdesk.web.forms import ConfirmForm
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/profile/api-tokens")
+NEW_TOKEN_KEY = "api_token_shown_once"
+SHOWN_WITHIN_SECONDS = 300
+
+
+def _take_new_token() -> str | None:
+    sealed = session.pop(NEW_TOKEN_KEY, None)
+    if not sealed:
+        return None
+    try:
+        return manager()._fernet().decrypt(sealed.encode(), ttl=SHOWN_WITHIN_SECONDS).decode()
+    except InvalidToken:
+        return None
 
 SCOPE_HELP = {"read": "Read: look at tickets and everything you can see",
               "write": "Write: read, and reply, add notes, open and change tickets as you could",
@@ -46,7 +63,7 @@ def _page(form: TokenForm, new_token: str | None = None, status: int = 200):
 @bp.get("/")
 @login_required
 def index():
-    return _page(_form())
+    return _page(_form(), new_token=_take_new_token())
 
 
 @bp.post("/")
@@ -61,14 +78,9 @@ def create():
     except ServiceError as exc:
         form.form_errors.append(exc.message)
         return _page(form, status=400)
-    # Shown once, here; the page says so. A fresh, empty form below it.
-    return _page(_form_fresh(), new_token=token)
-
-
-def _form_fresh() -> TokenForm:
-    form = TokenForm(formdata=None)
-    form.scope.choices = [(s, SCOPE_HELP[s]) for s in api_tokens.scopes_for(current_user)]
-    return form
+    # Shown once, on the page this redirects to (Post/Redirect/Get: a reload makes no second token).
+    session[NEW_TOKEN_KEY] = manager()._fernet().encrypt(token.encode()).decode()
+    return redirect(url_for("api_tokens.index"), 303)
 
 
 @bp.post("/<int:token_id>/revoke")
