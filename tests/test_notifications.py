@@ -158,3 +158,17 @@ def test_kudos_for_me_rings_the_bell(db, smtp, agent, make_user):
     db.session.expire_all()
     [note] = db.session.scalars(select(Notification)).all()
     assert note.text == "Lea Park gave you kudos." and note.actor_id == lea.id
+
+
+def test_follow_then_unfollow_on_the_ticket_page(client, login, db, smtp, ticket, customer, make_user):
+    fay = make_user("agent", name="Fay Follow", email="fay@acme.test")
+    login(client, fay)
+    page = client.post(f"/tickets/{ticket.reference}/follow", data={"action": "follow"}, follow_redirects=True).text
+    assert f"You follow {ticket.reference}" in page and 'aria-pressed="true"' in page
+    services.add_message(ticket, customer, "Still broken")
+    assert kinds_of(db, fay) == ["customer_replied"]
+    page = client.post(f"/tickets/{ticket.reference}/follow", data={"action": "unfollow"}, follow_redirects=True).text
+    assert f"You no longer follow {ticket.reference}." in page and 'aria-pressed="false"' in page
+    assert not notes.is_following(fay, ticket)
+    services.add_message(ticket, customer, "Hello?")
+    assert kinds_of(db, fay) == ["customer_replied"]  # nothing more once unfollowed
