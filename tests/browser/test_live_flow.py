@@ -82,3 +82,32 @@ def test_the_queue_shows_new_and_updated_tickets_without_reload(live_server, sig
     expect(old).to_have_class(re.compile(r"\blive-updated\b"), timeout=8_000)
     expect(old).to_have_class(re.compile(r"\bticket-unread\b"))
     expect(page.locator("tr.ticket-unread")).to_have_count(2)
+
+
+def test_pages_work_with_the_live_channel_down(live_server, sign_in, db, make_user, customer):
+    """Every request under /live/ fails (a proxy that does not pass it, Redis gone): the queue
+    and the ticket page work, a reply is sent, and one written blind is still held back."""
+    lea = make_user("agent", name="Lea Lang", email="lea@example.test", password=PASSWORD)
+    sam = make_user("agent", name="Sam Stone", email="sam@example.test", password=PASSWORD)
+    ticket = services.create_ticket(customer, "Printer on fire", "The printer in room 4 is smoking.")
+    page = sign_in(sam)
+    page.context.route("**/live/**", lambda route: route.fulfill(status=503, body="down"))
+    page.goto(f"{live_server}/queue")
+    expect(page.locator(f'tr.ticket-row[data-reference="{ticket.reference}"]')).to_contain_text("Printer on fire")
+    page.locator(f'tr.ticket-row[data-reference="{ticket.reference}"] a.ticket-link').first.click()
+    expect(page.locator('#live-channel[data-state="reconnecting"]')).to_have_count(1)
+    expect(page.locator("#live-presence")).to_be_empty()
+    body = f"Hi Carla,\n\nabout {ticket.reference}: a new printer is on its way."
+    page.locator("#reply-body").fill(body)
+    page.locator("#reply-submit").click()
+    expect(page.locator("#flash-messages")).to_contain_text("Reply sent.")
+
+    services.add_message(ticket, lea, "Hi Carla, I will bring it myself.")  # Sam's page is not told
+    expect(page.locator("#live-banner")).to_be_hidden()
+    page.locator("#reply-body").fill(f"Hi Carla,\n\nabout {ticket.reference}: tomorrow morning.")
+    page.locator("#reply-submit").click()
+    expect(page.locator("#reply-news")).to_contain_text("Lea Lang replied")
+    page.locator("#send-anyway").click()
+    expect(page.locator("#flash-messages")).to_contain_text("Reply sent.")
+    db.session.expire_all()
+    assert db.session.query(Message).filter_by(author_id=sam.id).count() == 2
