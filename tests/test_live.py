@@ -149,3 +149,39 @@ def test_own_changes_internal_notes_and_formless_posts_send_at_once(app, db, cli
     assert client.post(f"/tickets/{ticket.reference}", data={"body": body}).status_code == 302  # no mark: no check
     answer = client.post(f"/tickets/{ticket.reference}", data={"body": body, "seen": seen})
     assert answer.status_code == 409 and "The customer (Carla Customer) replied" in answer.text
+
+
+def test_pages_work_with_the_live_channel_down(app, db, client, login, make_user, agent, customer, ticket,
+                                               monkeypatch):
+    """The live backend unreachable (Redis gone): pages, replies and notifications work as
+    before, the reply is still checked on the server, the stream and presence say 503."""
+    from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+    from smtp_sink import free_port
+
+    from helpdesk.services import notifications as notes
+
+    dead = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0),
+                 decode_responses=True)
+    monkeypatch.setattr(live, "redis_client", lambda: dead)
+    monkeypatch.setattr(live, "_blocking_client", lambda: dead)
+    lea = make_user("agent", name="Lea Lang")
+    login(client, agent)
+    page = client.get(f"/tickets/{ticket.reference}")
+    assert page.status_code == 200 and 'id="live-channel"' in page.text
+    assert client.get("/queue").status_code == 200
+    stream = client.get(f"/live/stream?topics=queue,ticket:{ticket.id}")
+    assert stream.status_code == 503 and stream.headers["Retry-After"] == "10"
+    presence = client.post(f"/live/tickets/{ticket.reference}/presence", data={"state": "viewing"})
+    assert presence.status_code == 503 and presence.json == {"present": []}
+
+    services.add_message(ticket, lea, "Hi Carla, I replaced the printer.")  # published to nowhere: saved
+    body = f"Hi Carla,\n\nabout {ticket.reference}: we are on it."
+    answer = client.post(f"/tickets/{ticket.reference}", data={"body": body, "seen": seen_of(page.text)})
+    assert answer.status_code == 409 and "Lea Lang replied" in answer.text  # never reply blind, without live
+    assert client.post(f"/tickets/{ticket.reference}",
+                       data={"body": body, "seen": seen_of(answer.text)}).status_code == 302
+    assert db.session.query(Message).filter_by(author_id=agent.id).count() == 1
+    services.update_ticket(ticket, lea, assignee_id=agent.id)  # the bell's live count fails; the notification not
+    assert notes.unread_count(agent) == 1

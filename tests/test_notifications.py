@@ -158,3 +158,41 @@ def test_kudos_for_me_rings_the_bell(db, smtp, agent, make_user):
     db.session.expire_all()
     [note] = db.session.scalars(select(Notification)).all()
     assert note.text == "Lea Park gave you kudos." and note.actor_id == lea.id
+
+
+def test_follow_then_unfollow_on_the_ticket_page(client, login, db, smtp, ticket, customer, make_user):
+    fay = make_user("agent", name="Fay Follow", email="fay@acme.test")
+    login(client, fay)
+    page = client.post(f"/tickets/{ticket.reference}/follow", data={"action": "follow"}, follow_redirects=True).text
+    assert f"You follow {ticket.reference}" in page and 'aria-pressed="true"' in page
+    services.add_message(ticket, customer, "Still broken")
+    assert kinds_of(db, fay) == ["customer_replied"]
+    page = client.post(f"/tickets/{ticket.reference}/follow", data={"action": "unfollow"}, follow_redirects=True).text
+    assert f"You no longer follow {ticket.reference}." in page and 'aria-pressed="false"' in page
+    assert not notes.is_following(fay, ticket)
+    services.add_message(ticket, customer, "Hello?")
+    assert kinds_of(db, fay) == ["customer_replied"]  # nothing more once unfollowed
+
+
+def test_a_mail_whose_job_was_lost_after_the_commit_is_still_delivered(db, smtp, ticket, admin, make_user,
+                                                                       monkeypatch):
+    """The notification and its mail are committed together: a process that dies before it
+    starts the delivery job (or a job queue that drops it) loses nothing; the sweeper sends it."""
+    from datetime import timedelta
+
+    from helpdesk.models import OutboxMail
+    from helpdesk.models.base import utcnow
+    from helpdesk.services.delivery import sweep
+    from helpdesk.services.mail import lease
+
+    lea = make_user("agent", name="Lea Park", email="lea@acme.test")
+    monkeypatch.setattr(notes, "deliver_mail", lambda mail_id: None)  # the job never starts
+    services.update_ticket(ticket, admin, assignee_id=lea.id)
+    assert kinds_of(db, lea) == ["assigned"] and mails_to(smtp, "lea@acme.test") == []
+    [mail] = db.session.scalars(select(OutboxMail).where(OutboxMail.to_addr == "lea@acme.test")).all()
+    assert mail.status == "queued" and mail.headers["Auto-Submitted"] == "auto-generated"
+    assert sweep(now=utcnow() + lease() + timedelta(seconds=1))["mails"] == 1
+    [sent] = mails_to(smtp, "lea@acme.test")
+    assert sent["Subject"] == f"{admin.name} assigned {ticket.reference} to you: Printer on fire"
+    assert sweep(now=utcnow() + 2 * lease() + timedelta(seconds=2))["mails"] == 0  # sent once
+    assert len(mails_to(smtp, "lea@acme.test")) == 1

@@ -4,14 +4,16 @@
 events through ``helpdesk.notification_hooks``, plugins through ``plugin_api.notify_agents``).
 It drops recipients who must not hear about it — the actor themself, inactive accounts,
 customers, anyone who cannot see the ticket (``helpdesk.access``), anyone whose preference
-for the kind is ``off`` — writes one row per remaining agent, commits, and then calls
-``_after_commit``: the single place that acts on new notifications (today: queue the
-immediate mails; the live channel publishes "unread count changed" there too).
+for the kind is ``off`` — writes one row per remaining agent and, for those who want an
+email at once, the mail in the outbox **in the same transaction** (so a crash or a lost job
+right after the commit cannot lose the mail: the outbox's lease and sweeper deliver it),
+commits, and then calls ``_after_commit``: the single place that acts on new notifications
+(the mails' delivery jobs; the live channel publishes "unread count changed").
 
 Each agent chooses per kind (``NotificationKind``): ``immediately`` (bell + an email at
 once), ``digest`` (bell + one daily email at ``NOTIFICATION_DIGEST_HOUR`` in their time
-zone), ``app`` (the bell only) or ``off``. Mails go through the durable outbox; each
-notification is mailed at most once (a conditional update claims it first).
+zone), ``app`` (the bell only) or ``off``. Mails go through the durable outbox, marked as
+automatic mail (``Auto-Submitted``); each notification is mailed at most once.
 
 Mentions in internal notes are tokens ``@[Name](user:ID)`` (the agent picker inserts
 them; the id makes them unambiguous whatever the name holds).
@@ -31,7 +33,7 @@ from helpdesk.contract import DELIVERIES, NotificationKind
 from helpdesk.extensions import db
 from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.links import external_url
-from helpdesk.models import Ticket, User
+from helpdesk.models import OutboxMail, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.notifications import (
     EMAIL_DIGEST,
@@ -45,7 +47,7 @@ from helpdesk.models.notifications import (
     TicketFollower,
 )
 from helpdesk.plugin_manager import manager
-from helpdesk.services.mail import queue_mail
+from helpdesk.services.mail import deliver_mail, in_batch, queue_mail
 from helpdesk.timezones import to_local
 
 MENTION = re.compile(r"@\[([^\[\]\n]{1,200})\]\(user:(\d{1,10})\)")
@@ -129,20 +131,38 @@ def notify(kind: str, users: Iterable[User | None], *, ticket: Ticket | None = N
     if not created:
         return []
     db.session.add_all(created)
-    db.session.commit()
-    _after_commit(created)
+    db.session.flush()  # the ids, for the mails' links
+    mails = [_queue_mail(note, recipients[note.recipient_id], ticket, now)
+             for note in created if note.email == EMAIL_PENDING]
+    db.session.commit()  # the notifications and their mails together
+    _after_commit(created, mails)
     return created
 
 
-def _after_commit(created: Sequence[Notification]) -> None:
+def _queue_mail(note: Notification, user: User, ticket: Ticket | None, now: datetime) -> OutboxMail:
+    """Put the immediate mail of ``note`` in the outbox (not committed) and mark it sent."""
+    note.email, note.emailed_at = EMAIL_SENT, now
+    return queue_mail(user.email or "", note.text[:200], _mail_text(note, user, ticket), headers=_automatic(),
+                      ticket_id=ticket.id if ticket else None, commit=False)
+
+
+def _mail_text(note: Notification, user: User, ticket: Ticket | None) -> str:
+    lines = [f"Hi {user.first_name},", "", note.text]
+    if ticket is not None:
+        lines += ["", f"{ticket.reference}: {external_url('agent.ticket', reference=ticket.reference)}"]
+    return "\n".join(lines + _mail_footer())
+
+
+def _after_commit(created: Sequence[Notification], mails: Sequence[OutboxMail] = ()) -> None:
     """The one place that acts on new, committed notifications.
 
-    Queues a mail job for each immediate one, and tells each recipient's open pages their
-    new unread count over the live channel (topic ``user:<id>``; the bell updates itself).
+    Starts the delivery job of each mail (a job lost here is no loss: the sweeper hands a
+    queued mail whose lease ran out to a new job), and tells each recipient's open pages
+    their new unread count over the live channel (topic ``user:<id>``; the bell updates itself).
     """
-    for note in created:
-        if note.email == EMAIL_PENDING:
-            send_notification_mail(note.id)
+    if not in_batch():  # inside ``batched_mail`` the batch starts the jobs when it ends
+        for mail in mails:
+            deliver_mail(mail.id)
     for user_id in sorted({note.recipient_id for note in created}):
         user = db.session.get(User, user_id)
         if user is not None:
@@ -151,7 +171,8 @@ def _after_commit(created: Sequence[Notification]) -> None:
 
 @task(retries=3, retry_delay=60)
 def send_notification_mail(notification_id: int) -> bool:
-    """Mail one notification at once; a second run (a retry, a duplicate job) sends nothing."""
+    """Mail one notification still marked ``pending`` (written before its mail went into the
+    outbox with it, by an earlier version); a second run (a retry, a duplicate job) sends nothing."""
     claimed = db.session.execute(update(Notification).where(
         Notification.id == notification_id, Notification.email == EMAIL_PENDING)
         .values(email=EMAIL_SENT, emailed_at=utcnow()))
@@ -160,12 +181,8 @@ def send_notification_mail(notification_id: int) -> bool:
         return False
     note = db.session.get(Notification, notification_id)
     user = note.recipient
-    lines = [f"Hi {user.first_name},", "", note.text]
-    if note.ticket is not None:
-        lines += ["", f"{note.ticket.reference}: {external_url('agent.ticket', reference=note.ticket.reference)}"]
-    lines += _mail_footer()
     # Committed together: the claim and the outbox row (whose delivery job then retries SMTP).
-    queue_mail(user.email or "", note.text[:200], "\n".join(lines), headers=_automatic(),
+    queue_mail(user.email or "", note.text[:200], _mail_text(note, user, note.ticket), headers=_automatic(),
                ticket_id=note.ticket_id)
     return True
 

@@ -121,13 +121,35 @@
       if (navigator.sendBeacon) { navigator.sendBeacon(presenceUrl, data); }
     });
 
+    function ago(since) {
+      // As the server words it (helpdesk/web/collisions.py, ago): "20 s ago", "3 min ago".
+      var seconds = Math.max(0, Math.floor((Date.now() - since) / 1000));
+      if (seconds < 5) { return "just now"; }
+      if (seconds < 60) { return seconds + " s ago"; }
+      if (seconds < 3600) { return Math.floor(seconds / 60) + " min ago"; }
+      return Math.floor(seconds / 3600) + " h ago";
+    }
+    function ageBanner() {
+      bannerList.querySelectorAll(".live-banner-item").forEach(function (item) {
+        var age = item.querySelector(".live-banner-age");
+        age.textContent = ago(parseInt(item.getAttribute("data-at"), 10));
+      });
+    }
     function addToBanner(text) {
+      // "Lea Lang replied 20 s ago." — the age counts on while the page stays open.
       var item = document.createElement("span");
       item.className = "live-banner-item me-2";
-      item.textContent = text + ".";
+      item.setAttribute("data-at", String(Date.now()));
+      var age = document.createElement("span");
+      age.className = "live-banner-age";
+      item.appendChild(document.createTextNode(text + " "));
+      item.appendChild(age);
+      item.appendChild(document.createTextNode("."));
       bannerList.appendChild(item);
       banner.classList.remove("d-none");
+      ageBanner();
     }
+    window.setInterval(ageBanner, 5000);
 
     var refreshing = null;
     function refresh() {

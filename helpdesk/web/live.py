@@ -7,10 +7,12 @@ Registered as the always-enabled ``core.live_web`` (see ``helpdesk.live`` for th
   per event, with their teams as they are now); customers get nothing here. A comment every
   ``HEARTBEAT`` seconds keeps proxies from closing an idle stream, and the stream ends after
   ``LIVE_STREAM_SECONDS`` so a sync worker is never pinned forever: ``EventSource``
-  reconnects by itself, sending ``Last-Event-ID`` to resume where it left off.
+  reconnects by itself, sending ``Last-Event-ID`` to resume where it left off. With the
+  backend down (Redis unreachable) it answers 503 and ``live.js`` retries, more slowly each time.
 * ``POST /live/tickets/<reference>/presence`` (CSRF, ``state`` = viewing, typing or left):
   the ticket page's heartbeat; answers who else is there. ``live.js`` sends it every few
-  seconds, on typing, and with ``navigator.sendBeacon`` when the tab goes away.
+  seconds, on typing, and with ``navigator.sendBeacon`` when the tab goes away. With the
+  backend down: 503 and nobody shown.
 """
 from __future__ import annotations
 
@@ -86,7 +88,12 @@ def stream():
     user_id = current_user.id
     app = current_app._get_current_object()  # the proxy's target
     lifetime = float(app.config["LIVE_STREAM_SECONDS"])
-    subscription = live.subscribe(topics, last_id)
+    try:
+        subscription = live.subscribe(topics, last_id)
+    except Exception:  # noqa: BLE001 - the backend is down: the page works on, the browser retries
+        current_app.logger.warning("live stream refused: backend error", exc_info=True)
+        return Response("The live channel is unavailable.", status=503, mimetype="text/plain",
+                        headers={"Retry-After": "10"})
 
     def generate() -> Iterator[str]:
         yield f"retry: {RETRY_MS}\n: connected\n\n"
@@ -133,7 +140,13 @@ def presence(reference: str):
     state = request.form.get("state", "viewing")
     if state not in (*live.STATES, "left"):
         abort(400)
-    if live.set_presence(ticket.id, current_user.id, state):
-        live.publish(f"ticket:{ticket.id}", {"type": "presence", "ticket_id": ticket.id,
-                                              "present": _present(ticket, 0)})
-    return jsonify(present=_present(ticket, current_user.id))
+    try:
+        if live.set_presence(ticket.id, current_user.id, state):
+            live.publish(f"ticket:{ticket.id}", {"type": "presence", "ticket_id": ticket.id,
+                                                  "present": _present(ticket, 0)})
+        present = _present(ticket, current_user.id)
+    except Exception:  # noqa: BLE001 - the backend is down: nobody is shown, the page works on
+        db.session.rollback()
+        current_app.logger.warning("presence not recorded: backend error", exc_info=True)
+        return jsonify(present=[]), 503
+    return jsonify(present=present)

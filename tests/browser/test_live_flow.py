@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from helpdesk import services
 from helpdesk.models import Message
+from helpdesk.services.reads import mark_seen
 
 PASSWORD = "long-password-1"
 
@@ -42,7 +43,8 @@ def test_two_agents_see_each_other_and_never_reply_blind(live_server, sign_in, d
     lea_page.locator("#reply-submit").click()
     expect(lea_page.locator("#flash-messages")).to_contain_text("Reply sent.")
     expect(sam_page.locator("#conversation .message.live-new")).to_contain_text("a new printer is on its way")
-    expect(sam_page.locator("#live-banner")).to_contain_text("Lea Lang replied")
+    # What is new, and since when (the age counts on while the page stays open).
+    expect(sam_page.locator("#live-banner")).to_contain_text(re.compile(r"Lea Lang replied (just now|\d+ s ago)\."))
 
     # Sam's reply, written on the page he opened before Lea's: the server asks first.
     sam_page.locator("#reply-body").fill(f"Hi Carla,\n\nabout {ticket.reference}: I will call you.")
@@ -62,12 +64,50 @@ def test_two_agents_see_each_other_and_never_reply_blind(live_server, sign_in, d
 
 def test_the_queue_shows_new_and_updated_tickets_without_reload(live_server, sign_in, db, make_user, customer):
     sam = make_user("agent", name="Sam Stone", email="sam@example.test", password=PASSWORD)
-    services.create_ticket(customer, "Printer on fire", "The printer in room 4 is smoking.")
+    first = services.create_ticket(customer, "Printer on fire", "The printer in room 4 is smoking.")
+    mark_seen(sam, first)  # Sam has read it
     page = sign_in(sam)
     page.goto(f"{live_server}/queue")
     expect(page.locator("tr.ticket-row")).to_have_count(1)
+    expect(page.locator("tr.ticket-unread")).to_have_count(0)
     expect(page.locator('#live-channel[data-state="connected"]')).to_have_count(1)  # sends what happens from now
     new = services.create_ticket(customer, "Coffee machine leaks", "Water everywhere.")
     row = page.locator(f'tr.ticket-row[data-reference="{new.reference}"]')
     expect(row).to_have_class(re.compile(r"\blive-updated\b"), timeout=8_000)
     expect(row).to_contain_text("Coffee machine leaks")
+    expect(row).to_have_class(re.compile(r"\bticket-unread\b"))  # Sam's unread marker until he opens it
+    # The customer answers on the ticket Sam had read: it is highlighted and unread for him again.
+    services.add_message(first, customer, "It is still smoking.")
+    old = page.locator(f'tr.ticket-row[data-reference="{first.reference}"]')
+    expect(old).to_have_class(re.compile(r"\blive-updated\b"), timeout=8_000)
+    expect(old).to_have_class(re.compile(r"\bticket-unread\b"))
+    expect(page.locator("tr.ticket-unread")).to_have_count(2)
+
+
+def test_pages_work_with_the_live_channel_down(live_server, sign_in, db, make_user, customer):
+    """Every request under /live/ fails (a proxy that does not pass it, Redis gone): the queue
+    and the ticket page work, a reply is sent, and one written blind is still held back."""
+    lea = make_user("agent", name="Lea Lang", email="lea@example.test", password=PASSWORD)
+    sam = make_user("agent", name="Sam Stone", email="sam@example.test", password=PASSWORD)
+    ticket = services.create_ticket(customer, "Printer on fire", "The printer in room 4 is smoking.")
+    page = sign_in(sam)
+    page.context.route("**/live/**", lambda route: route.fulfill(status=503, body="down"))
+    page.goto(f"{live_server}/queue")
+    expect(page.locator(f'tr.ticket-row[data-reference="{ticket.reference}"]')).to_contain_text("Printer on fire")
+    page.locator(f'tr.ticket-row[data-reference="{ticket.reference}"] a.ticket-link').first.click()
+    expect(page.locator('#live-channel[data-state="reconnecting"]')).to_have_count(1)
+    expect(page.locator("#live-presence")).to_be_empty()
+    body = f"Hi Carla,\n\nabout {ticket.reference}: a new printer is on its way."
+    page.locator("#reply-body").fill(body)
+    page.locator("#reply-submit").click()
+    expect(page.locator("#flash-messages")).to_contain_text("Reply sent.")
+
+    services.add_message(ticket, lea, "Hi Carla, I will bring it myself.")  # Sam's page is not told
+    expect(page.locator("#live-banner")).to_be_hidden()
+    page.locator("#reply-body").fill(f"Hi Carla,\n\nabout {ticket.reference}: tomorrow morning.")
+    page.locator("#reply-submit").click()
+    expect(page.locator("#reply-news")).to_contain_text("Lea Lang replied")
+    page.locator("#send-anyway").click()
+    expect(page.locator("#flash-messages")).to_contain_text("Reply sent.")
+    db.session.expire_all()
+    assert db.session.query(Message).filter_by(author_id=sam.id).count() == 2

@@ -1,5 +1,5 @@
-"""@mention in an internal note with the agent picker; the mentioned agent sees the bell, the
-notification and that they now follow the ticket."""
+"""@mention in an internal note with the agent picker; the mentioned agent's bell rings live,
+they see the notification and that they now follow the ticket."""
 from __future__ import annotations
 
 import pytest
@@ -15,6 +15,11 @@ def test_mention_picker_bell_notification_and_follow(live_server, sign_in, scree
     alex = make_user("agent", name="Alex Writer", email="alex@example.com", password=PASSWORD)
     lea = make_user("agent", name="Lea Park", email="lea@example.com", password=PASSWORD)
 
+    other = sign_in(lea)  # Lea has the queue open while Alex writes
+    other.goto(f"{live_server}/queue")
+    expect(other.locator("#notification-count")).to_be_hidden()
+    expect(other.locator('#live-channel[data-state="connected"]')).to_have_count(1)
+
     page = sign_in(alex)
     page.goto(f"{live_server}/tickets/{ticket.reference}")
     page.locator("#reply-internal").check()
@@ -29,9 +34,9 @@ def test_mention_picker_bell_notification_and_follow(live_server, sign_in, scree
     page.locator("#reply-submit").click()
     expect(page.locator(".message-internal").last).to_contain_text("Lea Park")
 
-    other = sign_in(lea)
-    other.goto(f"{live_server}/queue")
-    expect(other.locator("#notification-count")).to_have_text("1")
+    # Lea's bell rings without a reload (the live channel, topic user:<id>).
+    expect(other.locator("#notification-count")).to_have_text("1", timeout=8_000)
+    expect(other.locator("#notification-count")).to_be_visible()
     other.locator("#notification-bell").click()
     expect(other.locator("#notification-list .notification")).to_contain_text(
         f"Alex Writer mentioned you in a note on {ticket.reference}")

@@ -20,6 +20,7 @@ from surveys_testkit import (
     texts,
 )
 
+from helpdesk.models import Notification
 from helpdesk.plugin_api import Team, services, utcnow
 
 pytestmark = pytest.mark.plugins("surveys")
@@ -64,6 +65,13 @@ def test_detractor_case_steps_close_and_resurvey_recover_the_customer(db, client
     assert len(acknowledgement) == 1 and acknowledgement[0]["To"] == "carla@example.test"
     assert text_part(acknowledgement[0]).startswith(
         f"Thank you, Carla — Lena Lead will get in touch with you about {ticket.reference} personally.")
+    # The case's owner is told (issue 16: "a follow-up case assigned to me"): the bell and,
+    # by the kind's default, an automatic mail at once; nobody else is.
+    [note] = db.session.scalars(select(Notification)).all()
+    assert (note.recipient_id, note.kind, note.ticket_id) == (lead.id, "surveys.followup_case", ticket.id)
+    assert note.text == f"Follow-up case for you: Carla Customer gave a low CSAT score on {ticket.reference}."
+    [case_mail] = [m for m in smtp.sink.messages() if m["To"] == "lena@example.test"]
+    assert case_mail["Subject"] == note.text and case_mail["Auto-Submitted"] == "auto-generated"
 
     login(client, lead)
     mine = client.get("/surveys/cases?show=mine")
