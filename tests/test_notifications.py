@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 from smtp_sink import SMTPServer, free_port
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from helpdesk import services
 from helpdesk.models import Notification, Team
@@ -120,6 +120,9 @@ def test_daily_digest_at_the_agents_local_hour(app, db, smtp, ticket, customer, 
     assert notes.follow(lea, ticket)
     services.add_message(ticket, customer, "One")
     services.add_message(ticket, customer, "Two")
+    db.session.execute(update(Notification).where(Notification.recipient_id == lea.id)
+                       .values(created_at=datetime(2030, 1, 1, 9, 30)))  # 18:30 in Tokyo
+    db.session.commit()
     assert mails_to(smtp, "lea@acme.test") == []
     assert notes.send_digests(datetime(2030, 1, 1, 12, 0)) == 0  # 21:00 in Tokyo
     assert notes.send_digests(datetime(2030, 1, 1, 23, 0)) == 1
@@ -127,6 +130,7 @@ def test_daily_digest_at_the_agents_local_hour(app, db, smtp, ticket, customer, 
     assert digest["Subject"] == "Your daily digest: 2 notifications"
     assert digest["Auto-Submitted"] == "auto-generated"
     assert digest.get_content().count("Carla Customer replied on") == 2
+    assert digest.get_content().count("- 01 Jan 18:30 JST Carla Customer replied on") == 2  # her zone, named
     assert notes.send_digests(datetime(2030, 1, 1, 23, 0)) == 0  # sent once
 
 

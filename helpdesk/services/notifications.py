@@ -48,7 +48,7 @@ from helpdesk.models.notifications import (
 )
 from helpdesk.plugin_manager import manager
 from helpdesk.services.mail import deliver_mail, in_batch, queue_mail
-from helpdesk.timezones import to_local
+from helpdesk.timezones import mail_time, to_local
 
 MENTION = re.compile(r"@\[([^\[\]\n]{1,200})\]\(user:(\d{1,10})\)")
 DELIVERY_LABELS = {"immediately": "Email at once", "digest": "Daily digest email", "app": "In the app only",
@@ -241,7 +241,7 @@ def send_digests(now: datetime | None = None) -> int:
         for note in notes:
             link = (f" {external_url('agent.ticket', reference=note.ticket.reference)}"
                     if note.ticket is not None and can_see_ticket(user, note.ticket) else "")
-            lines.append(f"- {to_local(note.created_at, user):%d %b %H:%M} {note.text}{link}")
+            lines.append(f"- {mail_time(note.created_at, user, '%d %b %H:%M %Z')} {note.text}{link}")
         lines += _mail_footer()
         queue_mail(user.email, f"Your daily digest: {len(notes)} notification{'s' if len(notes) != 1 else ''}",
                    "\n".join(lines), headers=_automatic())

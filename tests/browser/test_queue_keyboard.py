@@ -137,3 +137,41 @@ def test_send_and_next(live_server, sign_in, db, alex, three):
     assert db.session.scalar(select(Message.body).where(Message.ticket_id == three[0].id)
                              .order_by(Message.id.desc()).limit(1)).startswith("Hi Carla, the printer is fixed")
     assert db.session.get(Ticket, three[1].id).message_count == 1
+
+
+def test_bulk_merge_with_the_ticket_picker_and_mark_as_spam(live_server, sign_in, db, other_customer, alex, three):
+    junk = services.create_ticket(other_customer, "WIN A PRIZE", "Click here")
+    page = sign_in(alex)
+    page.goto(f"{live_server}/queue")
+    bar = page.locator(".bulk-bar")
+    target = bar.get_by_label("Merge into ticket")
+
+    page.locator(f"#sel-{three[0].id}").check()  # C and B into A (same customer)
+    page.locator(f"#sel-{three[1].id}").check()
+    bar.get_by_label("Action").select_option(label="Merge into")
+    expect(target).to_be_visible()
+    expect(bar.get_by_label("Agent")).to_be_hidden()
+    target.press_sequentially("Question A", delay=20)  # the picker asks the server as the agent types
+    options = page.locator("#bulk-targets option")
+    expect(options).to_have_count(1)
+    label = options.first.get_attribute("value")
+    assert label == f"{three[2].reference} · Question A"
+    target.fill(label)  # what choosing the suggestion puts in the field
+    bar.get_by_role("button", name="Apply").click()
+    expect(page.locator("#flash-messages")).to_contain_text(f"Merged 2 of 2 tickets into {three[2].reference}.")
+    expect(page.locator(".ticket-row")).to_have_count(2)  # A and the prize mail; C and B live on inside A
+
+    page.locator(f"#sel-{junk.id}").check()
+    bar.get_by_label("Action").select_option(label="Mark as spam")
+    expect(target).to_be_hidden()
+    bar.get_by_role("button", name="Apply").click()
+    expect(page.locator("#flash-messages")).to_contain_text("Updated 1 of 1 tickets.")
+    expect(page.locator(".ticket-row")).to_have_count(1)
+    page.goto(f"{live_server}/queue?tag=spam&status=all")
+    expect(page.locator(".ticket-row")).to_have_count(1)
+    expect(page.locator(".ticket-row")).to_contain_text("WIN A PRIZE")
+
+    db.session.expire_all()
+    assert [t.merged_into_id for t in three] == [three[2].id, three[2].id, None]
+    assert db.session.get(Ticket, junk.id).status == "closed"
+    assert [t.name for t in db.session.get(Ticket, junk.id).tags] == ["spam"]
