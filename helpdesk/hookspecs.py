@@ -774,3 +774,57 @@ def helpdesk_nav_counts(user: User) -> dict[str, Any] | None:
             count = nav_count("hello", "unread")
             return [(f"Hello ({count})" if count else "Hello", url_for("hello.index"))]
     """
+
+
+# ------------------------------------------------------------------ self-service answers (Plugin API 1.3)
+
+
+@hookspec(firstresult=True)
+def helpdesk_suggest_answers(text: str, language: str, limit: int) -> list[dict[str, Any]] | None:
+    """Articles that may answer a customer's words, for answer bots (the chat widget, mail).
+
+    ``text`` is what the customer wrote (a chat's first message, a new ticket's subject and
+    text), ``language`` the customer's language code (``en``, ``de``, ``pt-BR``), ``limit``
+    the most answers wanted. Return a list, best first, of dicts with ``id`` (int),
+    ``title``, ``url`` (absolute: it goes into mail and other sites' pages; the version in
+    ``language`` when one exists), ``excerpt`` (plain text), ``language``, ``confidence``
+    (0–1) and ``confident`` (bool: offer this before a person answers); an empty list when
+    nothing matches; ``None`` to let the next plugin answer. Only what every visitor may read
+    (published, public); retrieval only: nothing the customer reads is generated. Callers use
+    ``plugin_api.suggest_answers``, which returns ``[]`` when no plugin answers.
+
+    Semantics: first result; a plugin that raises is recorded and skipped.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_suggest_answers(text, language, limit):
+            found = search_public_articles(text, limit)
+            return [{"id": a.id, "title": a.title, "url": external_url("faq.show", id=a.id),
+                     "excerpt": a.summary, "language": a.language, "confidence": score,
+                     "confident": score >= 0.6} for a, score in found]
+    """
+
+
+@hookspec(firstresult=True)
+def helpdesk_answer_accepted(article_id: int, attempt: str, channel: str, text: str) -> bool | None:
+    """A customer said a suggested answer solved their question: no ticket is opened; count it.
+
+    ``article_id`` is an ``id`` from ``helpdesk_suggest_answers``; ``attempt`` an opaque
+    string (8–64 of ``A-Z a-z 0-9 _ : . -``) the caller makes once per question, so a second
+    click or a reload counts nothing; ``channel`` the caller's channel (``chat``); ``text`` the
+    customer's words (kept for the reports, at most 500 characters). Return ``True`` when
+    counted, ``False`` when that attempt was counted before, ``None`` when the article is
+    not yours or not public (the next plugin is asked). Callers use
+    ``plugin_api.answer_accepted``, which returns ``False`` when nobody counted it.
+
+    Semantics: first result; a plugin that raises is recorded and skipped.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_answer_accepted(article_id, attempt, channel, text):
+            if get_public_article(article_id) is None:
+                return None
+            return record_once(f"{channel}:{attempt}", article_id, text)
+    """

@@ -10,10 +10,13 @@ tables derive from ``Model`` and are read and written with ``db_session()``.
 """
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import InvalidToken
+from flask import current_app
 from flask_login import current_user
 from flask_smorest import Blueprint as ApiBlueprint
 from flask_sqlalchemy.session import Session
@@ -56,7 +59,15 @@ from helpdesk.services.admin_audit import record as record_config_change
 from helpdesk.services.mail import batched_mail, deliver_mail, queue_mail
 from helpdesk.services.notices import customer_address
 from helpdesk.services.settings import site_setting, site_timezone
-from helpdesk.services.tickets import MAX_BODY, NewAttachment, apply_route_decision, audit, human_size, tags_named
+from helpdesk.services.tickets import (
+    MAX_BODY,
+    NewAttachment,
+    apply_route_decision,
+    attachment_path,
+    audit,
+    human_size,
+    tags_named,
+)
 from helpdesk.services.users import find_customer
 from helpdesk.services.webhooks import emit as _emit_webhook
 from helpdesk.timezones import format_local, local_day_start, local_to_utc, mail_time, user_zone
@@ -161,6 +172,49 @@ def nav_count(plugin: str, name: str) -> int:
     return manager().nav_count(plugin, name)
 
 
+def suggest_answers(text: str, language: str = "en", limit: int = 3) -> list[dict[str, Any]]:
+    """Articles that may answer a customer's ``text`` (the ``helpdesk_suggest_answers`` hook).
+
+    Best first; each a dict with ``id``, ``title``, ``url``, ``excerpt``, ``language``,
+    ``confidence`` and ``confident``. ``[]`` when no enabled plugin answers (no knowledge base).
+    """
+    found = manager().call_first("helpdesk_suggest_answers", text=text or "", language=language or "en",
+                                 limit=max(1, min(10, int(limit))))
+    return list(found[1]) if found is not None and isinstance(found[1], list) else []
+
+
+def answer_accepted(article_id: int, attempt: str, channel: str, text: str = "") -> bool:
+    """The customer said an answer solved it (the ``helpdesk_answer_accepted`` hook): counted
+    once per ``attempt``. True when counted now; False when counted before or by nobody."""
+    found = manager().call_first("helpdesk_answer_accepted", article_id=article_id, attempt=attempt,
+                                 channel=channel, text=(text or "")[:500])
+    return bool(found is not None and found[1] is True)
+
+
+def store_file(content: bytes, filename: str) -> str:
+    """Keep ``content`` in the core's attachment storage (the instance's ``attachments``
+    folder, so backups include it) under the same size limit as attachments; returns its
+    random token. Raises ``ServiceError`` (field ``file``) when it is too large. Keep the
+    token in your own table with whatever decides who may read it; serve it with
+    ``stored_file(token)``."""
+    limit = int(current_app.config["MAX_ATTACHMENT_BYTES"])
+    if len(content) > limit:
+        raise ServiceError(f"{safe_filename(filename)} is too large ({human_size(len(content))}; "
+                           f"at most {human_size(limit)}).", field="file")
+    token = secrets.token_urlsafe(24)
+    path = attachment_path(token)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return token
+
+
+def stored_file(token: str) -> Path:
+    """The path of a file ``store_file`` kept (for ``send_file``)."""
+    if not token or "/" in token or "\\" in token or token.startswith("."):
+        raise ValueError("not a stored file's token")
+    return attachment_path(token)
+
+
 def page_data(plugin: str) -> Any:
     """Your ``helpdesk_page_data`` result for the page being rendered (loaded once per request).
 
@@ -213,3 +267,6 @@ __all__ += ["customer_placeholders", "render_notice", "customer_language", "cust
 __all__ += ["render_markdown", "html_to_text"]
 # Plugin API 1.2: slot data once per page (helpdesk_page_data), navigation counts in one statement
 __all__ += ["active_agents", "nav_count", "page_data"]
+# Plugin API 1.3: answer bots reach a knowledge base through hooks (helpdesk_suggest_answers)
+__all__ += ["answer_accepted", "suggest_answers"]
+__all__ += ["store_file", "stored_file"]  # files of a plugin's own (article images) in the core's storage

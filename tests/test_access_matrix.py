@@ -355,6 +355,27 @@ def test_a_plugin_without_access_rules_is_skipped_not_an_error(app, world, login
     assert "thirdparty.page: plugin 'thirdparty' gives no access rules (helpdesk_access_rules hook)" in skipped
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_knowledge_images_of_internal_articles_and_drafts_reach_agents_only(app, world, login, role):
+    """The knowledge plugin's article images (``knowledge.article_image``) with the other two
+    kinds of article the matrix's one URL cannot show: an internal article's and a draft's.
+    Agents (every back-office role) read them; customers and visitors never."""
+    values = world["values"]
+    if "knowledge_internal_image" not in values:
+        pytest.skip("the knowledge plugin is not installed")
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world["users"][role])
+    for name in ("knowledge_internal_image", "knowledge_draft_image"):
+        response = client.get(f"/attachments/knowledge/{values[name]}")
+        assert _allowed(response) == (role in BACKOFFICE), f"{name}: {response.status_code} for {role}"
+        if role in BACKOFFICE:
+            assert response.headers["Content-Type"] == "image/png"
+            assert "no-store" in response.headers["Cache-Control"]
+    public = client.get(f"/attachments/knowledge/{values['knowledge_image']}")
+    assert public.status_code == 200 and public.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_customer_b_cannot_see_customer_a_anywhere(app, world, login, client):
     login(client, world["users"]["customer_b"])
     ref = world["values"]["reference"]

@@ -411,3 +411,63 @@ def test_hook_nav_counts(app, client, agent, login, db):
     page = client.get("/queue")
     assert page.status_code == 200 and "Seven (7)" in page.text
     assert manager(app).recent_errors("broken")
+
+
+# ------------------------------------------------------------------ self-service answers (Plugin API 1.3)
+
+
+def test_hook_suggest_answers(app):
+    """First result: a plugin answering None lets the next one answer; a raising one is skipped;
+    without any answer plugin_api.suggest_answers gives []."""
+    from helpdesk.plugin_api import suggest_answers
+
+    assert suggest_answers("I forgot my password", "de", 2) == []
+    calls = []
+
+    def broken(text, language, limit):
+        raise RuntimeError("index gone")
+
+    def faq(text, language, limit):
+        calls.append((text, language, limit))
+        if "password" not in text:
+            return None
+        return [{"id": 7, "title": "Passwort zurücksetzen", "url": "https://help.test/faq/7", "excerpt": "",
+                 "language": language, "confidence": 0.9, "confident": True}][:limit]
+
+    plug(app, "broken_faq", helpdesk_suggest_answers=broken)
+    plug(app, "faq", helpdesk_suggest_answers=faq)
+    [answer] = suggest_answers("I forgot my password", "de", 2)
+    assert (answer["title"], answer["confident"]) == ("Passwort zurücksetzen", True)
+    assert calls == [("I forgot my password", "de", 2)]
+    assert suggest_answers("Printer on fire", "en", 50) == [] and calls[-1][2] == 10  # the limit is capped
+    from flask import g
+
+    assert [(e["plugin"], e["hook"]) for e in g.get("_helpdesk_plugin_errors", [])][:1] == [
+        ("broken_faq", "helpdesk_suggest_answers")]  # recorded for Admin → Plugins, then skipped
+
+
+def test_hook_answer_accepted(app):
+    """First result: the plugin owning the article counts it (True once, then False); None passes."""
+    from helpdesk.plugin_api import answer_accepted
+
+    counted: set[str] = set()
+
+    def other(article_id, attempt, channel, text):
+        return None  # not one of this plugin's articles
+
+    def faq(article_id, attempt, channel, text):
+        if article_id != 7:
+            return None
+        key = f"{channel}:{attempt}"
+        if key in counted:
+            return False
+        counted.add(key)
+        return True
+
+    assert answer_accepted(7, "visitor.abc12345", "chat") is False  # nobody counts it
+    plug(app, "other", helpdesk_answer_accepted=other)
+    plug(app, "faq", helpdesk_answer_accepted=faq)
+    assert answer_accepted(7, "visitor.abc12345", "chat", "forgot my password") is True
+    assert answer_accepted(7, "visitor.abc12345", "chat") is False  # the same attempt: once
+    assert answer_accepted(8, "visitor.abc12345", "chat") is False
+    assert counted == {"chat:visitor.abc12345"}

@@ -21,6 +21,8 @@ RULES: dict[str, set[str]] = {
     "chat.typing": NOBODY,
     "chat.rate": NOBODY,
     "chat.stream": NOBODY,
+    "chat.suggest": NOBODY,
+    "chat.solved": NOBODY,
 }
 
 

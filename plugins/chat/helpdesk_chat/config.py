@@ -30,6 +30,12 @@ SETTINGS = [
             help="A reply to a visitor not seen for this long also goes by email, if they gave one."),
     Setting("max_chars", "int", default=2000, min=100, max=20000, label="Longest chat message (characters)"),
     Setting("per_minute", "int", default=20, min=1, max=600, label="Messages per visitor per minute"),
+    Setting("answer_bot", "bool", default=True, label="Answer bot",
+            help="Before a visitor's first message opens a chat, offer help-centre articles that match it well "
+                 "(needs a knowledge base plugin). The visitor can always talk to a person at once."),
+    Setting("suggestions", "bool", default=True, label="Suggest articles while typing",
+            help="While a visitor types the first message, list matching help-centre articles; "
+                 "\"This solved it\" ends there without a chat."),
 ]
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -34,7 +34,7 @@ from helpdesk.plugin_api import (
     throttle,
     utcnow,
 )
-from helpdesk_chat import config, visitors
+from helpdesk_chat import bot, config, visitors
 from helpdesk_chat.models import ChatRating, ChatVisitor
 
 bp = Blueprint("chat", __name__, url_prefix="/chat", template_folder="templates")
@@ -44,6 +44,8 @@ STATIC = Path(__file__).parent / "static"
 HEARTBEAT = 15.0
 NEW_VISITORS = throttle.Limit("chat-new-visitor", attempts=30, window=timedelta(hours=1),
                               lockout=timedelta(minutes=5))
+SUGGEST_LIMIT = throttle.Limit("chat-suggest", attempts=120, window=timedelta(minutes=1),
+                               lockout=timedelta(minutes=1))
 
 
 def request_origin() -> str:
@@ -172,13 +174,19 @@ def messages():
     after_id = int(after) if after.isdigit() and len(after) < 12 else 0
     if request.method == "POST":
         data = _body()
+        body = _str(data, "body", 100_000) or ""
+        if data.get("human") is not True and visitors.current_ticket(visitor) is None:
+            # The answer bot: before the first message opens a chat, articles that answer it well.
+            answers = bot.offer(body, bot.clean_language(data.get("language")))
+            if answers:
+                return jsonify(messages=[], status=None, answers=answers)
         if not config.is_open(utcnow()) and not visitor.email:
             return error("We're away: leave your email address so we can answer.", 400, "email")
         if config.setting("prechat") == "required" and not (visitor.name and visitor.email):
             return error("Please tell us your name and email address first.", 400,
                          "name" if not visitor.name else "email")
         try:
-            visitors.write(visitor, _str(data, "body", 100_000) or "", team=_str(data, "team", 100))
+            visitors.write(visitor, body, team=_str(data, "team", 100))
         except (ServiceError, PermissionDenied) as exc:
             return error(str(exc), 429 if "fast" in str(exc) else 400, getattr(exc, "field", None))
     else:
@@ -186,6 +194,31 @@ def messages():
     ticket = visitors.current_ticket(visitor)
     return jsonify(messages=visitors.public_messages(ticket, after_id) if ticket else [],
                    status=ticket.status if ticket else None)
+
+
+@bp.route("/api/suggest", methods=["GET", "OPTIONS"])
+def suggest():
+    """Help-centre articles matching what the visitor is typing (before the first message)."""
+    visitor = _visitor()
+    if visitor is None:
+        return error("Your chat has expired: reload the page.", 401)
+    if wait := throttle.attempt(SUGGEST_LIMIT, str(visitor.id)):
+        return error(f"Too many searches: try again in {throttle.wait_text(wait)}.", 429)
+    text = (request.args.get("q") or "")[:2000]
+    return jsonify(answers=bot.suggestions(text, bot.clean_language(request.args.get("language"))))
+
+
+@bp.route("/api/solved", methods=["POST", "OPTIONS"])
+def solved():
+    """"This solved it": counted once per attempt; no chat is opened."""
+    visitor = _visitor()
+    if visitor is None:
+        return error("Your chat has expired: reload the page.", 401)
+    data = _body()
+    if not isinstance(data.get("article_id"), int) or not isinstance(data.get("attempt"), str):
+        return error("Choose one of the suggested articles.", 400, "article_id")
+    counted = bot.solved(visitor.id, data["article_id"], data["attempt"], _str(data, "text", 500) or "")
+    return jsonify(ok=True, counted=counted)
 
 
 @bp.route("/api/upload", methods=["POST", "OPTIONS"])

@@ -47,6 +47,9 @@ def helpdesk_settings() -> list[Setting]:
                 help="Quarantine entries older than this are deleted by a daily job."),
         Setting("ack_enabled", "bool", default=True, label="Acknowledge new tickets",
                 help="Answer each new ticket opened by mail with its reference (never automatic mail)."),
+        Setting("ack_articles", "bool", default=True, label="Suggest articles in the acknowledgement",
+                help="When a knowledge base plugin is confident that help-centre articles answer the new "
+                     "ticket, list up to two (with links in the customer's language) in the acknowledgement."),
         Setting("notify_assignee", "bool", default=True, label="Mail the assigned agent",
                 help="When a customer writes by mail on a ticket that has an agent, mail that agent. Replying "
                      "to that mail is how an agent answers by mail: only such replies, from the agent's own "

@@ -42,6 +42,7 @@ from helpdesk.plugin_api import (
     Ticket,
     User,
     audit,
+    customer_language,
     db_session,
     find_customer,
     get_setting,
@@ -49,6 +50,7 @@ from helpdesk.plugin_api import (
     normalise_email,
     services,
     site_setting,
+    suggest_answers,
     utcnow,
 )
 from helpdesk_email import agentauth, automated, classify, dedupe, identity, limits, msgids, quarantine_store
@@ -630,9 +632,31 @@ def _acknowledge(ticket_id: int, reference: str, subject: str, customer_id: int,
     text = (f"Hello {first_name or 'there'},\n\n"
             f"We received your message — your reference is {reference}.\n"
             f"Reply to this mail to add to it (keep {reference} in the subject).\n\n"
+            f"{_suggested_articles(ticket, customer, subject)}"
             f"{site_setting('helpdesk_name')}\n")
     return services.notify_customer(customer, f"[{reference}] Re: {subject}", text, ticket=ticket,
                                     headers={"Auto-Submitted": "auto-replied"}, now=now)
+
+
+ACK_ARTICLES = 2  # help-centre articles an acknowledgement offers at most
+
+
+def _suggested_articles(ticket: Ticket, customer: User, subject: str) -> str:
+    """The answer bot's part of the acknowledgement: articles a knowledge base plugin is
+    confident answer the mail (``plugin_api.suggest_answers``, in the customer's language
+    where a translation exists); empty when none is, or the setting is off."""
+    if not get_setting(PLUGIN, "ack_articles"):
+        return ""
+    first = db_session().scalar(select(Message.body).where(Message.ticket_id == ticket.id)
+                                .order_by(Message.id).limit(1)) or ""
+    answers = [a for a in suggest_answers(f"{subject}\n{first[:2000]}", customer_language(customer), ACK_ARTICLES)
+               if a.get("confident")][:ACK_ARTICLES]
+    if not answers:
+        return ""
+    lines = "".join(f"- {' '.join(str(a.get('title') or '').split())[:200]}\n  {a.get('url')}\n" for a in answers)
+    return ("While you wait, this may already answer your question:\n" if len(answers) == 1 else
+            "While you wait, these articles may already answer your question:\n") + lines + \
+        "If not, no need to do anything: a person will answer you.\n\n"
 
 
 # ------------------------------------------------------------------ admin actions

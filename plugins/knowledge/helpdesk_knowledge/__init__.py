@@ -73,6 +73,23 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 
 
 @hookimpl
+def helpdesk_suggest_answers(text: str, language: str, limit: int) -> list[dict[str, Any]]:
+    """Public articles for a customer's words, with a confidence (the chat widget's and the
+    email acknowledgement's answer bot; see ``answers.py``)."""
+    from helpdesk_knowledge.answers import suggest_answers
+
+    return suggest_answers(text, language, limit)
+
+
+@hookimpl
+def helpdesk_answer_accepted(article_id: int, attempt: str, channel: str, text: str) -> bool | None:
+    """A suggested article solved it: one deflection per attempt."""
+    from helpdesk_knowledge.answers import answer_accepted
+
+    return answer_accepted(article_id, attempt, channel, text)
+
+
+@hookimpl
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
     if user.is_backoffice:
         return [("Knowledge", url_for("knowledge.manage"))]

@@ -34,13 +34,22 @@ RULES: dict[str, set[str]] = {
     "knowledge.article_status": EDITORS,
     "knowledge.categories": EDITORS,
     "knowledge.ticket_suggestions": IN_SCOPE_READERS,
+    "knowledge.upload_image": EDITORS,
+    # The world's image is in a published public article; tests/test_access_matrix.py also
+    # asks for the images of an internal article and of a draft (agents only).
+    "knowledge.article_image": PUBLIC,
 }
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15"
+       b"\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00"
+       b"\x00IEND\xaeB`\x82")  # a 1×1 PNG
 
 
 def values(world: dict) -> dict:
     """A category with a section and one published public article; the world's ticket."""
     from helpdesk.plugin_api import db_session
     from helpdesk_knowledge.articles import change_status, save_article
+    from helpdesk_knowledge.images import add_image
     from helpdesk_knowledge.models import KnowledgeCategory, KnowledgeSection
 
     cat = KnowledgeCategory(name="Billing", description="")
@@ -53,4 +62,13 @@ def values(world: dict) -> dict:
     article = save_article(None, admin, title="Download an invoice", body="Go to **Billing**.",
                            section_id=section.id, internal=False)
     change_status(article, admin, "publish")
-    return {"article_id": article.id, "category_id": cat.id, "ticket_id": world["ticket"].id}
+    image = add_image(article, admin, "invoice.png", PNG)
+    internal = save_article(None, admin, title="Refund by hand (agents)", body="Use the admin.",
+                            section_id=section.id, internal=True)
+    change_status(internal, admin, "publish")
+    draft = save_article(None, admin, title="Upcoming prices", body="Not yet.", section_id=section.id,
+                         internal=False)
+    return {"article_id": article.id, "category_id": cat.id, "ticket_id": world["ticket"].id,
+            "knowledge_image": image.token,
+            "knowledge_internal_image": add_image(internal, admin, "admin.png", PNG).token,
+            "knowledge_draft_image": add_image(draft, admin, "prices.png", PNG).token}

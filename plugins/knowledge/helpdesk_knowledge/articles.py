@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from helpdesk.plugin_api import ServiceError, User, db_session, html_to_text, render_markdown, utcnow
-from helpdesk_knowledge import search
+from helpdesk.plugin_api import ServiceError, User, db_session, html_to_text, utcnow
+from helpdesk_knowledge import images, search
 from helpdesk_knowledge.config import MAX_BODY, MAX_TITLE
 from helpdesk_knowledge.models import STATUSES, KnowledgeArticle, KnowledgeRevision, KnowledgeSection
 
@@ -85,10 +85,10 @@ def save_article(article: KnowledgeArticle | None, editor: User, *, title: str, 
         db_session().add(article)
     article.title, article.body, article.section_id = title, body, section_id
     article.internal, article.language = bool(internal), language
-    article.body_html = render_markdown(body)
-    article.body_text = html_to_text(article.body_html)
     article.updated_at = utcnow()
     db_session().flush()
+    article.body_html = images.render(article.id, body)
+    article.body_text = html_to_text(article.body_html)
     if partner is not None:
         if partner.translation_group is None:
             partner.translation_group = partner.id

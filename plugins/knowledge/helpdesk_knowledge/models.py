@@ -128,3 +128,19 @@ class KnowledgeSearch(Model):
     query: Mapped[str] = mapped_column(String(200))
     results: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class KnowledgeImage(Model):
+    """An image uploaded into an article: the bytes in the core's attachment storage under
+    ``token``; readable by whoever may read the article (``views.article_image``)."""
+
+    __tablename__ = "knowledge_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("knowledge_articles.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column()
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,9 +34,10 @@ from helpdesk.plugin_api import (
     limiter,
     parse_id,
     services,
+    stored_file,
     visible_tickets,
 )
-from helpdesk_knowledge import search, stats
+from helpdesk_knowledge import images, search, stats
 from helpdesk_knowledge.articles import (
     change_status,
     save_article,
@@ -41,6 +53,7 @@ from helpdesk_knowledge.models import (
     KnowledgeArticle,
     KnowledgeCategory,
     KnowledgeDeflection,
+    KnowledgeImage,
     KnowledgeRevision,
     KnowledgeSearch,
     KnowledgeSection,
@@ -312,7 +325,58 @@ def edit_article(article_id: int):
             flash("Article saved.", "success")
             return redirect(url_for("knowledge.staff_article", article_id=art.id))
     return render_template("knowledge/edit.html", article=art, values=values, error=error,
-                           categories=_categories()), (422 if error else 200)
+                           categories=_categories(), images=images.images_of(art.id)), (422 if error else 200)
+
+
+@bp.route("/knowledge/articles/<int:article_id>/images", methods=["POST"])
+@limiter.limit("60 per minute")
+@editor_required
+def upload_image(article_id: int):
+    """An image for the article being edited: stored, and its Markdown returned (JSON for the
+    editor's script, which inserts it at the cursor) or shown on the edit page."""
+    art = _staff_article_or_404(article_id)
+    file = request.files.get("file")
+    wants_json = request.accept_mimetypes.best == "application/json"
+    limit = int(current_app.config["MAX_ATTACHMENT_BYTES"])
+    try:
+        if file is None or not file.filename:
+            raise ServiceError("Choose an image file.", field="file")
+        image = images.add_image(art, current_user, file.filename, file.read(limit + 1))
+    except ServiceError as exc:
+        db_session().rollback()
+        if wants_json:
+            return jsonify({"error": str(exc)}), 400
+        flash(str(exc), "danger")
+        return redirect(url_for("knowledge.edit_article", article_id=art.id))
+    markdown = f"![{image.filename.rsplit('.', 1)[0]}](attachment:{image.filename})"
+    if wants_json:
+        return jsonify({"name": image.filename, "markdown": markdown,
+                        "url": url_for("knowledge.article_image", knowledge_image=image.token)})
+    flash(f"Image uploaded: write {markdown} in the text where it belongs.", "success")
+    return redirect(url_for("knowledge.edit_article", article_id=art.id))
+
+
+@bp.route("/attachments/knowledge/<knowledge_image>")
+def article_image(knowledge_image: str):
+    """An article's image, to whoever may read the article: agents (any status), customers and
+    visitors only for published public articles (and visitors only while the help centre is public)."""
+    image = db_session().scalar(select(KnowledgeImage).where(KnowledgeImage.token == knowledge_image[:64]))
+    if image is None:
+        abort(404)
+    if _signed_in() and current_user.is_backoffice:
+        art = db_session().scalar(staff_articles(current_user).where(KnowledgeArticle.id == image.article_id))
+    elif not is_public() and not _signed_in():
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    else:
+        art = visible_article(current_user, image.article_id)
+    if art is None:
+        abort(404)
+    response = send_file(stored_file(image.token), mimetype=image.content_type, download_name=image.filename,
+                         max_age=0 if not art.is_public else 300)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "public, max-age=300" if art.is_public else "private, no-store"
+    return response
 
 
 @bp.route("/knowledge/articles/<int:article_id>")

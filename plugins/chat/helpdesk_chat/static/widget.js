@@ -12,7 +12,15 @@
   var data = script.dataset || {};
   var storeKey = "helpdesk-chat:" + base;
   var state = { token: null, seen: {}, stream: null, config: null, status: null, rated: false,
-                typingTimer: null, typingSent: 0, email: "", name: "" };
+                typingTimer: null, typingSent: 0, email: "", name: "", hasMessages: false,
+                suggestTimer: null, pending: null, attempt: randomId(),
+                language: (navigator.language || "en").slice(0, 12) };
+
+  function randomId() {
+    var bytes = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
 
   function api(path, options) {
     options = options || {};
@@ -60,7 +68,9 @@
       ".note{color:#555;font-size:13px;padding:4px 12px}", ".error{color:#b00020;font-size:13px;padding:4px 12px}",
       "form{display:flex;flex-direction:column;gap:6px;padding:8px 12px;border-top:1px solid #eee}",
       "input,textarea{font:14px system-ui,sans-serif;padding:6px;border:1px solid #bbb;border-radius:6px}",
-      ".row{display:flex;gap:6px;align-items:center}", ".rate{padding:8px 12px}", ".rate button{margin-right:4px}"
+      ".row{display:flex;gap:6px;align-items:center}", ".rate{padding:8px 12px}", ".rate button{margin-right:4px}",
+      ".answers{padding:4px 12px;border-top:1px solid #eee}", ".answer{margin:6px 0}", ".answer a{color:" + color + ";font-weight:600}",
+      ".answer .excerpt{color:#555;font-size:12px}", ".answers button{font:13px system-ui,sans-serif;margin:4px 4px 0 0;padding:4px 8px;border:1px solid #bbb;border-radius:6px;background:#fff;cursor:pointer}"
     ].join("\n");
     root.appendChild(style);
     var launch = el("button", { "class": "launch", "type": "button", "aria-expanded": "false" }, "Chat with us");
@@ -86,10 +96,12 @@
     var askSave = el("button", { "class": "save", "type": "submit" }, "Save");
     askEmail.appendChild(askInput); askEmail.appendChild(askSave);
     askEmail.style.display = "none";
+    var answers = el("div", { "class": "answers", "aria-live": "polite" });
+    answers.style.display = "none";
     var rate = el("div", { "class": "rate" });
     rate.style.display = "none";
     panel.appendChild(head); panel.appendChild(offline); panel.appendChild(log); panel.appendChild(typing);
-    panel.appendChild(errors); panel.appendChild(rate); panel.appendChild(askEmail); panel.appendChild(prechat);
+    panel.appendChild(errors); panel.appendChild(answers); panel.appendChild(rate); panel.appendChild(askEmail); panel.appendChild(prechat);
     panel.appendChild(form);
     root.appendChild(launch); root.appendChild(panel);
 
@@ -131,6 +143,68 @@
       askEmail.style.display = (hasMessages && !state.email) ? "flex" : "none";
     }
 
+    // Help-centre articles: listed while the first message is typed, and offered by the answer bot
+    // before it opens a chat. Everything set with textContent; links only http(s).
+    function showAnswers(list, intro, bot) {
+      answers.textContent = "";
+      if (!list || !list.length) { answers.style.display = "none"; return; }
+      answers.appendChild(el("div", { "class": "note" }, intro));
+      list.forEach(function (a) {
+        var item = el("div", { "class": "answer" });
+        var link = el("a", { "target": "_blank", "rel": "noopener noreferrer" }, a.title);
+        if (/^https?:\/\//.test(a.url)) { link.setAttribute("href", a.url); }
+        item.appendChild(link);
+        if (a.excerpt) { item.appendChild(el("div", { "class": "excerpt" }, a.excerpt)); }
+        var yes = el("button", { "type": "button", "class": "solved" }, "This solved it");
+        yes.addEventListener("click", function () { solved(a); });
+        item.appendChild(yes);
+        answers.appendChild(item);
+      });
+      if (bot) {
+        var human = el("button", { "type": "button", "class": "human" }, "No, talk to a human");
+        human.addEventListener("click", function () { handOver(); });
+        answers.appendChild(human);
+      }
+      answers.style.display = "block";
+    }
+
+    function solved(article) {
+      var asked = state.pending || text.value.trim();
+      api("solved", { method: "POST", json: { article_id: article.id, attempt: state.attempt, text: asked } }).then(function () {
+        state.pending = null; text.value = "";
+        answers.textContent = "";
+        answers.appendChild(el("div", { "class": "note done" }, "Glad that helped. No conversation was opened."));
+      }).catch(function (e) { showError(e.message); });
+    }
+
+    function sendMessage(body, human) {
+      return api("messages", { method: "POST", json: { body: body, team: data.team || null, language: state.language,
+                                                        human: !!human } });
+    }
+
+    function handOver() {
+      var body = state.pending;
+      if (!body) { return Promise.resolve(); }
+      showError("");
+      return sendMessage(body, true).then(function (result) {
+        state.pending = null; answers.style.display = "none";
+        if (text.value.trim() === body) { text.value = ""; }
+        result.messages.forEach(add); state.hasMessages = true; updateForms(true); follow();
+      }).catch(function (e) { showError(e.message); });
+    }
+
+    function suggestWhileTyping() {
+      clearTimeout(state.suggestTimer);
+      if (state.hasMessages || state.pending || !state.token) { return; }
+      var q = text.value.trim();
+      state.suggestTimer = setTimeout(function () {
+        if (q.length < 3) { showAnswers([], ""); return; }
+        api("suggest?q=" + encodeURIComponent(q) + "&language=" + encodeURIComponent(state.language)).then(function (r) {
+          if (!state.hasMessages && !state.pending && text.value.trim() === q) { showAnswers(r.answers, "These articles may help:", false); }
+        }).catch(function () {});
+      }, 350);
+    }
+
     function follow() {
       if (state.stream || !state.token) { return; }
       var source = new EventSource(base + "/chat/api/stream?token=" + encodeURIComponent(state.token));
@@ -152,6 +226,7 @@
         state.token = s.token; state.email = s.email; state.name = s.name; state.rated = s.rated;
         try { window.localStorage.setItem(storeKey, s.token); } catch (e) { /* private mode: this visit only */ }
         s.messages.forEach(add);
+        state.hasMessages = s.messages.length > 0;
         updateForms(s.messages.length > 0);
         if (s.status) { showStatus(s.status); follow(); }
       });
@@ -180,18 +255,30 @@
             .then(function (d) { state.email = d.email; });
         }
       }).then(function () {
+        // A message while articles are offered says they did not help: a person takes over at once.
+        if (state.pending) { var first = state.pending; return handOver().then(function () { return first === body ? null : sendMessage(body, true); }); }
         if (!body) { return null; }
-        return api("messages", { method: "POST", json: { body: body, team: data.team || null } });
+        return sendMessage(body, false);
       }).then(function (result) {
-        if (result) { result.messages.forEach(add); text.value = ""; }
+        if (result && result.answers && result.answers.length) {
+          state.pending = body;  // kept in the box: Send again, or "talk to a human", hands it over
+          showAnswers(result.answers, "Maybe one of these answers your question. If not, a person will help you.", true);
+          return "offered";
+        }
+        if (result) { result.messages.forEach(add); text.value = ""; state.hasMessages = true; answers.style.display = "none"; }
+        if (!result && state.pending === null && body) { text.value = ""; }
+        return null;
+      }).then(function (offered) {
+        if (offered) { return "offered"; }
         if (chosen) {
           var fd = new FormData(); fd.append("file", chosen);
           return api("upload", { method: "POST", body: fd }).then(function (r) { r.messages.forEach(add); file.value = ""; });
         }
-      }).then(function () { updateForms(true); follow(); }).catch(function (e) { showError(e.message); });
+      }).then(function (offered) { if (offered) { return; } updateForms(true); follow(); }).catch(function (e) { showError(e.message); });
     });
 
     text.addEventListener("input", function () {
+      suggestWhileTyping();
       if (!state.token || !state.stream) { return; }
       var now = Date.now();
       if (now - state.typingSent > 3000) { state.typingSent = now; api("typing", { method: "POST", json: { typing: true } }).catch(function () {}); }
