@@ -11,7 +11,7 @@ import re
 import pytest
 
 from helpdesk import live, services
-from helpdesk.models import Message, Team
+from helpdesk.models import Message, Team, Ticket, User
 
 
 @pytest.fixture
@@ -185,3 +185,50 @@ def test_pages_work_with_the_live_channel_down(app, db, client, login, make_user
     assert db.session.query(Message).filter_by(author_id=agent.id).count() == 1
     services.update_ticket(ticket, lea, assignee_id=agent.id)  # the bell's live count fails; the notification not
     assert notes.unread_count(agent) == 1
+
+
+def test_a_ticket_moved_out_of_a_scoped_agents_teams_goes_quiet_at_once(app, db, client, login, make_user,
+                                                                        customer, agent):
+    """Checked per event with the agent's scope as it is then: the stream opened while Bill
+    could see the ticket carries nothing about it once it moved to a team he is not in."""
+    from helpdesk.services import notifications as notes
+
+    billing, hr = Team(name="Billing"), Team(name="HR")
+    bill = make_user("agent", name="Bill Billing", team_scoped=True)
+    billing.members = [bill]
+    db.session.add_all([billing, hr])
+    db.session.commit()
+    invoice = services.create_ticket(customer, "Invoice wrong", "invoice-words", team_id=billing.id)
+    assert notes.follow(bill, invoice)
+    login(client, bill)
+    chunks = iter(client.get(f"/live/stream?topics=queue,ticket:{invoice.id},user:{bill.id}").response)
+
+    def received() -> list[dict]:
+        text = next(chunks).decode()
+        return [json.loads(line[len("data: "):]) for line in text.splitlines() if line.startswith("data: ")]
+
+    ids = (invoice.id, agent.id, customer.id, bill.id, billing.id, hr.id)
+    assert received() == []  # connected
+    services.add_message(invoice, agent, "Hi Carla, billing here.")  # still his ticket: he hears of it
+    assert [(e["topic"], e["type"]) for e in received()] == [
+        (f"ticket:{ids[0]}", "message"), ("queue", "ticket_updated"),
+        (f"ticket:{ids[0]}", "changed"), ("queue", "ticket_updated")]
+    # (the stream, run here in the test's thread, ended the session: load the objects again)
+    invoice, billing, hr = db.session.get(Ticket, ids[0]), db.session.get(Team, ids[4]), db.session.get(Team, ids[5])
+    agent, customer, bill = (db.session.get(User, i) for i in ids[1:4])
+    services.update_ticket(invoice, agent, team_id=hr.id)  # now HR's: nothing more about it reaches him
+    services.add_message(invoice, customer, "It is about my salary, actually.")
+    live.set_presence(invoice.id, agent.id, "typing")
+    live.publish(f"ticket:{invoice.id}", {"type": "presence", "ticket_id": invoice.id, "present": []})
+    other = services.create_ticket(customer, "Refund", "refund-words", team_id=billing.id)  # his again
+    later = [e for chunk in chunks for e in (json.loads(line[len("data: "):]) for line in chunk.decode().splitlines()
+                                             if line.startswith("data: "))]
+    assert [(e["type"], e.get("ticket_id"), e.get("unread")) for e in later] == [
+        ("ticket_created", other.id, None), ("notifications", None, 1)]  # "came to your team": his bell
+    # The customer's reply on the moved ticket is not announced to the follower who lost it.
+    from helpdesk.models import Notification
+
+    assert [(n.kind, n.ticket_id) for n in db.session.query(Notification).filter_by(recipient_id=bill.id)
+            .order_by(Notification.id)] == [("team_assigned", invoice.id), ("team_assigned", other.id)]
+    assert notes.unread_count(bill) == 1  # the one about the moved ticket is hidden from him too
+    assert client.post(f"/live/tickets/{invoice.reference}/presence").status_code == 404

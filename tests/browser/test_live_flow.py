@@ -111,3 +111,25 @@ def test_pages_work_with_the_live_channel_down(live_server, sign_in, db, make_us
     expect(page.locator("#flash-messages")).to_contain_text("Reply sent.")
     db.session.expire_all()
     assert db.session.query(Message).filter_by(author_id=sam.id).count() == 2
+
+
+def test_a_team_scoped_agents_live_queue_shows_only_his_teams_tickets(live_server, sign_in, db, make_user,
+                                                                      customer):
+    from helpdesk.models import Team
+
+    billing, hr = Team(name="Billing"), Team(name="HR")
+    bill = make_user("agent", name="Bill Billing", email="bill@example.test", password=PASSWORD, team_scoped=True)
+    billing.members = [bill]
+    db.session.add_all([billing, hr])
+    db.session.commit()
+    page = sign_in(bill)
+    page.goto(f"{live_server}/queue")
+    expect(page.locator('#live-channel[data-state="connected"]')).to_have_count(1)
+    secret = services.create_ticket(customer, "Grievance about my manager", "Private.", team_id=hr.id)
+    mine = services.create_ticket(customer, "Invoice wrong", "Twice charged.", team_id=billing.id)
+    expect(page.locator(f'tr.ticket-row[data-reference="{mine.reference}"]')).to_have_class(
+        re.compile(r"\blive-updated\b"), timeout=8_000)
+    expect(page.locator("tr.ticket-row")).to_have_count(1)
+    expect(page.locator(f'tr.ticket-row[data-reference="{secret.reference}"]')).to_have_count(0)
+    expect(page.locator("#notification-count")).to_have_text("1")  # "came to your team": his team's only
+    expect(page.get_by_text("Grievance about my manager")).to_have_count(0)
