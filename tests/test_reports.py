@@ -112,6 +112,16 @@ def test_the_numbers_match_the_hand_computed_ones(data, admin):
     assert not report.business_hours
 
 
+def test_per_week_volume_and_backlog(data, admin):
+    """Two weeks from Monday 26 October: T6 and T7 came in the first week and nothing was solved;
+    the second is the week above (5 created, 4 solved: T1, T2, T4 and T6)."""
+    report = report_for(admin, "start=2026-10-26&end=2026-11-08&interval=week")
+    assert report.backlog_start == 0
+    assert [(b.start.isoformat(), b.created, b.solved, b.backlog) for b in report.series] == [
+        ("2026-10-26", 2, 0, 2), ("2026-11-02", 5, 4, 3)]
+    assert (report.total.created, report.total.solved) == (7, 4)
+
+
 def test_breakdowns_by_team_agent_channel_tag_and_priority(data, admin):
     by = {name: {label: (s.created, s.solved) for label, s in rows} for name, rows in report_for(admin).by.items()}
     assert by["team"] == {"Team A": (2, 3), "Team B": (2, 1), "(no team)": (1, 0)}
