@@ -21,7 +21,8 @@ T4 met it after its due time.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -29,7 +30,7 @@ from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, BusinessHours, Message, SlaPolicy, SlaTarget, Tag, Team, Ticket, TicketFacts
 from helpdesk.reports import facts
 from helpdesk.reports.filters import parse_filters
-from helpdesk.reports.metrics import build_report, median, percentile
+from helpdesk.reports.metrics import Bucket, LocalClock, build_report, median, percentile
 
 PERIOD = "start=2026-11-02&end=2026-11-08"
 
@@ -99,6 +100,23 @@ def test_percentiles_are_nearest_rank_and_the_median_averages_the_middle_pair():
     assert percentile(list(range(1, 21)), 0.9) == 18 and percentile([7], 0.9) == 7
 
 
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/St_Johns", "Asia/Kathmandu", "Australia/Lord_Howe"])
+def test_the_local_clock_agrees_with_the_zone_at_every_quarter_hour_of_a_year(zone):
+    """The per-hour cache gives each time's own local day, weekday and hour, across daylight
+    saving changes and in zones 30 or 45 minutes off the hour (Lord Howe moves by 30 minutes)."""
+    tz = ZoneInfo(zone)
+    days = [date(2025, 12, 29) + timedelta(days=n) for n in range(372)]
+    weeks = {day: Bucket(day) for day in days if day.weekday() == 0}
+    daily, weekly = LocalClock(tz, {day: Bucket(day) for day in days}, False), LocalClock(tz, weeks, True)
+    moment = datetime(2026, 1, 1, 0, 7)
+    while moment.year == 2026:
+        local = moment.replace(tzinfo=UTC).astimezone(tz)
+        bucket, weekday, hour = daily.place(moment)
+        assert (bucket.start, weekday, hour) == (local.date(), local.weekday(), local.hour), moment
+        assert weekly.place(moment)[0].start == local.date() - timedelta(days=local.weekday())
+        moment += timedelta(minutes=15)
+
+
 def test_the_numbers_match_the_hand_computed_ones(data, admin):
     report = report_for(admin)
     t = report.total
@@ -110,6 +128,16 @@ def test_the_numbers_match_the_hand_computed_ones(data, admin):
     assert t.sla_attainment == 0.5  # T1 and T3 met; T2 breached, T4 met late
     assert t.reopen_rate == 0.25 and t.one_touch_rate == 0.5  # T2 reopened; T1 and T4 one reply
     assert not report.business_hours
+
+
+def test_per_week_volume_and_backlog(data, admin):
+    """Two weeks from Monday 26 October: T6 and T7 came in the first week and nothing was solved;
+    the second is the week above (5 created, 4 solved: T1, T2, T4 and T6)."""
+    report = report_for(admin, "start=2026-10-26&end=2026-11-08&interval=week")
+    assert report.backlog_start == 0
+    assert [(b.start.isoformat(), b.created, b.solved, b.backlog) for b in report.series] == [
+        ("2026-10-26", 2, 0, 2), ("2026-11-02", 5, 4, 3)]
+    assert (report.total.created, report.total.solved) == (7, 4)
 
 
 def test_breakdowns_by_team_agent_channel_tag_and_priority(data, admin):
