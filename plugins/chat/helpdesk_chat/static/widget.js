@@ -171,7 +171,7 @@
     function solved(article) {
       var asked = state.pending || text.value.trim();
       api("solved", { method: "POST", json: { article_id: article.id, attempt: state.attempt, text: asked } }).then(function () {
-        state.pending = null; text.value = "";
+        state.pending = null; text.value = ""; state.attempt = randomId();  // a next question is a new attempt
         answers.textContent = "";
         answers.appendChild(el("div", { "class": "note done" }, "Glad that helped. No conversation was opened."));
       }).catch(function (e) { showError(e.message); });
