@@ -16,7 +16,9 @@ then as an agent), warm-up and the median of ``--repeat`` requests of:
 
 - ``GET /help/search?q=...``: a common word, a rare word, two words, a prefix, no match;
 - ``GET /help/suggest?q=...``: a customer's 25-word sentence (any-word match, ranked);
-- ``GET /knowledge/tickets/<id>/suggestions``: the agent's lazy panel for a ticket.
+- ``GET /knowledge/tickets/<id>/suggestions``: the agent's lazy panel for a ticket;
+- ``plugin_api.suggest_answers(sentence, "de", 3)``: the answer bot's hook (chat widget,
+  email acknowledgement), the same search plus confidence and the translation lookup.
 
 Each figure is the whole request (routing, session, the query, JSON or HTML).
 """
@@ -198,6 +200,15 @@ def main() -> int:
                     qmed, _ = median_ms(lambda q=q, mode=mode: search.search(
                         visible_articles(None), q, mode=mode, limit=30 if mode == "all" else 3), args.repeat)
                 print(f"  {label:32} request median {med:6.1f} ms  p95 {p95:6.1f} ms   query alone {qmed:6.1f} ms")
+            # The answer bot (chat widget, email acknowledgement): the hook through plugin_api,
+            # search plus the confidence and the reader's-language lookup, without a request.
+            from helpdesk.plugin_api import suggest_answers
+
+            with app.test_request_context():
+                plain = sentence
+                suggest_answers(plain, "de", 3)
+                amed, ap95 = median_ms(lambda: suggest_answers(plain, "de", 3), args.repeat)
+            print(f"  {'answer bot, suggest_answers':32} call median    {amed:6.1f} ms  p95 {ap95:6.1f} ms")
             with client.session_transaction() as s:
                 s["_user_id"] = agent_session
             url = f"/knowledge/tickets/{args.tickets // 2}/suggestions"

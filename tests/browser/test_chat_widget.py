@@ -3,6 +3,7 @@ agent answers from the ticket page in a second browser, the visitor sees it live
 on an origin the admin did not allow cannot use the widget."""
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,3 +107,85 @@ def test_a_page_on_another_origin_cannot_use_the_widget(live_server, shop, open_
     assert status == "blocked"
     db.session.expire_all()
     assert db.session.query(Ticket).count() == 0
+
+
+# ------------------------------------------------------------------ answer bot (knowledge base, issue 23)
+
+
+@pytest.fixture
+def help_articles(app, db, admin):
+    from helpdesk_knowledge.articles import change_status, save_article
+
+    made = {}
+    for key, title, body in (
+            ("password", 'Reset your password <img src=x onerror="window.pwned=1">',
+             "Choose *Forgot password* on the sign-in page and follow the link we email you."),
+            ("kettle", "Descale your kettle", "Boil water with a spoon of citric acid, then rinse twice.")):
+        article = save_article(None, admin, title=title, body=body, section_id=None, internal=False)
+        change_status(article, admin, "publish")
+        made[key] = article.id
+    return made
+
+
+def _deflections(db) -> int:
+    from helpdesk_knowledge.models import KnowledgeDeflection
+
+    db.session.expire_all()
+    return db.session.query(KnowledgeDeflection).count()
+
+
+@pytest.mark.plugins("chat", "knowledge")
+def test_visitor_sees_articles_while_typing_and_this_solved_it_opens_no_chat(
+        live_server, shop, open_page, db, help_articles, monkeypatch, screenshot):
+    shop_url = shop("localhost")
+    monkeypatch.setenv("HELPDESK_PLUGIN_CHAT_ALLOWED_ORIGINS", shop_url.rstrip("/"))
+    visitor = open_page()
+    visitor.goto(shop_url)
+    visitor.get_by_role("button", name="Chat with us").click()
+    visitor.get_by_label("Message").fill("My kettle is full of limescale, how do I clean it")
+    expect(visitor.get_by_text("These articles may help:")).to_be_visible()
+    link = visitor.get_by_role("link", name="Descale your kettle")
+    # The help centre's public address (EXTERNAL_URL), so it works from the shop's page.
+    expect(link).to_have_attribute("href", re.compile(rf"^https?://[^/]+/help/articles/{help_articles['kettle']}$"))
+    expect(link).to_have_attribute("target", "_blank")
+    screenshot(visitor, "chat-widget-suggestions")
+    visitor.locator(".answer", has_text="Descale your kettle").get_by_role("button", name="This solved it").click()
+    expect(visitor.get_by_text("Glad that helped. No conversation was opened.")).to_be_visible()
+    expect(visitor.get_by_label("Message")).to_have_value("")
+    db.session.expire_all()
+    assert db.session.query(Ticket).count() == 0
+    assert _deflections(db) == 1
+
+
+@pytest.mark.plugins("chat", "knowledge")
+def test_the_answer_bot_offers_an_article_first_and_hands_over_to_a_human(
+        live_server, shop, open_page, db, help_articles, monkeypatch, screenshot):
+    shop_url = shop("localhost")
+    monkeypatch.setenv("HELPDESK_PLUGIN_CHAT_ALLOWED_ORIGINS", shop_url.rstrip("/"))
+    visitor = open_page()
+    visitor.goto(shop_url)
+    visitor.get_by_role("button", name="Chat with us").click()
+    visitor.get_by_label("Message").fill("I forgot my password, how do I reset it?")
+    visitor.get_by_role("button", name="Send").click()
+    expect(visitor.get_by_text("Maybe one of these answers your question.", exact=False)).to_be_visible()
+    # The article's title is text, never markup.
+    expect(visitor.get_by_role("link", name='Reset your password <img src=x onerror="window.pwned=1">')) \
+        .to_be_visible()
+    assert visitor.evaluate("() => window.pwned") is None
+    expect(visitor.locator(".msg")).to_have_count(0)
+    db.session.expire_all()
+    assert db.session.query(Ticket).count() == 0  # nothing sent to a person yet
+    screenshot(visitor, "chat-widget-answer-bot")
+
+    visitor.get_by_role("button", name="No, talk to a human").click()
+    expect(visitor.locator(".msg.visitor")).to_have_text("I forgot my password, how do I reset it?")
+    expect(visitor.locator(".answers")).to_be_hidden()
+    db.session.expire_all()
+    ticket = db.session.query(Ticket).one()
+    assert ticket.channel == "chat" and ticket.messages[0].body == "I forgot my password, how do I reset it?"
+    assert _deflections(db) == 0
+    # The conversation goes on without the bot.
+    visitor.get_by_label("Message").fill("Also, I forgot my password for the app")
+    visitor.get_by_role("button", name="Send").click()
+    expect(visitor.locator(".msg.visitor")).to_have_count(2)
+    expect(visitor.locator(".answers")).to_be_hidden()

@@ -177,6 +177,8 @@ def messages():
         body = _str(data, "body", 100_000) or ""
         if data.get("human") is not True and visitors.current_ticket(visitor) is None:
             # The answer bot: before the first message opens a chat, articles that answer it well.
+            if wait := throttle.attempt(SUGGEST_LIMIT, str(visitor.id)):
+                return error(f"Too many messages: try again in {throttle.wait_text(wait)}.", 429)
             answers = bot.offer(body, bot.clean_language(data.get("language")))
             if answers:
                 return jsonify(messages=[], status=None, answers=answers)

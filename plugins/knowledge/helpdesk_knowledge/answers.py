@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk.plugin_api import db_session, external_url
 from helpdesk_knowledge import search
 from helpdesk_knowledge.articles import visible_articles
+from helpdesk_knowledge.config import is_public
 from helpdesk_knowledge.models import KnowledgeArticle, KnowledgeDeflection
 
 CONFIDENT = 0.6
@@ -71,14 +72,15 @@ def excerpt(text: str, length: int = 160) -> str:
 
 
 def suggest_answers(text: str, language: str, limit: int) -> list[dict[str, Any]]:
-    """Public, published articles for ``text`` (a customer's words), best first.
+    """Public, published articles for ``text`` (a customer's words), best first; none while
+    the help centre is private (the callers' readers are not signed in to it).
 
     Each answer: ``id``, ``title``, ``url`` (absolute, in ``language`` when a translation
     exists), ``excerpt``, ``language``, ``confidence`` (0–1) and ``confident``.
     """
     limit = max(1, min(10, int(limit or 3)))
     terms = search.words(text or "", "any")
-    if not terms:
+    if not terms or not is_public():  # a private help centre's articles are for signed-in readers
         return []
     found = search.search(visible_articles(None), text[:2000], mode="any", limit=limit)
     answers, seen = [], set()
@@ -100,6 +102,8 @@ def answer_accepted(article_id: int, attempt: str, channel: str, text: str = "")
     (prefixed with the channel); returns True when counted, False when already counted, None
     for an article the public may not read or a malformed attempt."""
     if not isinstance(article_id, int) or not ATTEMPT.match(attempt or "") or not re.match(r"^\w{1,20}$", channel):
+        return None
+    if not is_public():
         return None
     article = db_session().scalar(visible_articles(None).where(KnowledgeArticle.id == article_id))
     if article is None:

@@ -86,12 +86,43 @@ def _tsquery(terms: list[str], mode: str) -> str:
     return " | ".join(root + ":*" if prefix else root for root, prefix in map(_stem, terms))
 
 
+MIN_ARTICLES = 300
+COMMON_SHARE = 3  # a suggestion word in more than 1/3 of the articles says little and costs most
+
+
+def _without_common_words(terms: list[str]) -> list[str]:
+    """SQLite, "any" mode: drop words found in more than a third of the articles (their doclists
+    are what bm25 spends its time on, and they rank little), keeping at least the rarest word
+    that occurs; from ``MIN_ARTICLES`` articles on.
+    Document frequencies come from an fts5vocab table in the connection's temp schema."""
+    session = db_session()
+    session.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS temp.knowledge_vocab "
+                         "USING fts5vocab(main, search_index_knowledge, row)"))
+    total = session.scalar(text("SELECT count(*) FROM search_index_knowledge_docsize")) or 0
+    if total < MIN_ARTICLES:  # a small knowledge base is fast anyway: every word ranks
+        return terms
+    frequency = {}
+    for term in terms:
+        root, prefix = _stem(term)
+        if prefix:
+            doc = session.scalar(text("SELECT max(doc) FROM temp.knowledge_vocab WHERE term >= :lo AND term < :hi"),
+                                 {"lo": root, "hi": root + "\U0010ffff"})
+        else:
+            doc = session.scalar(text("SELECT doc FROM temp.knowledge_vocab WHERE term = :t"), {"t": root})
+        frequency[term] = doc or 0
+    present = [t for t in terms if frequency[t]]
+    kept = [t for t in present if frequency[t] * COMMON_SHARE <= total]
+    return kept or ([min(present, key=lambda t: frequency[t])] if present else terms)
+
+
 def search(visible: Select, query: str, *, mode: str = "all", limit: int = 20) -> list[KnowledgeArticle]:
     """The articles of ``visible`` (a select of KnowledgeArticle) matching ``query``, best first."""
     terms = words(query, mode)
     if not terms:
         return []
     if _dialect() == "sqlite":
+        if mode == "any" and len(terms) > 1:
+            terms = _without_common_words(terms)
         # LIMIT keeps the subquery whole (bm25 needs the MATCH), and bounds the work for common words.
         hits = text("SELECT rowid AS id, bm25(search_index_knowledge, 4.0, 1.0) AS score "
                     "FROM search_index_knowledge WHERE search_index_knowledge MATCH :q "

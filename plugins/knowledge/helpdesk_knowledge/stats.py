@@ -1,8 +1,8 @@
 """Figures for the plugin's page and the core reports: deflection rate, votes, searches with no result.
 
-Deflection rate = deflections ÷ (deflections + tickets opened in the portal), both in the
-period: of the customers who started writing a ticket in the portal, how many left with an
-answer instead.
+Deflection rate = deflections ÷ (deflections + tickets opened in the portal or the website
+chat), both in the period: of the customers who started writing there, how many left with an
+answer instead (the portal's suggestions, the chat widget's suggestions and answer bot).
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 
 from helpdesk.plugin_api import Ticket, db_session, utcnow
 from helpdesk_knowledge.models import KnowledgeArticle, KnowledgeDeflection, KnowledgeSearch, KnowledgeVote
+
+SELF_SERVICE_CHANNELS = ("web", "chat")  # where articles are suggested before a ticket opens
 
 
 @dataclass
@@ -43,7 +45,7 @@ def figures(start: datetime, end: datetime) -> Figures:
     f.deflections = s.scalar(select(func.count()).select_from(KnowledgeDeflection).where(
         KnowledgeDeflection.created_at >= start, KnowledgeDeflection.created_at < end)) or 0
     f.portal_tickets = s.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.channel == "web", Ticket.created_at >= start, Ticket.created_at < end)) or 0
+        Ticket.channel.in_(SELF_SERVICE_CHANNELS), Ticket.created_at >= start, Ticket.created_at < end)) or 0
     f.helpful, f.not_helpful = s.execute(select(
         func.count().filter(KnowledgeVote.helpful.is_(True)), func.count().filter(KnowledgeVote.helpful.is_(False)))
         .where(KnowledgeVote.created_at >= start, KnowledgeVote.created_at < end)).one()

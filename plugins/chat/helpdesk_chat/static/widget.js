@@ -68,8 +68,8 @@
       ".note{color:#555;font-size:13px;padding:4px 12px}", ".error{color:#b00020;font-size:13px;padding:4px 12px}",
       "form{display:flex;flex-direction:column;gap:6px;padding:8px 12px;border-top:1px solid #eee}",
       "input,textarea{font:14px system-ui,sans-serif;padding:6px;border:1px solid #bbb;border-radius:6px}",
-      ".row{display:flex;gap:6px;align-items:center}", ".rate{padding:8px 12px}", ".rate button{margin-right:4px}",
-      ".answers{padding:4px 12px;border-top:1px solid #eee}", ".answer{margin:6px 0}", ".answer a{color:" + color + ";font-weight:600}",
+      ".row{display:flex;gap:6px;align-items:center}", ".row input[type=file]{flex:1;min-width:0}", ".rate{padding:8px 12px}", ".rate button{margin-right:4px}",
+      ".answers{padding:4px 12px;border-top:1px solid #eee;max-height:30vh;overflow:auto;flex-shrink:0}", ".panel .log{min-height:60px}", ".answer{margin:6px 0}", ".answer a{color:" + color + ";font-weight:600}",
       ".answer .excerpt{color:#555;font-size:12px}", ".answers button{font:13px system-ui,sans-serif;margin:4px 4px 0 0;padding:4px 8px;border:1px solid #bbb;border-radius:6px;background:#fff;cursor:pointer}"
     ].join("\n");
     root.appendChild(style);
@@ -171,7 +171,7 @@
     function solved(article) {
       var asked = state.pending || text.value.trim();
       api("solved", { method: "POST", json: { article_id: article.id, attempt: state.attempt, text: asked } }).then(function () {
-        state.pending = null; text.value = "";
+        state.pending = null; text.value = ""; state.attempt = randomId();  // a next question is a new attempt
         answers.textContent = "";
         answers.appendChild(el("div", { "class": "note done" }, "Glad that helped. No conversation was opened."));
       }).catch(function (e) { showError(e.message); });
@@ -195,11 +195,13 @@
 
     function suggestWhileTyping() {
       clearTimeout(state.suggestTimer);
-      if (state.hasMessages || state.pending || !state.token) { return; }
+      if (state.hasMessages || state.pending) { return; }
       var q = text.value.trim();
       state.suggestTimer = setTimeout(function () {
         if (q.length < 3) { showAnswers([], ""); return; }
-        api("suggest?q=" + encodeURIComponent(q) + "&language=" + encodeURIComponent(state.language)).then(function (r) {
+        ensureSession().then(function () {
+          return api("suggest?q=" + encodeURIComponent(q) + "&language=" + encodeURIComponent(state.language));
+        }).then(function (r) {
           if (!state.hasMessages && !state.pending && text.value.trim() === q) { showAnswers(r.answers, "These articles may help:", false); }
         }).catch(function () {});
       }, 350);
