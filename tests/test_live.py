@@ -232,3 +232,17 @@ def test_a_ticket_moved_out_of_a_scoped_agents_teams_goes_quiet_at_once(app, db,
             .order_by(Notification.id)] == [("team_assigned", invoice.id), ("team_assigned", other.id)]
     assert notes.unread_count(bill) == 1  # the one about the moved ticket is hidden from him too
     assert client.post(f"/live/tickets/{invoice.reference}/presence").status_code == 404
+
+
+def test_every_staff_page_listens_for_its_persons_bell_and_customers_get_no_channel(
+        app, db, client, login, agent, customer, ticket):
+    def topics(path: str) -> list[str]:
+        return re.findall(r'id="live-channel"[^>]*data-topics="([^"]*)"', client.get(path).text.replace("\n", " "))
+
+    login(client, agent)
+    assert topics("/queue") == [f"queue,user:{agent.id}"]
+    assert topics(f"/tickets/{ticket.reference}") == [f"ticket:{ticket.id},user:{agent.id}"]
+    assert topics("/notifications") == topics("/profile/") == [f"user:{agent.id}"]
+    login(client, customer)
+    page = client.get("/profile/")
+    assert page.status_code == 200 and 'id="current-user"' in page.text and 'id="live-channel"' not in page.text

@@ -1,6 +1,7 @@
 /* The live channel (docs/operations.md, helpdesk/web/live.py): presence and live updates on
- * the ticket page, live rows in the queue. Everything here is an extra: when the stream is
- * down the pages work as before, and this script retries quietly.
+ * the ticket page, live rows in the queue, the bell's count on every staff page. Everything
+ * here is an extra: when the stream is down the pages work as before, and this script
+ * retries quietly.
  *
  * Texts from events (names, references) are only ever set with textContent; new messages and
  * queue rows are the server's own rendering of the page, fetched with the agent's session
@@ -12,7 +13,8 @@
   if (!root || !window.EventSource || !window.fetch) { return; }
   var me = parseInt(root.getAttribute("data-me"), 10);
   var ticketId = parseInt(root.getAttribute("data-ticket-id") || "0", 10);
-  var streamUrl = root.getAttribute("data-stream-url") + "?topics=" + encodeURIComponent(root.getAttribute("data-topics"));
+  var topics = root.getAttribute("data-topics") || "";
+  var streamUrl = root.getAttribute("data-stream-url") + "?topics=" + encodeURIComponent(topics);
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -254,16 +256,18 @@
     });
   }
 
-  /* ------------------------------------------------------------ the bell */
+  /* ------------------------------------------------------------ the bell (every staff page) */
   handlers.push(function (event) {
     if (event.type !== "notifications") { return; }
     var count = document.getElementById("notification-count");
     if (!count) { return; }
     var unread = parseInt(event.unread, 10) || 0;
-    count.textContent = String(unread);
+    count.textContent = unread < 100 ? String(unread) : "99+";  // as base.html renders it
     count.hidden = unread === 0;
+    var bell = document.getElementById("notification-bell");
+    if (bell) { bell.setAttribute("aria-label", "Notifications, " + unread + " unread"); }
   });
 
-  if (ticketId) { ticketPage(); } else { queuePage(); }
+  if (ticketId) { ticketPage(); } else if (topics.split(",").indexOf("queue") >= 0) { queuePage(); }
   connect();
 }());

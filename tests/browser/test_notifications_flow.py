@@ -15,8 +15,8 @@ def test_mention_picker_bell_notification_and_follow(live_server, sign_in, scree
     alex = make_user("agent", name="Alex Writer", email="alex@example.com", password=PASSWORD)
     lea = make_user("agent", name="Lea Park", email="lea@example.com", password=PASSWORD)
 
-    other = sign_in(lea)  # Lea has the queue open while Alex writes
-    other.goto(f"{live_server}/queue")
+    other = sign_in(lea)  # Lea has her profile open while Alex writes: every staff page's bell is live
+    other.goto(f"{live_server}/profile/")
     expect(other.locator("#notification-count")).to_be_hidden()
     expect(other.locator('#live-channel[data-state="connected"]')).to_have_count(1)
 
