@@ -26,6 +26,7 @@ from helpdesk_knowledge.config import is_public
 from helpdesk_knowledge.models import KnowledgeArticle, KnowledgeDeflection
 
 CONFIDENT = 0.6
+_PLACEHOLDER = 987654321
 ATTEMPT = re.compile(r"^[A-Za-z0-9_:.-]{8,64}$")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -83,6 +84,10 @@ def suggest_answers(text: str, language: str, limit: int) -> list[dict[str, Any]
     if not terms or not is_public():  # a private help centre's articles are for signed-in readers
         return []
     found = search.search(visible_articles(None), text[:2000], mode="any", limit=limit)
+    if not found:
+        return []
+    # One absolute URL built (external_url makes a request context each time), the others from it.
+    template = external_url("knowledge.article", article_id=_PLACEHOLDER)
     answers, seen = [], set()
     for article in found:
         confidence = round(_coverage(terms, article), 3)
@@ -91,7 +96,7 @@ def suggest_answers(text: str, language: str, limit: int) -> list[dict[str, Any]
             continue
         seen.add(shown.id)
         answers.append({"id": shown.id, "title": shown.title, "language": shown.language,
-                        "url": external_url("knowledge.article", article_id=shown.id),
+                        "url": template.replace(f"/{_PLACEHOLDER}", f"/{shown.id}"),
                         "excerpt": excerpt(shown.body_text), "confidence": confidence,
                         "confident": len(terms) >= 2 and confidence >= CONFIDENT})
     return answers
