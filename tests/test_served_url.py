@@ -86,14 +86,17 @@ def test_helpdesk_run_on_another_port_mails_links_to_that_port(tmp_path, monkeyp
     try:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         base = f"http://127.0.0.1:{port}"
-        for _ in range(200):  # until it listens (a start-up, not a timing assertion)
+        # Until it listens (a start-up, not a timing assertion): the budget is wide because a
+        # loaded machine takes many seconds to import the app; a crashed server ends it at once.
+        deadline = time.monotonic() + 120
+        while True:
             try:
                 page = opener.open(f"{base}/magic").read().decode()
                 break
             except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("helpdesk run did not start")
                 time.sleep(0.05)
-        else:
-            pytest.fail("helpdesk run did not start")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         opener.open(f"{base}/magic", data=urlencode({"csrf_token": token, "email": "carla@example.test"}).encode())
     finally:
