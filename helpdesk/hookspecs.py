@@ -748,6 +748,46 @@ def helpdesk_page_data(page: str, ticket_ids: list[int], user: User) -> Any:
 
 
 @hookspec
+def helpdesk_page_queries(page: str, ticket_ids: list[int], user: User) -> dict[str, Any] | None:
+    """Your slots' reads for a page as SELECTs that the core runs with everyone else's, at once.
+
+    Same arguments as ``helpdesk_page_data``. Return ``{name: select(Model).where(...)}`` (one
+    mapped class per SELECT, not run by you). The first time any slot of the page asks,
+    the core runs every plugin's queries, its own, and the navigation counts as **one**
+    statement (each query's rows as a JSON array), and ``page_rows(plugin, name)``
+    (``plugin_api``) returns the rows as ``Model`` instances in the session, loaded without
+    further SQL. So nine plugins reading three tables each still cost the page one statement.
+
+    Relationships: a many-to-one whose target is in the session loads without SQL, so add a
+    query for the people (or rows) your template shows, e.g. ``select(User).where(User.id.in_(
+    select(Kudos.giver_id).where(Kudos.ticket_id.in_(ticket_ids))))``. Collections are not
+    loaded (accessing one runs a query): declare their rows as a query and group them yourself.
+    Sort in Python if the order matters. Scope rows to the reader as the page would.
+
+    ``page_rows`` returns ``None`` outside a page, for a name you did not declare, or when
+    your query failed (recorded as a plugin error): fall back to reading the one ticket then.
+
+    Semantics: collected; called at most once per page, lazily.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_page_queries(page, ticket_ids, user):
+            if page != "ticket":
+                return None
+            return {"greetings": select(Greeting).where(Greeting.ticket_id.in_(ticket_ids))}
+
+        @hookimpl
+        def helpdesk_template_slot(slot, context):
+            if slot == "ticket.sidebar":
+                rows = page_rows("hello", "greetings")
+                if rows is None:
+                    rows = load_greetings(context["ticket"])
+                ...
+    """
+
+
+@hookspec
 def helpdesk_nav_counts(user: User) -> dict[str, Any] | None:
     """Numbers the navigation shows for this user (an unread count beside a link), as SQL.
 

@@ -226,6 +226,17 @@ def page_data(plugin: str) -> Any:
     return manager().page_data(plugin)
 
 
+def page_rows(plugin: str, name: str, ticket_id: int | None = None) -> list[Any] | None:
+    """The rows of the query ``name`` your ``helpdesk_page_queries`` declared for this page.
+
+    Every plugin's page queries (and the core's) run as one statement, the first time any is
+    asked for; the rows are instances of the query's class, in the session. ``None`` outside a
+    page (or when ``ticket_id`` is given and is not one of the page's tickets), for an
+    undeclared name, or when the query failed: read the one ticket's data yourself.
+    """
+    return manager().page_rows(plugin, name, ticket_id)
+
+
 __all__ = [
     "admin_required", "apply_route_decision", "audit", "AuditEvent", "bar_chart", "batched_mail", "Channel",
     "choose_agent", "column_chart", "ContactIdentity", "crontab", "csrf", "current_user", "customer_address",
@@ -270,3 +281,5 @@ __all__ += ["active_agents", "nav_count", "page_data"]
 # Plugin API 1.3: answer bots reach a knowledge base through hooks (helpdesk_suggest_answers)
 __all__ += ["answer_accepted", "suggest_answers"]
 __all__ += ["store_file", "stored_file"]  # files of a plugin's own (article images) in the core's storage
+# Plugin API 1.3: several plugins' page reads in one statement (helpdesk_page_queries, issue 19)
+__all__ += ["page_rows"]

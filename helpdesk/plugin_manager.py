@@ -61,6 +61,26 @@ SECRET_PREFIX = "fernet:"
 SECRETS_KEY_INFO = b"helpdesk secrets v1"  # HKDF context: a key derived for anything else differs
 
 
+def end_read_transaction() -> None:
+    """End a transaction that only read (event hooks' reads after the service's commit).
+
+    Left open, it would stay "idle in transaction" on PostgreSQL (holding its snapshot and
+    share locks) in anything that keeps its app context: a worker, a script, the shell. Ended
+    without expiring the session's objects, so the caller reads nothing again; a transaction
+    with changes is left to its owner.
+    """
+    if not has_app_context():
+        return
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 @dataclass
 class PluginInfo:
     name: str
@@ -246,13 +266,25 @@ class PluginManager:
         The core's work is committed, so a plugin that fails half-way through its own
         writes is rolled back and the next plugin starts from a clean session.
         """
-        for plugin, impl in self._impls(hook_name):
-            try:
-                self._invoke(impl, kwargs)
-            except Exception as exc:
-                db.session.rollback()
-                self.record_error(plugin, hook_name, exc)
+        # The objects were just committed by the service and each implementation commits its own
+        # rows through the same session: a commit need not expire them (which made every next
+        # implementation read the ticket and its message again: ~10 statements per new ticket).
+        session = db.session() if has_app_context() else None
+        expire = session.expire_on_commit if session is not None else True
+        if session is not None:
+            session.expire_on_commit = False
+        try:
+            for plugin, impl in self._impls(hook_name):
+                try:
+                    self._invoke(impl, kwargs)
+                except Exception as exc:
+                    db.session.rollback()
+                    self.record_error(plugin, hook_name, exc)
+        finally:
+            if session is not None:
+                session.expire_on_commit = expire
         self.flush_errors()
+        end_read_transaction()
 
     # -------------------------------------------------------------- errors
 
@@ -437,10 +469,69 @@ class PluginManager:
 
     # ---------------------------------------------------------- page data
 
-    def begin_page(self, page: str, ticket_ids: list[int]) -> None:
-        """The view says which page and tickets it renders: plugins' ``page_data`` loads for them."""
+    def begin_page(self, page: str, ticket_ids: list[int], queries: dict[str, Any] | None = None) -> None:
+        """The view says which page and tickets it renders: plugins' ``page_data`` loads for them.
+
+        ``queries`` are the view's own ``select(Model)`` reads, run in the page's one batch
+        with every ``helpdesk_page_queries`` (read back with ``page_rows(CORE, name)``).
+        """
         g._helpdesk_page = (page, list(ticket_ids))
         g._helpdesk_page_data = {}
+        g._helpdesk_page_queries = dict(queries or {})
+        g.pop("_helpdesk_page_rows", None)
+
+    def page_rows(self, plugin: str, name: str, ticket_id: int | None = None) -> list[Any] | None:
+        """Rows of a query ``plugin`` declared with ``helpdesk_page_queries`` (or the view's own).
+
+        Every declared query of the page (and the navigation counts, if not read yet) runs in
+        one statement the first time any is asked for. ``None`` outside a page (or a page
+        without ``ticket_id`` when one is given), for a query
+        that was not declared, or when the plugin's query failed: read it yourself then.
+        """
+        if not has_app_context() or "_helpdesk_page" not in g:
+            return None
+        if ticket_id is not None and ticket_id not in g._helpdesk_page[1]:
+            return None
+        if "_helpdesk_page_rows" not in g:
+            g._helpdesk_page_rows = self._page_rows()
+        return g._helpdesk_page_rows.get((plugin, name))
+
+    def _page_rows(self) -> dict[tuple[str, str], list[Any]]:
+        from flask_login import current_user
+
+        from helpdesk.page_batch import entity_of, run_together
+
+        page, ticket_ids = g._helpdesk_page
+        user = current_user._get_current_object() if current_user else None
+        queries: dict[tuple[str, str], Any] = {(CORE, name): q for name, q in g._helpdesk_page_queries.items()}
+        if user is not None and getattr(user, "is_authenticated", False):
+            for plugin, result in self.call_collect("helpdesk_page_queries", page=page, ticket_ids=ticket_ids,
+                                                    user=user):
+                try:
+                    for name, query in dict(result).items():
+                        entity_of(query)
+                        queries[(plugin, str(name))] = query
+                except Exception as exc:
+                    self.record_error(plugin, "helpdesk_page_queries", exc)
+        nav: list[tuple[str, str, Any]] = []
+        if "_helpdesk_nav_counts" not in g:  # the navigation's counts ride along: one statement less
+            nav = self._nav_declared(user)
+        scalars = {("nav", i): q for i, (_p, _n, q) in enumerate(nav)}
+        try:
+            out = run_together(queries, scalars)
+        except Exception:  # one plugin's bad SQL: run each on its own, record the culprit
+            db.session.rollback()
+            out = {}
+            for key, query in queries.items():
+                try:
+                    out.update(run_together({key: query}))
+                except Exception as exc:
+                    db.session.rollback()
+                    self.record_error(key[0], "helpdesk_page_queries", exc)
+            nav = []
+        if nav:
+            g._helpdesk_nav_counts = {(p, n): out.pop(("nav", i)) or 0 for i, (p, n, _q) in enumerate(nav)}
+        return out
 
     def page_data(self, plugin: str) -> Any:
         """``plugin``'s ``helpdesk_page_data`` for this request's page (called once, lazily), or None."""
@@ -469,19 +560,25 @@ class PluginManager:
         """A count declared with ``helpdesk_nav_counts``; all of a request's counts run as one statement."""
         if not has_app_context():
             return 0
+        if "_helpdesk_nav_counts" not in g and "_helpdesk_page" in g and "_helpdesk_page_rows" not in g:
+            g._helpdesk_page_rows = self._page_rows()  # a page's batch carries the counts too
         if "_helpdesk_nav_counts" not in g:
             g._helpdesk_nav_counts = self._nav_counts()
         return int(g._helpdesk_nav_counts.get((plugin, name)) or 0)
+
+    def _nav_declared(self, user: Any) -> list[tuple[str, str, Any]]:
+        if user is None or not getattr(user, "is_authenticated", False):
+            return []
+        declared: list[tuple[str, str, Any]] = []
+        for plugin, result in self.call_collect("helpdesk_nav_counts", user=user):
+            declared.extend((plugin, str(name), query) for name, query in dict(result).items())
+        return declared
 
     def _nav_counts(self) -> dict[tuple[str, str], int]:
         from flask_login import current_user
 
         user = current_user._get_current_object() if current_user else None
-        if user is None or not getattr(user, "is_authenticated", False):
-            return {}
-        declared: list[tuple[str, str, Any]] = []
-        for plugin, result in self.call_collect("helpdesk_nav_counts", user=user):
-            declared.extend((plugin, str(name), query) for name, query in dict(result).items())
+        declared = self._nav_declared(user)
         if not declared:
             return {}
         try:

@@ -364,6 +364,48 @@ def test_hook_page_data(app, client, agent, customer, login):
     assert calls == [("ticket", [tickets[0].id])]
 
 
+def test_hook_page_queries(app, client, agent, customer, login, statements):
+    """Declared SELECTs run in the page's one batch; rows come back as instances with Python values,
+    their many-to-one people without SQL; a failing query gives its plugin None and is recorded."""
+    from sqlalchemy import select, text
+
+    from helpdesk.models import Message, User
+    from helpdesk.plugin_api import page_rows
+
+    def queries(page, ticket_ids, user):
+        if page != "ticket":
+            return None
+        return {"messages": select(Message).where(Message.ticket_id.in_(ticket_ids)),
+                "authors": select(User).where(User.id.in_(select(Message.author_id).where(
+                    Message.ticket_id.in_(ticket_ids))))}
+
+    def slot(slot, context):
+        if slot != "ticket.sidebar":
+            return None
+        rows = page_rows("batched", "messages", ticket_id=context["ticket"].id)
+        return " | ".join(f"{m.author.name}/{m.internal}/{m.created_at.year}/{type(m.meta).__name__}"
+                          for m in sorted(rows, key=lambda m: m.id))
+
+    def broken(page, ticket_ids, user):
+        return {"bad": select(Message).where(text("no_such_column = 1"))}  # fails when run
+
+    plug(app, "batched", helpdesk_page_queries=queries, helpdesk_template_slot=slot)
+    ticket = services.create_ticket(customer, "Subject", "body")
+    services.add_message(ticket, agent, "a note", internal=True)
+    login(client, agent)
+    client.get(f"/tickets/{ticket.reference}")
+    with statements:
+        page = client.get(f"/tickets/{ticket.reference}")
+    year = ticket.created_at.year
+    assert f"Carla Customer/False/{year}/dict | Alex Agent/True/{year}/dict" in page.text
+    assert statements.count <= 6, statements.listing()
+
+    plug(app, "broken", helpdesk_page_queries=broken)
+    page = client.get(f"/tickets/{ticket.reference}")
+    assert page.status_code == 200 and "Carla Customer/False" in page.text  # the others' rows still come
+    assert manager(app).recent_errors("broken")
+
+
 def test_page_data_is_none_outside_a_page_and_a_failing_loader_gives_none(app, client, agent, ticket, login):
     from helpdesk.plugin_api import page_data
 

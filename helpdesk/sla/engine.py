@@ -485,10 +485,12 @@ def time_left(due: datetime | None, now: datetime | None = None, soon: timedelta
     return f"{format_duration(due - now)} left", badge
 
 
-def target_states(ticket: Ticket, now: datetime | None = None) -> list[TargetState]:
-    """Each clock of the ticket as the sidebar shows it, in the order of ``SLA_KINDS``."""
+def target_states(ticket: Ticket, now: datetime | None = None,
+                  targets: dict[str, SlaTarget] | None = None) -> list[TargetState]:
+    """Each clock of the ticket as the sidebar shows it, in the order of ``SLA_KINDS``
+    (``targets``: the ticket's clocks if already read, e.g. by the page's batch)."""
     now = now or utcnow()
-    targets = ticket_targets(ticket)
+    targets = ticket_targets(ticket) if targets is None else targets
     out = []
     for kind in SLA_KINDS:
         target = targets.get(kind)
@@ -517,10 +519,11 @@ def target_states(ticket: Ticket, now: datetime | None = None) -> list[TargetSta
     return out
 
 
-def update_is_near(ticket: Ticket, now: datetime | None = None) -> bool:
+def update_is_near(ticket: Ticket, now: datetime | None = None,
+                   targets: dict[str, SlaTarget] | None = None) -> bool:
     """Is the periodic-update clock running and inside its warning window (or overdue)?"""
     now = now or utcnow()
-    target = ticket_targets(ticket).get("periodic_update")
+    target = (ticket_targets(ticket) if targets is None else targets).get("periodic_update")
     if target is None or not _running(target) or ticket.status not in OPEN_STATUSES:
         return False
     policy = db.session.get(SlaPolicy, target.policy_id) if target.policy_id else None

@@ -62,7 +62,8 @@ def register_web(app: Flask) -> None:
 def _fresh_request_caches() -> None:
     """Per-request caches live on ``g``; drop them if an app context outlives a request."""
     for key in ("_helpdesk_plugin_states", "_helpdesk_config_checked", "_helpdesk_config_prefetched",
-                "_helpdesk_page", "_helpdesk_page_data", "_helpdesk_nav_counts", "_unread_notifications",
+                "_helpdesk_page", "_helpdesk_page_data", "_helpdesk_page_queries", "_helpdesk_page_rows",
+                "_helpdesk_nav_counts", "_unread_notifications",
                 "_helpdesk_reader_zone",
                 "_site_settings", "_nav_links", "_login_user", "oversized_uploads",
                 "_flask_babel",  # the language chosen for the previous request

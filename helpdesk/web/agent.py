@@ -1,6 +1,7 @@
 """Agents' pages: the queue, a ticket, customers, attachments."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
@@ -31,13 +32,12 @@ from helpdesk.access import (
 from helpdesk.canned import render_reply
 from helpdesk.config_cache import Row, snapshot
 from helpdesk.extensions import db
-from helpdesk.models import AuditEvent, CannedReply, Message, SavedView, Tag, Ticket, User, ticket_tags
+from helpdesk.models import AuditEvent, CannedReply, Delivery, Message, SavedView, Tag, Ticket, User, ticket_tags
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
 from helpdesk.numbers import parse_id, parse_int, parse_page
-from helpdesk.plugin_manager import manager
+from helpdesk.plugin_manager import CORE, manager
 from helpdesk.richtext import compose
 from helpdesk.services import ServiceError, StaleTicket
-from helpdesk.services.delivery import failed_replies
 from helpdesk.services.merge import merge_tickets, split_message
 from helpdesk.services.reads import unread_column
 from helpdesk.services.reply_review import review_reply
@@ -260,7 +260,7 @@ def ticket(reference: str):
     # One statement: the ticket with what the page shows of it (people, team, tags, the
     # customer's addresses for the bounce badge).
     ticket = ticket_or_404(current_user, reference, joinedload(Ticket.customer).joinedload(User.identities),
-                           joinedload(Ticket.assignee), joinedload(Ticket.team), selectinload(Ticket.tags))
+                           joinedload(Ticket.assignee), joinedload(Ticket.team), joinedload(Ticket.tags))
     if ticket.merged_into_id:
         return redirect(url_for("agent.ticket", reference=db.session.get(Ticket, ticket.merged_into_id).reference))
     form = ReplyForm()
@@ -314,31 +314,43 @@ def _fields_form(ticket: Ticket, audit_trail: list[AuditEvent]) -> TicketFieldsF
 
 
 def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_form=None, news=None):
-    manager().begin_page("ticket", [ticket.id])  # plugins' page_data loads for this ticket, once
+    # The page's small reads run as one statement with every plugin's page queries and the
+    # navigation counts (helpdesk_page_queries, helpdesk/page_batch.py), the first time any is read.
+    other = (visible_tickets(current_user).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id)
+             .order_by(Ticket.updated_at.desc()).limit(10))
+    related = visible_tickets(current_user).where(or_(Ticket.merged_into_id == ticket.id,
+                                                      Ticket.linked_ticket_id == ticket.id))
+    failed = select(Delivery).where(Delivery.message_id.in_(select(Message.id).where(Message.ticket_id == ticket.id)),
+                                    Delivery.status == "failed")
+    manager().begin_page("ticket", [ticket.id], queries={"other_tickets": other, "related": related,
+                                                          "failed_replies": failed})
     audit_trail = _audit_trail(ticket)
     fields_form = fields_form or _fields_form(ticket, audit_trail)
     fields_form.assignee_id.choices = [("", "Unassigned")] + [(str(a.id), a.name) for a in _agents()]
     fields_form.team_id.choices = [("", "No team")] + [(str(t.id), t.name) for t in _teams()]
-    other_tickets = list(db.session.scalars(
-        visible_tickets(current_user).where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id)
-        .order_by(Ticket.updated_at.desc()).limit(10)))
+    other_tickets = sorted(_batch("other_tickets", other), key=lambda t: (t.updated_at, t.id), reverse=True)
     canned = snapshot().canned
     messages = visible_messages(current_user, ticket)
     form.seen.data = seen_mark(ticket, messages, audit_trail)  # what this page shows
     status = 422 if (form.errors or fields_form.errors) else 409 if news else 200
+    shown = {message.id for message in messages}
     return render_template(
         "agent/ticket.html", ticket=ticket, messages=messages, reply_news=news or [],
         form=form, fields_form=fields_form, warnings=warnings, other_tickets=other_tickets,
         audit_trail=audit_trail, canned=canned, merge_form=MergeTicketForm(formdata=None),
-        split_form=SplitForm(formdata=None), related=_related_tickets(ticket),
-        failed_replies=failed_replies([message.id for message in messages])), status
+        split_form=SplitForm(formdata=None), related=_related_tickets(ticket, _batch("related", related)),
+        failed_replies={d.message_id: d for d in _batch("failed_replies", failed) if d.message_id in shown}), status
 
 
-def _related_tickets(ticket: Ticket) -> dict[str, list[Ticket]]:
+def _batch(name: str, query: Any) -> list[Any]:
+    """The view's query ``name`` from the page's one batched statement (run alone if that failed)."""
+    rows = manager().page_rows(CORE, name)
+    return list(db.session.scalars(query)) if rows is None else rows
+
+
+def _related_tickets(ticket: Ticket, both: list[Ticket]) -> dict[str, list[Ticket]]:
     """Tickets merged into this one, and tickets split from (or following up on) it."""
-    both = list(db.session.scalars(  # one statement for both lists
-        visible_tickets(current_user).where(or_(Ticket.merged_into_id == ticket.id,
-                                                Ticket.linked_ticket_id == ticket.id)).order_by(Ticket.id)))
+    both = sorted(both, key=lambda t: t.id)
     return {"merged_from": [t for t in both if t.merged_into_id == ticket.id],
             "linked_from": [t for t in both if t.linked_ticket_id == ticket.id]}
 

@@ -16,12 +16,13 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from helpdesk.access import ticket_or_404
 from helpdesk.contract import DELIVERIES
 from helpdesk.markers import hookimpl
-from helpdesk.models import Ticket
+from helpdesk.models import Ticket, TicketFollower
 from helpdesk.numbers import parse_id, parse_page
 from helpdesk.services import notifications as notes
 from helpdesk.web.auth import backoffice_required
@@ -54,7 +55,21 @@ def _unread() -> int:
 
 
 def _is_following(ticket: Ticket) -> bool:
-    return notes.is_following(current_user, ticket)
+    from helpdesk.plugin_manager import manager
+
+    rows = manager().page_rows("core.notifications_web", "following", ticket.id)
+    if rows is None:
+        return notes.is_following(current_user, ticket)
+    return any(r.ticket_id == ticket.id and r.user_id == current_user.id for r in rows)
+
+
+@hookimpl
+def helpdesk_page_queries(page: str, ticket_ids: list[int], user: Any) -> dict[str, Any] | None:
+    """Whether the reader follows the ticket page's ticket (the Follow button), in the page's batch."""
+    if page != "ticket" or not getattr(user, "is_backoffice", False):
+        return None
+    return {"following": select(TicketFollower).where(TicketFollower.ticket_id.in_(ticket_ids),
+                                                      TicketFollower.user_id == user.id)}
 
 
 def _csrf_checked() -> None:

@@ -74,20 +74,24 @@ def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
         flag = flag_of(ticket.id)
         if flag is None or not flag.active:
             return None
-        ack = ComplaintAck(ticket_id=ticket.id, status="pending", reason="complaint detected")
+        # Written already claimed ("sending"): the unique ticket id is the claim, so a new
+        # acknowledgement costs one commit, not an insert and then a claim (issue 19).
+        ack = ComplaintAck(ticket_id=ticket.id, status="sending", reason="complaint detected")
         db_session().add(ack)
         try:
             db_session().commit()
         except IntegrityError:
             db_session().rollback()
-            return None
-    if ack.status != "pending":
+            return None  # another process wrote it, and sends it
+    elif ack.status != "pending":
         return ack
-    claim = db_session().execute(update(ComplaintAck).where(ComplaintAck.id == ack.id, ComplaintAck.status == "pending")
-                               .values(status="sending"))
-    db_session().commit()
-    if claim.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
-        return None  # another process is sending it
+    else:
+        claim = db_session().execute(update(ComplaintAck).where(ComplaintAck.id == ack.id,
+                                                                ComplaintAck.status == "pending")
+                                     .values(status="sending"))
+        db_session().commit()
+        if claim.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
+            return None  # another process is sending it
     values = ack_values(ticket)
     try:
         text = render_template_text(ack.template or DEFAULT_ACK, values)

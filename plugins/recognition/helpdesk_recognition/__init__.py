@@ -27,7 +27,7 @@ from helpdesk.plugin_api import (
     db_session,
     get_setting,
     nav_count,
-    page_data,
+    page_rows,
 )
 from helpdesk_recognition import access_rules, digest, kudos, milestones  # noqa: F401  (digest registers its job)
 from helpdesk_recognition.config import PLUGIN, SETTINGS
@@ -159,8 +159,11 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
                                       unread=unread_count(user.id)))
     if slot == "ticket.sidebar":
         ticket = context["ticket"]
-        loaded = page_data(PLUGIN)
-        given = loaded.get(ticket.id, []) if loaded is not None else _kudos_on(user, [ticket.id]).get(ticket.id, [])
+        batch = page_rows(PLUGIN, "kudos", ticket_id=ticket.id)
+        if batch is not None and page_rows(PLUGIN, "people") is not None:  # the page's one statement
+            given = sorted((k for k in batch if k.ticket_id == ticket.id), key=lambda k: k.id)
+        else:
+            given = _kudos_on(user, [ticket.id]).get(ticket.id, [])
         form = KudosForm(formdata=None).fill_choices(user)
         form.kudos_ticket.data = ticket.reference
         return Markup(render_template("recognition/sidebar.html", ticket=ticket, given=given, form=form))
@@ -168,11 +171,14 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 
 
 @hookimpl
-def helpdesk_page_data(page: str, ticket_ids: list[int], user: User) -> dict[int, list[Kudos]] | None:
-    """The kudos given on the ticket page's ticket, with recipient and giver: one statement."""
+def helpdesk_page_queries(page: str, ticket_ids: list[int], user: User) -> dict[str, Any] | None:
+    """The kudos given on the ticket page's ticket, with recipients and givers (the core's batch)."""
     if page != "ticket" or not getattr(user, "is_staff", False):
         return None
-    return _kudos_on(user, ticket_ids)
+    kudos = select(Kudos).where(Kudos.ticket_id.in_(ticket_ids), visible_to(user, Kudos.recipient_id))
+    ids = select(Kudos.recipient_id).where(Kudos.ticket_id.in_(ticket_ids)).union(
+        select(Kudos.giver_id).where(Kudos.ticket_id.in_(ticket_ids)))
+    return {"kudos": kudos, "people": select(User).where(User.id.in_(ids))}
 
 
 def _kudos_on(user: User, ticket_ids: list[int]) -> dict[int, list[Kudos]]:

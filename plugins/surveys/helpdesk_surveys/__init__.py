@@ -18,11 +18,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import NotificationKind, ReportFilters, Setting, Ticket, User, bar_chart, db_session, utcnow
+from helpdesk.plugin_api import (
+    NotificationKind,
+    ReportFilters,
+    Setting,
+    Ticket,
+    User,
+    bar_chart,
+    db_session,
+    page_rows,
+    utcnow,
+)
 from helpdesk_surveys import access_rules, views_public, views_staff  # noqa: F401  (routes register on import)
 from helpdesk_surveys.api import api
 from helpdesk_surveys.blueprint import bp
-from helpdesk_surveys.config import SETTINGS
+from helpdesk_surveys.config import PLUGIN, SETTINGS
 from helpdesk_surveys.jobs import schedule_relationship_surveys, send_due_invitations  # noqa: F401
 from helpdesk_surveys.models import SurveyFollowUp, SurveyInvitation, SurveyResponse
 from helpdesk_surveys.reports import Tally, build_report, fmt_nps, fmt_percent, month_start
@@ -101,7 +111,27 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
     return None
 
 
+@hookimpl
+def helpdesk_page_queries(page: str, ticket_ids: list[int], user: User) -> dict[str, Any] | None:
+    """The ticket sidebar's answers, invitations and follow-ups (with owners): the core's batch."""
+    if page != "ticket" or not getattr(user, "is_staff", False):
+        return None
+    return {"responses": select(SurveyResponse).where(SurveyResponse.ticket_id.in_(ticket_ids)),
+            "invitations": select(SurveyInvitation).where(SurveyInvitation.ticket_id.in_(ticket_ids))
+            .order_by(SurveyInvitation.id.desc()).limit(5 * len(ticket_ids)),
+            "cases": select(SurveyFollowUp).where(SurveyFollowUp.ticket_id.in_(ticket_ids)),
+            "owners": select(User).where(User.id.in_(select(SurveyFollowUp.owner_id).where(
+                SurveyFollowUp.ticket_id.in_(ticket_ids))))}
+
+
 def _ticket_sidebar(ticket: Ticket) -> Markup:
+    batch = {name: page_rows(PLUGIN, name, ticket_id=ticket.id)
+             for name in ("responses", "invitations", "cases", "owners")}
+    if all(rows is not None for rows in batch.values()):  # the page's one statement
+        def mine(name: str) -> list[Any]:
+            return sorted((r for r in batch[name] or [] if r.ticket_id == ticket.id), key=lambda r: r.id)
+        return Markup(render_template("surveys/sidebar.html", responses=mine("responses"),
+                                      invitations=mine("invitations")[::-1][:5], cases=mine("cases")))
     responses = list(db_session().scalars(select(SurveyResponse).where(SurveyResponse.ticket_id == ticket.id)
                                         .order_by(SurveyResponse.id)))
     invitations = list(db_session().scalars(select(SurveyInvitation).where(SurveyInvitation.ticket_id == ticket.id)

@@ -1,0 +1,136 @@
+"""Several SELECTs of whole rows run as one statement (issue 19: the ticket page within 6).
+
+A page's small reads (the SLA clocks, the follow marker, each plugin's slot rows) each cost a
+statement when run one by one. ``run_together`` runs any number of ``select(Model)…`` as one
+``SELECT (…json array…) AS q0, (…) AS q1, …``: each query becomes a scalar subquery that
+aggregates its rows into a JSON array (``json_group_array`` on SQLite, ``json_agg`` on
+PostgreSQL), and each row comes back as an instance of ``Model`` in the session, as if loaded
+by a query: without SQL of its own (``make_transient_to_detached`` + ``Session.add``; an
+instance already in the identity map is returned as it is). Many-to-one relationships to rows
+in the identity map load without SQL too, so select the people a template shows in the same
+batch (``select(User).where(User.id.in_(…))``).
+
+Order: rows come back in the subquery's order on both engines in practice; sort in Python
+if the order matters.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, Time, func, literal, select
+from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import Select
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from helpdesk.extensions import db
+
+
+def entity_of(query: Select) -> Any:
+    """The mapped class of a ``select(Model)``; ValueError for anything else."""
+    described = query.column_descriptions
+    if len(described) != 1 or described[0].get("entity") is None or described[0]["type"] is not described[0]["entity"]:
+        raise ValueError("page queries select one mapped class: select(Model).where(...)")
+    return described[0]["entity"]
+
+
+def _columns(mapper: Mapper) -> list[tuple[str, Any]]:
+    """(attribute key, table column) of the mapper's plain columns."""
+    out = []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if getattr(column, "table", None) is not None and column.table is mapper.local_table:
+            out.append((prop.key, column))
+    return out
+
+
+def aggregate(query: Select, dialect: str) -> Any:
+    """``query``'s rows as one JSON array (a scalar subquery)."""
+    mapper = entity_of(query).__mapper__
+    sub = query.subquery()
+    pairs: list[Any] = []
+    for _key, column in _columns(mapper):
+        value = sub.c[column.name]
+        if dialect == "sqlite" and isinstance(_base_type(column.type), JSON):
+            value = func.json(value)  # embedded as JSON, not as a string
+        pairs += [literal(column.name), value]
+    array: Any
+    if dialect == "postgresql":
+        array = func.coalesce(func.json_agg(func.json_build_object(*pairs)), literal("[]").cast(JSON))
+    else:
+        array = func.json_group_array(func.json_object(*pairs))
+    return select(array).select_from(sub).scalar_subquery()
+
+
+def _base_type(type_: TypeEngine) -> TypeEngine:
+    return type_.impl if isinstance(type_, TypeDecorator) else type_  # type: ignore[return-value]
+
+
+def _convert(value: Any, type_: TypeEngine, dialect: Any) -> Any:
+    base = _base_type(type_)
+    if value is not None:
+        if isinstance(base, DateTime) and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        elif isinstance(base, Date) and isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        elif isinstance(base, Time) and isinstance(value, str):
+            value = time.fromisoformat(value)
+        elif isinstance(base, Boolean):
+            value = bool(value)
+        elif isinstance(base, Numeric) and not isinstance(base, Float):
+            value = Decimal(str(value)) if getattr(base, "asdecimal", False) else value
+    if isinstance(type_, TypeDecorator):
+        value = type_.process_result_value(value, dialect)
+    return value
+
+
+def hydrate(model: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """Instances of ``model`` in the session for ``rows`` (column name → JSON value), no SQL."""
+    session = db.session()
+    mapper = model.__mapper__
+    columns = _columns(mapper)
+    dialect = session.get_bind().dialect
+    out = []
+    for row in rows:
+        values = {key: _convert(row.get(column.name), column.type, dialect) for key, column in columns}
+        identity = mapper.identity_key_from_primary_key([values[mapper.get_property_by_column(c).key]
+                                                         for c in mapper.primary_key])
+        existing = session.identity_map.get(identity)
+        if existing is not None:
+            out.append(existing)
+            continue
+        instance = mapper.class_manager.new_instance()
+        for key, value in values.items():
+            set_committed_value(instance, key, value)
+        make_transient_to_detached(instance)
+        session.add(instance)
+        out.append(instance)
+    return out
+
+
+def run_together(queries: dict[Any, Select], scalars: dict[Any, Select] | None = None) -> dict[Any, Any]:
+    """Run every query (``select(Model)…``) and every scalar (a SELECT of one value) as ONE statement.
+
+    Returns key → list of instances (queries) or the value (scalars). Raises what the
+    statement raises (the caller decides how to find the culprit).
+    """
+    scalars = scalars or {}
+    if not queries and not scalars:
+        return {}
+    dialect = db.session().get_bind().dialect.name
+    keys = list(queries) + list(scalars)
+    columns = [aggregate(q, dialect).label(f"q{i}") for i, q in enumerate(queries.values())]
+    columns += [q.scalar_subquery().label(f"s{i}") for i, q in enumerate(scalars.values())]
+    row = db.session.execute(select(*columns)).one()
+    out: dict[Any, Any] = {}
+    for i, key in enumerate(keys):
+        value = row[i]
+        if key in queries:
+            data = json.loads(value) if isinstance(value, str | bytes) else (value or [])
+            out[key] = hydrate(entity_of(queries[key]), data)
+        else:
+            out[key] = value
+    return out
