@@ -281,3 +281,33 @@ def test_plugins_ship_their_compiled_catalogues():
         assert source and compiled == source, f"{po_path}: run `make translations`"
         package_data = (po_path.parents[4] / "pyproject.toml").read_text()
         assert '"translations/*/LC_MESSAGES/*.mo"' in package_data, f"{po_path.parents[4].name}: package-data"
+
+
+class TestAnnouncementMailRetries:
+    @pytest.fixture
+    def app_config(self):
+        self.port = free_port()
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "MAIL_FROM": "help@acme.test",
+                "EXTERNAL_URL": "https://support.acme.test/"}
+
+    def test_mail_refused_while_the_server_is_down_goes_out_once_when_it_is_back(self, app, admin):
+        from helpdesk.models import OutboxMail
+        from helpdesk.services.delivery import sweep
+
+        org = save_organisation(admin, name="Acme", domains="acme.test")
+        for n in range(3):
+            services.find_or_create_customer("email", f"c{n}@acme.test", name=f"Cust {n}")
+        announcement = create_announcement(admin, subject="News", body="Hi.", segment={"organisation_id": org.id})
+        assert send_announcement(announcement) == {"sent": 3}  # recorded as sent: the mails wait in the outbox
+        assert {m.status for m in db.session.scalars(select(OutboxMail))} != {"sent"}
+        server = SMTPServer(self.port).start()
+        try:
+            sweep(now=utcnow() + timedelta(hours=2))
+            sweep(now=utcnow() + timedelta(hours=4))
+            mails = server.sink.messages()
+        finally:
+            server.stop()
+        assert sorted(m["To"] for m in mails) == ["c0@acme.test", "c1@acme.test", "c2@acme.test"]
+        assert all(m["Message-ID"].startswith(f"<announcement-{announcement.id}-") for m in mails)
+        db.session.expire_all()
+        assert {m.status for m in db.session.scalars(select(OutboxMail))} == {"sent"}
