@@ -9,9 +9,11 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from sqlalchemy import select
 
-from helpdesk.i18n import customer_language, customer_locale, local_date
-from helpdesk.models import Ticket, User
+from helpdesk.extensions import db
+from helpdesk.i18n import customer_language, customer_locale, default_language, local_date
+from helpdesk.models import TextTranslation, Ticket, User
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
 from helpdesk.timezones import user_zone
@@ -24,8 +26,9 @@ def customer_placeholders(customer: User, ticket: Ticket | None = None) -> dict[
     """The plain values about a customer (and their ticket) that admins' templates may use.
 
     ``customer``: ``name``, ``first_name``, ``preferred_name``, ``greeting_name`` (the preferred
-    name, else the first name), ``email``, ``language`` (``en``, ``de``; for one text per
-    language: ``{% if customer.language == "de" %}…{% else %}…{% endif %}``), ``timezone``,
+    name, else the first name), ``email``, ``language`` (``en``, ``de``; an item may have a text of
+    its own per language, ``text_for``; ``{% if customer.language == "de" %}…{% endif %}``
+    inside one text works too), ``timezone``,
     ``preferred_channel``, ``organisation`` (its name) and ``fields`` (custom fields by key);
     ``organisation``: ``name`` and ``fields``; ``ticket`` (when given): ``reference``,
     ``subject``, ``status``, ``priority``, ``created`` (the date in the customer's language)
@@ -51,6 +54,28 @@ def customer_placeholders(customer: User, ticket: Ticket | None = None) -> dict[
                             "priority": getattr(ticket, "priority", ""), "created": created,
                             "fields": dict(getattr(ticket, "custom_fields", None) or {})}
     return values
+
+
+def translations_for(kind: str, owner_id: int | None) -> dict[str, TextTranslation]:
+    """An item's texts in other languages than the site's, by language code."""
+    if not owner_id:
+        return {}
+    return {row.language: row for row in db.session.scalars(select(TextTranslation).where(
+        TextTranslation.kind == kind, TextTranslation.owner_id == owner_id))}
+
+
+def text_for(kind: str, owner_id: int | None, body: str, person: Any, subject: str = "",
+             language: str | None = None) -> tuple[str, str]:
+    """``(subject, body)`` in ``person``'s language (or ``language``): the item's text in that
+    language when it has one, else its own text (the site's default language). ``kind``:
+    canned_reply, macro, announcement."""
+    language = language or (customer_language(person) if person is not None else default_language())
+    if language != default_language() and owner_id:
+        row = db.session.scalar(select(TextTranslation).where(
+            TextTranslation.kind == kind, TextTranslation.owner_id == owner_id, TextTranslation.language == language))
+        if row is not None and row.body.strip():
+            return (row.subject or subject), row.body
+    return subject, body
 
 
 def reply_variables(ticket: Ticket, agent: User | None) -> dict[str, Any]:

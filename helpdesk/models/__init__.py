@@ -41,6 +41,8 @@ from helpdesk.models.customers import (  # noqa: E402 - after users, which they 
     CustomField,
     Organisation,
     OrganisationDomain,
+    TextTranslation,
 )
 
-__all__ += ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation", "OrganisationDomain"]
+__all__ += ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation", "OrganisationDomain",
+            "TextTranslation"]

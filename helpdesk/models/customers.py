@@ -16,7 +16,8 @@ from helpdesk.extensions import Model
 from helpdesk.models.base import utcnow
 from helpdesk.models.users import Organisation, OrganisationDomain, User
 
-__all__ = ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation", "OrganisationDomain"]
+__all__ = ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation", "OrganisationDomain",
+           "TextTranslation"]
 
 FIELD_KINDS = ("text", "number", "date", "choice")
 FIELD_TARGETS = ("customer", "ticket", "organisation")
@@ -56,6 +57,11 @@ class Announcement(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # The sending job (``services.announcements.send_job``): the segment's size when it was
+    # started, when it started and when it finished (progress on the announcement's page).
+    send_total: Mapped[int | None]
+    send_started_at: Mapped[datetime | None]
+    send_finished_at: Mapped[datetime | None]
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
@@ -71,9 +77,35 @@ class AnnouncementRecipient(Model):
     announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(40), default="")
-    status: Mapped[str] = mapped_column(String(20))  # sent, held, no_consent, unreachable
+    status: Mapped[str] = mapped_column(String(20))  # sending, sent, held, no_consent, unreachable
     reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Last change: a row "sending" whose sender has not touched it for a while was left by a
+    # sender that died (``services.announcements.SENDING_LEASE``).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     announcement: Mapped[Announcement] = relationship()
     customer: Mapped[User] = relationship()
+
+
+TRANSLATABLE_KINDS = ("canned_reply", "macro", "announcement")
+
+
+class TextTranslation(Model):
+    """One text per language for a canned reply, a macro's reply or an announcement.
+
+    The item's own ``body`` (and ``subject``) is the text in the site's default language;
+    a row here is the same text in another language (``helpdesk.canned.text_for`` picks the
+    customer's). ``owner_id`` is the item's id in the table ``kind`` names (no foreign key:
+    the services delete the rows with the item).
+    """
+
+    __tablename__ = "text_translations"
+    __table_args__ = (UniqueConstraint("kind", "owner_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # canned_reply, macro, announcement
+    owner_id: Mapped[int]
+    language: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")

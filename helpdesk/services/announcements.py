@@ -6,8 +6,13 @@
   (``{"field": "plan", "value": "pro"}``) or date on or after a day
   (``{"field": "purchase_date", "since": "2026-11-01"}``: recent buyers). Only active
   customers count.
-- Sending writes one ``announcement_recipients`` row per customer (unique, so sending twice,
-  or two workers at once, never writes to anyone twice): ``no_consent`` for customers who
+- Texts: the announcement's own subject and text are in the site's language; it may have
+  another per language (``text_translations``), which customers of that language get.
+- Sending is a job (``start_sending`` → ``send_announcement_job``, batches of ``BATCH``), its
+  progress on the announcement's page; ``resume_announcements_job`` picks up a send whose
+  worker died. It writes one ``announcement_recipients`` row per customer (unique, so sending
+  twice, or two workers at once, never writes to anyone twice; ``sending`` until the message
+  and its outcome are committed together, each mail with a fixed Message-ID): ``no_consent`` for customers who
   said no to updates (or unsubscribed), ``held`` when the core's notice cap or a no-reply
   address held it back, ``unreachable``, or ``sent``. Each goes through
   ``notify_customer`` by the customer's preferred channel (email without one), in their
@@ -24,19 +29,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import helpdesk.services.admin_audit as admin_audit
-from helpdesk.canned import render_notice
+from helpdesk.canned import render_notice, text_for
 from helpdesk.extensions import db
-from helpdesk.i18n import customer_locale, gettext
-from helpdesk.jobs import crontab, periodic_task
+from helpdesk.i18n import current_language, customer_language, customer_locale, gettext
+from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.links import external_url
 from helpdesk.models import (
     Announcement,
@@ -52,9 +58,14 @@ from helpdesk.models import (
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import OPEN_STATUSES
 from helpdesk.services.errors import PermissionDenied, ServiceError
+from helpdesk.services.mail import batched_mail
 from helpdesk.services.notices import notify_customer
+from helpdesk.services.settings import site_setting
+from helpdesk.services.translations import check_translations, save_translations
 
 CHECKIN_WINDOW_DAYS = 7
+BATCH = 200  # customers per batch of the sending job (one query for their rows)
+SENDING_LEASE = timedelta(minutes=5)  # a recipient "sending" this long: its sender died
 UNSUBSCRIBE_SALT = "unsubscribe"
 UNSUBSCRIBE_DAYS = 365
 MARKER = re.compile(r"\[Announcement #(\d{1,9})\]", re.IGNORECASE)
@@ -145,19 +156,26 @@ def describe_segment(segment: dict[str, Any]) -> str:
     return "nobody"
 
 
-def preview(segment: dict[str, Any], subject: str, body: str) -> dict[str, Any]:
-    """Who would receive it: counts, and the text as the first consenting customer would read it."""
+def preview(segment: dict[str, Any], subject: str, body: str,
+            translations: Mapping[str, tuple[str, str]] | None = None,
+            announcement: Announcement | None = None) -> dict[str, Any]:
+    """Who would receive it: counts, and the text as the first consenting customer would read it
+    (in their language: ``translations`` as typed, else the saved ``announcement``'s)."""
     people = segment_customers(segment)
     consenting = [p for p in people if p.consents_to("updates")]
     sample = None
     if consenting:
-        sample = compose(Announcement(id=0, subject=subject, body=body, segment=segment), consenting[0])
+        sample = compose(announcement or Announcement(id=0, subject=subject, body=body, segment=segment),
+                         consenting[0], translations=translations)
     return {"total": len(people), "consenting": len(consenting), "without_consent": len(people) - len(consenting),
             "sample_to": consenting[0] if consenting else None, "sample": sample}
 
 
 def create_announcement(actor: User, *, subject: str, body: str, segment: dict[str, Any],
-                        banner: bool = False) -> Announcement:
+                        banner: bool = False,
+                        translations: Mapping[str, tuple[str, str]] | None = None) -> Announcement:
+    """Save an announcement; ``translations``: ``{language: (subject, text)}`` for customers in
+    other languages than the site's (an empty text: they get the default one)."""
     if not may_announce(actor):
         raise PermissionDenied("Only admins and team leads send announcements.")
     subject, body = (subject or "").strip(), (body or "").strip()
@@ -170,10 +188,19 @@ def create_announcement(actor: User, *, subject: str, body: str, segment: dict[s
         render_notice(body, actor_sample(), None)
     except ValueError as exc:
         raise ServiceError(str(exc), field="body") from None
+    translations = dict(translations or {})
+    check_translations(translations)
+    for code, (_subject, text) in translations.items():
+        if text.strip():
+            try:
+                render_notice(text, actor_sample(), None)
+            except ValueError as exc:
+                raise ServiceError(str(exc), field=f"body_{code}") from None
     announcement = Announcement(subject=subject, body=body, segment=segment, banner=bool(banner),
                                 created_by_id=actor.id)
     db.session.add(announcement)
     db.session.flush()
+    save_translations("announcement", announcement.id, translations)
     admin_audit.record("announcement", "created", f"announcement {subject} (#{announcement.id})", None,
                        {"subject": subject, "segment": describe_segment(segment), "banner": bool(banner)},
                        actor=actor)
@@ -200,49 +227,166 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
     return int(customer_id), str(kind)
 
 
-def compose(announcement: Announcement, customer: User) -> dict[str, str]:
-    """Subject and text for one customer: placeholders filled, in their language, with the links."""
+def localized(announcement: Announcement, person: Any,
+              translations: Mapping[str, tuple[str, str]] | None = None,
+              language: str | None = None) -> tuple[str, str]:
+    """``(subject, text)`` as written for ``person``'s language (not rendered): the text in their
+    language when there is one (``translations`` overrides the stored ones), else the default."""
+    if translations is not None:
+        subject, body = translations.get(language or customer_language(person), ("", ""))
+        if body.strip():
+            return (subject.strip() or announcement.subject), body
+        return announcement.subject, announcement.body
+    subject, body = text_for("announcement", announcement.id, announcement.body, person,
+                             subject=announcement.subject, language=language)
+    return subject or announcement.subject, body
+
+
+def compose(announcement: Announcement, customer: User,
+            translations: Mapping[str, tuple[str, str]] | None = None) -> dict[str, str]:
+    """Subject and text for one customer: in their language (its own text when the announcement
+    has one), placeholders filled in the sandbox, with the links."""
+    subject, body = localized(announcement, customer, translations)
     with customer_locale(customer):
-        text = render_notice(announcement.body, customer, None)
+        text = render_notice(body, customer, None)
         unsubscribe = external_url("announcements.unsubscribe", unsubscribe_token=unsubscribe_token(customer))
         ask = external_url("portal.new_ticket", announcement=announcement.id)
         footer = gettext("Questions? Reply to this message or write to us here: %(link)s", link=ask)
         stop = gettext("No more announcements: %(link)s", link=unsubscribe)
-    subject = f"{announcement.subject} [Announcement #{announcement.id}]"
+    subject = f"{subject} [Announcement #{announcement.id}]"
     return {"subject": subject, "text": f"{text.strip()}\n\n{footer}\n{stop}\n", "unsubscribe": unsubscribe}
 
 
-def send_announcement(announcement: Announcement, actor: User | None = None) -> dict[str, int]:
-    """Send to everyone in the segment not written to yet; returns counts by status."""
+def start_sending(announcement: Announcement, actor: User) -> None:
+    """Hand the sending to a job (``send_announcement_job``): the page shows its progress."""
+    if not may_announce(actor):
+        raise PermissionDenied("Only admins and team leads send announcements.")
+    announcement.send_total = len(segment_customers(announcement.segment))
+    announcement.send_started_at, announcement.send_finished_at = utcnow(), None
+    db.session.commit()
+    send_announcement_job(announcement.id)
+
+
+@task(retries=5, retry_delay=30)
+def send_announcement_job(announcement_id: int, stale_before: str | None = None) -> dict[str, int] | None:
+    """Send an announcement to its segment in batches (see ``send_announcement``). Safe to run
+    again after a crash or an error: whoever has a row is not written to again. A database
+    error retries the job (5 times, 30 s apart); mail is delivered (and retried) by the outbox."""
+    announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None:
+        return None
+    return send_announcement(announcement,
+                             stale_before=datetime.fromisoformat(stale_before) if stale_before else None)
+
+
+@periodic_task(crontab(minute="*/5"))
+def resume_announcements_job() -> int:
+    """Every 5 minutes in the worker: an announcement whose sending job died (the worker was
+    killed, the queue lost it) and made no progress for ``SENDING_LEASE`` is sent on."""
+    return len(resume_stalled())
+
+
+def resume_stalled(now: datetime | None = None) -> list[int]:
+    now = now or utcnow()
+    stalled = []
+    for announcement in db.session.scalars(select(Announcement).where(
+            Announcement.send_started_at.is_not(None), Announcement.send_finished_at.is_(None))):
+        last = db.session.scalar(select(func.max(AnnouncementRecipient.updated_at)).where(
+            AnnouncementRecipient.announcement_id == announcement.id))
+        if max(last or announcement.send_started_at, announcement.send_started_at) < now - SENDING_LEASE:
+            stalled.append(announcement.id)
+    for announcement_id in stalled:
+        send_announcement_job(announcement_id, (now - SENDING_LEASE).isoformat())
+    return stalled
+
+
+def send_progress(announcement: Announcement) -> dict[str, Any]:
+    """For the announcement's page: how far the sending job is."""
+    done = db.session.scalar(select(func.count()).select_from(AnnouncementRecipient).where(
+        AnnouncementRecipient.announcement_id == announcement.id, AnnouncementRecipient.status != "sending")) or 0
+    total = max(announcement.send_total or 0, done)
+    running = announcement.send_started_at is not None and announcement.send_finished_at is None
+    return {"done": done, "total": total, "running": running,
+            "percent": int(100 * done / total) if total else 100}
+
+
+def message_id_for(announcement: Announcement, customer: User) -> str:
+    """The same Message-ID each time this customer's copy is made: a copy sent again after a
+    crash is the same message to their mail server."""
+    domain = (site_setting("mail_from") or "").rpartition("@")[2] or "helpdesk.invalid"
+    return f"<announcement-{announcement.id}-{customer.id}@{domain}>"
+
+
+def send_announcement(announcement: Announcement, actor: User | None = None, *,
+                      stale_before: datetime | None = None) -> dict[str, int]:
+    """Send to everyone in the segment not written to yet, ``BATCH`` customers at a time;
+    returns counts by status.
+
+    Per customer: a ``sending`` row is committed first (the unique key makes the customer one
+    sender's), then the message, the notice record and the row's outcome are committed
+    together (``batched_mail``): a crash in between leaves ``sending`` and nothing sent, and
+    the next run takes such a row over once ``SENDING_LEASE`` has passed (``stale_before``:
+    rows "sending" untouched since before then are taken over; default now minus the lease).
+    """
     if actor is not None and not may_announce(actor):
         raise PermissionDenied("Only admins and team leads send announcements.")
-    done = set(db.session.scalars(select(AnnouncementRecipient.customer_id)
-                                  .where(AnnouncementRecipient.announcement_id == announcement.id)))
+    announcement_id = announcement.id
+    if announcement.send_started_at is None:
+        announcement.send_started_at = utcnow()
     counts: dict[str, int] = {}
-    for customer in segment_customers(announcement.segment):
-        if customer.id in done:
-            continue
-        status, reason, channel = "sent", None, customer.preferred_channel or "email"
-        if not customer.consents_to("updates"):
-            status, reason = "no_consent", "the customer does not want announcements"
+    stale_before = stale_before or utcnow() - SENDING_LEASE
+    ids = [c.id for c in segment_customers(announcement.segment)]
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        rows = {r.customer_id: r for r in db.session.scalars(select(AnnouncementRecipient).where(
+            AnnouncementRecipient.announcement_id == announcement_id, AnnouncementRecipient.customer_id.in_(chunk)))}
+        for customer_id in chunk:
+            row = rows.get(customer_id)
+            if row is not None and not (row.status == "sending" and row.updated_at < stale_before):
+                continue  # done, or another worker has it now
+            customer = db.session.get(User, customer_id)
+            announcement = db.session.get(Announcement, announcement_id)
+            if customer is None or announcement is None:
+                continue
+            status = _send_one(announcement, customer, row)
+            if status:
+                counts[status] = counts.get(status, 0) + 1
+        db.session.expire_all()  # the next batch with fresh rows, and a small session
+    announcement = db.session.get(Announcement, announcement_id)
+    announcement.sent_at = announcement.sent_at or utcnow()
+    if not db.session.scalar(select(AnnouncementRecipient.id).where(
+            AnnouncementRecipient.announcement_id == announcement_id, AnnouncementRecipient.status == "sending")
+            .limit(1)):
+        announcement.send_finished_at = utcnow()
+    db.session.commit()
+    return counts
+
+
+def _send_one(announcement: Announcement, customer: User, stale: AnnouncementRecipient | None) -> str | None:
+    """Claim the customer, then send and record in one transaction; the outcome (None: not ours)."""
+    channel = customer.preferred_channel or "email"
+    if stale is None:
         if not _claim(announcement, customer, channel):
-            continue  # another worker has it
+            return None
+    elif not _take_over(stale):
+        return None
+    status, reason = "sent", None
+    if not customer.consents_to("updates"):
+        status, reason = "no_consent", "the customer does not want announcements"
+    with batched_mail():
         if status == "sent":
             message = compose(announcement, customer)
             ok = notify_customer(customer, message["subject"], message["text"], channel_name=customer.preferred_channel,
                                  headers={"List-Unsubscribe": f"<{message['unsubscribe']}>",
-                                          "Auto-Submitted": "auto-generated"})
+                                          "Auto-Submitted": "auto-generated",
+                                          "Message-ID": message_id_for(announcement, customer)})
             if not ok:
                 status, reason = _why_not_sent(customer)
-        row = db.session.scalar(select(AnnouncementRecipient).where(
-            AnnouncementRecipient.announcement_id == announcement.id, AnnouncementRecipient.customer_id == customer.id))
-        if row is not None:
-            row.status, row.reason = status, reason
-        counts[status] = counts.get(status, 0) + 1
-        db.session.commit()
-    announcement.sent_at = announcement.sent_at or utcnow()
-    db.session.commit()
-    return counts
+        db.session.execute(update(AnnouncementRecipient).where(
+            AnnouncementRecipient.announcement_id == announcement.id,
+            AnnouncementRecipient.customer_id == customer.id).values(
+            status=status, reason=reason, updated_at=utcnow()))
+    return status
 
 
 def _claim(announcement: Announcement, customer: User, channel: str) -> bool:
@@ -256,6 +400,15 @@ def _claim(announcement: Announcement, customer: User, channel: str) -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def _take_over(row: AnnouncementRecipient) -> bool:
+    """A row left ``sending`` by a sender that died: this sender's, unless another took it first."""
+    taken = db.session.execute(update(AnnouncementRecipient).where(
+        AnnouncementRecipient.id == row.id, AnnouncementRecipient.status == "sending",
+        AnnouncementRecipient.updated_at == row.updated_at).values(updated_at=utcnow()))
+    db.session.commit()
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
 def _why_not_sent(customer: User) -> tuple[str, str]:
@@ -272,6 +425,21 @@ def end_banner(announcement: Announcement, actor: User) -> None:
     announcement.banner = False
     announcement.banner_until = utcnow()
     db.session.commit()
+
+
+def banner_text(announcement: Announcement, reader: User | None) -> tuple[str, str]:
+    """The banner's subject and text for whoever reads the page: in their language, placeholders
+    filled in the sandbox (a signed-in customer's own values; for a visitor, the page's language
+    and empty personal values). A text that cannot be filled shows the subject only."""
+    language = current_language()  # the page's
+    if reader is None or getattr(reader, "role", None) != "customer":
+        reader = User(name="", email="", role="customer", custom_fields={}, language=language)
+    subject, body = localized(announcement, reader, language=language)
+    try:
+        text = render_notice(body, reader, None)
+    except ValueError:
+        text = ""
+    return subject, text
 
 
 def current_banner(now: datetime | None = None) -> Announcement | None:

@@ -1,6 +1,8 @@
 """Canned replies (Admin → Canned replies): saved and removed with an admin audit entry."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select
 
 import helpdesk.services.admin_audit as admin_audit
@@ -8,11 +10,19 @@ from helpdesk.canned import check_template
 from helpdesk.extensions import db
 from helpdesk.models import CannedReply
 from helpdesk.services.errors import ServiceError
+from helpdesk.services.translations import (
+    check_translations,
+    delete_translations,
+    save_translations,
+    translation_snapshot,
+)
 
 FIELDS = ("title", "body")
 
 
-def save_canned_reply(reply: CannedReply | None, *, title: str, body: str) -> CannedReply:
+def save_canned_reply(reply: CannedReply | None, *, title: str, body: str,
+                      translations: Mapping[str, tuple[str, str]] | None = None) -> CannedReply:
+    """Save; ``translations``: ``{language: ("", text)}`` for the other languages (empty removes one)."""
     title = (title or "").strip()
     if not title or len(title) > 120:
         raise ServiceError("Enter a title (120 characters at most).", field="title")
@@ -22,19 +32,30 @@ def save_canned_reply(reply: CannedReply | None, *, title: str, body: str) -> Ca
     if db.session.scalar(select(CannedReply.id).where(CannedReply.title == title,
                                                       CannedReply.id != (reply.id if reply else 0))):
         raise ServiceError("A canned reply with this title exists already.", field="title")
-    before = admin_audit.snapshot(reply, FIELDS)
+    check_translations(translations or {})
+    before = _snapshot(reply)
     reply = reply or CannedReply(title=title, body="")
     reply.title, reply.body = title, body
     db.session.add(reply)
     db.session.flush()
-    admin_audit.record_change("canned_reply", f"canned reply “{title}” (#{reply.id})", before,
-                              admin_audit.snapshot(reply, FIELDS))
+    if translations is not None:
+        save_translations("canned_reply", reply.id, translations)
+        db.session.flush()
+    admin_audit.record_change("canned_reply", f"canned reply “{title}” (#{reply.id})", before, _snapshot(reply))
     db.session.commit()
     return reply
 
 
 def delete_canned_reply(reply: CannedReply) -> None:
     admin_audit.record_change("canned_reply", f"canned reply “{reply.title}” (#{reply.id})",
-                              admin_audit.snapshot(reply, FIELDS), None)
+                              _snapshot(reply), None)
+    delete_translations("canned_reply", reply.id)
     db.session.delete(reply)
     db.session.commit()
+
+
+def _snapshot(reply: CannedReply | None) -> dict | None:
+    before = admin_audit.snapshot(reply, FIELDS)
+    if reply is not None and before is not None:
+        before.update(translation_snapshot("canned_reply", reply.id))
+    return before

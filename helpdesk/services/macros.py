@@ -13,14 +13,14 @@ sent), then the reply, rendered with the canned replies' placeholders and writte
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, or_, select, update
 
 import helpdesk.services.admin_audit as admin_audit
-from helpdesk.canned import check_template, render_strict
+from helpdesk.canned import check_template, render_strict, text_for
 from helpdesk.extensions import db
 from helpdesk.models import Macro, Team, Ticket, User, team_members
 from helpdesk.models.base import utcnow
@@ -28,6 +28,12 @@ from helpdesk.models.tickets import PRIORITIES
 from helpdesk.richtext import compose
 from helpdesk.services.errors import PermissionDenied, ServiceError, StaleTicket
 from helpdesk.services.tickets import MAX_BODY, TRANSITIONS, add_message, update_ticket
+from helpdesk.services.translations import (
+    check_translations,
+    delete_translations,
+    save_translations,
+    translation_snapshot,
+)
 
 MACRO_STATUSES = ("open", "pending", "resolved", "closed")
 AUDITED = ("name", "body", "internal", "status", "priority", "add_tags", "remove_tags", "assignee",
@@ -120,9 +126,12 @@ def _tag_list(value: Iterable[str] | str) -> list[str]:
 def save_macro(actor: User, macro: Macro | None, *, name: str, body: str = "", internal: bool = False,
                status: str = "", priority: str = "", add_tags: Iterable[str] | str = (),
                remove_tags: Iterable[str] | str = (), assignee: str = "", set_team_id: int | None = None,
-               scope: str = "personal", team_id: int | None = None) -> Macro:
+               scope: str = "personal", team_id: int | None = None,
+               translations: Mapping[str, tuple[str, str]] | None = None) -> Macro:
     """Create (``macro=None``) or change a macro. ``scope`` is personal, team (with
-    ``team_id``) or everyone. Raises ``ServiceError`` naming the field that is wrong."""
+    ``team_id``) or everyone; ``translations``: the reply in other languages
+    (``{language: ("", text)}``, empty removes one). Raises ``ServiceError`` naming the field
+    that is wrong."""
     if macro is not None and not can_manage(actor, macro):
         raise PermissionDenied("You cannot change this macro.")
     if macro is not None and macro.scope == "personal":
@@ -163,8 +172,9 @@ def save_macro(actor: User, macro: Macro | None, *, name: str, body: str = "", i
             raise PermissionDenied("Light agents' macros add internal notes only: leave the ticket fields empty.")
     if not body and not (status or priority or adds or removes or assignee or set_team_id):
         raise ServiceError("A macro needs a reply or at least one change.", field="body")
+    check_translations(translations or {})
 
-    before = admin_audit.snapshot(macro, AUDITED)
+    before = _snapshot(macro)
     was_shared = macro is not None and macro.scope != "personal"
     macro = macro or Macro(usage_count=0)
     macro.name, macro.body, macro.internal = name, body, bool(internal)
@@ -175,9 +185,11 @@ def save_macro(actor: User, macro: Macro | None, *, name: str, body: str = "", i
     macro.updated_at = utcnow()
     db.session.add(macro)
     db.session.flush()
+    if translations is not None:
+        save_translations("macro", macro.id, translations)
+        db.session.flush()
     if was_shared or scope != "personal":
-        admin_audit.record_change("macro", f"macro “{name}” (#{macro.id})", before,
-                                  admin_audit.snapshot(macro, AUDITED))
+        admin_audit.record_change("macro", f"macro “{name}” (#{macro.id})", before, _snapshot(macro))
     db.session.commit()
     return macro
 
@@ -187,9 +199,17 @@ def delete_macro(actor: User, macro: Macro) -> None:
         raise PermissionDenied("You cannot delete this macro.")
     if macro.scope != "personal":
         admin_audit.record_change("macro", f"macro “{macro.name}” (#{macro.id})",
-                                  admin_audit.snapshot(macro, AUDITED), None)
+                                  _snapshot(macro), None)
+    delete_translations("macro", macro.id)
     db.session.delete(macro)
     db.session.commit()
+
+
+def _snapshot(macro: Macro | None) -> dict[str, Any] | None:
+    before = admin_audit.snapshot(macro, AUDITED)
+    if macro is not None and before is not None:
+        before.update(translation_snapshot("macro", macro.id))
+    return before
 
 
 # ------------------------------------------------------------------ applying
@@ -218,7 +238,9 @@ def plan_macro(macro: Macro, ticket: Ticket, actor: User) -> Plan:
     plan = Plan(internal=macro.internal)
     if macro.body.strip():
         try:
-            plan.body = render_strict(macro.body, ticket, actor)
+            # a reply in the customer's language when the macro has one (a note stays as written)
+            source = macro.body if macro.internal else text_for("macro", macro.id, macro.body, ticket.customer)[1]
+            plan.body = render_strict(source, ticket, actor)
         except ValueError as exc:
             raise ServiceError(str(exc), field="body") from None
         plan.steps.append("Add an internal note" if plan.internal else "Send a reply to the customer")

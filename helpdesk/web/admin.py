@@ -25,6 +25,7 @@ from helpdesk.services.plugin_config import save_plugin_settings, set_plugin_ena
 from helpdesk.services.settings import save_site_settings, site_setting
 from helpdesk.services.tags import create_tag, delete_tag
 from helpdesk.services.teams import save_team
+from helpdesk.services.translations import language_texts, texts_from_form
 from helpdesk.services.users import update_user
 from helpdesk.web.auth import admin_required
 from helpdesk.web.forms import (
@@ -212,16 +213,24 @@ def canned_edit(reply_id: int | None):
     if reply_id and reply is None:
         abort(404)
     form = CannedReplyForm(obj=reply)
+    texts = language_texts("canned_reply", reply.id if reply else None)
+    text_errors: dict[str, str] = {}
     if form.validate_on_submit():
         try:
-            reply = save_canned_reply(reply, title=form.title.data, body=form.body.data)
+            reply = save_canned_reply(reply, title=form.title.data, body=form.body.data,
+                                      translations=texts_from_form(request.form))
         except ServiceError as exc:
             db.session.rollback()
-            getattr(form, exc.field or "title").errors.append(exc.message)
+            if (exc.field or "").startswith(("body_", "subject_")):
+                text_errors[exc.field or ""] = exc.message
+            else:
+                getattr(form, exc.field or "title").errors.append(exc.message)
         else:
             flash(f"Saved “{reply.title}”.", "success")
             return redirect(url_for("admin.canned"))
-    return render_template("admin/canned_form.html", form=form, reply=reply), 422 if form.errors else 200
+    failed = bool(form.errors or text_errors)
+    return render_template("admin/canned_form.html", form=form, reply=reply, texts=texts,
+                           text_errors=text_errors), 422 if failed else 200
 
 
 @bp.post("/canned/<int:reply_id>/delete")

@@ -29,7 +29,7 @@ from helpdesk.access import (
     visible_messages,
     visible_tickets,
 )
-from helpdesk.canned import render_reply
+from helpdesk.canned import render_reply, text_for
 from helpdesk.config_cache import Row, snapshot
 from helpdesk.extensions import db
 from helpdesk.models import AuditEvent, CannedReply, Delivery, Message, SavedView, Tag, Ticket, User, ticket_tags
@@ -460,6 +460,11 @@ def split(reference: str, message_id: int):
     return redirect(url_for("agent.ticket", reference=new.reference))
 
 
+def _canned_text(reply: CannedReply, ticket: Ticket) -> str:
+    """The canned reply in the customer's language (its text in that language, else the default)."""
+    return render_reply(text_for("canned_reply", reply.id, reply.body, ticket.customer)[1], ticket, current_user)
+
+
 @bp.post("/tickets/<reference>/canned/<int:reply_id>")
 @backoffice_required
 def canned_reply(reference: str, reply_id: int):
@@ -468,7 +473,7 @@ def canned_reply(reference: str, reply_id: int):
     reply = db.session.get(CannedReply, reply_id)
     if reply is None:
         abort(404)
-    return jsonify(body=render_reply(reply.body, ticket, current_user))
+    return jsonify(body=_canned_text(reply, ticket))
 
 
 @bp.get("/tickets/<reference>/canned/<int:reply_id>")
@@ -479,7 +484,7 @@ def canned_reply_page(reference: str, reply_id: int):
     reply = db.session.get(CannedReply, reply_id)
     if reply is None:
         abort(404)
-    form = ReplyForm(formdata=None, body=render_reply(reply.body, ticket, current_user))
+    form = ReplyForm(formdata=None, body=_canned_text(reply, ticket))
     return _render_ticket(ticket, form, [])
 
 

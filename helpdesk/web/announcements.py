@@ -17,6 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from helpdesk.access import visible_tickets
+from helpdesk.canned import translations_for
 from helpdesk.extensions import db
 from helpdesk.i18n import gettext
 from helpdesk.markers import hookimpl
@@ -25,6 +26,7 @@ from helpdesk.numbers import parse_id, parse_page
 from helpdesk.services import ServiceError
 from helpdesk.services.announcements import (
     announcement_in,
+    banner_text,
     check_segment,
     create_announcement,
     current_banner,
@@ -33,9 +35,11 @@ from helpdesk.services.announcements import (
     may_announce,
     preview,
     read_unsubscribe_token,
-    send_announcement,
+    send_progress,
+    start_sending,
 )
 from helpdesk.services.profiles import withdraw_consent
+from helpdesk.services.translations import language_texts, texts_from_form
 from helpdesk.web.forms import ConfirmForm
 
 bp = Blueprint("announcements", __name__)
@@ -73,27 +77,36 @@ def _segment_from_form() -> dict[str, Any]:
 @announcer_required
 def index():
     shown = None
+    text_errors: dict[str, str] = {}
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
         subject, body = request.form.get("subject", ""), request.form.get("body", "")
         banner = request.form.get("banner") == "1"
+        translations = texts_from_form(request.form, with_subject=True)
         try:
             if request.form.get("action") == "preview":
                 segment = check_segment(_segment_from_form())
-                shown = {**preview(segment, subject, body), "segment": describe_segment(segment)}
+                shown = {**preview(segment, subject, body, translations=translations),
+                         "segment": describe_segment(segment)}
             else:
                 announcement = create_announcement(current_user, subject=subject, body=body,
-                                                   segment=_segment_from_form(), banner=banner)
+                                                   segment=_segment_from_form(), banner=banner,
+                                                   translations=translations)
                 flash("Announcement saved. Check the recipients, then send it.", "success")
                 return redirect(url_for("announcements.detail", announcement_id=announcement.id))
         except (ServiceError, ValueError) as exc:
-            flash(getattr(exc, "message", str(exc)), "danger")
+            db.session.rollback()
+            message = getattr(exc, "message", str(exc))
+            if (getattr(exc, "field", None) or "").startswith(("body_", "subject_")):
+                text_errors[str(getattr(exc, "field", ""))] = message
+            flash(message, "danger")
     counts = dict(db.session.execute(select(AnnouncementRecipient.announcement_id, func.count())
                                      .where(AnnouncementRecipient.status == "sent")
                                      .group_by(AnnouncementRecipient.announcement_id)).all())
     rows = list(db.session.scalars(select(Announcement).order_by(Announcement.id.desc()).limit(50)))
     return render_template("announcements/index.html", rows=rows, counts=counts, shown=shown, form=ConfirmForm(),
+                           texts=language_texts("announcement", None), text_errors=text_errors,
                            organisations=list(db.session.scalars(select(Organisation).order_by(Organisation.name))),
                            values=request.form, describe=describe_segment)
 
@@ -119,7 +132,10 @@ def detail(announcement_id: int):
                                      .group_by(AnnouncementRecipient.status)).all())
     replies = _replies(announcement)
     pending = preview(announcement.segment, announcement.subject, announcement.body)
-    return render_template("announcements/detail.html", a=announcement, rows=rows[:PAGE], has_next=len(rows) > PAGE,
+    return render_template("announcements/detail.html", a=announcement,
+                           texts=sorted(translations_for("announcement", announcement.id).values(),
+                                        key=lambda t: t.language), progress=send_progress(announcement),
+                           rows=rows[:PAGE], has_next=len(rows) > PAGE,
                            page=page, totals=totals, replies=replies, pending=pending,
                            segment=describe_segment(announcement.segment), form=ConfirmForm())
 
@@ -135,9 +151,8 @@ def send(announcement_id: int):
     announcement = _announcement_or_404(announcement_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    counts = send_announcement(announcement, current_user)
-    flash("Sent: " + (", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
-                      or "nobody new in the segment") + ".", "success")
+    start_sending(announcement, current_user)
+    flash("Sending to everyone in the segment not written to yet: the progress is shown below.", "success")
     return redirect(url_for("announcements.detail", announcement_id=announcement.id))
 
 
@@ -175,7 +190,9 @@ def status_banner() -> Markup:
     banner = current_banner()
     if banner is None:
         return Markup("")
-    return Markup(render_template("announcements/banner.html", banner=banner))  # noqa: S704 - escaped by Jinja
+    subject, text = banner_text(banner, current_user if getattr(current_user, "is_authenticated", False) else None)
+    return Markup(render_template("announcements/banner.html", banner=banner, subject=subject,  # noqa: S704
+                                  text=text))  # escaped by Jinja
 
 
 # ------------------------------------------------------------------ hooks

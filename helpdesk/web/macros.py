@@ -40,6 +40,7 @@ from helpdesk.services.macros import (
     save_macro,
     visible_macros,
 )
+from helpdesk.services.translations import language_texts, texts_from_form
 from helpdesk.web.auth import backoffice_required
 from helpdesk.web.forms import ConfirmForm
 
@@ -131,6 +132,8 @@ def _form(macro: Macro | None) -> Any:
     else:
         form = MacroForm()
     _choices(form, macro)
+    texts = language_texts("macro", macro.id if macro else None)
+    text_errors: dict[str, str] = {}
     if form.validate_on_submit():
         scope, _, team = (form.scope.data or "personal").partition(":")
         try:
@@ -139,16 +142,19 @@ def _form(macro: Macro | None) -> Any:
                 status=form.status.data or "", priority=form.priority.data or "", add_tags=form.add_tags.data or "",
                 remove_tags=form.remove_tags.data or "", assignee=form.assignee.data or "",
                 set_team_id=parse_int(form.set_team_id.data, 0) or None, scope=scope,
-                team_id=parse_int(team, 0) or None)
+                team_id=parse_int(team, 0) or None, translations=texts_from_form(request.form))
         except ServiceError as exc:
             db.session.rollback()
             target = getattr(form, exc.field, None) if exc.field else None
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+            if (exc.field or "").startswith("body_"):
+                text_errors[exc.field or ""] = exc.message
+            else:
+                (target.errors if target is not None else form.form_errors).append(exc.message)
         else:
             flash(f"Saved the macro “{saved.name}”.", "success")
             return redirect(url_for("macros.index"))
     status = 422 if request.method == "POST" else 200
-    return render_template("macros/form.html", form=form, macro=macro), status
+    return render_template("macros/form.html", form=form, macro=macro, texts=texts, text_errors=text_errors), status
 
 
 @bp.post("/tickets/<reference>/macros/<int:macro_id>")

@@ -14,7 +14,18 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Ticket, User, can_see_ticket, db_session, external_url, queue_mail, services, utcnow
+from helpdesk.plugin_api import (
+    Ticket,
+    User,
+    can_see_ticket,
+    customer_locale,
+    db_session,
+    external_url,
+    gettext,
+    queue_mail,
+    services,
+    utcnow,
+)
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import first_message, flag_of, is_auto_reply
 from helpdesk_complaints.inputs import get_by_id
@@ -50,11 +61,26 @@ def mark_step(ticket_id: int, step: str, user: User | None, note: str = "", when
 # ------------------------------------------------------------------ acknowledgement
 
 
+def default_ack() -> str:
+    """The built-in acknowledgement in the current language (``DEFAULT_ACK`` in English)."""
+    return gettext("""Hi {{ first_name }},
+
+thank you for telling us about this{% if apology %}. {{ apology }}{% else %}.{% endif %}
+
+Your request is {{ reference }} ("{{ subject }}").
+
+What happens next: {{ next_steps }}
+
+If you reply, please keep {{ reference }} in the subject so it reaches the right person.""")
+
+
 def ack_values(ticket: Ticket) -> dict[str, str]:
+    """The acknowledgement's values, in the current language (the customer's when sending)."""
     customer = ticket.customer
-    return {"first_name": customer.first_name or customer.name or "there", "name": customer.name or "",
+    apology = gettext("We are sorry that things did not go as they should have.")
+    return {"first_name": customer.first_name or customer.name or gettext("there"), "name": customer.name or "",
             "reference": ticket.reference, "subject": ticket.subject,
-            "next_steps": setting("next_steps") or "", "apology": APOLOGY if setting("apology") else ""}
+            "next_steps": setting("next_steps") or "", "apology": apology if setting("apology") else ""}
 
 
 def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
@@ -92,13 +118,14 @@ def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
         db_session().commit()
         if claim.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
             return None  # another process is sending it
-    values = ack_values(ticket)
-    try:
-        text = render_template_text(ack.template or DEFAULT_ACK, values)
-    except Exception:  # a rule's template that broke after it was saved: the default still goes out
-        log.exception("acknowledgement template of %s failed; sending the default", ticket.reference)
-        text = render_template_text(DEFAULT_ACK, values)
-    subject = f"We have your message [{ticket.reference}]"
+    with customer_locale(ticket.customer):  # the built-in words in the customer's language
+        values = ack_values(ticket)
+        try:
+            text = render_template_text(ack.template or default_ack(), values)
+        except Exception:  # a rule's template that broke after it was saved: the default still goes out
+            log.exception("acknowledgement template of %s failed; sending the default", ticket.reference)
+            text = render_template_text(default_ack(), values)
+        subject = gettext("We have your message [%(reference)s]", reference=ticket.reference)
     sent = services.notify_customer(ticket.customer, subject, text, ticket=ticket)
     db_session().refresh(ack)
     ack.status = "sent" if sent else "unreachable"

@@ -233,3 +233,15 @@ def test_no_follow_up_for_auto_replies_or_when_turned_off(db, agent, customer, m
     ticket = services.create_ticket(customer, "Order", COMPLAINT)
     _resolve(agent, ticket)
     assert db.session.scalar(select(ComplaintFollowUp)) is None
+
+
+def test_the_acknowledgement_is_in_the_customers_language(db, agent, customer, other_customer):
+    from helpdesk.services.profiles import update_preferences
+
+    update_preferences(customer, agent, language="de")
+    german = services.create_ticket(customer, "Late order", COMPLAINT)
+    english = services.create_ticket(other_customer, "Late order", COMPLAINT)
+    mails = {row.subject: row.body_text for row in outbox(db)}
+    text_de = mails[f"Wir haben Ihre Nachricht [{german.reference}]"]
+    assert text_de.startswith("Hallo Carla,") and f"Ihre Anfrage ist {german.reference}" in text_de
+    assert mails[f"We have your message [{english.reference}]"].startswith("Hi Otto,")

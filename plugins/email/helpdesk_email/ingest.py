@@ -43,10 +43,13 @@ from helpdesk.plugin_api import (
     User,
     audit,
     customer_language,
+    customer_locale,
     db_session,
     find_customer,
     get_setting,
+    gettext,
     human_size,
+    ngettext,
     normalise_email,
     services,
     site_setting,
@@ -629,11 +632,13 @@ def _acknowledge(ticket_id: int, reference: str, subject: str, customer_id: int,
     ticket, customer = db_session().get(Ticket, ticket_id), db_session().get(User, customer_id)
     if ticket is None or customer is None:
         return False
-    text = (f"Hello {first_name or 'there'},\n\n"
-            f"We received your message — your reference is {reference}.\n"
-            f"Reply to this mail to add to it (keep {reference} in the subject).\n\n"
-            f"{_suggested_articles(ticket, customer, subject)}"
-            f"{site_setting('helpdesk_name')}\n")
+    with customer_locale(customer):  # in the customer's language
+        text = (gettext("Hello %(name)s,", name=first_name or gettext("there")) + "\n\n"
+                + gettext("We received your message — your reference is %(reference)s.", reference=reference) + "\n"
+                + gettext("Reply to this mail to add to it (keep %(reference)s in the subject).",
+                          reference=reference) + "\n\n"
+                + _suggested_articles(ticket, customer, subject)
+                + f"{site_setting('helpdesk_name')}\n")
     return services.notify_customer(customer, f"[{reference}] Re: {subject}", text, ticket=ticket,
                                     headers={"Auto-Submitted": "auto-replied"}, now=now)
 
@@ -654,9 +659,9 @@ def _suggested_articles(ticket: Ticket, customer: User, subject: str) -> str:
     if not answers:
         return ""
     lines = "".join(f"- {' '.join(str(a.get('title') or '').split())[:200]}\n  {a.get('url')}\n" for a in answers)
-    return ("While you wait, this may already answer your question:\n" if len(answers) == 1 else
-            "While you wait, these articles may already answer your question:\n") + lines + \
-        "If not, no need to do anything: a person will answer you.\n\n"
+    return (ngettext("While you wait, this may already answer your question:",
+                     "While you wait, these articles may already answer your question:", len(answers))
+            + "\n" + lines + gettext("If not, no need to do anything: a person will answer you.") + "\n\n")
 
 
 # ------------------------------------------------------------------ admin actions

@@ -146,3 +146,17 @@ def test_a_reply_written_in_markdown_goes_out_as_html_with_a_text_alternative(ap
     token = ticket.messages[-1].attachments[0].token
     assert f'<img src="http://helpdesk.test/attachments/{token}" alt="shot">' in html
     assert "Reference HD-1: reply to this mail to answer." in html and "Reference HD-1" in text
+
+
+def test_the_acknowledgement_is_in_the_customers_language(app, db, smtp, agent):
+    from helpdesk.services.profiles import update_preferences
+
+    carla = services.find_or_create_customer("email", "carla@example.test", name="Carla Customer")
+    update_preferences(carla, agent, language="de")
+    ingest_message(make_mail(subject="Drucker brennt"), now=T0)
+    ingest_message(make_mail(sender="otto@example.test", subject="Printer"), now=T0)
+    by_recipient = {m["To"]: m.get_content() for m in smtp.sink.messages()}
+    german = by_recipient["carla@example.test"]
+    assert german.startswith("Hallo Carla,") and "Ihre Referenz ist HD-1." in german
+    assert "lassen Sie HD-1 im Betreff stehen" in german and "We received" not in german
+    assert by_recipient["otto@example.test"].startswith("Hello otto,")  # named by the address

@@ -9,6 +9,7 @@ short link to the whole reply (SMS, social posts).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
@@ -109,16 +110,32 @@ class MessagingChannel(Channel):
 
     def notify(self, customer: User, subject: str, text: str, *, ticket: Ticket | None = None,
                html: str | None = None, headers: dict[str, str] | None = None) -> bool:
-        """A notice (acknowledgement, survey invitation) as a short text with short links."""
-        last = last_customer_message(ticket, self.name) if ticket is not None else None
+        """A notice (acknowledgement, survey invitation) as a short text with short links.
+
+        Without a ticket (an announcement through the customer's preferred channel) it goes to
+        where the customer last wrote from on this channel, else to their phone number (SMS,
+        WhatsApp). A notice with a Message-ID (an announcement's copy for one customer) has the
+        same provider key each time, so a copy sent again is one message at the provider."""
+        last = last_customer_message(ticket, self.name) if ticket is not None else latest_from(customer, self.name)
         reply = dict((last.meta or {}).get("messaging") or {}) if last is not None else {}
+        if not reply and ticket is None and self.name in ("sms", "whatsapp"):
+            phone = next((i.value for i in customer.identities if i.kind == "phone"), None)
+            reply = {"to": phone} if phone else {}
         if not reply:
             return False
+        fixed = next((v for k, v in (headers or {}).items() if k.lower() == "message-id"), None)
+        stem = hashlib.sha256(fixed.encode()).hexdigest()[:16] if fixed else secrets.token_hex(6)
         body = shorten_links(text.strip())
         for n, part in enumerate(fit(self.name, body, None), 1):
-            send(self.name, reply, part, f"helpdesk-notice-{secrets.token_hex(6)}-{n}",
-                 private=True)
+            send(self.name, reply, part, f"helpdesk-notice-{stem}-{n}", private=True)
         return True
+
+
+def latest_from(customer: User, channel: str) -> Message | None:
+    """The customer's latest message on ``channel`` in any ticket (where to write to them)."""
+    return db_session().scalar(select(Message).where(
+        Message.author_id == customer.id, Message.channel == channel, Message.internal.is_(False))
+        .order_by(Message.id.desc()).limit(1))
 
 
 CHANNELS = [MessagingChannel(name="sms", label="SMS", plugin="messaging"),

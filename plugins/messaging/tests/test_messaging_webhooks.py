@@ -255,3 +255,37 @@ def test_notices_go_by_text_with_short_links(db, client, provider):
     short = body.removeprefix("Rate our help: ")
     assert short.startswith(f"{EXTERNAL}/m/") and len(short) < 60
     assert client.get(short.removeprefix(EXTERNAL)).location == long_link
+
+
+def test_an_announcement_reaches_a_customer_without_a_ticket_by_their_preferred_channel(db, client, admin,
+                                                                                        provider):
+    """Announcements go out with no ticket: where the customer last wrote on their preferred
+    channel (Telegram here), or to their number for SMS; each copy once."""
+    from urllib.parse import parse_qs
+
+    from helpdesk.models import AnnouncementRecipient
+    from helpdesk.services.announcements import create_announcement, send_announcement
+    from helpdesk.services.profiles import update_preferences
+
+    telegram_post(client, telegram_update(1, 77, "Bot, help"))
+    ticket = db.session.scalar(select(Ticket))
+    services.update_ticket(ticket, admin, status="closed")
+    tom = ticket.customer
+    texter = services.find_or_create_customer("phone", "+15550177", name="Paula Phone")
+    for person, channel in ((tom, "telegram"), (texter, "sms")):
+        update_preferences(person, admin, preferred_channel=channel)
+        person.custom_fields = {"plan": "pro"}  # the segment: exactly these two
+    db.session.commit()
+    before = len(provider.requests)
+    announcement = create_announcement(admin, subject="New opening hours",
+                                       body="Hi {{ customer.first_name }}, we now open at 8.",
+                                       segment={"field": "plan", "value": "pro"})
+    assert send_announcement(announcement, admin) == {"sent": 2}
+    sent = provider.requests[before:]
+    telegram = [provider.json(provider.requests.index(r)) for r in sent if r["path"].endswith("/sendMessage")]
+    assert len(telegram) == 1 and telegram[0]["chat_id"] == 77 and telegram[0]["text"].startswith("Hi Tom, we now")
+    texts = [parse_qs(r["body"].decode()) for r in sent if "Messages" in r["path"]]
+    assert len(texts) == 1 and texts[0]["To"] == ["+15550177"] and texts[0]["Body"][0].startswith("Hi Paula")
+    rows = {r.customer_id: (r.status, r.channel) for r in db.session.scalars(select(AnnouncementRecipient))}
+    assert rows == {tom.id: ("sent", "telegram"), texter.id: ("sent", "sms")}
+    assert send_announcement(announcement, admin) == {} and len(provider.requests) == before + 2

@@ -24,8 +24,10 @@ from helpdesk.plugin_api import (
     Ticket,
     User,
     batched_mail,
+    customer_locale,
     customer_placeholders,
     db_session,
+    gettext,
     mail_time,
     services,
     utcnow,
@@ -91,11 +93,36 @@ def external(path: str) -> str:
 
 
 def score_labels(kind: str) -> list[tuple[int, str]]:
+    """The answers' words in the current language (the customer's, inside ``customer_locale``)."""
     low, high = SCALES[kind]
     if kind == "csat":
-        return [(n, CSAT_LABELS[n]) for n in range(low, high + 1)]
-    ends = {0: "Not at all likely", 10: "Extremely likely"}
+        words = {1: gettext("Very unsatisfied"), 2: gettext("Unsatisfied"), 3: gettext("Neutral"),
+                 4: gettext("Satisfied"), 5: gettext("Very satisfied")}
+        return [(n, words.get(n, CSAT_LABELS[n])) for n in range(low, high + 1)]
+    ends = {0: gettext("Not at all likely"), 10: gettext("Extremely likely")}
     return [(n, ends.get(n, str(n))) for n in range(low, high + 1)]
+
+
+def default_texts(kind: str) -> dict[str, str]:
+    """The built-in question, subject and text in the current language: an admin who kept the
+    defaults gets them translated; a text the admin wrote is sent as written."""
+    if kind == "csat":
+        return {"question": gettext("How did we do?"),
+                "subject": gettext("How did we do on {{ ticket.reference }}?"),
+                "body": gettext("Hi {{ customer.first_name }},\n\nyour request {{ ticket.reference }} "
+                                "(\"{{ ticket.subject }}\") was resolved{% if agent.first_name %} by "
+                                "{{ agent.first_name }}{% endif %}. One click tells us how we did.")}
+    return {"question": gettext("How likely are you to recommend us to a friend or colleague?"),
+            "subject": gettext("A quick question from {{ helpdesk.name }}"),
+            "body": gettext("Hi {{ customer.first_name }},\n\nthank you for being our customer. "
+                            "One click tells us how we are doing.")}
+
+
+def localized(kind_type: SurveyType | TypeText) -> tuple[str, str, str]:
+    """``(question, subject, body)`` to send: each default one in the current language."""
+    defaults, own = DEFAULT_TYPES[kind_type.kind], default_texts(kind_type.kind)
+    return tuple(own[name] if getattr(kind_type, name) == getattr(defaults, name) else getattr(kind_type, name)
+                 for name in ("question", "subject", "body"))  # type: ignore[return-value]
 
 
 @dataclass
@@ -111,30 +138,38 @@ class Composed:
 def compose(kind_type: SurveyType | TypeText, customer: User, ticket: Ticket | None, agent: User | None, token: str,
             expires_at: datetime | None) -> Composed:
     """The invitation as sent: subject, a text version with the short links, an HTML version
-    with one-click buttons (no inline styles: it is also shown in the admin's preview)."""
+    with one-click buttons (no inline styles: it is also shown in the admin's preview); in the
+    customer's language (the fixed words, and the built-in texts when the admin kept them)."""
+    with customer_locale(customer):
+        return _compose(kind_type, customer, ticket, agent, token, expires_at)
+
+
+def _compose(kind_type: SurveyType | TypeText, customer: User, ticket: Ticket | None, agent: User | None,
+             token: str, expires_at: datetime | None) -> Composed:
     values = variables(customer, ticket, agent)
+    question, subject_source, body_source = localized(kind_type)
     try:
-        subject = render_text(kind_type.subject, values)
-        body = render_text(kind_type.body, values)
+        subject = render_text(subject_source, values)
+        body = render_text(body_source, values)
     except Exception:  # a template broken after saving: send the defaults rather than nothing
         log.exception("survey template for %s could not be rendered; using the default", kind_type.kind)
-        defaults = DEFAULT_TYPES[kind_type.kind]
-        subject, body = render_text(defaults.subject, values), render_text(defaults.body, values)
-    subject = " ".join(subject.split())[:300] or kind_type.question
+        defaults = default_texts(kind_type.kind)
+        subject, body = render_text(defaults["subject"], values), render_text(defaults["body"], values)
+    subject = " ".join(subject.split())[:300] or question
     page = external(f"/s/{token}")
     scores = {n: f"{page}?score={n}" for n, _label in score_labels(kind_type.kind)}
     unsubscribe = external(f"/s/{token}/unsubscribe")
     links = {"page": page, "scores": scores, "unsubscribe": unsubscribe}
-    lines = [body.strip(), "", kind_type.question]
+    lines = [body.strip(), "", question]
     if kind_type.kind == "csat":
-        lines.append("Click the answer that fits:")
+        lines.append(gettext("Click the answer that fits:"))
         lines += [f"  {n} - {label}: {scores[n]}" for n, label in score_labels("csat")]
     else:
-        lines.append(f"Answer from 0 (not at all likely) to 10 (extremely likely): {page}")
+        lines.append(gettext("Answer from 0 (not at all likely) to 10 (extremely likely): %(link)s", link=page))
     expires_text = mail_time(expires_at, customer)  # in the customer's zone, with its abbreviation
-    until = f" until {expires_text}" if expires_at else ""
-    lines += ["", f"The links work{until}.", f"No more surveys: {unsubscribe}"]
-    context = {"kind": kind_type.kind, "question": kind_type.question, "body": body.strip(),
+    lines += ["", gettext("The links work until %(time)s.", time=expires_text) if expires_at
+              else gettext("The links work."), gettext("No more surveys: %(link)s", link=unsubscribe)]
+    context = {"kind": kind_type.kind, "question": question, "body": body.strip(),
                "buttons": [(n, label, scores[n]) for n, label in score_labels(kind_type.kind)],
                "unsubscribe": unsubscribe, "expires_at": expires_at,
                "expires_text": expires_text, "site": values["helpdesk"]["name"]}

@@ -145,3 +145,25 @@ def test_relationship_nps_goes_to_active_customers_with_eleven_buttons(app, db, 
     db.session.expire_all()
     [response] = db.session.scalars(select(SurveyResponse)).all()
     assert (response.kind, response.score, response.ticket_id) == ("nps", 9, None)
+
+
+def test_the_invitation_is_in_the_customers_language(db, agent, customer, other_customer):
+    from surveys_testkit import after_delay, resolve
+
+    from helpdesk.models import OutboxMail
+    from helpdesk.services.profiles import update_preferences
+
+    update_preferences(customer, agent, language="de")
+    german = services.create_ticket(customer, "Drucker", "Hilfe")
+    english = services.create_ticket(other_customer, "Printer", "Help")
+    resolve(german, agent)
+    resolve(english, agent)
+    assert send_due(now=after_delay()) == {"sent": 2}
+    mails = {m.to_addr: m for m in db.session.scalars(select(OutboxMail))}
+    de, en = mails[customer.email], mails[other_customer.email]
+    assert de.subject == f"Wie waren wir bei {german.reference}?"
+    assert de.body_text.startswith(f"Hallo Carla,\n\nIhre Anfrage {german.reference}")
+    assert "Klicken Sie auf die passende Antwort:" in de.body_text and "Sehr zufrieden" in de.body_text
+    assert "Keine Umfragen mehr:" in de.body_text and "Ein Klick genügt." in de.body_html
+    assert '<html lang="de">' in de.body_html
+    assert en.subject == f"How did we do on {english.reference}?" and "Very satisfied" in en.body_text

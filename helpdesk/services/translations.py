@@ -1,0 +1,95 @@
+"""One text per language for canned replies, macros' replies and announcements.
+
+The item's own text is in the site's default language; ``save_translations`` keeps the
+others (``text_translations``), one per language of ``helpdesk.languages.LANGUAGES``. An
+empty text removes that language's: the customer then gets the default text.
+``helpdesk.canned.text_for`` picks the one for a customer.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import has_request_context, request
+from sqlalchemy import delete, select
+
+from helpdesk.canned import check_template
+from helpdesk.extensions import db
+from helpdesk.i18n import default_language
+from helpdesk.languages import LANGUAGES
+from helpdesk.models import TextTranslation
+from helpdesk.models.customers import TRANSLATABLE_KINDS
+from helpdesk.services.errors import ServiceError
+
+
+def other_languages() -> dict[str, str]:
+    """The languages an item may have a text of its own in (all but the site's default)."""
+    default = default_language()
+    return {code: name for code, name in LANGUAGES.items() if code != default}
+
+
+def texts_from_form(form: Mapping[str, str], with_subject: bool = False) -> dict[str, tuple[str, str]]:
+    """``body_<lang>`` (and ``subject_<lang>``) fields of a form, by language."""
+    return {code: ((form.get(f"subject_{code}") or "").strip() if with_subject else "",
+                   form.get(f"body_{code}") or "") for code in other_languages()}
+
+
+def language_texts(kind: str, owner_id: int | None, with_subject: bool = False) -> list[dict[str, str]]:
+    """For a form's language rows: each other language with what was typed (on a POST) or stored."""
+    stored = {row.language: row for row in db.session.scalars(select(TextTranslation).where(
+        TextTranslation.kind == kind, TextTranslation.owner_id == (owner_id or 0)))} if owner_id else {}
+    typed = request.form if has_request_context() and request.method == "POST" else None
+    rows = []
+    for code, name in other_languages().items():
+        row = stored.get(code)
+        if typed is not None:
+            subject, body = typed.get(f"subject_{code}", ""), typed.get(f"body_{code}", "")
+        else:
+            subject, body = (row.subject, row.body) if row is not None else ("", "")
+        rows.append({"code": code, "name": name, "subject": subject, "body": body})
+    return rows
+
+
+def check_translations(texts: Mapping[str, tuple[str, str]], max_subject: int = 200) -> None:
+    """Raise ``ServiceError`` (field ``body_<lang>``) for a text that does not compile."""
+    for code, (subject, body) in texts.items():
+        if code not in other_languages():
+            raise ServiceError("Unknown language.", field=f"body_{code}")
+        if len(subject) > max_subject:
+            raise ServiceError(f"{LANGUAGES[code]}: the subject is too long ({max_subject} characters at most).",
+                               field=f"subject_{code}")
+        if len(body) > 20_000:
+            raise ServiceError(f"{LANGUAGES[code]}: 20,000 characters at most.", field=f"body_{code}")
+        error = check_template(body)
+        if error:
+            raise ServiceError(f"{LANGUAGES[code]}: {error}", field=f"body_{code}")
+
+
+def save_translations(kind: str, owner_id: int, texts: Mapping[str, tuple[str, str]]) -> None:
+    """Store ``{language: (subject, body)}`` for the item (not committed: the caller's save does)."""
+    assert kind in TRANSLATABLE_KINDS
+    check_translations(texts)
+    existing = {row.language: row for row in db.session.scalars(select(TextTranslation).where(
+        TextTranslation.kind == kind, TextTranslation.owner_id == owner_id))}
+    for code, (subject, body) in texts.items():
+        row = existing.get(code)
+        if not body.strip():
+            if row is not None:
+                db.session.delete(row)
+            continue
+        if row is None:
+            row = TextTranslation(kind=kind, owner_id=owner_id, language=code)
+            db.session.add(row)
+        row.subject, row.body = subject, body
+
+
+def delete_translations(kind: str, owner_id: int) -> None:
+    db.session.execute(delete(TextTranslation).where(TextTranslation.kind == kind,
+                                                     TextTranslation.owner_id == owner_id))
+
+
+def translation_snapshot(kind: str, owner_id: int | None) -> dict[str, str]:
+    """For the admin audit log: each language's text."""
+    if not owner_id:
+        return {}
+    return {f"body_{row.language}": row.body for row in db.session.scalars(select(TextTranslation).where(
+        TextTranslation.kind == kind, TextTranslation.owner_id == owner_id))}
