@@ -40,11 +40,12 @@ def later(monkeypatch):
 
 
 def test_a_tab_that_stops_its_heartbeat_disappears_within_the_presence_time(
-        app, db, client, login, agent, admin, ticket, later, backend):
+        app, db, client, login, agent, admin, ticket, later, backend, request):
     from helpdesk.shared_store import redis_client
 
-    if backend == "redis":
+    if backend == "redis":  # the Redis database outlives each test: start and end without entries
         redis_client().delete(live._presence_key(ticket.id))
+        request.addfinalizer(lambda: redis_client().delete(live._presence_key(ticket.id)))
     assert live.set_presence(ticket.id, admin.id, "typing") is True
     login(client, agent)
     url = f"/live/tickets/{ticket.reference}/presence"
