@@ -3,7 +3,8 @@
 
 The ``gate`` channel hands a reply over like the mail channels do (a mail in the outbox),
 then, while the file ``hold`` exists in ``$HELPDESK_TEST_GATE``, waits inside the hand-off
-after writing ``in-handoff-<message id>``: the test kills the process right there.
+after writing ``in-handoff-<message id>``: the test kills the process right there. Its
+notices (announcements) wait the same way while ``hold-notify`` exists.
 
     python worker_main.py [threads]
 """
@@ -31,6 +32,16 @@ class GateChannel(Channel):
         (gate / f"in-handoff-{message.id}").touch()
         while (gate / "hold").exists():
             time.sleep(0.05)
+
+    def notify(self, customer, subject, text, *, ticket=None, html=None, headers=None) -> bool:  # noqa: ANN001
+        """A notice (an announcement) by mail; while ``hold-notify`` exists it waits after
+        writing ``in-notify-<customer id>``, its mail queued but not committed."""
+        gate = Path(os.environ["HELPDESK_TEST_GATE"])
+        queue_mail(customer.email, subject, text, headers=headers)
+        (gate / f"in-notify-{customer.id}").touch()
+        while (gate / "hold-notify").exists():
+            time.sleep(0.05)
+        return True
 
 
 def main() -> None:
