@@ -20,7 +20,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, Time, func, literal, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, Time, func, literal_column, select
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
@@ -48,21 +48,29 @@ def _columns(mapper: Mapper) -> list[tuple[str, Any]]:
 
 
 def aggregate(query: Select, dialect: str) -> Any:
-    """``query``'s rows as one JSON array (a scalar subquery)."""
+    """``query``'s rows as one JSON array (a scalar subquery).
+
+    A query without LIMIT/OFFSET aggregates its own table's columns in place (no derived
+    table: building one costs more Python than the rest of the batch); with a LIMIT the
+    rows are picked in a subquery first.
+    """
     mapper = entity_of(query).__mapper__
-    sub = query.subquery()
+    limited = query._limit_clause is not None or query._offset_clause is not None
+    sub = query.subquery() if limited else None
     pairs: list[Any] = []
     for _key, column in _columns(mapper):
-        value = sub.c[column.name]
+        value = sub.c[column.name] if sub is not None else column
         if dialect == "sqlite" and isinstance(_base_type(column.type), JSON):
             value = func.json(value)  # embedded as JSON, not as a string
-        pairs += [literal(column.name), value]
+        pairs += [literal_column(f"'{column.name}'"), value]
     array: Any
     if dialect == "postgresql":
-        array = func.coalesce(func.json_agg(func.json_build_object(*pairs)), literal("[]").cast(JSON))
+        array = func.coalesce(func.json_agg(func.json_build_object(*pairs)), literal_column("'[]'::json"))
     else:
         array = func.json_group_array(func.json_object(*pairs))
-    return select(array).select_from(sub).scalar_subquery()
+    if sub is not None:
+        return select(array).select_from(sub).scalar_subquery()
+    return query.with_only_columns(array, maintain_column_froms=False).order_by(None).scalar_subquery()
 
 
 def _base_type(type_: TypeEngine) -> TypeEngine:
