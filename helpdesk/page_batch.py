@@ -15,6 +15,7 @@ if the order matters.
 """
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -56,10 +57,14 @@ def aggregate(query: Select, dialect: str) -> Any:
     """
     mapper = entity_of(query).__mapper__
     limited = query._limit_clause is not None or query._offset_clause is not None
-    sub = query.subquery() if limited else None
+    if not limited:  # the aggregate as SQL text made once per table and engine: no per-column Python
+        table = mapper.local_table
+        return (query.with_only_columns(literal_column(_array_sql(mapper, dialect)), maintain_column_froms=False)
+                .select_from(table).order_by(None).scalar_subquery())
+    sub = query.subquery()
     pairs: list[Any] = []
     for _key, column in _columns(mapper):
-        value = sub.c[column.name] if sub is not None else column
+        value = sub.c[column.name]
         if dialect == "sqlite" and isinstance(_base_type(column.type), JSON):
             value = func.json(value)  # embedded as JSON, not as a string
         pairs += [literal_column(f"'{column.name}'"), value]
@@ -68,9 +73,22 @@ def aggregate(query: Select, dialect: str) -> Any:
         array = func.coalesce(func.json_agg(func.json_build_object(*pairs)), literal_column("'[]'::json"))
     else:
         array = func.json_group_array(func.json_object(*pairs))
-    if sub is not None:
-        return select(array).select_from(sub).scalar_subquery()
-    return query.with_only_columns(array, maintain_column_froms=False).order_by(None).scalar_subquery()
+    return select(array).select_from(sub).scalar_subquery()
+
+
+@functools.cache
+def _array_sql(mapper: Mapper, dialect: str) -> str:
+    """``json_group_array(json_object('id', table.id, …))`` (or PostgreSQL's) for a whole table."""
+    table = mapper.local_table.name  # type: ignore[attr-defined]  # a Table
+    parts = []
+    for _key, column in _columns(mapper):
+        value = f'{table}."{column.name}"'
+        if dialect == "sqlite" and isinstance(_base_type(column.type), JSON):
+            value = f"json({value})"
+        parts.append(f"'{column.name}', {value}")
+    if dialect == "postgresql":
+        return f"coalesce(json_agg(json_build_object({', '.join(parts)})), '[]'::json)"
+    return f"json_group_array(json_object({', '.join(parts)}))"
 
 
 def _base_type(type_: TypeEngine) -> TypeEngine:
