@@ -15,12 +15,13 @@ if the order matters.
 """
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, Time, func, literal, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, Time, func, literal_column, select
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
@@ -48,21 +49,46 @@ def _columns(mapper: Mapper) -> list[tuple[str, Any]]:
 
 
 def aggregate(query: Select, dialect: str) -> Any:
-    """``query``'s rows as one JSON array (a scalar subquery)."""
+    """``query``'s rows as one JSON array (a scalar subquery).
+
+    A query without LIMIT/OFFSET aggregates its own table's columns in place (no derived
+    table: building one costs more Python than the rest of the batch); with a LIMIT the
+    rows are picked in a subquery first.
+    """
     mapper = entity_of(query).__mapper__
+    limited = query._limit_clause is not None or query._offset_clause is not None
+    if not limited:  # the aggregate as SQL text made once per table and engine: no per-column Python
+        table = mapper.local_table
+        return (query.with_only_columns(literal_column(_array_sql(mapper, dialect)), maintain_column_froms=False)
+                .select_from(table).order_by(None).scalar_subquery())
     sub = query.subquery()
     pairs: list[Any] = []
     for _key, column in _columns(mapper):
         value = sub.c[column.name]
         if dialect == "sqlite" and isinstance(_base_type(column.type), JSON):
             value = func.json(value)  # embedded as JSON, not as a string
-        pairs += [literal(column.name), value]
+        pairs += [literal_column(f"'{column.name}'"), value]
     array: Any
     if dialect == "postgresql":
-        array = func.coalesce(func.json_agg(func.json_build_object(*pairs)), literal("[]").cast(JSON))
+        array = func.coalesce(func.json_agg(func.json_build_object(*pairs)), literal_column("'[]'::json"))
     else:
         array = func.json_group_array(func.json_object(*pairs))
     return select(array).select_from(sub).scalar_subquery()
+
+
+@functools.cache
+def _array_sql(mapper: Mapper, dialect: str) -> str:
+    """``json_group_array(json_object('id', table.id, …))`` (or PostgreSQL's) for a whole table."""
+    table = mapper.local_table.name  # type: ignore[attr-defined]  # a Table
+    parts = []
+    for _key, column in _columns(mapper):
+        value = f'{table}."{column.name}"'
+        if dialect == "sqlite" and isinstance(_base_type(column.type), JSON):
+            value = f"json({value})"
+        parts.append(f"'{column.name}', {value}")
+    if dialect == "postgresql":
+        return f"coalesce(json_agg(json_build_object({', '.join(parts)})), '[]'::json)"
+    return f"json_group_array(json_object({', '.join(parts)}))"
 
 
 def _base_type(type_: TypeEngine) -> TypeEngine:
