@@ -5,13 +5,13 @@ language than the site's (one row per item and language). ``announcements`` gain
 sending job's progress: the segment's size when it started, when it started and finished;
 ``announcement_recipients`` their last change (a row left "sending" by a dead sender).
 
-Revision ID: core_0021
+Revision ID: core_0019
 Revises: core_0018
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "core_0021"
+revision = "core_0019"
 down_revision = "core_0018"
 branch_labels = None
 depends_on = None
