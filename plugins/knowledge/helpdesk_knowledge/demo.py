@@ -56,10 +56,10 @@ ARTICLES = [
 
 def seed(rng: random.Random) -> str:
     if db_session().scalar(select(KnowledgeArticle.id).limit(1)) is not None:
-        return "knowledge: articles exist already"
+        return "articles exist already"
     editor = db_session().scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
     if editor is None:
-        return "knowledge: no admin to write articles"
+        return "no admin to write articles"
     categories: dict[str, KnowledgeCategory] = {}
     sections: dict[tuple[str, str], KnowledgeSection] = {}
     by_title: dict[str, KnowledgeArticle] = {}
@@ -89,4 +89,4 @@ def seed(rng: random.Random) -> str:
                                              article_id=rng.choice(published).id, user_id=rng.choice(customers),
                                              query="demo", created_at=now - timedelta(days=rng.randint(0, 25))))
     db_session().commit()
-    return f"knowledge: {len(by_title)} articles in {len(categories)} categories, 12 deflections"
+    return f"{len(by_title)} articles in {len(categories)} categories, 12 deflections"
