@@ -11,6 +11,7 @@ import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
+import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -54,3 +55,23 @@ class SMTPServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+class MailToSink:
+    """Base for test classes whose app sends real mail to a sink on a free port.
+
+    ``app_config`` points the app's SMTP settings at ``self.port``; the ``smtp`` fixture runs the
+    sink there (a test that wants the server down at first starts ``SMTPServer(self.port)`` itself).
+    """
+
+    @pytest.fixture
+    def app_config(self):
+        self.port = free_port()
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "MAIL_FROM": "help@acme.test",
+                "EXTERNAL_URL": "https://support.acme.test/"}
+
+    @pytest.fixture
+    def smtp(self, app_config):
+        server = SMTPServer(self.port).start()
+        yield server
+        server.stop()

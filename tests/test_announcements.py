@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.request import Request, urlopen
 
 import pytest
-from smtp_sink import SMTPServer, free_port
+from smtp_sink import MailToSink
 from sqlalchemy import select
 
 from helpdesk import services
@@ -70,19 +70,7 @@ class SMS(Channel):
             return response.status == 202
 
 
-class TestAnnouncements:
-    @pytest.fixture
-    def app_config(self):
-        self.port = free_port()
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "MAIL_FROM": "help@acme.test",
-                "EXTERNAL_URL": "https://support.acme.test/"}
-
-    @pytest.fixture
-    def smtp(self, app_config):
-        server = SMTPServer(self.port).start()
-        yield server
-        server.stop()
-
+class TestAnnouncements(MailToSink):
     @pytest.fixture
     def people(self, app, admin, provider):
         manager(app).register(make_plugin("sms", helpdesk_channels=lambda: [SMS(provider)]), "sms")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from smtp_sink import SMTPServer, free_port
+from smtp_sink import MailToSink
 
 from helpdesk import services
 from helpdesk.i18n import customer_locale, local_date, local_number
@@ -61,19 +60,7 @@ def test_compiled_catalogues_match_their_sources():
         assert source, "an empty catalogue"
 
 
-class TestMailInTheCustomersLanguage:
-    @pytest.fixture
-    def app_config(self):
-        self.port = free_port()
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "MAIL_FROM": "help@acme.test",
-                "EXTERNAL_URL": "https://support.acme.test/"}
-
-    @pytest.fixture
-    def smtp(self, app_config):
-        server = SMTPServer(self.port).start()
-        yield server
-        server.stop()
-
+class TestMailInTheCustomersLanguage(MailToSink):
     def test_a_reply_notification_is_german_for_a_german_customer(self, db, smtp, customer, other_customer, agent):
         update_preferences(customer, agent, language="de")
         german = services.create_ticket(customer, "Drucker", "Hilfe")

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.request import Request, urlopen
 
 import pytest
-from smtp_sink import SMTPServer, free_port
+from smtp_sink import MailToSink, SMTPServer
 from sqlalchemy import func, select
 
 from helpdesk import services
@@ -86,19 +86,7 @@ def test_the_admin_writes_each_language_in_the_same_form(app, client, login, adm
     assert 'name="subject_de"' in page and 'name="body_de"' in page
 
 
-class TestMailInTheCustomersLanguage:
-    @pytest.fixture
-    def app_config(self):
-        self.port = free_port()
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "MAIL_FROM": "help@acme.test",
-                "EXTERNAL_URL": "https://support.acme.test/"}
-
-    @pytest.fixture
-    def smtp(self, app_config):
-        server = SMTPServer(self.port).start()
-        yield server
-        server.stop()
-
+class TestMailInTheCustomersLanguage(MailToSink):
     def test_a_macro_replies_in_the_customers_language(self, app, smtp, admin, agent, customer, other_customer):
         macro = save_macro(admin, None, name="Solved", body="Hi {{ customer.first_name }}, solved.", status="resolved",
                            scope="everyone", translations={"de": ("", "Hallo {{ customer.first_name }}, gelöst.")})
@@ -177,19 +165,7 @@ class CrashingSMS(Channel):
             return response.status == 202
 
 
-class TestAnnouncementJob:
-    @pytest.fixture
-    def app_config(self):
-        self.port = free_port()
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "MAIL_FROM": "help@acme.test",
-                "EXTERNAL_URL": "https://support.acme.test/"}
-
-    @pytest.fixture
-    def smtp(self, app_config):
-        server = SMTPServer(self.port).start()
-        yield server
-        server.stop()
-
+class TestAnnouncementJob(MailToSink):
     @pytest.fixture
     def provider(self):
         Provider.received = []
@@ -283,13 +259,7 @@ def test_plugins_ship_their_compiled_catalogues():
         assert '"translations/*/LC_MESSAGES/*.mo"' in package_data, f"{po_path.parents[4].name}: package-data"
 
 
-class TestAnnouncementMailRetries:
-    @pytest.fixture
-    def app_config(self):
-        self.port = free_port()
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "MAIL_FROM": "help@acme.test",
-                "EXTERNAL_URL": "https://support.acme.test/"}
-
+class TestAnnouncementMailRetries(MailToSink):
     def test_mail_refused_while_the_server_is_down_goes_out_once_when_it_is_back(self, app, admin):
         from helpdesk.models import OutboxMail
         from helpdesk.services.delivery import sweep
