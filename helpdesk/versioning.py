@@ -13,7 +13,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-API_VERSION = "1.3"
+API_VERSION = "1.4"
 """The version of ``helpdesk.plugin_api`` and of the hooks. The major number changes when
 something is removed or changes meaning (after a release in which it warned); the minor
 number when something is added."""
