@@ -45,12 +45,7 @@ test: $(BIN)/.test-installed
 	$(BIN)/python docs/gen_hooks.py --check
 	$(BIN)/python docs/gen_api.py --check
 	@test -x /usr/bin/chromium || echo "\n*** /usr/bin/chromium is missing: BROWSER TESTS WILL BE SKIPPED (apt-get install chromium) ***\n"
-	HELPDESK_TEST_DB=sqlite $(BIN)/python -m pytest -q -rs
-	@if [ -n "$$HELPDESK_TEST_DATABASE_URL" ]; then \
-	  HELPDESK_TEST_DB=postgres $(BIN)/python -m pytest -q -rs; \
-	else \
-	  echo "\n*** HELPDESK_TEST_DATABASE_URL is not set: the PostgreSQL run was SKIPPED ***\n"; \
-	fi
+	bash tests/run_engines.sh $(BIN)/python
 
 # Languages: extract the customer-facing strings (babel.cfg), merge them into every
 # catalogue, compile the .mo files (committed too, so a clean clone works without make).
