@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 from helpdesk import sessions
 from helpdesk.api.base import http_error_json, is_api_request
 from helpdesk.extensions import db, login_manager
+from helpdesk.i18n import lazy_gettext
 from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
 from helpdesk.web import admin, agent, auth, ops, portal, profile, queue_tools, reply_checks
@@ -43,7 +44,8 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = lazy_gettext("Please sign in to continue.")
+    login_manager.localize_callback = str  # the lazy text in the reader's language, at flash time
     login_manager.login_message_category = "info"
     login_manager.user_loader(sessions.load_user)  # server-side sessions
 
@@ -89,19 +91,21 @@ def _security_headers(response):
 
 
 ERROR_TEXT = {
-    400: ("Bad request", "The form was incomplete or expired. Go back, reload the page and try again."),
-    403: ("Not allowed", "Your account cannot open this page."),
-    404: ("Not found", "There is nothing here, or you cannot see it. Check the address or go back."),
-    405: ("Not allowed", "This page does not accept that kind of request."),
-    413: ("Too large", "What you sent is larger than we accept. Try a smaller attachment."),
-    429: ("Slow down", "Too many attempts. Wait a minute and try again."),
-    500: ("Something went wrong", "The error was logged. Try again in a moment."),
+    400: (lazy_gettext("Bad request"),
+          lazy_gettext("The form was incomplete or expired. Go back, reload the page and try again.")),
+    403: (lazy_gettext("Not allowed"), lazy_gettext("Your account cannot open this page.")),
+    404: (lazy_gettext("Not found"),
+          lazy_gettext("There is nothing here, or you cannot see it. Check the address or go back.")),
+    405: (lazy_gettext("Not allowed"), lazy_gettext("This page does not accept that kind of request.")),
+    413: (lazy_gettext("Too large"), lazy_gettext("What you sent is larger than we accept. Try a smaller attachment.")),
+    429: (lazy_gettext("Slow down"), lazy_gettext("Too many attempts. Wait a minute and try again.")),
+    500: (lazy_gettext("Something went wrong"), lazy_gettext("The error was logged. Try again in a moment.")),
 }
 
 
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
-    title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    title, text = (str(s) for s in ERROR_TEXT.get(code, ERROR_TEXT[500]))
     description = getattr(error, "description", "") if code in (400, 403, 429) else ""
     if code == 500:
         db.session.rollback()

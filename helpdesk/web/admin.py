@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext, ngettext
 from helpdesk.models import BusinessHours, CannedReply, OutboxMail, PluginError, Tag, Team, Ticket, User
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import OPEN_STATUSES
@@ -109,7 +110,7 @@ def user_edit(user_id: int | None):
             db.session.rollback()
             getattr(form, exc.field or "name").errors.append(exc.message)
         else:
-            flash(f"Saved {user.name}.", "success")
+            flash(gettext("Saved %(name)s.", name=user.name), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user), 422 if form.errors else 200
 
@@ -132,10 +133,10 @@ def team_edit(team_id: int | None):
     form = TeamForm(obj=team)
     staff = list(db.session.scalars(select(User).where(User.role.in_(("agent", "admin")))
                                     .order_by(User.name)))
-    form.lead_id.choices = [("", "No lead")] + [(str(u.id), u.name) for u in staff]
+    form.lead_id.choices = [("", gettext("No lead"))] + [(str(u.id), u.name) for u in staff]
     form.members.choices = [(u.id, u.name) for u in staff]
     hours = list(db.session.scalars(select(BusinessHours).order_by(BusinessHours.name)))
-    form.business_hours_id.choices = [("", "None (around the clock)")] + [(str(h.id), h.name) for h in hours]
+    form.business_hours_id.choices = [("", gettext("None (around the clock)"))] + [(str(h.id), h.name) for h in hours]
     if request.method == "GET" and team:
         form.members.data = [u.id for u in team.members]
         form.lead_id.data = str(team.lead_id or "")
@@ -154,7 +155,7 @@ def team_edit(team_id: int | None):
             db.session.rollback()
             getattr(form, exc.field or "name").errors.append(exc.message)
         else:
-            flash(f"Saved team {team.name}.", "success")
+            flash(gettext("Saved team %(name)s.", name=team.name), "success")
             return redirect(url_for("admin.teams"))
     return render_template("admin/team_form.html", form=form, team=team), 422 if form.errors else 200
 
@@ -179,7 +180,7 @@ def tags():
         except ServiceError as exc:
             form.name.errors.append(exc.message)
         else:
-            flash(f"Added tag {tag.name}.", "success")
+            flash(gettext("Added tag %(name)s.", name=tag.name), "success")
             return redirect(url_for("admin.tags"))
     rows = list(db.session.scalars(select(Tag).order_by(Tag.name)))
     return render_template("admin/tags.html", tags=rows, form=form, delete_form=ConfirmForm()), \
@@ -193,7 +194,8 @@ def tag_delete(tag_id: int):
         abort(404)
     name = tag.name
     count = delete_tag(tag, current_user)
-    flash(f"Removed tag {name}" + (f" from {count} ticket{'s' if count != 1 else ''}." if count else "."), "info")
+    flash(ngettext("Removed tag %(name)s from %(num)d ticket.", "Removed tag %(name)s from %(num)d tickets.", count,
+                   name=name) if count else gettext("Removed tag %(name)s.", name=name), "info")
     return redirect(url_for("admin.tags"))
 
 
@@ -226,7 +228,7 @@ def canned_edit(reply_id: int | None):
             else:
                 getattr(form, exc.field or "title").errors.append(exc.message)
         else:
-            flash(f"Saved “{reply.title}”.", "success")
+            flash(gettext("Saved “%(title)s”.", title=reply.title), "success")
             return redirect(url_for("admin.canned"))
     failed = bool(form.errors or text_errors)
     return render_template("admin/canned_form.html", form=form, reply=reply, texts=texts,
@@ -239,7 +241,7 @@ def canned_delete(reply_id: int):
     if reply is None or not ConfirmForm().validate_on_submit():
         abort(404)
     delete_canned_reply(reply)
-    flash("Canned reply removed.", "info")
+    flash(gettext("Canned reply removed."), "info")
     return redirect(url_for("admin.canned"))
 
 
@@ -261,7 +263,7 @@ def settings():
                             "notices_per_recipient_per_hour": site_setting("notices_per_recipient_per_hour")
                             if form.notices_per_recipient_per_hour.data is None
                             else form.notices_per_recipient_per_hour.data})
-        flash("Settings saved.", "success")
+        flash(gettext("Settings saved."), "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form, placeholder_from=_placeholder_from(),
                            timezones=sorted(available_timezones())), 422 if form.errors else 200
@@ -307,11 +309,12 @@ def plugin_toggle(name: str):
         flash(plugins.plugins[name].incompatible, "danger")
         return redirect(url_for("admin.plugins"))
     if plugins.plugins[name].load_error:
-        flash(f"{name} failed to load; fix the error and restart before enabling it.", "danger")
+        flash(gettext("%(name)s failed to load; fix the error and restart before enabling it.", name=name), "danger")
         return redirect(url_for("admin.plugins"))
     enabled = not plugins.is_enabled(name)
     set_plugin_enabled(name, enabled)
-    flash(f"{name} is {'enabled' if enabled else 'disabled'}.", "success")
+    flash(gettext("%(name)s is enabled.", name=name) if enabled else gettext("%(name)s is disabled.", name=name),
+          "success")
     return redirect(request.referrer if request.referrer and "/admin/" in request.referrer
                     else url_for("admin.plugins"))
 
@@ -333,11 +336,11 @@ def plugin_settings(name: str):
         new_values, errors = validate(specs, submitted)
         if not errors:
             save_plugin_settings(name, new_values)
-            flash(f"Settings of {name} saved.", "success")
+            flash(gettext("Settings of %(name)s saved.", name=name), "success")
             return redirect(url_for("admin.plugin_settings", name=name))
         values = {n: submitted.get(n) or "" for n in specs}
         values.update({n: "" for n, s in specs.items() if s.type == "secret"})
-        flash("Some settings need fixing; see below.", "danger")
+        flash(gettext("Some settings need fixing; see below."), "danger")
     staff = list(db.session.scalars(select(User).where(User.role.in_(("agent", "admin"))).order_by(User.name)))
     env_overrides = {n: f"HELPDESK_PLUGIN_{name}_{n}".upper() for n in specs
                      if os.environ.get(f"HELPDESK_PLUGIN_{name}_{n}".upper()) is not None}
@@ -406,7 +409,8 @@ def _audit_filters() -> tuple[dict, dict[str, str]]:
             filters[key] = date.fromisoformat(shown[key]) if shown[key] else None
         except ValueError:
             filters[key] = None
-            flash(f"“{shown[key]}” is not a date (use the form YYYY-MM-DD); that filter is ignored.", "warning")
+            flash(gettext("“%(text)s” is not a date (use the form YYYY-MM-DD); that filter is ignored.",
+                          text=shown[key]), "warning")
             shown[key] = ""
     return filters, shown
 

@@ -32,6 +32,7 @@ from helpdesk.access import (
 from helpdesk.canned import render_reply, text_for
 from helpdesk.config_cache import Row, snapshot
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext, ngettext
 from helpdesk.models import AuditEvent, CannedReply, Delivery, Message, SavedView, Tag, Ticket, User, ticket_tags
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, parse_reference
 from helpdesk.numbers import parse_id, parse_int, parse_page
@@ -203,9 +204,9 @@ def _searched_statuses(active: dict[str, str]) -> str:
     """What the Status filter applied, in words (shown above the list, so it never surprises)."""
     status = active.get("status", "active")
     if status == "all":
-        return "every status" + (" (a search looks through every status unless you choose one)"
-                                 if active.get("q") else "")
-    return "new, open and pending (active)" if status not in STATUSES else status
+        return (gettext("every status (a search looks through every status unless you choose one)")
+                if active.get("q") else gettext("every status"))
+    return gettext("new, open and pending (active)") if status not in STATUSES else status
 
 
 def _teams() -> list[Row]:
@@ -227,12 +228,12 @@ def _saved_views() -> list[Row]:
 def save_view():
     form = SavedViewForm()
     if not form.validate_on_submit():
-        flash("Give the view a name.", "danger")
+        flash(gettext("Give the view a name."), "danger")
         return redirect(url_for("agent.queue"))
     db.session.add(SavedView(user_id=current_user.id, name=form.name.data.strip(),
                              query=form.query.data or ""))
     db.session.commit()
-    flash(f"Saved view “{form.name.data.strip()}”.", "success")
+    flash(gettext("Saved view “%(name)s”.", name=form.name.data.strip()), "success")
     return redirect(url_for("agent.queue") + "?" + (form.query.data or ""))
 
 
@@ -244,7 +245,7 @@ def delete_view(view_id: int):
         abort(404)
     db.session.delete(view)
     db.session.commit()
-    flash("View removed.", "info")
+    flash(gettext("View removed."), "info")
     return redirect(url_for("agent.queue"))
 
 
@@ -282,14 +283,14 @@ def ticket(reference: str):
                     check_file_count(attachments)
                     services.add_message(ticket, current_user, internal=form.internal.data, attachments=attachments,
                                          **compose(form.body.data, [a.filename for a in attachments]))
-                    flash("Note added." if form.internal.data else "Reply sent.", "success")
+                    flash(gettext("Note added.") if form.internal.data else gettext("Reply sent."), "success")
                     for finding in findings:
-                        flash(f"Reply check: {finding.text}", "warning")
+                        flash(gettext("Reply check: %(text)s", text=finding.text), "warning")
                     if form.status_after.data:
                         try:
                             services.update_ticket(ticket, current_user, status=form.status_after.data)
                         except ServiceError as exc:  # the reply is out; say why the status stayed
-                            flash(f"The status was not changed: {exc.message}", "warning")
+                            flash(gettext("The status was not changed: %(reason)s", reason=exc.message), "warning")
                     if request.form.get("send_next"):
                         return redirect(next_in_queue(request.form))
                     return redirect(url_for("agent.ticket", reference=ticket.reference))
@@ -326,8 +327,8 @@ def _render_ticket(ticket: Ticket, form: ReplyForm, warnings: list[str], fields_
                                                           "failed_replies": failed})
     audit_trail = _audit_trail(ticket)
     fields_form = fields_form or _fields_form(ticket, audit_trail)
-    fields_form.assignee_id.choices = [("", "Unassigned")] + [(str(a.id), a.name) for a in _agents()]
-    fields_form.team_id.choices = [("", "No team")] + [(str(t.id), t.name) for t in _teams()]
+    fields_form.assignee_id.choices = [("", gettext("Unassigned"))] + [(str(a.id), a.name) for a in _agents()]
+    fields_form.team_id.choices = [("", gettext("No team"))] + [(str(t.id), t.name) for t in _teams()]
     other_tickets = sorted(_batch("other_tickets", other), key=lambda t: (t.updated_at, t.id), reverse=True)
     canned = snapshot().canned
     messages = visible_messages(current_user, ticket)
@@ -374,7 +375,7 @@ def ticket_fields(reference: str):
             (getattr(form, exc.field).errors if exc.field and hasattr(form, exc.field)
              else form.form_errors).append(exc.message)
         else:
-            flash("Saved." if done else "Nothing changed.", "success" if done else "info")
+            flash(gettext("Saved.") if done else gettext("Nothing changed."), "success" if done else "info")
             return redirect(url_for("agent.ticket", reference=ticket.reference))
     return _render_ticket(ticket, ReplyForm(formdata=None), [], fields_form=form)
 
@@ -382,8 +383,8 @@ def ticket_fields(reference: str):
 def _render_stale(ticket: Ticket, form: TicketFieldsForm):
     """A save from a stale form: what changed meanwhile, and the agent's change, kept to re-apply."""
     changed_meanwhile = _audit_trail(ticket, after=parse_int(form.audit_mark.data, 0) or 0)
-    agents = [("", "Unassigned")] + [(str(a.id), a.name) for a in _agents()]
-    teams = [("", "No team")] + [(str(t.id), t.name) for t in _teams()]
+    agents = [("", gettext("Unassigned"))] + [(str(a.id), a.name) for a in _agents()]
+    teams = [("", gettext("No team"))] + [(str(t.id), t.name) for t in _teams()]
     now = {"status": ticket.status, "priority": ticket.priority, "assignee_id": str(ticket.assignee_id or ""),
            "team_id": str(ticket.team_id or ""), "tags": ", ".join(t.name for t in ticket.tags)}
     yours = {"status": form.status.data, "priority": form.priority.data,
@@ -392,8 +393,9 @@ def _render_stale(ticket: Ticket, form: TicketFieldsForm):
     names = {"assignee_id": dict(agents), "team_id": dict(teams)}
     rows = [{"field": field, "label": label, "now": names.get(field, {}).get(now[field], now[field]),
              "yours": names.get(field, {}).get(yours[field], yours[field]), "differs": now[field] != yours[field]}
-            for field, label in (("status", "Status"), ("priority", "Priority"), ("assignee_id", "Assignee"),
-                                 ("team_id", "Team"), ("tags", "Tags"))]
+            for field, label in (("status", gettext("Status")), ("priority", gettext("Priority")),
+                                 ("assignee_id", gettext("Assignee")), ("team_id", gettext("Team")),
+                                 ("tags", gettext("Tags")))]
     # The form to re-apply: what the agent chose, stamped with the ticket's version now.
     again = TicketFieldsForm(formdata=None, **yours, version=str(ticket.version),
                              audit_mark=str(changed_meanwhile[-1].id if changed_meanwhile
@@ -419,12 +421,13 @@ def merge(reference: str):
     back = redirect(url_for("agent.ticket", reference=source.reference))
     form = MergeTicketForm()
     if not form.validate_on_submit():
-        flash(f"Enter the reference of the ticket to merge into (like {_prefix()}-42).", "danger")
+        flash(gettext("Enter the reference of the ticket to merge into (like %(example)s).", example=f"{_prefix()}-42"),
+              "danger")
         return back
     wanted = form.target.data.strip()
     target = _find_ticket(wanted)
     if target is None:
-        flash(f"There is no ticket “{wanted}”: check the reference.", "danger")
+        flash(gettext("There is no ticket “%(reference)s”: check the reference.", reference=wanted), "danger")
         return back
     try:
         merge_tickets(source, target, current_user)
@@ -432,8 +435,8 @@ def merge(reference: str):
         db.session.rollback()
         flash(exc.message, "danger")
         return back
-    flash(f"Merged {source.reference} into {target.reference}; the customer was told where the "
-          "conversation continues.", "success")
+    flash(gettext("Merged %(source)s into %(target)s; the customer was told where the conversation continues.",
+                  source=source.reference, target=target.reference), "success")
     return redirect(url_for("agent.ticket", reference=target.reference))
 
 
@@ -448,7 +451,7 @@ def split(reference: str, message_id: int):
     back = redirect(url_for("agent.ticket", reference=ticket.reference))
     form = SplitForm()
     if not form.validate_on_submit():
-        flash("The subject is too long (at most 250 characters).", "danger")
+        flash(gettext("The subject is too long (at most 250 characters)."), "danger")
         return back
     try:
         new = split_message(message, current_user, subject=form.subject.data)
@@ -456,7 +459,7 @@ def split(reference: str, message_id: int):
         db.session.rollback()
         flash(exc.message, "danger")
         return back
-    flash(f"The message is now {new.reference}, linked to {ticket.reference}.", "success")
+    flash(gettext("The message is now %(new)s, linked to %(old)s.", new=new.reference, old=ticket.reference), "success")
     return redirect(url_for("agent.ticket", reference=new.reference))
 
 
@@ -541,14 +544,17 @@ def customer(customer_id: int):
             if "identity-value" in request.form:
                 if identity_form.validate_on_submit():
                     add_identity(person, identity_form.kind.data, identity_form.value.data)
-                    flash("Contact added.", "success")
+                    flash(gettext("Contact added."), "success")
                     return redirect(url_for("agent.customer", customer_id=person.id))
             elif merge_form.validate_on_submit():
                 source = db.session.scalar(visible_customers(current_user).where(User.id == merge_form.target_id.data))
                 if source is None:
-                    raise ServiceError(f"There is no customer number {merge_form.target_id.data}.")
+                    raise ServiceError(gettext("There is no customer number %(number)s.",
+                                               number=merge_form.target_id.data))
                 moved = services.merge_customers(source, person, current_user)
-                flash(f"Merged {source.name} into {person.name}: {moved} tickets moved.", "success")
+                flash(ngettext("Merged %(source)s into %(target)s: %(num)d tickets moved.",
+                               "Merged %(source)s into %(target)s: %(num)d tickets moved.", moved,
+                               source=source.name, target=person.name), "success")
                 return redirect(url_for("agent.customer", customer_id=person.id))
         except ServiceError as exc:
             flash(exc.message, "danger")

@@ -30,6 +30,7 @@ from wtforms.validators import (
 
 from helpdesk.addresses import normalise_email
 from helpdesk.errors import ServiceError
+from helpdesk.i18n import gettext, lazy_gettext
 from helpdesk.languages import LANGUAGES
 from helpdesk.models.tickets import PRIORITIES, STATUSES
 from helpdesk.models.users import ROLES
@@ -46,13 +47,13 @@ class Email:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Keep me signed in")
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(lazy_gettext("Keep me signed in"))
 
 
 class MagicLinkForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Email(), Length(max=320)])
 
 
 class ConfirmForm(FlaskForm):
@@ -60,9 +61,9 @@ class ConfirmForm(FlaskForm):
 
 
 class SignupForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
+    name = StringField(lazy_gettext("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(min=8, max=200)])
 
 
 def _known_zone(form, field) -> None:
@@ -70,26 +71,29 @@ def _known_zone(form, field) -> None:
         try:
             ZoneInfo(field.data)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"Unknown time zone “{field.data}”: use a name like Europe/Berlin or UTC.") from None
+            raise ValidationError(gettext("Unknown time zone “%(zone)s”: use a name like Europe/Berlin or UTC.",
+                                          zone=field.data)) from None
 
 
 class ProfileForm(FlaskForm):
     """What a signed-in person may change about themselves."""
 
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    timezone = StringField("Time zone (empty: the helpdesk's)", validators=[Optional(), Length(max=64), _known_zone],
+    name = StringField(lazy_gettext("Your name"), validators=[DataRequired(), Length(max=200)])
+    timezone = StringField(lazy_gettext("Time zone (empty: the helpdesk's)"),
+                           validators=[Optional(), Length(max=64), _known_zone],
                            filters=[lambda v: (v or "").strip()])
     # Not sent (an older form, a script): unchanged, so no choice check here; the view keeps known ones only.
-    language = SelectField("Language", choices=[("", "Your browser's")] + list(LANGUAGES.items()),
+    language = SelectField(lazy_gettext("Language"),
+                           choices=[("", lazy_gettext("Your browser's"))] + list(LANGUAGES.items()),
                            validate_choice=False)
-    updates = BooleanField("Send me announcements (changes, outages, new features)")
+    updates = BooleanField(lazy_gettext("Send me announcements (changes, outages, new features)"))
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[Optional(), Length(max=200)])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
-    confirm = PasswordField("New password again", validators=[
-        DataRequired(), EqualTo("new_password", message="The two new passwords differ.")])
+    current_password = PasswordField(lazy_gettext("Current password"), validators=[Optional(), Length(max=200)])
+    new_password = PasswordField(lazy_gettext("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(lazy_gettext("New password again"), validators=[
+        DataRequired(), EqualTo("new_password", message=lazy_gettext("The two new passwords differ."))])
 
 
 class AttachmentsField(MultipleFileField):
@@ -105,22 +109,22 @@ class AttachmentsField(MultipleFileField):
 
 
 class NewTicketForm(FlaskForm):
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=250)])
-    body = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
-    attachments = AttachmentsField("Attachments")
+    subject = StringField(lazy_gettext("Subject"), validators=[DataRequired(), Length(max=250)])
+    body = TextAreaField(lazy_gettext("Message"), validators=[DataRequired(), Length(max=100_000)])
+    attachments = AttachmentsField(lazy_gettext("Attachments"))
 
 
 class CustomerReplyForm(FlaskForm):
-    body = TextAreaField("Your reply", validators=[DataRequired(), Length(max=100_000)])
-    attachments = AttachmentsField("Attachments")
+    body = TextAreaField(lazy_gettext("Your reply"), validators=[DataRequired(), Length(max=100_000)])
+    attachments = AttachmentsField(lazy_gettext("Attachments"))
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
-    internal = BooleanField("Internal note (not shown to the customer)")
-    send_anyway = BooleanField("Send anyway")
-    attachments = AttachmentsField("Attachments")
-    status_after = SelectField("Then set status", choices=[("", "keep status")] + [
+    body = TextAreaField(lazy_gettext("Message"), validators=[DataRequired(), Length(max=100_000)])
+    internal = BooleanField(lazy_gettext("Internal note (not shown to the customer)"))
+    send_anyway = BooleanField(lazy_gettext("Send anyway"))
+    attachments = AttachmentsField(lazy_gettext("Attachments"))
+    status_after = SelectField(lazy_gettext("Then set status"), choices=[("", lazy_gettext("keep status"))] + [
         (s, s) for s in ("open", "pending", "resolved")], validators=[Optional()])
     # What the page showed ("<last message id>:<ticket version>:<last audit id>"): a reply
     # written while something new happened asks first (helpdesk.web.collisions).
@@ -128,11 +132,11 @@ class ReplyForm(FlaskForm):
 
 
 class TicketFieldsForm(FlaskForm):
-    status = SelectField("Status", choices=[(s, s) for s in STATUSES])
-    priority = SelectField("Priority", choices=[(p, p) for p in PRIORITIES])
-    assignee_id = SelectField("Assignee", coerce=str, validate_choice=False)
-    team_id = SelectField("Team", coerce=str, validate_choice=False)
-    tags = StringField("Tags (comma separated)", validators=[Length(max=500)])
+    status = SelectField(lazy_gettext("Status"), choices=[(s, s) for s in STATUSES])
+    priority = SelectField(lazy_gettext("Priority"), choices=[(p, p) for p in PRIORITIES])
+    assignee_id = SelectField(lazy_gettext("Assignee"), coerce=str, validate_choice=False)
+    team_id = SelectField(lazy_gettext("Team"), coerce=str, validate_choice=False)
+    tags = StringField(lazy_gettext("Tags (comma separated)"), validators=[Length(max=500)])
     # What the form showed: a save from an older version is refused (someone changed the
     # ticket meanwhile); the audit mark says from where "what changed" starts.
     version = HiddenField()
@@ -140,61 +144,65 @@ class TicketFieldsForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
-    ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
-    action = SelectField("Action", choices=[
-        ("status", "Set status"), ("priority", "Set priority"), ("assign", "Assign to"),
-        ("team", "Move to team"), ("tag", "Add tag"), ("close", "Close"), ("merge", "Merge into"),
-        ("spam", "Mark as spam")], validate_choice=True)
-    value = StringField("Value", validators=[Length(max=100)])
+    ticket_ids = SelectMultipleField(lazy_gettext("Tickets"), coerce=int, validate_choice=False)
+    action = SelectField(lazy_gettext("Action"), choices=[
+        ("status", lazy_gettext("Set status")), ("priority", lazy_gettext("Set priority")),
+        ("assign", lazy_gettext("Assign to")), ("team", lazy_gettext("Move to team")), ("tag", lazy_gettext("Add tag")),
+        ("close", lazy_gettext("Close")), ("merge", lazy_gettext("Merge into")),
+        ("spam", lazy_gettext("Mark as spam"))], validate_choice=True)
+    value = StringField(lazy_gettext("Value"), validators=[Length(max=100)])
 
 
 class SavedViewForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    query = StringField("Query", validators=[Length(max=1000)])
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=80)])
+    query = StringField(lazy_gettext("Query"), validators=[Length(max=1000)])
 
 
 class UserForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
-    role = SelectField("Role", choices=[(r, r.replace("_", " ")) for r in ROLES])
-    password = PasswordField("Password (leave empty to keep)", validators=[Optional(), Length(min=8, max=200)])
-    active = BooleanField("Active", default=True)
-    available = BooleanField("Available for new tickets (automatic assignment)", default=True)
-    teams = SelectMultipleField("Teams", coerce=int, validate_choice=False)
-    team_scoped = BooleanField("Sees only tickets of their teams", default=False)
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Email(), Length(max=320)])
+    role = SelectField(lazy_gettext("Role"), choices=[(r, r.replace("_", " ")) for r in ROLES])
+    password = PasswordField(lazy_gettext("Password (leave empty to keep)"),
+                             validators=[Optional(), Length(min=8, max=200)])
+    active = BooleanField(lazy_gettext("Active"), default=True)
+    available = BooleanField(lazy_gettext("Available for new tickets (automatic assignment)"), default=True)
+    teams = SelectMultipleField(lazy_gettext("Teams"), coerce=int, validate_choice=False)
+    team_scoped = BooleanField(lazy_gettext("Sees only tickets of their teams"), default=False)
 
 
 class TeamForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    description = StringField("Description", validators=[Length(max=500)])
-    lead_id = SelectField("Team lead", coerce=str, validate_choice=False)
-    members = SelectMultipleField("Members", coerce=int, validate_choice=False)
-    assignment_strategy = SelectField("Assign new tickets", choices=[
-        ("manual", "Manually"), ("round_robin", "Round robin among available members"),
-        ("least_loaded", "To the available member with the fewest open tickets")], default="manual")
-    max_open_per_agent = IntegerField("At most this many open tickets per agent (empty: no cap)",
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=120)])
+    description = StringField(lazy_gettext("Description"), validators=[Length(max=500)])
+    lead_id = SelectField(lazy_gettext("Team lead"), coerce=str, validate_choice=False)
+    members = SelectMultipleField(lazy_gettext("Members"), coerce=int, validate_choice=False)
+    assignment_strategy = SelectField(lazy_gettext("Assign new tickets"), choices=[
+        ("manual", lazy_gettext("Manually")), ("round_robin", lazy_gettext("Round robin among available members")),
+        ("least_loaded", lazy_gettext("To the available member with the fewest open tickets"))], default="manual")
+    max_open_per_agent = IntegerField(lazy_gettext("At most this many open tickets per agent (empty: no cap)"),
                                       validators=[Optional(), NumberRange(min=1, max=10_000)])
-    business_hours_id = SelectField("Business hours (service-level clocks)", coerce=str, validate_choice=False)
+    business_hours_id = SelectField(lazy_gettext("Business hours (service-level clocks)"), coerce=str,
+                                    validate_choice=False)
 
 
 class TagForm(FlaskForm):
-    name = StringField("Tag", validators=[DataRequired(), Length(max=60)])
+    name = StringField(lazy_gettext("Tag"), validators=[DataRequired(), Length(max=60)])
 
 
 class CannedReplyForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=120)])
-    body = TextAreaField("Text", validators=[DataRequired(), Length(max=20_000)])
+    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=120)])
+    body = TextAreaField(lazy_gettext("Text"), validators=[DataRequired(), Length(max=20_000)])
 
 
 class SiteSettingsForm(FlaskForm):
-    helpdesk_name = StringField("Helpdesk name", validators=[DataRequired(), Length(max=100)])
-    mail_from = EmailField("Reply-from address", validators=[DataRequired(), Length(max=320)])
-    reopen_window_days = IntegerField("Reopen window (days)",
+    helpdesk_name = StringField(lazy_gettext("Helpdesk name"), validators=[DataRequired(), Length(max=100)])
+    mail_from = EmailField(lazy_gettext("Reply-from address"), validators=[DataRequired(), Length(max=320)])
+    reopen_window_days = IntegerField(lazy_gettext("Reopen window (days)"),
                                       validators=[InputRequired(), NumberRange(min=0, max=365)])
-    closed_means_closed = BooleanField("Closed means closed: a reply to a closed ticket opens a new, linked one")
-    notices_per_recipient_per_hour = IntegerField("Automatic notices per customer per hour",
+    closed_means_closed = BooleanField(
+        lazy_gettext("Closed means closed: a reply to a closed ticket opens a new, linked one"))
+    notices_per_recipient_per_hour = IntegerField(lazy_gettext("Automatic notices per customer per hour"),
                                                   validators=[Optional(), NumberRange(min=0, max=100)])
-    timezone = StringField("Time zone", validators=[Optional(), Length(max=64)],
+    timezone = StringField(lazy_gettext("Time zone"), validators=[Optional(), Length(max=64)],
                            filters=[lambda v: (v or "").strip() or "UTC"])
 
     def validate_mail_from(self, field) -> None:
@@ -209,23 +217,26 @@ class SiteSettingsForm(FlaskForm):
         try:
             ZoneInfo(field.data)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"Unknown time zone “{field.data}”: use a name like Europe/Berlin or UTC.") from None
+            raise ValidationError(gettext("Unknown time zone “%(zone)s”: use a name like Europe/Berlin or UTC.",
+                                          zone=field.data)) from None
 
 
 class MergeCustomerForm(FlaskForm):
-    target_id = IntegerField("Number of the duplicate customer to fold into this one",
+    target_id = IntegerField(lazy_gettext("Number of the duplicate customer to fold into this one"),
                              validators=[DataRequired()])
 
 
 class MergeTicketForm(FlaskForm):
-    target = StringField("Merge this ticket into (reference)", validators=[DataRequired(), Length(max=30)])
+    target = StringField(lazy_gettext("Merge this ticket into (reference)"),
+                         validators=[DataRequired(), Length(max=30)])
 
 
 class SplitForm(FlaskForm):
-    subject = StringField("Subject of the new ticket", validators=[Optional(), Length(max=250)])
+    subject = StringField(lazy_gettext("Subject of the new ticket"), validators=[Optional(), Length(max=250)])
 
 
 class IdentityForm(FlaskForm):
-    kind = SelectField("Kind", choices=[("email", "Email"), ("phone", "Phone"), ("chat", "Chat"),
-                                         ("social", "Social handle")])
-    value = StringField("Value", validators=[DataRequired(), Length(max=320)])
+    kind = SelectField(lazy_gettext("Kind"), choices=[
+        ("email", lazy_gettext("Email")), ("phone", lazy_gettext("Phone")), ("chat", lazy_gettext("Chat")),
+        ("social", lazy_gettext("Social handle"))])
+    value = StringField(lazy_gettext("Value"), validators=[DataRequired(), Length(max=320)])
