@@ -66,8 +66,9 @@ class _VisibleText(HTMLParser):
             self._hidden += 1
         attributes = dict(attrs)
         for name, value in attrs:
+            # A <button>'s value is sent with the form, never shown (its text is its content).
             visible = name in VISIBLE_ATTRIBUTES or (
-                name == "value" and tag == "input"  # a <button>'s value is sent, not shown
+                name == "value" and tag == "input"
                 and (attributes.get("type") or "") in ("submit", "button", "reset"))
             if visible and value and _words_to_translate(value):
                 self.found.append(f'{tag} {name}="{value.strip()}"')
@@ -233,23 +234,8 @@ PENDING_PLUGINS: set[str] = {
     "plugins/insights/helpdesk_insights/templates/insights/report_section.html",
     "plugins/insights/helpdesk_insights/templates/insights/theme.html",
     "plugins/insights/helpdesk_insights/views.py",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/_figures.html",
     "plugins/knowledge/helpdesk_knowledge/templates/knowledge/_from_reply.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/_nav.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/_portal_suggest.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/_search_box.html",
     "plugins/knowledge/helpdesk_knowledge/templates/knowledge/_ticket_panel.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/article.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/categories.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/category.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/edit.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/home.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/manage.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/report_section.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/revisions.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/search.html",
-    "plugins/knowledge/helpdesk_knowledge/templates/knowledge/staff_article.html",
-    "plugins/knowledge/helpdesk_knowledge/views.py",
     "plugins/messaging/helpdesk_messaging/contacts.py",
     "plugins/messaging/helpdesk_messaging/templates/messaging/call.html",
     "plugins/messaging/helpdesk_messaging/templates/messaging/link.html",

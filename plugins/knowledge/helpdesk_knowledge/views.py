@@ -31,7 +31,9 @@ from helpdesk.plugin_api import (
     backoffice_required,
     db_session,
     external_url,
+    gettext,
     limiter,
+    local_number,
     parse_id,
     services,
     stored_file,
@@ -175,10 +177,11 @@ def feedback(article_id: int):
     comment = (request.form.get("comment") or "").strip()
     back = url_for("knowledge.article", article_id=art.id)
     if answer not in ("yes", "no"):
-        flash("Choose Yes or No.", "warning")
+        flash(gettext("Choose Yes or No."), "warning")
         return redirect(back)
     if len(comment) > MAX_COMMENT:
-        flash(f"Your comment is too long ({MAX_COMMENT:,} characters at most). Nothing was saved.", "danger")
+        flash(gettext("Your comment is too long (%(most)s characters at most). Nothing was saved.",
+                      most=local_number(MAX_COMMENT)), "danger")
         return redirect(back)
     user_id = current_user.id if _signed_in() else None
     vote = KnowledgeVote(article_id=art.id, helpful=answer == "yes", comment=comment, user_id=user_id)
@@ -189,7 +192,7 @@ def feedback(article_id: int):
         services.record_feedback(current_user, "comment", source="knowledge", reference=f"knowledge:vote:{vote.id}",
                                  comment=f"{'Helpful' if vote.helpful else 'Not helpful'}: "
                                          f"“{art.title}”: {comment}")
-    flash("Thank you for your feedback.", "success")
+    flash(gettext("Thank you for your feedback."), "success")
     return redirect(back + "?voted=1")
 
 
@@ -215,7 +218,7 @@ def deflect():
     attempt = request.form.get("attempt") or ""
     art = visible_article(current_user, parse_id(request.form.get("article_id")))
     if not ATTEMPT.match(attempt) or art is None:
-        return jsonify({"error": "Choose one of the suggested articles."}), 400
+        return jsonify({"error": gettext("Choose one of the suggested articles.")}), 400
     db_session().add(KnowledgeDeflection(attempt=attempt, article_id=art.id, user_id=current_user.id,
                                          query=(request.form.get("query") or "")[:500]))
     try:
@@ -226,7 +229,7 @@ def deflect():
         counted = False
     if request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With"):
         return jsonify({"counted": counted, "url": url_for("knowledge.article", article_id=art.id)})
-    flash("Glad that helped. No ticket was opened.", "success")
+    flash(gettext("Glad that helped. No ticket was opened."), "success")
     return redirect(url_for("knowledge.article", article_id=art.id))
 
 
@@ -286,7 +289,7 @@ def new_article():
         except ServiceError as exc:
             error = exc
         else:
-            flash("Article saved as a draft.", "success")
+            flash(gettext("Article saved as a draft."), "success")
             return redirect(url_for("knowledge.staff_article", article_id=art.id))
     return render_template("knowledge/edit.html", article=None, values=values, error=error,
                            categories=_categories()), (422 if error else 200)
@@ -322,7 +325,7 @@ def edit_article(article_id: int):
             db_session().rollback()
             error = exc
         else:
-            flash("Article saved.", "success")
+            flash(gettext("Article saved."), "success")
             return redirect(url_for("knowledge.staff_article", article_id=art.id))
     return render_template("knowledge/edit.html", article=art, values=values, error=error,
                            categories=_categories(), images=images.images_of(art.id)), (422 if error else 200)
@@ -352,7 +355,7 @@ def upload_image(article_id: int):
     if wants_json:
         return jsonify({"name": image.filename, "markdown": markdown,
                         "url": url_for("knowledge.article_image", knowledge_image=image.token)})
-    flash(f"Image uploaded: write {markdown} in the text where it belongs.", "success")
+    flash(gettext("Image uploaded: write %(markdown)s in the text where it belongs.", markdown=markdown), "success")
     return redirect(url_for("knowledge.edit_article", article_id=art.id))
 
 
@@ -429,21 +432,21 @@ def categories():
     if request.method == "POST":
         name = (request.form.get("name") or "").strip()
         if not name or len(name) > 120:
-            flash("Give a name of 1 to 120 characters.", "danger")
+            flash(gettext("Give a name of 1 to 120 characters."), "danger")
         elif request.form.get("kind") == "section":
             cat = db_session().get(KnowledgeCategory, parse_id(request.form.get("category_id")) or 0)
             if cat is None:
-                flash("Choose the category the section belongs to.", "danger")
+                flash(gettext("Choose the category the section belongs to."), "danger")
             else:
                 db_session().add(KnowledgeSection(category_id=cat.id, name=name, position=len(cat.sections)))
                 db_session().commit()
-                flash(f"Section “{name}” added to {cat.name}.", "success")
+                flash(gettext("Section “%(name)s” added to %(category)s.", name=name, category=cat.name), "success")
                 return redirect(url_for("knowledge.categories"))
         else:
             description = (request.form.get("description") or "").strip()[:1000]
             db_session().add(KnowledgeCategory(name=name, description=description, position=len(_categories())))
             db_session().commit()
-            flash(f"Category “{name}” added.", "success")
+            flash(gettext("Category “%(name)s” added.", name=name), "success")
             return redirect(url_for("knowledge.categories"))
     return render_template("knowledge/categories.html", categories=_categories())
 

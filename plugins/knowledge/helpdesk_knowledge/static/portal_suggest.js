@@ -1,5 +1,6 @@
 // Suggests help-centre articles while a customer writes a new ticket (the portal.new_ticket slot).
-// Text from the server is set with textContent only: nothing it says becomes markup.
+// Text from the server is set with textContent only: nothing it says becomes markup. The words
+// this script writes come translated from the box's data-* attributes (_portal_suggest.html).
 (function () {
   "use strict";
   var box = document.getElementById("knowledge-suggest");
@@ -35,7 +36,7 @@
       var solved = document.createElement("button");
       solved.type = "button";
       solved.className = "btn btn-sm btn-outline-success mt-1 knowledge-solved";
-      solved.textContent = "This solved it";
+      solved.textContent = box.dataset.solvedLabel;
       solved.addEventListener("click", function () { deflect(a, solved); });
       li.appendChild(link);
       li.appendChild(excerpt);
@@ -74,17 +75,17 @@
       .then(function () {
         form.closest(".card").classList.add("d-none");
         list.textContent = "";
-        note.textContent = "Glad that helped: no ticket was opened. ";
+        note.textContent = box.dataset.solvedNote;
         var again = document.createElement("a");
         again.href = article.url;
-        again.textContent = "Read “" + article.title + "” again";
+        again.textContent = box.dataset.readAgain.replace("{title}", article.title);
         note.appendChild(again);
         note.classList.remove("d-none");
         note.id = "knowledge-solved-note";
       })
       .catch(function () {
         button.disabled = false;
-        note.textContent = "That did not work; please try again.";
+        note.textContent = box.dataset.failed;
         note.classList.remove("d-none");
       });
   }
