@@ -60,8 +60,9 @@ class _VisibleText(HTMLParser):
             self._hidden += 1
         attributes = dict(attrs)
         for name, value in attrs:
+            # A <button>'s value is sent, never shown (its content is the label); an <input>'s is shown.
             visible = name in VISIBLE_ATTRIBUTES or (
-                name == "value" and tag in ("button", "input")
+                name == "value" and tag == "input"
                 and (attributes.get("type") or "") in ("submit", "button", "reset"))
             if visible and value and _words_to_translate(value):
                 self.found.append(f'{tag} {name}="{value.strip()}"')
@@ -248,30 +249,9 @@ PENDING_PLUGINS: set[str] = {
     "plugins/coaching/helpdesk_coaching/templates/coaching/sidebar.html",
     "plugins/coaching/helpdesk_coaching/templates/coaching/suggestions.html",
     "plugins/coaching/helpdesk_coaching/views.py",
-    "plugins/complaints/helpdesk_complaints/detector_views.py",
-    "plugins/complaints/helpdesk_complaints/forms.py",
     "plugins/complaints/helpdesk_complaints/templates/complaints/alerts.html",
     "plugins/complaints/helpdesk_complaints/templates/complaints/badge.html",
-    "plugins/complaints/helpdesk_complaints/templates/complaints/dashboard.html",
-    "plugins/complaints/helpdesk_complaints/templates/complaints/detector.html",
-    "plugins/complaints/helpdesk_complaints/templates/complaints/explain.html",
-    "plugins/complaints/helpdesk_complaints/templates/complaints/followup.html",
-    "plugins/complaints/helpdesk_complaints/templates/complaints/followup_invalid.html",
-    "plugins/complaints/helpdesk_complaints/templates/complaints/panel.html",
-    "plugins/complaints/helpdesk_complaints/templates/complaints/portal_ack.html",
-    "plugins/complaints/helpdesk_complaints/templates/complaints/rule_form.html",
-    "plugins/complaints/helpdesk_complaints/templates/complaints/rules.html",
-    "plugins/complaints/helpdesk_complaints/views.py",
-    "plugins/email/helpdesk_email/forms.py",
-    "plugins/email/helpdesk_email/templates/email/_subnav.html",
-    "plugins/email/helpdesk_email/templates/email/admin_card.html",
-    "plugins/email/helpdesk_email/templates/email/bouncing_badge.html",
-    "plugins/email/helpdesk_email/templates/email/mailbox_form.html",
-    "plugins/email/helpdesk_email/templates/email/mailboxes.html",
     "plugins/email/helpdesk_email/templates/email/message_extras.html",
-    "plugins/email/helpdesk_email/templates/email/quarantine.html",
-    "plugins/email/helpdesk_email/templates/email/quarantine_detail.html",
-    "plugins/email/helpdesk_email/views.py",
     "plugins/insights/helpdesk_insights/templates/insights/_nav.html",
     "plugins/insights/helpdesk_insights/templates/insights/at_risk.html",
     "plugins/insights/helpdesk_insights/templates/insights/dashboard_card.html",
@@ -300,10 +280,6 @@ PENDING_PLUGINS: set[str] = {
     "plugins/knowledge/helpdesk_knowledge/templates/knowledge/search.html",
     "plugins/knowledge/helpdesk_knowledge/templates/knowledge/staff_article.html",
     "plugins/knowledge/helpdesk_knowledge/views.py",
-    "plugins/messaging/helpdesk_messaging/contacts.py",
-    "plugins/messaging/helpdesk_messaging/templates/messaging/call.html",
-    "plugins/messaging/helpdesk_messaging/templates/messaging/link.html",
-    "plugins/messaging/helpdesk_messaging/templates/messaging/read.html",
     "plugins/messaging/helpdesk_messaging/templates/messaging/sidebar.html",
     "plugins/recognition/helpdesk_recognition/forms.py",
     "plugins/recognition/helpdesk_recognition/templates/recognition/_items.html",
@@ -319,22 +295,7 @@ PENDING_PLUGINS: set[str] = {
     "plugins/recognition/helpdesk_recognition/templates/recognition/profile.html",
     "plugins/recognition/helpdesk_recognition/templates/recognition/sidebar.html",
     "plugins/recognition/helpdesk_recognition/views.py",
-    "plugins/surveys/helpdesk_surveys/forms.py",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/_nav.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/admin.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/answer.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/case.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/cases.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/dashboard.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/feedback.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/problem.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/report.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/report_section.html",
     "plugins/surveys/helpdesk_surveys/templates/surveys/sidebar.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/type_form.html",
-    "plugins/surveys/helpdesk_surveys/templates/surveys/unsubscribe.html",
-    "plugins/surveys/helpdesk_surveys/views_public.py",
-    "plugins/surveys/helpdesk_surveys/views_staff.py",
 }
 
 
