@@ -12,7 +12,15 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
-from helpdesk.plugin_api import Ticket, admin_required, db_session, record_config_change
+from helpdesk.plugin_api import (
+    Ticket,
+    admin_required,
+    db_session,
+    gettext,
+    lazy_gettext,
+    ngettext,
+    record_config_change,
+)
 from helpdesk_complaints import learning
 from helpdesk_complaints.config import phrases, threshold
 from helpdesk_complaints.detection import detect
@@ -23,13 +31,15 @@ from helpdesk_complaints.views import bp
 
 
 class DetectorChoiceForm(FlaskForm):
-    use = SelectField("Detector", choices=[("learned", "learned"), ("builtin", "built-in")])
+    use = SelectField(lazy_gettext("Detector"), choices=[("learned", lazy_gettext("learned")),
+                                                        ("builtin", lazy_gettext("built-in"))])
 
 
 class SensitivityForm(FlaskForm):
-    sensitivity = IntegerField("Sensitivity", validators=[
-        InputRequired(message="Give a sensitivity from 0 (flags only clear complaints) to 100 (catches most)."),
-        NumberRange(min=0, max=100, message="The sensitivity goes from 0 to 100.")])
+    sensitivity = IntegerField(lazy_gettext("Sensitivity"), validators=[
+        InputRequired(message=lazy_gettext(
+            "Give a sensitivity from 0 (flags only clear complaints) to 100 (catches most).")),
+        NumberRange(min=0, max=100, message=lazy_gettext("The sensitivity goes from 0 to 100."))])
     action = SelectField(choices=[("preview", "preview"), ("save", "save")])
 
 
@@ -109,7 +119,7 @@ def detector() -> str:
 def detector_use() -> Response:
     form = DetectorChoiceForm()
     if not form.validate_on_submit():
-        flash("Choose the learned model or the built-in detector.", "danger")
+        flash(gettext("Choose the learned model or the built-in detector."), "danger")
         return redirect(url_for("complaints.detector"))
     before = learning.state().use_learned
     use_learned = form.use.data == "learned"
@@ -118,9 +128,9 @@ def detector_use() -> Response:
                          {"use_learned": before}, {"use_learned": use_learned})
     db_session().commit()
     if use_learned:
-        flash("The learned model is used whenever it beats the built-in detector.", "success")
+        flash(gettext("The learned model is used whenever it beats the built-in detector."), "success")
     else:
-        flash("Switched back to the built-in detector.", "success")
+        flash(gettext("Switched back to the built-in detector."), "success")
     return redirect(url_for("complaints.detector"))
 
 
@@ -128,18 +138,20 @@ def detector_use() -> Response:
 @admin_required
 def detector_retrain() -> Response:
     if not RetrainForm().validate_on_submit():
-        flash("The form expired; please try again.", "danger")
+        flash(gettext("The form expired; please try again."), "danger")
         return redirect(url_for("complaints.detector"))
     record = learning.retrain()
     if record is None:
-        flash(f"Not enough corrections yet: {learning.MIN_LABELS} are needed, with at least "
-              f"{learning.MIN_PER_CLASS} of each kind.", "info")
+        flash(gettext("Not enough corrections yet: %(needed)s are needed, with at least %(each)s of each kind.",
+                      needed=learning.MIN_LABELS, each=learning.MIN_PER_CLASS), "info")
     elif record.beats_builtin:
-        flash(f"Trained on {record.label_count} corrections: the learned model beats the built-in detector.",
-              "success")
+        flash(ngettext("Trained on %(num)d correction: the learned model beats the built-in detector.",
+                       "Trained on %(num)d corrections: the learned model beats the built-in detector.",
+                       record.label_count), "success")
     else:
-        flash(f"Trained on {record.label_count} corrections: the built-in detector is still better and stays.",
-              "info")
+        flash(ngettext("Trained on %(num)d correction: the built-in detector is still better and stays.",
+                       "Trained on %(num)d corrections: the built-in detector is still better and stays.",
+                       record.label_count), "info")
     return redirect(url_for("complaints.detector"))
 
 
@@ -156,6 +168,6 @@ def detector_sensitivity() -> str | Response:
         record_config_change("complaints.detector", "changed", "complaint detector",
                              {"sensitivity": before}, {"sensitivity": value})
         db_session().commit()
-        flash(f"Sensitivity set to {value}.", "success")
+        flash(gettext("Sensitivity set to %(value)s.", value=value), "success")
         return redirect(url_for("complaints.detector"))
     return _page(sensitivity_form=form, result=preview(value))

@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from helpdesk.plugin_api import gettext, lazy_gettext
 from helpdesk_complaints.rules import (
     PRIORITIES,
     REGEX_TIMEOUT,
@@ -31,84 +32,96 @@ def _words(text: str | None) -> list[str]:
 
 
 class RuleForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="Give the rule a name."), Length(max=120)])
-    active = BooleanField("Active", default=True)
-    stop = BooleanField("Stop here: when this rule fires, later rules are not checked")
+    name = StringField(lazy_gettext("Name"), validators=[
+        DataRequired(message=lazy_gettext("Give the rule a name.")), Length(max=120)])
+    active = BooleanField(lazy_gettext("Active"), default=True)
+    stop = BooleanField(lazy_gettext("Stop here: when this rule fires, later rules are not checked"))
 
     # Conditions (all must hold)
-    channel = StringField("Channel is one of", validators=[Optional(), Length(max=200)],
-                          description="Channel names, comma separated (web, email, chat, sms …).")
-    sentiment_below = FloatField("Sentiment below", validators=[
-        Optional(), NumberRange(min=-1, max=1, message="Sentiment runs from -1 (very negative) to 1.")],
-        description="VADER compound of the first message, -1 … 1; -0.3 catches clearly negative messages.")
-    words = StringField("Mentions any of these words", validators=[Optional(), Length(max=1000)],
-                        description="Comma separated; whole words, any case, in the subject or the message.")
-    regex = StringField("Matches the pattern", validators=[Optional(), Length(max=500)],
-                        description="A regular expression (Python syntax, case-insensitive).")
-    customer_tag = StringField("Customer is tagged", validators=[Optional(), Length(max=60)])
-    team_id = SelectField("Ticket is in team", coerce=str, validate_choice=False)
-    time_from = StringField("Created from (HH:MM)", validators=[Optional(), Length(max=5)])
-    time_to = StringField("until (HH:MM)", validators=[Optional(), Length(max=5)])
-    priority = SelectMultipleField("Priority is one of", choices=[(p, p) for p in PRIORITIES])
-    is_complaint = SelectField("Is a complaint", choices=[("", "Either"), ("yes", "Yes"), ("no", "No")], default="")
+    channel = StringField(lazy_gettext("Channel is one of"), validators=[Optional(), Length(max=200)],
+                          description=lazy_gettext("Channel names, comma separated (web, email, chat, sms …)."))
+    sentiment_below = FloatField(lazy_gettext("Sentiment below"), validators=[
+        Optional(), NumberRange(min=-1, max=1, message=lazy_gettext("Sentiment runs from -1 (very negative) to 1."))],
+        description=lazy_gettext("VADER compound of the first message, -1 … 1; -0.3 catches clearly negative "
+                                 "messages."))
+    words = StringField(lazy_gettext("Mentions any of these words"), validators=[Optional(), Length(max=1000)],
+                        description=lazy_gettext("Comma separated; whole words, any case, in the subject or the "
+                                                 "message."))
+    regex = StringField(lazy_gettext("Matches the pattern"), validators=[Optional(), Length(max=500)],
+                        description=lazy_gettext("A regular expression (Python syntax, case-insensitive)."))
+    customer_tag = StringField(lazy_gettext("Customer is tagged"), validators=[Optional(), Length(max=60)])
+    team_id = SelectField(lazy_gettext("Ticket is in team"), coerce=str, validate_choice=False)
+    time_from = StringField(lazy_gettext("Created from (HH:MM)"), validators=[Optional(), Length(max=5)])
+    time_to = StringField(lazy_gettext("until (HH:MM)"), validators=[Optional(), Length(max=5)])
+    priority = SelectMultipleField(lazy_gettext("Priority is one of"), choices=[(p, p) for p in PRIORITIES])
+    is_complaint = SelectField(lazy_gettext("Is a complaint"), choices=[
+        ("", lazy_gettext("Either")), ("yes", lazy_gettext("Yes")), ("no", lazy_gettext("No"))], default="")
 
     # Actions
-    set_team_id = SelectField("Set team", coerce=str, validate_choice=False)
-    assign = SelectField("Assign", choices=[("", "Leave to the team's own strategy"),
-                                            ("agent", "A specific agent"),
-                                            ("round_robin", "Round robin in the team (available agents)"),
-                                            ("least_loaded", "Least loaded in the team (available agents)")],
-                         default="")
-    agent_id = SelectField("Agent", coerce=str, validate_choice=False)
-    set_priority = SelectField("Raise priority to", choices=[("", "Leave as it is")] + [(p, p) for p in PRIORITIES],
+    set_team_id = SelectField(lazy_gettext("Set team"), coerce=str, validate_choice=False)
+    assign = SelectField(lazy_gettext("Assign"), choices=[
+        ("", lazy_gettext("Leave to the team's own strategy")),
+        ("agent", lazy_gettext("A specific agent")),
+        ("round_robin", lazy_gettext("Round robin in the team (available agents)")),
+        ("least_loaded", lazy_gettext("Least loaded in the team (available agents)"))], default="")
+    agent_id = SelectField(lazy_gettext("Agent"), coerce=str, validate_choice=False)
+    set_priority = SelectField(lazy_gettext("Raise priority to"),
+                               choices=[("", lazy_gettext("Leave as it is"))] + [(p, p) for p in PRIORITIES],
                                default="")
-    add_tags = StringField("Add tags", validators=[Optional(), Length(max=300)], description="Comma separated.")
-    sla_policy_id = SelectField("Apply SLA policy", coerce=str, validate_choice=False)
-    acknowledge = BooleanField("Send an acknowledgement to the customer (once per ticket)")
-    ack_template = TextAreaField("Acknowledgement text", validators=[Optional(), Length(max=5000)],
-                                 description="Empty: the plugin's default. Placeholders: {{ first_name }}, "
-                                             "{{ reference }}, {{ subject }}, {{ next_steps }}, {{ apology }}.")
-    notify_supervisor = BooleanField("Notify the supervisor (the team lead) by email and on their dashboard")
+    add_tags = StringField(lazy_gettext("Add tags"), validators=[Optional(), Length(max=300)],
+                           description=lazy_gettext("Comma separated."))
+    sla_policy_id = SelectField(lazy_gettext("Apply SLA policy"), coerce=str, validate_choice=False)
+    acknowledge = BooleanField(lazy_gettext("Send an acknowledgement to the customer (once per ticket)"))
+    ack_template = TextAreaField(lazy_gettext("Acknowledgement text"), validators=[Optional(), Length(max=5000)],
+                                 description=lazy_gettext(
+                                     "Empty: the plugin's default. Placeholders: {{ first_name }}, "
+                                     "{{ reference }}, {{ subject }}, {{ next_steps }}, {{ apology }}."))
+    notify_supervisor = BooleanField(
+        lazy_gettext("Notify the supervisor (the team lead) by email and on their dashboard"))
 
-    def _check_choice(self, field, what: str) -> None:
+    def _check_choice(self, field, message: str) -> None:
         valid = {value for value, _label in field.choices or []}
         if (field.data or "") not in valid:
-            raise ValidationError(f"Unknown {what}: choose one from the list.")
+            raise ValidationError(message)
 
     def validate_team_id(self, field) -> None:
-        self._check_choice(field, "team")
+        self._check_choice(field, gettext("Unknown team: choose one from the list."))
 
     def validate_set_team_id(self, field) -> None:
-        self._check_choice(field, "team")
+        self._check_choice(field, gettext("Unknown team: choose one from the list."))
 
     def validate_agent_id(self, field) -> None:
-        self._check_choice(field, "agent")
+        self._check_choice(field, gettext("Unknown agent: choose one from the list."))
 
     def validate_sla_policy_id(self, field) -> None:
-        self._check_choice(field, "SLA policy (only policies limited to a tag can be applied)")
+        self._check_choice(field, gettext("Unknown SLA policy (only policies limited to a tag can be applied): "
+                                          "choose one from the list."))
 
     def validate_regex(self, field) -> None:
         if field.data:
             try:
                 compile_regex(field.data.strip())
             except RuleError as exc:
-                raise ValidationError(f"This pattern does not compile: {str(exc).split(': ', 1)[-1]}.") from None
+                raise ValidationError(gettext("This pattern does not compile: %(error)s.",
+                                              error=str(exc).split(": ", 1)[-1])) from None
             if is_slow_pattern(field.data.strip()):
-                raise ValidationError(
-                    f"This pattern takes more than {REGEX_TIMEOUT * 1000:.0f} ms on some texts (nested repetition "
-                    "such as (a+)+ backtracks without end): simplify it, e.g. (a+)+ → a+.")
+                raise ValidationError(gettext(
+                    "This pattern takes more than %(ms)s ms on some texts (nested repetition "
+                    "such as (a+)+ backtracks without end): simplify it, e.g. (a+)+ → a+.",
+                    ms=round(REGEX_TIMEOUT * 1000)))
 
     def validate_channel(self, field) -> None:
         for name in _words(field.data):
             if not re.fullmatch(r"[a-z0-9_:.-]{1,40}", name.lower()):
-                raise ValidationError(f"“{name}” is not a channel name (letters, digits, - and _).")
+                raise ValidationError(
+                    gettext("“%(name)s” is not a channel name (letters, digits, - and _).", name=name))
 
     def _check_time(self, field) -> None:
         if field.data:
             try:
                 parse_hhmm(field.data)
             except RuleError:
-                raise ValidationError("Enter a time like 18:30.") from None
+                raise ValidationError(gettext("Enter a time like 18:30.")) from None
 
     def validate_time_from(self, field) -> None:
         self._check_time(field)
@@ -171,20 +184,21 @@ class RuleForm(FlaskForm):
         ok = super().validate(extra_validators)
         if bool(self.time_from.data) != bool(self.time_to.data):
             (self.time_to if self.time_from.data else self.time_from).errors.append(
-                "Give both times of the window (from and until).")
+                gettext("Give both times of the window (from and until)."))
             ok = False
         if self.assign.data == "agent" and not self.agent_id.data:
-            self.agent_id.errors.append("Choose the agent to assign.")
+            self.agent_id.errors.append(gettext("Choose the agent to assign."))
             ok = False
         if self.assign.data in ("round_robin", "least_loaded") and not (self.set_team_id.data or self.team_id.data):
-            self.assign.errors.append("Round robin and least loaded pick within a team: set the team "
-                                      "(or a team condition).")
+            self.assign.errors.append(gettext("Round robin and least loaded pick within a team: set the team "
+                                              "(or a team condition)."))
             ok = False
         if ok and not self.conditions():
-            self.form_errors.append("Add at least one condition: a rule without conditions would match every ticket.")
+            self.form_errors.append(
+                gettext("Add at least one condition: a rule without conditions would match every ticket."))
             ok = False
         if ok and not self.actions():
-            self.form_errors.append("Choose at least one action: what should happen when the rule matches?")
+            self.form_errors.append(gettext("Choose at least one action: what should happen when the rule matches?"))
             ok = False
         return ok
 
@@ -213,13 +227,13 @@ class RuleForm(FlaskForm):
 
 
 class ClearFlagForm(FlaskForm):
-    reason = StringField("Why is this not a complaint?", validators=[
-        DataRequired(message="Say why, so the reports can learn from it."), Length(max=500)])
+    reason = StringField(lazy_gettext("Why is this not a complaint?"), validators=[
+        DataRequired(message=lazy_gettext("Say why, so the reports can learn from it.")), Length(max=500)])
 
 
 class FlagForm(FlaskForm):
-    reason = StringField("Why is this a complaint?", validators=[
-        DataRequired(message="Say why (what expectation was missed)."), Length(max=500)])
+    reason = StringField(lazy_gettext("Why is this a complaint?"), validators=[
+        DataRequired(message=lazy_gettext("Say why (what expectation was missed).")), Length(max=500)])
 
 
 class StepForm(FlaskForm):
@@ -228,13 +242,16 @@ class StepForm(FlaskForm):
 
 
 class RemedyForm(FlaskForm):
-    kind = RadioField("Remedy", choices=[("offered", "We offered"), ("none", "No remedy, because")],
-                      default="offered", validators=[InputRequired(message="Choose one.")])
-    text = TextAreaField("Details", validators=[
-        DataRequired(message="Write what was offered, or why there is no remedy."), Length(max=2000)])
+    kind = RadioField(lazy_gettext("Remedy"), choices=[("offered", lazy_gettext("We offered")),
+                                                            ("none", lazy_gettext("No remedy, because"))],
+                      default="offered", validators=[InputRequired(message=lazy_gettext("Choose one."))])
+    text = TextAreaField(lazy_gettext("Details"), validators=[
+        DataRequired(message=lazy_gettext("Write what was offered, or why there is no remedy.")), Length(max=2000)])
 
 
 class FollowUpForm(FlaskForm):
-    resolved = RadioField("Did we resolve your concern?", choices=[("yes", "Yes"), ("no", "No")],
-                          validators=[InputRequired(message="Choose yes or no.")])
-    comment = TextAreaField("Anything you would like to add? (optional)", validators=[Optional(), Length(max=2000)])
+    resolved = RadioField(lazy_gettext("Did we resolve your concern?"),
+                          choices=[("yes", lazy_gettext("Yes")), ("no", lazy_gettext("No"))],
+                          validators=[InputRequired(message=lazy_gettext("Choose yes or no."))])
+    comment = TextAreaField(lazy_gettext("Anything you would like to add? (optional)"),
+                            validators=[Optional(), Length(max=2000)])

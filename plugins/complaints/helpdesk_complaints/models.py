@@ -6,15 +6,15 @@ from datetime import datetime
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.plugin_api import Model, Ticket, User, utcnow
+from helpdesk.plugin_api import Model, Ticket, User, lazy_gettext, utcnow
 
 STEPS = ("acknowledge", "listen", "remedy", "resolve", "follow_up")
 STEP_LABELS = {
-    "acknowledge": "Acknowledge",
-    "listen": "Listen and apologise",
-    "remedy": "Offer a remedy",
-    "resolve": "Resolve",
-    "follow_up": "Follow up",
+    "acknowledge": lazy_gettext("Acknowledge"),
+    "listen": lazy_gettext("Listen and apologise"),
+    "remedy": lazy_gettext("Offer a remedy"),
+    "resolve": lazy_gettext("Resolve"),
+    "follow_up": lazy_gettext("Follow up"),
 }
 
 

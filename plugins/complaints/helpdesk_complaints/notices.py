@@ -193,19 +193,20 @@ def followup_from_token(token: str) -> ComplaintFollowUp:
     try:
         data = serializer().loads(token, max_age=max_age)
     except SignatureExpired:
-        raise TokenProblem("This link has expired. If your concern is not resolved, simply reply to your "
-                           "ticket or open a new one.", 400) from None
+        raise TokenProblem(gettext("This link has expired. If your concern is not resolved, simply reply to your "
+                                   "ticket or open a new one."), 400) from None
     except BadSignature:
-        raise TokenProblem("This link is not valid. Please use the link from our message exactly as it was "
-                           "sent.", 400) from None
+        raise TokenProblem(gettext("This link is not valid. Please use the link from our message exactly as it was "
+                                   "sent."), 400) from None
     if not isinstance(data, dict):
-        raise TokenProblem("This link is not valid.", 400)
+        raise TokenProblem(gettext("This link is not valid."), 400)
     followup = get_by_id(ComplaintFollowUp, data.get("f"))
     # Only a question that was sent can be answered: a link is made when it is sent, so any
     # other one was not made by us for this question.
     if (followup is None or followup.ticket_id != data.get("t") or followup.sent_at is None
             or followup.cancelled_at is not None):
-        raise TokenProblem("We could not find this question any more. Please reply to your ticket instead.", 404)
+        raise TokenProblem(gettext("We could not find this question any more. Please reply to your ticket instead."),
+                           404)
     return followup
 
 

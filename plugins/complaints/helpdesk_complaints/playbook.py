@@ -12,15 +12,15 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from helpdesk.plugin_api import Ticket, User, audit, db_session, utcnow
+from helpdesk.plugin_api import Ticket, User, audit, db_session, lazy_gettext, utcnow
 from helpdesk_complaints.flags import flag_of
 from helpdesk_complaints.models import STEP_LABELS, STEPS, ComplaintStep
 from helpdesk_complaints.notices import cancel_followup, mark_step, schedule_followup
 
 MANUAL_STEPS = ("acknowledge", "listen", "follow_up")
 DONE_STATUSES = ("resolved", "closed")
-REMEDY_NEEDED = ("This is a complaint: record the remedy offered (or why there is none) in the complaint "
-                 "playbook before resolving it.")
+REMEDY_NEEDED = lazy_gettext("This is a complaint: record the remedy offered (or why there is none) in the "
+                             "complaint playbook before resolving it.")
 
 
 @dataclass
@@ -85,7 +85,7 @@ def change_check(ticket: Ticket, changes: dict[str, tuple], actor: User | None) 
     if flag is None or not flag.active:
         return None
     if remedy(ticket) is None:
-        return REMEDY_NEEDED
+        return str(REMEDY_NEEDED)
     return None
 
 

@@ -17,6 +17,7 @@ from helpdesk.plugin_api import (
     admin_required,
     audit,
     db_session,
+    gettext,
     record_config_change,
     services,
     staff_required,
@@ -90,7 +91,7 @@ def dismiss_alert(alert_id: int) -> Response:
         abort(400)
     alert.dismissed_at = utcnow()
     db_session().commit()
-    flash("Alert dismissed.", "info")
+    flash(gettext("Alert dismissed."), "info")
     return redirect(url_for("agent.dashboard"))
 
 
@@ -155,7 +156,8 @@ def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
                 record_config_change("complaints.rule", "created" if created else "changed",
                                      f"complaint rule “{rule.name}” (#{rule.id})", before, _rule_values(rule))
                 db_session().commit()
-                flash(f"{'Created' if created else 'Saved'} rule “{rule.name}”. It applies to new tickets.", "success")
+                flash(gettext("Created rule “%(name)s”. It applies to new tickets.", name=rule.name) if created
+                      else gettext("Saved rule “%(name)s”. It applies to new tickets.", name=rule.name), "success")
                 return redirect(url_for("complaints.rules"))
     status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
     return render_template("complaints/rule_form.html", form=form, rule=rule, result=result,
@@ -181,7 +183,7 @@ def rule_move(rule_id: int) -> Response:
     index = ordered.index(rule)
     other = index - 1 if direction == "up" else index + 1 if direction == "down" else None
     if other is None or not 0 <= other < len(ordered):
-        flash("That rule cannot move further.", "info")
+        flash(gettext("That rule cannot move further."), "info")
         return redirect(url_for("complaints.rules"))
     before = {"order": [item.name for item in ordered]}
     ordered[index], ordered[other] = ordered[other], ordered[index]
@@ -190,7 +192,8 @@ def rule_move(rule_id: int) -> Response:
     record_config_change("complaints.rule", "moved", f"complaint rule “{rule.name}” (#{rule.id}) {direction}",
                          before, {"order": [item.name for item in ordered]})
     db_session().commit()
-    flash(f"Moved “{rule.name}” {direction}.", "success")
+    flash(gettext("Moved “%(name)s” up.", name=rule.name) if direction == "up"
+          else gettext("Moved “%(name)s” down.", name=rule.name), "success")
     return redirect(url_for("complaints.rules"))
 
 
@@ -206,7 +209,7 @@ def rule_delete(rule_id: int) -> Response:
                          _rule_values(rule), None)
     db_session().delete(rule)
     db_session().commit()
-    flash(f"Deleted rule “{rule.name}”.", "info")
+    flash(gettext("Deleted rule “%(name)s”.", name=rule.name), "info")
     return redirect(url_for("complaints.rules"))
 
 
@@ -238,7 +241,8 @@ def _back(ticket: Ticket) -> Response:
 def _flash_errors(form: Any) -> None:
     for field, errors in form.errors.items():
         for error in errors:
-            flash(error if field != "csrf_token" else "The form expired: reload the page and try again.", "danger")
+            flash(error if field != "csrf_token" else gettext("The form expired: reload the page and try again."),
+                  "danger")
 
 
 @bp.post("/tickets/<reference>/step")
@@ -250,14 +254,16 @@ def step(reference: str) -> Response:
         _flash_errors(form)
         return _back(ticket)
     if flags.flag_of(ticket.id) is None:
-        flash("This ticket is not a complaint.", "warning")
+        flash(gettext("This ticket is not a complaint."), "warning")
         return _back(ticket)
     done = form.done.data == "yes"
     label = playbook.STEP_LABELS[form.step.data]
     if playbook.set_step(ticket, form.step.data, current_user, done):
-        flash(f"{label}: {'done' if done else 'not done'}.", "success")
+        flash(gettext("%(step)s: done.", step=label) if done else gettext("%(step)s: not done.", step=label),
+              "success")
     else:
-        flash(f"{label} was already {'done' if done else 'not done'}.", "info")
+        flash(gettext("%(step)s was already done.", step=label) if done
+              else gettext("%(step)s was already not done.", step=label), "info")
     return _back(ticket)
 
 
@@ -270,10 +276,11 @@ def remedy(reference: str) -> Response:
         _flash_errors(form)
         return _back(ticket)
     if flags.flag_of(ticket.id) is None:
-        flash("This ticket is not a complaint.", "warning")
+        flash(gettext("This ticket is not a complaint."), "warning")
         return _back(ticket)
     playbook.record_remedy(ticket, current_user, form.text.data, no_remedy=form.kind.data == "none")
-    flash("Remedy recorded." if form.kind.data == "offered" else "Recorded why there is no remedy.", "success")
+    flash(gettext("Remedy recorded.") if form.kind.data == "offered" else gettext("Recorded why there is no remedy."),
+          "success")
     return _back(ticket)
 
 
@@ -287,10 +294,10 @@ def clear(reference: str) -> Response:
         return _back(ticket)
     flag = flags.flag_of(ticket.id)
     if flag is None or not flag.active:
-        flash("This ticket is not flagged as a complaint.", "info")
+        flash(gettext("This ticket is not flagged as a complaint."), "info")
         return _back(ticket)
     flags.clear_flag(ticket, current_user, form.reason.data.strip())
-    flash("Complaint flag cleared. Thanks: the correction is kept for the detection reports.", "success")
+    flash(gettext("Complaint flag cleared. Thanks: the correction is kept for the detection reports."), "success")
     return _back(ticket)
 
 
@@ -304,10 +311,10 @@ def flag(reference: str) -> Response:
         return _back(ticket)
     existing = flags.flag_of(ticket.id)
     if existing is not None and existing.active:
-        flash("This ticket is already flagged as a complaint.", "info")
+        flash(gettext("This ticket is already flagged as a complaint."), "info")
         return _back(ticket)
     flags.flag_by_hand(ticket, current_user, form.reason.data.strip())
-    flash("Flagged as a complaint: the playbook is open.", "success")
+    flash(gettext("Flagged as a complaint: the playbook is open."), "success")
     return _back(ticket)
 
 

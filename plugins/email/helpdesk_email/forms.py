@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from helpdesk.plugin_api import gettext, lazy_gettext
 from helpdesk_email.models import SECURITY_CHOICES
 
 
@@ -21,29 +22,29 @@ class ValidEmail:
 
 
 class MailboxForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    host = StringField("IMAP server", validators=[DataRequired(), Length(max=255)])
-    port = IntegerField("Port", default=993, validators=[DataRequired(), NumberRange(min=1, max=65535)])
-    security = SelectField("Security", default="ssl", choices=[
-        ("ssl", "TLS (usually port 993)"), ("starttls", "STARTTLS (usually port 143)"),
-        ("none", "None: plain text (only on a trusted network)")])
-    username = StringField("User name", validators=[DataRequired(), Length(max=255)])
-    password = PasswordField("Password", validators=[Optional(), Length(max=500)])
-    folder = StringField("Folder", default="INBOX", validators=[DataRequired(), Length(max=255)])
-    processed_folder = StringField("Move processed mail to", validators=[Optional(), Length(max=255)])
-    poll_minutes = IntegerField("Poll every (minutes)", default=5,
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=120)])
+    host = StringField(lazy_gettext("IMAP server"), validators=[DataRequired(), Length(max=255)])
+    port = IntegerField(lazy_gettext("Port"), default=993, validators=[DataRequired(), NumberRange(min=1, max=65535)])
+    security = SelectField(lazy_gettext("Security"), default="ssl", choices=[
+        ("ssl", lazy_gettext("TLS (usually port 993)")), ("starttls", lazy_gettext("STARTTLS (usually port 143)")),
+        ("none", lazy_gettext("None: plain text (only on a trusted network)"))])
+    username = StringField(lazy_gettext("User name"), validators=[DataRequired(), Length(max=255)])
+    password = PasswordField(lazy_gettext("Password"), validators=[Optional(), Length(max=500)])
+    folder = StringField(lazy_gettext("Folder"), default="INBOX", validators=[DataRequired(), Length(max=255)])
+    processed_folder = StringField(lazy_gettext("Move processed mail to"), validators=[Optional(), Length(max=255)])
+    poll_minutes = IntegerField(lazy_gettext("Poll every (minutes)"), default=5,
                                 validators=[DataRequired(), NumberRange(min=1, max=1440)])
-    team_id = SelectField("Team for new tickets", coerce=str, validate_choice=False)
-    active = BooleanField("Active (polled by the worker)", default=True)
+    team_id = SelectField(lazy_gettext("Team for new tickets"), coerce=str, validate_choice=False)
+    active = BooleanField(lazy_gettext("Active (polled by the worker)"), default=True)
 
     def validate_security(self, field: SelectField) -> None:
         if field.data not in SECURITY_CHOICES:
-            raise ValidationError("Choose TLS, STARTTLS or none.")
+            raise ValidationError(gettext("Choose TLS, STARTTLS or none."))
 
 
 class CreateTicketForm(FlaskForm):
-    sender = EmailField("Customer's address", validators=[DataRequired(), ValidEmail(), Length(max=320)])
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=250)])
+    sender = EmailField(lazy_gettext("Customer's address"), validators=[DataRequired(), ValidEmail(), Length(max=320)])
+    subject = StringField(lazy_gettext("Subject"), validators=[DataRequired(), Length(max=250)])
 
 
 class ConfirmForm(FlaskForm):

@@ -24,7 +24,9 @@ from helpdesk.plugin_api import (
     db_session,
     encrypt_secret,
     get_setting,
+    gettext,
     limiter,
+    ngettext,
     parse_id,
     parse_page,
     record_config_change,
@@ -104,11 +106,11 @@ def mailbox_edit(mailbox_id: int | None):
                                        form.username.data.strip(), password, form.folder.data.strip())
             test_result = {"ok": ok, "text": text}
         elif clash:
-            form.name.errors.append("A mailbox with this name exists already.")
+            form.name.errors.append(gettext("A mailbox with this name exists already."))
         elif mailbox is None and not form.password.data:
-            form.password.errors.append("Enter the mailbox password.")
+            form.password.errors.append(gettext("Enter the mailbox password."))
         elif team_id is not None and db_session().get(Team, team_id) is None:
-            form.team_id.errors.append("Choose a team from the list.")
+            form.team_id.errors.append(gettext("Choose a team from the list."))
         else:
             before = _mailbox_values(mailbox) if mailbox is not None else None
             mailbox = mailbox or EmailMailbox()
@@ -127,7 +129,7 @@ def mailbox_edit(mailbox_id: int | None):
             record_config_change("email.mailbox", "created" if before is None else "changed",
                                  f"mailbox {mailbox.name} (#{mailbox.id})", before, after)
             db_session().commit()
-            flash(f"Saved mailbox {mailbox.name}.", "success")
+            flash(gettext("Saved mailbox %(name)s.", name=mailbox.name), "success")
             return redirect(url_for("email.mailboxes"))
     status = 422 if form.errors else 200
     return render_template("email/mailbox_form.html", form=form, mailbox=mailbox, test_result=test_result,
@@ -152,8 +154,8 @@ def mailbox_test(mailbox_id: int):
 
     password = decrypt_secret(mailbox.password_encrypted) if mailbox.password_encrypted else ""
     if password is None:
-        flash(f"{mailbox.name}: the stored password cannot be decrypted (the secrets key changed); enter it again.",
-              "danger")
+        flash(gettext("%(name)s: the stored password cannot be decrypted (the secrets key changed); enter it again.",
+                      name=mailbox.name), "danger")
     else:
         ok, text = test_connection(mailbox.host, mailbox.port, mailbox.security, mailbox.username, password,
                                    mailbox.folder)
@@ -170,9 +172,11 @@ def mailbox_poll(mailbox_id: int):
     name = mailbox.name
     result = poll_mailbox(mailbox_id)
     if result.errors:
-        flash(f"{name}: fetched {result.fetched}, then: {'; '.join(result.errors)}", "danger")
+        flash(gettext("%(name)s: fetched %(fetched)s, then: %(errors)s", name=name, fetched=result.fetched,
+                      errors="; ".join(result.errors)), "danger")
     else:
-        flash(f"{name}: fetched {result.fetched} new message(s).", "success")
+        flash(ngettext("%(name)s: fetched %(num)d new message(s).", "%(name)s: fetched %(num)d new message(s).",
+                       result.fetched, name=name), "success")
     return redirect(url_for("email.mailboxes"))
 
 
@@ -237,12 +241,13 @@ def quarantine_retry(quarantine_id: int):
         abort(400)
     result = retry_quarantined(quarantine_id)
     if result.outcome in ("ticket", "message"):
-        flash(f"Retried: {result.reason}", "success")
+        flash(gettext("Retried: %(reason)s", reason=result.reason), "success")
         return redirect(url_for("agent.ticket", reference=result.reference))
     if result.outcome == "duplicate" and result.ticket_id:
-        flash(f"This mail is already on {result.reference}.", "info")
+        flash(gettext("This mail is already on %(reference)s.", reference=result.reference), "info")
         return redirect(url_for("agent.ticket", reference=result.reference))
-    flash(f"Still not a ticket ({result.outcome.replace('_', ' ')}): {result.reason}", "warning")
+    flash(gettext("Still not a ticket (%(outcome)s): %(reason)s", outcome=result.outcome.replace("_", " "),
+                  reason=result.reason), "warning")
     return redirect(url_for("email.quarantine_detail", quarantine_id=quarantine_id))
 
 
@@ -254,14 +259,14 @@ def quarantine_ticket(quarantine_id: int):
     if not form.validate_on_submit():
         return _render_detail(row, form, 422)
     if row.resolved_at is not None and row.ticket_id:
-        flash("This mail became a ticket already.", "info")
+        flash(gettext("This mail became a ticket already."), "info")
         return redirect(url_for("email.quarantine_detail", quarantine_id=quarantine_id))
     try:
         ticket = create_ticket_anyway(quarantine_id, form.sender.data, form.subject.data, current_user)
     except services.ServiceError as exc:
         getattr(form, exc.field if exc.field in ("sender", "subject") else "sender").errors.append(exc.message)
         return _render_detail(db_session().get(EmailQuarantine, quarantine_id), form, 422)
-    flash(f"Created {ticket.reference} from the quarantined mail.", "success")
+    flash(gettext("Created %(reference)s from the quarantined mail.", reference=ticket.reference), "success")
     return redirect(url_for("agent.ticket", reference=ticket.reference))
 
 
@@ -315,5 +320,5 @@ def mailbox_delete(mailbox_id: int):
                          _mailbox_values(mailbox), None)
     db_session().delete(mailbox)
     db_session().commit()
-    flash(f"Deleted mailbox {mailbox.name}. Mail already received stays.", "success")
+    flash(gettext("Deleted mailbox %(name)s. Mail already received stays.", name=mailbox.name), "success")
     return redirect(url_for("email.mailboxes"))

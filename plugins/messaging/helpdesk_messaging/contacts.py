@@ -18,6 +18,8 @@ from helpdesk.plugin_api import (
     current_user,
     db_session,
     find_customer,
+    gettext,
+    ngettext,
     normalise_email,
     parse_reference,
     services,
@@ -56,14 +58,16 @@ def link(reference: str):
     if request.method == "POST":
         target = known_customer(request.form.get("customer", "")[:320])
         if target is None:
-            error = "No customer has that email address or phone number."
+            error = gettext("No customer has that email address or phone number.")
         elif request.form.get("confirm") == "yes":
             try:
                 moved = services.merge_customers(contact, target, current_user)
             except (ServiceError, PermissionDenied) as exc:
                 error = str(exc)
             else:
-                flash(f"{contact.name} is now part of {target.name} ({moved} ticket(s) moved).", "success")
+                flash(ngettext("%(contact)s is now part of %(target)s (%(num)d ticket(s) moved).",
+                               "%(contact)s is now part of %(target)s (%(num)d ticket(s) moved).", moved,
+                               contact=contact.name, target=target.name), "success")
                 return redirect(url_for("agent.ticket", reference=ticket.reference))
     return render_template("messaging/link.html", ticket=ticket, contact=contact, target=target, error=error,
                            typed=request.form.get("customer", ""))
@@ -80,7 +84,7 @@ def log_call(reference: str):
         call = _read_call(form, errors)
         if not errors:
             services.add_message(ticket, current_user, _call_text(call), internal=True, meta={"call": call})
-            flash("Call logged.", "success")
+            flash(gettext("Call logged."), "success")
             return redirect(url_for("agent.ticket", reference=ticket.reference))
     return render_template("messaging/call.html", ticket=ticket, errors=errors, form=form, directions=DIRECTIONS)
 
@@ -95,9 +99,9 @@ def new_call():
         call = _read_call(form, errors)
         subject = form.get("subject", "").strip()[:200]
         if not subject:
-            errors["subject"] = "Say in a few words what the call was about."
+            errors["subject"] = gettext("Say in a few words what the call was about.")
         if not call.get("number"):
-            errors["number"] = "The caller's number is needed to find or add the customer."
+            errors["number"] = gettext("The caller's number is needed to find or add the customer.")
         if not errors:
             try:
                 customer = services.find_or_create_customer("phone", call["number"],
@@ -107,7 +111,7 @@ def new_call():
             except ServiceError as exc:
                 errors[exc.field or "summary"] = str(exc)
             else:
-                flash(f"{ticket.reference} opened from the call.", "success")
+                flash(gettext("%(reference)s opened from the call.", reference=ticket.reference), "success")
                 return redirect(url_for("agent.ticket", reference=ticket.reference))
     return render_template("messaging/call.html", ticket=None, errors=errors, form=form, directions=DIRECTIONS)
 
@@ -115,14 +119,14 @@ def new_call():
 def _read_call(form, errors: dict[str, str]) -> dict:  # noqa: ANN001 - the request's form
     direction = form.get("direction", "inbound")
     if direction not in DIRECTIONS:
-        errors["direction"] = "Choose inbound or outbound."
+        errors["direction"] = gettext("Choose inbound or outbound.")
     number = "".join(c for c in form.get("number", "")[:40] if c.isdigit() or c == "+")
     minutes = form.get("minutes", "").strip()
     if minutes and (not minutes.isdigit() or int(minutes) > 24 * 60):
-        errors["minutes"] = "Minutes: a whole number up to 1440."
+        errors["minutes"] = gettext("Minutes: a whole number up to 1440.")
     summary = form.get("summary", "").strip()[:5000]
     if not summary:
-        errors["summary"] = "Write what was said."
+        errors["summary"] = gettext("Write what was said.")
     return {"direction": direction, "number": number, "minutes": int(minutes) if minutes.isdigit() else None,
             "summary": summary}
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Team, Ticket, User, db_session, notify_agents, services, utcnow
+from helpdesk.plugin_api import Team, Ticket, User, db_session, gettext, notify_agents, services, utcnow
 from helpdesk_surveys.config import setting
 from helpdesk_surveys.models import SCALES, SurveyFollowUp, SurveyInvitation, SurveyResponse
 from helpdesk_surveys.scheduling import schedule_resurvey
@@ -36,9 +36,9 @@ def check_score(kind: str, raw: object) -> int:
     try:
         score = int(str(raw))
     except (TypeError, ValueError):
-        raise AnswerError(f"Choose a score from {low} to {high}.") from None
+        raise AnswerError(gettext("Choose a score from %(low)s to %(high)s.", low=low, high=high)) from None
     if not low <= score <= high:
-        raise AnswerError(f"Choose a score from {low} to {high}.")
+        raise AnswerError(gettext("Choose a score from %(low)s to %(high)s.", low=low, high=high))
     return score
 
 
@@ -87,12 +87,13 @@ def record_answer(invitation: SurveyInvitation, raw_score: object,
 def add_comment(invitation: SurveyInvitation, comment: str, now: datetime | None = None) -> SurveyResponse:
     response = invitation.response
     if response is None:
-        raise AnswerError("Choose a score first; then you can add a comment.")
+        raise AnswerError(gettext("Choose a score first; then you can add a comment."))
     comment = (comment or "").replace("\r\n", "\n").strip()
     if not comment:
-        raise AnswerError("Write a comment, or just close this page: your rating is saved.")
+        raise AnswerError(gettext("Write a comment, or just close this page: your rating is saved."))
     if len(comment) > MAX_COMMENT:
-        raise AnswerError(f"Your comment is too long ({MAX_COMMENT:,} characters at most).")
+        limit = f"{MAX_COMMENT:,}"
+        raise AnswerError(gettext("Your comment is too long (%(limit)s characters at most).", limit=limit))
     response.comment = comment
     response.updated_at = now or utcnow()
     db_session().commit()
@@ -169,9 +170,9 @@ def close_case(case: SurveyFollowUp, actor: User, now: datetime | None = None) -
     """Close the case and schedule the re-survey of the customer."""
     now = now or utcnow()
     if case.status == "closed":
-        raise AnswerError("This case is already closed.")
+        raise AnswerError(gettext("This case is already closed."))
     if not case.outcome.strip():
-        raise AnswerError("Record the outcome before closing the case.")
+        raise AnswerError(gettext("Record the outcome before closing the case."))
     case.status, case.closed_at, case.closed_by_id = "closed", now, actor.id
     response = case.response
     invitation = schedule_resurvey(response.kind, case.customer_id, case.ticket, now)

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 
-from helpdesk.plugin_api import db_session, parse_int, services, throttle, utcnow
+from helpdesk.plugin_api import db_session, gettext, lazy_gettext, parse_int, services, throttle, utcnow
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.config import setting, survey_type
 from helpdesk_surveys.forms import AnswerForm, CommentForm, ConfirmForm, FeedbackForm
@@ -26,17 +26,19 @@ from helpdesk_surveys.tokens import read_token
 
 PROBLEMS = {
     # problem: (HTTP status, title, explanation)
-    "tampered": (400, "This survey link is not valid",
-                 "The link is incomplete or was changed. Copy the whole link from the email, or simply ignore it."),
-    "expired": (410, "This survey has closed",
-                "The link is older than the survey's validity, so it no longer takes answers. Thank you all the same."),
-    "withdrawn": (410, "This survey was withdrawn",
-                  "The request it asks about was reopened, so we will ask again once it is resolved."),
-    "unknown": (404, "This survey does not exist any more",
-                "We could not find the survey this link belongs to."),
-    "wrong_customer": (403, "This survey is for someone else",
-                       "You are signed in as another customer than the one we asked. Sign out to answer it, "
-                       "or ignore it."),
+    "tampered": (400, lazy_gettext("This survey link is not valid"),
+                 lazy_gettext("The link is incomplete or was changed. Copy the whole link from the email, "
+                              "or simply ignore it.")),
+    "expired": (410, lazy_gettext("This survey has closed"),
+                lazy_gettext("The link is older than the survey's validity, so it no longer takes answers. "
+                             "Thank you all the same.")),
+    "withdrawn": (410, lazy_gettext("This survey was withdrawn"),
+                  lazy_gettext("The request it asks about was reopened, so we will ask again once it is resolved.")),
+    "unknown": (404, lazy_gettext("This survey does not exist any more"),
+                lazy_gettext("We could not find the survey this link belongs to.")),
+    "wrong_customer": (403, lazy_gettext("This survey is for someone else"),
+                       lazy_gettext("You are signed in as another customer than the one we asked. Sign out to "
+                                    "answer it, or ignore it.")),
 }
 
 
@@ -50,7 +52,8 @@ def _count_answer(invitation: SurveyInvitation) -> None:
     wait = throttle.attempt(ANSWERS_PER_LINK, f"invitation:{invitation.id}",
                             label=f"survey invitation {invitation.id}")
     if wait:
-        raise TooManyRequests(f"Too many answers to this survey. Try again in {throttle.wait_text(wait)}.",
+        raise TooManyRequests(gettext("Too many answers to this survey. Try again in %(wait)s.",
+                                      wait=throttle.wait_text(wait)),
                               retry_after=wait)
 
 
@@ -64,8 +67,8 @@ def _problem(problem: str, invitation: SurveyInvitation | None = None):
     if kept is not None:
         case = db_session().scalar(select(SurveyFollowUp).where(SurveyFollowUp.response_id == kept.id))
         if problem == "withdrawn":
-            text = ("The request it asks about was reopened, so this link takes no more answers; "
-                    "we will ask again once it is resolved.")
+            text = gettext("The request it asks about was reopened, so this link takes no more answers; "
+                           "we will ask again once it is resolved.")
     labels = dict(score_labels(invitation.kind)) if kept is not None and invitation is not None else {}
     return render_template("surveys/problem.html", title=title, text=text, problem=problem, kept=kept,
                            kept_label=labels.get(kept.score) if kept is not None else None, case=case), code
@@ -118,9 +121,9 @@ def answer(survey_token: str):
                 if form.tz.data:
                     set_timezone(invitation.customer_id, form.tz.data.strip()[:64])
                     db_session().commit()
-                flash({"new": "Thank you! Your answer is recorded.",
-                       "changed": "Thank you! Your answer is updated.",
-                       "same": "Your answer was already recorded. Thank you!"}[outcome], "success")
+                flash({"new": gettext("Thank you! Your answer is recorded."),
+                       "changed": gettext("Thank you! Your answer is updated."),
+                       "same": gettext("Your answer was already recorded. Thank you!")}[outcome], "success")
                 return redirect(url_for("surveys.answer", survey_token=survey_token))
         else:
             status = 400 if form.csrf_token.errors else 422
@@ -153,7 +156,7 @@ def comment(survey_token: str):
             return _answer_page_with(invitation, survey_token, form, 409, score_error=str(exc))
         form.comment.errors = [str(exc)]
         return _answer_page_with(invitation, survey_token, form, 422)
-    flash("Thank you for your comment.", "success")
+    flash(gettext("Thank you for your comment."), "success")
     return redirect(url_for("surveys.answer", survey_token=survey_token))
 
 
@@ -182,7 +185,7 @@ def unsubscribe_page(survey_token: str):
             abort(400)
         if not done:
             unsubscribe(invitation.customer_id)
-        flash("You are unsubscribed: we will not send you surveys any more.", "success")
+        flash(gettext("You are unsubscribed: we will not send you surveys any more."), "success")
         return redirect(url_for("surveys.unsubscribe_page", survey_token=survey_token))
     return render_template("surveys/unsubscribe.html", form=form, done=done)
 
@@ -199,6 +202,6 @@ def feedback():
         except services.ServiceError as exc:
             form.comment.errors = [exc.message]
         else:
-            flash("Thank you for your feedback. We read every message.", "success")
+            flash(gettext("Thank you for your feedback. We read every message."), "success")
             return redirect(url_for("surveys.feedback"))
     return render_template("surveys/feedback.html", form=form), 422 if form.errors else 200

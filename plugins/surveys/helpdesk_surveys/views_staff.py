@@ -27,6 +27,8 @@ from helpdesk.plugin_api import (
     csv_lines,
     db_session,
     format_local,
+    gettext,
+    lazy_gettext,
     parse_page,
     record_config_change,
     scoped_to_tickets,
@@ -68,17 +70,17 @@ def _report_params() -> tuple[datetime, datetime, str, dict[str, str]]:
         try:
             dates[name] = datetime.strptime(raw, "%Y-%m-%d")
         except ValueError:
-            errors[name] = "Use the form YYYY-MM-DD."
+            errors[name] = gettext("Use the form YYYY-MM-DD.")
     if "from" in dates:
         start = dates["from"]
     if "to" in dates:
         end = dates["to"] + timedelta(days=1)  # "to" is inclusive
     if end <= start:
-        errors["to"] = "The end must not be before the start."
+        errors["to"] = gettext("The end must not be before the start.")
         start, end = default_range(utcnow())
     bucket = request.args.get("bucket", "week")
     if bucket not in ("week", "month"):
-        errors["bucket"] = "Choose week or month."
+        errors["bucket"] = gettext("Choose week or month.")
         bucket = "week"
     return start, end, bucket, errors
 
@@ -157,7 +159,8 @@ def _response_rows(start: datetime, end: datetime, in_scope: Any) -> Iterator[li
 
 # ------------------------------------------------------------------ follow-up cases
 
-CASE_FILTERS = {"open": "Open", "overdue": "Overdue", "mine": "Mine (open)", "closed": "Closed", "all": "All"}
+CASE_FILTERS = {"open": lazy_gettext("Open"), "overdue": lazy_gettext("Overdue"), "mine": lazy_gettext("Mine (open)"),
+                "closed": lazy_gettext("Closed"), "all": lazy_gettext("All")}
 
 
 @bp.get("/surveys/cases")
@@ -204,7 +207,7 @@ def case(case_id: int):
     status = 200
     if request.method == "POST":
         if found.status == "closed":
-            flash("This case is closed; it cannot be changed.", "warning")
+            flash(gettext("This case is closed; it cannot be changed."), "warning")
             return redirect(url_for("surveys.case", case_id=found.id))
         if form.validate_on_submit():
             now = utcnow()
@@ -223,11 +226,12 @@ def case(case_id: int):
                     form.outcome.errors = [str(exc)]
                     status = 422
                 else:
-                    flash(f"Case closed. The customer will be asked again after "
-                          f"{format_local(invitation.send_after, current_user, '%Y-%m-%d %H:%M %Z')}.", "success")
+                    flash(gettext("Case closed. The customer will be asked again after %(when)s.",
+                                  when=format_local(invitation.send_after, current_user, "%Y-%m-%d %H:%M %Z")),
+                          "success")
                     return redirect(url_for("surveys.case", case_id=found.id))
             else:
-                flash("Case saved.", "success")
+                flash(gettext("Case saved."), "success")
                 return redirect(url_for("surveys.case", case_id=found.id))
         else:
             status = 400 if form.csrf_token.errors else 422
@@ -287,7 +291,7 @@ def type_edit(survey_kind: str):
                 record_config_change("surveys.type", "changed", f"{survey_kind.upper()} survey", before,
                                      _type_values(row))
                 db_session().commit()
-                flash(f"{survey_kind.upper()} survey saved.", "success")
+                flash(gettext("%(kind)s survey saved.", kind=survey_kind.upper()), "success")
                 return redirect(url_for("surveys.admin"))
     return render_template("surveys/type_form.html", form=form, kind=survey_kind, preview=preview), status
 
