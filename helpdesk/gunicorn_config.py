@@ -9,6 +9,7 @@ anything on the command line or in ``GUNICORN_CMD_ARGS`` (``--workers 8 --bind 0
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -38,6 +39,16 @@ def on_starting(server: Any) -> None:
                 os.unlink(path)
             elif os.path.isdir(path):
                 shutil.rmtree(path)
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    """With ``--preload``: move every object the master made into the collector's permanent
+    generation just before forking (``gc.freeze()``, as Instagram does). A worker's garbage
+    collections then never write to those objects' headers, so the pages holding the app's
+    modules stay shared with the master instead of being copied into each worker.
+    ``HELPDESK_GC_FREEZE=0`` turns it off (to measure the difference: bench/bench_memory.py)."""
+    if server.cfg.preload_app and os.environ.get("HELPDESK_GC_FREEZE", "1") != "0":
+        gc.freeze()
 
 
 def child_exit(server: Any, worker: Any) -> None:
