@@ -9,6 +9,7 @@ anything on the command line or in ``GUNICORN_CMD_ARGS`` (``--workers 8 --bind 0
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -38,6 +39,49 @@ def on_starting(server: Any) -> None:
                 os.unlink(path)
             elif os.path.isdir(path):
                 shutil.rmtree(path)
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    """With ``--preload``, before the first fork: finish in the master what every worker would
+    otherwise do on its first requests (SQLAlchemy's mapper set-up, the templates compiled,
+    the modules first requests import), so that it is done once, in pages the workers share.
+    Then move every object into the garbage collector's permanent generation (``gc.freeze()``,
+    as Instagram does): a worker's collections never write to those objects' headers, so the
+    pages that hold them stay shared instead of being copied into each worker.
+    ``HELPDESK_GC_FREEZE=0`` turns both off (to measure the difference: bench/bench_memory.py)."""
+    if not server.cfg.preload_app or os.environ.get("HELPDESK_GC_FREEZE", "1") == "0":
+        return
+    if not _warmed:
+        _warmed.append(True)
+        _warm(server.app.wsgi())
+    gc.freeze()
+
+
+_warmed: list[bool] = []
+
+
+def _warm(app: Any) -> None:
+    from sqlalchemy.orm import configure_mappers
+
+    try:
+        import prometheus_client  # noqa: F401 - helpdesk.metrics imports it on the first request
+    except ImportError:  # not installed: metrics are off
+        pass
+
+    configure_mappers()
+    if hasattr(app, "app_context"):
+        from helpdesk.extensions import db
+
+        with app.app_context():  # a connection the master opened must not be shared by the workers
+            for engine in db.engines.values():
+                engine.dispose()
+    env = getattr(app, "jinja_env", None)
+    if env is not None:
+        for name in env.list_templates(extensions=("html", "txt", "xml")):
+            try:
+                env.get_template(name)
+            except Exception:  # a broken template fails when rendered, as it would have
+                pass
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import InvalidToken
 from flask import current_app
 from flask_login import current_user
 from flask_smorest import Blueprint as ApiBlueprint
@@ -95,6 +94,10 @@ def encrypt_secret(value: str) -> str:
 
 def decrypt_secret(token: str) -> str | None:
     """The plain value of :func:`encrypt_secret`'s output; ``None`` if the key changed."""
+    # Here, not at the top: cryptography costs every process about 7 MiB, and only a process
+    # that decrypts a secret needs it.
+    from cryptography.fernet import InvalidToken
+
     try:
         return manager()._fernet().decrypt(token.encode()).decode()
     except (InvalidToken, ValueError):

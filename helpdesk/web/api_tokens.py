@@ -7,7 +7,6 @@ the token is encrypted there (the secrets key's Fernet) and expires after five m
 """
 from __future__ import annotations
 
-from cryptography.fernet import InvalidToken
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -30,6 +29,8 @@ def _take_new_token() -> str | None:
     sealed = session.pop(NEW_TOKEN_KEY, None)
     if not sealed:
         return None
+    from cryptography.fernet import InvalidToken  # here: only this page needs cryptography (7 MiB)
+
     try:
         return manager()._fernet().decrypt(sealed.encode(), ttl=SHOWN_WITHIN_SECONDS).decode()
     except InvalidToken:

@@ -11,10 +11,14 @@ from collections.abc import Iterator
 import click
 
 from helpdesk.plugin_api import db_session
-from helpdesk_email.ingest import OUTCOMES, ingest_message
+
+# helpdesk_email.ingest is imported by the commands that ingest mail: every process that
+# makes the app registers these commands, and a web process never runs them.
 
 
 def _summary(counts: Counter) -> str:
+    from helpdesk_email.ingest import OUTCOMES
+
     total = sum(counts.values())
     parts = [f"{counts[name]} {name}" for name in OUTCOMES if counts.get(name)]
     return f"{total} message(s): " + (", ".join(parts) if parts else "nothing to do") + "."
@@ -61,6 +65,8 @@ def _finish(lines: list[bytes]) -> bytes | None:
 
 
 def _ingest_mbox(path: str, mailbox_id: int | None) -> Counter:
+    from helpdesk_email.ingest import ingest_message
+
     counts: Counter = Counter()
     with click.progressbar(length=os.path.getsize(path), label="Importing mbox", file=sys.stderr) as bar:
         position = 0
@@ -72,6 +78,8 @@ def _ingest_mbox(path: str, mailbox_id: int | None) -> Counter:
 
 
 def _ingest_maildir(box: mailbox.Maildir, mailbox_id: int | None) -> Counter:
+    from helpdesk_email.ingest import ingest_message
+
     counts: Counter = Counter()
     with click.progressbar(box.keys(), label="Importing Maildir", file=sys.stderr, show_pos=True) as keys:
         for key in keys:
@@ -125,6 +133,8 @@ def register(cli: click.Group) -> None:
             raw = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
         except (OSError, ValueError) as exc:
             raise click.ClickException(f"Cannot read standard input: {exc}") from None
+        from helpdesk_email.ingest import ingest_message
+
         result = ingest_message(raw, source="pipe", mailbox_id=mailbox_id)
         where = f" {result.reference}" if result.reference else ""
         click.echo(f"{result.outcome}{where}: {result.reason}")

@@ -35,9 +35,11 @@ from helpdesk.plugin_api import (
     visible_tickets,
 )
 from helpdesk_email import quarantine_store
+
+# The mail pipeline (helpdesk_email.imap and .ingest: imaplib, MIME parsing, HTML cleaning,
+# about 2 MiB) is imported inside the few views that fetch or ingest mail, not by every
+# web process that registers this blueprint.
 from helpdesk_email.forms import ConfirmForm, CreateTicketForm, MailboxForm
-from helpdesk_email.imap import poll_mailbox, test_connection
-from helpdesk_email.ingest import create_ticket_anyway, ingest_message, retry_quarantined
 from helpdesk_email.mime import RAW_POLICY, decode_header_value
 from helpdesk_email.models import QUARANTINE_KINDS, EmailMailbox, EmailQuarantine, EmailRawMessage
 
@@ -102,6 +104,8 @@ def mailbox_edit(mailbox_id: int | None):
 
             password = decrypt_secret(mailbox.password_encrypted) or ""
         if request.form.get("action") == "test":
+            from helpdesk_email.imap import test_connection
+
             ok, text = test_connection(form.host.data.strip(), form.port.data, form.security.data,
                                        form.username.data.strip(), password, form.folder.data.strip())
             test_result = {"ok": ok, "text": text}
@@ -157,6 +161,8 @@ def mailbox_test(mailbox_id: int):
         flash(gettext("%(name)s: the stored password cannot be decrypted (the secrets key changed); enter it again.",
                       name=mailbox.name), "danger")
     else:
+        from helpdesk_email.imap import test_connection
+
         ok, text = test_connection(mailbox.host, mailbox.port, mailbox.security, mailbox.username, password,
                                    mailbox.folder)
         flash(f"{mailbox.name}: {text}", "success" if ok else "danger")
@@ -170,6 +176,8 @@ def mailbox_poll(mailbox_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     name = mailbox.name
+    from helpdesk_email.imap import poll_mailbox
+
     result = poll_mailbox(mailbox_id)
     if result.errors:
         flash(gettext("%(name)s: fetched %(fetched)s, then: %(errors)s", name=name, fetched=result.fetched,
@@ -239,6 +247,8 @@ def quarantine_retry(quarantine_id: int):
     _get_or_404(EmailQuarantine, quarantine_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    from helpdesk_email.ingest import retry_quarantined
+
     result = retry_quarantined(quarantine_id)
     if result.outcome in ("ticket", "message"):
         flash(gettext("Retried: %(reason)s", reason=result.reason), "success")
@@ -261,6 +271,8 @@ def quarantine_ticket(quarantine_id: int):
     if row.resolved_at is not None and row.ticket_id:
         flash(gettext("This mail became a ticket already."), "info")
         return redirect(url_for("email.quarantine_detail", quarantine_id=quarantine_id))
+    from helpdesk_email.ingest import create_ticket_anyway
+
     try:
         ticket = create_ticket_anyway(quarantine_id, form.sender.data, form.subject.data, current_user)
     except services.ServiceError as exc:
@@ -305,6 +317,8 @@ def inbound():
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
         return jsonify(error="Bad signature: X-Helpdesk-Signature must be sha256=<HMAC-SHA256 of the body>."), 401
+    from helpdesk_email.ingest import ingest_message
+
     result = ingest_message(body, source="webhook")
     return jsonify(outcome=result.outcome, ticket=result.reference, reason=result.reason), 202
 

@@ -14,8 +14,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
+# numpy (about 16 MiB and 85 modules) is imported by the functions that fit or split
+# themes, which run in jobs: a web process that only assigns one text never loads it.
+if TYPE_CHECKING:
+    import numpy as np
 
 # Words that carry no theme in support messages (on top of scikit-learn's English list).
 SUPPORT_STOP_WORDS = frozenset("""
@@ -37,6 +41,7 @@ def _stop_words() -> list[str]:
 
 
 def make_vectorizer(min_df: int | float = 2, max_features: int = 20000):
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(stop_words=_stop_words(), token_pattern=TOKEN, ngram_range=(1, 2), min_df=min_df,
@@ -107,6 +112,8 @@ def theme_name(phrases: Sequence[str]) -> str:
 
 def sparse_centroid(row: np.ndarray, terms: Sequence[str], top: int = TOP_TERMS) -> dict[str, float]:
     """The ``top`` heaviest terms of a dense centroid, re-normalised to unit length."""
+    import numpy as np
+
     order = np.argsort(-row)[:top]
     kept = {terms[i]: float(row[i]) for i in order if row[i] > 0}
     norm = math.sqrt(sum(w * w for w in kept.values())) or 1.0
@@ -132,6 +139,7 @@ def fit(texts: Sequence[str], *, max_themes: int = 40, threshold: float = 0.1, m
     Texts whose best similarity is under ``threshold`` get no theme (-1); themes smaller than
     ``min_size`` are dropped (their texts go to the next best theme or none).
     """
+    import numpy as np
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
@@ -188,6 +196,8 @@ def fit(texts: Sequence[str], *, max_themes: int = 40, threshold: float = 0.1, m
 
 
 def _assign_all(X, dense: np.ndarray, threshold: float, chunk: int = 20000) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
     labels = np.empty(X.shape[0], dtype=np.int64)
     sims = np.empty(X.shape[0], dtype=np.float64)
     for start in range(0, X.shape[0], chunk):
@@ -202,6 +212,7 @@ def _assign_all(X, dense: np.ndarray, threshold: float, chunk: int = 20000) -> t
 def split(texts: Sequence[str], idf: dict[str, float], parts: int = 2, seed: int = 0) -> tuple[list[int],
                                                                                              list[dict[str, float]]]:
     """Split one theme's texts in ``parts`` (k-means in the model's space): labels and centroids."""
+    import numpy as np
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.preprocessing import normalize
