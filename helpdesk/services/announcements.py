@@ -11,8 +11,9 @@
 - Sending is a job (``start_sending`` → ``send_announcement_job``, batches of ``BATCH``), its
   progress on the announcement's page; ``resume_announcements_job`` picks up a send whose
   worker died. It writes one ``announcement_recipients`` row per customer (unique, so sending
-  twice, or two workers at once, never writes to anyone twice; ``sending`` until the message
-  and its outcome are committed together, each mail with a fixed Message-ID): ``no_consent`` for customers who
+  twice, or two workers at once, never writes to anyone twice; a batch's rows are claimed
+  ``sending`` in one commit, and its messages and outcomes are committed together, each mail
+  with a fixed Message-ID): ``no_consent`` for customers who
   said no to updates (or unsubscribed), ``held`` when the core's notice cap or a no-reply
   address held it back, ``unreachable``, or ``sent``. Each goes through
   ``notify_customer`` by the customer's preferred channel (email without one), in their
