@@ -5,9 +5,10 @@ the sandbox refuses attribute tricks such as ``{{ ''.__class__ }}``.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select
 
@@ -19,6 +20,13 @@ from helpdesk.services.settings import site_setting
 from helpdesk.timezones import user_zone
 
 _env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """Compiling a text costs more than rendering it: once per text (an announcement to
+    thousands of customers, a canned reply used all day)."""
+    return _env.from_string(source)
 CORE_KEYS = ("customer", "ticket", "agent", "helpdesk", "organisation")
 
 
@@ -104,7 +112,7 @@ def check_template(source: str) -> str | None:
 def render_reply(source: str, ticket: Ticket, agent: User | None) -> str:
     """Render a canned reply; a broken template renders as an explanation, not a crash."""
     try:
-        return _env.from_string(source).render(reply_variables(ticket, agent))
+        return _compiled(source).render(reply_variables(ticket, agent))
     except Exception as exc:  # SecurityError, UndefinedError, syntax errors from admins
         return f"[This canned reply could not be rendered: {exc}]"
 
@@ -113,7 +121,7 @@ def render_strict(source: str, ticket: Ticket, agent: User | None) -> str:
     """Render like :func:`render_reply`, but raise ``ValueError`` (with the reason) instead of
     returning an explanation: for macros, whose text goes out without an agent reading it first."""
     try:
-        return _env.from_string(source).render(reply_variables(ticket, agent))
+        return _compiled(source).render(reply_variables(ticket, agent))
     except Exception as exc:  # SecurityError, UndefinedError, syntax errors
         raise ValueError(f"The reply could not be filled in: {exc}") from exc
 
@@ -125,6 +133,6 @@ def render_notice(source: str, customer: User, ticket: Ticket | None = None,
     values = {**customer_placeholders(customer, ticket), "helpdesk": {"name": site_setting("helpdesk_name")},
               **(extra or {})}
     try:
-        return _env.from_string(source).render(values)
+        return _compiled(source).render(values)
     except Exception as exc:  # SecurityError, UndefinedError, syntax errors
         raise ValueError(f"The notice could not be filled in: {exc}") from exc

@@ -26,7 +26,7 @@ from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket
 from helpdesk.addresses import normalise_email
 from helpdesk.api.base import ApiError, api_user
 from helpdesk.assignment import STRATEGIES, choose
-from helpdesk.canned import customer_placeholders, render_notice
+from helpdesk.canned import customer_placeholders, render_notice, text_for
 from helpdesk.charts import bar_chart, column_chart, data_table, heatmap_chart
 from helpdesk.contract import (
     SETTING_TYPES,
@@ -67,6 +67,7 @@ from helpdesk.services.tickets import (
     human_size,
     tags_named,
 )
+from helpdesk.services.translations import delete_translations, language_texts, save_translations, texts_from_form
 from helpdesk.services.users import find_customer
 from helpdesk.services.webhooks import emit as _emit_webhook
 from helpdesk.timezones import format_local, local_day_start, local_to_utc, mail_time, user_zone
@@ -286,3 +287,6 @@ __all__ += ["answer_accepted", "suggest_answers"]
 __all__ += ["store_file", "stored_file"]  # files of a plugin's own (article images) in the core's storage
 # Plugin API 1.3: several plugins' page reads in one statement (helpdesk_page_queries, issue 19)
 __all__ += ["page_rows"]
+# Plugin API 1.4: one text per language for a plugin's own texts (kind "<plugin>.<what>"), with the
+# core's "Other languages" form block (templates/_language_texts.html)
+__all__ += ["language_texts", "texts_from_form", "save_translations", "delete_translations", "text_for"]

@@ -105,3 +105,36 @@ def test_helpdesk_run_on_another_port_mails_links_to_that_port(tmp_path, monkeyp
     with sqlite3.connect(instance / "helpdesk.sqlite3") as conn:
         [(text,)] = conn.execute("SELECT body_text FROM outbox_mail WHERE subject = 'Your sign-in link'").fetchall()
     assert f"http://127.0.0.1:{port}/magic/" in text
+
+
+@pytest.mark.parametrize("external", ["http://helpdesk.test", "https://example.test:8443/help/"])
+def test_mail_links_are_what_url_for_makes_for_every_page(app, external):
+    """``external_url`` builds links on the URL map (no request context per link): for every
+    endpoint of the app, core and plugins, it gives what ``url_for(..., _external=True)`` gives
+    from EXTERNAL_URL, with a query string, and without the request's own host."""
+    from flask import url_for
+
+    from helpdesk.links import external_url
+
+    app.config["EXTERNAL_URL"] = external
+    samples = {"IntegerConverter": 7, "UnicodeConverter": "a b é", "PathConverter": "x/y z"}
+    compared = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "GET" not in (rule.methods or ()):
+            continue
+        converters = {name: type(rule._converters[name]).__name__ for name in rule.arguments
+                      if name not in (rule.defaults or {})}
+        if any(kind not in samples for kind in converters.values()):
+            continue  # (an "any" converter: none in the app today)
+        values = {name: samples[kind] for name, kind in converters.items()}
+        values["q"] = "söme query"
+        with app.test_request_context("/", base_url="http://evil.test"):
+            ours = external_url(rule.endpoint, **values)
+        with app.test_request_context(base_url=external.rstrip("/")):
+            expected = url_for(rule.endpoint, _external=True, **values)
+        assert ours == expected, rule.endpoint
+        assert ours.startswith(external.rstrip("/") + "/")
+        compared += 1
+    with app.app_context():  # a job, outside any request
+        assert external_url("portal.index", _anchor="top") == external.rstrip("/") + "/portal/#top"
+    assert compared > 100

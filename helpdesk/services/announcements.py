@@ -11,8 +11,9 @@
 - Sending is a job (``start_sending`` → ``send_announcement_job``, batches of ``BATCH``), its
   progress on the announcement's page; ``resume_announcements_job`` picks up a send whose
   worker died. It writes one ``announcement_recipients`` row per customer (unique, so sending
-  twice, or two workers at once, never writes to anyone twice; ``sending`` until the message
-  and its outcome are committed together, each mail with a fixed Message-ID): ``no_consent`` for customers who
+  twice, or two workers at once, never writes to anyone twice; a batch's rows are claimed
+  ``sending`` in one commit, and its messages and outcomes are committed together, each mail
+  with a fixed Message-ID): ``no_consent`` for customers who
   said no to updates (or unsubscribed), ``held`` when the core's notice cap or a no-reply
   address held it back, ``unreachable``, or ``sent``. Each goes through
   ``notify_customer`` by the customer's preferred channel (email without one), in their
@@ -36,7 +37,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.canned import render_notice, text_for
@@ -322,11 +323,12 @@ def send_announcement(announcement: Announcement, actor: User | None = None, *,
     """Send to everyone in the segment not written to yet, ``BATCH`` customers at a time;
     returns counts by status.
 
-    Per customer: a ``sending`` row is committed first (the unique key makes the customer one
-    sender's), then the message, the notice record and the row's outcome are committed
-    together (``batched_mail``): a crash in between leaves ``sending`` and nothing sent, and
-    the next run takes such a row over once ``SENDING_LEASE`` has passed (``stale_before``:
-    rows "sending" untouched since before then are taken over; default now minus the lease).
+    Per batch: the batch's ``sending`` rows are committed first (``_claim_batch``: the unique
+    key makes each customer one sender's), then every message, notice record and row outcome
+    of the batch are committed together (``batched_mail``, one delivery job per mail batch).
+    A crash in between leaves the batch ``sending`` and nothing sent, and the next run takes
+    those rows over once ``SENDING_LEASE`` has passed (``stale_before``: rows "sending"
+    untouched since before then are taken over; default now minus the lease).
     """
     if actor is not None and not may_announce(actor):
         raise PermissionDenied("Only admins and team leads send announcements.")
@@ -337,19 +339,15 @@ def send_announcement(announcement: Announcement, actor: User | None = None, *,
     stale_before = stale_before or utcnow() - SENDING_LEASE
     ids = [c.id for c in segment_customers(announcement.segment)]
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        rows = {r.customer_id: r for r in db.session.scalars(select(AnnouncementRecipient).where(
-            AnnouncementRecipient.announcement_id == announcement_id, AnnouncementRecipient.customer_id.in_(chunk)))}
-        for customer_id in chunk:
-            row = rows.get(customer_id)
-            if row is not None and not (row.status == "sending" and row.updated_at < stale_before):
-                continue  # done, or another worker has it now
-            customer = db.session.get(User, customer_id)
-            announcement = db.session.get(Announcement, announcement_id)
-            if customer is None or announcement is None:
-                continue
-            status = _send_one(announcement, customer, row)
-            if status:
+        mine = _claim_batch(announcement_id, ids[start:start + BATCH], stale_before)
+        if not mine:
+            continue  # done, or other workers have them now
+        announcement = db.session.get(Announcement, announcement_id)
+        customers = list(db.session.scalars(select(User).where(User.id.in_(mine)).order_by(User.id)
+                                            .options(selectinload(User.identities))))  # their addresses
+        with batched_mail():
+            for customer in customers:
+                status = _send_one(announcement, customer)
                 counts[status] = counts.get(status, 0) + 1
         db.session.expire_all()  # the next batch with fresh rows, and a small session
     announcement = db.session.get(Announcement, announcement_id)
@@ -362,53 +360,55 @@ def send_announcement(announcement: Announcement, actor: User | None = None, *,
     return counts
 
 
-def _send_one(announcement: Announcement, customer: User, stale: AnnouncementRecipient | None) -> str | None:
-    """Claim the customer, then send and record in one transaction; the outcome (None: not ours)."""
-    channel = customer.preferred_channel or "email"
-    if stale is None:
-        if not _claim(announcement, customer, channel):
-            return None
-    elif not _take_over(stale):
-        return None
+def _claim_batch(announcement_id: int, customer_ids: list[int], stale_before: datetime) -> list[int]:
+    """The customers of this batch this sender writes to, claimed in one commit: a new
+    ``sending`` row for each customer nobody has yet (a row another sender inserted first is
+    left alone), and the rows left ``sending`` by a sender that died before ``stale_before``."""
+    table = AnnouncementRecipient.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    taken = set(db.session.scalars(select(AnnouncementRecipient.customer_id).where(
+        AnnouncementRecipient.announcement_id == announcement_id,
+        AnnouncementRecipient.customer_id.in_(customer_ids))))
+    channels = dict(db.session.execute(select(User.id, User.preferred_channel).where(User.id.in_(customer_ids))).all())
+    now = utcnow()
+    new = [{"announcement_id": announcement_id, "customer_id": customer_id, "status": "sending",
+            "channel": (channels.get(customer_id) or "email")[:40], "created_at": now, "updated_at": now}
+           for customer_id in customer_ids if customer_id not in taken and customer_id in channels]
+    mine: list[int] = []
+    if new:
+        mine += db.session.scalars(insert(table).values(new).on_conflict_do_nothing()
+                                   .returning(table.c.customer_id)).all()
+    if taken:
+        mine += db.session.scalars(update(AnnouncementRecipient).where(
+            AnnouncementRecipient.announcement_id == announcement_id,
+            AnnouncementRecipient.customer_id.in_(taken), AnnouncementRecipient.status == "sending",
+            AnnouncementRecipient.updated_at < stale_before).values(updated_at=now)
+            .returning(AnnouncementRecipient.customer_id)).all()
+    db.session.commit()
+    return mine
+
+
+def _send_one(announcement: Announcement, customer: User) -> str:
+    """Send to one claimed customer and record the outcome (committed by the batch)."""
     status, reason = "sent", None
     if not customer.consents_to("updates"):
         status, reason = "no_consent", "the customer does not want announcements"
-    with batched_mail():
-        if status == "sent":
-            message = compose(announcement, customer)
-            ok = notify_customer(customer, message["subject"], message["text"], channel_name=customer.preferred_channel,
-                                 headers={"List-Unsubscribe": f"<{message['unsubscribe']}>",
-                                          "Auto-Submitted": "auto-generated",
-                                          "Message-ID": message_id_for(announcement, customer)})
-            if not ok:
-                status, reason = _why_not_sent(customer)
-        db.session.execute(update(AnnouncementRecipient).where(
-            AnnouncementRecipient.announcement_id == announcement.id,
-            AnnouncementRecipient.customer_id == customer.id).values(
-            status=status, reason=reason, updated_at=utcnow()))
+    else:
+        message = compose(announcement, customer)
+        ok = notify_customer(customer, message["subject"], message["text"], channel_name=customer.preferred_channel,
+                             headers={"List-Unsubscribe": f"<{message['unsubscribe']}>",
+                                      "Auto-Submitted": "auto-generated",
+                                      "Message-ID": message_id_for(announcement, customer)})
+        if not ok:
+            status, reason = _why_not_sent(customer)
+    db.session.execute(update(AnnouncementRecipient).where(
+        AnnouncementRecipient.announcement_id == announcement.id,
+        AnnouncementRecipient.customer_id == customer.id).values(
+        status=status, reason=reason, updated_at=utcnow()))
     return status
-
-
-def _claim(announcement: Announcement, customer: User, channel: str) -> bool:
-    """Insert this customer's row first: the unique key makes each customer one sender's."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(AnnouncementRecipient(announcement_id=announcement.id, customer_id=customer.id,
-                                                 channel=channel[:40], status="sending"))
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return False
-    return True
-
-
-def _take_over(row: AnnouncementRecipient) -> bool:
-    """A row left ``sending`` by a sender that died: this sender's, unless another took it first."""
-    taken = db.session.execute(update(AnnouncementRecipient).where(
-        AnnouncementRecipient.id == row.id, AnnouncementRecipient.status == "sending",
-        AnnouncementRecipient.updated_at == row.updated_at).values(updated_at=utcnow()))
-    db.session.commit()
-    return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
 def _why_not_sent(customer: User) -> tuple[str, str]:

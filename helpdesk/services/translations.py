@@ -1,13 +1,17 @@
-"""One text per language for canned replies, macros' replies and announcements.
+"""One text per language for canned replies, macros' replies, announcements and plugins' texts.
 
 The item's own text is in the site's default language; ``save_translations`` keeps the
 others (``text_translations``), one per language of ``helpdesk.languages.LANGUAGES``. An
 empty text removes that language's: the customer then gets the default text.
 ``helpdesk.canned.text_for`` picks the one for a customer.
+
+Plugins keep their own texts here too (``plugin_api``): their kind is ``<plugin>.<what>``
+(``complaints.ack``, ``surveys.type``), so no plugin needs a table of its own for it.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 
 from flask import has_request_context, request
 from sqlalchemy import delete, select
@@ -19,6 +23,13 @@ from helpdesk.languages import LANGUAGES
 from helpdesk.models import TextTranslation
 from helpdesk.models.customers import TRANSLATABLE_KINDS
 from helpdesk.services.errors import ServiceError
+
+PLUGIN_KIND = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
+
+
+def is_translatable_kind(kind: str) -> bool:
+    """The core's kinds, and any plugin's ``<plugin>.<what>``."""
+    return kind in TRANSLATABLE_KINDS or bool(PLUGIN_KIND.fullmatch(kind))
 
 
 def other_languages() -> dict[str, str]:
@@ -49,8 +60,10 @@ def language_texts(kind: str, owner_id: int | None, with_subject: bool = False) 
     return rows
 
 
-def check_translations(texts: Mapping[str, tuple[str, str]], max_subject: int = 200) -> None:
-    """Raise ``ServiceError`` (field ``body_<lang>``) for a text that does not compile."""
+def check_translations(texts: Mapping[str, tuple[str, str]], max_subject: int = 200,
+                       check: Callable[[str], str | None] = check_template) -> None:
+    """Raise ``ServiceError`` (field ``body_<lang>``) for a text that does not compile;
+    ``check`` returns what is wrong with a text, or None (a plugin's own template rules)."""
     for code, (subject, body) in texts.items():
         if code not in other_languages():
             raise ServiceError("Unknown language.", field=f"body_{code}")
@@ -59,15 +72,18 @@ def check_translations(texts: Mapping[str, tuple[str, str]], max_subject: int = 
                                field=f"subject_{code}")
         if len(body) > 20_000:
             raise ServiceError(f"{LANGUAGES[code]}: 20,000 characters at most.", field=f"body_{code}")
-        error = check_template(body)
+        error = check(body) if body.strip() else None
         if error:
             raise ServiceError(f"{LANGUAGES[code]}: {error}", field=f"body_{code}")
 
 
-def save_translations(kind: str, owner_id: int, texts: Mapping[str, tuple[str, str]]) -> None:
-    """Store ``{language: (subject, body)}`` for the item (not committed: the caller's save does)."""
-    assert kind in TRANSLATABLE_KINDS
-    check_translations(texts)
+def save_translations(kind: str, owner_id: int, texts: Mapping[str, tuple[str, str]],
+                      check: Callable[[str], str | None] = check_template) -> None:
+    """Store ``{language: (subject, body)}`` for the item (not committed: the caller's save does).
+    Raises ``ServiceError`` (field ``body_<lang>``) when ``check`` finds a text wrong."""
+    if not is_translatable_kind(kind):
+        raise ValueError(f"{kind!r} is not a kind of text: use 'plugin.what' for a plugin's")
+    check_translations(texts, check=check)
     existing = {row.language: row for row in db.session.scalars(select(TextTranslation).where(
         TextTranslation.kind == kind, TextTranslation.owner_id == owner_id))}
     for code, (subject, body) in texts.items():
@@ -83,6 +99,7 @@ def save_translations(kind: str, owner_id: int, texts: Mapping[str, tuple[str, s
 
 
 def delete_translations(kind: str, owner_id: int) -> None:
+    """The item is gone: so are its texts in other languages (not committed)."""
     db.session.execute(delete(TextTranslation).where(TextTranslation.kind == kind,
                                                      TextTranslation.owner_id == owner_id))
 

@@ -53,6 +53,7 @@ from helpdesk.plugin_api import (
     audit,
     choose_agent,
     db_session,
+    text_for,
     utcnow,
 )
 from helpdesk_complaints import core_tables
@@ -66,6 +67,8 @@ ASSIGN_MODES = {"agent": "a specific agent", "round_robin": "round robin in the 
                 "least_loaded": "the least-loaded agent of the team"}
 CONDITION_KEYS = ("channel", "sentiment_below", "words", "regex", "customer_tag", "team_id", "time", "priority",
                   "is_complaint")
+# A rule's acknowledgement in other languages: the core's table of texts, one row per language.
+ACK_TEXTS = "complaints.ack"
 ACTION_KEYS = ("team_id", "assign", "agent_id", "priority", "tags", "sla_policy_id", "acknowledge", "ack_template",
                "notify_supervisor")
 DRY_RUN_TICKETS = 500
@@ -465,8 +468,10 @@ def apply_actions(rule: ComplaintRule, ticket: Ticket, state: RoutingState) -> N
     if actions.get("acknowledge"):
         existing = db_session().scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
         if existing is None:
+            # The rule's text in the customer's language when it has one (ACK_TEXTS: Other languages).
+            template = text_for(ACK_TEXTS, rule.id, actions.get("ack_template") or "", ticket.customer)[1]
             db_session().add(ComplaintAck(ticket_id=ticket.id, status="pending", reason=reason[:500],
-                                        template=actions.get("ack_template") or None))
+                                        template=template.strip() or None))
             audit(ticket, None, "acknowledgement", None, None, "queued", reason=reason)
     if actions.get("notify_supervisor"):
         state.notify.append(reason)

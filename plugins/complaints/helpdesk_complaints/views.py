@@ -11,16 +11,21 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from helpdesk.plugin_api import (
+    ServiceError,
     Team,
     Ticket,
     User,
     admin_required,
     audit,
     db_session,
+    delete_translations,
     gettext,
+    language_texts,
     record_config_change,
+    save_translations,
     services,
     staff_required,
+    texts_from_form,
     utcnow,
     visible_tickets,
 )
@@ -29,8 +34,10 @@ from helpdesk_complaints.forms import ClearFlagForm, FlagForm, FollowUpForm, Rem
 from helpdesk_complaints.inputs import get_by_id, parse_id, parse_page
 from helpdesk_complaints.models import ComplaintAlert, ComplaintFlag, ComplaintFollowUp, ComplaintRule
 from helpdesk_complaints.rules import (
+    ACK_TEXTS,
     ASSIGN_MODES,
     all_rules,
+    check_template,
     describe,
     describe_actions,
     dry_run,
@@ -136,6 +143,7 @@ def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
         form.name.data, form.active.data, form.stop.data = rule.name, rule.active, rule.stop
         form.fill(rule.conditions, rule.actions)
     result = None
+    text_errors: dict[str, str] = {}
     if request.method == "POST":
         if form.validate_on_submit():
             if "test" in request.form:
@@ -153,6 +161,15 @@ def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
                 rule.last_error = rule.last_error_at = None  # saved again: give it a fresh start
                 rule.updated_at = utcnow()
                 db_session().flush()
+                try:
+                    save_translations(ACK_TEXTS, rule.id, texts_from_form(request.form), check=check_template)
+                except ServiceError as exc:
+                    db_session().rollback()
+                    text_errors[exc.field or "body"] = str(exc)
+                    rule = get_by_id(ComplaintRule, rule_id) if rule_id is not None else None
+                    return render_template("complaints/rule_form.html", form=form, rule=rule, result=None,
+                                           assign_modes=ASSIGN_MODES, texts=language_texts(ACK_TEXTS, rule_id),
+                                           text_errors=text_errors), 422
                 record_config_change("complaints.rule", "created" if created else "changed",
                                      f"complaint rule “{rule.name}” (#{rule.id})", before, _rule_values(rule))
                 db_session().commit()
@@ -161,7 +178,8 @@ def rule_edit(rule_id: int | None) -> Response | tuple[str, int]:
                 return redirect(url_for("complaints.rules"))
     status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
     return render_template("complaints/rule_form.html", form=form, rule=rule, result=result,
-                           assign_modes=ASSIGN_MODES), status
+                           assign_modes=ASSIGN_MODES, texts=language_texts(ACK_TEXTS, rule.id if rule else None),
+                           text_errors=text_errors), status
 
 
 def _rule_values(rule: ComplaintRule) -> dict:
@@ -207,6 +225,7 @@ def rule_delete(rule_id: int) -> Response:
         abort(400)
     record_config_change("complaints.rule", "deleted", f"complaint rule “{rule.name}” (#{rule.id})",
                          _rule_values(rule), None)
+    delete_translations(ACK_TEXTS, rule.id)
     db_session().delete(rule)
     db_session().commit()
     flash(gettext("Deleted rule “%(name)s”.", name=rule.name), "info")

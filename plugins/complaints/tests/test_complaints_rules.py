@@ -378,3 +378,39 @@ def test_demo_data_shows_a_rule_a_clock_and_routed_complaints(app, db):
     assert "complaint" in {t.name for t in charged.tags}
     assert charged.team.name == "Billing" and charged.assignee_id is not None  # the demo rule routed it
     assert db.session.scalar(select(SlaPolicy.name).where(SlaPolicy.tag == "complaint")) == "Complaints"
+
+
+def test_a_rules_acknowledgement_has_a_text_per_language(db, boss, customer, other_customer, agent):
+    """Other languages on the rule form: the German customer gets the German text, the others the
+    rule's own text; a broken German text is refused on its own field and nothing is saved."""
+    from helpdesk.services.profiles import update_preferences
+
+    data = {"name": "Refunds", "active": "y", "words": "refund", "acknowledge": "y",
+            "ack_template": "Hi {{ first_name }}, {{ reference }} is with our refunds team."}
+    form = boss.get("/complaints/rules/new")
+    assert 'name="body_de"' in form.text and "Other languages" in form.text
+    broken = boss.post("/complaints/rules/new", data={**data, "body_de": "Hallo {{ first_name", "save": "1"})
+    assert broken.status_code == 422
+    assert any(e.startswith("Deutsch: The template has an error") for e in field_errors(broken.text))
+    assert "Hallo {{ first_name" in broken.text  # what was typed is kept
+    assert db.session.scalar(select(ComplaintRule)) is None
+    german = "Hallo {{ first_name }}, {{ reference }} ist bei unserem Erstattungsteam."
+    saved = boss.post("/complaints/rules/new", data={**data, "body_de": german, "save": "1"}, follow_redirects=True)
+    assert "Created rule “Refunds”. It applies to new tickets." in alerts(saved.text)
+    rule = db.session.scalar(select(ComplaintRule))
+    assert german in boss.get(f"/complaints/rules/{rule.id}").text
+
+    update_preferences(customer, agent, language="de")
+    de = services.create_ticket(customer, "Refund", "I want my refund.")
+    en = services.create_ticket(other_customer, "Refund", "I want my refund.")
+    bodies = {row.to_addr: row.body_text for row in outbox(db)}
+    assert bodies[customer.email].startswith(f"Hallo Carla, {de.reference} ist bei unserem Erstattungsteam.")
+    assert bodies[other_customer.email].startswith(f"Hi Otto, {en.reference} is with our refunds team.")
+
+    from helpdesk.models import TextTranslation
+
+    assert db.session.scalar(select(TextTranslation.language).where(TextTranslation.kind == "complaints.ack")) == "de"
+    boss.post(f"/complaints/rules/{rule.id}/delete", follow_redirects=True)
+    db.session.expire_all()
+    assert db.session.get(ComplaintRule, rule.id) is None  # deleting the rule deletes its other texts
+    assert db.session.scalar(select(TextTranslation).where(TextTranslation.kind == "complaints.ack")) is None

@@ -9,6 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from helpdesk.plugin_api import Setting, db_session, get_setting
 from helpdesk_surveys.models import KINDS, SurveyType
 
+# A survey type's subject and text in other languages live in the core's table of texts
+# (plugin_api.save_translations), whose rows belong to an item by number: one per type.
+TEXTS_KIND = "surveys.type"
+TYPE_NUMBERS = {"csat": 1, "nps": 2}
+
 PLUGIN = "surveys"
 
 SETTINGS = [

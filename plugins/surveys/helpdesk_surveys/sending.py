@@ -30,9 +30,10 @@ from helpdesk.plugin_api import (
     gettext,
     mail_time,
     services,
+    text_for,
     utcnow,
 )
-from helpdesk_surveys.config import CSAT_LABELS, DEFAULT_TYPES, setting, survey_type
+from helpdesk_surveys.config import CSAT_LABELS, DEFAULT_TYPES, TEXTS_KIND, TYPE_NUMBERS, setting, survey_type
 from helpdesk_surveys.models import KINDS, SCALES, SurveyInvitation, SurveyType
 from helpdesk_surveys.scheduling import blocked_reason, load_contacts, quiet_until, take_throttle_turn
 from helpdesk_surveys.tokens import make_token
@@ -148,6 +149,10 @@ def _compose(kind_type: SurveyType | TypeText, customer: User, ticket: Ticket | 
              token: str, expires_at: datetime | None) -> Composed:
     values = variables(customer, ticket, agent)
     question, subject_source, body_source = localized(kind_type)
+    # The admin's own text in the customer's language, when there is one.
+    own_subject, own_body = text_for(TEXTS_KIND, TYPE_NUMBERS.get(kind_type.kind), "", customer)
+    if own_body.strip():
+        subject_source, body_source = (own_subject or subject_source), own_body
     try:
         subject = render_text(subject_source, values)
         body = render_text(body_source, values)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
 from helpdesk.plugin_api import (
+    ServiceError,
     Team,
     User,
     admin_required,
@@ -28,16 +29,19 @@ from helpdesk.plugin_api import (
     db_session,
     format_local,
     gettext,
+    language_texts,
     lazy_gettext,
     parse_page,
     record_config_change,
+    save_translations,
     scoped_to_tickets,
     staff_required,
+    texts_from_form,
     utcnow,
 )
 from helpdesk_surveys.blueprint import bp
 from helpdesk_surveys.charts import bar_chart
-from helpdesk_surveys.config import PLUGIN, split_list, survey_type, survey_types
+from helpdesk_surveys.config import PLUGIN, TEXTS_KIND, TYPE_NUMBERS, split_list, survey_type, survey_types
 from helpdesk_surveys.forms import CaseForm, TypeForm
 from helpdesk_surveys.models import KINDS, SurveyFollowUp, SurveyResponse, SurveyType
 from helpdesk_surveys.reports import build_report, default_range, fmt_nps, fmt_percent
@@ -269,6 +273,7 @@ def type_edit(survey_kind: str):
     form.team_ids.choices = [(t.id, t.name) for t in db_session().scalars(select(Team).order_by(Team.name))]
     preview = None
     status = 200
+    text_errors: dict[str, str] = {}
     if request.method == "POST":
         if form.validate_on_submit():
             for name in ("subject", "body"):
@@ -288,12 +293,23 @@ def type_edit(survey_kind: str):
                 _apply(row, form)
                 row.updated_at = utcnow()
                 db_session().add(row)
+                try:
+                    save_translations(TEXTS_KIND, TYPE_NUMBERS[survey_kind], texts_from_form(request.form, True),
+                                      check=check_template)
+                except ServiceError as exc:
+                    db_session().rollback()
+                    text_errors[exc.field or "body"] = str(exc)
+                    return render_template("surveys/type_form.html", form=form, kind=survey_kind, preview=None,
+                                           texts=language_texts(TEXTS_KIND, TYPE_NUMBERS[survey_kind], True),
+                                           text_errors=text_errors), 422
                 record_config_change("surveys.type", "changed", f"{survey_kind.upper()} survey", before,
                                      _type_values(row))
                 db_session().commit()
                 flash(gettext("%(kind)s survey saved.", kind=survey_kind.upper()), "success")
                 return redirect(url_for("surveys.admin"))
-    return render_template("surveys/type_form.html", form=form, kind=survey_kind, preview=preview), status
+    return render_template("surveys/type_form.html", form=form, kind=survey_kind, preview=preview,
+                           texts=language_texts(TEXTS_KIND, TYPE_NUMBERS[survey_kind], True),
+                           text_errors=text_errors), status
 
 
 TYPE_FIELDS = ("enabled", "trigger", "delay_minutes", "interval_days", "active_days", "team_ids", "channels",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from helpdesk_surveys.models import SurveyInvitation, SurveyResponse
+from helpdesk_surveys.models import SurveyInvitation, SurveyResponse, SurveyType
 from helpdesk_surveys.sending import send_due
 from sqlalchemy import func, select
 from surveys_testkit import (
@@ -167,3 +167,42 @@ def test_the_invitation_is_in_the_customers_language(db, agent, customer, other_
     assert "Keine Umfragen mehr:" in de.body_text and "Ein Klick genügt." in de.body_html
     assert '<html lang="de">' in de.body_html
     assert en.subject == f"How did we do on {english.reference}?" and "Very satisfied" in en.body_text
+
+
+def test_the_admins_own_text_has_a_version_per_language(db, client, login, admin, agent, customer, other_customer):
+    """Other languages on the survey type's form: a German customer gets the admin's German subject
+    and text, everyone else the admin's own; a broken German text is refused and nothing saved."""
+    from surveys_testkit import after_delay, field_errors, resolve
+
+    from helpdesk.models import OutboxMail
+    from helpdesk.services.profiles import update_preferences
+
+    login(client, admin)
+    assert 'name="subject_de"' in client.get("/surveys/admin/types/csat").text
+    form = {"enabled": "y", "trigger": "resolution", "delay_minutes": "60", "interval_days": "90",
+            "active_days": "90", "channels": "", "question": "How did we do?",
+            "subject": "Your ticket {{ ticket.reference }}", "body": "Hi {{ customer.first_name }}, rate us.",
+            "action": "save"}
+    broken = client.post("/surveys/admin/types/csat", data={**form, "subject_de": "Ihr Ticket",
+                                                             "body_de": "Hallo {{ customer.first_name"})
+    assert broken.status_code == 422
+    assert any(e.startswith("Deutsch: ") for e in field_errors(broken.text)), field_errors(broken.text)
+    assert "Hallo {{ customer.first_name" in broken.text
+    assert db.session.get(SurveyType, "csat") is None
+    saved = client.post("/surveys/admin/types/csat", data={
+        **form, "subject_de": "Ihr Ticket {{ ticket.reference }}", "body_de": "Hallo {{ customer.first_name }}, "
+                                                                           "bitte bewerten Sie uns."})
+    assert saved.status_code == 302
+
+    update_preferences(customer, agent, language="de")
+    german = services.create_ticket(customer, "Drucker", "Hilfe")
+    english = services.create_ticket(other_customer, "Printer", "Help")
+    resolve(german, agent)
+    resolve(english, agent)
+    assert send_due(now=after_delay()) == {"sent": 2}
+    mails = {m.to_addr: m for m in db.session.scalars(select(OutboxMail))}
+    de, en = mails[customer.email], mails[other_customer.email]
+    assert de.subject == f"Ihr Ticket {german.reference}"
+    assert de.body_text.startswith("Hallo Carla, bitte bewerten Sie uns.")
+    assert "Sehr zufrieden" in de.body_text  # the fixed words in German as before
+    assert en.subject == f"Your ticket {english.reference}" and en.body_text.startswith("Hi Otto, rate us.")
