@@ -61,9 +61,11 @@ def language_texts(kind: str, owner_id: int | None, with_subject: bool = False) 
 
 
 def check_translations(texts: Mapping[str, tuple[str, str]], max_subject: int = 200,
-                       check: Callable[[str], str | None] = check_template) -> None:
+                       check: Callable[[str], str | None] | None = None) -> None:
     """Raise ``ServiceError`` (field ``body_<lang>``) for a text that does not compile;
-    ``check`` returns what is wrong with a text, or None (a plugin's own template rules)."""
+    ``check`` returns what is wrong with a text, or None (a plugin's own template rules;
+    default: the canned replies' ``check_template``)."""
+    check = check or check_template
     for code, (subject, body) in texts.items():
         if code not in other_languages():
             raise ServiceError("Unknown language.", field=f"body_{code}")
@@ -78,7 +80,7 @@ def check_translations(texts: Mapping[str, tuple[str, str]], max_subject: int = 
 
 
 def save_translations(kind: str, owner_id: int, texts: Mapping[str, tuple[str, str]],
-                      check: Callable[[str], str | None] = check_template) -> None:
+                      check: Callable[[str], str | None] | None = None) -> None:
     """Store ``{language: (subject, body)}`` for the item (not committed: the caller's save does).
     Raises ``ServiceError`` (field ``body_<lang>``) when ``check`` finds a text wrong."""
     if not is_translatable_kind(kind):
