@@ -20,14 +20,8 @@ from sqlalchemy import Select, false, func, or_, select
 from helpdesk.access import ticket_scope
 from helpdesk.contract import ReportFilters
 from helpdesk.extensions import db
+from helpdesk.languages import N_
 from helpdesk.models import Tag, Team, Ticket, TicketFacts, User, ticket_tags
-
-
-def N_(text: str) -> str:
-    """Marks ``text`` for the catalogue (pybabel's default keyword) without translating it: the
-    page translates these labels where it shows them, CSV headings stay English."""
-    return text
-
 
 DIMENSIONS = {"team": N_("Team"), "agent": N_("Agent"), "channel": N_("Channel"), "tag": N_("Tag"),
               "priority": N_("Priority")}

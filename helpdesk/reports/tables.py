@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from helpdesk.i18n import gettext
-from helpdesk.reports.metrics import DIMENSIONS, N_, WEEKDAYS, Report, Stats
+from helpdesk.i18n import N_, gettext
+from helpdesk.reports.metrics import DIMENSIONS, WEEKDAYS, Report, Stats
 from helpdesk.sla.clock import format_duration
 
 METRIC_HEADERS = (N_("Created"), N_("Solved"), N_("First response (median)"), N_("First response (90th percentile)"),

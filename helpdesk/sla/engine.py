@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from helpdesk.extensions import db
-from helpdesk.i18n import gettext
+from helpdesk.i18n import N_, gettext
 from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.models import BusinessHours, SlaPolicy, SlaTarget, Team, Ticket
 from helpdesk.models.base import utcnow
@@ -52,13 +52,7 @@ from helpdesk.sla.clock import (
 
 log = logging.getLogger(__name__)
 
-
-def N_(text: str) -> str:
-    """Marks ``text`` for the catalogue (pybabel's default keyword) without translating it:
-    the labels below are also written into audit reasons, which stay English."""
-    return text
-
-
+# English here (they are also written into audit reasons); the sidebar translates them.
 KIND_LABELS = {
     "first_response": N_("First response"),
     "next_response": N_("Next response"),
