@@ -38,7 +38,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 
-from helpdesk.languages import DEFAULT_LANGUAGE, LANGUAGES, supported
+from helpdesk.languages import DEFAULT_LANGUAGE, LANGUAGES, N_, supported  # noqa: F401 - N_ re-exported
 from helpdesk.models.base import utcnow
 from helpdesk.timezones import to_local
 

@@ -13,3 +13,11 @@ def supported(code: str | None) -> str | None:
     """``de-AT`` → ``de``; ``None`` for a language without a catalogue."""
     base = (code or "").strip().replace("_", "-").split("-")[0].lower()
     return base if base in LANGUAGES else None
+
+
+def N_(text: str) -> str:
+    """Marks ``text`` for the catalogue (pybabel's default keyword) without translating it, for
+    labels kept in English where they are stored or exported and translated where a page shows
+    them. Here, in the leaf module, so that the services can mark text without importing
+    ``helpdesk.i18n`` (which imports the services' settings)."""
+    return text

@@ -20,12 +20,14 @@ from sqlalchemy import Select, false, func, or_, select
 from helpdesk.access import ticket_scope
 from helpdesk.contract import ReportFilters
 from helpdesk.extensions import db
+from helpdesk.languages import N_
 from helpdesk.models import Tag, Team, Ticket, TicketFacts, User, ticket_tags
 
-DIMENSIONS = {"team": "Team", "agent": "Agent", "channel": "Channel", "tag": "Tag", "priority": "Priority"}
+DIMENSIONS = {"team": N_("Team"), "agent": N_("Agent"), "channel": N_("Channel"), "tag": N_("Tag"),
+              "priority": N_("Priority")}
 NONE_LABELS = {"team": "(no team)", "agent": "(unassigned)", "channel": "(none)", "tag": "(no tag)",
                "priority": "(none)"}
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 def percentile(values: list[float], share: float) -> float | None:

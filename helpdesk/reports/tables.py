@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from helpdesk.i18n import N_, gettext
 from helpdesk.reports.metrics import DIMENSIONS, WEEKDAYS, Report, Stats
 from helpdesk.sla.clock import format_duration
 
-METRIC_HEADERS = ("Created", "Solved", "First response (median)", "First response (90th percentile)",
-                  "Resolution (median)", "Resolution (90th percentile)", "SLA attainment", "Reopen rate",
-                  "One-touch resolution")
+METRIC_HEADERS = (N_("Created"), N_("Solved"), N_("First response (median)"), N_("First response (90th percentile)"),
+                  N_("Resolution (median)"), N_("Resolution (90th percentile)"), N_("SLA attainment"),
+                  N_("Reopen rate"), N_("One-touch resolution"))
 TABLES = ("volume", "summary", *DIMENSIONS, "hours")
 
 
@@ -33,16 +34,18 @@ def metric_cells(stats: Stats, csv: bool = False) -> list[Any]:
 
 
 def headers(name: str, csv: bool = False) -> list[str]:
-    """Column headings of table ``name`` (CSV headings name their units)."""
+    """Column headings of table ``name`` (CSV headings name their units and stay English, for the
+    programs that read them; the page's are in the reader's language)."""
+    said = (lambda text: text) if csv else gettext
     if name == "volume":
-        return ["Period starting", "Created", "Solved", "Backlog at the end"]
+        return [said(h) for h in (N_("Period starting"), N_("Created"), N_("Solved"), N_("Backlog at the end"))]
     if name == "hours":
-        return ["Weekday", *[f"{hour:02d}:00" for hour in range(24)]]
+        return [said(N_("Weekday")), *[f"{hour:02d}:00" for hour in range(24)]]
     metrics = list(METRIC_HEADERS)
     if csv:
         metrics = [h + (" minutes" if 2 <= i <= 5 else " %" if i >= 6 else "") for i, h in enumerate(metrics)]
-    first = "Period" if name == "summary" else DIMENSIONS[name]
-    return [first, *metrics]
+    first = N_("Period") if name == "summary" else DIMENSIONS[name]
+    return [said(first), *[said(h) for h in metrics]]
 
 
 def rows(report: Report, name: str, csv: bool = False) -> list[list[Any]]:
@@ -50,7 +53,7 @@ def rows(report: Report, name: str, csv: bool = False) -> list[list[Any]]:
     if name == "volume":
         return [[b.start.isoformat(), b.created, b.solved, b.backlog] for b in report.series]
     if name == "hours":
-        return [[WEEKDAYS[day], *report.heatmap[day]] for day in range(7)]
+        return [[WEEKDAYS[day] if csv else gettext(WEEKDAYS[day]), *report.heatmap[day]] for day in range(7)]
     if name == "summary":
         f = report.filters
         return [[f"{f.start.isoformat()} to {f.end.isoformat()}", *metric_cells(report.total, csv)]]

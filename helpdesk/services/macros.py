@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Select, or_, select, update
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.canned import check_template, render_strict, text_for
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext
 from helpdesk.models import Macro, Team, Ticket, User, team_members
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import PRIORITIES
@@ -92,16 +93,16 @@ def describe(macro: Macro) -> str:
     """What a macro does, in a few words (for the list)."""
     does = []
     if macro.body.strip():
-        does.append("note" if macro.internal else "reply")
+        does.append(gettext("note") if macro.internal else gettext("reply"))
     if macro.status:
-        does.append(f"status {macro.status}")
+        does.append(gettext("status %(status)s", status=macro.status))
     if macro.priority:
-        does.append(f"priority {macro.priority}")
+        does.append(gettext("priority %(priority)s", priority=macro.priority))
     does += [f"+{tag}" for tag in macro.add_tags] + [f"−{tag}" for tag in macro.remove_tags]
     if macro.assignee:
-        does.append({"me": "assign to me", "none": "unassign"}.get(macro.assignee, "assign"))
+        does.append({"me": gettext("assign to me"), "none": gettext("unassign")}.get(macro.assignee, gettext("assign")))
     if macro.set_team_id:
-        does.append(f"team {macro.set_team.name if macro.set_team else macro.set_team_id}")
+        does.append(gettext("team %(name)s", name=macro.set_team.name if macro.set_team else macro.set_team_id))
     return "; ".join(does)
 
 
@@ -243,13 +244,13 @@ def plan_macro(macro: Macro, ticket: Ticket, actor: User) -> Plan:
             plan.body = render_strict(source, ticket, actor)
         except ValueError as exc:
             raise ServiceError(str(exc), field="body") from None
-        plan.steps.append("Add an internal note" if plan.internal else "Send a reply to the customer")
+        plan.steps.append(gettext("Add an internal note") if plan.internal else gettext("Send a reply to the customer"))
     if macro.status and macro.status != ticket.status:
         plan.changes["status"] = macro.status
-        plan.steps.append(f"Set the status to {macro.status}")
+        plan.steps.append(gettext("Set the status to %(status)s", status=macro.status))
     if macro.priority and macro.priority != ticket.priority:
         plan.changes["priority"] = macro.priority
-        plan.steps.append(f"Set the priority to {macro.priority}")
+        plan.steps.append(gettext("Set the priority to %(priority)s", priority=macro.priority))
     names = [t.name for t in ticket.tags]
     new = [n for n in names if n not in macro.remove_tags] + [n for n in macro.add_tags if n not in names]
     if new != names:
@@ -257,17 +258,18 @@ def plan_macro(macro: Macro, ticket: Ticket, actor: User) -> Plan:
         added = [n for n in new if n not in names]
         removed = [n for n in names if n not in new]
         if added:
-            plan.steps.append(f"Add the tags {', '.join(added)}")
+            plan.steps.append(gettext("Add the tags %(tags)s", tags=", ".join(added)))
         if removed:
-            plan.steps.append(f"Remove the tags {', '.join(removed)}")
+            plan.steps.append(gettext("Remove the tags %(tags)s", tags=", ".join(removed)))
     assignee = _assignee_id(macro, actor)
     if assignee != "keep" and assignee != ticket.assignee_id:
         plan.changes["assignee_id"] = assignee
         person = db.session.get(User, assignee) if isinstance(assignee, int) else None
-        plan.steps.append(f"Assign to {person.name}" if person else "Unassign")
+        plan.steps.append(gettext("Assign to %(name)s", name=person.name) if person else gettext("Unassign"))
     if macro.set_team_id and macro.set_team_id != ticket.team_id:
         plan.changes["team_id"] = macro.set_team_id
-        plan.steps.append(f"Move to the team {macro.set_team.name if macro.set_team else macro.set_team_id}")
+        plan.steps.append(gettext("Move to the team %(name)s",
+                                  name=macro.set_team.name if macro.set_team else macro.set_team_id))
     return plan
 
 

@@ -32,6 +32,7 @@ from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket
 from helpdesk.contract import DELIVERIES, NotificationKind
 from helpdesk.extensions import db
 from helpdesk.jobs import crontab, periodic_task, task
+from helpdesk.languages import N_
 from helpdesk.links import external_url
 from helpdesk.models import OutboxMail, Ticket, User
 from helpdesk.models.base import utcnow
@@ -51,8 +52,8 @@ from helpdesk.services.mail import deliver_mail, in_batch, queue_mail
 from helpdesk.timezones import mail_time, to_local
 
 MENTION = re.compile(r"@\[([^\[\]\n]{1,200})\]\(user:(\d{1,10})\)")
-DELIVERY_LABELS = {"immediately": "Email at once", "digest": "Daily digest email", "app": "In the app only",
-                   "off": "Off"}
+DELIVERY_LABELS = {"immediately": N_("Email at once"), "digest": N_("Daily digest email"),
+                   "app": N_("In the app only"), "off": N_("Off")}
 DIGEST_LIMIT = 100  # notifications listed in one digest mail (the page has them all)
 
 

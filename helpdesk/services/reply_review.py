@@ -11,17 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from helpdesk.contract import ReplyWarning
+from helpdesk.languages import N_
 from helpdesk.plugin_manager import CORE, manager
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.settings import save_site_settings, site_setting
 
-MODES = {"off": "Off", "advise": "Advise (the agent can send anyway)", "block": "Block (the reply is not sent)"}
+MODES = {"off": N_("Off"), "advise": N_("Advise (the agent can send anyway)"),
+         "block": N_("Block (the reply is not sent)")}
 DEFAULT_MODE = "advise"
 # The core's own checks (implemented in helpdesk/core_hooks.py): key → what it looks for.
 CORE_CHECKS = {
-    f"{CORE}.greeting": "The reply greets the customer by first name (\"Hi Carla,\").",
-    f"{CORE}.reference": "The reply mentions the ticket reference (HD-123).",
+    f"{CORE}.greeting": N_("The reply greets the customer by first name (\"Hi Carla,\")."),
+    f"{CORE}.reference": N_("The reply mentions the ticket reference (HD-123)."),
 }
 
 
@@ -72,9 +76,9 @@ def known_checks() -> list[tuple[str, str, str]]:
     """``(key, what it looks for, mode)`` for Admin → Reply checks: the core's checks, then one
     row per enabled plugin that implements the hook (its checks together)."""
     modes = check_modes()
-    rows = [(key, label, mode_of(key, modes)) for key, label in CORE_CHECKS.items()]
+    rows = [(key, gettext(label), mode_of(key, modes)) for key, label in CORE_CHECKS.items()]
     plugins = sorted({name for name in manager().implementers("helpdesk_reply_checks") if name != CORE})
-    rows += [(name, f"The checks of the {name} plugin.", mode_of(name, modes)) for name in plugins]
+    rows += [(name, gettext("The checks of the %(name)s plugin.", name=name), mode_of(name, modes)) for name in plugins]
     return rows
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from helpdesk.extensions import db
+from helpdesk.i18n import N_, gettext
 from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.models import BusinessHours, SlaPolicy, SlaTarget, Team, Ticket
 from helpdesk.models.base import utcnow
@@ -51,11 +52,12 @@ from helpdesk.sla.clock import (
 
 log = logging.getLogger(__name__)
 
+# English here (they are also written into audit reasons); the sidebar translates them.
 KIND_LABELS = {
-    "first_response": "First response",
-    "next_response": "Next response",
-    "periodic_update": "Update to the customer",
-    "resolution": "Resolution",
+    "first_response": N_("First response"),
+    "next_response": N_("Next response"),
+    "periodic_update": N_("Update to the customer"),
+    "resolution": N_("Resolution"),
 }
 DEFAULT_WARN_MINUTES = 30  # for targets whose policy was deleted under them
 DEFAULT_PAUSE = frozenset({"pending"})
@@ -480,9 +482,9 @@ def time_left(due: datetime | None, now: datetime | None = None, soon: timedelta
         return None
     now = now or utcnow()
     if now >= due:
-        return f"overdue {format_duration(now - due)}", "text-bg-danger"
+        return gettext("overdue %(duration)s", duration=format_duration(now - due)), "text-bg-danger"
     badge = "text-bg-warning" if due - now <= soon else "text-bg-success"
-    return f"{format_duration(due - now)} left", badge
+    return gettext("%(duration)s left", duration=format_duration(due - now)), badge
 
 
 def target_states(ticket: Ticket, now: datetime | None = None,
@@ -496,24 +498,29 @@ def target_states(ticket: Ticket, now: datetime | None = None,
         target = targets.get(kind)
         if target is None:
             continue
-        label = KIND_LABELS[kind]
+        label = gettext(KIND_LABELS[kind])
         policy = db.session.get(SlaPolicy, target.policy_id) if target.policy_id else None
         if target.met_at is not None:
             late = target.breached_at is not None or (target.due_at is not None and target.met_at > target.due_at)
-            state = ("met_late", "met late", "text-bg-secondary") if late else ("met", "met", "text-bg-success")
+            state = (("met_late", gettext("met late"), "text-bg-secondary") if late
+                     else ("met", gettext("met"), "text-bg-success"))
         elif target.paused_at is not None:
             left = format_duration(target.due_at - target.paused_at) if target.due_at else ""
             if target.due_at and target.due_at <= target.paused_at:
-                left_text = f"paused, overdue {format_duration(target.paused_at - target.due_at)}"
+                left_text = gettext("paused, overdue %(duration)s",
+                                    duration=format_duration(target.paused_at - target.due_at))
             else:
-                left_text = f"paused, {left} left" if left else "paused"
+                left_text = gettext("paused, %(duration)s left", duration=left) if left else gettext("paused")
             state = ("paused", left_text, "bg-light text-dark border")
         elif now >= target.due_at:
-            state = ("overdue", f"overdue {format_duration(now - target.due_at)}", "text-bg-danger")
+            state = ("overdue", gettext("overdue %(duration)s", duration=format_duration(now - target.due_at)),
+                     "text-bg-danger")
         elif now >= target.due_at - _warn(policy):
-            state = ("warning", f"due in {format_duration(target.due_at - now)}", "text-bg-warning")
+            state = ("warning", gettext("due in %(duration)s", duration=format_duration(target.due_at - now)),
+                     "text-bg-warning")
         else:
-            state = ("running", f"due in {format_duration(target.due_at - now)}", "text-bg-info")
+            state = ("running", gettext("due in %(duration)s", duration=format_duration(target.due_at - now)),
+                     "text-bg-info")
         out.append(TargetState(kind=kind, label=label, state=state[0], text=state[1], badge=state[2],
                                target=target))
     return out

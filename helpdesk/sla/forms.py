@@ -2,62 +2,65 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from helpdesk.i18n import gettext as _
+from helpdesk.i18n import lazy_gettext as _l
 from helpdesk.models.tickets import OPEN_STATUSES, PRIORITIES
 from helpdesk.sla.clock import parse_hhmm, parse_intervals
 
 WEEKDAYS = (("1", "Monday"), ("2", "Tuesday"), ("3", "Wednesday"), ("4", "Thursday"),
             ("5", "Friday"), ("6", "Saturday"), ("7", "Sunday"))
 MAX_MINUTES = 525_600  # a year: anything longer is a typo, not a promise
-POSITIVE = "Enter a whole number of minutes, at least 1 (leave empty for no target)."
+POSITIVE = _l("Enter a whole number of minutes, at least 1 (leave empty for no target).")
 
 
-def _minutes_field(label: str) -> IntegerField:
+def _minutes_field(label: Any) -> IntegerField:
     return IntegerField(label, validators=[Optional(), NumberRange(min=1, max=MAX_MINUTES, message=POSITIVE)])
 
 
 class PolicyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    position = IntegerField("Order (lower is checked first)", default=0,
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    position = IntegerField(_l("Order (lower is checked first)"), default=0,
                             validators=[InputRequired(), NumberRange(min=0, max=10_000)])
-    active = BooleanField("Active", default=True)
+    active = BooleanField(_l("Active"), default=True)
     # Choices are filled by the view; an id that is not a team is refused in validate_team_id.
-    team_id = SelectField("Team", coerce=str, validate_choice=False)
-    priority = SelectField("Priority", choices=[("", "Any priority")] + [(p, p) for p in PRIORITIES])
-    tag = StringField("Only tickets tagged", validators=[Optional(), Length(max=60)],
+    team_id = SelectField(_l("Team"), coerce=str, validate_choice=False)
+    priority = SelectField(_l("Priority"), choices=[("", _l("Any priority"))] + [(p, p) for p in PRIORITIES])
+    tag = StringField(_l("Only tickets tagged"), validators=[Optional(), Length(max=60)],
                       filters=[lambda v: (v or "").strip().lower() or None])
-    business_hours_id = SelectField("Business hours", coerce=str, validate_choice=False)
-    first_response_minutes = _minutes_field("First response within (minutes)")
-    next_response_minutes = _minutes_field("Next response within (minutes)")
-    periodic_update_minutes = _minutes_field("Update the customer at least every (minutes)")
-    resolution_minutes = _minutes_field("Resolve within (minutes)")
+    business_hours_id = SelectField(_l("Business hours"), coerce=str, validate_choice=False)
+    first_response_minutes = _minutes_field(_l("First response within (minutes)"))
+    next_response_minutes = _minutes_field(_l("Next response within (minutes)"))
+    periodic_update_minutes = _minutes_field(_l("Update the customer at least every (minutes)"))
+    resolution_minutes = _minutes_field(_l("Resolve within (minutes)"))
     warn_before_minutes = IntegerField(
-        "Warn this many minutes before a target is due", default=30,
-        validators=[InputRequired(message="Enter a number of minutes (0 for no warning)."),
-                    NumberRange(min=0, max=MAX_MINUTES, message="Enter 0 or more minutes.")])
-    pause_statuses = SelectMultipleField("Pause the clocks while the ticket is",
+        _l("Warn this many minutes before a target is due"), default=30,
+        validators=[InputRequired(message=_l("Enter a number of minutes (0 for no warning).")),
+                    NumberRange(min=0, max=MAX_MINUTES, message=_l("Enter 0 or more minutes."))])
+    pause_statuses = SelectMultipleField(_l("Pause the clocks while the ticket is"),
                                          choices=[(s, s) for s in OPEN_STATUSES], default=["pending"])
 
     def validate_team_id(self, field) -> None:
         valid = {value for value, _label in field.choices or []}
         if (field.data or "") not in valid:
-            raise ValidationError("Unknown team: choose one from the list.")
+            raise ValidationError(_("Unknown team: choose one from the list."))
 
     def validate_business_hours_id(self, field) -> None:
         valid = {value for value, _label in field.choices or []}
         if (field.data or "") not in valid:
-            raise ValidationError("Unknown business hours: choose from the list.")
+            raise ValidationError(_("Unknown business hours: choose from the list."))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if ok and not any((self.first_response_minutes.data, self.next_response_minutes.data,
                            self.periodic_update_minutes.data, self.resolution_minutes.data)):
-            self.form_errors.append("Set at least one target (first response, next response, update or resolution).")
+            self.form_errors.append(_("Set at least one target (first response, next response, update or resolution)."))
             ok = False
         return ok
 
@@ -78,7 +81,7 @@ class ScheduleField(StringField):
             if not part:
                 continue
             if part.count("-") != 1:
-                raise ValidationError(f"“{part}” is not an interval: write it like 09:00-17:00.")
+                raise ValidationError(_("“%(part)s” is not an interval: write it like 09:00-17:00.", part=part))
             start, end = (s.strip() for s in part.split("-"))
             try:
                 parse_hhmm(start)
@@ -99,16 +102,16 @@ def format_intervals(intervals: list[list[str]] | None) -> str:
 
 
 class HoursForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    timezone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
-    day_1 = ScheduleField("Monday", validators=[Length(max=200)])
-    day_2 = ScheduleField("Tuesday", validators=[Length(max=200)])
-    day_3 = ScheduleField("Wednesday", validators=[Length(max=200)])
-    day_4 = ScheduleField("Thursday", validators=[Length(max=200)])
-    day_5 = ScheduleField("Friday", validators=[Length(max=200)])
-    day_6 = ScheduleField("Saturday", validators=[Length(max=200)])
-    day_7 = ScheduleField("Sunday", validators=[Length(max=200)])
-    holidays = TextAreaField("Holidays (one date per line, YYYY-MM-DD)", validators=[Length(max=20_000)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    timezone = StringField(_l("Time zone"), default="UTC", validators=[DataRequired(), Length(max=64)])
+    day_1 = ScheduleField(_l("Monday"), validators=[Length(max=200)])
+    day_2 = ScheduleField(_l("Tuesday"), validators=[Length(max=200)])
+    day_3 = ScheduleField(_l("Wednesday"), validators=[Length(max=200)])
+    day_4 = ScheduleField(_l("Thursday"), validators=[Length(max=200)])
+    day_5 = ScheduleField(_l("Friday"), validators=[Length(max=200)])
+    day_6 = ScheduleField(_l("Saturday"), validators=[Length(max=200)])
+    day_7 = ScheduleField(_l("Sunday"), validators=[Length(max=200)])
+    holidays = TextAreaField(_l("Holidays (one date per line, YYYY-MM-DD)"), validators=[Length(max=20_000)])
 
     def days(self) -> list[ScheduleField]:
         return [getattr(self, f"day_{n}") for n, _label in WEEKDAYS]
@@ -118,8 +121,8 @@ class HoursForm(FlaskForm):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"Unknown time zone “{name}”: use a name such as Europe/Berlin, "
-                                  "America/New_York or UTC.") from None
+            raise ValidationError(_("Unknown time zone “%(name)s”: use a name such as Europe/Berlin, "
+                                    "America/New_York or UTC.", name=name)) from None
         field.data = name
 
     def validate_holidays(self, field) -> None:
@@ -131,13 +134,14 @@ class HoursForm(FlaskForm):
             try:
                 dates.append(date.fromisoformat(text).isoformat())
             except ValueError:
-                raise ValidationError(f"Line {number}: “{text}” is not a date (write it as YYYY-MM-DD).") from None
+                raise ValidationError(_("Line %(number)s: “%(text)s” is not a date (write it as YYYY-MM-DD).",
+                                        number=number, text=text)) from None
         self.holiday_dates = sorted(set(dates))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if ok and not any(getattr(day, "intervals", None) for day in self.days()):
-            self.form_errors.append("Enter working hours for at least one day, e.g. 09:00-17:00 on Monday.")
+            self.form_errors.append(_("Enter working hours for at least one day, e.g. 09:00-17:00 on Monday."))
             ok = False
         return ok
 
