@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext, ngettext
 from helpdesk.models import BusinessHours, SlaPolicy, SlaTarget, Team
 from helpdesk.services import admin_audit
 from helpdesk.sla import engine
@@ -113,8 +114,8 @@ def policy_edit(policy_id: int | None) -> Response | tuple[str, int]:
             if was_active and not policy.active:
                 # A switched-off policy stops its clocks, like a deleted one.
                 engine.remove_clocks(policy)
-            flash(f"Saved policy {policy.name}. It applies to new tickets and to tickets whose "
-                  "team, priority or tags change.", "success")
+            flash(gettext("Saved policy %(name)s. It applies to new tickets and to tickets whose "
+                          "team, priority or tags change.", name=policy.name), "success")
             return redirect(url_for("sla.index"))
     return render_template("sla/policy_form.html", form=form, policy=policy,
                            has_hours=bool(hours)), 422 if form.errors or form.form_errors else 200
@@ -132,8 +133,9 @@ def policy_delete(policy_id: int) -> Response:
     admin_audit.record_change("sla_policy", f"SLA policy {name} (#{policy.id})",
                               admin_audit.snapshot(policy, POLICY_AUDIT_FIELDS), None)
     moved = engine.remove_policy(policy)  # commits the removal and the audit entry together
-    flash(f"Removed policy {name}." + (f" Its {moved} running tickets move to the next matching policy."
-                                       if moved else ""), "info")
+    flash(ngettext("Removed policy %(name)s. Its %(num)s running ticket moves to the next matching policy.",
+                   "Removed policy %(name)s. Its %(num)s running tickets move to the next matching policy.",
+                   moved, name=name) if moved else gettext("Removed policy %(name)s.", name=name), "info")
     return redirect(url_for("sla.index"))
 
 
@@ -172,8 +174,8 @@ def hours_edit(hours_id: int | None) -> Response | tuple[str, int]:
             admin_audit.record_change("business_hours", f"business hours {hours.name} (#{hours.id})", before,
                                       admin_audit.snapshot(hours, HOURS_AUDIT_FIELDS))
             db.session.commit()
-            flash(f"Saved business hours {hours.name}. New clocks count with them; running ones keep "
-                  "their due times.", "success")
+            flash(gettext("Saved business hours %(name)s. New clocks count with them; running ones keep "
+                          "their due times.", name=hours.name), "success")
             return redirect(url_for("sla.index"))
     return render_template("sla/hours_form.html", form=form, hours=hours, weekdays=WEEKDAYS,
                            timezones=sorted(available_timezones())), \
@@ -193,6 +195,6 @@ def hours_delete(hours_id: int) -> Response:
                               admin_audit.snapshot(hours, HOURS_AUDIT_FIELDS), None)
     db.session.delete(hours)
     db.session.commit()
-    flash(f"Removed business hours {hours.name}. Policies and teams that used them now count "
-          "around the clock.", "info")
+    flash(gettext("Removed business hours %(name)s. Policies and teams that used them now count "
+                  "around the clock.", name=hours.name), "info")
     return redirect(url_for("sla.index"))
