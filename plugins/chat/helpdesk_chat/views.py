@@ -27,6 +27,7 @@ from helpdesk.plugin_api import (
     User,
     csrf,
     db_session,
+    gettext,
     human_size,
     live,
     safe_filename,
@@ -63,7 +64,7 @@ def only_allowed_origins():  # noqa: ANN201 - a response or None
         return None
     if not origin_allowed():
         current_app.logger.info("chat: refused origin %r", request_origin()[:200])
-        return jsonify(error="This website may not use the chat."), 403
+        return jsonify(error=gettext("This website may not use the chat.")), 403
     if request.method == "OPTIONS":
         return Response(status=204)
     return None
@@ -136,12 +137,13 @@ def session():
     visitor = _visitor()
     user_id, user_hash = _str(data, "user_id", 200), _str(data, "user_hash", 200)
     if user_id and user_hash and not visitors.verify_identity(user_id, user_hash):
-        return error("The website's sign-in could not be verified.", 403)
+        return error(gettext("The website's sign-in could not be verified."), 403)
     if visitor is not None and user_id and visitor.verified_user != user_id:
         visitor = None  # another signed-in user on this browser: their own chat
     if visitor is None:
         if wait := throttle.attempt(NEW_VISITORS, request.remote_addr or "?"):
-            return error(f"Too many new chats from your network: try again in {throttle.wait_text(wait)}.", 429)
+            return error(gettext("Too many new chats from your network: try again in %(wait)s.",
+                                 wait=throttle.wait_text(wait)), 429)
         try:
             visitor = visitors.start(name=_str(data, "name"), email=_str(data, "email"), origin=request_origin(),
                                      user_id=user_id, user_hash=user_hash)
@@ -156,7 +158,7 @@ def session():
 def details():
     visitor = _visitor()
     if visitor is None:
-        return error("Your chat has expired: reload the page.", 401)
+        return error(gettext("Your chat has expired: reload the page."), 401)
     data = _body()
     try:
         visitors.update_details(visitor, name=_str(data, "name"), email=_str(data, "email"))
@@ -169,7 +171,7 @@ def details():
 def messages():
     visitor = _visitor()
     if visitor is None:
-        return error("Your chat has expired: reload the page.", 401)
+        return error(gettext("Your chat has expired: reload the page."), 401)
     after = request.args.get("after", "0")
     after_id = int(after) if after.isdigit() and len(after) < 12 else 0
     if request.method == "POST":
@@ -178,19 +180,19 @@ def messages():
         if data.get("human") is not True and visitors.current_ticket(visitor) is None:
             # The answer bot: before the first message opens a chat, articles that answer it well.
             if wait := throttle.attempt(SUGGEST_LIMIT, str(visitor.id)):
-                return error(f"Too many messages: try again in {throttle.wait_text(wait)}.", 429)
+                return error(gettext("Too many messages: try again in %(wait)s.", wait=throttle.wait_text(wait)), 429)
             answers = bot.offer(body, bot.clean_language(data.get("language")))
             if answers:
                 return jsonify(messages=[], status=None, answers=answers)
         if not config.is_open(utcnow()) and not visitor.email:
-            return error("We're away: leave your email address so we can answer.", 400, "email")
+            return error(gettext("We're away: leave your email address so we can answer."), 400, "email")
         if config.setting("prechat") == "required" and not (visitor.name and visitor.email):
-            return error("Please tell us your name and email address first.", 400,
+            return error(gettext("Please tell us your name and email address first."), 400,
                          "name" if not visitor.name else "email")
         try:
             visitors.write(visitor, body, team=_str(data, "team", 100))
         except (ServiceError, PermissionDenied) as exc:
-            return error(str(exc), 429 if "fast" in str(exc) else 400, getattr(exc, "field", None))
+            return error(str(exc), 429 if isinstance(exc, visitors.TooFast) else 400, getattr(exc, "field", None))
     else:
         visitors.seen(visitor)
     ticket = visitors.current_ticket(visitor)
@@ -203,9 +205,9 @@ def suggest():
     """Help-centre articles matching what the visitor is typing (before the first message)."""
     visitor = _visitor()
     if visitor is None:
-        return error("Your chat has expired: reload the page.", 401)
+        return error(gettext("Your chat has expired: reload the page."), 401)
     if wait := throttle.attempt(SUGGEST_LIMIT, str(visitor.id)):
-        return error(f"Too many searches: try again in {throttle.wait_text(wait)}.", 429)
+        return error(gettext("Too many searches: try again in %(wait)s.", wait=throttle.wait_text(wait)), 429)
     text = (request.args.get("q") or "")[:2000]
     return jsonify(answers=bot.suggestions(text, bot.clean_language(request.args.get("language"))))
 
@@ -215,10 +217,10 @@ def solved():
     """"This solved it": counted once per attempt; no chat is opened."""
     visitor = _visitor()
     if visitor is None:
-        return error("Your chat has expired: reload the page.", 401)
+        return error(gettext("Your chat has expired: reload the page."), 401)
     data = _body()
     if not isinstance(data.get("article_id"), int) or not isinstance(data.get("attempt"), str):
-        return error("Choose one of the suggested articles.", 400, "article_id")
+        return error(gettext("Choose one of the suggested articles."), 400, "article_id")
     counted = bot.solved(visitor.id, data["article_id"], data["attempt"], _str(data, "text", 500) or "")
     return jsonify(ok=True, counted=counted)
 
@@ -227,15 +229,15 @@ def solved():
 def upload():
     visitor = _visitor()
     if visitor is None:
-        return error("Your chat has expired: reload the page.", 401)
+        return error(gettext("Your chat has expired: reload the page."), 401)
     file = request.files.get("file")
     if file is None or not file.filename:
-        return error("Choose a file.", 400, "file")
+        return error(gettext("Choose a file."), 400, "file")
     limit = int(current_app.config["MAX_ATTACHMENT_BYTES"])
     content = file.read(limit + 1)
     if len(content) > limit:
-        return error(f"{safe_filename(file.filename)} is too large (at most {human_size(limit)}).",
-                     413, "file")
+        return error(gettext("%(name)s is too large (at most %(limit)s).", name=safe_filename(file.filename),
+                             limit=human_size(limit)), 413, "file")
     attachment = NewAttachment(safe_filename(file.filename), content,
                                file.mimetype or "application/octet-stream")
     try:
@@ -252,7 +254,7 @@ def typing():
     visitor = _visitor()
     ticket = visitors.current_ticket(visitor) if visitor is not None else None
     if ticket is None:
-        return error("No conversation yet.", 404)
+        return error(gettext("No conversation yet."), 404)
     state = "typing" if _body().get("typing") else "viewing"
     customer = visitors.customer_of(visitor)
     if live.set_presence(ticket.id, customer.id, state):
@@ -269,12 +271,12 @@ def rate():
     visitor = _visitor()
     ticket = visitors.current_ticket(visitor) if visitor is not None else None
     if ticket is None:
-        return error("No conversation to rate.", 404)
+        return error(gettext("No conversation to rate."), 404)
     score = _body().get("score")
     if not isinstance(score, int) or not 1 <= score <= 5:
-        return error("Choose a score from 1 to 5.", 400, "score")
+        return error(gettext("Choose a score from 1 to 5."), 400, "score")
     if db_session().scalar(select(ChatRating.id).where(ChatRating.ticket_id == ticket.id)) is not None:
-        return error("Thanks, this chat was already rated.", 409)
+        return error(gettext("Thanks, this chat was already rated."), 409)
     db_session().add(ChatRating(ticket_id=ticket.id, score=score))
     db_session().commit()
     customer = db_session().get(User, ticket.customer_id)

@@ -18,6 +18,7 @@ from helpdesk.plugin_api import (
     Ticket,
     User,
     db_session,
+    gettext,
     services,
     throttle,
     utcnow,
@@ -91,7 +92,7 @@ def _email(value: str | None) -> str | None:
     if not value:
         return None
     if len(value) > 320 or "@" not in value or any(c.isspace() for c in value):
-        raise ServiceError("That email address does not look right.", field="email")
+        raise ServiceError(gettext("That email address does not look right."), field="email")
     return value.lower()
 
 
@@ -136,12 +137,16 @@ def team_id(name: str | None) -> int | None:
     return config.setting("team")
 
 
+class TooFast(ServiceError):
+    """The visitor's messages came faster than the per-minute limit (answered 429, whatever the language)."""
+
+
 def _check_rate(visitor: ChatVisitor) -> None:
     per_minute = int(config.setting("per_minute") or 20)
     limit = throttle.Limit(f"chat-visitor-messages-{per_minute}", attempts=per_minute,
                            window=timedelta(minutes=1), lockout=timedelta(seconds=30))
     if wait := throttle.attempt(limit, visitor.key):
-        raise ServiceError(f"You are writing very fast: please wait {throttle.wait_text(wait)}.")
+        raise TooFast(gettext("You are writing very fast: please wait %(wait)s.", wait=throttle.wait_text(wait)))
 
 
 def write(visitor: ChatVisitor, body: str, *, team: str | None = None,
@@ -150,10 +155,11 @@ def write(visitor: ChatVisitor, body: str, *, team: str | None = None,
     body = (body or "").strip()
     limit = int(config.setting("max_chars") or 2000)
     if len(body) > limit:
-        raise ServiceError(f"Your message is too long ({len(body):,} characters; at most {limit:,}).",
-                           field="body")
+        length, most = f"{len(body):,}", f"{limit:,}"
+        raise ServiceError(gettext("Your message is too long (%(length)s characters; at most %(most)s).",
+                                   length=length, most=most), field="body")
     if not body and not attachments:
-        raise ServiceError("Write a message first.", field="body")
+        raise ServiceError(gettext("Write a message first."), field="body")
     _check_rate(visitor)
     customer = customer_of(visitor)
     ticket = current_ticket(visitor)

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db_session, page_rows
+from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db_session, gettext, page_rows
 from helpdesk_complaints import access_rules, detector_views, escalation, flags, jobs, notices, playbook, rules
 from helpdesk_complaints.config import PLUGIN, SETTINGS
 from helpdesk_complaints.forms import ClearFlagForm, FlagForm, RemedyForm, StepForm
@@ -235,16 +235,16 @@ def _portal_ack(ticket: Ticket, user: Any) -> Markup | None:
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
     if not user.is_staff:
         return None
-    links = [("Complaints", url_for("complaints.dashboard"))]
+    links = [(gettext("Complaints"), url_for("complaints.dashboard"))]
     if user.is_admin:
-        links.append(("Routing rules", url_for("complaints.rules")))
-        links.append(("Complaint detector", url_for("complaints.detector")))
+        links.append((gettext("Routing rules"), url_for("complaints.rules")))
+        links.append((gettext("Complaint detector"), url_for("complaints.detector")))
     return links
 
 
 @hookimpl
 def helpdesk_reports() -> list[tuple[str, str]]:
-    return [("Complaints", "complaints.dashboard")]
+    return [(gettext("Complaints"), "complaints.dashboard")]
 
 
 @hookimpl
@@ -261,8 +261,10 @@ def helpdesk_customer_timeline(customer: User, user: User, before: Any, limit: i
     entries = []
     for flag, ticket in db_session().execute(query):
         reference = ticket.reference
-        state = " (cleared: not a complaint)" if flag.cleared_at else ""
-        entries.append(TimelineEntry(at=flag.flagged_at, kind="complaint",
-                                     title=f"Complaint flagged on {reference} by {flag.source}{state}",
+        title = (gettext("Complaint flagged on %(reference)s by %(source)s (cleared: not a complaint)",
+                         reference=reference, source=flag.source) if flag.cleared_at
+                 else gettext("Complaint flagged on %(reference)s by %(source)s", reference=reference,
+                              source=flag.source))
+        entries.append(TimelineEntry(at=flag.flagged_at, kind="complaint", title=title,
                                      ticket_reference=reference))
     return entries

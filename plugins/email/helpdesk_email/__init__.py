@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Channel, Message, Setting, Ticket, User, db_session
+from helpdesk.plugin_api import Channel, Message, Setting, Ticket, User, db_session, gettext
 from helpdesk_email import access_rules
 from helpdesk_email.models import EmailQuarantine, EmailRawMessage
 
@@ -103,7 +103,7 @@ def helpdesk_cli(cli: click.Group) -> None:
 
 @hookimpl
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
-    return [("Email", url_for("email.mailboxes"))] if user.is_admin else None
+    return [(gettext("Email"), url_for("email.mailboxes"))] if user.is_admin else None
 
 
 def _raw_rows(ticket: Ticket) -> dict[int, EmailRawMessage]:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from helpdesk.plugin_api import crontab, db_session, decrypt_secret, periodic_task, utcnow
+from helpdesk.plugin_api import crontab, db_session, decrypt_secret, gettext, periodic_task, utcnow
 from helpdesk_email.ingest import ingest_message
 from helpdesk_email.models import EmailMailbox
 
@@ -96,20 +96,23 @@ def test_connection(host: str, port: int, security: str, user: str, password: st
     try:
         conn = _connect(host, int(port), security, TEST_TIMEOUT)
     except Exception as exc:
-        return False, f"Could not connect to {where}: {describe(exc)}."
+        return False, gettext("Could not connect to %(where)s: %(error)s.", where=where, error=describe(exc))
     try:
         try:
             conn.login(user, password)
         except imaplib.IMAP4.error as exc:
-            return False, f"Connected to {where}, but the server refused the user name or password ({describe(exc)})."
+            return False, gettext("Connected to %(where)s, but the server refused the user name or password "
+                                  "(%(error)s).", where=where, error=describe(exc))
         typ, data = conn.select(_quote(folder or "INBOX"), readonly=True)
         if typ != "OK":
             detail = data[0].decode("utf-8", "replace") if data and isinstance(data[0], bytes) else typ
-            return False, f"Signed in to {where}, but the folder {folder!r} cannot be opened: {detail}."
+            return False, gettext("Signed in to %(where)s, but the folder %(folder)s cannot be opened: %(detail)s.",
+                                  where=where, folder=repr(folder), detail=detail)
         count = data[0].decode() if data and isinstance(data[0], bytes) else "?"
-        return True, f"Connected to {where} and signed in as {user}: {folder} holds {count} message(s)."
+        return True, gettext("Connected to %(where)s and signed in as %(user)s: %(folder)s holds %(count)s message(s).",
+                             where=where, user=user, folder=folder, count=count)
     except Exception as exc:
-        return False, f"Connected to {where}, then: {describe(exc)}."
+        return False, gettext("Connected to %(where)s, then: %(error)s.", where=where, error=describe(exc))
     finally:
         _logout(conn)
 

@@ -26,6 +26,8 @@ from helpdesk.plugin_api import (
     User,
     bar_chart,
     db_session,
+    gettext,
+    ngettext,
     page_rows,
     utcnow,
 )
@@ -161,15 +163,15 @@ def _dashboard(user: User) -> Markup:
 @hookimpl
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
     if user.is_staff:
-        return [("Satisfaction", url_for("surveys.report")), ("Follow-ups", url_for("surveys.cases"))]
+        return [(gettext("Satisfaction"), url_for("surveys.report")), (gettext("Follow-ups"), url_for("surveys.cases"))]
     if user.role == "customer":
-        return [("Give feedback", url_for("surveys.feedback"))]
+        return [(gettext("Give feedback"), url_for("surveys.feedback"))]
     return None
 
 
 @hookimpl
 def helpdesk_reports() -> list[tuple[str, str]]:
-    return [("Satisfaction: CSAT, NPS and response rate", "surveys.report")]
+    return [(gettext("Satisfaction: CSAT, NPS and response rate"), "surveys.report")]
 
 
 @hookimpl
@@ -183,12 +185,14 @@ def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[s
         total = data.by_team.get(filters.team_id, Tally())
     elif filters.agent_id is not None:
         total = data.by_agent.get(filters.agent_id, Tally())
-    rows = [(label, t.csat, f"{fmt_percent(t.csat)} of {t.csat_n} answers")
+    rows = [(label, t.csat, ngettext("%(csat)s of %(num)d answer", "%(csat)s of %(num)d answers", t.csat_n,
+                                     csat=fmt_percent(t.csat)))
             for label, t in data.rows("team" if filters.agent_id is None else "agent") if t.csat_n]
-    chart = bar_chart(rows, title="CSAT % by " + ("team" if filters.agent_id is None else "agent"),
-                      chart_class="chart report-chart", empty="No CSAT answers in this period",
-                      table=("Team" if filters.agent_id is None else "Agent", "CSAT"))
-    return [("Satisfaction (surveys)", Markup(render_template(
+    by_team = filters.agent_id is None
+    chart = bar_chart(rows, title=gettext("CSAT % by team") if by_team else gettext("CSAT % by agent"),
+                      chart_class="chart report-chart", empty=gettext("No CSAT answers in this period"),
+                      table=(gettext("Team") if by_team else gettext("Agent"), "CSAT"))
+    return [(gettext("Satisfaction (surveys)"), Markup(render_template(
         "surveys/report_section.html", total=total, chart=chart, pct=fmt_percent, nps=fmt_nps,
         link=url_for("surveys.report") + f"?from={filters.start.isoformat()}&to={filters.end.isoformat()}")))]
 
@@ -215,7 +219,8 @@ def helpdesk_customer_timeline(customer: User, user: User, before: datetime | No
     entries = []
     for row in db_session().scalars(query):
         score = f" {row.score}" if row.score is not None else ""
-        entries.append(TimelineEntry(at=row.created_at, kind="survey", title=f"Survey answer ({row.kind}){score}",
+        title = gettext("Survey answer (%(kind)s)%(score)s", kind=row.kind, score=score)
+        entries.append(TimelineEntry(at=row.created_at, kind="survey", title=title,
                                      text=(row.comment or "")[:240],
                                      ticket_reference=row.ticket.reference if row.ticket else None))
     return entries

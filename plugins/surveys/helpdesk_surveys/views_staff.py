@@ -31,6 +31,7 @@ from helpdesk.plugin_api import (
     gettext,
     language_texts,
     lazy_gettext,
+    ngettext,
     parse_page,
     record_config_change,
     save_translations,
@@ -95,10 +96,18 @@ def report():
     start, end, bucket, errors = _report_params()
     data = build_report(start, end, bucket, viewer=current_user)
     periods = data.periods()
-    csat_chart = bar_chart([(p, t.csat, f"{p}: CSAT {fmt_percent(t.csat)} ({t.csat_n} answers)") for p, t in periods
-                            if t.csat_n], low=0, high=100, title=f"CSAT % by {bucket}", css_class="chart-csat")
-    nps_chart = bar_chart([(p, t.nps, f"{p}: NPS {fmt_nps(t.nps)} ({t.nps_n} answers)") for p, t in periods
-                           if t.nps_n], low=-100, high=100, title=f"NPS by {bucket}", css_class="chart-nps")
+    weekly = bucket == "week"
+    csat_chart = bar_chart([(p, t.csat, ngettext("%(period)s: CSAT %(csat)s (%(num)d answer)",
+                                                  "%(period)s: CSAT %(csat)s (%(num)d answers)", t.csat_n,
+                                                  period=p, csat=fmt_percent(t.csat)))
+                            for p, t in periods if t.csat_n], low=0, high=100,
+                           title=gettext("CSAT % by week") if weekly else gettext("CSAT % by month"),
+                           css_class="chart-csat")
+    nps_chart = bar_chart([(p, t.nps, ngettext("%(period)s: NPS %(nps)s (%(num)d answer)",
+                                                "%(period)s: NPS %(nps)s (%(num)d answers)", t.nps_n,
+                                                period=p, nps=fmt_nps(t.nps)))
+                           for p, t in periods if t.nps_n], low=-100, high=100,
+                          title=gettext("NPS by week") if weekly else gettext("NPS by month"), css_class="chart-nps")
     comments = list(db_session().scalars(
         select(SurveyResponse).where(SurveyResponse.created_at >= start, SurveyResponse.created_at < end,
                                      SurveyResponse.comment != "",
