@@ -13,6 +13,7 @@ Visibility is never decided here: callers pass the select of articles the reader
 """
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any
 
@@ -126,29 +127,53 @@ def _without_common_words(terms: list[str]) -> list[str]:
     return _keep_distinctive(present, {t: frequency[t] / total for t in present})
 
 
+# PostgreSQL's lexeme frequencies per database: (what they were read at, sorted lexemes, shares).
+_LEXEME_SHARES: dict[str, tuple[tuple, list[str], dict[str, float]]] = {}
+
+
+def _lexeme_shares() -> tuple[float, list[str], dict[str, float]]:
+    """The article count and, of the lexemes of ``search_vector`` found in the most articles,
+    the sorted list and each one's share of the articles, from the planner's statistics
+    (ANALYZE, kept fresh by autovacuum: ``most_common_elems``, up to 1,000 lexemes). Reading
+    pg_stats costs 1–9 ms, so they are kept per process until the table is analysed again."""
+    session = db_session()
+    key = tuple(session.execute(text(
+        "SELECT c.reltuples, pg_stat_get_last_analyze_time(c.oid), pg_stat_get_last_autoanalyze_time(c.oid) "
+        "FROM pg_class c WHERE c.oid = 'knowledge_articles'::regclass")).one())
+    database = str(session.get_bind().engine.url)
+    cached = _LEXEME_SHARES.get(database)
+    if cached is None or cached[0] != key:
+        row = session.execute(text(
+            "SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS shares FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = 'knowledge_articles' "
+            "AND attname = 'search_vector'")).first()
+        shares = dict(zip(row.lexemes, row.shares, strict=False)) if row and row.lexemes else {}
+        cached = _LEXEME_SHARES[database] = (key, sorted(shares), shares)
+    return float(key[0]), cached[1], cached[2]
+
+
 def _without_common_words_postgres(terms: list[str]) -> list[str]:
     """PostgreSQL, "any" mode: the same cut as SQLite's, with the share of articles holding each
-    word taken from the planner's statistics of ``search_vector`` (ANALYZE, kept fresh by
-    autovacuum, lists the lexemes found in the most rows with their share: ``most_common_elems``);
-    a word it does not list is not common. No statistics yet (never analysed) or fewer than
-    ``MIN_ARTICLES`` articles: every word stays."""
-    stems = [_stem(t) for t in terms]
-    exact = [root for root, prefix in stems if not prefix]
-    patterns = [root.replace("_", "\\_") + "%" for root, prefix in stems if prefix]
-    rows = db_session().execute(text(
-        "SELECT u.lexeme, u.share, c.reltuples FROM pg_stats s "
-        "CROSS JOIN LATERAL unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(lexeme, share) "
-        "JOIN pg_class c ON c.oid = 'knowledge_articles'::regclass "
-        "WHERE s.schemaname = current_schema() AND s.tablename = 'knowledge_articles' "
-        "AND s.attname = 'search_vector' AND (u.lexeme = ANY(:exact) OR u.lexeme LIKE ANY(:patterns))"),
-        {"exact": exact, "patterns": patterns}).all()
-    if not rows or rows[0].reltuples < MIN_ARTICLES:
+    word from the planner's statistics (``_lexeme_shares``); a word they do not list is not
+    common. No statistics yet (never analysed) or fewer than ``MIN_ARTICLES`` articles: every
+    word stays."""
+    total, lexemes, shares = _lexeme_shares()
+    if total < MIN_ARTICLES or not shares:
         return terms
     share: dict[str, float] = {}
-    for term, (root, prefix) in zip(terms, stems, strict=True):
-        found = [r.share for r in rows if (r.lexeme.startswith(root) if prefix else r.lexeme == root)]
-        if found:
-            share[term] = max(found)  # a prefix: its most common completion, as on SQLite
+    for term in terms:
+        root, prefix = _stem(term)
+        if not prefix:
+            if root in shares:
+                share[term] = shares[root]
+            continue
+        completions = []  # a prefix: its most common completion, as on SQLite
+        for lexeme in lexemes[bisect.bisect_left(lexemes, root):]:
+            if not lexeme.startswith(root):
+                break
+            completions.append(shares[lexeme])
+        if completions:
+            share[term] = max(completions)
     return _keep_distinctive(terms, share)
 
 
