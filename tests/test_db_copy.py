@@ -14,7 +14,7 @@ from helpdesk.extensions import db
 
 SERVER = os.environ.get("HELPDESK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres").replace(
     "postgresql://", "postgresql+psycopg://", 1)
-ALL_PLUGINS = ("complaints", "recognition", "surveys", "email", "hello")
+ALL_PLUGINS = ("complaints", "recognition", "surveys", "email", "hello", "knowledge")
 
 
 @pytest.fixture
@@ -36,8 +36,9 @@ def target_url(helpdesk_database):
 
 
 @pytest.fixture
-def demo_install(app, monkeypatch):
-    """The test's SQLite install with demo data in the core and in every plugin's tables."""
+def demo_install(app, admin, monkeypatch):
+    """The test's SQLite install with demo data in the core and in every plugin's tables
+    (the knowledge base's demo articles are written by an admin)."""
     from helpdesk_email.ingest import ingest_message
 
     from helpdesk.demo import seed_demo
@@ -68,11 +69,13 @@ def test_copy_to_postgresql_with_verification_counts(demo_install, target_url):
                for m in re.finditer(r"^(\w+)\s+(\d+)\s+(\d+)$", result.output, re.M)}
     # core and plugin tables, with rows, and the same counts on both sides
     for table in ("users", "tickets", "messages", "audit_events", "plugin_states", "complaints_flags",
-                  "email_raw_messages", "recognition_kudos", "surveys_responses", "hello_greetings"):
+                  "email_raw_messages", "recognition_kudos", "surveys_responses", "hello_greetings",
+                  "knowledge_articles"):
         assert table in printed, (table, result.output)
     assert printed["tickets"][0] == printed["tickets"][1] >= 41
     assert printed["messages"][0] >= 41 and printed["email_raw_messages"][0] == 1
-    assert all(printed[t][0] > 0 for t in ("complaints_flags", "recognition_kudos", "surveys_responses"))
+    assert all(printed[t][0] > 0 for t in ("complaints_flags", "recognition_kudos", "surveys_responses",
+                                           "knowledge_articles"))
     assert all(source == target for source, target in printed.values())
     assert "skipped search_index" in result.output
 
@@ -102,6 +105,14 @@ def test_copy_to_postgresql_with_verification_counts(demo_install, target_url):
 
             hits = db.session.scalars(search.matching_ticket_ids("zebrafinch", include_internal=False)).all()
             assert len(hits) == 1
+            # the knowledge base's copied articles are searchable (PostgreSQL fills their stored vectors)
+            from helpdesk_knowledge import search as knowledge_search
+            from helpdesk_knowledge.articles import visible_articles
+
+            found = knowledge_search.search(visible_articles(None), "parcel")
+            assert [a.title for a in found][:1] == ["Where is my parcel?"]
+            suggested = knowledge_search.search(visible_articles(None), "my parcel has not arrived", mode="any")
+            assert "Where is my parcel?" in [a.title for a in suggested]
             db.session.remove()
             db.engine.dispose()
     finally:

@@ -14,9 +14,16 @@ HAND_MADE_INDEXES = {"ix_tickets_sla_sort"}
 warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
 
 
+# Generated full-text columns (PostgreSQL only, e.g. knowledge_articles.search_vector): a model
+# cannot declare them for both databases, so migrations add them by hand.
+SEARCH_COLUMNS = {"search_vector"}
+
+
 def include_name(name, type_, parent_names) -> bool:
     """Autogenerate ignores full-text search objects, which migrations create by hand."""
     if type_ == "table" and name and name.startswith("search_index"):
+        return False
+    if type_ == "column" and name in SEARCH_COLUMNS:
         return False
     return not (type_ == "index" and name and (name.endswith("_fts") or name in HAND_MADE_INDEXES))
 
