@@ -93,7 +93,7 @@ def index():
                 announcement = create_announcement(current_user, subject=subject, body=body,
                                                    segment=_segment_from_form(), banner=banner,
                                                    translations=translations)
-                flash("Announcement saved. Check the recipients, then send it.", "success")
+                flash(gettext("Announcement saved. Check the recipients, then send it."), "success")
                 return redirect(url_for("announcements.detail", announcement_id=announcement.id))
         except (ServiceError, ValueError) as exc:
             db.session.rollback()
@@ -152,7 +152,7 @@ def send(announcement_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     start_sending(announcement, current_user)
-    flash("Sending to everyone in the segment not written to yet: the progress is shown below.", "success")
+    flash(gettext("Sending to everyone in the segment not written to yet: the progress is shown below."), "success")
     return redirect(url_for("announcements.detail", announcement_id=announcement.id))
 
 
@@ -163,7 +163,7 @@ def end(announcement_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     end_banner(announcement, current_user)
-    flash("The banner is no longer shown.", "success")
+    flash(gettext("The banner is no longer shown."), "success")
     return redirect(url_for("announcements.detail", announcement_id=announcement.id))
 
 

@@ -14,6 +14,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext, lazy_gettext
 from helpdesk.models import ApiToken
 from helpdesk.plugin_manager import manager
 from helpdesk.services import api_tokens
@@ -36,18 +37,20 @@ def _take_new_token() -> str | None:
     except InvalidToken:
         return None
 
-SCOPE_HELP = {"read": "Read: look at tickets and everything you can see",
-              "write": "Write: read, and reply, add notes, open and change tickets as you could",
-              "admin": "Admin: read, write and the admin parts of the API"}
+SCOPE_HELP = {"read": lazy_gettext("Read: look at tickets and everything you can see"),
+              "write": lazy_gettext("Write: read, and reply, add notes, open and change tickets as you could"),
+              "admin": lazy_gettext("Admin: read, write and the admin parts of the API")}
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Give the token a name, so you know later what uses it."),
-                                           Length(max=100, message="The name is too long (100 characters at most).")],
-                       description="What uses it: 'CRM sync', 'status page'.")
-    scope = SelectField("Scope", default="read")
-    expires_in_days = SelectField("Expires after", default="90",
-                                  choices=[(str(d), f"{d} days") for d in api_tokens.EXPIRY_DAYS])
+    name = StringField(lazy_gettext("Name"), validators=[
+        DataRequired(lazy_gettext("Give the token a name, so you know later what uses it.")),
+        Length(max=100, message=lazy_gettext("The name is too long (100 characters at most)."))],
+        description=lazy_gettext("What uses it: 'CRM sync', 'status page'."))
+    scope = SelectField(lazy_gettext("Scope"), default="read")
+    expires_in_days = SelectField(lazy_gettext("Expires after"), default="90",
+                                  choices=[(str(d), lazy_gettext("%(num)d days", num=d))
+                                           for d in api_tokens.EXPIRY_DAYS])
 
 
 def _form() -> TokenForm:
@@ -93,5 +96,5 @@ def revoke(token_id: int):
     if token is None or token.user_id != current_user.id:
         abort(404)
     api_tokens.revoke_token(token, current_user)
-    flash(f"The token “{token.name}” is revoked: it opens nothing any more.", "success")
+    flash(gettext("The token “%(name)s” is revoked: it opens nothing any more.", name=token.name), "success")
     return redirect(url_for("api_tokens.index"))

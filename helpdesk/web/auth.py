@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk import sessions, throttle
 from helpdesk.extensions import db
-from helpdesk.i18n import customer_locale, gettext
+from helpdesk.i18n import customer_locale, gettext, lazy_gettext
 from helpdesk.models import ContactIdentity, LoginToken, User
 from helpdesk.models.base import utcnow
 from helpdesk.services import ServiceError
@@ -45,11 +45,16 @@ def _mail_limits() -> tuple[throttle.Limit, throttle.Limit]:
             _limit("signin-mail-ip", "SIGNIN_MAILS_PER_IP", timedelta(hours=1), timedelta(minutes=5)))
 
 
+TOO_MANY = {"sign-in attempts": lazy_gettext("Too many sign-in attempts. Try again in %(wait)s."),
+            "sign-in mails": lazy_gettext("Too many sign-in mails. Try again in %(wait)s."),
+            "sign-in links": lazy_gettext("Too many sign-in links. Try again in %(wait)s.")}
+
+
 def _count_attempt(checks: list[tuple[throttle.Limit, str, str]], what: str) -> None:
     """Count this attempt against every limit (subject, log label); refuse it with 429 if one is locked."""
     wait = max(throttle.attempt(limit, subject, label=label) for limit, subject, label in checks)
     if wait:
-        raise TooManyRequests(f"Too many {what}. Try again in {throttle.wait_text(wait)}.", retry_after=wait)
+        raise TooManyRequests(str(TOO_MANY[what]) % {"wait": throttle.wait_text(wait)}, retry_after=wait)
 
 
 def _client_address() -> str:
@@ -157,7 +162,7 @@ def login():
         user = db.session.scalar(select(User).where(User.email == email))
         if not _password_ok(user, form.password.data) or not user.is_active:
             current_app.logger.warning("failed sign-in for %r from %s", email[:100], request.remote_addr)
-            flash("Wrong email or password.", "danger")
+            flash(gettext("Wrong email or password."), "danger")
             return render_template("auth/login.html", form=form), 401
         # Only wrong passwords count: the account starts afresh, the office's address gets its try back.
         throttle.reset(per_account, email)
@@ -177,16 +182,16 @@ def logout():
     if current_user.is_authenticated:
         sessions.end_current_session(current_user)  # copies of this browser's cookies die too
     logout_user()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
 # The same words whether or not the address has an account (no probing for accounts); they
 # point people who wrote to us before at the sign-in link their mail holds instead.
-SIGNUP_SENT = ("Check your inbox: we sent a link to {email}. Open it to finish signing in. "
-               "Have you written to us from this address before? Then you already have an account, "
-               "and the mail holds a sign-in link to it, with your earlier requests. "
-               "Nothing there in a few minutes? Look in the spam folder.")
+SIGNUP_SENT = lazy_gettext("Check your inbox: we sent a link to %(email)s. Open it to finish signing in. "
+                           "Have you written to us from this address before? Then you already have an account, "
+                           "and the mail holds a sign-in link to it, with your earlier requests. "
+                           "Nothing there in a few minutes? Look in the spam folder.")
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -218,7 +223,7 @@ def signup():
                                        method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
             if existing is not None:
                 _mail_existing_account(existing, email)
-            flash(SIGNUP_SENT.format(email=email), "info")
+            flash(str(SIGNUP_SENT) % {"email": email}, "info")
             return redirect(url_for("auth.login"))
     return render_template("auth/signup.html", form=form), 422 if form.errors else 200
 

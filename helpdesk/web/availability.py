@@ -15,6 +15,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext
 from helpdesk.markers import hookimpl
 from helpdesk.models import User
 from helpdesk.web.auth import _safe_next, staff_required
@@ -44,9 +45,9 @@ def toggle() -> Response:
     user.available = not user.available
     db.session.commit()
     if user.available:
-        flash("You are available again.", "success")
+        flash(gettext("You are available again."), "success")
     else:
-        flash("You are away: no new tickets are assigned to you.", "info")
+        flash(gettext("You are away: no new tickets are assigned to you."), "info")
     return redirect(_back())
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from helpdesk.access import customer_or_404, ticket_or_404, visible_customers, visible_tickets
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext
 from helpdesk.languages import LANGUAGES
 from helpdesk.markers import hookimpl
 from helpdesk.models import CustomField, Organisation, Ticket, User
@@ -68,7 +69,7 @@ def organisations():
         except ServiceError as exc:
             flash(exc.message, "danger")
         else:
-            flash(f"Organisation {org.name} created.", "success")
+            flash(gettext("Organisation %(name)s created.", name=org.name), "success")
             return redirect(url_for("customers.organisation", organisation_id=org.id))
     text = request.args.get("q", "").strip()[:100]
     page = parse_page(request.args.get("page"))
@@ -109,7 +110,7 @@ def organisation(organisation_id: int):
         except ServiceError as exc:
             flash(exc.message, "danger")
         else:
-            flash("Organisation saved.", "success")
+            flash(gettext("Organisation saved."), "success")
             return redirect(url_for("customers.organisation", organisation_id=org.id))
     page = parse_page(request.args.get("page"))
     tickets = list(db.session.scalars(
@@ -131,7 +132,7 @@ def organisation_delete(organisation_id: int):
     org = _organisation_or_404(organisation_id)
     _csrf_or_400()
     delete_organisation(current_user, org)
-    flash(f"Organisation {org.name} deleted; its members stay customers.", "success")
+    flash(gettext("Organisation %(name)s deleted; its members stay customers.", name=org.name), "success")
     return redirect(url_for("customers.organisations"))
 
 
@@ -147,7 +148,7 @@ def profile(customer_id: int):
         org_id = parse_id(request.form.get("organisation", ""))
         org = db.session.get(Organisation, org_id) if org_id else None
         if org_id and org is None:
-            raise ServiceError("There is no such organisation.")
+            raise ServiceError(gettext("There is no such organisation."))
         if (org.id if org else None) != person.organisation_id:
             set_customer_organisation(person, org, current_user)
         update_preferences(
@@ -160,7 +161,7 @@ def profile(customer_id: int):
         db.session.rollback()
         flash(exc.message, "danger")
     else:
-        flash("Profile saved.", "success")
+        flash(gettext("Profile saved."), "success")
     return redirect(url_for("agent.customer", customer_id=person.id) + "#profile")
 
 
@@ -207,7 +208,7 @@ def fields():
         except ServiceError as exc:
             flash(exc.message, "danger")
         else:
-            flash("Field saved.", "success")
+            flash(gettext("Field saved."), "success")
             return redirect(url_for("customers.fields"))
     return render_template("customers/fields.html", groups={t: fields_for(t) for t in FIELD_TARGETS},
                            kinds=FIELD_KINDS, targets=FIELD_TARGETS, form=ConfirmForm(), admin_page="fields")
@@ -221,7 +222,7 @@ def field_delete(field_id: int):
         abort(404)
     _csrf_or_400()
     delete_field(current_user, field)
-    flash("Field deleted; values already filled in are kept but no longer shown.", "success")
+    flash(gettext("Field deleted; values already filled in are kept but no longer shown."), "success")
     return redirect(url_for("customers.fields"))
 
 
@@ -242,7 +243,7 @@ def ticket_fields(reference: str):
             db.session.rollback()
             error = exc.message
         else:
-            flash("Fields saved.", "success")
+            flash(gettext("Fields saved."), "success")
             return redirect(url_for("agent.ticket", reference=ticket.reference))
     return render_template("customers/ticket_fields.html", ticket=ticket, fields=fields,
                            values=ticket.custom_fields or {}, error=error, form=ConfirmForm()), 422 if error else 200
@@ -273,4 +274,4 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
 
 @hookimpl
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
-    return [("Organisations", url_for("customers.organisations"))] if user.is_staff else None
+    return [(gettext("Organisations"), url_for("customers.organisations"))] if user.is_staff else None

@@ -8,6 +8,7 @@ from flask import Flask, g
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from helpdesk.i18n import gettext
 from helpdesk.links import external_url
 from helpdesk.models.base import utcnow
 from helpdesk.timezones import DEFAULT_FORMAT, localise_utc_text, user_zone
@@ -65,8 +66,17 @@ def _ago(value: datetime | None) -> str:
     seconds = int((utcnow() - value).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if abs(seconds) >= size:
-            return f"{seconds // size}{unit} ago" if seconds > 0 else f"in {-seconds // size}{unit}"
-    return "just now"
+            return _short(unit, seconds > 0, abs(seconds) // size)
+    return gettext("just now")
+
+
+def _short(unit: str, past: bool, count: int) -> str:
+    """"3h ago" / "in 2d" in the reader's language (each text whole, for the translator)."""
+    if past:
+        return (gettext("%(count)sd ago", count=count) if unit == "d" else
+                gettext("%(count)sh ago", count=count) if unit == "h" else gettext("%(count)sm ago", count=count))
+    return (gettext("in %(count)sd", count=count) if unit == "d" else
+            gettext("in %(count)sh", count=count) if unit == "h" else gettext("in %(count)sm", count=count))
 
 
 def time_ago(moment: datetime | None) -> Markup:

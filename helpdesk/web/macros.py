@@ -22,6 +22,7 @@ from wtforms.validators import Length
 
 from helpdesk.access import ticket_or_404
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext, lazy_gettext
 from helpdesk.markers import hookimpl
 from helpdesk.models import Macro, Team, Ticket, User
 from helpdesk.models.tickets import PRIORITIES
@@ -49,18 +50,21 @@ CARD_LIMIT = 50
 
 
 class MacroForm(FlaskForm):
-    name = StringField("Name", validators=[Length(max=120)])
-    body = TextAreaField("Reply (Markdown; placeholders as in canned replies)", validators=[Length(max=100_000)])
-    internal = BooleanField("As an internal note (not sent to the customer)")
-    status = SelectField("Set status", choices=[("", "keep")] + [(s, s) for s in MACRO_STATUSES],
+    name = StringField(lazy_gettext("Name"), validators=[Length(max=120)])
+    body = TextAreaField(lazy_gettext("Reply (Markdown; placeholders as in canned replies)"),
+                         validators=[Length(max=100_000)])
+    internal = BooleanField(lazy_gettext("As an internal note (not sent to the customer)"))
+    status = SelectField(lazy_gettext("Set status"),
+                         choices=[("", lazy_gettext("keep"))] + [(s, s) for s in MACRO_STATUSES],
                          validate_choice=False)
-    priority = SelectField("Set priority", choices=[("", "keep")] + [(p, p) for p in PRIORITIES],
+    priority = SelectField(lazy_gettext("Set priority"),
+                           choices=[("", lazy_gettext("keep"))] + [(p, p) for p in PRIORITIES],
                            validate_choice=False)
-    add_tags = StringField("Add tags (comma separated)", validators=[Length(max=500)])
-    remove_tags = StringField("Remove tags (comma separated)", validators=[Length(max=500)])
-    assignee = SelectField("Assign to", validate_choice=False)
-    set_team_id = SelectField("Move to team", validate_choice=False)
-    scope = SelectField("Who may use it", validate_choice=False)
+    add_tags = StringField(lazy_gettext("Add tags (comma separated)"), validators=[Length(max=500)])
+    remove_tags = StringField(lazy_gettext("Remove tags (comma separated)"), validators=[Length(max=500)])
+    assignee = SelectField(lazy_gettext("Assign to"), validate_choice=False)
+    set_team_id = SelectField(lazy_gettext("Move to team"), validate_choice=False)
+    scope = SelectField(lazy_gettext("Who may use it"), validate_choice=False)
 
 
 class ApplyForm(FlaskForm):
@@ -77,15 +81,15 @@ def _teams() -> list[Team]:
 
 
 def _choices(form: MacroForm, macro: Macro | None) -> None:
-    form.assignee.choices = [("", "keep"), ("me", "whoever applies the macro"), ("none", "nobody (unassign)")] + [
-        (str(a.id), a.name) for a in _agents()]
+    form.assignee.choices = [("", gettext("keep")), ("me", gettext("whoever applies the macro")),
+                             ("none", gettext("nobody (unassign)"))] + [(str(a.id), a.name) for a in _agents()]
     teams = _teams()
-    form.set_team_id.choices = [("", "keep")] + [(str(t.id), t.name) for t in teams]
-    scopes = [("personal", "only me")]
+    form.set_team_id.choices = [("", gettext("keep"))] + [(str(t.id), t.name) for t in teams]
+    scopes = [("personal", gettext("only me"))]
     if macro is None or macro.scope != "personal":
         if can_manage(current_user, None, scope="everyone"):
-            scopes.append(("everyone", "everyone"))
-        scopes += [(f"team:{t.id}", f"team {t.name}") for t in teams
+            scopes.append(("everyone", gettext("everyone")))
+        scopes += [(f"team:{t.id}", gettext("team %(name)s", name=t.name)) for t in teams
                    if can_manage(current_user, None, scope="team", team_id=t.id)]
     form.scope.choices = scopes
 
@@ -151,7 +155,7 @@ def _form(macro: Macro | None) -> Any:
             else:
                 (target.errors if target is not None else form.form_errors).append(exc.message)
         else:
-            flash(f"Saved the macro “{saved.name}”.", "success")
+            flash(gettext("Saved the macro “%(name)s”.", name=saved.name), "success")
             return redirect(url_for("macros.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("macros/form.html", form=form, macro=macro, texts=texts, text_errors=text_errors), status
@@ -170,13 +174,15 @@ def apply(reference: str, macro_id: int) -> Response:
         plan = apply_macro(macro, ticket, current_user, expected_version=parse_int(form.version.data, 0))
     except StaleTicket as exc:
         db.session.rollback()
-        flash(f"The macro “{macro.name}” was not applied: {exc.message}", "danger")
+        flash(gettext("The macro “%(name)s” was not applied: %(reason)s", name=macro.name, reason=exc.message),
+              "danger")
         return back
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"The macro “{macro.name}” was not applied: {exc.message}", "danger")
+        flash(gettext("The macro “%(name)s” was not applied: %(reason)s", name=macro.name, reason=exc.message),
+              "danger")
         return back
-    flash(f"Applied the macro “{macro.name}”: " + "; ".join(plan.steps) + ".", "success")
+    flash(gettext("Applied the macro “%(name)s”: %(steps)s.", name=macro.name, steps="; ".join(plan.steps)), "success")
     return back
 
 
@@ -199,7 +205,7 @@ def delete(macro_id: int) -> Response:
         abort(404)
     name = macro.name
     delete_macro(current_user, macro)
-    flash(f"Deleted the macro “{name}”.", "info")
+    flash(gettext("Deleted the macro “%(name)s”.", name=name), "info")
     return redirect(url_for("macros.index"))
 
 

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.access import ticket_or_404
 from helpdesk.contract import DELIVERIES
+from helpdesk.i18n import gettext, ngettext
 from helpdesk.markers import hookimpl
 from helpdesk.models import Ticket, TicketFollower
 from helpdesk.numbers import parse_id, parse_page
@@ -99,7 +100,7 @@ def read() -> Response:
         notes.mark_read(current_user, ident)
     else:
         done = notes.mark_all_read(current_user)
-        flash(f"{done} notification{'s' if done != 1 else ''} marked read.", "success")
+        flash(ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", done), "success")
     page = parse_page(request.form.get("page"))
     return redirect(url_for(".index", page=page) if page > 1 else url_for(".index"))
 
@@ -115,10 +116,11 @@ def preferences() -> tuple[str, int] | Response:
         chosen = {name: request.form.get(f"kind-{name}", current[name]) for name in kinds}
         for name, value in chosen.items():
             if value not in DELIVERIES:
-                errors[name] = f"Choose one of: {', '.join(notes.DELIVERY_LABELS.values())}."
+                errors[name] = gettext("Choose one of: %(choices)s.",
+                                       choices=", ".join(str(label) for label in notes.DELIVERY_LABELS.values()))
         if not errors:
             notes.save_preferences(current_user, chosen)
-            flash("Your notification choices are saved.", "success")
+            flash(gettext("Your notification choices are saved."), "success")
             return redirect(url_for(".preferences"))
         current = {**current, **{k: v for k, v in chosen.items() if k not in errors}}
     return render_template("notifications/preferences.html", kinds=kinds, current=current, errors=errors,
@@ -134,10 +136,11 @@ def follow(reference: str) -> Response:
     _csrf_checked()
     if request.form.get("action") == "unfollow":
         notes.unfollow(current_user, ticket)
-        flash(f"You no longer follow {ticket.reference}.", "info")
+        flash(gettext("You no longer follow %(reference)s.", reference=ticket.reference), "info")
     else:
         notes.follow(current_user, ticket)
-        flash(f"You follow {ticket.reference}: you are told when the customer replies.", "success")
+        flash(gettext("You follow %(reference)s: you are told when the customer replies.", reference=ticket.reference),
+              "success")
     return redirect(url_for("agent.ticket", reference=ticket.reference))
 
 

@@ -38,7 +38,7 @@ def describe_agent(user_agent: str) -> str:
                    if key in ua), "")
     if browser and system:
         return f"{browser} on {system}"
-    return browser or system or (ua[:60] if ua else "Unknown device")
+    return browser or system or (ua[:60] if ua else gettext("Unknown device"))
 
 
 def _page(profile_form: ProfileForm | None = None, password_form: PasswordChangeForm | None = None,
@@ -90,7 +90,7 @@ def password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if user.password_hash and not user.check_password(form.current_password.data or ""):
-            form.current_password.errors = ["That is not your current password."]
+            form.current_password.errors = [gettext("That is not your current password.")]
         else:
             remember = next((s.remember for s in sessions.active_sessions(user)
                              if s.key_hash == sessions.current_key_hash(user)), False)
@@ -98,7 +98,7 @@ def password():
             db.session.commit()
             sessions.end_all_sessions(user)
             sign_in_user(user, remember=remember)  # this browser carries on with a new session
-            flash("Your password is changed. Every other device was signed out.", "success")
+            flash(gettext("Your password is changed. Every other device was signed out."), "success")
             return redirect(url_for("profile.index"))
     return _page(password_form=form, status=400 if form.csrf_token.errors else 422)
 
@@ -113,12 +113,12 @@ def end_session():
     if chosen and chosen == sessions.current_key_hash(current_user):
         sessions.end_current_session(current_user)
         logout_user()
-        flash("You are signed out.", "info")
+        flash(gettext("You are signed out."), "info")
         return redirect(url_for("auth.login"))
     if sessions.end_session(current_user, chosen):
-        flash("That device is signed out.", "success")
+        flash(gettext("That device is signed out."), "success")
     else:
-        flash("That session had already ended.", "info")
+        flash(gettext("That session had already ended."), "info")
     return redirect(url_for("profile.index"))
 
 
@@ -129,5 +129,6 @@ def end_other_sessions():
     if not form.validate_on_submit():
         return _page(status=400)
     ended = sessions.end_all_sessions(current_user, keep_current=True)
-    flash("Signed out everywhere else." if ended else "You were not signed in anywhere else.", "success")
+    flash(gettext("Signed out everywhere else.") if ended else gettext("You were not signed in anywhere else."),
+          "success")
     return redirect(url_for("profile.index"))

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, or_, select
 from helpdesk import services
 from helpdesk.access import ticket_or_404, visible_tickets
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext, ngettext
 from helpdesk.models import ContactIdentity, Message, Ticket, User
 from helpdesk.models.tickets import STATUSES, format_reference, parse_reference
 from helpdesk.numbers import parse_id
@@ -46,12 +47,12 @@ def apply_bulk():
     form = BulkForm()
     back = redirect(request.referrer or url_for("agent.queue"))
     if not form.validate_on_submit():
-        flash("Choose tickets and an action.", "danger")
+        flash(gettext("Choose tickets and an action."), "danger")
         return redirect(url_for("agent.queue"))
     ids = request.form.getlist("ticket_ids", type=int)[:MAX_BULK]
     tickets = list(db.session.scalars(visible_tickets(current_user).where(Ticket.id.in_(ids)))) if ids else []
     if not tickets:
-        flash("Select at least one ticket.", "warning")
+        flash(gettext("Select at least one ticket."), "warning")
         return back
     action, value = form.action.data, _chosen(form)
     if action == "tag":
@@ -63,19 +64,23 @@ def apply_bulk():
     elif action == "merge":
         target = _ticket_by_reference(value)
         if target is None:
-            flash(f"Choose the ticket to merge into: there is no ticket “{value[:60]}”." if value
-                  else "Choose the ticket to merge into.", "danger")
+            flash(gettext("Choose the ticket to merge into: there is no ticket “%(reference)s”.", reference=value[:60])
+                  if value else gettext("Choose the ticket to merge into."), "danger")
             return back
         changed, errors = bulk_merge(tickets, target, current_user)
-        flash(f"Merged {changed} of {len([t for t in tickets if t.id != target.id])} tickets into "
-              f"{target.reference}.", "success" if not errors else "warning")
+        # English keeps "of 1 tickets"; ngettext lets other languages decline the noun by the total.
+        flash(ngettext("Merged %(changed)s of %(num)d tickets into %(target)s.",
+                       "Merged %(changed)s of %(num)d tickets into %(target)s.",
+                       len([t for t in tickets if t.id != target.id]), changed=changed, target=target.reference),
+              "success" if not errors else "warning")
         for error in errors[:10]:
             flash(error, "danger")
         return back
     else:
         field = {"status": "status", "priority": "priority", "assign": "assignee_id", "team": "team_id"}[action]
         changed, errors = services.bulk_update(tickets, current_user, **{field: value or None})
-    flash(f"Updated {changed} of {len(tickets)} tickets.", "success" if not errors else "warning")
+    flash(ngettext("Updated %(changed)s of %(num)d tickets.", "Updated %(changed)s of %(num)d tickets.", len(tickets),
+                   changed=changed), "success" if not errors else "warning")
     for error in errors[:10]:
         flash(error, "danger")
     return back
@@ -85,7 +90,8 @@ def _add_tag(tickets: list[Ticket], value: str) -> tuple[int, list[str]]:
     changed, errors = 0, []
     already = sum(1 for t in tickets if value.lower() in [tag.name for tag in t.tags])
     if already:
-        flash(f"{already} of the selected tickets already had the tag “{value}”.", "info")
+        flash(gettext("%(count)s of the selected tickets already had the tag “%(tag)s”.", count=already, tag=value),
+              "info")
     for ticket in tickets:
         names = [t.name for t in ticket.tags]
         if value and value.lower() not in names:
@@ -132,10 +138,10 @@ def preview(reference: str):
     message = db.session.scalar(
         select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id.desc()).limit(1))
     if message is None:
-        return jsonify(reference=ticket.reference, author="", internal=False, excerpt="No messages yet.")
+        return jsonify(reference=ticket.reference, author="", internal=False, excerpt=gettext("No messages yet."))
     body = " ".join(message.body.split())
     excerpt = body if len(body) <= PREVIEW_CHARS else body[:PREVIEW_CHARS - 1].rstrip() + "…"
-    return jsonify(reference=ticket.reference, author=message.author.name if message.author else "System",
+    return jsonify(reference=ticket.reference, author=message.author.name if message.author else gettext("System"),
                    internal=message.internal, when=message.created_at.isoformat() + "Z", excerpt=excerpt)
 
 

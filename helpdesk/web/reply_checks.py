@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
+from helpdesk.i18n import gettext
 from helpdesk.services.errors import ServiceError
 from helpdesk.services.reply_review import MODES, known_checks, save_check_modes
 from helpdesk.web.auth import admin_required
@@ -26,9 +27,9 @@ def index():
             error = exc.message
             checks = [(key, label, chosen[key]) for key, label, _mode in checks]  # keep what was chosen
         else:
-            flash("Reply checks saved.", "success")
+            flash(gettext("Reply checks saved."), "success")
             return redirect(url_for("reply_checks.index"))
     elif request.method == "POST":
-        error = "The form expired. Reload the page and choose again."
+        error = gettext("The form expired. Reload the page and choose again.")
     return render_template("admin/reply_checks.html", form=form, checks=checks, modes=MODES,
                            error=error), 422 if error else 200

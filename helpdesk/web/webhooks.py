@@ -10,6 +10,7 @@ from wtforms import BooleanField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length
 
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext, lazy_gettext
 from helpdesk.models import WebhookDelivery, WebhookEndpoint
 from helpdesk.services import webhooks
 from helpdesk.services.errors import ServiceError
@@ -22,16 +23,18 @@ LOG_SIZE = 50
 
 
 class EndpointForm(FlaskForm):
-    url = StringField("URL", validators=[DataRequired("Enter the URL that receives the events."),
-                                         Length(max=2000, message="The URL is too long (2,000 characters at most).")],
-                      description="https://… of the receiving system. Redirects are not followed.")
-    description = StringField("Description", validators=[Length(max=200)], description="Optional: what it feeds.")
-    events = SelectMultipleField("Events", widget=widgets.ListWidget(prefix_label=False),
+    url = StringField(lazy_gettext("URL"), validators=[
+        DataRequired(lazy_gettext("Enter the URL that receives the events.")),
+        Length(max=2000, message=lazy_gettext("The URL is too long (2,000 characters at most)."))],
+        description=lazy_gettext("https://… of the receiving system. Redirects are not followed."))
+    description = StringField(lazy_gettext("Description"), validators=[Length(max=200)],
+                              description=lazy_gettext("Optional: what it feeds."))
+    events = SelectMultipleField(lazy_gettext("Events"), widget=widgets.ListWidget(prefix_label=False),
                                  option_widget=widgets.CheckboxInput())
 
 
 class PrivateTargetsForm(FlaskForm):
-    allow = BooleanField("Allow private, loopback and link-local targets")
+    allow = BooleanField(lazy_gettext("Allow private, loopback and link-local targets"))
 
 
 def _endpoint_form(formdata: bool = True) -> EndpointForm:
@@ -93,7 +96,8 @@ def toggle(endpoint_id: int):
     _confirmed()
     endpoint = _endpoint(endpoint_id)
     webhooks.set_active(endpoint, not endpoint.active, actor=current_user)
-    flash(f"{endpoint.url} is {'switched on' if endpoint.active else 'switched off'}.", "success")
+    flash(gettext("%(url)s is switched on.", url=endpoint.url) if endpoint.active
+          else gettext("%(url)s is switched off.", url=endpoint.url), "success")
     return redirect(url_for("webhooks.index"))
 
 
@@ -115,7 +119,7 @@ def redeliver(delivery_id: int):
     if delivery is None:
         abort(404)
     again = webhooks.redeliver(delivery, actor=current_user)
-    flash(f"Delivery #{delivery.id} is sent again as #{again.id}.", "success")
+    flash(gettext("Delivery #%(old)s is sent again as #%(new)s.", old=delivery.id, new=again.id), "success")
     return redirect(url_for("webhooks.deliveries", endpoint_id=delivery.endpoint_id))
 
 
@@ -126,7 +130,8 @@ def private_targets():
     if not form.validate_on_submit():
         abort(400)
     save_site_settings({"webhooks_allow_private": bool(form.allow.data)})
-    flash("Private targets are " + ("allowed." if form.allow.data else "refused."), "success")
+    flash(gettext("Private targets are allowed.") if form.allow.data else gettext("Private targets are refused."),
+          "success")
     return redirect(url_for("webhooks.index"))
 
 
@@ -138,5 +143,5 @@ def delete(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     url = endpoint.url
     webhooks.delete_endpoint(endpoint, actor=current_user)
-    flash(f"{url} was removed with its delivery log.", "success")
+    flash(gettext("%(url)s was removed with its delivery log.", url=url), "success")
     return redirect(url_for("webhooks.index"))
