@@ -14,6 +14,8 @@ from helpdesk.plugin_api import (
     admin_required,
     db_session,
     get_setting,
+    gettext,
+    ngettext,
     parse_page,
     record_config_change,
     staff_required,
@@ -118,7 +120,7 @@ def give():
         except kudos.KudosError:
             pass  # every error is shown next to its field below
         else:
-            flash(f"Kudos sent to {given.recipient.name}.", "success")
+            flash(gettext("Kudos sent to %(name)s.", name=given.recipient.name), "success")
             if ticket is not None:
                 return redirect(url_for("agent.ticket", reference=ticket.reference))
             return redirect(url_for("recognition.profile", user_id=given.recipient_id))
@@ -142,7 +144,7 @@ def react(kudos_id: int):
     form = ReactionForm()
     back = _safe_back(request.form.get("back"), url_for("recognition.feed_index"))
     if not form.validate_on_submit() or kudos.toggle_reaction(row, current_user, form.emoji.data) is None:
-        flash("Choose one of the reactions shown under the kudos.", "danger")
+        flash(gettext("Choose one of the reactions shown under the kudos."), "danger")
         return redirect(back)
     return redirect(back + f"#kudos-{row.id}")
 
@@ -151,8 +153,8 @@ def react(kudos_id: int):
 @staff_required
 def notifications_read():
     count = mark_all_read(current_user.id)
-    flash(f"{count} notification{'s' if count != 1 else ''} marked as read." if count else
-          "No unread notifications.", "success")
+    flash(ngettext("%(num)d notification marked as read.", "%(num)d notifications marked as read.", count) if count
+          else gettext("No unread notifications."), "success")
     return redirect(_safe_back(request.form.get("back"), url_for("agent.dashboard")))
 
 
@@ -212,7 +214,7 @@ def preferences():
             row.updated_at = utcnow()
             db_session().add(row)
             db_session().commit()
-            flash("Your recognition preferences are saved.", "success")
+            flash(gettext("Your recognition preferences are saved."), "success")
             return redirect(url_for("recognition.preferences"))
     status = 422 if request.method == "POST" else 200
     return render_template("recognition/preferences.html", form=form, **_common()), status
@@ -246,9 +248,9 @@ def badges():
                 db_session().add(row)
             record_config_change("recognition.badges", "changed", "milestone badges", before, after)
             db_session().commit()
-            flash("Milestone badges saved.", "success")
+            flash(gettext("Milestone badges saved."), "success")
             return redirect(url_for("recognition.badges"))
-        flash("Some thresholds need fixing: see below.", "danger")
+        flash(gettext("Some thresholds need fixing: see below."), "danger")
     status = 422 if request.method == "POST" else 200
     return render_template("recognition/badges.html", outer=outer, forms=forms,
                            describe=milestones.describe, current=current, **_common()), status
