@@ -35,8 +35,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 # Libraries that no web page needs when it is served; each is imported where it is used.
-HEAVY = ("numpy", "sklearn", "scipy", "huey", "psycopg", "redis", "cryptography", "imaplib",
-         "helpdesk.db_copy", "helpdesk.scaffold", "helpdesk.cli")
+HEAVY = ("numpy", "sklearn", "scipy", "vaderSentiment", "huey", "psycopg", "redis", "cryptography", "imaplib",
+         "helpdesk_email.ingest", "helpdesk.db_copy", "helpdesk.demo", "helpdesk.cli")
 MODES = ("plain", "preload", "preload-nofreeze")
 
 CHILD = r"""

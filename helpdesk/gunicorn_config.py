@@ -6,6 +6,7 @@
 Threaded workers (``gthread``): the live channel (server-sent events under ``/live/``)
 holds a connection open per browser, which would take a whole ``sync`` worker. Override
 anything on the command line or in ``GUNICORN_CMD_ARGS`` (``--workers 8 --bind 0.0.0.0:8000``).
+With ``--preload`` (less memory: docs/operations.md), ``pre_fork`` warms and freezes the master.
 """
 from __future__ import annotations
 

@@ -29,6 +29,9 @@ DEFERRED = {
     "helpdesk_email.imap": "the mailbox views and `helpdesk mail poll`",
     "helpdesk_email.ingest": "the webhook, quarantine views and `helpdesk mail ingest`",
     "vaderSentiment": "helpdesk_insights.engine.sentiment: when a text is ingested",
+    "helpdesk.cli": "the `helpdesk` command",
+    "helpdesk.db_copy": "`helpdesk db copy`",
+    "helpdesk.demo": "`helpdesk demo`",
     # cryptography is still imported by helpdesk.plugin_manager at the top; plugin_api and
     # the API-token page import it where they decrypt (add "cryptography" here once
     # plugin_manager does too: about 7 MiB a process).
