@@ -21,7 +21,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, Time, func, literal_column, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Numeric, Time, literal_column, select
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
@@ -53,27 +53,22 @@ def aggregate(query: Select, dialect: str) -> Any:
 
     A query without LIMIT/OFFSET aggregates its own table's columns in place (no derived
     table: building one costs more Python than the rest of the batch); with a LIMIT the
-    rows are picked in a subquery first.
+    rows are picked by primary key in ``IN (SELECT id … LIMIT n)``, still aggregated in place.
     """
     mapper = entity_of(query).__mapper__
+    table = mapper.local_table
+    array = literal_column(_array_sql(mapper, dialect))  # SQL text made once per table and engine
     limited = query._limit_clause is not None or query._offset_clause is not None
-    if not limited:  # the aggregate as SQL text made once per table and engine: no per-column Python
-        table = mapper.local_table
-        return (query.with_only_columns(literal_column(_array_sql(mapper, dialect)), maintain_column_froms=False)
+    if not limited:  # the query's own FROM and WHERE, its columns swapped for the aggregate
+        return (query.with_only_columns(array, maintain_column_froms=False)
                 .select_from(table).order_by(None).scalar_subquery())
-    sub = query.subquery()
-    pairs: list[Any] = []
-    for _key, column in _columns(mapper):
-        value = sub.c[column.name]
-        if dialect == "sqlite" and isinstance(_base_type(column.type), JSON):
-            value = func.json(value)  # embedded as JSON, not as a string
-        pairs += [literal_column(f"'{column.name}'"), value]
-    array: Any
-    if dialect == "postgresql":
-        array = func.coalesce(func.json_agg(func.json_build_object(*pairs)), literal_column("'[]'::json"))
-    else:
-        array = func.json_group_array(func.json_object(*pairs))
-    return select(array).select_from(sub).scalar_subquery()
+    # With a LIMIT the rows are picked by primary key in an uncorrelated IN (…LIMIT n) and
+    # aggregated in place: no derived table, whose column proxies SQLAlchemy builds per request.
+    primary_key = list(mapper.primary_key)
+    if len(primary_key) != 1:
+        raise ValueError("a page query with a LIMIT needs a one-column primary key")
+    picked = query.with_only_columns(primary_key[0], maintain_column_froms=True).correlate(None)
+    return select(array).select_from(table).where(primary_key[0].in_(picked)).scalar_subquery()
 
 
 @functools.cache

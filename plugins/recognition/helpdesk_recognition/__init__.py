@@ -24,14 +24,14 @@ from helpdesk.plugin_api import (
     Setting,
     Ticket,
     User,
+    active_agents,
     db_session,
     get_setting,
     nav_count,
     page_rows,
 )
 from helpdesk_recognition import access_rules, digest, kudos, milestones  # noqa: F401  (digest registers its job)
-from helpdesk_recognition.config import PLUGIN, SETTINGS
-from helpdesk_recognition.forms import KudosForm
+from helpdesk_recognition.config import MAX_MESSAGE, PLUGIN, SETTINGS, value_tags
 from helpdesk_recognition.models import THANKS, Kudos
 from helpdesk_recognition.notices import unread, unread_count, unread_count_query
 from helpdesk_recognition.privacy import visible_to
@@ -164,9 +164,10 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
             given = sorted((k for k in batch if k.ticket_id == ticket.id), key=lambda k: k.id)
         else:
             given = _kudos_on(user, [ticket.id]).get(ticket.id, [])
-        form = KudosForm(formdata=None).fill_choices(user)
-        form.kudos_ticket.data = ticket.reference
-        return Markup(render_template("recognition/sidebar.html", ticket=ticket, given=given, form=form))
+        # The give-kudos form as plain HTML (sidebar.html): no WTForms instance per page (issue 19).
+        colleagues = [(str(u.id), u.name) for u in active_agents() if u.id != user.id]  # the snapshot: no query
+        return Markup(render_template("recognition/sidebar.html", ticket=ticket, given=given, colleagues=colleagues,
+                                      value_tags=value_tags(), max_message=MAX_MESSAGE))
     return None
 
 
