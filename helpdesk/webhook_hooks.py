@@ -25,7 +25,7 @@ def _actor(actor: User | None) -> dict[str, Any] | None:
 
 @hookimpl
 def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
-    emit("ticket.created", {"ticket": _ticket(ticket), "message": MessageSchema().dump(message_dict(message))})
+    emit("ticket.created", lambda: {"ticket": _ticket(ticket), "message": MessageSchema().dump(message_dict(message))})
 
 
 @hookimpl
@@ -36,7 +36,7 @@ def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple], actor: Us
 
 @hookimpl
 def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
-    emit("message.added", {"ticket": _ticket(ticket), "message": MessageSchema().dump(message_dict(message))})
+    emit("message.added", lambda: {"ticket": _ticket(ticket), "message": MessageSchema().dump(message_dict(message))})
 
 
 @hookimpl
