@@ -1,7 +1,9 @@
 """The core's events as signed webhooks (registered as the always-enabled ``core.webhooks``).
 
-Each event hook runs after the service's commit and queues one delivery per subscribed
-endpoint (``services.webhooks.emit``); with no endpoint registered it costs one read.
+Each event hook queues one delivery per subscribed endpoint (``services.webhooks.emit``);
+with no endpoint registered it costs one read (the payload is made only for a listener).
+``ticket.created`` is written in the ticket's transaction and its delivery job queued after
+the commit; the other events run after the service's commit.
 Payloads carry the full (staff) view of the ticket: webhooks are configured by admins.
 """
 from __future__ import annotations
