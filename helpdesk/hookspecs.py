@@ -341,11 +341,17 @@ def helpdesk_reply_variables(ticket: Ticket, customer: User, agent: User | None)
 
 @hookspec
 def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
-    """A ticket was created and committed (by any channel, the portal or an agent).
+    """A ticket was created (by any channel, the portal or an agent).
 
     ``message`` is the ticket's first message.
 
-    Semantics: event, after commit; a plugin that raises is recorded and skipped.
+    Semantics: event, inside the ticket's transaction (since Plugin API 1.4): each
+    implementation runs in a SAVEPOINT of its own and its rows are committed with the ticket,
+    by one commit after the last implementation. A plugin that raises is rolled back alone
+    (its rows only), recorded and skipped. Inside it ``session.commit()`` only flushes and
+    ``session.rollback()`` undoes this plugin's own work; jobs it queues and live events it
+    publishes go out after the commit. Do not write through another connection here
+    (``db.engine``): on SQLite it would wait for this transaction's lock.
 
     Example::
 

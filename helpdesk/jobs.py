@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
-from helpdesk import metrics
+from helpdesk import after_commit, metrics
 from helpdesk.plugin_manager import manager
 from helpdesk.request_log import current_request_id, request_id
 
@@ -141,6 +141,13 @@ class LazyTask:
         rid = current_request_id()
         if rid is not None:  # the worker's log lines of this job carry the request's id
             kwargs[REQUEST_ID_KWARG] = rid
+        # Inside an event hook that runs in the service's transaction: queued after its commit
+        # (a worker must not look for rows that are not committed yet); None then, not a result.
+        if after_commit.defer(self._enqueue, args, kwargs):
+            return None
+        return self._enqueue(args, kwargs)
+
+    def _enqueue(self, args: tuple, kwargs: dict[str, Any]) -> Any:
         return self._real()(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:

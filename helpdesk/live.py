@@ -45,6 +45,7 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from helpdesk import after_commit
 from helpdesk.extensions import db
 from helpdesk.markers import hookimpl
 from helpdesk.models import Message, Ticket, User
@@ -92,6 +93,8 @@ def publish(topic: str, event: dict[str, Any]) -> None:
     """
     if not valid_topic(topic):
         raise ValueError(f"unknown live topic {topic!r}")
+    if after_commit.defer(publish, topic, event):  # inside an event hook's transaction: after its commit
+        return
     data = json.dumps(event, default=str)
     try:
         client = redis_client()

@@ -29,7 +29,7 @@ from flask.cli import ScriptInfo
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from helpdesk import hookspecs, metrics
+from helpdesk import after_commit, hookspecs, metrics
 from helpdesk.config import instance_secret
 from helpdesk.extensions import db
 from helpdesk.models import PluginError, PluginState
@@ -79,6 +79,13 @@ def end_read_transaction() -> None:
         session.commit()
     finally:
         session.expire_on_commit = expire
+
+
+def _undo(savepoint: Any) -> None:
+    """Roll back to ``savepoint`` unless it is over. A failed flush leaves it inactive but
+    still open (``is_active`` is False then), and only its rollback lets the session go on."""
+    if savepoint._rollback_can_be_called():
+        savepoint.rollback()
 
 
 @dataclass
@@ -285,6 +292,63 @@ class PluginManager:
                 session.expire_on_commit = expire
         self.flush_errors()
         end_read_transaction()
+
+    def call_event_in_transaction(self, hook_name: str, **kwargs: Any) -> None:
+        """Fire an event hook inside the caller's transaction, then commit it all at once.
+
+        Each implementation runs inside a SAVEPOINT of its own: one that raises is rolled back
+        alone (its rows, nothing else), recorded and skipped, and the next one goes on. Inside
+        an implementation ``session.commit()`` only flushes (its rows are committed with the
+        caller's, by the one commit at the end) and ``session.rollback()`` undoes its own work
+        (back to its savepoint). Jobs it queues and live events it publishes are sent after the
+        commit (``helpdesk.after_commit``). One commit for the service and every plugin, where
+        ``call_event`` after the service's commit cost one commit per writing plugin (issue 19).
+
+        If the final commit fails, the caller's work is not saved either and the error
+        propagates, as the service's own commit would have.
+        """
+        session = db.session()
+        with after_commit.deferring() as pending:
+            for plugin, impl in self._impls(hook_name):
+                self._invoke_in_savepoint(session, plugin, hook_name, impl, kwargs)
+        # The objects stay loaded (the service and the view read them next); nothing else
+        # changed them behind the session's back. So for the deferred work's own commits (jobs
+        # run at once, in this session, when ``JOBS_IMMEDIATE`` is on, as in tests).
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            try:
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            self.flush_errors()
+            after_commit.run(pending)
+        finally:
+            session.expire_on_commit = expire
+        end_read_transaction()
+
+    def _invoke_in_savepoint(self, session: Any, plugin: str, hook_name: str, impl: Any,
+                             kwargs: dict[str, Any]) -> None:
+        savepoint = [session.begin_nested()]
+
+        def commit() -> None:  # the plugin's rows are committed with the caller's
+            session.flush()
+
+        def rollback() -> None:  # undo this plugin's work only, and let it go on
+            _undo(savepoint[0])
+            savepoint[0] = session.begin_nested()
+
+        # Instance attributes shadow the methods for ``db.session`` and ``db_session()`` alike.
+        session.commit, session.rollback = commit, rollback
+        try:
+            self._invoke(impl, kwargs)
+            session.flush()  # a failing write is this plugin's, not the next one's
+            savepoint[0].commit()  # RELEASE: kept, committed with the rest
+        except Exception as exc:
+            _undo(savepoint[0])
+            self.record_error(plugin, hook_name, exc)
+        finally:
+            del session.commit, session.rollback
 
     # -------------------------------------------------------------- errors
 

@@ -1,7 +1,9 @@
 """The core's events as signed webhooks (registered as the always-enabled ``core.webhooks``).
 
-Each event hook runs after the service's commit and queues one delivery per subscribed
-endpoint (``services.webhooks.emit``); with no endpoint registered it costs one read.
+Each event hook queues one delivery per subscribed endpoint (``services.webhooks.emit``);
+with no endpoint registered it costs one read (the payload is made only for a listener).
+``ticket.created`` is written in the ticket's transaction and its delivery job queued after
+the commit; the other events run after the service's commit.
 Payloads carry the full (staff) view of the ticket: webhooks are configured by admins.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _actor(actor: User | None) -> dict[str, Any] | None:
 
 @hookimpl
 def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
-    emit("ticket.created", {"ticket": _ticket(ticket), "message": MessageSchema().dump(message_dict(message))})
+    emit("ticket.created", lambda: {"ticket": _ticket(ticket), "message": MessageSchema().dump(message_dict(message))})
 
 
 @hookimpl
@@ -36,7 +38,7 @@ def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple], actor: Us
 
 @hookimpl
 def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
-    emit("message.added", {"ticket": _ticket(ticket), "message": MessageSchema().dump(message_dict(message))})
+    emit("message.added", lambda: {"ticket": _ticket(ticket), "message": MessageSchema().dump(message_dict(message))})
 
 
 @hookimpl

@@ -166,6 +166,31 @@ def test_hook_ticket_created(app, customer):
     assert seen == [("New one", "First words")]
 
 
+def test_hook_ticket_created_runs_in_the_tickets_transaction(app, db, customer):
+    """Each plugin in a savepoint of its own, one commit with the ticket (issue 19): a plugin
+    that writes and then raises leaves nothing behind, the others' rows are committed."""
+    from helpdesk.models import PluginError, Tag, Ticket
+
+    def writes_then_fails(ticket, message):
+        db.session.add(Tag(name="from-the-broken-plugin"))
+        db.session.commit()  # only a flush here: undone with the rest of this plugin's work
+        raise RuntimeError("broken after writing")
+
+    def writes(ticket, message):
+        db.session.add(Tag(name="from-the-good-plugin"))
+        db.session.commit()
+
+    plug(app, "broken", helpdesk_ticket_created=writes_then_fails)
+    plug(app, "good", helpdesk_ticket_created=writes)
+    ticket_id = services.create_ticket(customer, "Both plugins", "First words").id
+    db.session.remove()  # read back what was committed, not what the session remembers
+    names = set(db.session.scalars(select(Tag.name)))
+    assert "from-the-good-plugin" in names and "from-the-broken-plugin" not in names
+    assert db.session.get(Ticket, ticket_id).subject == "Both plugins"
+    errors = db.session.scalars(select(PluginError).where(PluginError.plugin == "broken")).all()
+    assert [e.message for e in errors] == ["RuntimeError: broken after writing"]
+
+
 def test_hook_message_added(app, ticket, customer, agent):
     seen = []
     plug(app, "spy", helpdesk_message_added=lambda ticket, message: seen.append(

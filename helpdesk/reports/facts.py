@@ -7,8 +7,10 @@ batches. One code path, so a backfilled row and a row kept by the hooks never di
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +22,7 @@ from helpdesk.models.tickets import OPEN_STATUSES
 from helpdesk.sla.clock import Calendar, business_minutes_between, compile_calendar
 
 BATCH = 500
+_TicketRow = namedtuple("_TicketRow", "id created_at status resolved_at closed_at first_response_at")
 SOLVED = ("resolved", "closed")
 STAFF_ROLES = ("agent", "admin")
 
@@ -46,6 +49,18 @@ def refresh_one(ticket_id: int) -> None:
             db.session.rollback()
 
 
+def refresh_new(ticket: Ticket) -> None:
+    """The facts of a ticket being created, in its transaction (``helpdesk_ticket_created``).
+
+    The same computation as ``refresh``, minus what a ticket nobody else has seen yet cannot
+    have: a facts row to replace, reopenings in its audit trail; and its own columns come from
+    the object in hand. Three statements fewer on every new ticket (issue 19).
+    """
+    row = (ticket.id, ticket.created_at, ticket.status, ticket.resolved_at, ticket.closed_at,
+           ticket.first_response_at)
+    _refresh_batch([ticket.id], new=[row])
+
+
 def backfill(batch: int = 2000, after_id: int = 0) -> int:
     """Rebuild the facts of every ticket (with an id above ``after_id``), committing per
     batch; returns the tickets done."""
@@ -60,17 +75,19 @@ def backfill(batch: int = 2000, after_id: int = 0) -> int:
         last = ids[-1]
 
 
-def _refresh_batch(ids: Sequence[int]) -> int:
+def _refresh_batch(ids: Sequence[int], new: Sequence[tuple] | None = None) -> int:
+    """``new``: the rows of tickets being created (id, created_at, status, resolved_at,
+    closed_at, first_response_at), which have no facts and no audit trail of reopenings yet."""
     if not ids:
         return 0
-    tickets = db.session.execute(
+    tickets: Sequence[Any] = [_TicketRow(*row) for row in new] if new is not None else db.session.execute(
         select(Ticket.id, Ticket.created_at, Ticket.status, Ticket.resolved_at, Ticket.closed_at,
                Ticket.first_response_at).where(Ticket.id.in_(ids))).all()
     replies = dict(db.session.execute(
         select(Message.ticket_id, func.count()).join(User, User.id == Message.author_id)
         .where(Message.ticket_id.in_(ids), Message.internal.is_(False), User.role.in_(STAFF_ROLES))
         .group_by(Message.ticket_id)).all())
-    reopens = dict(db.session.execute(
+    reopens = {} if new is not None else dict(db.session.execute(
         select(AuditEvent.ticket_id, func.count())
         .where(AuditEvent.ticket_id.in_(ids), AuditEvent.field == "status",
                AuditEvent.old_value.in_(SOLVED), AuditEvent.new_value.in_(OPEN_STATUSES))
@@ -96,7 +113,8 @@ def _refresh_batch(ids: Sequence[int]) -> int:
             "reopen_count": reopens.get(t.id, 0), "agent_replies": replies.get(t.id, 0),
             "sla_met": _sla_met(rows), "refreshed_at": now,
         })
-    db.session.execute(delete(TicketFacts).where(TicketFacts.ticket_id.in_(ids)))
+    if new is None:
+        db.session.execute(delete(TicketFacts).where(TicketFacts.ticket_id.in_(ids)))
     if values:
         db.session.execute(insert(TicketFacts), values)
     return len(values)

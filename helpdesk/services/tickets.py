@@ -283,11 +283,11 @@ def create_ticket(
     _route(ticket, message)
     search.index_message(message, subject=subject)
     _run_before_commit(before_commit, ticket, message)
-    db.session.commit()
+    # The plugins' reactions (detection's flag, the SLA clocks, notifications...) are written in
+    # this transaction, each in a savepoint, and committed with the ticket: one commit (issue 19).
+    manager().call_event_in_transaction("helpdesk_ticket_created", ticket=ticket, message=message)
     if channel != "web" and not actor.is_staff:
         metrics.message_received(channel)
-    manager().flush_errors()
-    manager().call_event("helpdesk_ticket_created", ticket=ticket, message=message)
     return ticket
 
 

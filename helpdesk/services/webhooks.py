@@ -30,6 +30,7 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -199,13 +200,17 @@ def lease() -> timedelta:
     return timedelta(seconds=int(current_app.config.get("JOB_LEASE_SECONDS") or 60))
 
 
-def emit(event: str, data: dict[str, Any]) -> list[int]:
+def emit(event: str, data: dict[str, Any] | Callable[[], dict[str, Any]]) -> list[int]:
     """Queue ``event`` for every active endpoint subscribed to it (after the caller's commit);
-    returns the deliveries' ids. Cheap when nobody listens: one indexed read."""
+    returns the deliveries' ids. Cheap when nobody listens: one indexed read. ``data`` may be
+    a function making the payload, called only when someone listens (serialising a ticket
+    and its message costs more than the read)."""
     endpoints = [e for e in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))
                  if event in (e.events or [])]
     if not endpoints:
         return []
+    if callable(data):
+        data = data()
     now = utcnow()
     body = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "event": event, "created_at": _jsonable(now),
                        "data": _jsonable(data)}, separators=(",", ":"), ensure_ascii=False)

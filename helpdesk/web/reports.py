@@ -137,7 +137,7 @@ def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
 
 @hookimpl
 def helpdesk_ticket_created(ticket: Ticket) -> None:
-    facts.refresh_one(ticket.id)
+    facts.refresh_new(ticket)  # in the ticket's transaction, committed with it
 
 
 @hookimpl

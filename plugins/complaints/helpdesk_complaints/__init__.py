@@ -92,8 +92,8 @@ def helpdesk_ticket_change_check(ticket: Ticket, changes: dict[str, tuple], acto
 
 @hookimpl
 def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
-    flag = flags.record_flag(ticket, message)
-    notices.acknowledge(ticket, detected=flag is not None)
+    flag = flags.record_flag(ticket, message, new_ticket=True)
+    notices.acknowledge_later(ticket, message, detected=flag is not None and flag.active)
     notices.email_alerts(ticket.id)
 
 

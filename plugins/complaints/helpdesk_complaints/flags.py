@@ -80,10 +80,11 @@ def classify(ticket: Ticket, message: Message) -> dict | None:
     if vip:
         extra.append(("VIP customer", 0.3))
     text = f"{ticket.subject}\n{message.body}" if is_first else message.body
-    learned, record = active_model()
+    current = state()
+    learned, record = active_model(current)
     name = f"learned #{record.id}" if record is not None else "built-in"
     detection: Detection = detect(text, phrases=phrases(), threshold=threshold(), extra=extra, model=learned,
-                                  sensitivity=state().sensitivity, detector=name)
+                                  sensitivity=current.sensitivity, detector=name)
     labels = detection.labels()
     flag = flag_of(ticket.id) if ticket.id else None
     if flag is not None and not flag.active:
@@ -96,14 +97,18 @@ def classify(ticket: Ticket, message: Message) -> dict | None:
     return {"tags": [TAG], "priority": priority, "labels": labels}
 
 
-def record_flag(ticket: Ticket, message: Message) -> ComplaintFlag | None:
-    """After commit: keep the flag of a message detected as a complaint (once per ticket)."""
+def record_flag(ticket: Ticket, message: Message, *, new_ticket: bool = False) -> ComplaintFlag | None:
+    """Keep the flag of a message detected as a complaint (once per ticket).
+
+    ``new_ticket``: the ticket is being created in this transaction, so it has no flag yet
+    (nobody else can see it): no read first; the unique ticket id still guards.
+    """
     from helpdesk_complaints.rules import complaint_label
 
     label = complaint_label(message)
     if not label.get("complaint") or is_auto_reply(message):
         return None
-    existing = flag_of(ticket.id)
+    existing = None if new_ticket else flag_of(ticket.id)
     if existing is not None:
         return existing
     flag = ComplaintFlag(ticket_id=ticket.id, score=float(label.get("score") or 0.0),

@@ -94,9 +94,12 @@ def latest_model() -> ComplaintModel | None:
     return db_session().scalar(select(ComplaintModel).order_by(ComplaintModel.id.desc()).limit(1))
 
 
-def active_model() -> tuple[LinearModel | None, ComplaintModel | None]:
-    """The learned model classification uses (and its row), or ``(None, None)`` for the built-in detector."""
-    if not state().use_learned:
+def active_model(current: ComplaintDetectorState | None = None) -> tuple[LinearModel | None, ComplaintModel | None]:
+    """The learned model classification uses (and its row), or ``(None, None)`` for the built-in detector.
+
+    ``current``: the detector state when the caller has read it already (one read per ticket).
+    """
+    if not (current if current is not None else state()).use_learned:
         return None, None
     row = db_session().execute(select(ComplaintModel.id, ComplaintModel.beats_builtin)
                                .order_by(ComplaintModel.id.desc()).limit(1)).first()

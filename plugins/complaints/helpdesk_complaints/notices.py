@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.plugin_api import (
+    Message,
     Ticket,
     User,
     can_see_ticket,
@@ -81,6 +82,51 @@ def ack_values(ticket: Ticket) -> dict[str, str]:
     return {"first_name": customer.first_name or customer.name or gettext("there"), "name": customer.name or "",
             "reference": ticket.reference, "subject": ticket.subject,
             "next_steps": setting("next_steps") or "", "apology": apology if setting("apology") else ""}
+
+
+def acknowledge_later(ticket: Ticket, first: Message, *, detected: bool) -> bool:
+    """On a new ticket, in its transaction: owe its acknowledgement and send it from a job.
+
+    The acknowledgement is written ``pending`` with the ticket (one commit for both) and the
+    job that sends it (``send_acknowledgement_job``) is queued after that commit, so building
+    and sending it costs the customer's request nothing. Nothing is lost if the process dies
+    in between: the row stays pending and the ten-minute job sends it (``send_pending_acks``).
+    ``detected`` and the rules' pending acknowledgement are as for ``acknowledge``. True when
+    one is owed.
+    """
+    if is_auto_reply(first):
+        return False
+    # A rule's, written while routing this ticket (the identity map may have let it go).
+    ack = db_session().scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
+    if ack is None:
+        if not (detected and setting("acknowledge")):
+            return False
+        ack = ComplaintAck(ticket_id=ticket.id, status="pending", reason="complaint detected")
+        db_session().add(ack)
+    elif ack.status != "pending":
+        return False
+    from helpdesk_complaints.jobs import send_acknowledgement_job
+
+    send_acknowledgement_job(ticket.id)
+    return True
+
+
+def send_pending_acks(now: datetime | None = None, grace: timedelta = timedelta(minutes=2)) -> int:
+    """Send the acknowledgements still pending ``grace`` after they were written (their job
+    was lost: the process died after the commit, the queue was cleared). The claim in
+    ``acknowledge`` keeps a job running late at the same time from sending a second one.
+    A day later an acknowledgement is no longer news (and one that is never sent, to an
+    auto-reply, is not looked at again)."""
+    now = now or utcnow()
+    ticket_ids = list(db_session().scalars(select(ComplaintAck.ticket_id).where(
+        ComplaintAck.status == "pending", ComplaintAck.created_at <= now - grace,
+        ComplaintAck.created_at > now - timedelta(days=1)).order_by(ComplaintAck.id).limit(500)))
+    sent = 0
+    for ticket_id in ticket_ids:
+        ticket = db_session().get(Ticket, ticket_id)
+        if ticket is not None and acknowledge(ticket, detected=False) is not None:
+            sent += 1
+    return sent
 
 
 def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
