@@ -17,13 +17,10 @@ import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import pluggy
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, abort, current_app, g, has_app_context, request
 from flask.cli import ScriptInfo
 from markupsafe import Markup, escape
@@ -36,6 +33,9 @@ from helpdesk.models import PluginError, PluginState
 from helpdesk.models.base import utcnow
 from helpdesk.plugin_settings import coerce
 from helpdesk.versioning import incompatibility
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 log = logging.getLogger(__name__)
 
@@ -407,6 +407,11 @@ class PluginManager:
         Tokens made before (the key was a plain SHA-256 of the secrets key) still decrypt with
         the second key; ``rotate`` re-encrypts them with the first, which encrypts new ones.
         """
+        # cryptography (5-7 MiB a process) is imported by the processes that touch a secret
+        from cryptography.fernet import Fernet, MultiFernet
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         secret = (os.environ.get("HELPDESK_SECRETS_KEY") or instance_secret(
             current_app.instance_path, "secrets.key", 32)).encode()
         derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=SECRETS_KEY_INFO).derive(secret)
@@ -424,6 +429,8 @@ class PluginManager:
         if stored is None:
             return spec.default
         if spec.type == "secret" and isinstance(stored, str) and stored.startswith(SECRET_PREFIX):
+            from cryptography.fernet import InvalidToken
+
             try:
                 return self._fernet().decrypt(stored[len(SECRET_PREFIX):].encode()).decode()
             except InvalidToken:
@@ -436,6 +443,8 @@ class PluginManager:
         specs = self.setting_specs(plugin)
         state = db.session.get(PluginState, plugin) or PluginState(name=plugin, enabled=True, settings={})
         settings = dict(state.settings or {})
+        from cryptography.fernet import InvalidToken
+
         fernet = self._fernet()
         for name, value in values.items():
             spec = specs[name]
