@@ -72,7 +72,7 @@ def save_article(article: KnowledgeArticle | None, editor: User, *, title: str, 
     if not body.strip():
         raise ServiceError(gettext("The article is empty: write its text."), field="body")
     if len(body) > MAX_BODY:
-        raise ServiceError(gettext("The text is too long (%(most)s characters at most).", most=f"{MAX_BODY:,}"),
+        raise ServiceError(gettext("The text is too long (%(most)s characters at most).", most=format(MAX_BODY, ",")),
                            field="body")
     language = _clean_language(language)
     if section_id is not None and db_session().get(KnowledgeSection, section_id) is None:
