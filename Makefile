@@ -57,12 +57,15 @@ translations: $(BIN)/.installed
 	$(BIN)/pybabel compile -d helpdesk/translations
 	@# Plugins ship their own catalogues (plugins/<name>/babel.cfg → helpdesk_<name>/translations),
 	@# merged with the core's at start-up; a new language: pybabel init in that folder as above.
+	@# A plugin with only messages.pot (English for now) gets its template refreshed, nothing to compile.
 	@for cfg in $(wildcard plugins/*/babel.cfg); do \
 	  dir=$$(dirname $$cfg); out=$$dir/helpdesk_$$(basename $$dir)/translations; \
 	  $(BIN)/pybabel -q extract -F $$cfg -k lazy_gettext --sort-by-file --project=Helpdesk \
 	    -o $$out/messages.pot $$dir || exit 1; \
-	  $(BIN)/pybabel update -i $$out/messages.pot -d $$out --no-fuzzy-matching -w 100 || exit 1; \
-	  $(BIN)/pybabel compile -d $$out || exit 1; \
+	  if ls $$out/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	    $(BIN)/pybabel update -i $$out/messages.pot -d $$out --no-fuzzy-matching -w 100 || exit 1; \
+	    $(BIN)/pybabel compile -d $$out || exit 1; \
+	  fi; \
 	done
 
 bench: $(BIN)/.test-installed

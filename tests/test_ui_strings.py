@@ -170,31 +170,6 @@ PENDING_CORE: set[str] = {
 
 # Not converted yet (issue 24). The plugins' pages:
 PENDING_PLUGINS: set[str] = {
-    "plugins/coaching/helpdesk_coaching/templates/coaching/_focus.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/_nav.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/_reviews.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/compare.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/dashboard.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/growth.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/index.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/new_review.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/panel.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/review.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/review_hidden.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/scorecard.html",
-    "plugins/coaching/helpdesk_coaching/templates/coaching/suggestions.html",
-    "plugins/coaching/helpdesk_coaching/views.py",
-    "plugins/insights/helpdesk_insights/templates/insights/_nav.html",
-    "plugins/insights/helpdesk_insights/templates/insights/at_risk.html",
-    "plugins/insights/helpdesk_insights/templates/insights/dashboard_card.html",
-    "plugins/insights/helpdesk_insights/templates/insights/follow_up.html",
-    "plugins/insights/helpdesk_insights/templates/insights/health_panel.html",
-    "plugins/insights/helpdesk_insights/templates/insights/health_placeholder.html",
-    "plugins/insights/helpdesk_insights/templates/insights/index.html",
-    "plugins/insights/helpdesk_insights/templates/insights/optout.html",
-    "plugins/insights/helpdesk_insights/templates/insights/report_section.html",
-    "plugins/insights/helpdesk_insights/templates/insights/theme.html",
-    "plugins/insights/helpdesk_insights/views.py",
 }
 
 

@@ -15,6 +15,7 @@ from helpdesk.plugin_api import (
     db_session,
     get_by_id,
     get_setting,
+    gettext,
     is_enabled,
     staff_required,
 )
@@ -85,7 +86,7 @@ def new_review(coaching_ticket: int):
     mine = db_session().scalar(select(Review.id).where(Review.ticket_id == ticket.id,
                                                        Review.reviewer_id == current_user.id).limit(1))
     if mine is not None:
-        flash(f"You reviewed {ticket.reference} already: here is your review.", "info")
+        flash(gettext("You reviewed %(reference)s already: here is your review.", reference=ticket.reference), "info")
         return redirect(url_for("coaching.review", coaching_review=mine))
     refusal = people.may_review(current_user, ticket)
     messages = list(db_session().scalars(select(Message).where(Message.ticket_id == ticket.id)
@@ -104,7 +105,7 @@ def new_review(coaching_ticket: int):
         except reviews.Invalid as refused:
             errors = refused.errors
         else:
-            flash(f"Review sent to {review.agent.name}.", "success")
+            flash(gettext("Review sent to %(name)s.", name=review.agent.name), "success")
             return redirect(url_for("coaching.review", coaching_review=review.id))
     # A refusal (open ticket, own ticket) is a 403 page that says why; refused input is a 400.
     status = 403 if refusal else 400 if errors else 200
@@ -137,7 +138,7 @@ def reply(coaching_review: int):
         return render_template("coaching/review.html", review=r, messages=messages, scores=SCORES,
                                is_agent=r.agent_id == current_user.id, errors=refused.errors,
                                body=request.form.get("body", ""), max_comment=MAX_COMMENT), 400
-    flash("Your reply was added.", "success")
+    flash(gettext("Your reply was added."), "success")
     return redirect(url_for("coaching.review", coaching_review=r.id) + "#replies")
 
 
@@ -146,7 +147,7 @@ def reply(coaching_review: int):
 def mark_read(coaching_review: int):
     r = _review_or_404(coaching_review)
     if reviews.mark_read(r, current_user):
-        flash("Marked as read.", "success")
+        flash(gettext("Marked as read."), "success")
     return redirect(url_for("coaching.review", coaching_review=r.id))
 
 
@@ -201,7 +202,7 @@ def set_focus(user_id: int):
                                hidden=_hidden(data.reviews),
                                can_set=True, items=reviews.active_items(), errors=refused.errors, form=request.form,
                                recognition=is_enabled("recognition")), 400
-    flash(f"Focus agreed with {agent.name}.", "success")
+    flash(gettext("Focus agreed with %(name)s.", name=agent.name), "success")
     return redirect(url_for("coaching.growth", user_id=agent.id))
 
 
@@ -276,7 +277,7 @@ def scorecard():
         except reviews.Invalid as refused:
             errors = refused.errors
         else:
-            flash(f"Added “{item.label}”.", "success")
+            flash(gettext("Added “%(label)s”.", label=item.label), "success")
             return redirect(url_for("coaching.scorecard"))
     return render_template("coaching/scorecard.html", items=reviews.all_items(), errors=errors,
                            form=request.form), 400 if errors else 200
@@ -299,5 +300,5 @@ def scorecard_item(coaching_item: int):
         db_session().rollback()
         return render_template("coaching/scorecard.html", items=reviews.all_items(), errors={},
                                item_errors={item.id: refused.errors}, form={}), 400
-    flash(f"Saved “{item.label}”.", "success")
+    flash(gettext("Saved “%(label)s”.", label=item.label), "success")
     return redirect(url_for("coaching.scorecard"))

@@ -18,6 +18,8 @@ from helpdesk.plugin_api import (
     csv_lines,
     db_session,
     format_local,
+    gettext,
+    ngettext,
     parse_int,
     record_config_change,
     sees_every_ticket,
@@ -95,7 +97,7 @@ def recompute():
     if not current_user.is_admin:
         abort(403)
     jobs.recompute_now()
-    flash("Themes are being grouped again; this page shows the result when it is done.", "success")
+    flash(gettext("Themes are being grouped again; this page shows the result when it is done."), "success")
     return redirect(url_for("insights.index"))
 
 
@@ -105,7 +107,7 @@ def theme(theme_id: int):
     _reader()
     item = _theme(theme_id)
     if item.merged_into_id is not None:
-        flash(f"“{item.name}” was merged into this theme.", "info")
+        flash(gettext("“%(theme)s” was merged into this theme.", theme=item.name), "info")
         return redirect(url_for("insights.theme", theme_id=item.merged_into_id))
     stats = next(iter(analytics.theme_stats(include_hidden=True, theme_ids=[item.id])), None) \
         or analytics.ThemeStats(item)
@@ -203,7 +205,7 @@ def action(theme_id: int):
     except ServiceError as error:
         flash(str(error), "danger")
         return redirect(url_for("insights.theme", theme_id=item.id))
-    flash("Action saved. Preview the follow-up to tell the customers who raised it.", "success")
+    flash(gettext("Action saved. Preview the follow-up to tell the customers who raised it."), "success")
     return redirect(url_for("insights.follow_up", theme_id=item.id))
 
 
@@ -217,10 +219,15 @@ def follow_up(theme_id: int):
         except ServiceError as error:
             flash(str(error), "danger")
         else:
-            held = f", {counts['held']} held back by the notice rules (see their tickets' history)" \
-                if counts["held"] else ""
-            flash(f"Follow-up sent to {counts['sent']} customer{'s' if counts['sent'] != 1 else ''}{held}.",
-                  "success")
+            if counts["held"]:
+                said = ngettext("Follow-up sent to %(num)d customer, %(held)s held back by the notice rules "
+                                "(see their tickets' history).",
+                                "Follow-up sent to %(num)d customers, %(held)s held back by the notice rules "
+                                "(see their tickets' history).", counts["sent"], held=counts["held"])
+            else:
+                said = ngettext("Follow-up sent to %(num)d customer.", "Follow-up sent to %(num)d customers.",
+                                counts["sent"])
+            flash(said, "success")
             return redirect(url_for("insights.theme", theme_id=item.id))
     recipients = followups.recipients(item)
     due = [r for r in recipients if r.status == "send"]

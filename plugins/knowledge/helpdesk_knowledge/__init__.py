@@ -18,7 +18,7 @@ from flask import Blueprint, render_template, url_for
 from markupsafe import Markup
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import ReportFilters, Setting, User
+from helpdesk.plugin_api import ReportFilters, Setting, User, gettext
 from helpdesk_knowledge import access_rules, stats
 from helpdesk_knowledge.config import SETTINGS, is_editor, is_public
 from helpdesk_knowledge.views import bp
@@ -92,9 +92,9 @@ def helpdesk_answer_accepted(article_id: int, attempt: str, channel: str, text: 
 @hookimpl
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
     if user.is_backoffice:
-        return [("Knowledge", url_for("knowledge.manage"))]
+        return [(gettext("Knowledge"), url_for("knowledge.manage"))]
     if user.role == "customer":
-        return [("Help centre", url_for("knowledge.home"))]
+        return [(gettext("Help centre"), url_for("knowledge.home"))]
     return None
 
 
@@ -111,5 +111,5 @@ def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[s
         return None
     start = datetime.combine(filters.start, time(0))
     end = datetime.combine(filters.end, time(0)) + timedelta(days=1)
-    return [("Self-service (knowledge base)", Markup(render_template(
+    return [(gettext("Self-service (knowledge base)"), Markup(render_template(
         "knowledge/report_section.html", f=stats.figures(start, end), public=is_public())))]

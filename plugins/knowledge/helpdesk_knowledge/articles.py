@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from helpdesk.plugin_api import ServiceError, User, db_session, html_to_text, utcnow
+from helpdesk.plugin_api import ServiceError, User, db_session, gettext, html_to_text, utcnow
 from helpdesk_knowledge import images, search
 from helpdesk_knowledge.config import MAX_BODY, MAX_TITLE
 from helpdesk_knowledge.models import STATUSES, KnowledgeArticle, KnowledgeRevision, KnowledgeSection
@@ -54,7 +54,7 @@ def translations(article: KnowledgeArticle, user: Any) -> list[KnowledgeArticle]
 def _clean_language(raw: str) -> str:
     language = (raw or "").strip() or "en"
     if len(language) > 12 or not set(language) <= LANGUAGE_CHARS:
-        raise ServiceError("Give the language as a short code such as en, de or pt-BR.", field="language")
+        raise ServiceError(gettext("Give the language as a short code such as en, de or pt-BR."), field="language")
     return language
 
 
@@ -65,21 +65,23 @@ def save_article(article: KnowledgeArticle | None, editor: User, *, title: str, 
     title = (title or "").strip()
     body = (body or "").replace("\r\n", "\n")
     if not title:
-        raise ServiceError("Give the article a title.", field="title")
+        raise ServiceError(gettext("Give the article a title."), field="title")
     if len(title) > MAX_TITLE:
-        raise ServiceError(f"The title is too long ({MAX_TITLE} characters at most).", field="title")
+        raise ServiceError(gettext("The title is too long (%(most)s characters at most).", most=MAX_TITLE),
+                           field="title")
     if not body.strip():
-        raise ServiceError("The article is empty: write its text.", field="body")
+        raise ServiceError(gettext("The article is empty: write its text."), field="body")
     if len(body) > MAX_BODY:
-        raise ServiceError(f"The text is too long ({MAX_BODY:,} characters at most).", field="body")
+        raise ServiceError(gettext("The text is too long (%(most)s characters at most).", most=format(MAX_BODY, ",")),
+                           field="body")
     language = _clean_language(language)
     if section_id is not None and db_session().get(KnowledgeSection, section_id) is None:
-        raise ServiceError("That section no longer exists: choose another.", field="section_id")
+        raise ServiceError(gettext("That section no longer exists: choose another."), field="section_id")
     partner = None
     if translation_of is not None:
         partner = db_session().get(KnowledgeArticle, translation_of)
         if partner is None or (article is not None and partner.id == article.id):
-            raise ServiceError("Choose another article to link this translation to.", field="translation_of")
+            raise ServiceError(gettext("Choose another article to link this translation to."), field="translation_of")
     if article is None:
         article = KnowledgeArticle(author_id=editor.id, status="draft", views=0)
         db_session().add(article)
@@ -117,12 +119,12 @@ ACTIONS = {
 def change_status(article: KnowledgeArticle, editor: User, action: str) -> str:
     """Move an article through draft → review → published; returns what happened. Commits."""
     if action not in ACTIONS:
-        raise ServiceError("Unknown action.", field="action")
+        raise ServiceError(gettext("Unknown action."), field="action")
     status, said = ACTIONS[action]
     now = utcnow()
     if status is not None:
         if status == article.status:
-            raise ServiceError(f"The article is already {status}.", field="action")
+            raise ServiceError(gettext("The article is already %(status)s.", status=status), field="action")
         assert status in STATUSES
         article.status = status
         if status == "published":

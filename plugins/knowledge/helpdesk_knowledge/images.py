@@ -12,7 +12,7 @@ import re
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import ServiceError, User, db_session, render_markdown, safe_filename, store_file
+from helpdesk.plugin_api import ServiceError, User, db_session, gettext, render_markdown, safe_filename, store_file
 from helpdesk_knowledge.models import KnowledgeArticle, KnowledgeImage
 
 PENDING = re.compile(r'src="/attachments/pending/(\d+)"')
@@ -50,12 +50,12 @@ def add_image(article: KnowledgeArticle, editor: User, filename: str, content: b
     """Store an uploaded image for ``article`` and re-render the article; commits."""
     name = safe_filename(filename or "image")[:120] or "image"
     if not content:
-        raise ServiceError("Choose an image file.", field="file")
+        raise ServiceError(gettext("Choose an image file."), field="file")
     kind = image_type(content)
     if kind is None:
-        raise ServiceError(f"{name} is not a PNG, JPEG, GIF or WebP image.", field="file")
+        raise ServiceError(gettext("%(name)s is not a PNG, JPEG, GIF or WebP image.", name=name), field="file")
     if len(images_of(article.id)) >= MAX_IMAGES:
-        raise ServiceError(f"An article holds at most {MAX_IMAGES} images.", field="file")
+        raise ServiceError(gettext("An article holds at most %(most)s images.", most=MAX_IMAGES), field="file")
     name = re.sub(r"[\s()\[\]<>]+", "-", name)  # so ![..](attachment:name) needs no escaping
     token = store_file(content, name)
     image = KnowledgeImage(token=token, article_id=article.id, filename=name, content_type=kind, size=len(content),

@@ -46,6 +46,7 @@ def test_a_customer_who_prefers_german_reads_it_and_is_offered_articles_in_germa
     assert client.post(f"/help/articles/{kb['public'].id}/feedback", data={"helpful": "maybe"}, headers=english,
                        follow_redirects=True).get_data(as_text=True).count("Wählen Sie Ja oder Nein.") == 1
     new_ticket = client.get("/portal/new", headers=english).get_data(as_text=True)
+    assert "Hilfe-Center" in [link for link in texts(new_ticket, tag="a")]  # the portal's menu
     assert text(new_ticket, id="knowledge-suggest-heading") == "Diese Artikel beantworten vielleicht Ihre Frage"
     (box,) = attributes(new_ticket, id="knowledge-suggest")
     assert box["data-solved-label"] == "Das hat geholfen"
