@@ -47,7 +47,8 @@ class Period:
         start, end = self.local_start or self.start, self.local_end or self.end
         if self.kind == "week":
             last = end - timedelta(days=1)
-            return gettext("Week of %(start)s – %(end)s", start=f"{start:%d %b %Y}", end=f"{last:%d %b %Y}")
+            return gettext("Week of %(start)s – %(end)s", start=format(start, "%d %b %Y"),
+                           end=format(last, "%d %b %Y"))
         if self.kind == "month":
             return f"{start:%B %Y}"
         return f"Q{(start.month - 1) // 3 + 1} {start.year}"
