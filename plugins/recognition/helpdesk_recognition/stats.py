@@ -16,12 +16,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from helpdesk.plugin_api import Message, Ticket, User, db_session, local_day_start, local_to_utc
+from helpdesk.plugin_api import (
+    Message,
+    Ticket,
+    User,
+    db_session,
+    gettext,
+    lazy_gettext,
+    local_day_start,
+    local_to_utc,
+)
 from helpdesk_recognition.milestones import RESOLVED
 from helpdesk_recognition.models import Kudos, Rating
 from helpdesk_recognition.privacy import visible_to
 
-PERIODS = {"week": "Week", "month": "Month", "quarter": "Quarter"}
+PERIODS = {"week": lazy_gettext("Week"), "month": lazy_gettext("Month"), "quarter": lazy_gettext("Quarter")}
 STAFF_ROLES = ("agent", "admin")
 
 
@@ -38,7 +47,8 @@ class Period:
         start, end = self.local_start or self.start, self.local_end or self.end
         if self.kind == "week":
             last = end - timedelta(days=1)
-            return f"Week of {start:%d %b %Y} – {last:%d %b %Y}"
+            return gettext("Week of %(start)s – %(end)s", start=format(start, "%d %b %Y"),
+                           end=format(last, "%d %b %Y"))
         if self.kind == "month":
             return f"{start:%B %Y}"
         return f"Q{(start.month - 1) // 3 + 1} {start.year}"

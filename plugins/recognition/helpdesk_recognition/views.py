@@ -180,10 +180,11 @@ def leaderboard() -> str:
             [(r.user.name, key(r), shown(r)) for r in ordered], title=title, css_class=css)}
 
     measures = [
-        chart("Kudos received", lambda r: r.kudos, lambda r: str(r.kudos), "chart-kudos"),
-        chart("Five-star ratings", lambda r: r.five_star, lambda r: str(r.five_star), "chart-five-star"),
-        chart("Tickets resolved (not reopened)", lambda r: r.resolved, lambda r: str(r.resolved), "chart-resolved"),
-        chart("Median first response", lambda r: r.median_first_response,
+        chart(gettext("Kudos received"), lambda r: r.kudos, lambda r: str(r.kudos), "chart-kudos"),
+        chart(gettext("Five-star ratings"), lambda r: r.five_star, lambda r: str(r.five_star), "chart-five-star"),
+        chart(gettext("Tickets resolved (not reopened)"), lambda r: r.resolved, lambda r: str(r.resolved),
+              "chart-resolved"),
+        chart(gettext("Median first response"), lambda r: r.median_first_response,
               lambda r: stats.format_minutes(r.median_first_response), "chart-first-response"),
     ]
     return render_template("recognition/leaderboard.html", rows=rows, period=period, kind=kind, back=back,
