@@ -421,8 +421,8 @@ def merge(reference: str):
     back = redirect(url_for("agent.ticket", reference=source.reference))
     form = MergeTicketForm()
     if not form.validate_on_submit():
-        flash(gettext("Enter the reference of the ticket to merge into (like %(example)s).", example=f"{_prefix()}-42"),
-              "danger")
+        example = f"{_prefix()}-42"
+        flash(gettext("Enter the reference of the ticket to merge into (like %(example)s).", example=example), "danger")
         return back
     wanted = form.target.data.strip()
     target = _find_ticket(wanted)
