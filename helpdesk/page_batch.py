@@ -57,7 +57,7 @@ def aggregate(query: Select, dialect: str) -> Any:
     """
     mapper = entity_of(query).__mapper__
     table = mapper.local_table
-    array = literal_column(_array_sql(mapper, dialect))  # SQL text made once per table and engine
+    array: Any = literal_column(_array_sql(mapper, dialect))  # SQL text made once per table and engine
     limited = query._limit_clause is not None or query._offset_clause is not None
     if not limited:  # the query's own FROM and WHERE, its columns swapped for the aggregate
         return (query.with_only_columns(array, maintain_column_froms=False)
