@@ -245,3 +245,26 @@ def test_the_acknowledgement_is_in_the_customers_language(db, agent, customer, o
     text_de = mails[f"Wir haben Ihre Nachricht [{german.reference}]"]
     assert text_de.startswith("Hallo Carla,") and f"Ihre Anfrage ist {german.reference}" in text_de
     assert mails[f"We have your message [{english.reference}]"].startswith("Hi Otto,")
+
+
+def test_an_acknowledgement_whose_job_was_lost_is_sent_by_the_sweeper(db, customer):
+    """Written pending with the ticket, sent by a job after the commit: if that job is lost
+    (the process died), the ten-minute job sends it, once (issue 19)."""
+    from helpdesk_complaints.models import ComplaintAck
+    from helpdesk_complaints.notices import send_pending_acks
+
+    from helpdesk.jobs import huey
+
+    huey._immediate = False  # the acknowledgement's job is queued, and then lost
+    try:
+        ticket = services.create_ticket(customer, "Late order", COMPLAINT)
+    finally:
+        huey._immediate = True
+    huey.flush()
+    ack = db.session.scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
+    assert ack.status == "pending" and not [m for m in outbox(db) if ticket.reference in m.subject]
+    assert send_pending_acks(utcnow()) == 0  # not yet: its job may still be on its way
+    assert send_pending_acks(utcnow() + timedelta(minutes=3)) == 1
+    assert send_pending_acks(utcnow() + timedelta(minutes=3)) == 0
+    subjects = [m.subject for m in outbox(db) if ticket.reference in m.subject]
+    assert subjects == [f"We have your message [{ticket.reference}]"]
