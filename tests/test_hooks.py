@@ -166,7 +166,7 @@ def test_hook_ticket_created(app, customer):
     assert seen == [("New one", "First words")]
 
 
-def test_hook_ticket_created_runs_in_the_tickets_transaction(app, db, customer):
+def test_ticket_created_hook_runs_in_the_tickets_transaction(app, db, customer):
     """Each plugin in a savepoint of its own, one commit with the ticket (issue 19): a plugin
     that writes and then raises leaves nothing behind, the others' rows are committed."""
     from helpdesk.models import PluginError, Tag, Ticket
