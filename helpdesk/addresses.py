@@ -3,6 +3,7 @@ but the leaf ``errors``): settings validation, forms and services all use it."""
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
 
 from helpdesk.errors import ServiceError
 
@@ -13,4 +14,4 @@ def normalise_email(address: str) -> str:
         return validate_email((address or "").strip(), check_deliverability=False,
                               globally_deliverable=False, test_environment=True).normalized.lower()
     except EmailNotValidError as exc:
-        raise ServiceError(f"Not a valid email address: {exc}", field="email") from None
+        raise ServiceError(gettext('Not a valid email address: %(exc)s', exc=exc), field="email") from None

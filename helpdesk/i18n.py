@@ -46,6 +46,10 @@ from helpdesk.timezones import to_local
 STATUS_NAMES = {"new": lazy_gettext("new"), "open": lazy_gettext("open"), "pending": lazy_gettext("pending"),
                 "resolved": lazy_gettext("resolved"), "closed": lazy_gettext("closed")}
 
+# Ticket priorities as agents read them (the stored values stay English).
+PRIORITY_NAMES = {"low": lazy_gettext("low"), "normal": lazy_gettext("normal"), "high": lazy_gettext("high"),
+                  "urgent": lazy_gettext("urgent")}
+
 babel = Babel()
 
 
@@ -98,6 +102,10 @@ def status_name(status: str) -> str:
     return str(STATUS_NAMES.get(status, status))
 
 
+def priority_name(priority: str) -> str:
+    return str(PRIORITY_NAMES.get(priority, priority))
+
+
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     """A moment in the reader's zone, written as their language does (``05.12.2026, 14:03:00``)."""
     if value is None:
@@ -129,6 +137,7 @@ def init_app(app: Flask, plugin_modules: list[Any]) -> None:
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["ago_local"] = ago_local
     app.jinja_env.globals["status_name"] = status_name
+    app.jinja_env.globals["priority_name"] = priority_name
     app.jinja_env.globals["current_language"] = current_language
 
 

@@ -203,8 +203,9 @@ def store_file(content: bytes, filename: str) -> str:
     ``stored_file(token)``."""
     limit = int(current_app.config["MAX_ATTACHMENT_BYTES"])
     if len(content) > limit:
-        raise ServiceError(f"{safe_filename(filename)} is too large ({human_size(len(content))}; "
-                           f"at most {human_size(limit)}).", field="file")
+        raise ServiceError(
+            gettext('%(value)s is too large (%(value2)s; at most %(value3)s).',
+                    value=safe_filename(filename), value2=human_size(len(content)), value3=human_size(limit)), field="file")  # noqa: E501 - one msgid
     token = secrets.token_urlsafe(24)
     path = attachment_path(token)
     path.parent.mkdir(parents=True, exist_ok=True)

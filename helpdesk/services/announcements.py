@@ -83,7 +83,7 @@ def check_segment(segment: dict[str, Any]) -> dict[str, Any]:
     """The segment as stored, or a ``ServiceError`` saying what is missing."""
     if segment.get("organisation_id"):
         if db.session.get(Organisation, int(segment["organisation_id"])) is None:
-            raise ServiceError("Choose an organisation.", field="segment")
+            raise ServiceError(gettext('Choose an organisation.'), field="segment")
         return {"organisation_id": int(segment["organisation_id"])}
     if segment.get("tag"):
         return {"tag": str(segment["tag"]).strip().lower()[:60], "open_only": bool(segment.get("open_only"))}
@@ -97,18 +97,18 @@ def check_segment(segment: dict[str, Any]) -> dict[str, Any]:
             except (TypeError, ValueError):
                 days = -1
             if not 0 <= days <= 3650:
-                raise ServiceError("Days after: a whole number from 0 to 3650.", field="segment")
+                raise ServiceError(gettext('Days after: a whole number from 0 to 3650.'), field="segment")
             return {"field": field, "days_after": days}
         if segment.get("since"):
             try:
                 return {"field": field, "since": date.fromisoformat(str(segment["since"])).isoformat()}
             except ValueError:
-                raise ServiceError("Write the day as YYYY-MM-DD.", field="segment") from None
+                raise ServiceError(gettext('Write the day as YYYY-MM-DD.'), field="segment") from None
         if segment.get("value") in (None, ""):
-            raise ServiceError("Give the field's value (or a day for a date field).", field="segment")
+            raise ServiceError(gettext("Give the field's value (or a day for a date field)."), field="segment")
         return {"field": field, "value": str(segment["value"])}
-    raise ServiceError("Choose who receives it: an organisation, a tag, customers with open tickets "
-                       "or a custom field's value.", field="segment")
+    raise ServiceError(
+        gettext("Choose who receives it: an organisation, a tag, customers with open tickets or a custom field's value."), field="segment")  # noqa: E501 - one msgid
 
 
 def segment_customers(segment: dict[str, Any]) -> list[User]:
@@ -178,12 +178,12 @@ def create_announcement(actor: User, *, subject: str, body: str, segment: dict[s
     """Save an announcement; ``translations``: ``{language: (subject, text)}`` for customers in
     other languages than the site's (an empty text: they get the default one)."""
     if not may_announce(actor):
-        raise PermissionDenied("Only admins and team leads send announcements.")
+        raise PermissionDenied(gettext('Only admins and team leads send announcements.'))
     subject, body = (subject or "").strip(), (body or "").strip()
     if not subject or len(subject) > 200:
-        raise ServiceError("Enter a subject (200 characters at most).", field="subject")
+        raise ServiceError(gettext('Enter a subject (200 characters at most).'), field="subject")
     if not body or len(body) > 20_000:
-        raise ServiceError("Write the announcement (20,000 characters at most).", field="body")
+        raise ServiceError(gettext('Write the announcement (20,000 characters at most).'), field="body")
     segment = check_segment(segment)
     try:
         render_notice(body, actor_sample(), None)
@@ -261,7 +261,7 @@ def compose(announcement: Announcement, customer: User,
 def start_sending(announcement: Announcement, actor: User) -> None:
     """Hand the sending to a job (``send_announcement_job``): the page shows its progress."""
     if not may_announce(actor):
-        raise PermissionDenied("Only admins and team leads send announcements.")
+        raise PermissionDenied(gettext('Only admins and team leads send announcements.'))
     announcement.send_total = len(segment_customers(announcement.segment))
     announcement.send_started_at, announcement.send_finished_at = utcnow(), None
     db.session.commit()
@@ -331,7 +331,7 @@ def send_announcement(announcement: Announcement, actor: User | None = None, *,
     untouched since before then are taken over; default now minus the lease).
     """
     if actor is not None and not may_announce(actor):
-        raise PermissionDenied("Only admins and team leads send announcements.")
+        raise PermissionDenied(gettext('Only admins and team leads send announcements.'))
     announcement_id = announcement.id
     if announcement.send_started_at is None:
         announcement.send_started_at = utcnow()
@@ -421,7 +421,7 @@ def _why_not_sent(customer: User) -> tuple[str, str]:
 
 def end_banner(announcement: Announcement, actor: User) -> None:
     if not may_announce(actor):
-        raise PermissionDenied("Only admins and team leads change announcements.")
+        raise PermissionDenied(gettext('Only admins and team leads change announcements.'))
     announcement.banner = False
     announcement.banner_until = utcnow()
     db.session.commit()

@@ -11,6 +11,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -41,20 +42,23 @@ def create_token(user: User, name: str, scope: str, expires_in_days: int) -> tup
     """Make a token for ``user``; returns the row and the token itself (shown once, never stored)."""
     name = (name or "").strip()
     if not name:
-        raise ServiceError("Give the token a name, so you know later what uses it.", field="name")
+        raise ServiceError(gettext('Give the token a name, so you know later what uses it.'), field="name")
     if len(name) > 100:
-        raise ServiceError("The name is too long (100 characters at most).", field="name")
+        raise ServiceError(gettext('The name is too long (100 characters at most).'), field="name")
     if scope not in API_SCOPES:
-        raise ServiceError(f"Unknown scope {scope!r}: choose read, write or admin.", field="scope")
+        raise ServiceError(
+            gettext('Unknown scope %(scope)s: choose read, write or admin.', scope=repr(scope)), field="scope")
     if scope not in scopes_for(user):
-        raise PermissionDenied("Only admins can make tokens with the admin scope.")
+        raise PermissionDenied(gettext('Only admins can make tokens with the admin scope.'))
     if expires_in_days not in EXPIRY_DAYS:
-        raise ServiceError("Choose when the token expires: 7, 30, 90 or 365 days.", field="expires_in_days")
+        raise ServiceError(gettext('Choose when the token expires: 7, 30, 90 or 365 days.'), field="expires_in_days")
     active = db.session.scalar(select(db.func.count(ApiToken.id)).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
         or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow())))
     if active >= MAX_ACTIVE_TOKENS:
-        raise ServiceError(f"You have {MAX_ACTIVE_TOKENS} active tokens: revoke one you no longer use first.")
+        raise ServiceError(
+            gettext('You have %(max_active_tokens)s active tokens: revoke one you no longer use first.',
+                    max_active_tokens=MAX_ACTIVE_TOKENS))
     prefix = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiToken(user_id=user.id, name=name, prefix=prefix, token_hash=_hash(token), scope=scope,
@@ -71,7 +75,7 @@ def create_token(user: User, name: str, scope: str, expires_in_days: int) -> tup
 def revoke_token(token: ApiToken, actor: User) -> None:
     """Revoke a token (its owner, or an admin); a revoked token opens nothing from now on."""
     if token.user_id != actor.id and not actor.is_admin:
-        raise PermissionDenied("You can revoke only your own tokens.")
+        raise PermissionDenied(gettext('You can revoke only your own tokens.'))
     if token.revoked_at is not None:
         return
     token.revoked_at = utcnow()

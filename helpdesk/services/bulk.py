@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask_babel import gettext
+
 from helpdesk.extensions import db
 from helpdesk.models import Ticket, User
 from helpdesk.services.errors import PermissionDenied, ServiceError
@@ -25,7 +27,7 @@ SPAM_TAG = "spam"
 
 def _staff_only(actor: User) -> None:
     if not actor.is_staff:
-        raise PermissionDenied("Only agents can change tickets in bulk.")
+        raise PermissionDenied(gettext('Only agents can change tickets in bulk.'))
 
 
 def bulk_close(tickets: Sequence[Ticket], actor: User) -> tuple[int, list[str]]:

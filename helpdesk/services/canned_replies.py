@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 import helpdesk.services.admin_audit as admin_audit
@@ -25,13 +26,13 @@ def save_canned_reply(reply: CannedReply | None, *, title: str, body: str,
     """Save; ``translations``: ``{language: ("", text)}`` for the other languages (empty removes one)."""
     title = (title or "").strip()
     if not title or len(title) > 120:
-        raise ServiceError("Enter a title (120 characters at most).", field="title")
+        raise ServiceError(gettext('Enter a title (120 characters at most).'), field="title")
     error = check_template(body or "")
     if error:
         raise ServiceError(error, field="body")
     if db.session.scalar(select(CannedReply.id).where(CannedReply.title == title,
                                                       CannedReply.id != (reply.id if reply else 0))):
-        raise ServiceError("A canned reply with this title exists already.", field="title")
+        raise ServiceError(gettext('A canned reply with this title exists already.'), field="title")
     check_translations(translations or {})
     before = _snapshot(reply)
     reply = reply or CannedReply(title=title, body="")

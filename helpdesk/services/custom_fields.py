@@ -11,6 +11,7 @@ import re
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 import helpdesk.services.admin_audit as admin_audit
@@ -37,25 +38,28 @@ def save_field(actor: User, field: CustomField | None = None, *, applies_to: str
                kind: str, choices: str | list[str] = "", position: int = 0) -> CustomField:
     """Create or change a field definition (admins)."""
     if not actor.is_admin:
-        raise PermissionDenied("Only admins define custom fields.")
+        raise PermissionDenied(gettext('Only admins define custom fields.'))
     if applies_to not in FIELD_TARGETS:
-        raise ServiceError(f"Custom fields apply to {', '.join(FIELD_TARGETS)}.", field="applies_to")
+        raise ServiceError(
+            gettext('Custom fields apply to %(value)s.', value=', '.join(FIELD_TARGETS)), field="applies_to")
     key = (key or "").strip().lower()
     if not KEY.match(key):
-        raise ServiceError("The key is the placeholder's name: lower-case letters, digits and _, "
-                           "starting with a letter (e.g. plan, purchase_date).", field="key")
+        raise ServiceError(
+            gettext("The key is the placeholder's name: lower-case letters, digits and _, starting with a letter (e.g. plan, purchase_date)."), field="key")  # noqa: E501 - one msgid
     if kind not in FIELD_KINDS:
-        raise ServiceError(f"The kind is one of {', '.join(FIELD_KINDS)}.", field="kind")
+        raise ServiceError(gettext('The kind is one of %(value)s.', value=', '.join(FIELD_KINDS)), field="kind")
     label = (label or "").strip()
     if not label or len(label) > 120:
-        raise ServiceError("Enter a label (120 characters at most).", field="label")
+        raise ServiceError(gettext('Enter a label (120 characters at most).'), field="label")
     options = [c.strip() for c in (choices.split(",") if isinstance(choices, str) else choices) if c.strip()]
     if kind == "choice" and not options:
-        raise ServiceError("A choice field needs its choices (separated by commas).", field="choices")
+        raise ServiceError(gettext('A choice field needs its choices (separated by commas).'), field="choices")
     clash = db.session.scalar(select(CustomField.id).where(CustomField.applies_to == applies_to,
                                                            CustomField.key == key))
     if clash is not None and (field is None or clash != field.id):
-        raise ServiceError(f"There is already a {applies_to} field with the key {key}.", field="key")
+        raise ServiceError(
+            gettext('There is already a %(applies_to)s field with the key %(key)s.',
+                    applies_to=applies_to, key=key), field="key")
     before = _field_snapshot(field) if field is not None else None
     field = field or CustomField()
     field.applies_to, field.key, field.label, field.kind = applies_to, key, label, kind
@@ -71,7 +75,7 @@ def save_field(actor: User, field: CustomField | None = None, *, applies_to: str
 def delete_field(actor: User, field: CustomField) -> None:
     """The definition goes; values already stored stay on their rows (and stop showing)."""
     if not actor.is_admin:
-        raise PermissionDenied("Only admins define custom fields.")
+        raise PermissionDenied(gettext('Only admins define custom fields.'))
     admin_audit.record_change("custom_field", f"{field.applies_to} field {field.key} (#{field.id})",
                               _field_snapshot(field), None, actor=actor)
     db.session.delete(field)
@@ -87,20 +91,23 @@ def clean_value(field: CustomField, raw: Any) -> Any:
         try:
             number = float(text.replace(",", "."))
         except ValueError:
-            raise ServiceError(f"{field.label}: enter a number.", field=f"cf_{field.key}") from None
+            raise ServiceError(
+                gettext('%(label)s: enter a number.', label=field.label), field=f"cf_{field.key}") from None
         return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if field.kind == "date":
         try:
             return date.fromisoformat(text).isoformat()
         except ValueError:
-            raise ServiceError(f"{field.label}: enter a date as YYYY-MM-DD.", field=f"cf_{field.key}") from None
+            raise ServiceError(
+                gettext('%(label)s: enter a date as YYYY-MM-DD.', label=field.label), field=f"cf_{field.key}") from None
     if field.kind == "choice":
         if text not in (field.choices or []):
-            raise ServiceError(f"{field.label}: choose one of {', '.join(field.choices)}.",
+            raise ServiceError(
+                gettext('%(label)s: choose one of %(value)s.', label=field.label, value=', '.join(field.choices)),
                                field=f"cf_{field.key}")
         return text
     if len(text) > 500:
-        raise ServiceError(f"{field.label}: 500 characters at most.", field=f"cf_{field.key}")
+        raise ServiceError(gettext('%(label)s: 500 characters at most.', label=field.label), field=f"cf_{field.key}")
     return text
 
 
@@ -109,7 +116,8 @@ def clean_values(applies_to: str, values: dict[str, Any], old: dict | None = Non
     fields = {f.key: f for f in fields_for(applies_to)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ServiceError(f"Unknown {applies_to} field(s): {', '.join(unknown)}.")
+        raise ServiceError(
+            gettext('Unknown %(applies_to)s field(s): %(value)s.', applies_to=applies_to, value=', '.join(unknown)))
     result = dict(old or {})
     for key, raw in values.items():
         value = clean_value(fields[key], raw)
@@ -123,7 +131,7 @@ def clean_values(applies_to: str, values: dict[str, Any], old: dict | None = Non
 def set_ticket_fields(ticket: Ticket, actor: User, values: dict[str, Any]) -> dict[str, Any]:
     """An agent fills in a ticket's custom fields; each change is in the ticket's history."""
     if not actor.is_staff:
-        raise PermissionDenied("Only agents change a ticket's fields.")
+        raise PermissionDenied(gettext("Only agents change a ticket's fields."))
     old = dict(ticket.custom_fields or {})
     new = clean_values("ticket", values, old)
     for key in sorted(set(old) | set(new)):

@@ -5,6 +5,8 @@ each store what they need from the hook.
 """
 from __future__ import annotations
 
+from flask_babel import gettext
+
 from helpdesk.models import Ticket, User
 from helpdesk.plugin_manager import manager
 from helpdesk.services.errors import PermissionDenied, ServiceError
@@ -23,19 +25,19 @@ def record_feedback(customer: User, kind: str, *, score: int | None = None, comm
     score, a comment added), so listeners count it once.
     """
     if kind not in KINDS:
-        raise ServiceError(f"Unknown kind of feedback {kind!r}.", field="kind")
+        raise ServiceError(gettext('Unknown kind of feedback %(kind)s.', kind=repr(kind)), field="kind")
     if ticket is not None and ticket.customer_id != customer.id:
-        raise PermissionDenied("Feedback on a ticket comes from its customer.")
+        raise PermissionDenied(gettext('Feedback on a ticket comes from its customer.'))
     comment = (comment or "").strip()
     if len(comment) > 5000:
-        raise ServiceError("Your comment is too long (5,000 characters at most).", field="comment")
+        raise ServiceError(gettext('Your comment is too long (5,000 characters at most).'), field="comment")
     if kind in SCALES:
         low, high = SCALES[kind]
         if score is None or not low <= int(score) <= high:
-            raise ServiceError(f"Choose a score from {low} to {high}.", field="score")
+            raise ServiceError(gettext('Choose a score from %(low)s to %(high)s.', low=low, high=high), field="score")
         score = int(score)
     elif not comment:
-        raise ServiceError("Tell us what you think: the comment is empty.", field="comment")
+        raise ServiceError(gettext('Tell us what you think: the comment is empty.'), field="comment")
     feedback = {"kind": kind, "score": score, "comment": comment, "source": source,
                 "ticket_id": ticket.id if ticket else None, "reference": reference, "updated": bool(updated)}
     manager().call_event("helpdesk_feedback_received", ticket=ticket, customer=customer, feedback=feedback)

@@ -134,45 +134,51 @@ def save_macro(actor: User, macro: Macro | None, *, name: str, body: str = "", i
     (``{language: ("", text)}``, empty removes one). Raises ``ServiceError`` naming the field
     that is wrong."""
     if macro is not None and not can_manage(actor, macro):
-        raise PermissionDenied("You cannot change this macro.")
+        raise PermissionDenied(gettext('You cannot change this macro.'))
     if macro is not None and macro.scope == "personal":
         scope, team_id = "personal", None  # a personal macro stays its owner's
     if scope not in ("personal", "team", "everyone"):
-        raise ServiceError("Choose who may use the macro.", field="scope")
+        raise ServiceError(gettext('Choose who may use the macro.'), field="scope")
     if scope == "team" and (team_id is None or db.session.get(Team, team_id) is None):
-        raise ServiceError("Choose the team that shares this macro.", field="scope")
+        raise ServiceError(gettext('Choose the team that shares this macro.'), field="scope")
     if not can_manage(actor, None, scope=scope, team_id=team_id):
-        raise PermissionDenied("Only admins share macros with everyone; agents share them with their own teams.")
+        raise PermissionDenied(
+            gettext('Only admins share macros with everyone; agents share them with their own teams.'))
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise ServiceError("Enter a name (120 characters at most).", field="name")
+        raise ServiceError(gettext('Enter a name (120 characters at most).'), field="name")
     body = (body or "").replace("\r\n", "\n").strip()
     if len(body) > MAX_BODY:
-        raise ServiceError(f"The reply is too long (at most {MAX_BODY:,} characters).", field="body")
+        raise ServiceError(
+            gettext('The reply is too long (at most %(max_body)s characters).',
+                    max_body=format(MAX_BODY, ',')), field="body")
     if error := check_template(body):
         raise ServiceError(error, field="body")
     if status and status not in MACRO_STATUSES:
-        raise ServiceError(f"Unknown status {status!r}.", field="status")
+        raise ServiceError(gettext('Unknown status %(status)s.', status=repr(status)), field="status")
     if priority and priority not in PRIORITIES:
-        raise ServiceError(f"Unknown priority {priority!r}.", field="priority")
+        raise ServiceError(gettext('Unknown priority %(priority)s.', priority=repr(priority)), field="priority")
     assignee = (assignee or "").strip()
     if assignee not in ("", "me", "none"):
         agent = db.session.get(User, int(assignee)) if assignee.isdigit() else None
         if agent is None or not agent.is_staff or not agent.is_active:
-            raise ServiceError("Assign to an active agent, to whoever applies the macro, or to nobody.",
+            raise ServiceError(gettext('Assign to an active agent, to whoever applies the macro, or to nobody.'),
                                field="assignee")
     if set_team_id is not None and db.session.get(Team, set_team_id) is None:
-        raise ServiceError("No such team.", field="set_team_id")
+        raise ServiceError(gettext('No such team.'), field="set_team_id")
     adds, removes = _tag_list(add_tags), _tag_list(remove_tags)
     if set(adds) & set(removes):
-        raise ServiceError(f"A tag cannot be both added and removed: {', '.join(sorted(set(adds) & set(removes)))}.",
+        raise ServiceError(
+            gettext('A tag cannot be both added and removed: %(value)s.',
+                    value=', '.join(sorted(set(adds) & set(removes)))),
                            field="remove_tags")
     if actor.is_light_agent:
         internal = True
         if status or priority or adds or removes or assignee or set_team_id:
-            raise PermissionDenied("Light agents' macros add internal notes only: leave the ticket fields empty.")
+            raise PermissionDenied(
+                gettext("Light agents' macros add internal notes only: leave the ticket fields empty."))
     if not body and not (status or priority or adds or removes or assignee or set_team_id):
-        raise ServiceError("A macro needs a reply or at least one change.", field="body")
+        raise ServiceError(gettext('A macro needs a reply or at least one change.'), field="body")
     check_translations(translations or {})
 
     before = _snapshot(macro)
@@ -197,7 +203,7 @@ def save_macro(actor: User, macro: Macro | None, *, name: str, body: str = "", i
 
 def delete_macro(actor: User, macro: Macro) -> None:
     if not can_manage(actor, macro):
-        raise PermissionDenied("You cannot delete this macro.")
+        raise PermissionDenied(gettext('You cannot delete this macro.'))
     if macro.scope != "personal":
         admin_audit.record_change("macro", f"macro “{macro.name}” (#{macro.id})",
                                   _snapshot(macro), None)
@@ -282,13 +288,16 @@ def apply_macro(macro: Macro, ticket: Ticket, actor: User, *, expected_version: 
     The macro's usage count goes up by one.
     """
     if macro_for(actor, macro.id) is None:
-        raise PermissionDenied("You cannot use this macro.")
+        raise PermissionDenied(gettext('You cannot use this macro.'))
     plan = plan_macro(macro, ticket, actor)
     if actor.is_light_agent and (plan.changes or not plan.internal):
-        raise PermissionDenied("Light agents add internal notes only; this macro changes the ticket or replies.")
+        raise PermissionDenied(
+            gettext('Light agents add internal notes only; this macro changes the ticket or replies.'))
     status = plan.changes.get("status")
     if status and status not in TRANSITIONS[ticket.status]:
-        raise ServiceError(f"A {ticket.status} ticket cannot become {status}.", field="status")
+        raise ServiceError(
+            gettext('A %(status)s ticket cannot become %(status2)s.',
+                    status=ticket.status, status2=status), field="status")
     if not plan.body and not plan.changes:
         plan.steps = ["Nothing: the ticket is already as the macro would leave it"]
     if plan.changes:

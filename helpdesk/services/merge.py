@@ -6,6 +6,7 @@ customer's tickets, so no customer ever gains another customer's conversation.
 """
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 
 from helpdesk import search
@@ -44,22 +45,27 @@ def merge_tickets(source: Ticket, target: Ticket, actor: User) -> Ticket:
     the customer is told (a public reply on ``target``, delivered through its channel).
     """
     if not actor.is_staff:
-        raise PermissionDenied("Only agents can merge tickets.")
+        raise PermissionDenied(gettext('Only agents can merge tickets.'))
     if source.id == target.id:
-        raise ServiceError(f"A ticket cannot be merged into itself ({source.reference}).", field="target")
+        raise ServiceError(
+            gettext('A ticket cannot be merged into itself (%(reference)s).',
+                    reference=source.reference), field="target")
     _lock(source, target)
     if source.merged_into_id:
-        raise ServiceError(f"{source.reference} was already merged into "
-                           f"{db.session.get(Ticket, source.merged_into_id).reference}.", field="target")
+        raise ServiceError(
+            gettext('%(reference)s was already merged into %(reference2)s.',
+                    reference=source.reference, reference2=db.session.get(Ticket, source.merged_into_id).reference), field="target")  # noqa: E501 - one msgid
     if target.merged_into_id:
         final = db.session.get(Ticket, target.merged_into_id)
-        raise ServiceError(f"{target.reference} was itself merged into {final.reference}; "
-                           f"merge into {final.reference} instead.", field="target")
+        raise ServiceError(
+            gettext('%(reference)s was itself merged into %(reference2)s; merge into %(reference2)s instead.',
+                    reference=target.reference, reference2=final.reference), field="target")
     if source.customer_id != target.customer_id:
-        raise ServiceError(f"{source.reference} and {target.reference} belong to different customers; "
-                           "only one customer's tickets can be merged.", field="target")
+        raise ServiceError(
+            gettext("%(reference)s and %(reference2)s belong to different customers; only one customer's tickets can be merged.", reference=source.reference, reference2=target.reference), field="target")  # noqa: E501 - one msgid
     if target.status == "closed":
-        raise ServiceError(f"{target.reference} is closed; merge into a ticket that is still open.",
+        raise ServiceError(
+            gettext('%(reference)s is closed; merge into a ticket that is still open.', reference=target.reference),
                            field="target")
 
     now = utcnow()
@@ -124,17 +130,23 @@ def split_message(message: Message, actor: User, subject: str | None = None) -> 
     and points back with ``linked_ticket_id``. Returns the new ticket.
     """
     if not actor.is_staff:
-        raise PermissionDenied("Only agents can split tickets.")
+        raise PermissionDenied(gettext('Only agents can split tickets.'))
     original = message.ticket
     _lock(original)
     if original.merged_into_id:
-        raise ServiceError(f"{original.reference} was merged; split messages on the ticket it was merged into.")
+        raise ServiceError(
+            gettext('%(reference)s was merged; split messages on the ticket it was merged into.',
+                    reference=original.reference))
     if original.status not in SPLITTABLE_STATUSES:
-        raise ServiceError(f"{original.reference} is {original.status}; only open or resolved tickets can be split.")
+        raise ServiceError(
+            gettext('%(reference)s is %(status)s; only open or resolved tickets can be split.',
+                    reference=original.reference, status=original.status))
     if message.internal or message.author is None or message.author.is_staff:
-        raise ServiceError("Only a customer's public message can be split into a new ticket.")
+        raise ServiceError(gettext("Only a customer's public message can be split into a new ticket."))
     if _count_messages(original.id) < 2:
-        raise ServiceError(f"This is the only message on {original.reference}; there is nothing to split from.")
+        raise ServiceError(
+            gettext('This is the only message on %(reference)s; there is nothing to split from.',
+                    reference=original.reference))
     if subject and subject.strip():
         subject = _clean_text(subject, "Subject", MAX_SUBJECT)
     else:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import func, or_, select, update
 
 import helpdesk.services.admin_audit as admin_audit
@@ -36,9 +37,12 @@ def normalise_domain(text: str) -> str:
     except UnicodeError:
         pass
     if not DOMAIN.match(domain):
-        raise ServiceError(f"{text.strip()!r} is not a domain (write it like example.com).", field="domains")
+        raise ServiceError(
+            gettext('%(value)s is not a domain (write it like example.com).',
+                    value=repr(text.strip())), field="domains")
     if domain in PUBLIC_PROVIDERS:
-        raise ServiceError(f"{domain} is a public mail provider: its users are not one organisation.",
+        raise ServiceError(
+            gettext('%(domain)s is a public mail provider: its users are not one organisation.', domain=domain),
                            field="domains")
     return domain
 
@@ -95,19 +99,20 @@ def save_organisation(actor: User, organisation: Organisation | None = None, *, 
     ``account_owner_id`` "" means unchanged, ``None`` no owner.
     """
     if not actor.is_staff:
-        raise PermissionDenied("Only agents and admins can change organisations.")
+        raise PermissionDenied(gettext('Only agents and admins can change organisations.'))
     admin_only = organisation is None or name is not None or domains is not None or shared_tickets is not None
     if admin_only and not actor.is_admin:
-        raise PermissionDenied("Only admins create organisations, name them or change their domains and sharing.")
+        raise PermissionDenied(
+            gettext('Only admins create organisations, name them or change their domains and sharing.'))
     before = _snapshot(organisation) if organisation is not None else None
     org = organisation or Organisation(name="", notes="", custom_fields={})
     if name is not None:
         name = name.strip()
         if not name or len(name) > 200:
-            raise ServiceError("Enter a name (200 characters at most).", field="name")
+            raise ServiceError(gettext('Enter a name (200 characters at most).'), field="name")
         clash = db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower()))
         if clash is not None and clash != org.id:
-            raise ServiceError(f"There is already an organisation called {name}.", field="name")
+            raise ServiceError(gettext('There is already an organisation called %(name)s.', name=name), field="name")
         org.name = name
     new_domains: list[str] = []
     if domains is not None:
@@ -117,7 +122,8 @@ def save_organisation(actor: User, organisation: Organisation | None = None, *, 
                                                                   Organisation.id != (org.id or 0))).all())
         if taken:
             domain, owner = next(iter(taken.items()))
-            raise ServiceError(f"{domain} already belongs to {owner}.", field="domains")
+            raise ServiceError(
+                gettext('%(domain)s already belongs to %(owner)s.', domain=domain, owner=owner), field="domains")
         kept = {d.domain for d in org.domains}
         new_domains = [d for d in wanted if d not in kept]
         org.domains = [d for d in org.domains if d.domain in wanted] + [
@@ -126,12 +132,12 @@ def save_organisation(actor: User, organisation: Organisation | None = None, *, 
         org.shared_tickets = bool(shared_tickets)
     if notes is not None:
         if len(notes) > 20_000:
-            raise ServiceError("Notes are limited to 20,000 characters.", field="notes")
+            raise ServiceError(gettext('Notes are limited to 20,000 characters.'), field="notes")
         org.notes = notes.strip()
     if account_owner_id != "":
         owner = db.session.get(User, account_owner_id) if account_owner_id is not None else None
         if account_owner_id is not None and (owner is None or not owner.is_staff or not owner.is_active):
-            raise ServiceError("The account owner must be an active agent or admin.", field="account_owner")
+            raise ServiceError(gettext('The account owner must be an active agent or admin.'), field="account_owner")
         org.account_owner_id = owner.id if owner is not None else None
     if custom_fields is not None:
         org.custom_fields = clean_values("organisation", custom_fields, org.custom_fields)
@@ -158,7 +164,7 @@ def _adopt_customers(org: Organisation, domains: list[str]) -> None:
 def delete_organisation(actor: User, org: Organisation) -> None:
     """Members stay customers, without an organisation."""
     if not actor.is_admin:
-        raise PermissionDenied("Only admins delete organisations.")
+        raise PermissionDenied(gettext('Only admins delete organisations.'))
     before = _snapshot(org)
     db.session.execute(update(User).where(User.organisation_id == org.id).values(organisation_id=None)
                        .execution_options(synchronize_session=False))
@@ -170,8 +176,8 @@ def delete_organisation(actor: User, org: Organisation) -> None:
 def set_customer_organisation(customer: User, organisation: Organisation | None, actor: User) -> None:
     """An agent's choice of a customer's organisation (or none)."""
     if not actor.is_staff:
-        raise PermissionDenied("Only agents can change a customer's organisation.")
+        raise PermissionDenied(gettext("Only agents can change a customer's organisation."))
     if customer.role != "customer":
-        raise ServiceError("Only customers belong to organisations.")
+        raise ServiceError(gettext('Only customers belong to organisations.'))
     customer.organisation = organisation
     db.session.commit()

@@ -86,5 +86,6 @@ def save_check_modes(modes: dict[str, str]) -> None:
     """Store the admins' choices (audited as a change of the site settings)."""
     bad = [key for key, mode in modes.items() if mode not in MODES]
     if bad:
-        raise ServiceError(f"Choose off, advise or block for {', '.join(sorted(bad))}.", field="reply_checks")
+        raise ServiceError(
+            gettext('Choose off, advise or block for %(value)s.', value=', '.join(sorted(bad))), field="reply_checks")
     save_site_settings({"reply_checks": {**check_modes(), **modes}})

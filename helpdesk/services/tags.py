@@ -7,6 +7,7 @@ itself goes to the admin audit log.
 """
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 import helpdesk.services.admin_audit as admin_audit
@@ -21,9 +22,9 @@ from helpdesk.services.tickets import audit
 def create_tag(name: str, actor: User | None = None) -> Tag:
     name = (name or "").strip().lower()
     if not name or len(name) > 60:
-        raise ServiceError("Enter a tag (60 characters at most).", field="name")
+        raise ServiceError(gettext('Enter a tag (60 characters at most).'), field="name")
     if db.session.scalar(select(Tag.id).where(Tag.name == name)):
-        raise ServiceError("This tag exists already.", field="name")
+        raise ServiceError(gettext('This tag exists already.'), field="name")
     tag = Tag(name=name)
     db.session.add(tag)
     db.session.flush()
@@ -35,7 +36,7 @@ def create_tag(name: str, actor: User | None = None) -> Tag:
 def delete_tag(tag: Tag, actor: User) -> int:
     """Remove ``tag`` everywhere; returns how many tickets carried it."""
     if not actor.is_admin:
-        raise PermissionDenied("Only admins can delete tags.")
+        raise PermissionDenied(gettext('Only admins can delete tags.'))
     name = tag.name
     tickets = list(db.session.scalars(
         select(Ticket).where(Ticket.id.in_(select(ticket_tags.c.ticket_id).where(ticket_tags.c.tag_id == tag.id)))

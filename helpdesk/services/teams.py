@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 import helpdesk.services.admin_audit as admin_audit
@@ -28,17 +29,19 @@ def save_team(team: Team | None, *, name: str, description: str = "", lead_id: i
     """Create (``team=None``) or change a team; the change goes to the admin audit log."""
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise ServiceError("Enter a team name (120 characters at most).", field="name")
+        raise ServiceError(gettext('Enter a team name (120 characters at most).'), field="name")
     if db.session.scalar(select(Team.id).where(Team.name == name, Team.id != (team.id if team else 0))):
-        raise ServiceError("A team with this name already exists.", field="name")
+        raise ServiceError(gettext('A team with this name already exists.'), field="name")
     if business_hours_id is not None and db.session.get(BusinessHours, business_hours_id) is None:
-        raise ServiceError("Choose business hours from the list.", field="business_hours_id")
+        raise ServiceError(gettext('Choose business hours from the list.'), field="business_hours_id")
     if lead_id is not None:
         lead = db.session.get(User, lead_id)
         if lead is None or not lead.is_staff:
-            raise ServiceError("Choose the team lead from the list of agents.", field="lead_id")
+            raise ServiceError(gettext('Choose the team lead from the list of agents.'), field="lead_id")
     if assignment_strategy not in STRATEGIES:
-        raise ServiceError(f"Unknown assignment strategy {assignment_strategy!r}.", field="assignment_strategy")
+        raise ServiceError(
+            gettext('Unknown assignment strategy %(assignment_strategy)s.',
+                    assignment_strategy=repr(assignment_strategy)), field="assignment_strategy")
     before = _snapshot(team)
     team = team or Team(name=name)
     team.name, team.description = name, (description or "").strip()

@@ -11,6 +11,7 @@ from typing import Any
 
 import nh3
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select, update
 
 from helpdesk import metrics, search
@@ -57,9 +58,11 @@ class NewAttachment:
 def _clean_text(value: str | None, label: str, limit: int, required: bool = True) -> str:
     text = (value or "").replace("\r\n", "\n").replace("\x00", "").strip()
     if required and not text:
-        raise ServiceError(f"{label} cannot be empty.", field=label.lower())
+        raise ServiceError(gettext('%(label)s cannot be empty.', label=label), field=label.lower())
     if len(text) > limit:
-        raise ServiceError(f"{label} is too long ({len(text):,} characters; at most {limit:,}).",
+        raise ServiceError(
+            gettext('%(label)s is too long (%(value)s characters; at most %(limit)s).',
+                    label=label, value=format(len(text), ','), limit=format(limit, ',')),
                            field=label.lower())
     return text
 
@@ -77,8 +80,7 @@ def _check_attachments(attachments: Sequence[NewAttachment]) -> None:
     for attachment in attachments:
         if len(attachment.content) > limit:
             raise ServiceError(
-                f"Attachment {attachment.filename!r} is too large "
-                f"({human_size(len(attachment.content))}; at most {human_size(limit)}).",
+                gettext('Attachment %(filename)s is too large (%(value)s; at most %(value2)s).', filename=repr(attachment.filename), value=human_size(len(attachment.content)), value2=human_size(limit)),  # noqa: E501 - one msgid
                 field="attachments")
 
 
@@ -139,7 +141,7 @@ def apply_route_decision(ticket: Ticket, *, reason: str, priority: str | None = 
     Raises ``ServiceError`` for a priority that does not exist.
     """
     if priority is not None and priority not in PRIORITY_RANK:
-        raise ServiceError(f"Unknown priority {priority!r}.", field="priority")
+        raise ServiceError(gettext('Unknown priority %(priority)s.', priority=repr(priority)), field="priority")
     for tag in tags_named(tags):
         if tag not in ticket.tags:
             ticket.tags.append(tag)
@@ -253,18 +255,18 @@ def create_ticket(
     """
     actor = actor or customer
     if customer.role != "customer":
-        raise ServiceError("Tickets are opened for customers.", field="customer")
+        raise ServiceError(gettext('Tickets are opened for customers.'), field="customer")
     subject = _clean_text(subject, "Subject", MAX_SUBJECT)
     body = _clean_text(body, "Message", MAX_BODY)
     if priority not in PRIORITIES:
-        raise ServiceError(f"Unknown priority {priority!r}.", field="priority")
+        raise ServiceError(gettext('Unknown priority %(priority)s.', priority=repr(priority)), field="priority")
     _check_attachments(attachments)
     if not actor.is_staff:
         refused = manager().call_first(
             "helpdesk_inbound_filter", channel=channel, sender=customer.email or "",
             subject=subject, body=body, headers=headers or {})
         if refused is not None:
-            raise ServiceError(f"Your message was not accepted: {refused[1]}")
+            raise ServiceError(gettext('Your message was not accepted: %(value)s', value=refused[1]))
 
     now = utcnow()
     ticket = Ticket(subject=subject, status="new", priority=priority, channel=channel,
@@ -322,12 +324,12 @@ def add_message(
     # message only flagged for review, and it changes nothing about the ticket.
     stranger = not author.is_backoffice and ticket.customer_id != author.id
     if author.is_light_agent and not internal:
-        raise PermissionDenied("Light agents add internal notes only; they cannot reply to the customer.")
+        raise PermissionDenied(gettext('Light agents add internal notes only; they cannot reply to the customer.'))
     if not author.is_backoffice:
         if stranger and not needs_review:
-            raise PermissionDenied("You cannot write on this ticket.")
+            raise PermissionDenied(gettext('You cannot write on this ticket.'))
         if internal:
-            raise PermissionDenied("Only agents can write internal notes.")
+            raise PermissionDenied(gettext('Only agents can write internal notes.'))
     body = _clean_text(body, "Message", MAX_BODY, required=not attachments)
     _check_attachments(attachments)
 
@@ -342,7 +344,8 @@ def add_message(
         if ticket.status == "closed":
             db.session.rollback()  # the count went up for a message that lands elsewhere
             if not site_setting("closed_means_closed"):
-                raise ServiceError(f"{ticket.reference} is closed. Please open a new ticket.")
+                raise ServiceError(
+                    gettext('%(reference)s is closed. Please open a new ticket.', reference=ticket.reference))
             return _follow_up_ticket(ticket, author, body, attachments=attachments, channel=channel,
                                      body_html=body_html, external_id=external_id, meta=meta,
                                      needs_review=needs_review, before_commit=before_commit)
@@ -350,8 +353,7 @@ def add_message(
             if not _within_reopen_window(ticket):
                 db.session.rollback()
                 raise ServiceError(
-                    f"{ticket.reference} was resolved more than {_reopen_days()} days ago. "
-                    "Please open a new ticket.")
+                    gettext('%(reference)s was resolved more than %(value)s days ago. Please open a new ticket.', reference=ticket.reference, value=_reopen_days()))  # noqa: E501 - one msgid
             changes["status"] = (ticket.status, "open")
         elif ticket.status == "pending":
             changes["status"] = (ticket.status, "open")
@@ -434,7 +436,7 @@ def _optional_id(value: Any, field: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ServiceError(f"{value!r} is not a valid choice.", field=field) from None
+        raise ServiceError(gettext('%(value)s is not a valid choice.', value=repr(value)), field=field) from None
 
 
 def _display(field: str, value: Any) -> Any:
@@ -454,14 +456,14 @@ def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) 
     system = actor is None  # automatic changes (escalations, plugins' jobs) act as staff
     if actor is not None and actor.is_light_agent:
         # Status, assignee, team … may all send mail (notifications, surveys): notes only.
-        raise PermissionDenied("Light agents can read tickets and add internal notes, not change them.")
+        raise PermissionDenied(gettext('Light agents can read tickets and add internal notes, not change them.'))
     staff = system or actor.is_staff
     allowed = STAFF_FIELDS if staff else CUSTOMER_FIELDS
     unknown = set(changes) - allowed
     if unknown:
-        raise PermissionDenied(f"You cannot change: {', '.join(sorted(unknown))}.")
+        raise PermissionDenied(gettext('You cannot change: %(value)s.', value=', '.join(sorted(unknown))))
     if not staff and ticket.customer_id != actor.id:
-        raise PermissionDenied("You cannot change this ticket.")
+        raise PermissionDenied(gettext('You cannot change this ticket.'))
     done: dict[str, tuple] = {}
     now = utcnow()
     for field, value in changes.items():
@@ -470,15 +472,17 @@ def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) 
             if value == old:
                 continue
             if value not in STATUSES:
-                raise ServiceError(f"Unknown status {value!r}.", field="status")
+                raise ServiceError(gettext('Unknown status %(value)s.', value=repr(value)), field="status")
             if value not in TRANSITIONS[old]:
-                raise ServiceError(f"A {old} ticket cannot become {value}.", field="status")
+                raise ServiceError(
+                    gettext('A %(old)s ticket cannot become %(value)s.', old=old, value=value), field="status")
             if not staff:
                 if value not in {"resolved", "open"}:
-                    raise PermissionDenied("You can mark your ticket solved or reopen it.")
+                    raise PermissionDenied(gettext('You can mark your ticket solved or reopen it.'))
                 if value == "open" and (old != "resolved" or not _within_reopen_window(ticket)):
-                    raise ServiceError(f"{ticket.reference} can no longer be reopened; "
-                                       "please open a new ticket.", field="status")
+                    raise ServiceError(
+                        gettext('%(reference)s can no longer be reopened; please open a new ticket.',
+                                reference=ticket.reference), field="status")
             ticket.status = value
             if value == "resolved":
                 ticket.resolved_at = now
@@ -489,7 +493,7 @@ def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) 
             done["status"] = (old, value)
         elif field == "priority":
             if value not in PRIORITIES:
-                raise ServiceError(f"Unknown priority {value!r}.", field="priority")
+                raise ServiceError(gettext('Unknown priority %(value)s.', value=repr(value)), field="priority")
             if value != ticket.priority:
                 done["priority"] = (ticket.priority, value)
                 ticket.priority = value
@@ -498,7 +502,7 @@ def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) 
             if value is not None:
                 agent = db.session.get(User, value)
                 if agent is None or not agent.is_staff or not agent.is_active:
-                    raise ServiceError("Tickets can only be assigned to active agents.",
+                    raise ServiceError(gettext('Tickets can only be assigned to active agents.'),
                                        field="assignee_id")
             if value != ticket.assignee_id:
                 done["assignee_id"] = (ticket.assignee_id, value)
@@ -506,7 +510,7 @@ def _apply_changes(ticket: Ticket, actor: User | None, changes: dict[str, Any]) 
         elif field == "team_id":
             value = _optional_id(value, field)
             if value is not None and db.session.get(Team, value) is None:
-                raise ServiceError("No such team.", field="team_id")
+                raise ServiceError(gettext('No such team.'), field="team_id")
             if value != ticket.team_id:
                 done["team_id"] = (ticket.team_id, value)
                 ticket.team_id = value
@@ -569,7 +573,7 @@ def update_ticket(ticket: Ticket, actor: User | None, *, expected_version: int |
 def bulk_update(tickets: Sequence[Ticket], actor: User, **changes: Any) -> tuple[int, list[str]]:
     """Apply the same change to many tickets; returns (how many changed, error messages)."""
     if not actor.is_staff:
-        raise PermissionDenied("Only agents can change tickets in bulk.")
+        raise PermissionDenied(gettext('Only agents can change tickets in bulk.'))
     changed, errors = 0, []
     for ticket in tickets:
         try:

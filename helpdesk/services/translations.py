@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from flask import has_request_context, request
+from flask_babel import gettext
 from sqlalchemy import delete, select
 
 from helpdesk.canned import check_template
@@ -68,15 +69,19 @@ def check_translations(texts: Mapping[str, tuple[str, str]], max_subject: int = 
     check = check or check_template
     for code, (subject, body) in texts.items():
         if code not in other_languages():
-            raise ServiceError("Unknown language.", field=f"body_{code}")
+            raise ServiceError(gettext('Unknown language.'), field=f"body_{code}")
         if len(subject) > max_subject:
-            raise ServiceError(f"{LANGUAGES[code]}: the subject is too long ({max_subject} characters at most).",
+            raise ServiceError(
+                gettext('%(value)s: the subject is too long (%(max_subject)s characters at most).',
+                        value=LANGUAGES[code], max_subject=max_subject),
                                field=f"subject_{code}")
         if len(body) > 20_000:
-            raise ServiceError(f"{LANGUAGES[code]}: 20,000 characters at most.", field=f"body_{code}")
+            raise ServiceError(
+                gettext('%(value)s: 20,000 characters at most.', value=LANGUAGES[code]), field=f"body_{code}")
         error = check(body) if body.strip() else None
         if error:
-            raise ServiceError(f"{LANGUAGES[code]}: {error}", field=f"body_{code}")
+            raise ServiceError(
+                gettext('%(value)s: %(error)s', value=LANGUAGES[code], error=error), field=f"body_{code}")
 
 
 def save_translations(kind: str, owner_id: int, texts: Mapping[str, tuple[str, str]],

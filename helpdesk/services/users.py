@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 
 import helpdesk.services.admin_audit as admin_audit
@@ -31,14 +32,14 @@ def create_user(name: str, email: str, role: str = "customer", password: str | N
     """Create an account. With ``actor`` (an admin in Admin → Users) it is an audited change."""
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ServiceError("Enter a name (200 characters at most).", field="name")
+        raise ServiceError(gettext('Enter a name (200 characters at most).'), field="name")
     if role not in ROLES:
-        raise ServiceError(f"Unknown role {role!r}.", field="role")
+        raise ServiceError(gettext('Unknown role %(role)s.', role=repr(role)), field="role")
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise ServiceError("A user with this email address already exists.", field="email")
+        raise ServiceError(gettext('A user with this email address already exists.'), field="email")
     if password is not None and len(password) < 8:
-        raise ServiceError("Passwords need at least 8 characters.", field="password")
+        raise ServiceError(gettext('Passwords need at least 8 characters.'), field="password")
     user = User(name=name, email=email, role=role, available=available, team_scoped=team_scoped)
     if password:
         user.set_password(password)
@@ -64,20 +65,20 @@ def update_user(user: User, actor: User, *, name: str, email: str, role: str, ac
     left to undo it); a new password or a disabled account signs the user out everywhere.
     """
     if not actor.is_admin:
-        raise PermissionDenied("Only admins can edit accounts.")
+        raise PermissionDenied(gettext('Only admins can edit accounts.'))
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ServiceError("Enter a name (200 characters at most).", field="name")
+        raise ServiceError(gettext('Enter a name (200 characters at most).'), field="name")
     if role not in ROLES:
-        raise ServiceError(f"Unknown role {role!r}.", field="role")
+        raise ServiceError(gettext('Unknown role %(role)s.', role=repr(role)), field="role")
     email = normalise_email(email)
     clash = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
     if clash:
-        raise ServiceError("A user with this email address already exists.", field="email")
+        raise ServiceError(gettext('A user with this email address already exists.'), field="email")
     if user.id == actor.id and (role != "admin" or not active):
-        raise ServiceError("You cannot remove your own admin role or disable yourself.", field="role")
+        raise ServiceError(gettext('You cannot remove your own admin role or disable yourself.'), field="role")
     if password is not None and password != "" and len(password) < 8:
-        raise ServiceError("Passwords need at least 8 characters.", field="password")
+        raise ServiceError(gettext('Passwords need at least 8 characters.'), field="password")
     before = _user_snapshot(user)
     was_active = user.active
     user.name, user.email, user.role = name, email, role
@@ -116,7 +117,7 @@ def find_or_create_customer(kind: str, value: str, name: str | None = None) -> U
         value = normalise_email(value)
     value = value.strip()
     if not value or len(value) > 320:
-        raise ServiceError("A contact address is required.", field=kind)
+        raise ServiceError(gettext('A contact address is required.'), field=kind)
     user = find_customer(kind, value)
     if user is not None:
         return user
@@ -133,7 +134,7 @@ def add_identity(customer: User, kind: str, value: str) -> ContactIdentity:
     if kind == "email":
         value = normalise_email(value)
     if find_customer(kind, value) is not None:
-        raise ServiceError("This contact already belongs to a customer.", field="value")
+        raise ServiceError(gettext('This contact already belongs to a customer.'), field="value")
     identity = ContactIdentity(user_id=customer.id, kind=kind, value=value.strip())
     db.session.add(identity)
     db.session.commit()
@@ -143,13 +144,13 @@ def add_identity(customer: User, kind: str, value: str) -> ContactIdentity:
 def merge_customers(source: User, target: User, actor: User) -> int:
     """Fold the duplicate ``source`` into ``target``: identities and tickets move; returns tickets moved."""
     if not actor.is_staff:
-        raise PermissionDenied("Only agents can merge customers.")
+        raise PermissionDenied(gettext('Only agents can merge customers.'))
     if source.id == target.id:
-        raise ServiceError("Choose two different customers.")
+        raise ServiceError(gettext('Choose two different customers.'))
     if source.role != "customer" or target.role != "customer":
-        raise ServiceError("Only customers can be merged.")
+        raise ServiceError(gettext('Only customers can be merged.'))
     if source.merged_into_id or target.merged_into_id:
-        raise ServiceError("One of these customers was already merged.")
+        raise ServiceError(gettext('One of these customers was already merged.'))
     tickets = list(db.session.scalars(select(Ticket).where(Ticket.customer_id == source.id)))
     for ticket in tickets:
         audit(ticket, actor, "changed", "customer_id", source.id, target.id,

@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import or_, select, update
 
 import helpdesk.services.admin_audit as admin_audit
@@ -94,16 +95,17 @@ def check_url(url: str) -> tuple[str, str, int]:
     """``(scheme, host, port)`` of a webhook URL, or ServiceError saying what is wrong."""
     url = (url or "").strip()
     if len(url) > 2000:
-        raise ServiceError("The URL is too long (2,000 characters at most).", field="url")
+        raise ServiceError(gettext('The URL is too long (2,000 characters at most).'), field="url")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ServiceError("Enter a full http:// or https:// URL.", field="url")
+        raise ServiceError(gettext('Enter a full http:// or https:// URL.'), field="url")
     if parts.username or parts.password:
-        raise ServiceError("Put no user name or password in the URL; the signature proves who sends.", field="url")
+        raise ServiceError(
+            gettext('Put no user name or password in the URL; the signature proves who sends.'), field="url")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise ServiceError("The URL's port is not a number from 1 to 65535.", field="url") from None
+        raise ServiceError(gettext("The URL's port is not a number from 1 to 65535."), field="url") from None
     return parts.scheme, parts.hostname, port
 
 
@@ -112,14 +114,13 @@ def resolve_target(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise ServiceError(f"{host} could not be resolved.", field="url") from None
+        raise ServiceError(gettext('%(host)s could not be resolved.', host=host), field="url") from None
     addresses = [str(info[4][0]) for info in infos]
     if not allow_private():
         refused = [a for a in addresses if not _public(a)]
         if refused:  # one private answer is enough to refuse: DNS could hand out either
             raise ServiceError(
-                f"{host} points to a private, loopback or link-local address ({refused[0]}); such targets are "
-                "refused unless an admin allows private targets on Admin → Webhooks.", field="url")
+                gettext('%(host)s points to a private, loopback or link-local address (%(value)s); such targets are refused unless an admin allows private targets on Admin → Webhooks.', host=host, value=refused[0]), field="url")  # noqa: E501 - one msgid
     return addresses[0]
 
 
@@ -139,9 +140,9 @@ def _clean_events(events: list[str]) -> list[str]:
     chosen = sorted({e for e in events if e})
     unknown = [e for e in chosen if e not in known]
     if unknown:
-        raise ServiceError(f"Unknown event: {', '.join(unknown)}.", field="events")
+        raise ServiceError(gettext('Unknown event: %(value)s.', value=', '.join(unknown)), field="events")
     if not chosen:
-        raise ServiceError("Choose at least one event to send.", field="events")
+        raise ServiceError(gettext('Choose at least one event to send.'), field="events")
     return chosen
 
 
@@ -152,7 +153,7 @@ def create_endpoint(url: str, events: list[str], description: str = "", actor: A
     chosen = _clean_events(events)
     description = (description or "").strip()
     if len(description) > 200:
-        raise ServiceError("The description is too long (200 characters at most).", field="description")
+        raise ServiceError(gettext('The description is too long (200 characters at most).'), field="description")
     resolve_target(host, port)
     secret = "whsec_" + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint(url=url.strip(), events=chosen, description=description, active=True,

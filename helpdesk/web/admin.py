@@ -97,7 +97,7 @@ def user_edit(user_id: int | None):
         try:
             if user is None:
                 if not form.password.data and form.role.data != "customer":
-                    raise ServiceError("Staff accounts need a password.", field="password")
+                    raise ServiceError(gettext('Staff accounts need a password.'), field="password")
                 user = create_user(form.name.data, form.email.data, form.role.data,
                                    form.password.data or None, teams=teams, actor=current_user,
                                    available=bool(form.available.data), team_scoped=bool(form.team_scoped.data))

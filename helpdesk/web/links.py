@@ -8,7 +8,7 @@ from flask import Flask, g
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from helpdesk.i18n import gettext
+from helpdesk.i18n import gettext, priority_name, status_name
 from helpdesk.links import external_url
 from helpdesk.models.base import utcnow
 from helpdesk.timezones import DEFAULT_FORMAT, localise_utc_text, user_zone
@@ -49,14 +49,14 @@ PRIORITY_CLASSES = {"urgent": "text-bg-danger", "high": "text-bg-warning", "norm
 def badge_status(status: str) -> Markup:
     text = escape(status)
     return Markup(f'<span class="badge badge-status {escape(STATUS_CLASSES.get(status, "text-bg-light border"))}" '
-                  f'data-status="{text}">{text}</span>')
+                  f'data-status="{text}">{escape(status_name(status))}</span>')
 
 
 def badge_priority(priority: str) -> Markup:
     text = escape(priority)
     return Markup(f'<span class="badge badge-priority '
                   f'{escape(PRIORITY_CLASSES.get(priority, "bg-light text-dark border"))}" '
-                  f'data-priority="{text}">{text}</span>')
+                  f'data-priority="{text}">{escape(priority_name(priority))}</span>')
 
 
 def _ago(value: datetime | None) -> str:

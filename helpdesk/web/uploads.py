@@ -9,6 +9,7 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import get_input_stream
 
+from helpdesk.i18n import gettext
 from helpdesk.services import ServiceError
 from helpdesk.services.tickets import NewAttachment, human_size
 
@@ -19,18 +20,18 @@ def read_uploads(files: Iterable[FileStorage] | None) -> list[NewAttachment]:
     dropped = g.get("oversized_uploads")
     if dropped:  # the request was over MAX_CONTENT_LENGTH: its files were read and dropped
         names = ", ".join(f"{name!r} ({human_size(size)})" for name, size in dropped)
-        raise ServiceError(f"Your message was not sent: what you attached is larger than we accept: {names}. "
-                           f"Each file may have at most {human_size(limit)} (all together "
-                           f"{human_size(current_app.config['MAX_CONTENT_LENGTH'])}). Your text is kept: attach "
-                           "a smaller file, or leave it out, and send again.", field="attachments")
+        raise ServiceError(
+            gettext('Your message was not sent: what you attached is larger than we accept: %(names)s. Each file may have at most %(value)s (all together %(value2)s). Your text is kept: attach a smaller file, or leave it out, and send again.',  # noqa: E501 - one msgid
+                    names=names, value=human_size(limit), value2=human_size(current_app.config['MAX_CONTENT_LENGTH'])), field="attachments")  # noqa: E501 - one msgid
     out = []
     for storage in files or []:
         if not isinstance(storage, FileStorage) or not storage.filename:
             continue
         content = storage.stream.read(limit + 1)
         if len(content) > limit:
-            raise ServiceError(f"Attachment {storage.filename!r} is too large "
-                               f"(at most {human_size(limit)}).", field="attachments")
+            raise ServiceError(
+                gettext('Attachment %(filename)s is too large (at most %(value)s).',
+                        filename=repr(storage.filename), value=human_size(limit)), field="attachments")
         out.append(NewAttachment(storage.filename, content,
                                  storage.mimetype or "application/octet-stream"))
     return out
@@ -102,5 +103,7 @@ def check_file_count(attachments: list[NewAttachment]) -> None:
     """At most ``MAX_ATTACHMENTS_PER_MESSAGE`` (default 10) files on one message."""
     limit = int(current_app.config.get("MAX_ATTACHMENTS_PER_MESSAGE", 10))
     if len(attachments) > limit:
-        raise ServiceError(f"Attach at most {limit} files to one message ({len(attachments)} chosen).",
+        raise ServiceError(
+            gettext('Attach at most %(limit)s files to one message (%(value)s chosen).',
+                    limit=limit, value=len(attachments)),
                            field="attachments")

@@ -694,10 +694,10 @@ def create_ticket_anyway(quarantine_id: int, sender: str, subject: str, actor: U
     now = now or utcnow()
     row = db_session().get(EmailQuarantine, quarantine_id)
     if row is None:
-        raise services.ServiceError("No such quarantine entry.")
+        raise services.ServiceError(gettext('No such quarantine entry.'))
     if not row.complete:
-        raise services.ServiceError("Only the headers of this mail were kept (the quarantine's storage budget "
-                                    "was used up): ask the sender to send it again.")
+        raise services.ServiceError(
+            gettext("Only the headers of this mail were kept (the quarantine's storage budget was used up): ask the sender to send it again."))  # noqa: E501 - one msgid
     raw = row.original
     try:
         msg, parsed = parse_message(raw)
@@ -712,7 +712,8 @@ def create_ticket_anyway(quarantine_id: int, sender: str, subject: str, actor: U
                            attachments=[NewAttachment("original.eml", raw[:_limit_bytes()], "message/rfc822")])
     address = normalise_email(sender)
     if address in _staff_addresses():
-        raise services.ServiceError("This is an agent's address: tickets are opened for customers.", field="sender")
+        raise services.ServiceError(
+            gettext("This is an agent's address: tickets are opened for customers."), field="sender")
     customer = services.find_or_create_customer("email", address, parsed.from_name or None)
     automatic = row.kind in ("bounce", "auto_reply", "bulk")
     meta = _meta(parsed, address, row.source, row.mailbox_id, content.notes)

@@ -22,6 +22,7 @@ from helpdesk.plugin_api import (
     customer_address,
     db_session,
     external_url,
+    gettext,
     services,
     utcnow,
 )
@@ -118,11 +119,12 @@ def send(theme: InsightsTheme, actor: User, *, expected: int | None = None, now:
     (new tickets arrived meanwhile), nothing is sent and the lead previews again.
     """
     if not (theme.action or "").strip():
-        raise ServiceError("Say first what you did about this theme (the action).", field="action")
+        raise ServiceError(gettext('Say first what you did about this theme (the action).'), field="action")
     due = [r for r in recipients(theme) if r.status == "send"]
     if expected is not None and len(due) > expected:
-        raise ServiceError(f"{len(due)} customers are due now, not the {expected} you previewed: "
-                           "look at the preview again.")
+        raise ServiceError(
+            gettext('%(value)s customers are due now, not the %(expected)s you previewed: look at the preview again.',
+                    value=len(due), expected=expected))
     now = now or utcnow()
     counts = {"sent": 0, "held": 0}
     existing = {f.customer_id: f for f in db_session().scalars(
@@ -152,10 +154,10 @@ def record(theme: InsightsTheme) -> list[InsightsFollowUp]:
 def set_action(theme: InsightsTheme, action: str, actor: User) -> None:
     action = " ".join((action or "").split())
     if not action:
-        raise ServiceError("Say what you did, e.g. “Fixed in 2.3” or “We changed the returns policy”.",
+        raise ServiceError(gettext('Say what you did, e.g. “Fixed in 2.3” or “We changed the returns policy”.'),
                            field="action")
     if len(action) > 500:
-        raise ServiceError("The action is 500 characters at most.", field="action")
+        raise ServiceError(gettext('The action is 500 characters at most.'), field="action")
     theme.action, theme.action_by_id, theme.action_at = action, actor.id, utcnow()
     db_session().commit()
 

@@ -23,6 +23,7 @@ from helpdesk.plugin_api import (
     apply_route_decision,
     db_session,
     get_by_id,
+    gettext,
     utcnow,
 )
 from helpdesk_insights import engine
@@ -258,9 +259,9 @@ def channels() -> list[str]:
 def rename(theme: InsightsTheme, name: str) -> None:
     name = " ".join((name or "").split())
     if not name:
-        raise ServiceError("Give the theme a name.", field="name")
+        raise ServiceError(gettext('Give the theme a name.'), field="name")
     if len(name) > 120:
-        raise ServiceError("A theme's name is 120 characters at most.", field="name")
+        raise ServiceError(gettext("A theme's name is 120 characters at most."), field="name")
     theme.name, theme.named_by_hand, theme.updated_at = name, True, utcnow()
     db_session().commit()
 
@@ -273,9 +274,9 @@ def set_hidden(theme: InsightsTheme, hidden: bool) -> None:
 def pin(theme: InsightsTheme, tag: str) -> None:
     tag = (tag or "").strip().lower()
     if len(tag) > 50:
-        raise ServiceError("A tag is 50 characters at most.", field="tag")
+        raise ServiceError(gettext('A tag is 50 characters at most.'), field="tag")
     if tag and not all(c.isalnum() or c in "-_" for c in tag):
-        raise ServiceError("A tag has letters, digits, - and _ only.", field="tag")
+        raise ServiceError(gettext('A tag has letters, digits, - and _ only.'), field="tag")
     theme.pinned_tag, theme.updated_at = tag or None, utcnow()
     db_session().commit()
 
@@ -288,9 +289,10 @@ def size(theme_id: int) -> int:
 def merge(source: InsightsTheme, target: InsightsTheme) -> None:
     """``source``'s texts move to ``target``; new texts like ``source``'s go there too."""
     if source.id == target.id:
-        raise ServiceError("Choose another theme to merge into.", field="target")
+        raise ServiceError(gettext('Choose another theme to merge into.'), field="target")
     if target.merged_into_id is not None:
-        raise ServiceError(f"“{target.name}” was itself merged; choose the theme it went into.", field="target")
+        raise ServiceError(
+            gettext('“%(name)s” was itself merged; choose the theme it went into.', name=target.name), field="target")
     a, b = size(source.id), size(target.id)
     target.centroid = engine.blend(source.centroid or {}, max(a, 1), target.centroid or {}, max(b, 1))
     db_session().execute(update(InsightsText).where(InsightsText.theme_id == source.id).values(theme_id=target.id))
@@ -307,7 +309,7 @@ def split(theme: InsightsTheme) -> InsightsTheme:
     rows = list(db_session().execute(select(InsightsText.id, InsightsText.text)
                                      .where(InsightsText.theme_id == theme.id)).all())
     if model is None or len(rows) < 4:
-        raise ServiceError("A theme needs at least 4 texts to be split.")
+        raise ServiceError(gettext('A theme needs at least 4 texts to be split.'))
     labels, centroids = engine.split([r[1] for r in rows], model.idf)
     big = 0 if labels.count(0) >= labels.count(1) else 1
     other = InsightsTheme(name=engine.theme_name(engine.key_phrases(centroids[1 - big])),

@@ -175,7 +175,7 @@ def merge(theme_id: int):
     def go(item: InsightsTheme) -> str:
         target = store.get_theme(parse_int(request.form.get("target"), low=1))
         if target is None:
-            raise ServiceError("Choose the theme to merge into.", field="target")
+            raise ServiceError(gettext('Choose the theme to merge into.'), field="target")
         store.merge(item, target)
         return f"“{item.name}” merged into “{target.name}”."
     return _admin_edit(theme_id, go)

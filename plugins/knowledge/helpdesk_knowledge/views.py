@@ -343,7 +343,7 @@ def upload_image(article_id: int):
     limit = int(current_app.config["MAX_ATTACHMENT_BYTES"])
     try:
         if file is None or not file.filename:
-            raise ServiceError("Choose an image file.", field="file")
+            raise ServiceError(gettext('Choose an image file.'), field="file")
         image = images.add_image(art, current_user, file.filename, file.read(limit + 1))
     except ServiceError as exc:
         db_session().rollback()
