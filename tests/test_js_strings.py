@@ -1,6 +1,6 @@
 """No English words written into pages by the scripts (issue 24): every text a script puts
 into a page comes from the server, rendered in the reader's language (base.html's
-``helpdesk-texts`` block, a plugin template's ``data-*`` attributes, or the chat widget's
+``#helpdesk-texts`` element, a plugin template's ``data-*`` attributes, or the chat widget's
 config). This checker reads the scripts' string literals and fails on words in them.
 
 A heuristic, on purpose simple: a double- or single-quoted literal with two or more words

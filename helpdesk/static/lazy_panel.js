@@ -4,7 +4,7 @@
   "use strict";
   /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
   var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").textContent).lazy_panel || {}; } catch (err) { T = {}; }
+  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).lazy_panel || {}; } catch (err) { T = {}; }
   function fill(text, values) {
     return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
       return values[key] === undefined ? all : String(values[key]);

@@ -19,7 +19,7 @@
   /* The words come from the page (base.html renders them in the reader's language,
    * helpdesk/web/js_texts.py): "{name}" placeholders filled here, counts by plural rule. */
   var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").textContent).live || {}; } catch (err) { T = {}; }
+  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).live || {}; } catch (err) { T = {}; }
   function fill(text, values) {
     return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
       return values[key] === undefined ? all : String(values[key]);

@@ -1,7 +1,7 @@
 """The words the core's scripts (``helpdesk/static/*.js``) put into pages, in the reader's language.
 
-``base.html`` renders them once per page as ``<script type="application/json" id="helpdesk-texts">``
-(data, not code: the CSP allows it); each script reads that block. Placeholders reach the
+``base.html`` renders them once per page as JSON in the ``data-texts`` attribute of a hidden
+``#helpdesk-texts`` element (data, not code: no inline script); each script reads it. Placeholders reach the
 script as ``{name}`` (it fills them in); a sentence with a count comes as its ``one`` and
 ``other`` forms, chosen in the script with ``Intl.PluralRules`` for the page's language.
 The msgids are the ones translators see (``%(name)s``); only the rendered texts change shape.
