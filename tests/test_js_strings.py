@@ -10,6 +10,8 @@ keys, HTTP methods, MIME types, messages to the console or to ``Error`` that nob
 """
 from __future__ import annotations
 
+import html
+import json
 import re
 from pathlib import Path
 
@@ -88,3 +90,17 @@ def test_no_english_words_in_scripts(path):
 def test_the_scripts_are_all_checked():
     names = {p.name for p in SCRIPTS}
     assert {"live.js", "app.js", "composer.js", "widget.js", "portal_suggest.js"} <= names
+
+
+def test_pages_carry_the_scripts_words_with_placeholders_for_the_scripts(client, login, agent):
+    login(client, agent)
+    page = client.get("/queue").get_data(as_text=True)
+    found = re.search(r"id=\"helpdesk-texts\" hidden data-texts='([^']*)'", page)
+    assert found, "base.html renders the scripts' words"
+    texts = json.loads(html.unescape(found.group(1)))
+    assert texts["live"]["bell"] == {"one": "Notifications, {num} unread", "other": "Notifications, {num} unread"}
+    assert texts["live"]["replied"] == "{name} replied {ago}."
+    assert texts["live"]["statuses"]["open"] == "open"
+    assert texts["app"]["no_problems"] == "No problems found."
+    flat = json.dumps(texts, ensure_ascii=False)
+    assert "%(" not in flat  # every placeholder in the form the scripts fill in

@@ -2,8 +2,15 @@
 (function () {
   "use strict";
   /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
-  var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).api_docs || {}; } catch (err) { T = {}; }
+  // This script sits in the page's content, before base.html's texts element: read it when
+  // the spec has arrived (the page is parsed by then), not at once.
+  var T = null;
+  function texts() {
+    if (T === null) {
+      try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).api_docs || {}; } catch (err) { T = {}; }
+    }
+    return T;
+  }
   function fill(text, values) {
     return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
       return values[key] === undefined ? all : String(values[key]);
@@ -68,12 +75,12 @@
         if (entry.op.summary) { block.appendChild(el("div", "", entry.op.summary)); }
         if (entry.op.description) { block.appendChild(el("div", "small text-body-secondary", entry.op.description)); }
         var params = (entry.op.parameters || []).map(function (p) {
-          return fill(p.required ? T.required : T.optional, { name: p.name, place: p.in });
+          return fill(p.required ? texts().required : texts().optional, { name: p.name, place: p.in });
         });
-        if (params.length) { block.appendChild(el("div", "small", fill(T.parameters, { list: params.join(", ") }))); }
+        if (params.length) { block.appendChild(el("div", "small", fill(texts().parameters, { list: params.join(", ") }))); }
         var request = entry.op.requestBody && entry.op.requestBody.content &&
           entry.op.requestBody.content["application/json"];
-        if (request) { block.appendChild(el("div", "small font-monospace text-break", fill(T.body, { schema: describe(request.schema, spec, 0) }))); }
+        if (request) { block.appendChild(el("div", "small font-monospace text-break", fill(texts().body, { schema: describe(request.schema, spec, 0) }))); }
         Object.keys(entry.op.responses || {}).forEach(function (code) {
           var response = entry.op.responses[code];
           var content = response.content && response.content["application/json"];
@@ -95,6 +102,6 @@
     .then(render)
     .catch(function (error) {
       root.textContent = "";
-      root.appendChild(el("p", "text-danger", fill(T.failed, { error: error.message })));
+      root.appendChild(el("p", "text-danger", fill(texts().failed, { error: error.message })));
     });
 }());
