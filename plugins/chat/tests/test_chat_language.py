@@ -39,3 +39,27 @@ def test_errors_of_the_api_come_in_the_visitors_language(client):
                          headers={"Origin": SITE, "Accept-Language": "de", "X-Chat-Token": "not-a-token"})
     assert answer.status_code == 401
     assert answer.json["error"] == "Ihr Chat ist abgelaufen: Laden Sie die Seite neu."
+
+
+def test_the_mail_to_a_visitor_who_left_is_in_the_customers_language(db, widget, agent):
+    """Whoever replies (an English-speaking agent here), the footer is in the customer's language."""
+    from datetime import timedelta
+
+    from helpdesk_chat.models import ChatVisitor
+    from sqlalchemy import select
+
+    from helpdesk.models import OutboxMail
+    from helpdesk.plugin_api import Ticket, User, services
+
+    widget.start(email="besucher@example.test")
+    widget.say("Rufen Sie mich bitte zurück")
+    ticket = db.session.scalar(select(Ticket))
+    visitor = db.session.scalar(select(ChatVisitor))
+    db.session.get(User, visitor.customer_id).language = "de"
+    visitor.last_seen_at -= timedelta(minutes=5)
+    db.session.commit()
+    services.add_message(ticket, agent, "Hier ist die Antwort.")
+    [mail] = db.session.scalars(select(OutboxMail)).all()
+    assert "Hier ist die Antwort." in mail.body_text
+    assert (f"Sie haben uns im Chat auf {SITE} geschrieben ({ticket.reference}). Öffnen Sie dort den Chat "
+            "erneut, um zu antworten, oder antworten Sie auf diese E-Mail.") in mail.body_text
