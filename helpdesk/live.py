@@ -335,9 +335,10 @@ def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple], actor: Us
         if field not in FIELD_LABELS:
             continue
         if field == "assignee_id":
-            new = _name(db.session.get(User, new)) if new else "nobody"
+            # No assignee / no team: empty, worded by the reader's page (live.js, shownValue).
+            new = _name(db.session.get(User, new)) if new else ""
         elif field == "team_id":
-            new = ticket.team.name if ticket.team else "no team"
+            new = ticket.team.name if ticket.team else ""
         shown[FIELD_LABELS[field]] = "" if new is None else str(new)
     if not shown:
         return

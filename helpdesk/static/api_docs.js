@@ -1,6 +1,21 @@
 // Renders the OpenAPI spec of /api/v1 as a readable list (no third-party code, no CDN).
 (function () {
   "use strict";
+  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
+  // This script sits in the page's content, before base.html's texts element: read it when
+  // the spec has arrived (the page is parsed by then), not at once.
+  var T = null;
+  function texts() {
+    if (T === null) {
+      try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).api_docs || {}; } catch (err) { T = {}; }
+    }
+    return T;
+  }
+  function fill(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return values[key] === undefined ? all : String(values[key]);
+    });
+  }
   var root = document.getElementById("api-reference");
   if (!root) { return; }
 
@@ -60,12 +75,12 @@
         if (entry.op.summary) { block.appendChild(el("div", "", entry.op.summary)); }
         if (entry.op.description) { block.appendChild(el("div", "small text-body-secondary", entry.op.description)); }
         var params = (entry.op.parameters || []).map(function (p) {
-          return p.name + " (" + p.in + (p.required ? ", required" : "") + ")";
+          return fill(p.required ? texts().required : texts().optional, { name: p.name, place: p.in });
         });
-        if (params.length) { block.appendChild(el("div", "small", "Parameters: " + params.join(", "))); }
+        if (params.length) { block.appendChild(el("div", "small", fill(texts().parameters, { list: params.join(", ") }))); }
         var request = entry.op.requestBody && entry.op.requestBody.content &&
           entry.op.requestBody.content["application/json"];
-        if (request) { block.appendChild(el("div", "small font-monospace text-break", "Body: " + describe(request.schema, spec, 0))); }
+        if (request) { block.appendChild(el("div", "small font-monospace text-break", fill(texts().body, { schema: describe(request.schema, spec, 0) }))); }
         Object.keys(entry.op.responses || {}).forEach(function (code) {
           var response = entry.op.responses[code];
           var content = response.content && response.content["application/json"];
@@ -87,6 +102,6 @@
     .then(render)
     .catch(function (error) {
       root.textContent = "";
-      root.appendChild(el("p", "text-danger", "The reference could not be loaded (" + error.message + "). The spec is at the link above."));
+      root.appendChild(el("p", "text-danger", fill(texts().failed, { error: error.message })));
     });
 }());

@@ -1,6 +1,14 @@
 /* Helpdesk: small progressive enhancements. Every page works without this file. */
 (function () {
   "use strict";
+  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
+  var T = {};
+  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).app || {}; } catch (err) { T = {}; }
+  function fill(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return values[key] === undefined ? all : String(values[key]);
+    });
+  }
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -80,18 +88,18 @@
       box.textContent = error;
     } else if (!warnings.length) {
       box.className = "alert alert-success py-2 small";
-      box.textContent = "No problems found.";
+      box.textContent = T.no_problems;
     } else {
       box.className = "alert alert-warning py-2 small";
       var heading = document.createElement("strong");
-      heading.textContent = "Before you send:";
+      heading.textContent = T.before_send;
       var list = document.createElement("ul");
       list.className = "mb-0 reply-check-warnings";
       warnings.forEach(function (text) {
         var item = document.createElement("li");
         item.textContent = text;
         if (blocking && blocking.indexOf(text) >= 0) {
-          item.textContent = text + " (blocks sending)";
+          item.textContent = fill(T.blocking, { warning: text });
           item.className = "reply-check-blocking";
         }
         list.appendChild(item);
@@ -141,7 +149,7 @@
       post(checkButton.getAttribute("data-check-url"), data).then(function (answer) {
         showWarnings(answer.warnings || [], null, answer.blocking || []);
       }).catch(function () {
-        showWarnings([], "The reply could not be checked. Try again.");
+        showWarnings([], T.check_failed);
       }).finally(function () {
         checkButton.disabled = false;
       });
@@ -172,8 +180,24 @@
    the files fit. The server checks again and keeps what was typed if a request is too large. */
 (function () {
   "use strict";
+  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
+  var T = {};
+  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).app || {}; } catch (err) { T = {}; }
+  function fill(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return values[key] === undefined ? all : String(values[key]);
+    });
+  }
+  var rules = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
+  function plural(forms, n, values) {
+    forms = forms || {};
+    var form = rules ? rules.select(n) : (n === 1 ? "one" : "other");
+    values.num = n;
+    return fill(forms[form] || forms.other, values);
+  }
   function size(n) {
-    return n >= 1e6 ? (n / 1e6).toFixed(1).replace(/\.0$/, "") + " MB" : Math.ceil(n / 1e3) + " kB";
+    return n >= 1e6 ? fill(T.megabytes, { size: (n / 1e6).toFixed(1).replace(/\.0$/, "") })
+                    : fill(T.kilobytes, { size: Math.ceil(n / 1e3) });
   }
   function problem(input) {
     var each = parseInt(input.getAttribute("data-max-bytes") || "0", 10);
@@ -181,12 +205,12 @@
     var files = Array.prototype.slice.call(input.files || []);
     var big = files.filter(function (f) { return each && f.size > each; });
     if (big.length) {
-      return big.map(function (f) { return "“" + f.name + "” (" + size(f.size) + ")"; }).join(", ") +
-        (big.length > 1 ? " are" : " is") + " too large: each file may have at most " + size(each) + ".";
+      var names = big.map(function (f) { return fill(T.file_size, { name: f.name, size: size(f.size) }); });
+      return plural(T.too_large_each, big.length, { files: names.join(T.list_separator), limit: size(each) });
     }
     var sum = files.reduce(function (acc, f) { return acc + f.size; }, 0);
     if (total && sum > total * 0.98) {
-      return "These files are too large together (" + size(sum) + "): at most " + size(total * 0.98) + " in all.";
+      return fill(T.too_large_total, { size: size(sum), limit: size(total * 0.98) });
     }
     return "";
   }

@@ -9,6 +9,21 @@
  */
 (function () {
   "use strict";
+  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
+  var T = {};
+  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).composer || {}; } catch (err) { T = {}; }
+  function fill(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return values[key] === undefined ? all : String(values[key]);
+    });
+  }
+  var rules = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
+  function plural(forms, n, values) {
+    forms = forms || {};
+    var form = rules ? rules.select(n) : (n === 1 ? "one" : "other");
+    values.num = n;
+    return fill(forms[form] || forms.other, values);
+  }
 
   var form = document.getElementById("reply-form");
   var body = document.getElementById("reply-body");
@@ -22,9 +37,9 @@
   }
 
   function humanSize(bytes) {
-    if (bytes >= 1048576) { return (Math.round(bytes / 104857.6) / 10) + " MB"; }
-    if (bytes >= 1024) { return (Math.round(bytes / 102.4) / 10) + " KB"; }
-    return bytes + " bytes";
+    if (bytes >= 1048576) { return fill(T.megabytes, { size: Math.round(bytes / 104857.6) / 10 }); }
+    if (bytes >= 1024) { return fill(T.kilobytes, { size: Math.round(bytes / 102.4) / 10 }); }
+    return plural(T.bytes, bytes, {});
   }
 
   /* ------------------------------------------------------------ files */
@@ -53,12 +68,12 @@
       var item = document.createElement("li");
       item.className = "composer-file d-flex align-items-center gap-2";
       var name = document.createElement("span");
-      name.textContent = file.name + " (" + humanSize(file.size) + ")";
+      name.textContent = fill(T.file_label, { name: file.name, size: humanSize(file.size) });
       var remove = document.createElement("button");
       remove.type = "button";
       remove.className = "btn btn-link btn-sm p-0 composer-file-remove";
-      remove.textContent = "Remove";
-      remove.setAttribute("aria-label", "Remove " + file.name);
+      remove.textContent = T.remove;
+      remove.setAttribute("aria-label", fill(T.remove_file, { name: file.name }));
       remove.addEventListener("click", function () {
         files.splice(index, 1);
         showError("");
@@ -79,11 +94,11 @@
     var added = [], refused = [];
     Array.prototype.forEach.call(incoming, function (file) {
       if (maxBytes && file.size > maxBytes) {
-        refused.push("“" + file.name + "” is " + humanSize(file.size) + "; files may be at most " + humanSize(maxBytes) + ".");
+        refused.push(fill(T.too_big, { name: file.name, size: humanSize(file.size), limit: humanSize(maxBytes) }));
       } else if (maxCount && files.length >= maxCount) {
-        refused.push("“" + file.name + "” was not added: at most " + maxCount + " files per reply.");
+        refused.push(plural(T.too_many, maxCount, { name: file.name }));
       } else if (maxTotal && totalSize() + file.size > maxTotal - 65536) {
-        refused.push("“" + file.name + "” was not added: all files together may be at most " + humanSize(maxTotal) + ".");
+        refused.push(fill(T.too_much, { name: file.name, limit: humanSize(maxTotal) }));
       } else {
         files.push(file);
         added.push(file);
@@ -190,7 +205,7 @@
       data.append("csrf_token", csrfToken());
       data.append("body", body.value);
       files.forEach(function (file) { data.append("attachment_names", file.name); });
-      preview.textContent = "Rendering…";
+      preview.textContent = T.rendering;
       showTab(true);
       fetch(previewTab.getAttribute("data-preview-url"), {
         method: "POST", credentials: "same-origin", body: data,
@@ -200,10 +215,16 @@
         return response.json();
       }).then(function (answer) {
         /* Sanitised by the server (nh3): the same HTML the customer will get. */
-        preview.innerHTML = answer.html || "<p class=\"text-body-secondary\">Nothing to preview.</p>";
+        if (answer.html) { preview.innerHTML = answer.html; } else {
+          var nothing = document.createElement("p");
+          nothing.className = "text-body-secondary";
+          nothing.textContent = T.nothing_to_preview;
+          preview.textContent = "";
+          preview.appendChild(nothing);
+        }
         showLocalImages();
       }).catch(function () {
-        preview.textContent = "The preview could not be loaded. Your text is safe: switch back to Write.";
+        preview.textContent = T.preview_failed;
       });
     });
   }
@@ -245,11 +266,11 @@
       var note = document.createElement("div");
       note.className = "form-text composer-draft-note";
       note.id = "composer-draft-note";
-      note.textContent = "Your unsent draft was restored (attachments are not kept in drafts). ";
+      note.textContent = T.draft_restored + " ";
       var discard = document.createElement("button");
       discard.type = "button";
       discard.className = "btn btn-link btn-sm p-0 align-baseline";
-      discard.textContent = "Discard draft";
+      discard.textContent = T.discard_draft;
       discard.addEventListener("click", function () {
         body.value = "";
         storage.removeItem(key);

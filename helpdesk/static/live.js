@@ -16,6 +16,22 @@
   var topics = root.getAttribute("data-topics") || "";
   var streamUrl = root.getAttribute("data-stream-url") + "?topics=" + encodeURIComponent(topics);
 
+  /* The words come from the page (base.html renders them in the reader's language,
+   * helpdesk/web/js_texts.py): "{name}" placeholders filled here, counts by plural rule. */
+  var T = {};
+  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).live || {}; } catch (err) { T = {}; }
+  function fill(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return values[key] === undefined ? all : String(values[key]);
+    });
+  }
+  var rules = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
+  function plural(forms, n) {
+    forms = forms || {};
+    var form = rules ? rules.select(n) : (n === 1 ? "one" : "other");
+    return fill(forms[form] || forms.other, { num: n });
+  }
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
@@ -69,11 +85,11 @@
     banner.className = "alert alert-info small live-banner d-none";
     banner.setAttribute("role", "status");
     var bannerTitle = document.createElement("strong");
-    bannerTitle.textContent = "New since you opened this ticket: ";
+    bannerTitle.textContent = (T.banner_title || "") + " ";
     var bannerList = document.createElement("span");
     bannerList.id = "live-banner-items";
     var bannerNote = document.createElement("span");
-    bannerNote.textContent = " Sending your reply will first show you what is new.";
+    bannerNote.textContent = " " + (T.banner_note || "");
     banner.appendChild(bannerTitle);
     banner.appendChild(bannerList);
     banner.appendChild(bannerNote);
@@ -87,7 +103,7 @@
         var item = document.createElement("span");
         item.className = "live-presence-item me-3" + (p.state === "typing" ? " live-typing" : "");
         item.setAttribute("data-user-id", String(p.user_id));
-        item.textContent = p.state === "typing" ? p.name + " is typing a reply…" : p.name + " is viewing";
+        item.textContent = fill(p.state === "typing" ? T.typing : T.viewing, { name: p.name });
         presenceBox.appendChild(item);
       });
     }
@@ -126,10 +142,10 @@
     function ago(since) {
       // As the server words it (helpdesk/web/collisions.py, ago): "20 s ago", "3 min ago".
       var seconds = Math.max(0, Math.floor((Date.now() - since) / 1000));
-      if (seconds < 5) { return "just now"; }
-      if (seconds < 60) { return seconds + " s ago"; }
-      if (seconds < 3600) { return Math.floor(seconds / 60) + " min ago"; }
-      return Math.floor(seconds / 3600) + " h ago";
+      if (seconds < 5) { return T.just_now; }
+      if (seconds < 60) { return fill(T.seconds_ago, { seconds: seconds }); }
+      if (seconds < 3600) { return fill(T.minutes_ago, { minutes: Math.floor(seconds / 60) }); }
+      return fill(T.hours_ago, { hours: Math.floor(seconds / 3600) });
     }
     function ageBanner() {
       bannerList.querySelectorAll(".live-banner-item").forEach(function (item) {
@@ -137,16 +153,18 @@
         age.textContent = ago(parseInt(item.getAttribute("data-at"), 10));
       });
     }
-    function addToBanner(text) {
-      // "Lea Lang replied 20 s ago." — the age counts on while the page stays open.
+    function addToBanner(sentence, values) {
+      // "Lea Lang replied 20 s ago." — the age counts on while the page stays open: the
+      // sentence is split at its "{ago}" and the age lives in a span of its own.
       var item = document.createElement("span");
       item.className = "live-banner-item me-2";
       item.setAttribute("data-at", String(Date.now()));
       var age = document.createElement("span");
       age.className = "live-banner-age";
-      item.appendChild(document.createTextNode(text + " "));
+      var parts = String(sentence || "").split("{ago}");
+      item.appendChild(document.createTextNode(fill(parts[0], values)));
       item.appendChild(age);
-      item.appendChild(document.createTextNode("."));
+      item.appendChild(document.createTextNode(fill(parts.slice(1).join(""), values)));
       bannerList.appendChild(item);
       banner.classList.remove("d-none");
       ageBanner();
@@ -176,19 +194,26 @@
       return refreshing;
     }
 
+    function shownValue(field, value) {
+      // Stored values (status, priority) in the reader's words; an empty one as "nobody" etc.
+      if (field === "status") { return (T.statuses || {})[value] || value; }
+      if (field === "priority") { return (T.priorities || {})[value] || value; }
+      if (value) { return value; }
+      return field === "assignee" ? T.nobody : field === "team" ? T.no_team : T.nothing;
+    }
     handlers.push(function (event) {
       if (event.ticket_id !== ticketId) { return; }
       if (event.type === "presence") { showPresence(event.present); return; }
       if (event.type === "message") {
         if (event.author_id !== me) {
-          addToBanner(event.author_name + (event.internal ? " added an internal note" : " replied"));
+          addToBanner(event.internal ? T.noted : T.replied, { name: event.author_name || T.system });
         }
         refresh();
       } else if (event.type === "changed") {
         if (event.actor_id !== me) {
           Object.keys(event.changes || {}).forEach(function (field) {
-            addToBanner(field.charAt(0).toUpperCase() + field.slice(1) + " changed to " +
-                        (event.changes[field] || "nothing") + " by " + event.actor_name);
+            addToBanner(T.changed, { field: (T.fields || {})[field] || field, value: shownValue(field, event.changes[field]),
+                                     name: event.actor_id ? event.actor_name : T.system });
           });
         }
         refresh();
@@ -208,7 +233,7 @@
     show.type = "button";
     show.className = "btn btn-sm btn-link py-0";
     show.id = "live-queue-show";
-    show.textContent = "Show";
+    show.textContent = T.show;
     bar.appendChild(text);
     bar.appendChild(show);
     var form = document.getElementById("bulk-form");
@@ -247,7 +272,7 @@
       changed[event.reference] = true;
       if (busy()) {
         var n = Object.keys(changed).length;
-        text.textContent = n + (n === 1 ? " ticket" : " tickets") + " new or updated.";
+        text.textContent = plural(T.queue_changed, n);
         bar.classList.remove("d-none");
         return;
       }
@@ -265,7 +290,7 @@
     count.textContent = unread < 100 ? String(unread) : "99+";  // as base.html renders it
     count.hidden = unread === 0;
     var bell = document.getElementById("notification-bell");
-    if (bell) { bell.setAttribute("aria-label", "Notifications, " + unread + " unread"); }
+    if (bell) { bell.setAttribute("aria-label", plural(T.bell, unread)); }
   });
 
   if (ticketId) { ticketPage(); } else if (topics.split(",").indexOf("queue") >= 0) { queuePage(); }

@@ -4,6 +4,14 @@
  * notified and follows the ticket. No inline script or style (strict CSP). */
 (function () {
   "use strict";
+  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
+  var T = {};
+  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).mentions || {}; } catch (err) { T = {}; }
+  function fill(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return values[key] === undefined ? all : String(values[key]);
+    });
+  }
   var script = document.getElementById("mentions-script");
   var body = document.getElementById("reply-body");
   if (!script || !body || !window.fetch) { return; }
@@ -13,7 +21,7 @@
   list.id = "mention-picker";
   list.className = "list-group mention-picker d-none";
   list.setAttribute("role", "listbox");
-  list.setAttribute("aria-label", "Agents to mention");
+  list.setAttribute("aria-label", T.picker);
   body.parentNode.insertBefore(list, body.nextSibling);
   body.setAttribute("aria-controls", "mention-picker");
   var items = [], active = -1, pending = 0, start = -1;

@@ -2,6 +2,14 @@
    "Send and next". Every page works without this file; see docs/agents.md for the keys. */
 (function () {
   "use strict";
+  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
+  var T = {};
+  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).shortcuts || {}; } catch (err) { T = {}; }
+  function fill(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return values[key] === undefined ? all : String(values[key]);
+    });
+  }
 
   var QUEUE_KEY = "helpdesk.queue"; /* sessionStorage: the last queue page's order */
 
@@ -35,15 +43,16 @@
   if (!queueTable && !ticketHeader && !document.getElementById("bulk-form")) { return; }
 
   /* ------------------------------------------------------------ the help overlay */
+  // [keys, what they do]: several keys are alternatives ("o" or "Enter").
   var KEYS = queueTable ? [
-    ["j", "Next ticket in the list"], ["k", "Previous ticket in the list"],
-    ["o or Enter", "Open the selected ticket"], ["x", "Tick the selected ticket for a bulk action"],
-    ["?", "Show or hide this help"], ["Esc", "Close this help"]
+    [["j"], T.next], [["k"], T.previous],
+    [["o", T.enter], T.open], [["x"], T.tick],
+    [["?"], T.help], [[T.esc], T.close_help]
   ] : [
-    ["r", "Reply: go to the reply box"],
-    document.getElementById("reply-internal") ? ["n", "Internal note: go to the reply box as a note"] : null,
-    document.getElementById("fields-form") ? ["e", "Resolve: set the status to resolved and save"] : null,
-    ["?", "Show or hide this help"], ["Esc", "Close this help"]
+    [["r"], T.reply],
+    document.getElementById("reply-internal") ? [["n"], T.note] : null,
+    document.getElementById("fields-form") ? [["e"], T.resolve] : null,
+    [["?"], T.help], [[T.esc], T.close_help]
   ].filter(Boolean);
   var overlay = null;
 
@@ -62,13 +71,13 @@
     var title = document.createElement("h2");
     title.className = "h5";
     title.id = "shortcut-help-title";
-    title.textContent = "Keyboard shortcuts";
+    title.textContent = T.title;
     var list = document.createElement("dl");
     list.className = "shortcut-list mb-2";
     KEYS.forEach(function (pair) {
       var dt = document.createElement("dt");
-      pair[0].split(" or ").forEach(function (key, i) {
-        if (i) { dt.appendChild(document.createTextNode(" or ")); }
+      pair[0].forEach(function (key, i) {
+        if (i) { dt.appendChild(document.createTextNode(" " + T.or + " ")); }
         var kbd = document.createElement("kbd");
         kbd.textContent = key;
         dt.appendChild(kbd);
@@ -80,12 +89,12 @@
     });
     var note = document.createElement("p");
     note.className = "small text-body-secondary mb-2";
-    note.textContent = "Keys do nothing while you type in a field.";
+    note.textContent = T.keys_note;
     var close = document.createElement("button");
     close.type = "button";
     close.className = "btn btn-sm btn-secondary";
     close.id = "shortcut-help-close";
-    close.textContent = "Close";
+    close.textContent = T.close;
     close.addEventListener("click", function () { toggleHelp(false); });
     body.appendChild(title);
     body.appendChild(list);
@@ -156,7 +165,7 @@
       popover.textContent = "";
       var head = document.createElement("div");
       head.className = "fw-semibold mb-1";
-      head.textContent = data.author + (data.internal ? " (internal note)" : "") + ":";
+      head.textContent = fill(data.internal ? T.preview_head_internal : T.preview_head, { name: data.author });
       var text = document.createElement("div");
       text.className = "queue-preview-text";
       text.textContent = data.excerpt;
@@ -167,7 +176,7 @@
       popover.style.left = (window.scrollX + rect.left + 40) + "px";
       popover.hidden = false;
       var subject = row.querySelector(".subject-link");
-      if (subject) { subject.title = data.author + ": " + data.excerpt; }
+      if (subject) { subject.title = fill(T.preview_title, { name: data.author, excerpt: data.excerpt }); }
     };
     if (previewCache[url]) { render(previewCache[url]); return; }
     getJSON(url).then(function (data) {

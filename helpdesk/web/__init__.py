@@ -16,6 +16,7 @@ from helpdesk.plugin_manager import manager
 from helpdesk.services.settings import site_setting
 from helpdesk.web import admin, agent, auth, ops, portal, profile, queue_tools, reply_checks
 from helpdesk.web.announcements import status_banner
+from helpdesk.web.js_texts import js_texts
 from helpdesk.web.links import _ago, register_filters
 from helpdesk.web.uploads import recover_oversized_form, upload_limits
 
@@ -57,6 +58,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals.update(slot=_slot, nav_links=_nav_links, site_name=_site_name)
     app.jinja_env.globals.update(upload_limits=upload_limits)
     app.jinja_env.globals.update(status_banner=status_banner)
+    app.jinja_env.globals.update(js_texts=js_texts)  # the scripts' words (web/js_texts.py)
     app.jinja_env.filters["ago"] = _ago
     register_filters(app)
 

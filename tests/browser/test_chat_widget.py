@@ -189,3 +189,19 @@ def test_the_answer_bot_offers_an_article_first_and_hands_over_to_a_human(
     visitor.get_by_role("button", name="Send").click()
     expect(visitor.locator(".msg.visitor")).to_have_count(2)
     expect(visitor.locator(".answers")).to_be_hidden()
+
+
+def test_the_widget_speaks_the_visitors_language(live_server, shop, new_context, browser_problems, monkeypatch):
+    """A German browser (Accept-Language de) on the shop's page: the widget's words come with its
+    config in German, placeholders filled in by the script (issue 24)."""
+    shop_url = shop("localhost")
+    monkeypatch.setenv("HELPDESK_PLUGIN_CHAT_ALLOWED_ORIGINS", shop_url.rstrip("/"))
+    visitor = browser_problems.watch(new_context(locale="de-DE").new_page())
+    visitor.set_default_timeout(5_000)
+    visitor.goto(shop_url)
+    visitor.get_by_role("button", name="Chatten Sie mit uns").click()
+    expect(visitor.get_by_role("dialog", name="Chat")).to_be_visible()
+    expect(visitor.get_by_placeholder("Nachricht schreiben…")).to_be_visible()
+    expect(visitor.get_by_role("button", name="Senden")).to_be_visible()
+    expect(visitor.get_by_role("button", name="Chat with us")).to_have_count(0)
+    browser_problems.check()

@@ -37,6 +37,8 @@ def test_mention_picker_bell_notification_and_follow(live_server, sign_in, scree
     # Lea's bell rings without a reload (the live channel, topic user:<id>).
     expect(other.locator("#notification-count")).to_have_text("1", timeout=8_000)
     expect(other.locator("#notification-count")).to_be_visible()
+    # Its label is the page's own rendered text (base.html's data-texts), the count filled in by live.js.
+    expect(other.locator("#notification-bell")).to_have_attribute("aria-label", "Notifications, 1 unread")
     other.locator("#notification-bell").click()
     expect(other.locator("#notification-list .notification")).to_contain_text(
         f"Alex Writer mentioned you in a note on {ticket.reference}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from helpdesk.plugin_api import Channel, Message, Ticket, User, db_session, queue_mail
+from helpdesk.plugin_api import Channel, Message, Ticket, User, customer_locale, db_session, gettext, queue_mail
 from helpdesk_chat import visitors
 from helpdesk_chat.models import ChatVisitor
 
@@ -34,10 +34,17 @@ class ChatChannel(Channel):
         visitor = visitor_of_ticket(ticket.id)
         if visitor is None or not visitor.email or not visitors.is_away(visitor):
             return  # seen live in the widget
-        author = message.author.first_name if message.author else "Support"
-        text = (f"{message.body}\n\n-- \n{author}\n\n"
-                f"You wrote to us in the chat on {visitor.origin or 'our website'} ({ticket.reference}). "
-                f"Open the chat there again to answer, or reply to this email.\n")
+        # The footer in the customer's language (their preference, else the site's), whoever replied.
+        with customer_locale(visitors.customer_of(visitor)):
+            author = message.author.first_name if message.author else gettext("Support")
+            if visitor.origin:
+                footer = gettext("You wrote to us in the chat on %(site)s (%(reference)s). Open the chat there "
+                                 "again to answer, or reply to this email.", site=visitor.origin,
+                                 reference=ticket.reference)
+            else:
+                footer = gettext("You wrote to us in the chat on our website (%(reference)s). Open the chat "
+                                 "there again to answer, or reply to this email.", reference=ticket.reference)
+        text = f"{message.body}\n\n-- \n{author}\n\n{footer}\n"
         queue_mail(visitor.email, f"[{ticket.reference}] {ticket.subject}", text, ticket_id=ticket.id)
 
     def notify(self, customer: User, subject: str, text: str, *, ticket: Ticket | None = None,

@@ -10,6 +10,7 @@ cookie to forge requests with, so the API is exempt from the CSRF token.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -117,7 +118,32 @@ def widget_config():
                    open=config.is_open(utcnow()), offline_message=config.setting("offline_message") or "",
                    prechat=config.setting("prechat") or "optional",
                    max_chars=int(config.setting("max_chars") or 2000),
-                   max_file_bytes=int(current_app.config["MAX_ATTACHMENT_BYTES"]))
+                   max_file_bytes=int(current_app.config["MAX_ATTACHMENT_BYTES"]),
+                   texts=widget_texts())
+
+
+def _js(text: str) -> str:
+    """``%(name)s`` → ``{name}``, the placeholders widget.js fills in."""
+    return re.sub(r"%\((\w+)\)[sd]", r"{\1}", text)
+
+
+def widget_texts() -> dict[str, str]:
+    """Every word the widget shows, in the visitor's language: the API carries no cookies, so
+    this is the browser's ``Accept-Language``, else the site's language (helpdesk.i18n)."""
+    return {
+        "launch": gettext("Chat with us"), "dialog": gettext("Chat"),
+        "name": gettext("Your name"), "email": gettext("Email address"),
+        "placeholder": gettext("Write a message…"), "message": gettext("Message"),
+        "attach": gettext("Attach a file"), "send": gettext("Send"),
+        "ask_email": gettext("Your email, so we can answer if you go"), "your_email": gettext("Your email"),
+        "save": gettext("Save"), "support": gettext("Support"),
+        "how": gettext("How did we do?"), "rate": _js(gettext("Rate %(score)s of 5")),
+        "thanks": gettext("Thank you for your rating!"), "solved": gettext("This solved it"),
+        "human": gettext("No, talk to a human"), "glad": gettext("Glad that helped. No conversation was opened."),
+        "may_help": gettext("These articles may help:"), "typing": gettext("Support is typing…"),
+        "too_large": _js(gettext("%(name)s is too large.")),
+        "offered": gettext("Maybe one of these answers your question. If not, a person will help you."),
+    }
 
 
 def _state(visitor: ChatVisitor, token: str | None = None) -> dict:

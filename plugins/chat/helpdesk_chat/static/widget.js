@@ -50,8 +50,17 @@
     if (window.console) { console.info("Helpdesk chat is not available on this page:", err.message); }
   });
 
+  // The words come with the config, in the visitor's language (their browser's
+  // Accept-Language, else the site's): "{name}" placeholders are filled here.
+  function fill(text, values) {
+    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return values[key] === undefined ? all : String(values[key]);
+    });
+  }
+
   function build(config) {
     state.config = config;
+    var T = config.texts || {};
     var color = /^#[0-9a-fA-F]{6}$/.test(data.color || "") ? data.color : config.color;
     var host = el("div", { "id": "helpdesk-chat" });
     document.body.appendChild(host);
@@ -73,27 +82,27 @@
       ".answer .excerpt{color:#555;font-size:12px}", ".answers button{font:13px system-ui,sans-serif;margin:4px 4px 0 0;padding:4px 8px;border:1px solid #bbb;border-radius:6px;background:#fff;cursor:pointer}"
     ].join("\n");
     root.appendChild(style);
-    var launch = el("button", { "class": "launch", "type": "button", "aria-expanded": "false" }, "Chat with us");
-    var panel = el("div", { "class": "panel", "role": "dialog", "aria-label": "Chat" });
+    var launch = el("button", { "class": "launch", "type": "button", "aria-expanded": "false" }, T.launch);
+    var panel = el("div", { "class": "panel", "role": "dialog", "aria-label": T.dialog });
     var head = el("div", { "class": "head" }, data.greeting || config.greeting);
     var offline = el("div", { "class": "note" }, config.open ? "" : config.offline_message);
     var log = el("div", { "class": "log", "aria-live": "polite" });
     var typing = el("div", { "class": "note typing" }, "");
     var errors = el("div", { "class": "error", "role": "alert" }, "");
     var prechat = el("form", { "class": "prechat" });
-    var nameInput = el("input", { "name": "name", "placeholder": "Your name", "maxlength": "200", "aria-label": "Your name" });
-    var emailInput = el("input", { "name": "email", "type": "email", "placeholder": "Email address", "maxlength": "320", "aria-label": "Email address" });
+    var nameInput = el("input", { "name": "name", "placeholder": T.name, "maxlength": "200", "aria-label": T.name });
+    var emailInput = el("input", { "name": "email", "type": "email", "placeholder": T.email, "maxlength": "320", "aria-label": T.email });
     prechat.appendChild(nameInput); prechat.appendChild(emailInput);
     var form = el("form", { "class": "compose" });
-    var text = el("textarea", { "name": "body", "rows": "2", "maxlength": String(config.max_chars), "placeholder": "Write a message…", "aria-label": "Message" });
+    var text = el("textarea", { "name": "body", "rows": "2", "maxlength": String(config.max_chars), "placeholder": T.placeholder, "aria-label": T.message });
     var row = el("div", { "class": "row" });
-    var file = el("input", { "type": "file", "aria-label": "Attach a file" });
-    var send = el("button", { "class": "send", "type": "submit" }, "Send");
+    var file = el("input", { "type": "file", "aria-label": T.attach });
+    var send = el("button", { "class": "send", "type": "submit" }, T.send);
     row.appendChild(file); row.appendChild(send);
     form.appendChild(text); form.appendChild(row);
     var askEmail = el("form", { "class": "ask-email" });
-    var askInput = el("input", { "type": "email", "placeholder": "Your email, so we can answer if you go", "aria-label": "Your email" });
-    var askSave = el("button", { "class": "save", "type": "submit" }, "Save");
+    var askInput = el("input", { "type": "email", "placeholder": T.ask_email, "aria-label": T.your_email });
+    var askSave = el("button", { "class": "save", "type": "submit" }, T.save);
     askEmail.appendChild(askInput); askEmail.appendChild(askSave);
     askEmail.style.display = "none";
     var answers = el("div", { "class": "answers", "aria-live": "polite" });
@@ -111,7 +120,7 @@
       if (state.seen[message.id]) { return; }
       state.seen[message.id] = true;
       var box = el("div", { "class": "msg " + message.from });
-      if (message.from === "agent") { box.appendChild(el("div", { "class": "who" }, message.author || "Support")); }
+      if (message.from === "agent") { box.appendChild(el("div", { "class": "who" }, message.author || T.support)); }
       box.appendChild(document.createTextNode(message.body));
       (message.files || []).forEach(function (f) { box.appendChild(el("div", { "class": "who" }, "📎 " + f.name)); });
       log.appendChild(box);
@@ -122,12 +131,12 @@
       state.status = status;
       if ((status === "resolved" || status === "closed") && !state.rated) {
         rate.textContent = "";
-        rate.appendChild(el("div", { "class": "note" }, "How did we do?"));
+        rate.appendChild(el("div", { "class": "note" }, T.how));
         [1, 2, 3, 4, 5].forEach(function (score) {
-          var b = el("button", { "type": "button", "aria-label": "Rate " + score + " of 5" }, String(score));
+          var b = el("button", { "type": "button", "aria-label": fill(T.rate, { score: score }) }, String(score));
           b.addEventListener("click", function () {
             api("rate", { method: "POST", json: { score: score } }).then(function () {
-              state.rated = true; rate.textContent = ""; rate.appendChild(el("div", { "class": "note" }, "Thank you for your rating!"));
+              state.rated = true; rate.textContent = ""; rate.appendChild(el("div", { "class": "note" }, T.thanks));
             }).catch(function (e) { showError(e.message); });
           });
           rate.appendChild(b);
@@ -155,13 +164,13 @@
         if (/^https?:\/\//.test(a.url)) { link.setAttribute("href", a.url); }
         item.appendChild(link);
         if (a.excerpt) { item.appendChild(el("div", { "class": "excerpt" }, a.excerpt)); }
-        var yes = el("button", { "type": "button", "class": "solved" }, "This solved it");
+        var yes = el("button", { "type": "button", "class": "solved" }, T.solved);
         yes.addEventListener("click", function () { solved(a); });
         item.appendChild(yes);
         answers.appendChild(item);
       });
       if (bot) {
-        var human = el("button", { "type": "button", "class": "human" }, "No, talk to a human");
+        var human = el("button", { "type": "button", "class": "human" }, T.human);
         human.addEventListener("click", function () { handOver(); });
         answers.appendChild(human);
       }
@@ -173,7 +182,7 @@
       api("solved", { method: "POST", json: { article_id: article.id, attempt: state.attempt, text: asked } }).then(function () {
         state.pending = null; text.value = ""; state.attempt = randomId();  // a next question is a new attempt
         answers.textContent = "";
-        answers.appendChild(el("div", { "class": "note done" }, "Glad that helped. No conversation was opened."));
+        answers.appendChild(el("div", { "class": "note done" }, T.glad));
       }).catch(function (e) { showError(e.message); });
     }
 
@@ -202,7 +211,7 @@
         ensureSession().then(function () {
           return api("suggest?q=" + encodeURIComponent(q) + "&language=" + encodeURIComponent(state.language));
         }).then(function (r) {
-          if (!state.hasMessages && !state.pending && text.value.trim() === q) { showAnswers(r.answers, "These articles may help:", false); }
+          if (!state.hasMessages && !state.pending && text.value.trim() === q) { showAnswers(r.answers, T.may_help, false); }
         }).catch(function () {});
       }, 350);
     }
@@ -215,7 +224,7 @@
         var payload;
         try { payload = JSON.parse(event.data); } catch (e) { return; }
         if (payload.type === "message") { add(payload.message); typing.textContent = ""; }
-        else if (payload.type === "typing") { typing.textContent = payload.on ? "Support is typing…" : ""; }
+        else if (payload.type === "typing") { typing.textContent = payload.on ? T.typing : ""; }
         else if (payload.type === "status") { showStatus(payload.status); }
       };
     }
@@ -249,7 +258,7 @@
       showError("");
       var body = text.value.trim();
       var chosen = file.files && file.files[0];
-      if (chosen && chosen.size > config.max_file_bytes) { showError(chosen.name + " is too large."); return; }
+      if (chosen && chosen.size > config.max_file_bytes) { showError(fill(T.too_large, { name: chosen.name })); return; }
       if (!body && !chosen) { return; }
       ensureSession().then(function () {
         if (prechat.style.display !== "none" && (nameInput.value || emailInput.value)) {
@@ -264,7 +273,7 @@
       }).then(function (result) {
         if (result && result.answers && result.answers.length) {
           state.pending = body;  // kept in the box: Send again, or "talk to a human", hands it over
-          showAnswers(result.answers, "Maybe one of these answers your question. If not, a person will help you.", true);
+          showAnswers(result.answers, T.offered, true);
           return "offered";
         }
         if (result) { result.messages.forEach(add); text.value = ""; state.hasMessages = true; answers.style.display = "none"; }

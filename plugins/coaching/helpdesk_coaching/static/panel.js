@@ -14,7 +14,7 @@
         box.setAttribute("data-loaded", "1");
       })
       .catch(function () {
-        box.querySelector(".coaching-panel-body").textContent = "Coaching could not be loaded; reload the page to try again.";
+        box.querySelector(".coaching-panel-body").textContent = box.getAttribute("data-failed");  /* rendered in the agent's language */
       });
   });
 })();

@@ -2,6 +2,7 @@
 // written stays), then puts ![name](attachment:name) into the text at the cursor.
 (function () {
   "use strict";
+  // Its words are rendered into the status line's data-* attributes (edit.html).
   var form = document.getElementById("knowledge-image-form");
   var area = document.getElementById("k-body");
   var status = document.getElementById("knowledge-image-status");
@@ -9,17 +10,17 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var input = document.getElementById("k-image");
-    if (!input.files || !input.files[0]) { status.textContent = "Choose an image file."; return; }
-    status.textContent = "Uploading…";
+    if (!input.files || !input.files[0]) { status.textContent = status.dataset.choose; return; }
+    status.textContent = status.dataset.uploading;
     fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
                          headers: { "Accept": "application/json" } }).then(function (response) {
-      return response.json().catch(function () { return { error: "The upload failed (HTTP " + response.status + ")." }; })
-        .then(function (body) { if (!response.ok) { throw new Error(body.error || "The upload failed."); } return body; });
+      return response.json().catch(function () { return { error: status.dataset.failedStatus.replace("{status}", String(response.status)) }; })
+        .then(function (body) { if (!response.ok) { throw new Error(body.error || status.dataset.failed); } return body; });
     }).then(function (body) {
       var start = area.selectionStart, end = area.selectionEnd, value = area.value;
       area.value = value.slice(0, start) + body.markdown + value.slice(end);
       area.selectionStart = area.selectionEnd = start + body.markdown.length;
-      status.textContent = "Uploaded " + body.name + ": its Markdown is in the text. Save to keep it.";
+      status.textContent = status.dataset.uploaded.replace("{name}", body.name);
       input.value = "";
     }).catch(function (error) { status.textContent = error.message; });
   });

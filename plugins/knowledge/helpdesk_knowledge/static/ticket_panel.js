@@ -2,6 +2,7 @@
 // runs no query for it). Insert a link or the text into the reply composer in one click.
 (function () {
   "use strict";
+  // Its words are rendered into the panel's data-* attributes in the agent's language.
   var panel = document.getElementById("knowledge-panel");
   if (!panel) { return; }
   var list = document.getElementById("knowledge-panel-list");
@@ -43,7 +44,7 @@
     .then(function (r) { if (!r.ok) { throw new Error("status " + r.status); } return r.json(); })
     .then(function (data) {
       var articles = data.articles || [];
-      if (!articles.length) { say("No article matches this ticket."); return; }
+      if (!articles.length) { say(panel.dataset.none); return; }
       list.textContent = "";
       articles.forEach(function (a) {
         var li = document.createElement("li");
@@ -55,7 +56,7 @@
         if (a.internal) {
           var badge = document.createElement("span");
           badge.className = "badge text-bg-warning ms-1";
-          badge.textContent = "internal";
+          badge.textContent = panel.dataset.internal;
           li.appendChild(badge);
         }
         var excerpt = document.createElement("div");
@@ -65,14 +66,14 @@
         var actions = document.createElement("div");
         actions.className = "d-flex gap-1 mt-1";
         if (!a.internal) {
-          actions.appendChild(button("Insert link", "knowledge-insert-link", function () {
+          actions.appendChild(button(panel.dataset.insertLink, "knowledge-insert-link", function () {
             insert("[" + a.title.replace(/[[\]]/g, "") + "](" + a.url + ")");
           }));
         }
-        actions.appendChild(button("Insert text", "knowledge-insert-text", function () { insert(a.body); }));
+        actions.appendChild(button(panel.dataset.insertText, "knowledge-insert-text", function () { insert(a.body); }));
         li.appendChild(actions);
         list.appendChild(li);
       });
     })
-    .catch(function () { say("Suggestions could not be loaded."); });
+    .catch(function () { say(panel.dataset.failed); });
 })();
