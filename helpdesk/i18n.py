@@ -2,8 +2,9 @@
 
 - Pages: a signed-in customer's preference, else the browser's ``Accept-Language``, else the
   site's ``DEFAULT_LANGUAGE``. People behind the desk get their own preference or the
-  site's language (the agent pages' catalogue is English only for now; the browser's choice
-  would give them half-translated pages).
+  site's language, not the browser's choice. The core catalogue (customer and agent pages,
+  core messages) is German and English; a plugin's own catalogue may still be English only,
+  so its parts of a German page stay English.
 - Mail and notices to a customer: ``with customer_locale(customer):`` around building the
   text, so a German-speaking customer gets German mail whoever triggers it.
 - Dates and numbers: ``format_date``/``format_number`` (Babel) in the current locale; times
