@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
+
 from helpdesk.contract import NotificationKind
 from helpdesk.extensions import db
 from helpdesk.markers import hookimpl
@@ -49,9 +51,13 @@ def _staff(user: User | None) -> User | None:
 def _assigned(ticket: Ticket, actor: User | None) -> None:
     if ticket.assignee is None:
         return
-    who = actor.name if actor is not None else "Routing"
-    notes.notify(ASSIGNED, [ticket.assignee], ticket=ticket, actor=actor,
-                 text=f"{who} assigned {ticket.reference} to you: {ticket.subject}")
+    if actor is not None:
+        text = lazy_gettext("%(who)s assigned %(reference)s to you: %(subject)s", who=actor.name,
+                            reference=ticket.reference, subject=ticket.subject)
+    else:
+        text = lazy_gettext("Routing assigned %(reference)s to you: %(subject)s", reference=ticket.reference,
+                            subject=ticket.subject)
+    notes.notify(ASSIGNED, [ticket.assignee], ticket=ticket, actor=actor, text=text)
 
 
 def _to_team(ticket: Ticket, actor: User | None) -> None:
@@ -59,7 +65,8 @@ def _to_team(ticket: Ticket, actor: User | None) -> None:
     if team is None or ticket.assignee_id is not None:
         return
     notes.notify(TEAM, team.members, ticket=ticket, actor=actor,
-                 text=f"{ticket.reference} came to your team {team.name}, nobody assigned: {ticket.subject}")
+                 text=lazy_gettext("%(reference)s came to your team %(team)s, nobody assigned: %(subject)s",
+                                   reference=ticket.reference, team=team.name, subject=ticket.subject))
 
 
 @hookimpl
@@ -90,22 +97,40 @@ def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
             notes.follow(user, ticket, commit=False)
         db.session.commit()
         notes.notify(MENTION, mentioned, ticket=ticket, actor=author,
-                     text=f"{author.name} mentioned you in a note on {ticket.reference}: {ticket.subject}")
+                     text=lazy_gettext("%(who)s mentioned you in a note on %(reference)s: %(subject)s",
+                                       who=author.name, reference=ticket.reference, subject=ticket.subject))
     elif not message.internal and not author.is_backoffice:
         notes.notify(REPLIED, [ticket.assignee, *notes.followers(ticket)], ticket=ticket, actor=author,
-                     text=f"{author.name} replied on {ticket.reference}: {ticket.subject}")
+                     text=lazy_gettext("%(who)s replied on %(reference)s: %(subject)s", who=author.name,
+                                       reference=ticket.reference, subject=ticket.subject))
 
 
-def _sla(kind: str, ticket: Ticket, target: SlaTarget, what: str) -> None:
-    label = KIND_LABELS.get(target.kind, target.kind.replace("_", " ")).lower()
-    notes.notify(kind, [ticket.assignee], ticket=ticket, text=f"{ticket.reference}: {label} {what}: {ticket.subject}")
+def _sla(kind: str, ticket: Ticket, target: SlaTarget, warning: bool) -> None:
+    label = KIND_LABELS.get(target.kind, target.kind.replace("_", " "))
+    # The target's name is translated with the sentence, in the recipient's language.
+    what = LazyTarget(label)
+    text = (lazy_gettext("%(reference)s: %(target)s is due soon: %(subject)s", reference=ticket.reference,
+                         target=what, subject=ticket.subject) if warning else
+            lazy_gettext("%(reference)s: %(target)s target was missed: %(subject)s", reference=ticket.reference,
+                         target=what, subject=ticket.subject))
+    notes.notify(kind, [ticket.assignee], ticket=ticket, text=text)
+
+
+class LazyTarget:
+    """A target's name that is translated when the sentence around it is (lower case mid-sentence)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __str__(self) -> str:
+        return gettext(self.label).lower()
 
 
 @hookimpl
 def helpdesk_sla_warning(ticket: Ticket, target: SlaTarget) -> None:
-    _sla(SLA_WARNING, ticket, target, "is due soon")
+    _sla(SLA_WARNING, ticket, target, warning=True)
 
 
 @hookimpl
 def helpdesk_sla_breached(ticket: Ticket, target: SlaTarget) -> None:
-    _sla(SLA_BREACHED, ticket, target, "target was missed")
+    _sla(SLA_BREACHED, ticket, target, warning=False)

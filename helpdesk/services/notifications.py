@@ -25,12 +25,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext, ngettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
 
 from helpdesk import live
 from helpdesk.access import can_see_ticket, scoped_to_tickets, sees_every_ticket
 from helpdesk.contract import DELIVERIES, NotificationKind
 from helpdesk.extensions import db
+from helpdesk.i18n import customer_locale
 from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.languages import N_
 from helpdesk.links import external_url
@@ -91,9 +94,13 @@ def save_preferences(user: User, choices: dict[str, str]) -> None:
 # ------------------------------------------------------------------ creating
 
 
-def notify(kind: str, users: Iterable[User | None], *, ticket: Ticket | None = None, text: str,
+def notify(kind: str, users: Iterable[User | None], *, ticket: Ticket | None = None, text: str | LazyString,
            actor: User | None = None) -> list[Notification]:
     """Notify each of ``users`` who may hear about it; returns the notifications written.
+
+    ``text`` is stored as each recipient reads it: give a ``lazy_gettext(...)`` with its
+    placeholders and it is written in each recipient's language (their preference, else the
+    site's), whoever triggered it; a plain string is stored as it is.
 
     Skipped: ``actor`` (nobody is told about their own action), inactive accounts and
     customers, anyone who cannot see ``ticket``, anyone whose preference for ``kind`` is off.
@@ -127,7 +134,7 @@ def notify(kind: str, users: Iterable[User | None], *, ticket: Ticket | None = N
         elif user.email and delivery == "digest":
             email = EMAIL_DIGEST
         created.append(Notification(recipient_id=user.id, kind=kind, ticket_id=ticket.id if ticket else None,
-                                    actor_id=actor.id if actor else None, text=" ".join(text.split())[:500],
+                                    actor_id=actor.id if actor else None, text=_text_for(user, text),
                                     created_at=now, email=email))
     if not created:
         return []
@@ -140,6 +147,14 @@ def notify(kind: str, users: Iterable[User | None], *, ticket: Ticket | None = N
     return created
 
 
+def _text_for(user: User, text: str | LazyString) -> str:
+    """The stored text of one recipient's notification, in their language if ``text`` is lazy."""
+    if isinstance(text, LazyString):
+        with customer_locale(user):
+            text = str(text)
+    return " ".join(text.split())[:500]
+
+
 def _queue_mail(note: Notification, user: User, ticket: Ticket | None, now: datetime) -> OutboxMail:
     """Put the immediate mail of ``note`` in the outbox (not committed) and mark it sent."""
     note.email, note.emailed_at = EMAIL_SENT, now
@@ -148,10 +163,11 @@ def _queue_mail(note: Notification, user: User, ticket: Ticket | None, now: date
 
 
 def _mail_text(note: Notification, user: User, ticket: Ticket | None) -> str:
-    lines = [f"Hi {user.first_name},", "", note.text]
-    if ticket is not None:
-        lines += ["", f"{ticket.reference}: {external_url('agent.ticket', reference=ticket.reference)}"]
-    return "\n".join(lines + _mail_footer())
+    with customer_locale(user):  # the recipient's language, whoever triggered it
+        lines = [gettext("Hi %(name)s,", name=user.first_name), "", note.text]
+        if ticket is not None:
+            lines += ["", f"{ticket.reference}: {external_url('agent.ticket', reference=ticket.reference)}"]
+        return "\n".join(lines + _mail_footer())
 
 
 def _after_commit(created: Sequence[Notification], mails: Sequence[OutboxMail] = ()) -> None:
@@ -194,8 +210,8 @@ def _automatic() -> dict[str, str]:
 
 
 def _mail_footer() -> list[str]:
-    return ["", "-- ", f"Your notifications: {external_url('notifications.index')}",
-            f"Choose what is mailed to you: {external_url('notifications.preferences')}"]
+    return ["", "-- ", gettext("Your notifications: %(url)s", url=external_url("notifications.index")),
+            gettext("Choose what is mailed to you: %(url)s", url=external_url("notifications.preferences"))]
 
 
 # ------------------------------------------------------------------ daily digest
@@ -237,15 +253,18 @@ def send_digests(now: datetime | None = None) -> int:
         if not user.is_active or not user.email:
             db.session.commit()
             continue
-        lines = [f"Hi {user.first_name},", "", f"{len(notes)} unread notification{'s' if len(notes) != 1 else ''}"
-                 " since your last digest:", ""]
-        for note in notes:
-            link = (f" {external_url('agent.ticket', reference=note.ticket.reference)}"
-                    if note.ticket is not None and can_see_ticket(user, note.ticket) else "")
-            lines.append(f"- {mail_time(note.created_at, user, '%d %b %H:%M %Z')} {note.text}{link}")
-        lines += _mail_footer()
-        queue_mail(user.email, f"Your daily digest: {len(notes)} notification{'s' if len(notes) != 1 else ''}",
-                   "\n".join(lines), headers=_automatic())
+        with customer_locale(user):  # the agent's language
+            lines = [gettext("Hi %(name)s,", name=user.first_name), "",
+                     ngettext("%(num)d unread notification since your last digest:",
+                              "%(num)d unread notifications since your last digest:", len(notes)), ""]
+            for note in notes:
+                link = (f" {external_url('agent.ticket', reference=note.ticket.reference)}"
+                        if note.ticket is not None and can_see_ticket(user, note.ticket) else "")
+                lines.append(f"- {mail_time(note.created_at, user, '%d %b %H:%M %Z')} {note.text}{link}")
+            lines += _mail_footer()
+            subject = ngettext("Your daily digest: %(num)d notification", "Your daily digest: %(num)d notifications",
+                               len(notes))
+        queue_mail(user.email, subject, "\n".join(lines), headers=_automatic())
         sent += 1
     return sent
 
