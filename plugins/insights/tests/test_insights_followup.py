@@ -142,3 +142,18 @@ def test_no_action_no_follow_up(raised, admin, client, login):
     assert "Say what you did" in " ".join(alerts(page.get_data(as_text=True)))
     with pytest.raises(services.ServiceError, match="Say first"):
         followups.send(theme, admin)
+
+
+def test_the_opt_out_page_speaks_german_to_a_german_customer(make_user, client):
+    """The link in the mail is opened without signing in: the browser's language decides."""
+    customer = make_user("customer", name="Greta Graf", email="greta@example.com")
+    path = f"/insights/optout/{followups.optout_token(customer.id)}"
+    german = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
+    page = text(client.get(path, headers=german).get_data(as_text=True), id="optout")
+    assert "Keine „Sie haben gesagt, wir haben gehandelt“-Nachrichten mehr?" in page
+    assert "Diese Nachrichten abbestellen" in page and "Stop these messages" not in page
+    page = text(client.post(path, headers=german).get_data(as_text=True), id="optout")
+    assert page.startswith("Erledigt") and "Antworten auf Ihre Tickets erreichen Sie weiterhin." in page
+    broken = client.get(path[:-3] + "xyz", headers=german)
+    assert broken.status_code == 400
+    assert "Dieser Link funktioniert nicht" in text(broken.get_data(as_text=True), id="optout")
