@@ -8,7 +8,7 @@ string. Three kinds of leak are found here:
 - a string literal in a template expression that reads as words (``m.button("Save")``)
   and is not an argument of ``_``/``gettext``/``ngettext``;
 - in Python, ``flash("...")``, ``ValidationError("...")``, ``ServiceError("...")``,
-  ``PermissionDenied("...")`` and WTForms field labels given as plain literals or f-strings
+  ``PermissionDenied("...")``, ``SettingError("...")`` (a plugin setting's error) and WTForms field labels given as plain literals or f-strings
   (not through ``_``/``gettext``/``lazy_gettext``);
 - the plugin contract's words given as plain literals: ``label``/``help`` of ``Setting`` and
   ``NotificationKind`` (whose label is also its 2nd argument), ``ReplyWarning``'s text and
@@ -189,7 +189,7 @@ def python_leaks(path: Path, *, contract: bool = True) -> list[str]:
         if name in ("flash", "ValidationError") or (name.endswith("Field") and name[0].isupper()):
             candidates = list(node.args[:1]) + [k.value for k in node.keywords if k.arg in ("label", "message")]
             found += [f"line {node.lineno}: {name}({ast.unparse(c)[:60]})" for c in candidates if _is_words(c)]
-        if name in ("ServiceError", "PermissionDenied") and node.args and _is_words(node.args[0]):
+        if name in ("ServiceError", "PermissionDenied", "SettingError") and node.args and _is_words(node.args[0]):
             found.append(f"line {node.lineno}: {name}({ast.unparse(node.args[0])[:60]})")
         if name in ("DataRequired", "InputRequired", "Length", "Email", "NumberRange", "Optional", "Regexp",
                     "AnyOf", "NoneOf", "URL", "EqualTo"):
