@@ -65,6 +65,10 @@ DESCRIBED = {
                "reader's page, or the customer's inside `customer_locale`). A plugin ships its catalogues in "
                "`<package>/translations/<lang>/LC_MESSAGES/messages.po` (compiled .mo beside them).",
     "lazy_gettext": "Flask-Babel's `lazy_gettext`: like `gettext`, translated when shown (for module-level labels).",
+    "Text": "The type of the contract's words people read (`Setting.label`/`help`, `NotificationKind.label`/`help`, "
+            "`ReplyWarning.text`/`label`, `Channel.label`): a `str` or a lazy string (`lazy_gettext`), which is "
+            "translated when read, in the reader's language. A lazy string is not a `str`: `str()` it to store, "
+            "compare or send it as JSON.",
     "ngettext": "Flask-Babel's `ngettext(singular, plural, n, **values)`: the form for `n` in the current language.",
     # Functions of core modules that have no docstring of their own (yet).
     "admin_required": "View decorator: admins only; agents and customers get 404, visitors the sign-in page.",

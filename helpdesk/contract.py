@@ -3,28 +3,47 @@
 A leaf module: it imports nothing from ``helpdesk``, so the hook specifications, the
 plugin manager, the services and ``plugin_api`` (which re-exports these names) can all use
 it without an import cycle. Plugins import them from ``helpdesk.plugin_api``.
+
+Words people read (``Setting.label``/``help``, ``NotificationKind.label``/``help``,
+``ReplyWarning.text``/``label``, ``Channel.label``) are :data:`Text`: a plain ``str`` or a
+lazy string (``plugin_api.lazy_gettext("...")``). Declarations are made once and kept (the
+plugin manager caches them across requests), so a label given as ``gettext(...)`` would be
+frozen in the language of whoever asked first; a lazy one is translated each time it is
+read, in the reader's language. The core renders them in templates, ``str()``s them for
+JSON and sorts by ``str()``; a plugin that compares or stores one does the same.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from flask_babel.speaklater import LazyString
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from helpdesk.models import Message, Ticket, User
+
+# Words a person reads: a str, or a lazy string (``plugin_api.lazy_gettext``) that is
+# translated when read. LazyString is not a str subclass: ``str(text)`` where a str is needed.
+Text: TypeAlias = str | LazyString
 
 SETTING_TYPES = ("text", "lines", "secret", "int", "bool", "choice", "email", "url", "team", "agent")
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting a plugin declares (see the ``helpdesk_settings`` hook)."""
+    """One setting a plugin declares (see the ``helpdesk_settings`` hook).
+
+    ``label`` (the field's name on the admin page; the setting's ``name`` without one) and
+    ``help`` (a line under it) are :data:`Text`: give them with ``lazy_gettext`` so each
+    admin reads them in their language.
+    """
 
     name: str
     type: str = "text"
     default: Any = None
-    help: str = ""
-    label: str = ""
+    help: Text = ""
+    label: Text = ""
     choices: tuple[str, ...] = ()
     required: bool = False
     min: int | None = None
@@ -61,6 +80,9 @@ class Channel:
     so a channel that calls an outside API itself should send ``message.id`` as the
     provider's idempotency key.
 
+    ``label`` names the channel for people (:data:`Text`, e.g. ``lazy_gettext("Website
+    chat")``); ``name`` is the stable key stored on tickets.
+
     ``notify`` sends an automatic notice that is not an agent reply (an acknowledgement, a
     survey invitation, a follow-up question) to a customer through this channel. The
     default raises ``NotImplementedError``, which the core answers by sending the notice by
@@ -71,7 +93,7 @@ class Channel:
     """
 
     name: str = ""
-    label: str = ""
+    label: Text = ""
     plugin: str = field(default="", compare=False)
 
     def deliver(self, ticket: Ticket, message: Message) -> None:  # pragma: no cover - interface
@@ -89,12 +111,14 @@ class ReplyWarning:
     from the hook is still fine: it counts as the plugin's one check, named after the plugin.
 
     ``check`` is a short id within the plugin ("greeting"); the full key is
-    ``"<plugin>.<check>"``. ``label`` says what the check looks for, shown to admins.
+    ``"<plugin>.<check>"``. ``text`` is what the agent reads; ``label`` says what the check
+    looks for, shown to admins. Both are :data:`Text` (``gettext`` is fine for ``text``: it
+    is built for the agent who is replying; ``lazy_gettext`` for anything kept longer).
     """
 
     check: str
-    text: str
-    label: str = ""
+    text: Text
+    label: Text = ""
 
 
 DELIVERIES = ("immediately", "digest", "app", "off")  # how an agent wants one kind of notification
@@ -105,15 +129,16 @@ class NotificationKind:
     """A kind of agent notification (see the ``helpdesk_notification_kinds`` hook).
 
     ``name`` is unique (plugins prefix theirs: ``"myplugin.thing"``); ``label`` is what the
-    agent reads on their preferences page; ``default`` is the delivery until the agent
+    agent reads on their preferences page and ``help`` a line under it, both :data:`Text`
+    (``lazy_gettext("...")``: read in each agent's language); ``default`` is the delivery until the agent
     chooses: ``"immediately"`` (the bell and an email at once), ``"digest"`` (the bell and
     the daily digest email), ``"app"`` (the bell only) or ``"off"`` (nothing).
     """
 
     name: str
-    label: str
+    label: Text
     default: str = "immediately"
-    help: str = ""
+    help: Text = ""
 
     def __post_init__(self) -> None:
         if self.default not in DELIVERIES:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from helpdesk.contract import Channel, ReplyWarning
-from helpdesk.i18n import customer_locale, gettext
+from helpdesk.i18n import customer_locale, gettext, lazy_gettext
 from helpdesk.markers import hookimpl
 from helpdesk.models import Message, Ticket
 from helpdesk.richtext import mail_html
@@ -23,7 +23,7 @@ class WebChannel(Channel):
     """Portal tickets: the customer reads replies in the portal and is told by email."""
 
     def __init__(self) -> None:
-        super().__init__(name="web", label="Web portal")
+        super().__init__(name="web", label=lazy_gettext("Web portal"))
 
     def deliver(self, ticket: Ticket, message: Message) -> None:
         customer = ticket.customer
@@ -47,14 +47,17 @@ def helpdesk_channels() -> list[Channel]:
 
 @hookimpl
 def helpdesk_reply_checks(ticket: Ticket, body: str) -> list[ReplyWarning]:
-    """Advice by default (Admin → Reply checks switches each off, or makes it blocking)."""
+    """Advice by default (Admin → Reply checks switches each off, or makes it blocking).
+    ``gettext``, not lazy: the findings are read at once, by the agent who is replying."""
     warnings = []
     first_line = next((line for line in body.splitlines() if line.strip()), "")
     first_name = ticket.customer.first_name
     if first_name and (not GREETING.match(first_line) or first_name.lower() not in first_line.lower()):
-        warnings.append(ReplyWarning("greeting", f"You did not greet the customer by name (try \"Hi {first_name},\")."))
+        warnings.append(ReplyWarning("greeting", gettext(
+            'You did not greet the customer by name (try "Hi %(name)s,").', name=first_name)))
     if ticket.reference.lower() not in body.lower():
-        warnings.append(ReplyWarning("reference", f"This reply has no ticket reference ({ticket.reference}); "
-                                     "it helps the customer find the conversation later."))
+        warnings.append(ReplyWarning("reference", gettext(
+            "This reply has no ticket reference (%(reference)s); it helps the customer find the conversation later.",
+            reference=ticket.reference)))
     return warnings
 

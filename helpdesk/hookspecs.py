@@ -47,6 +47,8 @@ def helpdesk_settings() -> list[Setting]:
     validated from it. Types: ``text``, ``lines`` (one entry per line), ``secret``, ``int``,
     ``bool``, ``choice``, ``email``, ``url``, ``team``, ``agent``. Secret values are write-only in the page and
     encrypted at rest. Read a value with ``plugin_api.get_setting("myplugin", "name")``.
+    The declarations are kept across requests: give ``label`` and ``help`` with
+    ``plugin_api.lazy_gettext`` (a ``Text``), so that each admin reads them in their language.
 
     Semantics: collected, one list per plugin.
 
@@ -54,7 +56,8 @@ def helpdesk_settings() -> list[Setting]:
 
         @hookimpl
         def helpdesk_settings():
-            return [Setting("greeting", "text", default="Hello", help="Shown on the page")]
+            return [Setting("greeting", "text", default="Hello", label=lazy_gettext("Greeting"),
+                            help=lazy_gettext("Shown on the page"))]
     """
 
 
@@ -165,6 +168,8 @@ def helpdesk_channels() -> list[Channel]:
     core's services with the customer's identity on that channel, and delivers outbound
     public replies for tickets whose ``channel`` equals its ``name``. The core ships the
     ``web`` channel (portal, with an email notification). See ``plugin_api.Channel``.
+    Its ``label`` names it for people: a ``Text``, given with ``plugin_api.lazy_gettext``
+    (read in the reader's language); ``name`` is the key stored on tickets.
 
     Semantics: collected.
 
@@ -172,6 +177,7 @@ def helpdesk_channels() -> list[Channel]:
 
         class SmsChannel(Channel):
             name = "sms"
+            label = lazy_gettext("Text messages")
             def deliver(self, ticket, message):
                 send_sms(ticket.customer, message.body)
 
@@ -305,7 +311,9 @@ def helpdesk_reply_checks(ticket: Ticket, body: str, agent: User) -> list[str | 
     A plain string counts as the plugin's one check, switched under the plugin's name. To
     let admins switch several checks separately, return ``ReplyWarning(check, text)``
     items (``helpdesk.plugin_api.ReplyWarning``; key ``"<plugin>.<check>"``, which follows
-    the plugin's own switch unless it has one of its own). Both forms may be mixed.
+    the plugin's own switch unless it has one of its own). Both forms may be mixed. The
+    agent who is replying reads the text: build it with ``plugin_api.gettext`` (placeholders
+    for the variable parts); ``label`` (what the check looks for) may be a lazy string.
 
     Semantics: collected and concatenated; checks switched off are dropped.
 
@@ -314,7 +322,8 @@ def helpdesk_reply_checks(ticket: Ticket, body: str, agent: User) -> list[str | 
         @hookimpl
         def helpdesk_reply_checks(body):
             if "asap" in body.lower():
-                return [ReplyWarning("asap", "Avoid 'ASAP': give the customer a concrete time.")]
+                return [ReplyWarning("asap", gettext("Avoid 'ASAP': give the customer a concrete time."),
+                                     label=lazy_gettext("ASAP in a reply"))]
     """
 
 
@@ -537,6 +546,8 @@ def helpdesk_notification_kinds() -> list[NotificationKind] | None:
     leaves out the actor, inactive accounts and customers, anyone who cannot see the ticket
     and anyone who turned the kind off. The core declares ``assigned``, ``team_assigned``,
     ``customer_replied``, ``mention``, ``sla_warning`` and ``sla_breached`` the same way.
+    ``label`` and ``help`` are ``Text``: give them with ``plugin_api.lazy_gettext`` so that
+    each agent reads them in their own language.
 
     Semantics: collected; kinds of disabled plugins are not offered (and cannot be raised).
 
@@ -544,7 +555,7 @@ def helpdesk_notification_kinds() -> list[NotificationKind] | None:
 
         @hookimpl
         def helpdesk_notification_kinds():
-            return [NotificationKind("hello.waved", "A colleague waves at me", default="app")]
+            return [NotificationKind("hello.waved", lazy_gettext("A colleague waves at me"), default="app")]
 
         # later, after your own commit:
         notify_agents("hello.waved", [colleague], text=f"{me.name} waves at you", actor=me)

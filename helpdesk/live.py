@@ -324,22 +324,24 @@ def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
     publish("queue", {"type": "ticket_updated", "ticket_id": ticket.id, "reference": ticket.reference})
 
 
-FIELD_LABELS = {"status": "status", "priority": "priority", "assignee_id": "assignee", "team_id": "team",
-                "tags": "tags", "subject": "subject"}
+# The changed fields the browser is told about, as keys (not words: one event goes to every
+# viewer, whatever their language; the page's script names them for its reader).
+LIVE_FIELDS = {"status": "status", "priority": "priority", "assignee_id": "assignee", "team_id": "team",
+               "tags": "tags", "subject": "subject"}
 
 
 @hookimpl(tryfirst=True)
 def helpdesk_ticket_changed(ticket: Ticket, changes: dict[str, tuple], actor: User | None) -> None:
     shown = {}
     for field, (_old, new) in changes.items():
-        if field not in FIELD_LABELS:
+        if field not in LIVE_FIELDS:
             continue
         if field == "assignee_id":
             # No assignee / no team: empty, worded by the reader's page (live.js, shownValue).
             new = _name(db.session.get(User, new)) if new else ""
         elif field == "team_id":
             new = ticket.team.name if ticket.team else ""
-        shown[FIELD_LABELS[field]] = "" if new is None else str(new)
+        shown[LIVE_FIELDS[field]] = "" if new is None else str(new)
     if not shown:
         return
     publish(f"ticket:{ticket.id}", {

@@ -24,15 +24,16 @@ SLA_WARNING, SLA_BREACHED = "sla_warning", "sla_breached"
 
 @hookimpl
 def helpdesk_notification_kinds() -> list[NotificationKind]:
+    # Lazy: the kinds are declared once and each agent reads them in their own language.
     return [
-        NotificationKind(ASSIGNED, "A ticket is assigned to me"),
-        NotificationKind(TEAM, "A ticket comes to my team with nobody assigned", default="app"),
+        NotificationKind(ASSIGNED, lazy_gettext("A ticket is assigned to me")),
+        NotificationKind(TEAM, lazy_gettext("A ticket comes to my team with nobody assigned"), default="app"),
         # The bell by default: the email plugin already mails the assignee the customer's
         # message (which they can answer by mail); agents may ask for these mails too.
-        NotificationKind(REPLIED, "The customer replied on a ticket I own or follow", default="app"),
-        NotificationKind(MENTION, "Someone @mentions me in an internal note"),
-        NotificationKind(SLA_WARNING, "A service-level target of my ticket is about to be missed"),
-        NotificationKind(SLA_BREACHED, "A service-level target of my ticket was missed"),
+        NotificationKind(REPLIED, lazy_gettext("The customer replied on a ticket I own or follow"), default="app"),
+        NotificationKind(MENTION, lazy_gettext("Someone @mentions me in an internal note")),
+        NotificationKind(SLA_WARNING, lazy_gettext("A service-level target of my ticket is about to be missed")),
+        NotificationKind(SLA_BREACHED, lazy_gettext("A service-level target of my ticket was missed")),
     ]
 
 

@@ -36,6 +36,7 @@ from helpdesk.contract import (
     ReportFilters,
     Route,
     Setting,
+    Text,
     TimelineEntry,
 )
 from helpdesk.csv_export import csv_cell, csv_lines
@@ -279,6 +280,9 @@ __all__ += ["TimelineEntry"]  # the customer timeline (the helpdesk_customer_tim
 # Knowing the customer: placeholders for notices, the customer's language (Flask-Babel)
 __all__ += ["customer_placeholders", "render_notice", "customer_language", "customer_locale", "gettext",
             "lazy_gettext", "ngettext", "local_date", "local_number"]
+# Plugin API 1.4: labels people read are Text, a str or a lazy string (lazy_gettext), read in the
+# reader's language
+__all__ += ["Text"]
 # Markdown written by staff outside replies (articles, notes of a plugin): safe HTML, and its text
 __all__ += ["render_markdown", "html_to_text"]
 # Plugin API 1.2: slot data once per page (helpdesk_page_data), navigation counts in one statement

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from helpdesk.addresses import normalise_email
@@ -24,20 +25,20 @@ def coerce(spec: Any, raw: Any) -> Any:
         return text.lower() in {"1", "true", "yes", "on", "y"}
     if text == "":
         if spec.required and spec.type != "secret":
-            raise SettingError("This setting is required.")
+            raise SettingError(gettext("This setting is required."))
         return None if spec.type in {"int", "team", "agent"} else ""
     if spec.type == "int":
         value = parse_int(text)
         if value is None:
-            raise SettingError("Enter a whole number.")
+            raise SettingError(gettext("Enter a whole number."))
         if spec.min is not None and value < spec.min:
-            raise SettingError(f"Must be at least {spec.min}.")
+            raise SettingError(gettext("Must be at least %(min)s.", min=spec.min))
         if spec.max is not None and value > spec.max:
-            raise SettingError(f"Must be at most {spec.max}.")
+            raise SettingError(gettext("Must be at most %(max)s.", max=spec.max))
         return value
     if spec.type == "choice":
         if text not in spec.choices:
-            raise SettingError(f"Choose one of: {', '.join(spec.choices)}.")
+            raise SettingError(gettext("Choose one of: %(choices)s.", choices=", ".join(spec.choices)))
         return text
     if spec.type == "email":
         try:
@@ -47,20 +48,20 @@ def coerce(spec: Any, raw: Any) -> Any:
     if spec.type == "url":
         parsed = urlparse(text)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-            raise SettingError("Enter a full http:// or https:// address.")
+            raise SettingError(gettext("Enter a full http:// or https:// address."))
         return text
     if spec.type in {"team", "agent"}:
         value = parse_id(text)
         if value is None:
-            raise SettingError("Choose a team." if spec.type == "team" else "Choose an agent.")
+            raise SettingError(gettext("Choose a team.") if spec.type == "team" else gettext("Choose an agent."))
         if spec.type == "team" and db.session.get(Team, value) is None:
-            raise SettingError("No such team.")
+            raise SettingError(gettext("No such team."))
         if spec.type == "agent" and db.session.scalar(
                 select(User.id).where(User.id == value, User.role.in_(("agent", "admin")))) is None:
-            raise SettingError("No such agent.")
+            raise SettingError(gettext("No such agent."))
         return value
     if len(text) > 5000:
-        raise SettingError("Too long (5,000 characters at most).")
+        raise SettingError(gettext("Too long (5,000 characters at most)."))
     if spec.type == "lines":  # one entry per line: tidy each, drop empty ones
         return "\n".join(line.strip() for line in text.splitlines() if line.strip())
     return text

@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import ngettext
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -225,8 +226,14 @@ def reset(limit: Limit, subject: str) -> None:
 
 
 def wait_text(seconds: int) -> str:
-    """"2 minutes", "45 seconds": how long to wait, for a person."""
+    """"2 minutes", "45 seconds": how long to wait, for a person, in the reader's language.
+
+    Callers put it into a sentence of their own (``gettext("... try again in %(wait)s.",
+    wait=wait_text(wait))``). ``flask_babel`` directly: ``helpdesk.i18n`` imports the
+    services, which import this module."""
     if seconds >= 90:
         minutes = math.ceil(seconds / 60)
-        return f"{minutes} minutes"
-    return "1 minute" if seconds > 45 else f"{seconds} seconds"
+        return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+    if seconds > 45:
+        return ngettext("%(num)d minute", "%(num)d minutes", 1)
+    return ngettext("%(num)d second", "%(num)d seconds", seconds)

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.extensions import Model
+from helpdesk.languages import N_
 from helpdesk.models.base import utcnow
 from helpdesk.models.users import Organisation, OrganisationDomain, User
 
@@ -22,8 +23,9 @@ __all__ = ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation
 FIELD_KINDS = ("text", "number", "date", "choice")
 FIELD_TARGETS = ("customer", "ticket", "organisation")
 CONSENT_KINDS = ("service", "surveys", "updates")
-CONSENT_LABELS = {"service": "Service messages (replies, acknowledgements)", "surveys": "Surveys",
-                  "updates": "Announcements and updates"}
+# English (marked for the catalogue); the pages translate them where they show them.
+CONSENT_LABELS = {"service": N_("Service messages (replies, acknowledgements)"), "surveys": N_("Surveys"),
+                  "updates": N_("Announcements and updates")}
 
 
 class CustomField(Model):

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import Select, false, func, or_, select
 
 from helpdesk.access import ticket_scope
@@ -25,8 +26,9 @@ from helpdesk.models import Tag, Team, Ticket, TicketFacts, User, ticket_tags
 
 DIMENSIONS = {"team": N_("Team"), "agent": N_("Agent"), "channel": N_("Channel"), "tag": N_("Tag"),
               "priority": N_("Priority")}
-NONE_LABELS = {"team": "(no team)", "agent": "(unassigned)", "channel": "(none)", "tag": "(no tag)",
-               "priority": "(none)"}
+# English here; ``_named`` translates them for the reader (the report is built per request).
+NONE_LABELS = {"team": N_("(no team)"), "agent": N_("(unassigned)"), "channel": N_("(none)"), "tag": N_("(no tag)"),
+               "priority": N_("(none)")}
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
@@ -302,7 +304,7 @@ def _named(groups: dict[str, dict[Any, Stats]]) -> dict[str, list[tuple[str, Sta
         rows = []
         for key, value in stats.items():
             if key is None:
-                label = NONE_LABELS[dimension]
+                label = gettext(NONE_LABELS[dimension])
             else:
                 label = str(names[dimension].get(key, f"#{key}")) if dimension in names else str(key)
             rows.append((label, value))

@@ -35,6 +35,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -42,7 +43,7 @@ from sqlalchemy.orm import selectinload
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.canned import render_notice, text_for
 from helpdesk.extensions import db
-from helpdesk.i18n import current_language, customer_language, customer_locale, gettext
+from helpdesk.i18n import current_language, customer_language, customer_locale, gettext, ngettext
 from helpdesk.jobs import crontab, periodic_task, task
 from helpdesk.links import external_url
 from helpdesk.models import (
@@ -141,20 +142,27 @@ def segment_customers(segment: dict[str, Any]) -> list[User]:
 
 
 def describe_segment(segment: dict[str, Any]) -> str:
+    """Who the segment is, in the reader's language (the admin audit log stores it in English:
+    ``with force_locale("en")``)."""
     if segment.get("organisation_id"):
         org = db.session.get(Organisation, segment["organisation_id"])
-        return f"organisation {org.name if org else '(deleted)'}"
+        return gettext("organisation %(name)s", name=org.name) if org else gettext("a deleted organisation")
     if segment.get("tag"):
-        return f"customers with {'open ' if segment.get('open_only') else ''}tickets tagged {segment['tag']}"
+        if segment.get("open_only"):
+            return gettext("customers with open tickets tagged %(tag)s", tag=segment["tag"])
+        return gettext("customers with tickets tagged %(tag)s", tag=segment["tag"])
     if segment.get("open_tickets"):
-        return "customers with open tickets"
+        return gettext("customers with open tickets")
     if segment.get("days_after") is not None:
-        return f"check-in {segment['days_after']} days after each customer's {segment['field']}"
+        return ngettext("check-in %(num)d day after each customer's %(field)s",
+                        "check-in %(num)d days after each customer's %(field)s",
+                        int(segment["days_after"]), field=segment["field"])
     if segment.get("since"):
-        return f"customers whose {segment['field']} is on or after {segment['since']}"
+        return gettext("customers whose %(field)s is on or after %(day)s", field=segment["field"],
+                       day=segment["since"])
     if segment.get("field"):
-        return f"customers whose {segment['field']} is {segment['value']}"
-    return "nobody"
+        return gettext("customers whose %(field)s is %(value)s", field=segment["field"], value=segment["value"])
+    return gettext("nobody")
 
 
 def preview(segment: dict[str, Any], subject: str, body: str,
@@ -202,9 +210,10 @@ def create_announcement(actor: User, *, subject: str, body: str, segment: dict[s
     db.session.add(announcement)
     db.session.flush()
     save_translations("announcement", announcement.id, translations)
+    with force_locale("en"):  # stored: every admin reads the audit log as it was written
+        segment_text = describe_segment(segment)
     admin_audit.record("announcement", "created", f"announcement {subject} (#{announcement.id})", None,
-                       {"subject": subject, "segment": describe_segment(segment), "banner": bool(banner)},
-                       actor=actor)
+                       {"subject": subject, "segment": segment_text, "banner": bool(banner)}, actor=actor)
     db.session.commit()
     return announcement
 

@@ -60,8 +60,8 @@ def review_reply(ticket: Any, body: str, agent: Any) -> list[Finding]:
     findings = []
     for plugin, result in manager().call_collect("helpdesk_reply_checks", ticket=ticket, body=body, agent=agent):
         for item in result:
-            if isinstance(item, ReplyWarning):
-                key, text = f"{plugin}.{item.check}", item.text
+            if isinstance(item, ReplyWarning):  # str(): a lazy text, read now by this agent
+                key, text = f"{plugin}.{item.check}", str(item.text)
             elif isinstance(item, dict) and "text" in item:  # the same, as a plain dict
                 key, text = f"{plugin}.{item.get('check') or 'check'}", str(item["text"])
             else:

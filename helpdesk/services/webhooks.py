@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from sqlalchemy import or_, select, update
 
 import helpdesk.services.admin_audit as admin_audit
@@ -320,7 +320,10 @@ def attempt(delivery: WebhookDelivery) -> None:
     code: int | None = None
     error: str | None = None
     try:
-        code = post(endpoint.url, body, headers, float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS") or 10))
+        # English: the error is stored on the delivery, and the URL checks' messages are
+        # translated when raised (whoever reads the deliveries page later reads the same text).
+        with force_locale("en"):
+            code = post(endpoint.url, body, headers, float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS") or 10))
         if 300 <= code < 400:
             error = f"HTTP {code}: redirects are not followed; register the final URL."
         elif code >= 400:

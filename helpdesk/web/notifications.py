@@ -117,7 +117,7 @@ def preferences() -> tuple[str, int] | Response:
         for name, value in chosen.items():
             if value not in DELIVERIES:
                 errors[name] = gettext("Choose one of: %(choices)s.",
-                                       choices=", ".join(str(label) for label in notes.DELIVERY_LABELS.values()))
+                                       choices=", ".join(gettext(label) for label in notes.DELIVERY_LABELS.values()))
         if not errors:
             notes.save_preferences(current_user, chosen)
             flash(gettext("Your notification choices are saved."), "success")
