@@ -8,8 +8,8 @@ string. Three kinds of leak are found here:
 - a string literal in a template expression that reads as words (``m.button("Save")``)
   and is not an argument of ``_``/``gettext``/``ngettext``;
 - in Python, ``flash("...")``, ``ValidationError("...")``, ``ServiceError("...")``,
-  ``PermissionDenied("...")``, ``SettingError("...")`` (a plugin setting's error) and WTForms field labels given as plain literals or f-strings
-  (not through ``_``/``gettext``/``lazy_gettext``);
+  ``PermissionDenied("...")``, ``SettingError("...")`` (a plugin setting's error) and WTForms
+  field labels given as plain literals or f-strings (not through ``_``/``gettext``/``lazy_gettext``);
 - the plugin contract's words given as plain literals: ``label``/``help`` of ``Setting`` and
   ``NotificationKind`` (whose label is also its 2nd argument), ``ReplyWarning``'s text and
   label, a ``Channel`` subclass's ``label`` (class attribute or ``__init__`` argument); and
