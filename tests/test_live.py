@@ -137,6 +137,21 @@ def test_a_reply_written_while_a_colleague_replied_asks_first_without_javascript
     assert db.session.query(Message).filter_by(author_id=agent.id).count() == 1
 
 
+def test_the_news_before_a_reply_is_in_the_agents_language(app, db, client, login, make_user, agent, ticket):
+    agent.language = "de"
+    db.session.commit()
+    lea = make_user("agent", name="Lea Lang")
+    login(client, agent)
+    seen = seen_of(client.get(f"/tickets/{ticket.reference}").text)
+    services.add_message(ticket, lea, "Hi Carla, I replaced the printer.")
+    services.update_ticket(ticket, lea, status="pending")
+    answer = client.post(f"/tickets/{ticket.reference}", data={"body": "Hallo Carla", "seen": seen})
+    assert answer.status_code == 409
+    assert re.search(r"Lea Lang hat (gerade eben|vor \d+ s) geantwortet\.", answer.text)
+    assert re.search(r"Status wurde (gerade eben|vor \d+ s) von Lea Lang auf \w+", answer.text)
+    assert "pending by" not in answer.text
+
+
 def test_own_changes_internal_notes_and_formless_posts_send_at_once(app, db, client, login, agent, customer, ticket):
     login(client, agent)
     seen = seen_of(client.get(f"/tickets/{ticket.reference}").text)

@@ -19,10 +19,12 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk.access import visible_messages
 from helpdesk.extensions import db
+from helpdesk.i18n import gettext, lazy_gettext, priority_name, status_name
 from helpdesk.models import AuditEvent, Message, Ticket, User
 from helpdesk.models.base import utcnow
 
-WATCHED_FIELDS = {"status": "Status", "assignee_id": "Assignee", "team_id": "Team", "priority": "Priority"}
+WATCHED_FIELDS = {"status": lazy_gettext("Status"), "assignee_id": lazy_gettext("Assignee"),
+                  "team_id": lazy_gettext("Team"), "priority": lazy_gettext("Priority")}
 _ID_SUFFIX = re.compile(r" \(#\d+\)$")
 
 
@@ -48,15 +50,15 @@ def _parse(mark: str | None) -> tuple[int, int, int] | None:
 
 
 def ago(when: datetime, now: datetime | None = None) -> str:
-    """``20 s ago``, ``3 min ago``, ``2 h ago``."""
+    """``20 s ago``, ``3 min ago``, ``2 h ago`` (the same words as ``live.js`` writes)."""
     seconds = max(0, int(((now or utcnow()) - when).total_seconds()))
     if seconds < 5:
-        return "just now"
+        return gettext("just now")
     if seconds < 60:
-        return f"{seconds} s ago"
+        return gettext("%(seconds)s s ago", seconds=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    return f"{seconds // 3600} h ago"
+        return gettext("%(minutes)s min ago", minutes=seconds // 60)
+    return gettext("%(hours)s h ago", hours=seconds // 3600)
 
 
 def reply_news(ticket: Ticket, user: User, mark: str | None) -> list[News]:
@@ -75,12 +77,13 @@ def reply_news(ticket: Ticket, user: User, mark: str | None) -> list[News]:
         if message.id <= last_message or message.author_id == user.id:
             continue
         author = message.author
-        name = author.name if author else "Someone"
-        did = "added an internal note" if message.internal else "replied"
-        if author is not None and not author.is_backoffice:
-            name = f"The customer ({name})" if author.id == ticket.customer_id else name
-        news.append(News(f"{name} {did} {ago(message.created_at, now)}", message.created_at,
-                         f"message-{message.id}"))
+        name = author.name if author else gettext("Someone")
+        if author is not None and not author.is_backoffice and author.id == ticket.customer_id:
+            name = gettext("The customer (%(name)s)", name=name)
+        when = ago(message.created_at, now)
+        text = (gettext("%(name)s added an internal note %(ago)s.", name=name, ago=when) if message.internal
+                else gettext("%(name)s replied %(ago)s.", name=name, ago=when))
+        news.append(News(text, message.created_at, f"message-{message.id}"))
     if ticket.version == version:  # the version counts every change of the ticket's fields
         return news
     changes = db.session.scalars(
@@ -90,8 +93,13 @@ def reply_news(ticket: Ticket, user: User, mark: str | None) -> list[News]:
     for event in changes:
         if event.actor_id == user.id:
             continue
-        value = _ID_SUFFIX.sub("", event.new_value or "") or "nobody"
-        by = event.actor.name if event.actor else "the system"
-        news.append(News(f"{WATCHED_FIELDS[event.field or '']} changed to {value} by {by} "
-                         f"{ago(event.created_at, now)}", event.created_at))
+        value = _ID_SUFFIX.sub("", event.new_value or "")
+        if event.field == "status":
+            value = status_name(value)
+        elif event.field == "priority":
+            value = priority_name(value)
+        by = event.actor.name if event.actor else gettext("System")
+        text = gettext("%(field)s changed to %(value)s by %(name)s %(ago)s.", field=WATCHED_FIELDS[event.field or ""],
+                       value=value or gettext("nobody"), name=by, ago=ago(event.created_at, now))
+        news.append(News(text, event.created_at))
     return sorted(news, key=lambda n: n.at)
