@@ -25,8 +25,9 @@ from helpdesk.models import Tag, Team, Ticket, TicketFacts, User, ticket_tags
 
 DIMENSIONS = {"team": N_("Team"), "agent": N_("Agent"), "channel": N_("Channel"), "tag": N_("Tag"),
               "priority": N_("Priority")}
-NONE_LABELS = {"team": "(no team)", "agent": "(unassigned)", "channel": "(none)", "tag": "(no tag)",
-               "priority": "(none)"}
+# Stored in the report's rows as English (CSV keeps them); the page translates them.
+NONE_LABELS = {"team": N_("(no team)"), "agent": N_("(unassigned)"), "channel": N_("(none)"), "tag": N_("(no tag)"),
+               "priority": N_("(none)")}
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
