@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from helpdesk.contract import Channel, ReplyWarning
-from helpdesk.i18n import customer_locale, gettext
+from helpdesk.i18n import customer_locale, gettext, lazy_gettext
 from helpdesk.markers import hookimpl
 from helpdesk.models import Message, Ticket
 from helpdesk.richtext import mail_html
@@ -23,7 +23,7 @@ class WebChannel(Channel):
     """Portal tickets: the customer reads replies in the portal and is told by email."""
 
     def __init__(self) -> None:
-        super().__init__(name="web", label="Web portal")
+        super().__init__(name="web", label=lazy_gettext("Web portal"))
 
     def deliver(self, ticket: Ticket, message: Message) -> None:
         customer = ticket.customer
