@@ -87,3 +87,11 @@ def test_the_reports_no_team_row_is_translated_on_the_page_and_stays_english_in_
         report = build_report(admin, filters)
         page_rows, csv_rows = tables.rows(report, "team"), tables.rows(report, "team", csv=True)
     assert [r[0] for r in page_rows] == [r[0] for r in csv_rows] == ["(no team)"]
+
+
+def test_the_reports_filters_name_priorities_and_channels_and_submit_the_keys(client, login, admin, ticket):
+    page = login(client, admin).get("/reports").text
+    assert options(page, "priority")["urgent"] == "urgent"
+    assert options(page, "channel")[ticket.channel] == "Web portal"  # the channel's label, not "web"
+    filtered = client.get(f"/reports?channel={ticket.channel}").text
+    assert f'value="{ticket.channel}" selected' in filtered

@@ -131,6 +131,8 @@ def _choices() -> dict:
         "agents": db.session.execute(select(User.id, User.name).where(User.role.in_(("agent", "admin")))
                                      .order_by(User.name)).all(),
         "channels": list(db.session.scalars(select(Ticket.channel).distinct().order_by(Ticket.channel))),
+        # What each channel is called (its label); a channel whose plugin is gone reads as its key.
+        "channel_labels": {name: str(channel.label or name) for name, channel in manager().channels().items()},
         "tags": list(db.session.scalars(select(Tag.name).order_by(Tag.name).limit(500))),
         "priorities": PRIORITIES,
         "organisations": db.session.execute(select(Organisation.id, Organisation.name)
