@@ -57,6 +57,7 @@ def test_the_audit_log_names_the_core_kinds_and_reads_a_plugins_kind_as_its_key(
     assert kinds["site_settings"] == "site settings" and kinds["shiny_widget"] == "shiny widget"
     filtered = client.get("/admin/audit?kind=site_settings").text
     assert 'data-kind="site_settings"' in filtered and 'data-kind="shiny_widget"' not in filtered
+    assert texts(filtered, cls="audit-row")[0].split("site settings changed")[1].strip() == "site settings"
 
 
 def test_custom_field_kinds_and_targets_are_named_and_submit_their_keys(client, login, admin):
