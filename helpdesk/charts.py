@@ -7,17 +7,27 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
+
+from helpdesk.languages import N_
 
 COLUMN_WIDTH, COLUMN_HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 220, 44, 34, 14
 # An axis label's width in the chart's units: about this much per character, plus a gap.
 CHAR_WIDTH, LABEL_GAP = 6.6, 8
 HEAT_CELL, HEAT_LABEL_WIDTH, HEAT_TOP = 24, 44, 22
 BAR_WIDTH, ROW_HEIGHT, LABEL_WIDTH, VALUE_WIDTH, PAD = 520, 26, 150, 70, 6
+# The defaults callers get in the reader's language (text a caller passes is shown as given).
+EMPTY = N_("Nothing to show")
+SHOW_TABLE = N_("Show the numbers as a table")
+
+
+def _default(text: str, default: str) -> str:
+    return gettext(default) if text == default else text
 
 
 def column_chart(points: list[tuple[str, float | None, str]], *, low: float, high: float, title: str,
-                 css_class: str = "", chart_class: str = "chart", empty: str = "Nothing to show",
+                 css_class: str = "", chart_class: str = "chart", empty: str = EMPTY,
                  table: tuple[str, str] | None = None) -> Markup:
     """Vertical bars over time. ``points``: (label, value or None, tooltip), left to right.
 
@@ -42,7 +52,7 @@ def column_chart(points: list[tuple[str, float | None, str]], *, low: float, hig
         parts.append(f'<text class="tick" x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
     if not points:
         parts.append(f'<text class="empty" x="{COLUMN_WIDTH / 2}" y="{COLUMN_HEIGHT / 2}" text-anchor="middle">'
-                     f"{escape(empty)}</text>")
+                     f"{escape(_default(empty, EMPTY))}</text>")
     step = plot_w / max(len(points), 1)
     bar_w = max(min(step * 0.7, 48), 2)
     zero = y(max(low, min(0.0, high)))
@@ -74,14 +84,14 @@ def label_step(labels: Sequence[str], room: float) -> int:
 
 
 def data_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, caption: str = "",
-               summary: str = "Show the numbers as a table") -> Markup:
+               summary: str = SHOW_TABLE) -> Markup:
     """The numbers behind a chart as an accessible table, folded in a ``<details>`` (screen
     readers and people who want exact values; copy-pastes into a spreadsheet)."""
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
     body = "".join("<tr>" + "".join(f'<th scope="row">{escape(c)}</th>' if i == 0 else f"<td>{escape(c)}</td>"
                                     for i, c in enumerate(row)) + "</tr>" for row in rows)
     cap = f'<caption class="visually-hidden">{escape(caption)}</caption>' if caption else ""
-    return Markup(f'<details class="chart-data"><summary>{escape(summary)}</summary>'
+    return Markup(f'<details class="chart-data"><summary>{escape(_default(summary, SHOW_TABLE))}</summary>'
                   f'<table class="table table-sm chart-table">{cap}<thead><tr>{head}</tr></thead>'
                   f"<tbody>{body}</tbody></table></details>")
 
@@ -117,7 +127,7 @@ def heatmap_chart(row_labels: Sequence[str], column_labels: Sequence[str], value
 
 
 def bar_chart(rows: list[tuple[str, float | None, str]], *, title: str, css_class: str = "",
-              chart_class: str = "chart", empty: str = "Nothing to show",
+              chart_class: str = "chart", empty: str = EMPTY,
               table: tuple[str, str] | None = None) -> Markup:
     """Horizontal bars, one row each. ``rows``: (label, value or None, value as text).
 
@@ -132,7 +142,7 @@ def bar_chart(rows: list[tuple[str, float | None, str]], *, title: str, css_clas
              f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">', f"<title>{escape(title)}</title>"]
     if not rows:
         parts.append(f'<text class="empty" x="{BAR_WIDTH / 2}" y="{height / 2 + 4}" text-anchor="middle">'
-                     f"{escape(empty)}</text>")
+                     f"{escape(_default(empty, EMPTY))}</text>")
     for index, (label, value, shown) in enumerate(rows):
         y = PAD + index * ROW_HEIGHT
         name = label if len(label) <= 22 else label[:21] + "…"

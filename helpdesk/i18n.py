@@ -51,6 +51,10 @@ STATUS_NAMES = {"new": lazy_gettext("new"), "open": lazy_gettext("open"), "pendi
 PRIORITY_NAMES = {"low": lazy_gettext("low"), "normal": lazy_gettext("normal"), "high": lazy_gettext("high"),
                   "urgent": lazy_gettext("urgent")}
 
+# Roles as people read them (the stored values stay these keys).
+ROLE_NAMES = {"admin": lazy_gettext("admin"), "agent": lazy_gettext("agent"),
+              "light_agent": lazy_gettext("light agent"), "customer": lazy_gettext("customer")}
+
 babel = Babel()
 
 
@@ -107,6 +111,11 @@ def priority_name(priority: str) -> str:
     return str(PRIORITY_NAMES.get(priority, priority))
 
 
+def role_name(role: str) -> str:
+    name = ROLE_NAMES.get(role)
+    return str(name) if name is not None else role.replace("_", " ")
+
+
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     """A moment in the reader's zone, written as their language does (``05.12.2026, 14:03:00``)."""
     if value is None:
@@ -139,6 +148,7 @@ def init_app(app: Flask, plugin_modules: list[Any]) -> None:
     app.jinja_env.filters["ago_local"] = ago_local
     app.jinja_env.globals["status_name"] = status_name
     app.jinja_env.globals["priority_name"] = priority_name
+    app.jinja_env.globals["role_name"] = role_name
     app.jinja_env.globals["current_language"] = current_language
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from helpdesk.access import scoped_to_tickets, visible_tickets
@@ -20,6 +21,15 @@ from helpdesk.models.tickets import format_reference
 from helpdesk.plugin_manager import manager
 
 CORE_KINDS = ("ticket", "message", "notice", "announcement")
+# The core's kinds as the reader's language names them (the filter's value stays the key);
+# a plugin's kind has no name in the contract, so it reads as its key.
+KIND_NAMES = {"ticket": lazy_gettext("ticket"), "message": lazy_gettext("message"),
+              "notice": lazy_gettext("notice"), "announcement": lazy_gettext("announcement")}
+
+
+def kind_name(kind: str) -> str:
+    name = KIND_NAMES.get(kind)
+    return str(name) if name is not None else kind
 MAX_LIMIT = 100
 
 

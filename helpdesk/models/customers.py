@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,6 +23,11 @@ __all__ = ["Announcement", "AnnouncementRecipient", "CustomField", "Organisation
 
 FIELD_KINDS = ("text", "number", "date", "choice")
 FIELD_TARGETS = ("customer", "ticket", "organisation")
+# What the admin reads for each kind and target (the stored values stay these keys).
+FIELD_KIND_NAMES = {"text": lazy_gettext("text"), "number": lazy_gettext("number"), "date": lazy_gettext("date"),
+                    "choice": lazy_gettext("choice")}
+FIELD_TARGET_NAMES = {"customer": lazy_gettext("customer"), "ticket": lazy_gettext("ticket"),
+                      "organisation": lazy_gettext("organisation")}
 CONSENT_KINDS = ("service", "surveys", "updates")
 # English (marked for the catalogue); the pages translate them where they show them.
 CONSENT_LABELS = {"service": N_("Service messages (replies, acknowledgements)"), "surveys": N_("Surveys"),

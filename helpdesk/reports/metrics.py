@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext
 from sqlalchemy import Select, false, func, or_, select
 
 from helpdesk.access import ticket_scope
@@ -26,7 +25,7 @@ from helpdesk.models import Tag, Team, Ticket, TicketFacts, User, ticket_tags
 
 DIMENSIONS = {"team": N_("Team"), "agent": N_("Agent"), "channel": N_("Channel"), "tag": N_("Tag"),
               "priority": N_("Priority")}
-# English here; ``_named`` translates them for the reader (the report is built per request).
+# Stored in the report's rows as English (CSV keeps them); the page translates them.
 NONE_LABELS = {"team": N_("(no team)"), "agent": N_("(unassigned)"), "channel": N_("(none)"), "tag": N_("(no tag)"),
                "priority": N_("(none)")}
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
@@ -304,7 +303,7 @@ def _named(groups: dict[str, dict[Any, Stats]]) -> dict[str, list[tuple[str, Sta
         rows = []
         for key, value in stats.items():
             if key is None:
-                label = gettext(NONE_LABELS[dimension])
+                label = NONE_LABELS[dimension]
             else:
                 label = str(names[dimension].get(key, f"#{key}")) if dimension in names else str(key)
             rows.append((label, value))

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from helpdesk.i18n import N_, gettext
-from helpdesk.reports.metrics import DIMENSIONS, WEEKDAYS, Report, Stats
+from helpdesk.reports.metrics import DIMENSIONS, NONE_LABELS, WEEKDAYS, Report, Stats
 from helpdesk.sla.clock import format_duration
 
 METRIC_HEADERS = (N_("Created"), N_("Solved"), N_("First response (median)"), N_("First response (90th percentile)"),
@@ -56,5 +56,10 @@ def rows(report: Report, name: str, csv: bool = False) -> list[list[Any]]:
         return [[WEEKDAYS[day] if csv else gettext(WEEKDAYS[day]), *report.heatmap[day]] for day in range(7)]
     if name == "summary":
         f = report.filters
-        return [[f"{f.start.isoformat()} to {f.end.isoformat()}", *metric_cells(report.total, csv)]]
-    return [[label, *metric_cells(stats, csv)] for label, stats in report.by[name]]
+        period = f"{f.start.isoformat()} to {f.end.isoformat()}" if csv else \
+            gettext("%(start)s to %(end)s", start=f.start.isoformat(), end=f.end.isoformat())
+        return [[period, *metric_cells(report.total, csv)]]
+    # The "(no team)" rows are the only labels of ours; the rest are names people gave.
+    none_label = NONE_LABELS[name]
+    return [[gettext(label) if label == none_label and not csv else label, *metric_cells(stats, csv)]
+            for label, stats in report.by[name]]

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -26,6 +27,16 @@ MASK = "••••••"
 SECRET_KEY_PATTERN = re.compile(r"pass(word)?|secret|token|api[_-]?key|private[_-]?key|credential", re.I)
 SYSTEM = "system (command line or job)"
 MAX_VALUE = 2000  # characters kept of one value (a canned reply's body can be long)
+# What the core's kinds are called on the page; the stored kind stays the key (filters, CSV).
+KIND_NAMES = {
+    "announcement": lazy_gettext("announcement"), "api_token": lazy_gettext("API token"),
+    "business_hours": lazy_gettext("business hours"), "canned_reply": lazy_gettext("canned reply"),
+    "custom_field": lazy_gettext("custom field"), "macro": lazy_gettext("macro"),
+    "organisation": lazy_gettext("organisation"), "plugin": lazy_gettext("plugin"),
+    "plugin_settings": lazy_gettext("plugin settings"), "site_settings": lazy_gettext("site settings"),
+    "sla_policy": lazy_gettext("SLA policy"), "tag": lazy_gettext("tag"), "team": lazy_gettext("team"),
+    "user": lazy_gettext("user"), "webhook": lazy_gettext("webhook"),
+}
 
 
 def _jsonable(value: Any) -> Any:
@@ -129,6 +140,12 @@ def entries_query(*, actor_id: int | None = None, kind: str | None = None, since
 
 def kinds() -> list[str]:
     return list(db.session.scalars(select(AdminAuditEntry.kind).distinct().order_by(AdminAuditEntry.kind)))
+
+
+def kind_name(kind: str) -> str:
+    """The kind as the reader's language calls it; a plugin's own kind reads as its key."""
+    name = KIND_NAMES.get(kind)
+    return str(name) if name is not None else kind.replace("_", " ")
 
 
 def actors() -> list[tuple[int, str]]:

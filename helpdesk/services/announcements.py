@@ -45,6 +45,7 @@ from helpdesk.canned import render_notice, text_for
 from helpdesk.extensions import db
 from helpdesk.i18n import current_language, customer_language, customer_locale, gettext, ngettext
 from helpdesk.jobs import crontab, periodic_task, task
+from helpdesk.languages import N_
 from helpdesk.links import external_url
 from helpdesk.models import (
     Announcement,
@@ -402,9 +403,10 @@ def _claim_batch(announcement_id: int, customer_ids: list[int], stale_before: da
 
 def _send_one(announcement: Announcement, customer: User) -> str:
     """Send to one claimed customer and record the outcome (committed by the batch)."""
+    # The reason is stored in English (N_ marks it for the catalogue); the page translates it.
     status, reason = "sent", None
     if not customer.consents_to("updates"):
-        status, reason = "no_consent", "the customer does not want announcements"
+        status, reason = "no_consent", N_("the customer does not want announcements")
     else:
         message = compose(announcement, customer)
         ok = notify_customer(customer, message["subject"], message["text"], channel_name=customer.preferred_channel,
@@ -424,8 +426,8 @@ def _why_not_sent(customer: User) -> tuple[str, str]:
     last = db.session.scalar(select(CustomerNotice).where(CustomerNotice.customer_id == customer.id)
                              .order_by(CustomerNotice.id.desc()).limit(1))
     if last is not None and last.status == "held":
-        return "held", (last.reason or "held back")[:300]
-    return "unreachable", "the customer cannot be reached"
+        return "held", (last.reason or N_("held back"))[:300]
+    return "unreachable", N_("the customer cannot be reached")
 
 
 def end_banner(announcement: Announcement, actor: User) -> None:

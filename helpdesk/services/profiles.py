@@ -26,6 +26,12 @@ def channel_names() -> list[str]:
     return sorted(manager().channels())
 
 
+def channel_labels() -> dict[str, str]:
+    """Channel name → what a person reads (the channel's label, translated at display)."""
+    channels = manager().channels()
+    return {name: str(channels[name].label or name) for name in sorted(channels)}
+
+
 def update_preferences(customer: User, actor: User, *, preferred_name: Any = UNCHANGED, language: Any = UNCHANGED,
                        timezone: Any = UNCHANGED, preferred_channel: Any = UNCHANGED,
                        consent: dict[str, bool] | None = None,

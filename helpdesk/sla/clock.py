@@ -20,6 +20,8 @@ from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext
+
 # A business clock that finds no working time in this many days gives up (a calendar whose
 # every day is a holiday): the due time is then this far away, which reads as "never".
 MAX_DAYS = 3660
@@ -197,14 +199,15 @@ def business_minutes_between(a: datetime, b: datetime, hours: HoursLike | Calend
 
 
 def format_duration(delta: timedelta) -> str:
-    """A short human duration: ``2d 4h``, ``2h 10m``, ``35m``, ``<1m``."""
+    """A short human duration: ``2d 4h``, ``2h 10m``, ``35m``, ``<1m`` (units in the reader's
+    language: each shape is one message, so a translator can reorder or respell the units)."""
     minutes = int(abs(delta).total_seconds() // 60)
     if minutes < 1:
-        return "<1m"
+        return gettext("<1m")
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
+        return gettext("%(days)sd %(hours)sh", days=days, hours=hours) if hours else gettext("%(days)sd", days=days)
     if hours:
-        return f"{hours}h {mins}m" if mins else f"{hours}h"
-    return f"{mins}m"
+        return gettext("%(hours)sh %(mins)sm", hours=hours, mins=mins) if mins else gettext("%(hours)sh", hours=hours)
+    return gettext("%(mins)sm", mins=mins)

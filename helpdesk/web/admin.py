@@ -423,7 +423,8 @@ def audit_log():
                                    .offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)))
     query_string = urlencode({k: v for k, v in shown.items() if v})
     return render_template("admin/audit.html", entries=rows[:AUDIT_PAGE_SIZE], has_next=len(rows) > AUDIT_PAGE_SIZE,
-                           page=page, shown=shown, kinds=admin_audit.kinds(), actors=admin_audit.actors(),
+                           page=page, shown=shown, kinds=admin_audit.kinds(), kind_name=admin_audit.kind_name,
+                           actors=admin_audit.actors(),
                            query_string=query_string, describe=admin_audit.describe)
 
 

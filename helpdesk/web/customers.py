@@ -27,13 +27,21 @@ from helpdesk.i18n import gettext
 from helpdesk.languages import LANGUAGES
 from helpdesk.markers import hookimpl
 from helpdesk.models import CustomField, Organisation, Ticket, User
-from helpdesk.models.customers import CONSENT_KINDS, CONSENT_LABELS, FIELD_KINDS, FIELD_TARGETS
+from helpdesk.models.customers import (
+    CONSENT_KINDS,
+    CONSENT_LABELS,
+    FIELD_KIND_NAMES,
+    FIELD_KINDS,
+    FIELD_TARGET_NAMES,
+    FIELD_TARGETS,
+)
 from helpdesk.numbers import parse_id, parse_page
 from helpdesk.services import ServiceError
 from helpdesk.services.custom_fields import delete_field, fields_for, save_field, set_ticket_fields
 from helpdesk.services.organisations import delete_organisation, save_organisation, set_customer_organisation
-from helpdesk.services.profiles import channel_names, update_preferences
+from helpdesk.services.profiles import channel_labels, update_preferences
 from helpdesk.timeline import CORE_KINDS, customer_timeline, plugin_kinds
+from helpdesk.timeline import kind_name as timeline_kind_name
 from helpdesk.web.auth import admin_required, staff_required
 from helpdesk.web.forms import ConfirmForm
 
@@ -180,14 +188,15 @@ def _customer_main(customer: User, user: User) -> Markup:
     # The filter offers the core's kinds and the plugins' kinds on this page (no second read).
     kinds = list(CORE_KINDS) + sorted(set(plugin_kinds(entries)) | ({kind} - set(CORE_KINDS) if kind else set()))
     return Markup(render_template("customers/timeline.html", customer=customer, entries=entries,  # noqa: S704
-                                  next_before=next_before, kind=kind, kinds=kinds, before=before))
+                                  next_before=next_before, kind=kind, kinds=kinds, before=before,
+                                  kind_name=timeline_kind_name))
 
 
 def _customer_sidebar(customer: User, user: User) -> Markup:
     return Markup(render_template(  # noqa: S704 - escaped by Jinja
         "customers/profile_card.html", customer=customer, form=ConfirmForm(),
         organisations=list(db.session.scalars(select(Organisation).order_by(Organisation.name).limit(500))),
-        languages=LANGUAGES, channels=channel_names(), timezones=sorted(available_timezones()),
+        languages=LANGUAGES, channels=channel_labels(), timezones=sorted(available_timezones()),
         consent_kinds=CONSENT_KINDS, consent_labels=CONSENT_LABELS, fields=fields_for("customer")))
 
 
@@ -211,7 +220,8 @@ def fields():
             flash(gettext("Field saved."), "success")
             return redirect(url_for("customers.fields"))
     return render_template("customers/fields.html", groups={t: fields_for(t) for t in FIELD_TARGETS},
-                           kinds=FIELD_KINDS, targets=FIELD_TARGETS, form=ConfirmForm(), admin_page="fields")
+                           kinds=FIELD_KINDS, targets=FIELD_TARGETS, kind_names=FIELD_KIND_NAMES,
+                           target_names=FIELD_TARGET_NAMES, form=ConfirmForm(), admin_page="fields")
 
 
 @bp.post("/admin/custom-fields/<int:field_id>/delete")

@@ -30,7 +30,7 @@ from wtforms.validators import (
 
 from helpdesk.addresses import normalise_email
 from helpdesk.errors import ServiceError
-from helpdesk.i18n import gettext, lazy_gettext
+from helpdesk.i18n import PRIORITY_NAMES, ROLE_NAMES, STATUS_NAMES, gettext, lazy_gettext
 from helpdesk.languages import LANGUAGES
 from helpdesk.models.tickets import PRIORITIES, STATUSES
 from helpdesk.models.users import ROLES
@@ -125,15 +125,15 @@ class ReplyForm(FlaskForm):
     send_anyway = BooleanField(lazy_gettext("Send anyway"))
     attachments = AttachmentsField(lazy_gettext("Attachments"))
     status_after = SelectField(lazy_gettext("Then set status"), choices=[("", lazy_gettext("keep status"))] + [
-        (s, s) for s in ("open", "pending", "resolved")], validators=[Optional()])
+        (s, STATUS_NAMES[s]) for s in ("open", "pending", "resolved")], validators=[Optional()])
     # What the page showed ("<last message id>:<ticket version>:<last audit id>"): a reply
     # written while something new happened asks first (helpdesk.web.collisions).
     seen = HiddenField()
 
 
 class TicketFieldsForm(FlaskForm):
-    status = SelectField(lazy_gettext("Status"), choices=[(s, s) for s in STATUSES])
-    priority = SelectField(lazy_gettext("Priority"), choices=[(p, p) for p in PRIORITIES])
+    status = SelectField(lazy_gettext("Status"), choices=[(s, STATUS_NAMES.get(s, s)) for s in STATUSES])
+    priority = SelectField(lazy_gettext("Priority"), choices=[(p, PRIORITY_NAMES.get(p, p)) for p in PRIORITIES])
     assignee_id = SelectField(lazy_gettext("Assignee"), coerce=str, validate_choice=False)
     team_id = SelectField(lazy_gettext("Team"), coerce=str, validate_choice=False)
     tags = StringField(lazy_gettext("Tags (comma separated)"), validators=[Length(max=500)])
@@ -161,7 +161,7 @@ class SavedViewForm(FlaskForm):
 class UserForm(FlaskForm):
     name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Email(), Length(max=320)])
-    role = SelectField(lazy_gettext("Role"), choices=[(r, r.replace("_", " ")) for r in ROLES])
+    role = SelectField(lazy_gettext("Role"), choices=[(r, ROLE_NAMES.get(r, r)) for r in ROLES])
     password = PasswordField(lazy_gettext("Password (leave empty to keep)"),
                              validators=[Optional(), Length(min=8, max=200)])
     active = BooleanField(lazy_gettext("Active"), default=True)

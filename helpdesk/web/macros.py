@@ -22,7 +22,7 @@ from wtforms.validators import Length
 
 from helpdesk.access import ticket_or_404
 from helpdesk.extensions import db
-from helpdesk.i18n import gettext, lazy_gettext
+from helpdesk.i18n import PRIORITY_NAMES, STATUS_NAMES, gettext, lazy_gettext
 from helpdesk.markers import hookimpl
 from helpdesk.models import Macro, Team, Ticket, User
 from helpdesk.models.tickets import PRIORITIES
@@ -55,10 +55,10 @@ class MacroForm(FlaskForm):
                          validators=[Length(max=100_000)])
     internal = BooleanField(lazy_gettext("As an internal note (not sent to the customer)"))
     status = SelectField(lazy_gettext("Set status"),
-                         choices=[("", lazy_gettext("keep"))] + [(s, s) for s in MACRO_STATUSES],
+                         choices=[("", lazy_gettext("keep"))] + [(s, STATUS_NAMES.get(s, s)) for s in MACRO_STATUSES],
                          validate_choice=False)
     priority = SelectField(lazy_gettext("Set priority"),
-                           choices=[("", lazy_gettext("keep"))] + [(p, p) for p in PRIORITIES],
+                           choices=[("", lazy_gettext("keep"))] + [(p, PRIORITY_NAMES.get(p, p)) for p in PRIORITIES],
                            validate_choice=False)
     add_tags = StringField(lazy_gettext("Add tags (comma separated)"), validators=[Length(max=500)])
     remove_tags = StringField(lazy_gettext("Remove tags (comma separated)"), validators=[Length(max=500)])

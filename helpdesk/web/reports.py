@@ -14,6 +14,7 @@ from __future__ import annotations
 import click
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask.cli import with_appcontext
+from flask_babel import format_date, gettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from helpdesk.charts import column_chart, data_table, heatmap_chart
 from helpdesk.csv_export import csv_lines
 from helpdesk.extensions import db
+from helpdesk.languages import N_
 from helpdesk.markers import hookimpl
 from helpdesk.models import Message, Organisation, SlaTarget, Tag, Team, Ticket, User
 from helpdesk.models.tickets import PRIORITIES
@@ -69,32 +71,46 @@ def export(table: str) -> Response:
 
 def _label(report: Report, index: int) -> str:
     day = report.series[index].start
-    return day.strftime("%d %b") if report.filters.interval == "day" else "wk " + day.strftime("%d %b")
+    shown = format_date(day, "dd MMM")
+    return shown if report.filters.interval == "day" else gettext("wk %(day)s", day=shown)
 
 
 def _charts(report: Report) -> dict[str, Markup]:
     series = report.series
-    noun = "week starting" if report.filters.interval == "week" else "day"
+    weekly = report.filters.interval == "week"
     top = max([b.created for b in series] + [b.solved for b in series] + [1])
     backlog_top = max([b.backlog for b in series] + [1])
-    period = "Week starting" if report.filters.interval == "week" else "Day"
+    period = gettext("Week starting") if weekly else gettext("Day")
+    # Whole sentences for the translators: one per chart and interval, one tooltip per series.
+    titles = {
+        "created": gettext("Tickets created per week starting") if weekly else gettext("Tickets created per day"),
+        "solved": gettext("Tickets solved per week starting") if weekly else gettext("Tickets solved per day"),
+        "backlog": gettext("Open tickets at the end of each week starting") if weekly
+        else gettext("Open tickets at the end of each day"),
+    }
+    tips = {"created": N_("%(day)s: %(num)s created"), "solved": N_("%(day)s: %(num)s solved"),
+            "backlog": N_("%(day)s: %(num)s open")}
 
-    def chart(attr: str, title: str, high: int) -> Markup:
-        word = "open" if attr == "backlog" else attr
-        points = [(_label(report, i), float(getattr(b, attr)), f"{b.start.isoformat()}: {getattr(b, attr)} {word}")
+    def chart(attr: str, high: int) -> Markup:
+        title = titles[attr]
+        points = [(_label(report, i), float(getattr(b, attr)),
+                   gettext(tips[attr], day=b.start.isoformat(), num=getattr(b, attr)))
                   for i, b in enumerate(series)]
         svg = column_chart(points, low=0, high=_nice(high), title=title, chart_class="chart report-chart",
-                           css_class=f"report-{attr}", empty="No tickets")
+                           css_class=f"report-{attr}", empty=gettext("No tickets"))
         table = data_table((period, title), [(b.start.isoformat(), getattr(b, attr)) for b in series], caption=title)
         return Markup(f'<h3 class="h6">{escape(title)}</h3>') + svg + table
 
     hours = [f"{h:02d}" for h in range(24)]
     return {
-        "created": chart("created", f"Tickets created per {noun}", top),
-        "solved": chart("solved", f"Tickets solved per {noun}", top),
-        "backlog": chart("backlog", f"Open tickets at the end of each {noun}", backlog_top),
-        "hours": heatmap_chart(WEEKDAYS, hours, report.heatmap, title=f"Tickets created by weekday and hour "
-                               f"({report.filters.timezone})", tip="{row} {column}:00: {value} tickets created",
+        "created": chart("created", top),
+        "solved": chart("solved", top),
+        "backlog": chart("backlog", backlog_top),
+        "hours": heatmap_chart([gettext(day) for day in WEEKDAYS], hours, report.heatmap,
+                               title=gettext("Tickets created by weekday and hour (%(zone)s)",
+                                             zone=report.filters.timezone),
+                               # heatmap_chart fills {row}, {column} and {value} in for each cell.
+                               tip=gettext("{row} {column}:00: {value} tickets created"),
                                chart_class="chart report-chart"),
     }
 
@@ -115,6 +131,8 @@ def _choices() -> dict:
         "agents": db.session.execute(select(User.id, User.name).where(User.role.in_(("agent", "admin")))
                                      .order_by(User.name)).all(),
         "channels": list(db.session.scalars(select(Ticket.channel).distinct().order_by(Ticket.channel))),
+        # What each channel is called (its label); a channel whose plugin is gone reads as its key.
+        "channel_labels": {name: str(channel.label or name) for name, channel in manager().channels().items()},
         "tags": list(db.session.scalars(select(Tag.name).order_by(Tag.name).limit(500))),
         "priorities": PRIORITIES,
         "organisations": db.session.execute(select(Organisation.id, Organisation.name)
