@@ -16,7 +16,7 @@ import re
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Message, ReplyWarning, customer_language, db_session, get_setting
+from helpdesk.plugin_api import Message, ReplyWarning, customer_language, db_session, get_setting, gettext, lazy_gettext
 from helpdesk_coaching.config import PLUGIN, lines
 
 _QUOTED = re.compile(r"^\s*>.*$", re.MULTILINE)  # quoted text is the customer's, not the agent's
@@ -71,27 +71,29 @@ def check(ticket, body: str) -> list[ReplyWarning]:
         if words > limit:
             out.append(ReplyWarning("long_sentences", f"A sentence has {words} words (“{_short(sentence)}”): "
                                     f"split it so it reads easily (aim for under {limit}).",
-                                    label="Very long sentences"))
+                                    label=lazy_gettext("Very long sentences")))
     if get_setting(PLUGIN, "check_jargon"):
         jargon = found(text, lines("jargon"))
         if jargon:
             out.append(ReplyWarning("jargon", "Jargon the customer may not know: " + ", ".join(jargon)
-                                    + ". Say it in plain words.", label="Jargon from the admin's list"))
+                                    + ". Say it in plain words.", label=lazy_gettext("Jargon from the admin's list")))
     if get_setting(PLUGIN, "check_apology") and is_complaint(ticket) and not found(text, lines("apology_phrases")):
-        out.append(ReplyWarning("apology", "This is a complaint: acknowledge how the customer feels and "
-                                "apologise where we got it wrong.", label="No apology on a complaint"))
+        out.append(ReplyWarning("apology", gettext("This is a complaint: acknowledge how the customer feels and "
+                                                   "apologise where we got it wrong."),
+                                                    label=lazy_gettext("No apology on a complaint")))
     if get_setting(PLUGIN, "check_blame"):
         blame = found(text, lines("blame_phrases"))
         if blame:
             out.append(ReplyWarning("blame", "This may read as blaming the customer (“" + "”, “".join(blame)
                                     + "”): describe what happened and what to do next.",
-                                    label="Blaming language"))
+                                    label=lazy_gettext("Blaming language")))
     if get_setting(PLUGIN, "check_open_question") and "?" not in text:
         last = last_customer_words(ticket)
         if last is not None and 0 < len(last) < int(get_setting(PLUGIN, "unclear_words") or 6):
             out.append(ReplyWarning("open_question", f"The customer wrote only “{' '.join(last)}”: if you are not "
                                     "sure what they need, ask an open question (What happens when…? "
-                                    "What would you like…?).", label="Open question when the request is unclear"))
+                                    "What would you like…?).",
+                                    label=lazy_gettext("Open question when the request is unclear")))
     if get_setting(PLUGIN, "check_readability"):
         warning = readability_warning(ticket, text)
         if warning is not None:
@@ -125,7 +127,7 @@ def readability_warning(ticket, text: str) -> ReplyWarning | None:
         return None
     return ReplyWarning("readability", f"Hard to read: Flesch reading ease {score:.0f} (aim for {least} or more; "
                         "plain English scores 60–70). Try shorter sentences and everyday words.",
-                        label="Hard to read (readability score)")
+                        label=lazy_gettext("Hard to read (readability score)"))
 
 
 def last_customer_words(ticket) -> list[str] | None:
