@@ -45,7 +45,8 @@ SETTINGS = [
             help=lazy_gettext("After a follow-up case is closed, the customer is asked again this much later.")),
 ]
 
-CSAT_LABELS = {1: "Very unsatisfied", 2: "Unsatisfied", 3: "Neutral", 4: "Satisfied", 5: "Very satisfied"}
+CSAT_LABELS = {1: lazy_gettext("Very unsatisfied"), 2: lazy_gettext("Unsatisfied"), 3: lazy_gettext("Neutral"),
+               4: lazy_gettext("Satisfied"), 5: lazy_gettext("Very satisfied")}
 
 
 @dataclass
