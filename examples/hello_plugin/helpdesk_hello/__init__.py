@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Setting, Ticket, User, db_session, get_setting, utcnow
+from helpdesk.plugin_api import Setting, Ticket, User, db_session, get_setting, lazy_gettext, utcnow
 from helpdesk_hello import access_rules
 from helpdesk_hello.jobs import count_greetings, greeting_count
 from helpdesk_hello.models import HelloGreeting
@@ -29,9 +29,10 @@ requires_api = ">=1,<2"  # the plugin API versions this works with (helpdesk.plu
 @hookimpl
 def helpdesk_settings() -> list[Setting]:
     return [
-        Setting("greeting", "text", default="Hello", help="The greeting shown in the ticket sidebar."),
-        Setting("max_per_day", "int", default=50, min=1, max=1000,
-                help="At most this many greetings are stored per day (UTC)."),
+        Setting("greeting", "text", default="Hello", label=lazy_gettext("Greeting"),
+                help=lazy_gettext("The greeting shown in the ticket sidebar.")),
+        Setting("max_per_day", "int", default=50, min=1, max=1000, label=lazy_gettext("Greetings per day"),
+                help=lazy_gettext("At most this many greetings are stored per day (UTC).")),
     ]
 
 

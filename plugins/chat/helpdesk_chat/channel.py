@@ -3,7 +3,17 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from helpdesk.plugin_api import Channel, Message, Ticket, User, customer_locale, db_session, gettext, queue_mail
+from helpdesk.plugin_api import (
+    Channel,
+    Message,
+    Ticket,
+    User,
+    customer_locale,
+    db_session,
+    gettext,
+    lazy_gettext,
+    queue_mail,
+)
 from helpdesk_chat import visitors
 from helpdesk_chat.models import ChatVisitor
 
@@ -28,7 +38,7 @@ class ChatChannel(Channel):
     visitor who is away and gave an address, so the conversation continues by mail."""
 
     def __init__(self) -> None:
-        super().__init__(name="chat", label="Website chat", plugin="chat")
+        super().__init__(name="chat", label=lazy_gettext("Website chat"), plugin="chat")
 
     def deliver(self, ticket: Ticket, message: Message) -> None:
         visitor = visitor_of_ticket(ticket.id)

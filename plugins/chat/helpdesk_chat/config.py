@@ -5,37 +5,42 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from helpdesk.plugin_api import Setting, get_setting, site_timezone
+from helpdesk.plugin_api import Setting, get_setting, lazy_gettext, site_timezone
 
 PLUGIN = "chat"
 
 SETTINGS = [
-    Setting("allowed_origins", "lines", default="", label="Allowed websites",
-            help="Origins that may embed the widget, one per line (https://www.example.com). "
-                 "The widget answers nobody else."),
-    Setting("identity_secret", "secret", default="", label="Identity secret",
-            help="Shared with your website: it passes data-user-id and data-user-hash = "
-                 "HMAC-SHA256(secret, user id) (hex) to join a chat to that signed-in user."),
-    Setting("color", "text", default="#0d6efd", label="Colour", help="The widget's colour (#rrggbb)."),
-    Setting("greeting", "text", default="Hi! How can we help?", label="Greeting"),
-    Setting("team", "team", label="Team", help="Team for chats whose page does not name one (data-team)."),
-    Setting("business_hours", "text", default="", label="Business hours",
-            help="For example \"Mon-Fri 09:00-17:00\" in the site's time zone; empty: always open."),
-    Setting("offline_message", "text", label="Outside business hours",
+    Setting("allowed_origins", "lines", default="", label=lazy_gettext("Allowed websites"),
+            help=lazy_gettext("Origins that may embed the widget, one per line (https://www.example.com). The widget "
+                              "answers nobody else.")),
+    Setting("identity_secret", "secret", default="", label=lazy_gettext("Identity secret"),
+            help=lazy_gettext("Shared with your website: it passes data-user-id and data-user-hash = "
+                              "HMAC-SHA256(secret, user id) (hex) to join a chat to that signed-in user.")),
+    Setting("color", "text", default="#0d6efd", label=lazy_gettext("Colour"),
+            help=lazy_gettext("The widget's colour (#rrggbb).")),
+    Setting("greeting", "text", default="Hi! How can we help?", label=lazy_gettext("Greeting")),
+    Setting("team", "team", label=lazy_gettext("Team"),
+            help=lazy_gettext("Team for chats whose page does not name one (data-team).")),
+    Setting("business_hours", "text", default="", label=lazy_gettext("Business hours"),
+            help=lazy_gettext("For example \"Mon-Fri 09:00-17:00\" in the site's time zone; empty: always open.")),
+    Setting("offline_message", "text", label=lazy_gettext("Outside business hours"),
             default="We're away right now. Leave a message and your email address and we'll answer by email."),
     Setting("prechat", "choice", default="optional", choices=("off", "optional", "required"),
-            label="Pre-chat form", help="Ask name and email before the first message: not at all, "
-                                        "optionally, or as required fields."),
-    Setting("away_seconds", "int", default=60, min=10, max=86400, label="Visitor away after (seconds)",
-            help="A reply to a visitor not seen for this long also goes by email, if they gave one."),
-    Setting("max_chars", "int", default=2000, min=100, max=20000, label="Longest chat message (characters)"),
-    Setting("per_minute", "int", default=20, min=1, max=600, label="Messages per visitor per minute"),
-    Setting("answer_bot", "bool", default=True, label="Answer bot",
-            help="Before a visitor's first message opens a chat, offer help-centre articles that match it well "
-                 "(needs a knowledge base plugin). The visitor can always talk to a person at once."),
-    Setting("suggestions", "bool", default=True, label="Suggest articles while typing",
-            help="While a visitor types the first message, list matching help-centre articles; "
-                 "\"This solved it\" ends there without a chat."),
+            label=lazy_gettext("Pre-chat form"),
+            help=lazy_gettext("Ask name and email before the first message: not at all, optionally, or as required "
+                              "fields.")),
+    Setting("away_seconds", "int", default=60, min=10, max=86400, label=lazy_gettext("Visitor away after (seconds)"),
+            help=lazy_gettext("A reply to a visitor not seen for this long also goes by email, if they gave one.")),
+    Setting("max_chars", "int", default=2000, min=100, max=20000,
+            label=lazy_gettext("Longest chat message (characters)")),
+    Setting("per_minute", "int", default=20, min=1, max=600, label=lazy_gettext("Messages per visitor per minute")),
+    Setting("answer_bot", "bool", default=True, label=lazy_gettext("Answer bot"),
+            help=lazy_gettext("Before a visitor's first message opens a chat, offer help-centre articles that match "
+                              "it well (needs a knowledge base plugin). The visitor can always talk to a person at "
+                              "once.")),
+    Setting("suggestions", "bool", default=True, label=lazy_gettext("Suggest articles while typing"),
+            help=lazy_gettext("While a visitor types the first message, list matching help-centre articles; \"This "
+                              "solved it\" ends there without a chat.")),
 ]
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -20,7 +20,16 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import NotificationKind, ReplyWarning, Setting, Ticket, User, db_session
+from helpdesk.plugin_api import (
+    NotificationKind,
+    ReplyWarning,
+    Setting,
+    Ticket,
+    User,
+    db_session,
+    gettext,
+    lazy_gettext,
+)
 from helpdesk_coaching import access_rules, checks, jobs  # noqa: F401  (jobs registers the reminder)
 from helpdesk_coaching.config import SETTINGS
 from helpdesk_coaching.models import Rating, Reopen
@@ -53,9 +62,9 @@ def helpdesk_migrations() -> str:
 @hookimpl
 def helpdesk_notification_kinds() -> list[NotificationKind]:
     return [
-        NotificationKind("coaching.review", "Someone reviews my work on a ticket", default="immediately"),
-        NotificationKind("coaching.reply", "A reply or dispute on a review I am part of", default="app"),
-        NotificationKind("coaching.checkin", "A coaching check-in date has come", default="immediately"),
+        NotificationKind("coaching.review", lazy_gettext("Someone reviews my work on a ticket"), default="immediately"),
+        NotificationKind("coaching.reply", lazy_gettext("A reply or dispute on a review I am part of"), default="app"),
+        NotificationKind("coaching.checkin", lazy_gettext("A coaching check-in date has come"), default="immediately"),
     ]
 
 
@@ -100,7 +109,7 @@ def helpdesk_reply_checks(ticket: Ticket, body: str) -> list[ReplyWarning]:
 @hookimpl
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
     # No count here: the link is on every page, and pages must not pay a query for it.
-    return [("Coaching", url_for("coaching.index"))] if user.is_staff else None
+    return [(gettext("Coaching"), url_for("coaching.index"))] if user.is_staff else None
 
 
 @hookimpl

@@ -16,7 +16,7 @@ import re
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Message, ReplyWarning, customer_language, db_session, get_setting
+from helpdesk.plugin_api import Message, ReplyWarning, customer_language, db_session, get_setting, gettext, lazy_gettext
 from helpdesk_coaching.config import PLUGIN, lines
 
 _QUOTED = re.compile(r"^\s*>.*$", re.MULTILINE)  # quoted text is the customer's, not the agent's
@@ -69,29 +69,34 @@ def check(ticket, body: str) -> list[ReplyWarning]:
         limit = int(get_setting(PLUGIN, "max_sentence_words") or 30)
         words, sentence = longest_sentence(text)
         if words > limit:
-            out.append(ReplyWarning("long_sentences", f"A sentence has {words} words (“{_short(sentence)}”): "
-                                    f"split it so it reads easily (aim for under {limit}).",
-                                    label="Very long sentences"))
+            out.append(ReplyWarning("long_sentences", gettext(
+                "A sentence has %(words)d words (“%(sentence)s”): split it so it reads easily (aim for under "
+                "%(limit)d).", words=words, sentence=_short(sentence), limit=limit),
+                label=lazy_gettext("Very long sentences")))
     if get_setting(PLUGIN, "check_jargon"):
         jargon = found(text, lines("jargon"))
         if jargon:
-            out.append(ReplyWarning("jargon", "Jargon the customer may not know: " + ", ".join(jargon)
-                                    + ". Say it in plain words.", label="Jargon from the admin's list"))
+            out.append(ReplyWarning("jargon", gettext(
+                "Jargon the customer may not know: %(words)s. Say it in plain words.", words=", ".join(jargon)),
+                label=lazy_gettext("Jargon from the admin's list")))
     if get_setting(PLUGIN, "check_apology") and is_complaint(ticket) and not found(text, lines("apology_phrases")):
-        out.append(ReplyWarning("apology", "This is a complaint: acknowledge how the customer feels and "
-                                "apologise where we got it wrong.", label="No apology on a complaint"))
+        out.append(ReplyWarning("apology", gettext(
+            "This is a complaint: acknowledge how the customer feels and apologise where we got it wrong."),
+            label=lazy_gettext("No apology on a complaint")))
     if get_setting(PLUGIN, "check_blame"):
         blame = found(text, lines("blame_phrases"))
         if blame:
-            out.append(ReplyWarning("blame", "This may read as blaming the customer (“" + "”, “".join(blame)
-                                    + "”): describe what happened and what to do next.",
-                                    label="Blaming language"))
+            out.append(ReplyWarning("blame", gettext(
+                "This may read as blaming the customer (“%(phrases)s”): describe what happened and what to do next.",
+                phrases="”, “".join(blame)),
+                label=lazy_gettext("Blaming language")))
     if get_setting(PLUGIN, "check_open_question") and "?" not in text:
         last = last_customer_words(ticket)
         if last is not None and 0 < len(last) < int(get_setting(PLUGIN, "unclear_words") or 6):
-            out.append(ReplyWarning("open_question", f"The customer wrote only “{' '.join(last)}”: if you are not "
-                                    "sure what they need, ask an open question (What happens when…? "
-                                    "What would you like…?).", label="Open question when the request is unclear"))
+            out.append(ReplyWarning("open_question", gettext(
+                "The customer wrote only “%(words)s”: if you are not sure what they need, ask an open question "
+                "(What happens when…? What would you like…?).", words=" ".join(last)),
+                label=lazy_gettext("Open question when the request is unclear")))
     if get_setting(PLUGIN, "check_readability"):
         warning = readability_warning(ticket, text)
         if warning is not None:
@@ -123,9 +128,10 @@ def readability_warning(ticket, text: str) -> ReplyWarning | None:
     score = reading_ease(text)
     if score >= least:
         return None
-    return ReplyWarning("readability", f"Hard to read: Flesch reading ease {score:.0f} (aim for {least} or more; "
-                        "plain English scores 60–70). Try shorter sentences and everyday words.",
-                        label="Hard to read (readability score)")
+    return ReplyWarning("readability", gettext(
+        "Hard to read: Flesch reading ease %(score)s (aim for %(least)d or more; plain English scores 60–70). "
+        "Try shorter sentences and everyday words.", score=f"{score:.0f}", least=least),
+                        label=lazy_gettext("Hard to read (readability score)"))
 
 
 def last_customer_words(ticket) -> list[str] | None:

@@ -14,14 +14,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, literal, select
 
-from helpdesk.plugin_api import Tag, Ticket, User, db_session, get_setting, utcnow
+from helpdesk.plugin_api import Tag, Ticket, User, db_session, get_setting, lazy_gettext, utcnow
 from helpdesk_coaching.config import PLUGIN
 from helpdesk_coaching.models import Rating, Reopen, Review
 from helpdesk_coaching.people import SOLVED
 
 LOW_CSAT, COMPLAINT, LONG, REOPENED, SAMPLE = "low_csat", "complaint", "long_resolution", "reopened", "sample"
-REASON_LABELS = {LOW_CSAT: "Low CSAT", COMPLAINT: "Complaint", LONG: "Long resolution", REOPENED: "Reopened",
-                 SAMPLE: "Weekly sample"}
+# Shown on the suggestions page; lazy: built once, read in each reader's language.
+REASON_LABELS = {LOW_CSAT: lazy_gettext("Low CSAT"), COMPLAINT: lazy_gettext("Complaint"),
+                 LONG: lazy_gettext("Long resolution"), REOPENED: lazy_gettext("Reopened"),
+                 SAMPLE: lazy_gettext("Weekly sample")}
 SHOWN = 200  # suggestions listed on the page, rules first; the page says how many more there are
 
 

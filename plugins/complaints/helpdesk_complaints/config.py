@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from helpdesk.plugin_api import Setting, get_setting, site_timezone
+from helpdesk.plugin_api import Setting, get_setting, lazy_gettext, site_timezone
 from helpdesk_complaints.detection import DEFAULT_PHRASES, parse_phrases
 
 PLUGIN = "complaints"
@@ -15,36 +15,42 @@ DEFAULT_NEXT_STEPS = ("A member of our team will look into it personally and wri
 
 SETTINGS = [
     Setting("sentiment_threshold", "int", default=-50, min=-100, max=100,
-            label="Sentiment threshold (VADER compound × 100)",
-            help="A message whose sentiment is below this lists it among its signals (-50 = -0.5). "
-                 "The detector's model weighs sentiment itself; the sensitivity is on the Complaint detector page."),
-    Setting("phrases", "lines", default="\n".join(DEFAULT_PHRASES), label="Complaint phrases",
-            help="Words or phrases that mark a complaint on their own, in any language; one per line or "
-                 "separated by ';'. Matched case-insensitively on word boundaries."),
-    Setting("repeat_days", "int", default=7, min=0, max=365, label="Repeat contact within (days)",
-            help="A customer who opened another ticket within this many days: counts towards a complaint. "
-                 "0 turns the signal off."),
-    Setting("vip_tag", "text", default="vip", label="VIP customer tag",
-            help="Customers carrying this tag count as VIPs: their complaints get the VIP priority."),
+            label=lazy_gettext("Sentiment threshold (VADER compound × 100)"),
+            help=lazy_gettext("A message whose sentiment is below this lists it among its signals (-50 = -0.5). The "
+                              "detector's model weighs sentiment itself; the sensitivity is on the Complaint detector "
+                              "page.")),
+    Setting("phrases", "lines", default="\n".join(DEFAULT_PHRASES), label=lazy_gettext("Complaint phrases"),
+            help=lazy_gettext("Words or phrases that mark a complaint on their own, in any language; one per line or "
+                              "separated by ';'. Matched case-insensitively on word boundaries.")),
+    Setting("repeat_days", "int", default=7, min=0, max=365, label=lazy_gettext("Repeat contact within (days)"),
+            help=lazy_gettext("A customer who opened another ticket within this many days: counts towards a "
+                              "complaint. 0 turns the signal off.")),
+    Setting("vip_tag", "text", default="vip", label=lazy_gettext("VIP customer tag"),
+            help=lazy_gettext("Customers carrying this tag count as VIPs: their complaints get the VIP priority.")),
     Setting("complaint_priority", "choice", default="high", choices=("normal", "high", "urgent"),
-            label="Priority of complaints", help="Complaints are raised to at least this priority."),
+            label=lazy_gettext("Priority of complaints"),
+            help=lazy_gettext("Complaints are raised to at least this priority.")),
     Setting("vip_priority", "choice", default="urgent", choices=("normal", "high", "urgent"),
-            label="Priority of VIP complaints"),
-    Setting("acknowledge", "bool", default=True, label="Acknowledge complaints at once",
-            help="Send the customer a personal acknowledgement through the ticket's channel (once per ticket)."),
-    Setting("apology", "bool", default=True, label="Apologise in the acknowledgement"),
-    Setting("next_steps", "text", default=DEFAULT_NEXT_STEPS, label="What happens next (acknowledgement)"),
-    Setting("followup_days", "int", default=3, min=0, max=60, label="Follow up after (days)",
-            help="Days after a complaint is resolved to ask the customer whether we resolved their concern. "
-                 "0 turns follow-ups off."),
-    Setting("followup_link_days", "int", default=30, min=1, max=365, label="Follow-up links valid for (days)"),
-    Setting("timezone", "text", default="", label="Time zone of the time-of-day conditions",
-            help="An IANA name such as Europe/Berlin; empty: the site's time zone (Admin → Settings)."),
+            label=lazy_gettext("Priority of VIP complaints")),
+    Setting("acknowledge", "bool", default=True, label=lazy_gettext("Acknowledge complaints at once"),
+            help=lazy_gettext("Send the customer a personal acknowledgement through the ticket's channel (once per "
+                              "ticket).")),
+    Setting("apology", "bool", default=True, label=lazy_gettext("Apologise in the acknowledgement")),
+    Setting("next_steps", "text", default=DEFAULT_NEXT_STEPS,
+            label=lazy_gettext("What happens next (acknowledgement)")),
+    Setting("followup_days", "int", default=3, min=0, max=60, label=lazy_gettext("Follow up after (days)"),
+            help=lazy_gettext("Days after a complaint is resolved to ask the customer whether we resolved their "
+                              "concern. 0 turns follow-ups off.")),
+    Setting("followup_link_days", "int", default=30, min=1, max=365,
+            label=lazy_gettext("Follow-up links valid for (days)")),
+    Setting("timezone", "text", default="", label=lazy_gettext("Time zone of the time-of-day conditions"),
+            help=lazy_gettext("An IANA name such as Europe/Berlin; empty: the site's time zone (Admin → Settings).")),
     Setting("escalate_to", "choice", default="lead", choices=("lead", "least_loaded"),
-            label="On a missed complaint clock, reassign to",
-            help="lead: the team lead when available, else the least-loaded available agent of the team."),
-    Setting("supervisor", "agent", label="Supervisor (teams without a lead)",
-            help="Notified of escalations and rules' notices when the ticket's team has no lead."),
+            label=lazy_gettext("On a missed complaint clock, reassign to"),
+            help=lazy_gettext("lead: the team lead when available, else the least-loaded available agent of the "
+                              "team.")),
+    Setting("supervisor", "agent", label=lazy_gettext("Supervisor (teams without a lead)"),
+            help=lazy_gettext("Notified of escalations and rules' notices when the ticket's team has no lead.")),
 ]
 
 

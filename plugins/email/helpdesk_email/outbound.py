@@ -21,6 +21,7 @@ from helpdesk.plugin_api import (
     User,
     customer_address,
     db_session,
+    lazy_gettext,
     queue_mail,
     reply_mail_html,
     site_setting,
@@ -79,7 +80,7 @@ class EmailChannel(Channel):
     """Tickets opened by mail (``channel="email"``) are answered by mail."""
 
     def __init__(self) -> None:
-        super().__init__(name="email", label="Email")
+        super().__init__(name="email", label=lazy_gettext("Email"))
 
     def deliver(self, ticket: Ticket, message: Message) -> None:
         already = db_session().scalar(select(EmailMessageId.id).where(

@@ -26,6 +26,8 @@ from helpdesk.plugin_api import (
     SlaTarget,
     Ticket,
     User,
+    gettext,
+    lazy_gettext,
     sees_every_ticket,
 )
 from helpdesk_insights import access_rules, analytics, followups, jobs, store
@@ -57,7 +59,7 @@ def helpdesk_migrations() -> str:
 
 @hookimpl
 def helpdesk_notification_kinds() -> list[NotificationKind]:
-    return [NotificationKind(jobs.KIND, "A customer theme is rising")]
+    return [NotificationKind(jobs.KIND, lazy_gettext("A customer theme is rising"))]
 
 
 @hookimpl
@@ -106,12 +108,12 @@ def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
 
 @hookimpl
 def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
-    return [("Insights", url_for("insights.index"))] if can_read(user) else None
+    return [(gettext("Insights"), url_for("insights.index"))] if can_read(user) else None
 
 
 @hookimpl
 def helpdesk_reports() -> list[tuple[str, str]]:
-    return [("Insights: customer themes", "insights.index")]
+    return [(gettext("Insights: customer themes"), "insights.index")]
 
 
 @hookimpl
@@ -144,7 +146,7 @@ def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[s
         return None
     stats = analytics.theme_stats(since=filters.since, until=filters.until, channel=filters.channel,
                                   team_id=filters.team_id, now=filters.until)
-    return [("Customer themes (insights)", Markup(render_template(
+    return [(gettext("Customer themes (insights)"), Markup(render_template(
         "insights/report_section.html", stats=stats[:10], filters=filters)))]
 
 

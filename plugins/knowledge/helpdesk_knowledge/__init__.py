@@ -100,7 +100,7 @@ def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
 
 @hookimpl
 def helpdesk_reports() -> list[tuple[str, str]]:
-    return [("Knowledge base: deflection, votes, searches with no result", "knowledge.manage")]
+    return [(gettext("Knowledge base: deflection, votes, searches with no result"), "knowledge.manage")]
 
 
 @hookimpl

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpdesk.plugin_api import Setting, get_setting
+from helpdesk.plugin_api import Setting, get_setting, lazy_gettext
 
 PLUGIN = "knowledge"
 BACKOFFICE_ROLES = ("admin", "agent", "light_agent")
@@ -12,15 +12,15 @@ MAX_BODY = 100_000
 MAX_COMMENT = 2000
 
 SETTINGS = [
-    Setting("public", "bool", default=True, label="Public help centre",
-            help="Anyone may read published articles without signing in. Switch off to make the help "
-                 "centre private: visitors are asked to sign in first."),
-    Setting("editor_roles", "text", default="agent, admin", label="Who may write articles",
-            help="Comma-separated roles whose members write, review and publish articles: any of admin, "
-                 "agent, light_agent. Every agent reads internal articles."),
-    Setting("suggestions", "int", default=3, label="Suggestions shown",
-            help="How many articles to suggest while a customer writes a ticket, and on a ticket for agents "
-                 "(1 to 10)."),
+    Setting("public", "bool", default=True, label=lazy_gettext("Public help centre"),
+            help=lazy_gettext("Anyone may read published articles without signing in. Switch off to make the help "
+                              "centre private: visitors are asked to sign in first.")),
+    Setting("editor_roles", "text", default="agent, admin", label=lazy_gettext("Who may write articles"),
+            help=lazy_gettext("Comma-separated roles whose members write, review and publish articles: any of admin, "
+                              "agent, light_agent. Every agent reads internal articles.")),
+    Setting("suggestions", "int", default=3, label=lazy_gettext("Suggestions shown"),
+            help=lazy_gettext("How many articles to suggest while a customer writes a ticket, and on a ticket for "
+                              "agents (1 to 10).")),
 ]
 
 

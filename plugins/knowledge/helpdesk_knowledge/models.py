@@ -12,10 +12,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.plugin_api import Model, User, utcnow
+from helpdesk.plugin_api import Model, User, lazy_gettext, utcnow
 
 STATUSES = ("draft", "review", "published")
-STATUS_LABELS = {"draft": "Draft", "review": "In review", "published": "Published"}
+STATUS_LABELS = {"draft": lazy_gettext("Draft"), "review": lazy_gettext("In review"),
+                 "published": lazy_gettext("Published")}  # shown; the keys are stored
 
 
 class KnowledgeCategory(Model):

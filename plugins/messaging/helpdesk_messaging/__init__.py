@@ -13,7 +13,7 @@ from flask import Blueprint, render_template
 from markupsafe import Markup
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Channel, Message, NotificationKind, Setting, Ticket
+from helpdesk.plugin_api import Channel, Message, NotificationKind, Setting, Ticket, lazy_gettext
 from helpdesk_messaging import access_rules, contacts  # noqa: F401  (routes register on import)
 from helpdesk_messaging.channels import CHANNELS, NAMES, last_customer_message
 from helpdesk_messaging.config import SETTINGS
@@ -63,7 +63,8 @@ CONTACT_CHANNELS = NAMES | {"chat"}  # tickets whose customer record may be a st
 
 @hookimpl
 def helpdesk_notification_kinds() -> list[NotificationKind]:
-    return [NotificationKind("messaging.incoming_call", "A customer is calling (the call's ticket)", default="app")]
+    return [NotificationKind("messaging.incoming_call", lazy_gettext("A customer is calling (the call's ticket)"),
+                             default="app")]
 
 
 @hookimpl

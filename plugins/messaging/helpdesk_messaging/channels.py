@@ -17,7 +17,7 @@ from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Channel, Message, Ticket, User, db_session, external_url
+from helpdesk.plugin_api import Channel, Message, Ticket, User, db_session, external_url, lazy_gettext
 from helpdesk_messaging import providers
 from helpdesk_messaging.models import MessagingLink
 
@@ -138,10 +138,10 @@ def latest_from(customer: User, channel: str) -> Message | None:
         .order_by(Message.id.desc()).limit(1))
 
 
-CHANNELS = [MessagingChannel(name="sms", label="SMS", plugin="messaging"),
-            MessagingChannel(name="whatsapp", label="WhatsApp", plugin="messaging"),
-            MessagingChannel(name="telegram", label="Telegram", plugin="messaging"),
-            MessagingChannel(name="slack", label="Slack", plugin="messaging"),
-            MessagingChannel(name="social", label="Social", plugin="messaging"),
-            MessagingChannel(name="phone", label="Phone", plugin="messaging")]
+CHANNELS = [MessagingChannel(name="sms", label=lazy_gettext("SMS"), plugin="messaging"),
+            MessagingChannel(name="whatsapp", label=lazy_gettext("WhatsApp"), plugin="messaging"),
+            MessagingChannel(name="telegram", label=lazy_gettext("Telegram"), plugin="messaging"),
+            MessagingChannel(name="slack", label=lazy_gettext("Slack"), plugin="messaging"),
+            MessagingChannel(name="social", label=lazy_gettext("Social"), plugin="messaging"),
+            MessagingChannel(name="phone", label=lazy_gettext("Phone"), plugin="messaging")]
 NAMES = {c.name for c in CHANNELS}

@@ -27,6 +27,8 @@ from helpdesk.plugin_api import (
     active_agents,
     db_session,
     get_setting,
+    gettext,
+    lazy_gettext,
     nav_count,
     page_rows,
 )
@@ -53,7 +55,7 @@ def helpdesk_blueprints() -> list[Blueprint]:
 @hookimpl
 def helpdesk_notification_kinds() -> list[NotificationKind]:
     # The bell by default: recognition mails kudos itself to agents who opted in.
-    return [NotificationKind("recognition.kudos", "Someone gives me kudos", default="app")]
+    return [NotificationKind("recognition.kudos", lazy_gettext("Someone gives me kudos"), default="app")]
 
 
 @hookimpl
@@ -139,7 +141,8 @@ def helpdesk_nav_links(user: User) -> list[tuple[str, str]] | None:
     if not user.is_staff:
         return None
     count = nav_count(PLUGIN, "unread")  # with the bell and other plugins' counts: one statement
-    return [(f"Kudos ({count})" if count else "Kudos", url_for("recognition.feed_index"))]
+    label = gettext("Kudos (%(count)d)", count=count) if count else gettext("Kudos")
+    return [(label, url_for("recognition.feed_index"))]
 
 
 @hookimpl
@@ -193,7 +196,7 @@ def _kudos_on(user: User, ticket_ids: list[int]) -> dict[int, list[Kudos]]:
 
 @hookimpl
 def helpdesk_reports() -> list[tuple[str, str]] | None:
-    return [("Recognition leaderboard", "recognition.leaderboard")] if get_setting(
+    return [(gettext("Recognition leaderboard"), "recognition.leaderboard")] if get_setting(
         PLUGIN, "leaderboard_enabled") else None
 
 
@@ -207,7 +210,7 @@ def helpdesk_customer_timeline(customer: User, user: User, before: Any, limit: i
              .order_by(Kudos.created_at.desc()).limit(limit))
     if before is not None:
         query = query.where(Kudos.created_at < before)
-    return [TimelineEntry(at=k.created_at, kind="kudos", title=f"Kudos for {k.recipient.name}",
+    return [TimelineEntry(at=k.created_at, kind="kudos", title=gettext("Kudos for %(name)s", name=k.recipient.name),
                           text=(k.message or "")[:240],
                           ticket_reference=k.ticket.reference if k.ticket else None)
             for k in db_session().scalars(query)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpdesk.plugin_api import Setting, get_setting
+from helpdesk.plugin_api import Setting, get_setting, lazy_gettext
 
 PLUGIN = "recognition"
 MAX_MESSAGE = 500
@@ -23,17 +23,17 @@ DEFAULT_EXCLUSIONS = ("in advance, thanks for nothing, no thanks, but, however, 
                       "aber, mais, pero, ma non, maar")
 
 SETTINGS = [
-    Setting("values", "text", default=DEFAULT_VALUES, label="Value tags",
-            help="Comma-separated tags a colleague may attach to kudos (e.g. empathy, fast fix)."),
-    Setting("thanks_phrases", "text", default=DEFAULT_PHRASES, label="Thank-you phrases",
-            help="Comma-separated phrases that make a customer's sentence a thank-you (any language, "
-                 "matched as whole words, case-insensitive). Keep them unmistakable."),
-    Setting("thanks_exclusions", "text", default=DEFAULT_EXCLUSIONS, label="Not a thank-you when",
-            help="Comma-separated words or phrases that cancel a thank-you in the same sentence."),
-    Setting("leaderboard_enabled", "bool", default=True, label="Leaderboard",
-            help="Show the leaderboard to agents. Switch it off and the page says so to everyone."),
-    Setting("default_public", "bool", default=True, label="Public by default",
-            help="Recognition of an agent who has not chosen yet is public (feed, leaderboard)."),
+    Setting("values", "text", default=DEFAULT_VALUES, label=lazy_gettext("Value tags"),
+            help=lazy_gettext("Comma-separated tags a colleague may attach to kudos (e.g. empathy, fast fix).")),
+    Setting("thanks_phrases", "text", default=DEFAULT_PHRASES, label=lazy_gettext("Thank-you phrases"),
+            help=lazy_gettext("Comma-separated phrases that make a customer's sentence a thank-you (any language, "
+                              "matched as whole words, case-insensitive). Keep them unmistakable.")),
+    Setting("thanks_exclusions", "text", default=DEFAULT_EXCLUSIONS, label=lazy_gettext("Not a thank-you when"),
+            help=lazy_gettext("Comma-separated words or phrases that cancel a thank-you in the same sentence.")),
+    Setting("leaderboard_enabled", "bool", default=True, label=lazy_gettext("Leaderboard"),
+            help=lazy_gettext("Show the leaderboard to agents. Switch it off and the page says so to everyone.")),
+    Setting("default_public", "bool", default=True, label=lazy_gettext("Public by default"),
+            help=lazy_gettext("Recognition of an agent who has not chosen yet is public (feed, leaderboard).")),
 ]
 
 

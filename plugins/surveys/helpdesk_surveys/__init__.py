@@ -27,6 +27,7 @@ from helpdesk.plugin_api import (
     bar_chart,
     db_session,
     gettext,
+    lazy_gettext,
     ngettext,
     page_rows,
     utcnow,
@@ -47,7 +48,7 @@ __version__ = "0.1.0"
 
 @hookimpl
 def helpdesk_notification_kinds() -> list[NotificationKind]:
-    return [NotificationKind("surveys.followup_case", "A survey follow-up case is assigned to me")]
+    return [NotificationKind("surveys.followup_case", lazy_gettext("A survey follow-up case is assigned to me"))]
 
 
 @hookimpl

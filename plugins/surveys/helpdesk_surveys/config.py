@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from helpdesk.plugin_api import Setting, db_session, get_setting
+from helpdesk.plugin_api import Setting, db_session, get_setting, lazy_gettext
 from helpdesk_surveys.models import KINDS, SurveyType
 
 # A survey type's subject and text in other languages live in the core's table of texts
@@ -17,35 +17,36 @@ TYPE_NUMBERS = {"csat": 1, "nps": 2}
 PLUGIN = "surveys"
 
 SETTINGS = [
-    Setting("throttle_days", "int", default=30, min=0, max=365, label="Throttle (days)",
-            help="No customer is surveyed more than once in this many days (0: no limit). "
-                 "Re-surveys after a follow-up case are exempt."),
-    Setting("sampling_percent", "int", default=100, min=0, max=100, label="Sampling (%)",
-            help="Share of eligible tickets that get a survey, chosen by ticket number (deterministic)."),
-    Setting("validity_days", "int", default=14, min=1, max=365, label="Validity (days)",
-            help="How long a survey link accepts and changes answers after it was sent."),
-    Setting("quiet_hours_start", "int", default=21, min=0, max=23, label="Quiet hours start (hour)",
-            help="No invitation is sent from this hour ..."),
-    Setting("quiet_hours_end", "int", default=8, min=0, max=23, label="Quiet hours end (hour)",
-            help="... until this hour, in the customer's time zone when known, else the time zone below. "
-                 "Equal hours: no quiet hours."),
-    Setting("timezone", "text", default="UTC", label="Default time zone",
-            help="An IANA name such as Europe/Berlin, for customers whose time zone is unknown."),
-    Setting("excluded_tags", "text", default="spam", label="Excluded tags",
-            help="Tickets with any of these tags (comma-separated) are never surveyed."),
-    Setting("blocklist", "text", default="", label="Blocklist",
-            help="Addresses or domains (comma- or line-separated, e.g. ceo@acme.test, partner.example) "
-                 "that never get a survey."),
-    Setting("followup_due_hours", "int", default=48, min=1, max=720, label="Follow-up due (hours)",
-            help="A low score's follow-up case is due this many hours after the answer."),
-    Setting("followup_owner", "agent", label="Fallback case owner",
-            help="Owns follow-up cases when the ticket's team has no lead and the ticket no agent "
-                 "(else the first admin)."),
-    Setting("resurvey_delay_hours", "int", default=24, min=0, max=720, label="Re-survey delay (hours)",
-            help="After a follow-up case is closed, the customer is asked again this much later."),
+    Setting("throttle_days", "int", default=30, min=0, max=365, label=lazy_gettext("Throttle (days)"),
+            help=lazy_gettext("No customer is surveyed more than once in this many days (0: no limit). Re-surveys "
+                              "after a follow-up case are exempt.")),
+    Setting("sampling_percent", "int", default=100, min=0, max=100, label=lazy_gettext("Sampling (%)"),
+            help=lazy_gettext("Share of eligible tickets that get a survey, chosen by ticket number (deterministic).")),
+    Setting("validity_days", "int", default=14, min=1, max=365, label=lazy_gettext("Validity (days)"),
+            help=lazy_gettext("How long a survey link accepts and changes answers after it was sent.")),
+    Setting("quiet_hours_start", "int", default=21, min=0, max=23, label=lazy_gettext("Quiet hours start (hour)"),
+            help=lazy_gettext("No invitation is sent from this hour ...")),
+    Setting("quiet_hours_end", "int", default=8, min=0, max=23, label=lazy_gettext("Quiet hours end (hour)"),
+            help=lazy_gettext("... until this hour, in the customer's time zone when known, else the time zone below. "
+                              "Equal hours: no quiet hours.")),
+    Setting("timezone", "text", default="UTC", label=lazy_gettext("Default time zone"),
+            help=lazy_gettext("An IANA name such as Europe/Berlin, for customers whose time zone is unknown.")),
+    Setting("excluded_tags", "text", default="spam", label=lazy_gettext("Excluded tags"),
+            help=lazy_gettext("Tickets with any of these tags (comma-separated) are never surveyed.")),
+    Setting("blocklist", "text", default="", label=lazy_gettext("Blocklist"),
+            help=lazy_gettext("Addresses or domains (comma- or line-separated, e.g. ceo@acme.test, partner.example) "
+                              "that never get a survey.")),
+    Setting("followup_due_hours", "int", default=48, min=1, max=720, label=lazy_gettext("Follow-up due (hours)"),
+            help=lazy_gettext("A low score's follow-up case is due this many hours after the answer.")),
+    Setting("followup_owner", "agent", label=lazy_gettext("Fallback case owner"),
+            help=lazy_gettext("Owns follow-up cases when the ticket's team has no lead and the ticket no agent (else "
+                              "the first admin).")),
+    Setting("resurvey_delay_hours", "int", default=24, min=0, max=720, label=lazy_gettext("Re-survey delay (hours)"),
+            help=lazy_gettext("After a follow-up case is closed, the customer is asked again this much later.")),
 ]
 
-CSAT_LABELS = {1: "Very unsatisfied", 2: "Unsatisfied", 3: "Neutral", 4: "Satisfied", 5: "Very satisfied"}
+CSAT_LABELS = {1: lazy_gettext("Very unsatisfied"), 2: lazy_gettext("Unsatisfied"), 3: lazy_gettext("Neutral"),
+               4: lazy_gettext("Satisfied"), 5: lazy_gettext("Very satisfied")}
 
 
 @dataclass
