@@ -239,26 +239,7 @@ def test_template_has_no_untranslated_words(path: Path) -> None:
 # The plugins' Setting/NotificationKind/ReplyWarning/Channel labels and *_LABELS dicts, not
 # converted yet (issue 24): only the contract rule is skipped for them.
 PENDING_CONTRACT: set[str] = {
-    "plugins/chat/helpdesk_chat/channel.py",
-    "plugins/chat/helpdesk_chat/config.py",
-    "plugins/coaching/helpdesk_coaching/__init__.py",
-    "plugins/coaching/helpdesk_coaching/checks.py",
-    "plugins/coaching/helpdesk_coaching/config.py",
-    "plugins/coaching/helpdesk_coaching/suggestions.py",
-    "plugins/complaints/helpdesk_complaints/config.py",
     "plugins/complaints/helpdesk_complaints/escalation.py",
-    "plugins/email/helpdesk_email/__init__.py",
-    "plugins/email/helpdesk_email/outbound.py",
-    "plugins/insights/helpdesk_insights/__init__.py",
-    "plugins/insights/helpdesk_insights/config.py",
-    "plugins/knowledge/helpdesk_knowledge/config.py",
-    "plugins/knowledge/helpdesk_knowledge/models.py",
-    "plugins/messaging/helpdesk_messaging/__init__.py",
-    "plugins/messaging/helpdesk_messaging/config.py",
-    "plugins/recognition/helpdesk_recognition/__init__.py",
-    "plugins/recognition/helpdesk_recognition/config.py",
-    "plugins/surveys/helpdesk_surveys/__init__.py",
-    "plugins/surveys/helpdesk_surveys/config.py",
 }
 
 
