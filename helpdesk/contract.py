@@ -36,7 +36,8 @@ class Setting:
 
     ``label`` (the field's name on the admin page; the setting's ``name`` without one) and
     ``help`` (a line under it) are :data:`Text`: give them with ``lazy_gettext`` so each
-    admin reads them in their language.
+    admin reads them in their language. ``choice_labels`` (optional, one per ``choices``
+    entry, in the same order) are the names the admin reads for the stored choices.
     """
 
     name: str
@@ -48,10 +49,13 @@ class Setting:
     required: bool = False
     min: int | None = None
     max: int | None = None
+    choice_labels: tuple[Text, ...] = ()
 
     def __post_init__(self) -> None:
         if self.type not in SETTING_TYPES:
             raise ValueError(f"unknown setting type {self.type!r}; use one of {SETTING_TYPES}")
+        if self.choice_labels and len(self.choice_labels) != len(self.choices):
+            raise ValueError(f"setting {self.name!r}: one choice label per choice ({len(self.choices)})")
 
 
 @dataclass(frozen=True)

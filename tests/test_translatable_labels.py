@@ -82,3 +82,17 @@ def test_lazy_reply_warning_is_answered_as_json(app, client, login, agent, ticke
 def test_text_alias_takes_both():
     label: Text = in_reader_language("x")
     assert isinstance(label, Text) and isinstance("plain", Text)
+
+
+def test_choice_labels_name_the_stored_choices(app, db, client, login, admin):
+    manager(app).register(make_plugin("moods", helpdesk_settings=lambda: [Setting(
+        "mode", "choice", default="fast", choices=("fast", "careful"),
+        choice_labels=(in_reader_language("Quickly"), in_reader_language("With care")))]), "moods")
+    login(client, admin)
+    page = client.get("/admin/plugins/moods").text
+    assert '<option value="careful">With care (en)</option>' in page
+    admin.language = "de"
+    db.session.commit()
+    assert '<option value="careful">With care (de)</option>' in client.get("/admin/plugins/moods").text
+    with pytest.raises(ValueError, match="one choice label per choice"):
+        Setting("mode", "choice", choices=("fast", "careful"), choice_labels=("Quickly",))

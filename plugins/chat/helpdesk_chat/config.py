@@ -26,6 +26,7 @@ SETTINGS = [
     Setting("offline_message", "text", label=lazy_gettext("Outside business hours"),
             default="We're away right now. Leave a message and your email address and we'll answer by email."),
     Setting("prechat", "choice", default="optional", choices=("off", "optional", "required"),
+            choice_labels=(lazy_gettext("Off"), lazy_gettext("Optional"), lazy_gettext("Required")),
             label=lazy_gettext("Pre-chat form"),
             help=lazy_gettext("Ask name and email before the first message: not at all, optionally, or as required "
                               "fields.")),

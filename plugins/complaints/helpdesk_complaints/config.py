@@ -8,6 +8,8 @@ from helpdesk.plugin_api import Setting, get_setting, lazy_gettext, site_timezon
 from helpdesk_complaints.detection import DEFAULT_PHRASES, parse_phrases
 
 PLUGIN = "complaints"
+# The priorities' names as the core shows them (same words: the core's catalogue has them).
+PRIORITY_LABELS = (lazy_gettext("normal"), lazy_gettext("high"), lazy_gettext("urgent"))
 TAG = "complaint"  # the tag complaint tickets carry (SLA policies and other plugins rely on it)
 
 DEFAULT_NEXT_STEPS = ("A member of our team will look into it personally and write to you within one "
@@ -28,9 +30,11 @@ SETTINGS = [
     Setting("vip_tag", "text", default="vip", label=lazy_gettext("VIP customer tag"),
             help=lazy_gettext("Customers carrying this tag count as VIPs: their complaints get the VIP priority.")),
     Setting("complaint_priority", "choice", default="high", choices=("normal", "high", "urgent"),
+            choice_labels=PRIORITY_LABELS,
             label=lazy_gettext("Priority of complaints"),
             help=lazy_gettext("Complaints are raised to at least this priority.")),
     Setting("vip_priority", "choice", default="urgent", choices=("normal", "high", "urgent"),
+            choice_labels=PRIORITY_LABELS,
             label=lazy_gettext("Priority of VIP complaints")),
     Setting("acknowledge", "bool", default=True, label=lazy_gettext("Acknowledge complaints at once"),
             help=lazy_gettext("Send the customer a personal acknowledgement through the ticket's channel (once per "
@@ -46,6 +50,7 @@ SETTINGS = [
     Setting("timezone", "text", default="", label=lazy_gettext("Time zone of the time-of-day conditions"),
             help=lazy_gettext("An IANA name such as Europe/Berlin; empty: the site's time zone (Admin → Settings).")),
     Setting("escalate_to", "choice", default="lead", choices=("lead", "least_loaded"),
+            choice_labels=(lazy_gettext("The team lead"), lazy_gettext("The least-loaded agent")),
             label=lazy_gettext("On a missed complaint clock, reassign to"),
             help=lazy_gettext("lead: the team lead when available, else the least-loaded available agent of the "
                               "team.")),
