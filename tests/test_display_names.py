@@ -113,3 +113,14 @@ def test_a_german_agent_reads_status_changes_in_the_trail_by_name(app, client, l
     assert change == f"{german_new} → {german_pending}"
     assert 'data-field="status"' in page  # the stored field and values are unchanged
     assert options(page, "status")["pending"] == german_pending  # the fields form: by name, submits the key
+
+
+def test_the_reports_priority_rows_are_named_in_the_readers_language_and_keys_in_csv(app, admin, ticket):
+    with app.test_request_context():
+        filters, _ = parse_filters({}, admin)
+        report = build_report(admin, filters)
+        assert [r[0] for r in tables.rows(report, "priority", csv=True)] == [ticket.priority]
+        with force_locale("de"):
+            german = str(PRIORITY_NAMES[ticket.priority])
+            assert [r[0] for r in tables.rows(report, "priority")] == [german]
+            assert [r[0] for r in tables.rows(report, "priority", csv=True)] == [ticket.priority]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from helpdesk.i18n import N_, gettext
+from helpdesk.i18n import N_, gettext, priority_name
 from helpdesk.reports.metrics import DIMENSIONS, NONE_LABELS, WEEKDAYS, Report, Stats
 from helpdesk.sla.clock import format_duration
 
@@ -59,7 +59,12 @@ def rows(report: Report, name: str, csv: bool = False) -> list[list[Any]]:
         period = f"{f.start.isoformat()} to {f.end.isoformat()}" if csv else \
             gettext("%(start)s to %(end)s", start=f.start.isoformat(), end=f.end.isoformat())
         return [[period, *metric_cells(report.total, csv)]]
-    # The "(no team)" rows are the only labels of ours; the rest are names people gave.
-    none_label = NONE_LABELS[name]
-    return [[gettext(label) if label == none_label and not csv else label, *metric_cells(stats, csv)]
-            for label, stats in report.by[name]]
+    return [[label if csv else _shown(name, label), *metric_cells(stats, csv)] for label, stats in report.by[name]]
+
+
+def _shown(dimension: str, label: str) -> str:
+    """A row's label on the page: our "(no team)" rows and the priorities (stored keys) by
+    name in the reader's language; teams, agents and tags are names people gave."""
+    if label == NONE_LABELS[dimension]:
+        return gettext(label)
+    return priority_name(label) if dimension == "priority" else label
