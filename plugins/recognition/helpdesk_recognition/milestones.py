@@ -7,6 +7,7 @@ whichever of two simultaneous events commits last sees both.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -87,6 +88,45 @@ def award(user: User, key: str, *, period: str = "", ticket_id: int | None = Non
 
     notify(user, line, award=row)
     return row
+
+
+# The details ``award`` stores, as (singular, plural or None): ``detail_label`` finds which one
+# a stored English detail was written from and shows it in the reader's language.
+_DETAILS = (
+    ("your first five-star rating", None),
+    ("%(num)s five-star rating", "%(num)s five-star ratings"),
+    ("a complaint (%(reference)s) turned into a five-star rating", None),
+    ("%(num)s complaint turned into a five-star rating", "%(num)s complaints turned into five-star ratings"),
+    ("%(num)s ticket resolved", "%(num)s tickets resolved"),
+    ("%(num)s kudos in %(month)s", "%(num)s kudos in %(month)s"),
+)
+
+
+def _pattern(msgid: str) -> re.Pattern[str]:
+    parts = re.split(r"%\((\w+)\)s", msgid)
+    return re.compile("".join(f"(?P<{p}>.+?)" if i % 2 else re.escape(p) for i, p in enumerate(parts)), re.S)
+
+
+def detail_label(detail: str) -> str:
+    """A stored (English) award detail in the reader's language; an unknown one as stored."""
+    for singular, plural in _DETAILS:
+        for form in (singular, plural) if plural else (singular,):
+            match = _pattern(form).fullmatch(detail or "")
+            if match is None:
+                continue
+            params: dict[str, str] = match.groupdict()
+            if "month" in params:
+                try:
+                    params["month"] = local_date(datetime.strptime(params["month"], "%B %Y"), "MMMM yyyy")
+                except ValueError:
+                    pass  # an unexpected month: kept as stored
+            if plural is None:
+                return gettext(singular, **params)
+            num = params.pop("num")
+            if not num.isdigit():
+                continue
+            return ngettext(singular, plural, int(num), **params)
+    return detail
 
 
 def _enabled(key: str) -> int | None:
