@@ -53,6 +53,7 @@ from helpdesk.plugin_api import (
     audit,
     choose_agent,
     db_session,
+    gettext,
     text_for,
     utcnow,
 )
@@ -231,44 +232,50 @@ def evaluate(conditions: dict, facts: Facts) -> list[Verdict]:
     if unknown:
         raise RuleError(f"unknown condition {sorted(unknown)[0]!r}")
     out: list[Verdict] = []
+    # Verdicts are shown on the explain page only (never stored): the reader's language.
     for key in CONDITION_KEYS:
         if key not in conditions:
             continue
         value = conditions[key]
         if key == "channel":
             wanted = [str(v).lower() for v in value]
-            out.append(Verdict(key, f"channel is {_names(wanted)}", facts.channel, facts.channel in wanted))
+            out.append(Verdict(key, gettext("channel is %(channels)s", channels=_names(wanted)), facts.channel,
+                               facts.channel in wanted))
         elif key == "sentiment_below":
             limit = float(value)
-            out.append(Verdict(key, f"sentiment below {limit:+.2f}", f"{facts.sentiment:+.2f}",
-                               facts.sentiment < limit))
+            out.append(Verdict(key, gettext("sentiment below %(score)s", score=f"{limit:+.2f}"),
+                               f"{facts.sentiment:+.2f}", facts.sentiment < limit))
         elif key == "words":
             found = sorted({m.group(1).lower() for m in word_pattern(list(value)).finditer(facts.text)})
-            out.append(Verdict(key, f"mentions any of: {_names(value)}", _names(found) if found else "none of them",
-                               bool(found)))
+            out.append(Verdict(key, gettext("mentions any of: %(words)s", words=_names(value)),
+                               _names(found) if found else gettext("none of them"), bool(found)))
         elif key == "regex":
             match = search_regex(str(value), facts.text)
-            out.append(Verdict(key, f"matches /{value}/", f"“{match.group(0)[:60]}”" if match else "no match",
+            out.append(Verdict(key, gettext("matches /%(pattern)s/", pattern=value),
+                               f"“{match.group(0)[:60]}”" if match else gettext("no match"),
                                match is not None))
         elif key == "customer_tag":
             tag = str(value).strip().lower()
-            shown = _names(sorted(facts.customer_tags)) or "no tags"
-            out.append(Verdict(key, f"customer tagged {tag}", shown, tag in facts.customer_tags))
+            shown = _names(sorted(facts.customer_tags)) or gettext("no tags")
+            out.append(Verdict(key, gettext("customer tagged %(tag)s", tag=tag), shown, tag in facts.customer_tags))
         elif key == "team_id":
-            out.append(Verdict(key, f"team is {team_name(value)}",
-                               team_name(facts.team_id) if facts.team_id else "no team", facts.team_id == value))
+            out.append(Verdict(key, gettext("team is %(team)s", team=team_name(value)),
+                               team_name(facts.team_id) if facts.team_id else gettext("no team"),
+                               facts.team_id == value))
         elif key == "time":
             start, end = parse_hhmm(value.get("from")), parse_hhmm(value.get("to"))
             now = facts.created_local.time().replace(second=0, microsecond=0)
             inside = start <= now < end if start <= end else (now >= start or now < end)
-            out.append(Verdict(key, f"created between {start:%H:%M} and {end:%H:%M}",
+            out.append(Verdict(key, gettext("created between %(start)s and %(end)s", start=f"{start:%H:%M}",
+                                            end=f"{end:%H:%M}"),
                                f"{facts.created_local:%H:%M} {facts.created_local.tzname()}", inside))
         elif key == "priority":
-            out.append(Verdict(key, f"priority is {_names(value)}", facts.priority, facts.priority in value))
+            out.append(Verdict(key, gettext("priority is %(priorities)s", priorities=_names(value)), facts.priority,
+                               facts.priority in value))
         elif key == "is_complaint":
             complaint = bool(value)
-            out.append(Verdict(key, "is a complaint" if complaint else "is not a complaint",
-                               "a complaint" if facts.is_complaint else "not a complaint",
+            out.append(Verdict(key, gettext("is a complaint") if complaint else gettext("is not a complaint"),
+                               gettext("a complaint") if facts.is_complaint else gettext("not a complaint"),
                                facts.is_complaint == complaint))
     return out
 
