@@ -32,6 +32,7 @@ from helpdesk_complaints.models import (
     ComplaintStep,
 )
 from helpdesk_complaints.views import bp
+from helpdesk_complaints.words import shown
 
 __version__ = "0.1.0"
 __all__ = ["PLUGIN", "detector_views", "jobs"]  # detector_views: its routes join bp
@@ -154,8 +155,14 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
             .order_by(ComplaintAlert.id.desc()).limit(20)))
         if not alerts:
             return None
-        return Markup(render_template("complaints/alerts.html", alerts=alerts, form=StepForm()))
+        return Markup(render_template("complaints/alerts.html", alerts=alerts, form=StepForm(),
+                                      alert_text=alert_text))
     return None
+
+
+def alert_text(alert: ComplaintAlert) -> str:
+    """An alert's stored English text in the reader's language (the rule or ticket in it as stored)."""
+    return shown(alert.text, (rules.ROUTED_BY, escalation.MISSED_TARGET))
 
 
 @hookimpl

@@ -15,9 +15,12 @@ from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import flag_of
 from helpdesk_complaints.models import ComplaintAlert, ComplaintEscalation
 from helpdesk_complaints.notices import email_alerts
+from helpdesk_complaints.words import N_, stored
 
 log = logging.getLogger(__name__)
 
+# The team lead's alert: stored in English, translated on their dashboard.
+MISSED_TARGET = N_("Complaint %(reference)s missed its %(target)s target")
 KIND_LABELS = {"first_response": "first response", "next_response": "next response",
                "periodic_update": "update to the customer", "resolution": "resolution"}
 
@@ -91,7 +94,7 @@ def escalate(ticket: Ticket, target) -> ComplaintEscalation | None:
     alert = None
     if lead is not None:
         alert = ComplaintAlert(user_id=lead.id, ticket_id=ticket.id, kind="escalation",
-                               text=f"Complaint {ticket.reference} missed its {kind_label} target")
+                               text=stored(MISSED_TARGET, reference=ticket.reference, target=kind_label))
         db_session().add(alert)
     db_session().commit()
     if alert is not None:

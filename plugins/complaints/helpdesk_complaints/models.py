@@ -7,15 +7,20 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.plugin_api import Model, Ticket, User, lazy_gettext, utcnow
+from helpdesk_complaints.words import N_
 
 STEPS = ("acknowledge", "listen", "remedy", "resolve", "follow_up")
-STEP_LABELS = {
-    "acknowledge": lazy_gettext("Acknowledge"),
-    "listen": lazy_gettext("Listen and apologise"),
-    "remedy": lazy_gettext("Offer a remedy"),
-    "resolve": lazy_gettext("Resolve"),
-    "follow_up": lazy_gettext("Follow up"),
+
+
+# English, for what is stored (the playbook's audit reasons); STEP_LABELS for what is shown.
+STEP_NAMES = {
+    "acknowledge": N_("Acknowledge"),
+    "listen": N_("Listen and apologise"),
+    "remedy": N_("Offer a remedy"),
+    "resolve": N_("Resolve"),
+    "follow_up": N_("Follow up"),
 }
+STEP_LABELS = {step: lazy_gettext(name) for step, name in STEP_NAMES.items()}
 
 
 class ComplaintFlag(Model):

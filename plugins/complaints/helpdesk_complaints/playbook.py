@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 
 from helpdesk.plugin_api import Ticket, User, audit, db_session, lazy_gettext, utcnow
 from helpdesk_complaints.flags import flag_of
-from helpdesk_complaints.models import STEP_LABELS, STEPS, ComplaintStep
+from helpdesk_complaints.models import STEP_LABELS, STEP_NAMES, STEPS, ComplaintStep
 from helpdesk_complaints.notices import cancel_followup, mark_step, schedule_followup
 
 MANUAL_STEPS = ("acknowledge", "listen", "follow_up")
@@ -53,7 +53,8 @@ def set_step(ticket: Ticket, step: str, agent: User, done: bool) -> bool:
             ComplaintStep.ticket_id == ticket.id, ComplaintStep.step == step)).rowcount)
     if changed:
         audit(ticket, agent, "playbook", step, None if done else "done", "done" if done else None,
-              reason=f"{STEP_LABELS[step]} marked {'done' if done else 'not done'}")
+              # English whoever ticks it: the reason is stored and read by every agent in the history.
+              reason=f"{STEP_NAMES[step]} marked {'done' if done else 'not done'}")
     db_session().commit()
     return changed
 

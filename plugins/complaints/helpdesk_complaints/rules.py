@@ -53,6 +53,7 @@ from helpdesk.plugin_api import (
     audit,
     choose_agent,
     db_session,
+    gettext,
     text_for,
     utcnow,
 )
@@ -60,11 +61,14 @@ from helpdesk_complaints import core_tables
 from helpdesk_complaints.config import TAG, local_time
 from helpdesk_complaints.detection import sentiment
 from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFlag, ComplaintRule
+from helpdesk_complaints.words import ENGLISH, LOCAL, N_, Words, stored
 
 log = logging.getLogger(__name__)
 
-ASSIGN_MODES = {"agent": "a specific agent", "round_robin": "round robin in the team",
-                "least_loaded": "the least-loaded agent of the team"}
+# A supervisor's alert, stored in English and translated on their dashboard (ALERT_TEXTS).
+ROUTED_BY = N_("New ticket routed by %(rule)s")
+ASSIGN_MODES = {"agent": N_("a specific agent"), "round_robin": N_("round robin in the team"),
+                "least_loaded": N_("the least-loaded agent of the team")}
 CONDITION_KEYS = ("channel", "sentiment_below", "words", "regex", "customer_tag", "team_id", "time", "priority",
                   "is_complaint")
 # A rule's acknowledgement in other languages: the core's table of texts, one row per language.
@@ -228,102 +232,116 @@ def evaluate(conditions: dict, facts: Facts) -> list[Verdict]:
     if unknown:
         raise RuleError(f"unknown condition {sorted(unknown)[0]!r}")
     out: list[Verdict] = []
+    # Verdicts are shown on the explain page only (never stored): the reader's language.
     for key in CONDITION_KEYS:
         if key not in conditions:
             continue
         value = conditions[key]
         if key == "channel":
             wanted = [str(v).lower() for v in value]
-            out.append(Verdict(key, f"channel is {_names(wanted)}", facts.channel, facts.channel in wanted))
+            out.append(Verdict(key, gettext("channel is %(channels)s", channels=_names(wanted)), facts.channel,
+                               facts.channel in wanted))
         elif key == "sentiment_below":
             limit = float(value)
-            out.append(Verdict(key, f"sentiment below {limit:+.2f}", f"{facts.sentiment:+.2f}",
-                               facts.sentiment < limit))
+            out.append(Verdict(key, gettext("sentiment below %(score)s", score=f"{limit:+.2f}"),
+                               f"{facts.sentiment:+.2f}", facts.sentiment < limit))
         elif key == "words":
             found = sorted({m.group(1).lower() for m in word_pattern(list(value)).finditer(facts.text)})
-            out.append(Verdict(key, f"mentions any of: {_names(value)}", _names(found) if found else "none of them",
-                               bool(found)))
+            out.append(Verdict(key, gettext("mentions any of: %(words)s", words=_names(value)),
+                               _names(found) if found else gettext("none of them"), bool(found)))
         elif key == "regex":
             match = search_regex(str(value), facts.text)
-            out.append(Verdict(key, f"matches /{value}/", f"“{match.group(0)[:60]}”" if match else "no match",
+            out.append(Verdict(key, gettext("matches /%(pattern)s/", pattern=value),
+                               f"“{match.group(0)[:60]}”" if match else gettext("no match"),
                                match is not None))
         elif key == "customer_tag":
             tag = str(value).strip().lower()
-            shown = _names(sorted(facts.customer_tags)) or "no tags"
-            out.append(Verdict(key, f"customer tagged {tag}", shown, tag in facts.customer_tags))
+            shown = _names(sorted(facts.customer_tags)) or gettext("no tags")
+            out.append(Verdict(key, gettext("customer tagged %(tag)s", tag=tag), shown, tag in facts.customer_tags))
         elif key == "team_id":
-            out.append(Verdict(key, f"team is {team_name(value)}",
-                               team_name(facts.team_id) if facts.team_id else "no team", facts.team_id == value))
+            out.append(Verdict(key, gettext("team is %(team)s", team=team_name(value)),
+                               team_name(facts.team_id) if facts.team_id else gettext("no team"),
+                               facts.team_id == value))
         elif key == "time":
             start, end = parse_hhmm(value.get("from")), parse_hhmm(value.get("to"))
             now = facts.created_local.time().replace(second=0, microsecond=0)
             inside = start <= now < end if start <= end else (now >= start or now < end)
-            out.append(Verdict(key, f"created between {start:%H:%M} and {end:%H:%M}",
+            out.append(Verdict(key, gettext("created between %(start)s and %(end)s", start=f"{start:%H:%M}",
+                                            end=f"{end:%H:%M}"),
                                f"{facts.created_local:%H:%M} {facts.created_local.tzname()}", inside))
         elif key == "priority":
-            out.append(Verdict(key, f"priority is {_names(value)}", facts.priority, facts.priority in value))
+            out.append(Verdict(key, gettext("priority is %(priorities)s", priorities=_names(value)), facts.priority,
+                               facts.priority in value))
         elif key == "is_complaint":
             complaint = bool(value)
-            out.append(Verdict(key, "is a complaint" if complaint else "is not a complaint",
-                               "a complaint" if facts.is_complaint else "not a complaint",
+            out.append(Verdict(key, gettext("is a complaint") if complaint else gettext("is not a complaint"),
+                               gettext("a complaint") if facts.is_complaint else gettext("not a complaint"),
                                facts.is_complaint == complaint))
     return out
 
 
-def describe(conditions: dict) -> str:
-    """The conditions in words, for audit reasons and the rules page."""
+def describe(conditions: dict, words: Words = LOCAL) -> str:
+    """The conditions in words: ``ENGLISH`` for audit reasons (stored), the reader's language
+    (the default) for the rules page."""
+    t = words
     parts = []
     for key in CONDITION_KEYS:
         if key not in (conditions or {}):
             continue
         value = conditions[key]
         if key == "channel":
-            parts.append(f"channel in ({_names(value)})")
+            parts.append(t.gettext("channel in (%(channels)s)", channels=_names(value)))
         elif key == "sentiment_below":
-            parts.append(f"sentiment < {float(value):+.2f}")
+            parts.append(t.gettext("sentiment < %(score)s", score=f"{float(value):+.2f}"))
         elif key == "words":
-            parts.append(f"mentions {' / '.join(value)}")
+            parts.append(t.gettext("mentions %(words)s", words=" / ".join(value)))
         elif key == "regex":
-            parts.append(f"matches /{value}/")
+            parts.append(t.gettext("matches /%(pattern)s/", pattern=value))
         elif key == "customer_tag":
-            parts.append(f"customer tagged {value}")
+            parts.append(t.gettext("customer tagged %(tag)s", tag=value))
         elif key == "team_id":
-            parts.append(f"team {team_name(value)}")
+            parts.append(t.gettext("team %(team)s", team=team_name(value)))
         elif key == "time":
-            parts.append(f"created {value.get('from')}–{value.get('to')}")
+            parts.append(t.gettext("created %(start)s–%(end)s", start=value.get("from"), end=value.get("to")))
         elif key == "priority":
-            parts.append(f"priority {'/'.join(value)}")
+            parts.append(t.gettext("priority %(priorities)s", priorities="/".join(value)))
         elif key == "is_complaint":
-            parts.append("is a complaint" if value else "is not a complaint")
-    return " and ".join(parts) or "no conditions"
+            parts.append(t.gettext("is a complaint") if value else t.gettext("is not a complaint"))
+    # " and " joins whole conditions (each one translated), never fragments of a sentence.
+    return t.gettext(" and ").join(parts) or t.gettext("no conditions")
 
 
-def describe_actions(actions: dict) -> str:
+def describe_actions(actions: dict, words: Words = LOCAL) -> str:
+    """A rule's actions in words, for the rules page and the explanation page."""
+    t = words
     parts = []
     if actions.get("team_id"):
-        parts.append(f"team → {team_name(actions['team_id'])}")
+        parts.append(t.gettext("team → %(team)s", team=team_name(actions["team_id"])))
     mode = actions.get("assign")
     if mode == "agent":
         agent = db_session().get(User, actions.get("agent_id") or 0)
-        parts.append(f"assign → {agent.name if agent else 'agent #' + str(actions.get('agent_id'))}")
+        parts.append(t.gettext("assign → %(agent)s", agent=agent.name) if agent else
+                     t.gettext("assign → agent #%(id)s", id=actions.get("agent_id")))
     elif mode in ASSIGN_MODES:
-        parts.append(f"assign → {ASSIGN_MODES[mode]}")
+        parts.append(t.gettext("assign → %(mode)s", mode=t.gettext(ASSIGN_MODES[mode])))
     if actions.get("priority"):
-        parts.append(f"priority → {actions['priority']}")
+        parts.append(t.gettext("priority → %(priority)s", priority=actions["priority"]))
     if actions.get("tags"):
-        parts.append(f"tags + {', '.join(actions['tags'])}")
+        parts.append(t.gettext("tags + %(tags)s", tags=", ".join(actions["tags"])))
     if actions.get("sla_policy_id"):
         policy = core_tables.policy(actions["sla_policy_id"])
-        parts.append(f"SLA → {policy.name if policy else 'policy #' + str(actions['sla_policy_id'])}")
+        parts.append(t.gettext("SLA → %(policy)s", policy=policy.name) if policy else
+                     t.gettext("SLA → policy #%(id)s", id=actions["sla_policy_id"]))
     if actions.get("acknowledge"):
-        parts.append("acknowledge" + (" (own text)" if actions.get("ack_template") else ""))
+        parts.append(t.gettext("acknowledge (own text)") if actions.get("ack_template") else t.gettext("acknowledge"))
     if actions.get("notify_supervisor"):
-        parts.append("notify supervisor")
-    return "; ".join(parts) or "no actions"
+        parts.append(t.gettext("notify supervisor"))
+    return "; ".join(parts) or t.gettext("no actions")
 
 
 def rule_reason(rule: ComplaintRule) -> str:
-    return f"rule '{rule.name}' (#{rule.id}): {describe(rule.conditions)}"[:500]
+    # Stored (audit and routing reasons): English whoever created the ticket.
+    return f"rule '{rule.name}' (#{rule.id}): {describe(rule.conditions, ENGLISH)}"[:500]
 
 
 # ------------------------------------------------------------------ templates
@@ -520,7 +538,7 @@ def route(ticket: Ticket, message: Message) -> Route | None:
         person = supervisor_for(state.team_id or ticket.team_id)
         if person is not None:
             db_session().add(ComplaintAlert(user_id=person.id, ticket_id=ticket.id, kind="rule",
-                                          text=f"New ticket routed by {state.notify[0]}"[:500]))
+                                          text=stored(ROUTED_BY, rule=state.notify[0])[:500]))
             audit(ticket, None, "notified", None, None, person.name, reason=state.notify[0])
     if state.team_id is None and state.assignee_id is None:
         return None

@@ -113,6 +113,18 @@ def test_agents_tick_and_untick_steps(db, client, login, agent, complaint):
     assert actions.count(("playbook", "listen")) == 2
 
 
+
+def test_a_german_agents_tick_is_stored_in_english(db, client, login, agent, complaint):
+    """The playbook's audit reason is stored, and read by every agent in the ticket's history:
+    English whatever the language of the agent who ticked (the step's name is shown translated)."""
+    agent.language = "de"  # the agent's own setting (the profile page)
+    db.session.commit()
+    login(client, agent)
+    client.post(f"/complaints/tickets/{complaint.reference}/step", data={"step": "listen", "done": "yes"})
+    client.post(f"/complaints/tickets/{complaint.reference}/step", data={"step": "listen", "done": "no"})
+    reasons = [r.reason for r in audit_rows(db, complaint.id) if (r.action, r.field) == ("playbook", "listen")]
+    assert reasons == ["Listen and apologise marked done", "Listen and apologise marked not done"]
+
 def test_an_agents_public_reply_acknowledges_too(db, agent, customer, make_user):
     ticket = services.create_ticket(customer, "Order", COMPLAINT, meta={})
     db.session.execute(ComplaintStep.__table__.delete())

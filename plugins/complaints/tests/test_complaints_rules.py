@@ -68,6 +68,24 @@ def test_data_the_form_would_refuse_raises(app):
 # ------------------------------------------------------------------ actions, through real tickets
 
 
+
+def test_a_routing_reason_is_stored_in_english_whatever_language_the_ticket_was_written_in(
+        db, customer, make_user, team_factory, rule_factory):
+    """The reason is stored and shown as stored by the core's history: a German request (or
+    customer) must not write it in German; the rules page describes the rule in its reader's language."""
+    from flask_babel import force_locale
+
+    ann = make_user("agent", name="Ann Agent")
+    billing = team_factory("Billing", [ann])
+    rule = rule_factory("Refunds to Ann", {"words": ["refund"], "is_complaint": False},
+                        {"team_id": billing.id, "assign": "round_robin", "notify_supervisor": True})
+    customer.language = "de"
+    db.session.commit()
+    with force_locale("de"):
+        ticket = services.create_ticket(customer, "Refund", "Where is my refund?")
+    (reason,) = [row.reason for row in audit_rows(db, ticket.id) if row.action == "routed"]
+    assert reason.startswith(f"rule 'Refunds to Ann' (#{rule.id}): mentions refund and is not a complaint — ")
+
 def test_set_team_and_assign_a_specific_agent_with_the_reason_in_the_audit_trail(
         db, customer, make_user, team_factory, rule_factory):
     ann = make_user("agent", name="Ann Agent")

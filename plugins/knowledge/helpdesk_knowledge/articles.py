@@ -6,6 +6,7 @@ only the staff pages (``staff_articles``) list drafts and articles in review, to
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -95,7 +96,7 @@ def save_article(article: KnowledgeArticle | None, editor: User, *, title: str, 
         if partner.translation_group is None:
             partner.translation_group = partner.id
         article.translation_group = partner.translation_group
-    _revision(article, editor, note or "Edited")
+    _revision(article, editor, note or EDITED)
     search.index_article(article)
     db_session().commit()
     return article
@@ -108,12 +109,39 @@ def _revision(article: KnowledgeArticle, editor: User, note: str) -> None:
                                        status=article.status, note=note[:200], editor_id=editor.id))
 
 
+def N_(text: str) -> str:
+    """Mark a msgid for pybabel without translating it: a revision note is stored in English
+    (whoever reads the history later may read another language) and translated when shown,
+    by ``note_label``."""
+    return text
+
+
+EDITED, CREATED = N_("Edited"), N_("Created")
+FROM_REPLY = N_("From a reply on %(reference)s")
 ACTIONS = {
-    "submit": ("review", "Sent for review"),
-    "publish": ("published", "Published"),
-    "unpublish": ("draft", "Back to draft"),
-    "reviewed": (None, "Marked as reviewed"),
+    "submit": ("review", N_("Sent for review")),
+    "publish": ("published", N_("Published")),
+    "unpublish": ("draft", N_("Back to draft")),
+    "reviewed": (None, N_("Marked as reviewed")),
 }
+_OWN_NOTES = {EDITED, CREATED, *(said for _, said in ACTIONS.values())}
+_FROM_REPLY = re.compile(re.escape(FROM_REPLY).replace(re.escape("%(reference)s"), r"(\S+)"))
+
+
+def from_reply_note(reference: str) -> str:
+    """The note an article written from a reply starts with, in English (it is stored)."""
+    return FROM_REPLY % {"reference": reference}
+
+
+def note_label(note: str) -> str:
+    """A stored revision note in the reader's language: the notes this plugin writes are
+    translated; an editor's own words are shown as they wrote them."""
+    if note in _OWN_NOTES:
+        return gettext(note)
+    if (match := _FROM_REPLY.fullmatch(note)) is not None:
+        return gettext(FROM_REPLY, reference=match.group(1))
+    return note
+
 
 
 def change_status(article: KnowledgeArticle, editor: User, action: str) -> str:

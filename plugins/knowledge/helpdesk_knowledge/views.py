@@ -41,7 +41,10 @@ from helpdesk.plugin_api import (
 )
 from helpdesk_knowledge import images, search, stats
 from helpdesk_knowledge.articles import (
+    CREATED,
     change_status,
+    from_reply_note,
+    note_label,
     save_article,
     staff_articles,
     translations,
@@ -280,12 +283,12 @@ def new_article():
     if message is not None:
         markdown = (message.meta or {}).get("markdown") if isinstance(message.meta, dict) else None
         values.update(title=message.ticket.subject, body=markdown or message.body,
-                      note=f"From a reply on {message.ticket.reference}")
+                      note=from_reply_note(message.ticket.reference))
     error = None
     if request.method == "POST":
         values = _form_values(request.form)
         try:
-            art = save_article(None, current_user, **{**values, "note": values["note"] or "Created"})
+            art = save_article(None, current_user, **{**values, "note": values["note"] or CREATED})
         except ServiceError as exc:
             error = exc
         else:
@@ -423,7 +426,7 @@ def revisions(article_id: int):
                                      .order_by(KnowledgeRevision.number.desc())))
     shown = next((r for r in rows if str(r.number) == request.args.get("n")), None)
     return render_template("knowledge/revisions.html", article=art, revisions=rows, shown=shown,
-                           labels=STATUS_LABELS)
+                           labels=STATUS_LABELS, note_label=note_label)
 
 
 @bp.route("/knowledge/categories", methods=["GET", "POST"])

@@ -152,3 +152,33 @@ def test_create_an_article_from_a_reply(client, login, agent, customer, kb):
     assert links == ["Create an article from this reply"]  # on the agent's reply, not the customer's message
     form = client.get(f"/knowledge/articles/new?message={reply.id}").get_data(as_text=True)
     assert "How do I export invoices?" in form and "Open **Billing** and choose *Export*." in form
+
+
+def test_revision_notes_are_stored_in_english_and_translated_when_shown(client, login, agent, customer, kb, db):
+    """A German-speaking editor's workflow writes the same English notes (the history is read
+    by colleagues in other languages); the history page translates them for its reader."""
+    from helpdesk_knowledge.models import KnowledgeRevision
+    from sqlalchemy import select
+
+    from helpdesk.plugin_api import services
+
+    ticket = services.create_ticket(customer, "How do I export invoices?", "Where is the export?")
+    reply = services.add_message(ticket, agent, "Open **Billing** and choose *Export*.")
+    agent.language = "de"  # the agent's own setting (the profile page)
+    db.session.commit()
+    login(client, agent)
+    form = client.get(f"/knowledge/articles/new?message={reply.id}").get_data(as_text=True)
+    assert f"From a reply on {ticket.reference}" in form  # prefilled as it will be stored
+    created = _new(client, note=f"From a reply on {ticket.reference}")
+    article_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    client.post(f"/knowledge/articles/{article_id}/status", data={"action": "submit"})
+    client.post(f"/knowledge/articles/{article_id}/status", data={"action": "publish"})
+    notes = db.session.scalars(select(KnowledgeRevision.note).where(KnowledgeRevision.article_id == article_id)
+                               .order_by(KnowledgeRevision.number)).all()
+    assert notes == [f"From a reply on {ticket.reference}", "Sent for review", "Published"]
+
+    agent.language = "en"
+    db.session.commit()
+    history = client.get(f"/knowledge/articles/{article_id}/revisions").get_data(as_text=True)
+    rows = texts(history, id="knowledge-revisions")[0]
+    assert f"From a reply on {ticket.reference}" in rows and "Sent for review" in rows and "Published" in rows

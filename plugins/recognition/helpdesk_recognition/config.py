@@ -61,8 +61,10 @@ def _split(raw: str | None) -> list[str]:
 @dataclass(frozen=True)
 class Badge:
     key: str
+    # Defined in code, so translated lazily: shown on the admin's badge page, the feed and
+    # the profile in the reader's language (the Award rows store only the key).
     name: str
-    # {n} is the threshold.
+    # {n} is the threshold (str.format, after translation; see milestones.describe).
     description: str
     default_threshold: int
     monthly: bool = False
@@ -70,9 +72,12 @@ class Badge:
 
 BADGES = {
     b.key: b for b in (
-        Badge("five_star", "Five stars", "{n} five-star rating(s) from customers (the first one, by default)", 1),
-        Badge("resolved", "Problem solver", "{n} tickets resolved and not reopened", 100),
-        Badge("monthly_kudos", "Kudos magnet", "{n} kudos in one calendar month", 10, monthly=True),
-        Badge("complaint_turned", "Turnaround", "{n} complaint(s) turned into a five-star rating", 1),
+        Badge("five_star", lazy_gettext("Five stars"),
+              lazy_gettext("{n} five-star rating(s) from customers (the first one, by default)"), 1),
+        Badge("resolved", lazy_gettext("Problem solver"), lazy_gettext("{n} tickets resolved and not reopened"), 100),
+        Badge("monthly_kudos", lazy_gettext("Kudos magnet"), lazy_gettext("{n} kudos in one calendar month"), 10,
+              monthly=True),
+        Badge("complaint_turned", lazy_gettext("Turnaround"),
+              lazy_gettext("{n} complaint(s) turned into a five-star rating"), 1),
     )
 }

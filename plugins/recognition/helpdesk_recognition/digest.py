@@ -15,9 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from helpdesk.plugin_api import Team, User, crontab, db_session, periodic_task, utcnow
+from helpdesk.plugin_api import (
+    Team,
+    User,
+    crontab,
+    customer_locale,
+    db_session,
+    gettext,
+    local_date,
+    ngettext,
+    periodic_task,
+    utcnow,
+)
 from helpdesk_recognition.config import BADGES, PLUGIN
 from helpdesk_recognition.feed import Item, feed_page
+from helpdesk_recognition.milestones import detail_label
 from helpdesk_recognition.models import DigestSent
 from helpdesk_recognition.notices import site_link
 from helpdesk_recognition.privacy import choices
@@ -55,18 +67,30 @@ def _recipients() -> dict[int, tuple[User, list[Team], list[Team]]]:
 def _line(item: Item) -> str:
     if item.kudos is not None:
         k = item.kudos
-        who = k.giver.name if k.giver else "someone"
-        tag = f" [{k.value_tag}]" if k.value_tag else ""
-        where = f" ({k.ticket.reference})" if k.ticket else ""
-        kind = "a customer" if k.from_customer else "a colleague"
-        return f"- {k.recipient.name}: kudos from {who} ({kind}){tag}{where}: “{k.message}”"
+        # The value tag and the ticket are bracketed data, not words: passed in whole.
+        params = {"recipient": k.recipient.name, "giver": k.giver.name if k.giver else gettext("someone"),
+                  "tag": f" [{k.value_tag}]" if k.value_tag else "",
+                  "ticket": f" ({k.ticket.reference})" if k.ticket else "", "message": k.message}
+        if k.from_customer:
+            return gettext("- %(recipient)s: kudos from %(giver)s (a customer)%(tag)s%(ticket)s: “%(message)s”",
+                           **params)
+        return gettext("- %(recipient)s: kudos from %(giver)s (a colleague)%(tag)s%(ticket)s: “%(message)s”",
+                       **params)
     a = item.award
-    return f"- {a.user.name} earned the “{BADGES[a.badge].name}” badge: {a.detail}"
+    return gettext("- %(person)s earned the “%(badge)s” badge: %(detail)s", person=a.user.name,
+                   badge=str(BADGES[a.badge].name), detail=detail_label(a.detail))
 
 
 def compose(user: User, led: list[Team], followed: list[Team], start: datetime, end: datetime,
             week: str) -> tuple[str, str, int] | None:
-    """(subject, text, item count) for one recipient, or None when there is nothing to tell."""
+    """(subject, text, item count) for one recipient, or None when there is nothing to tell.
+    Written in the recipient's language (their preference, else the site's)."""
+    with customer_locale(user):
+        return _compose(user, led, followed, start, end, week)
+
+
+def _compose(user: User, led: list[Team], followed: list[Team], start: datetime, end: datetime,
+             week: str) -> tuple[str, str, int] | None:
     sections, count = [], 0
     for team, as_lead in [(t, True) for t in led] + [(t, False) for t in followed]:
         # The lead sees what they see on the feed: their members' private recognition too. A
@@ -75,20 +99,24 @@ def compose(user: User, led: list[Team], followed: list[Team], start: datetime, 
         if not items:
             continue
         count += len(items)
-        heading = f"{team.name} ({'you lead this team' if as_lead else 'your team'})"
+        heading = (gettext("%(team)s (you lead this team)", team=team.name) if as_lead
+                   else gettext("%(team)s (your team)", team=team.name))
         sections.append("\n".join([heading, "-" * len(heading), *[_line(i) for i in reversed(items)]]))
     if not sections:
         return None
     last_day = end - timedelta(days=1)
+    teams = len(led) + len(followed)
     text = "\n\n".join([
-        f"Hi {user.first_name},",
-        f"here is the recognition in your team{'s' if len(led) + len(followed) > 1 else ''} "
-        f"for the week of {start:%d %b} – {last_day:%d %b %Y} ({week}):",
+        gettext("Hi %(name)s,", name=user.first_name),
+        ngettext("here is the recognition in your team for the week of %(start)s – %(end)s (%(week)s):",
+                 "here is the recognition in your teams for the week of %(start)s – %(end)s (%(week)s):",
+                 teams, start=local_date(start, "dd MMM"), end=local_date(last_day, "dd MMM yyyy"), week=week),
         *sections,
-        f"The feed: {site_link('/recognition/')}",
-        f"Your digest settings: {site_link('/recognition/preferences')}",
+        gettext("The feed: %(link)s", link=site_link("/recognition/")),
+        gettext("Your digest settings: %(link)s", link=site_link("/recognition/preferences")),
     ])
-    subject = f"Recognition digest {week}: {count} item{'s' if count != 1 else ''}"
+    subject = ngettext("Recognition digest %(week)s: %(num)s item", "Recognition digest %(week)s: %(num)s items",
+                       count, week=week)
     return subject, text, count
 
 

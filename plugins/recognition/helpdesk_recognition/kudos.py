@@ -8,7 +8,7 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Message, Ticket, User, db_session, utcnow
+from helpdesk.plugin_api import Message, Ticket, User, db_session, gettext, utcnow
 from helpdesk_recognition import milestones
 from helpdesk_recognition.config import MAX_MESSAGE, REACTIONS, thanks_exclusions, thanks_phrases, value_tags
 from helpdesk_recognition.inputs import get_by_id
@@ -45,11 +45,21 @@ def give_peer_kudos(giver: User, recipient_id: int | str | None, message: str | 
                   message=_clean(message), value_tag=(value_tag or "").strip().lower() or None, created_at=utcnow())
     db_session().add(kudos)
     db_session().commit()
-    tag = f" for {kudos.value_tag}" if kudos.value_tag else ""
-    on = f" on {ticket.reference}" if ticket else ""
-    notify(recipient, f"{giver.name} gave you kudos{tag}{on}.", kudos=kudos)
+    notify(recipient, lambda: _peer_line(giver, kudos.value_tag, ticket), kudos=kudos)
     milestones.check_monthly_kudos(recipient, kudos.created_at)
     return kudos
+
+
+def _peer_line(giver: User, value: str | None, ticket: Ticket | None) -> str:
+    # Four whole sentences, not fragments glued together, so a translator can order them.
+    if value and ticket:
+        return gettext("%(giver)s gave you kudos for %(value)s on %(reference)s.", giver=giver.name, value=value,
+                       reference=ticket.reference)
+    if value:
+        return gettext("%(giver)s gave you kudos for %(value)s.", giver=giver.name, value=value)
+    if ticket:
+        return gettext("%(giver)s gave you kudos on %(reference)s.", giver=giver.name, reference=ticket.reference)
+    return gettext("%(giver)s gave you kudos.", giver=giver.name)
 
 
 def validate_peer_kudos(giver: User, recipient_id: int | str | None, message: str | None,
@@ -129,8 +139,11 @@ def credit_customer_praise(ticket: Ticket, customer: User, source: str, quote: s
         given.append(kudos)
     for kudos in given:
         agent = kudos.recipient
-        how = "rated" if source == RATING else "thanked"
-        notify(agent, f"{customer.name} {how} your help on {ticket.reference}.", kudos=kudos)
+        notify(agent, lambda: (
+            gettext("%(customer)s rated your help on %(reference)s.", customer=customer.name,
+                    reference=ticket.reference) if source == RATING else
+            gettext("%(customer)s thanked your help on %(reference)s.", customer=customer.name,
+                    reference=ticket.reference)), kudos=kudos)
         milestones.check_monthly_kudos(agent, kudos.created_at)
     return given
 

@@ -7,12 +7,14 @@ whichever of two simultaneous events commits last sees both.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Tag, Ticket, User, db_session, utcnow
+from helpdesk.plugin_api import Tag, Ticket, User, db_session, gettext, local_date, ngettext, utcnow
 from helpdesk_recognition.config import BADGES, Badge
 from helpdesk_recognition.models import Award, BadgeConfig, Kudos, Rating
 from helpdesk_recognition.notices import notify
@@ -32,13 +34,45 @@ def badge_settings() -> dict[str, tuple[bool, int]]:
 
 
 def describe(badge: Badge, threshold: int) -> str:
-    return badge.description.format(n=threshold)
+    return str(badge.description).format(n=threshold)
 
 
-def award(user: User, key: str, *, period: str = "", ticket_id: int | None = None, detail: str = "") -> Award | None:
+# What a badge was earned for is written twice: into the stored Award row in English (a
+# language-neutral record, shown to everyone who reads the feed), and into the winner's
+# notification in the winner's language. A detail is therefore built by a function taking
+# the words to use: ``ENGLISH`` for the row, ``LOCAL`` (gettext, under the winner's locale
+# set by ``notify``) for the notification. Callers write ``t.gettext``/``t.ngettext`` so that
+# pybabel extracts the msgids.
+class Words:
+    english = False
+
+    def gettext(self, text: str, **params: object) -> str:
+        return gettext(text, **params)
+
+    def ngettext(self, singular: str, plural: str, num: int, **params: object) -> str:
+        return ngettext(singular, plural, num, **params)
+
+
+class _English(Words):
+    english = True
+
+    def gettext(self, text: str, **params: object) -> str:
+        return text % params if params else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **params: object) -> str:
+        return (singular if num == 1 else plural) % {"num": num, **params}
+
+
+ENGLISH, LOCAL = _English(), Words()
+Detail = Callable[[Words], str]
+
+
+def award(user: User, key: str, *, period: str = "", ticket_id: int | None = None,
+          detail: Detail | None = None) -> Award | None:
     """Award a badge unless this (user, badge, period) already has it; None when it had."""
     db_session().commit()  # start the claim in a transaction of its own
-    row = Award(user_id=user.id, badge=key, period=period, ticket_id=ticket_id, detail=detail[:300])
+    stored = detail(ENGLISH) if detail else ""
+    row = Award(user_id=user.id, badge=key, period=period, ticket_id=ticket_id, detail=stored[:300])
     db_session().add(row)
     try:
         db_session().commit()
@@ -46,8 +80,53 @@ def award(user: User, key: str, *, period: str = "", ticket_id: int | None = Non
         db_session().rollback()
         return None
     badge = BADGES[key]
-    notify(user, f"You earned the “{badge.name}” badge: {detail or badge.name}.", award=row)
+
+    def line() -> str:
+        name = str(badge.name)
+        return gettext("You earned the “%(badge)s” badge: %(detail)s.", badge=name,
+                       detail=detail(LOCAL) if detail else name)
+
+    notify(user, line, award=row)
     return row
+
+
+# The details ``award`` stores, as (singular, plural or None): ``detail_label`` finds which one
+# a stored English detail was written from and shows it in the reader's language.
+_DETAILS = (
+    ("your first five-star rating", None),
+    ("%(num)s five-star rating", "%(num)s five-star ratings"),
+    ("a complaint (%(reference)s) turned into a five-star rating", None),
+    ("%(num)s complaint turned into a five-star rating", "%(num)s complaints turned into five-star ratings"),
+    ("%(num)s ticket resolved", "%(num)s tickets resolved"),
+    ("%(num)s kudos in %(month)s", "%(num)s kudos in %(month)s"),
+)
+
+
+def _pattern(msgid: str) -> re.Pattern[str]:
+    parts = re.split(r"%\((\w+)\)s", msgid)
+    return re.compile("".join(f"(?P<{p}>.+?)" if i % 2 else re.escape(p) for i, p in enumerate(parts)), re.S)
+
+
+def detail_label(detail: str) -> str:
+    """A stored (English) award detail in the reader's language; an unknown one as stored."""
+    for singular, plural in _DETAILS:
+        for form in (singular, plural) if plural else (singular,):
+            match = _pattern(form).fullmatch(detail or "")
+            if match is None:
+                continue
+            params: dict[str, str] = match.groupdict()
+            if "month" in params:
+                try:
+                    params["month"] = local_date(datetime.strptime(params["month"], "%B %Y"), "MMMM yyyy")
+                except ValueError:
+                    pass  # an unexpected month: kept as stored
+            if plural is None:
+                return gettext(singular, **params)
+            num = params.pop("num")
+            if not num.isdigit():
+                continue
+            return ngettext(singular, plural, int(num), **params)
+    return detail
 
 
 def _enabled(key: str) -> int | None:
@@ -63,7 +142,11 @@ def check_five_star(user: User) -> Award | None:
         Rating.user_id == user.id, Rating.kind == "csat", Rating.score == 5)) or 0
     if count < threshold:
         return None
-    detail = "your first five-star rating" if threshold == 1 else f"{threshold} five-star ratings"
+    def detail(t: Words) -> str:
+        # threshold 1 reads differently from "1 five-star rating", hence not ngettext alone.
+        return t.gettext("your first five-star rating") if threshold == 1 else t.ngettext(
+            "%(num)s five-star rating", "%(num)s five-star ratings", threshold)
+
     return award(user, "five_star", detail=detail)
 
 
@@ -77,8 +160,11 @@ def check_complaint_turned(user: User, ticket: Ticket) -> Award | None:
             Rating.ticket_id.in_(select(Ticket.id).where(Ticket.tags.any(Tag.name == COMPLAINT_TAG))))) or 0
     if count < threshold:
         return None
-    detail = (f"a complaint ({ticket.reference}) turned into a five-star rating" if threshold == 1
-              else f"{threshold} complaints turned into five-star ratings")
+    def detail(t: Words) -> str:
+        return (t.gettext("a complaint (%(reference)s) turned into a five-star rating", reference=ticket.reference)
+                if threshold == 1 else t.ngettext("%(num)s complaint turned into a five-star rating",
+                                                  "%(num)s complaints turned into five-star ratings", threshold))
+
     return award(user, "complaint_turned", ticket_id=ticket.id, detail=detail)
 
 
@@ -91,7 +177,8 @@ def check_resolved(user: User) -> Award | None:
         Ticket.assignee_id == user.id, Ticket.status.in_(RESOLVED), Ticket.resolved_at.is_not(None))) or 0
     if count < threshold:
         return None
-    return award(user, "resolved", detail=f"{threshold} tickets resolved")
+    return award(user, "resolved", detail=lambda t: t.ngettext(
+        "%(num)s ticket resolved", "%(num)s tickets resolved", threshold))
 
 
 def month_key(when: datetime) -> str:
@@ -113,5 +200,11 @@ def check_monthly_kudos(user: User, when: datetime | None = None) -> Award | Non
         Kudos.recipient_id == user.id, Kudos.created_at >= start, Kudos.created_at < end)) or 0
     if count < threshold:
         return None
-    return award(user, "monthly_kudos", period=month_key(start),
-                 detail=f"{threshold} kudos in {start.strftime('%B %Y')}")
+
+    def detail(t: Words) -> str:
+        # The stored English row keeps strftime's English month; the notification names
+        # the month as the winner's language writes it.
+        month = start.strftime("%B %Y") if t.english else local_date(start, "MMMM yyyy")
+        return t.ngettext("%(num)s kudos in %(month)s", "%(num)s kudos in %(month)s", threshold, month=month)
+
+    return award(user, "monthly_kudos", period=month_key(start), detail=detail)

@@ -57,7 +57,7 @@ def _ticket_from_reference(reference: str | None) -> Ticket | None:
 
 def _common() -> dict:
     return {"leaderboard_on": bool(get_setting(PLUGIN, "leaderboard_enabled")), "reactions": REACTIONS,
-            "max_message": MAX_MESSAGE, "badges": BADGES}
+            "max_message": MAX_MESSAGE, "badges": BADGES, "award_detail": milestones.detail_label}
 
 
 # ------------------------------------------------------------------ feed

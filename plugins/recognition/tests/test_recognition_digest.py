@@ -77,6 +77,19 @@ def test_the_lead_and_the_members_who_opted_in_get_the_weeks_recognition(db, smt
     assert mails["bo@acme.test"]["Subject"] == "Recognition digest 2025-W10: 3 items"
 
 
+
+def test_the_digest_is_written_in_each_recipients_language(db, smtp, people, week_of_recognition):
+    """A German lead's digest names the week as German writes it; an English member's stays English."""
+    from helpdesk_recognition.digest import weekly_digest
+
+    people["lee"].language = "de"
+    db.session.commit()
+    assert weekly_digest.call_local(now=MONDAY) == 2
+    mails = by_recipient(smtp)
+    lead = mails["lee@acme.test"].get_content()
+    assert "03 März – 09 März 2025 (2025-W10)" in lead and "Mar 2025" not in lead
+    assert "03 Mar – 09 Mar 2025 (2025-W10)" in mails["bo@acme.test"].get_content()
+
 def test_sent_once_a_week_and_again_the_next_week(db, smtp, people, week_of_recognition):
     from helpdesk_recognition.digest import weekly_digest
     from helpdesk_recognition.models import DigestSent, Kudos

@@ -90,6 +90,44 @@ def test_kudos_in_a_calendar_month(db, client, login, admin, people):
                                                    id="profile-milestones")
 
 
+
+def test_an_award_is_stored_in_english_and_announced_in_the_winners_language(db, client, login, admin, people):
+    """A German giver's kudos earns an English-speaking colleague a badge: the Award row and the
+    winner's notification are English; a German winner is told in German (the month as German
+    writes it), and each reader sees the stored detail in their own language."""
+    from flask_babel import force_locale
+    from helpdesk_recognition.kudos import give_peer_kudos
+    from helpdesk_recognition.models import Award, Notification
+
+    from helpdesk.plugin_api import utcnow
+
+    login(client, admin)
+    set_badges(client, monthly_kudos=(True, 2))
+    bo, lee = people["bo"], people["lee"]
+    lee.language = "de"
+    db.session.commit()
+    month_en, month_de = f"{utcnow():%B %Y}", None
+    with force_locale("de"):  # the givers' requests are German
+        from helpdesk.plugin_api import local_date
+
+        month_de = local_date(utcnow(), "MMMM yyyy")
+        for giver in ("ana", "cy"):
+            give_peer_kudos(people[giver], bo.id, f"Thanks from {giver}")
+            give_peer_kudos(people[giver], lee.id, f"Danke von {giver}")
+    assert month_de != month_en  # "Dezember 2026": CLDR's German, whatever the catalogue holds
+    details = dict(db.session.execute(select(Award.user_id, Award.detail)).all())
+    assert details == {bo.id: f"2 kudos in {month_en}", lee.id: f"2 kudos in {month_en}"}
+    told = dict(db.session.execute(select(Notification.user_id, Notification.text).where(
+        Notification.award_id.is_not(None))).all())
+    assert told[bo.id] == f"You earned the “Kudos magnet” badge: 2 kudos in {month_en}."
+    assert month_de in told[lee.id] and month_en not in told[lee.id]
+
+    login(client, people["cy"])  # an English reader: the detail as stored
+    assert f"2 kudos in {month_en}" in text(client.get(f"/recognition/agents/{lee.id}").text, id="profile-milestones")
+    login(client, lee)  # a German reader: the month in German
+    mine = text(client.get(f"/recognition/agents/{lee.id}").text, id="profile-milestones")
+    assert month_de in mine and month_en not in mine
+
 def test_a_complaint_turned_into_five_stars(db, people, customer):
     ana = people["ana"]
     plain = assigned_ticket(customer, ana, "Question")
