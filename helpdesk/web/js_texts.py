@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import get_translations, gettext
+from flask_login import current_user
 
 from helpdesk.i18n import PRIORITY_NAMES, STATUS_NAMES
 
@@ -35,8 +36,20 @@ def _forms(singular: str, plural: str) -> dict[str, str]:
             "other": _js(translations.ungettext(singular, plural, 2))}
 
 
+# The scripts of the staff pages only: a customer's page (portal, survey, help centre) carries
+# just the words its own scripts use.
+STAFF_ONLY = ("live", "composer", "mentions", "lazy_panel", "shortcuts")
+
+
 def js_texts() -> dict:
-    """Every text of the core's scripts, for the current request's language."""
+    """The texts of the core's scripts the reader's pages run, in the request's language."""
+    texts = _all_texts()
+    if not getattr(current_user, "is_backoffice", False):
+        texts = {key: value for key, value in texts.items() if key not in STAFF_ONLY}
+    return texts
+
+
+def _all_texts() -> dict:
     return {
         # live.js: presence, the "new since you opened" banner, the queue bar, the bell
         "live": {
