@@ -68,7 +68,7 @@ class Route:
 
     team_id: int | None = None
     assignee_id: int | None = None
-    reason: str = ""
+    reason: Text = ""  # lazy_gettext(...): stored in English, read in each reader's language
     priority: str | None = None
     tags: tuple[str, ...] = ()
 

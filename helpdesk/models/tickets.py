@@ -183,10 +183,29 @@ class AuditEvent(Model):
     field: Mapped[str | None] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(String(500))
     new_value: Mapped[str | None] = mapped_column(String(500))
-    reason: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(String(500))  # in English
+    # {"msgid": ..., "params": {...}} when the reason was given as lazy_gettext(...): read in
+    # each reader's language (``reason_text``); ``reason`` stays English for search and exports.
+    reason_words: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def reason_text(self) -> str | None:
+        """The reason in the current language (the stored English without a message id)."""
+        words = self.reason_words
+        if not words or not isinstance(words.get("msgid"), str):
+            return self.reason
+        from flask_babel import gettext  # at read time: the models stay free of Flask at import
+
+        translated = gettext(words["msgid"])
+        if "%(" not in translated:
+            return translated
+        try:
+            return translated % (words.get("params") or {})
+        except (KeyError, ValueError, TypeError):  # a translation or row with a broken placeholder
+            return self.reason
 
 
 class Delivery(Model):

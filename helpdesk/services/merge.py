@@ -6,7 +6,7 @@ customer's tickets, so no customer ever gains another customer's conversation.
 """
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select, update
 
 from helpdesk import search
@@ -163,8 +163,9 @@ def split_message(message: Message, actor: User, subject: str | None = None) -> 
     db.session.expire(original, ["messages"])
     original.message_count = _count_messages(original.id)
     original.updated_at = now
-    audit(new, actor, "created", reason=f"split from {original.reference}")
-    audit(original, actor, "split", reason=f"message split into {new.reference}")
+    audit(new, actor, "created", reason=lazy_gettext("split from %(reference)s", reference=original.reference))
+    audit(original, actor, "split", reason=lazy_gettext("message split into %(reference)s",
+                                                          reference=new.reference))
     db.session.flush()
     search.reindex_ticket(original.id)
     search.reindex_ticket(new.id)

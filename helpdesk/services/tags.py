@@ -7,7 +7,7 @@ itself goes to the admin audit log.
 """
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 import helpdesk.services.admin_audit as admin_audit
@@ -49,7 +49,7 @@ def delete_tag(tag: Tag, actor: User) -> int:
         new_names = [t.name for t in ticket.tags]
         changes[ticket.id] = {"tags": (", ".join(old_names), ", ".join(new_names))}
         audit(ticket, actor, "changed", "tags", ", ".join(old_names), ", ".join(new_names),
-              reason=f"tag {name} deleted by an admin")
+              reason=lazy_gettext("tag %(name)s deleted by an admin", name=name))
         ticket.updated_at = now
     admin_audit.record("tag", "deleted", f"tag {name} (#{tag.id})", {"name": name, "tickets": len(tickets)},
                        None, actor=actor)

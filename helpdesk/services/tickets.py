@@ -11,7 +11,8 @@ from typing import Any
 
 import nh3
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import force_locale, gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select, update
 
 from helpdesk import metrics, search
@@ -102,13 +103,29 @@ def _store_attachments(message: Message, attachments: Sequence[NewAttachment]) -
 
 
 def audit(ticket: Ticket, actor: User | None, action: str, field: str | None = None,
-          old: Any = None, new: Any = None, reason: str | None = None) -> None:
+          old: Any = None, new: Any = None, reason: str | LazyString | None = None) -> None:
+    """One row of the ticket's trail. A ``reason`` given as ``lazy_gettext("...", x=...)`` is
+    stored in English and read in each reader's language; a plain string is shown as stored."""
     def short(value: Any) -> str | None:
         return None if value is None else str(value)[:500]
 
+    words = None
+    if isinstance(reason, LazyString):
+        words = reason_words(reason)
+        with force_locale("en"):
+            reason = str(reason)
     db.session.add(AuditEvent(ticket_id=ticket.id, actor_id=actor.id if actor else None,
                               action=action, field=field, old_value=short(old),
-                              new_value=short(new), reason=short(reason)))
+                              new_value=short(new), reason=short(reason), reason_words=words))
+
+
+def reason_words(text: LazyString) -> dict[str, Any] | None:
+    """A ``lazy_gettext`` text as storable data: its message id and its parameters as strings."""
+    args: tuple[Any, ...] = getattr(text, "_args", ())
+    params: dict[str, Any] = getattr(text, "_kwargs", {})
+    if len(args) != 1 or not isinstance(args[0], str):
+        return None  # not a plain lazy_gettext(msgid, **params): kept as English only
+    return {"msgid": args[0], "params": {key: str(value)[:200] for key, value in params.items()}}
 
 
 def tags_named(names: Iterable[str]) -> list[Tag]:
@@ -129,7 +146,7 @@ def tags_named(names: Iterable[str]) -> list[Tag]:
     return [existing[n] for n in wanted]
 
 
-def apply_route_decision(ticket: Ticket, *, reason: str, priority: str | None = None,
+def apply_route_decision(ticket: Ticket, *, reason: str | LazyString, priority: str | None = None,
                          tags: Iterable[str] = (), tag_action: str = "tagged") -> None:
     """Apply an automatic decision (classification, a routing rule) to ``ticket``, audited
     with ``reason``: the core's rules hold, whoever decided. A priority is only ever raised
@@ -158,8 +175,8 @@ def _classify(ticket: Ticket, message: Message) -> None:
         if not isinstance(result, dict):
             continue
         priority = result.get("priority")
-        apply_route_decision(ticket, reason=f"classified by {plugin}", tags=result.get("tags") or [],
-                             priority=priority if priority in PRIORITY_RANK else None)
+        apply_route_decision(ticket, reason=lazy_gettext("classified by %(plugin)s", plugin=plugin),
+                             tags=result.get("tags") or [], priority=priority if priority in PRIORITY_RANK else None)
         if result.get("labels"):
             labels[plugin] = result["labels"]
     if labels:
@@ -171,7 +188,7 @@ def _route(ticket: Ticket, message: Message) -> None:
     if answer is None:
         return
     plugin, route = answer
-    reason = route.reason or f"routed by {plugin}"
+    reason = route.reason or lazy_gettext("routed by %(plugin)s", plugin=plugin)
     if getattr(route, "priority", None) or getattr(route, "tags", ()):
         try:
             apply_route_decision(ticket, reason=reason, priority=route.priority or None, tags=route.tags)
@@ -280,7 +297,7 @@ def create_ticket(
     _store_attachments(message, attachments)
     db.session.add(ticket)
     db.session.flush()
-    audit(ticket, actor, "created", reason=f"via {channel}")
+    audit(ticket, actor, "created", reason=lazy_gettext("via %(channel)s", channel=channel))
     _classify(ticket, message)
     _route(ticket, message)
     search.index_message(message, subject=subject)
@@ -373,7 +390,7 @@ def add_message(
     for field, (old, new) in changes.items():
         setattr(ticket, field, new)
         audit(ticket, author, "changed", field, old, new,
-              reason="customer replied" if not author.is_staff else "agent replied")
+              reason=lazy_gettext("customer replied") if not author.is_staff else lazy_gettext("agent replied"))
     if changes:
         ticket.version += 1
     if "status" in changes and changes["status"][1] == "open":
@@ -409,7 +426,7 @@ def _follow_up_ticket(closed: Ticket, customer: User, body: str, *, attachments:
     def link(ticket: Ticket, message: Message) -> None:
         message.needs_review = needs_review
         audit(ticket, customer, "linked", "linked_ticket_id", None, closed.reference,
-              reason=f"customer wrote on closed {closed.reference}")
+              reason=lazy_gettext("customer wrote on closed %(reference)s", reference=closed.reference))
         if before_commit is not None:
             before_commit(ticket, message)
 
