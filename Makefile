@@ -51,7 +51,7 @@ test: $(BIN)/.test-installed
 # catalogue, compile the .mo files (committed too, so a clean clone works without make).
 # New language: $(BIN)/pybabel init -i helpdesk/translations/messages.pot -d helpdesk/translations -l xx
 translations: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --sort-by-file --project=Helpdesk \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 --sort-by-file --project=Helpdesk \
 	  -o helpdesk/translations/messages.pot .
 	$(BIN)/pybabel update -i helpdesk/translations/messages.pot -d helpdesk/translations --no-fuzzy-matching -w 100
 	$(BIN)/pybabel compile -d helpdesk/translations
@@ -60,7 +60,7 @@ translations: $(BIN)/.installed
 	@# A plugin with only messages.pot (English for now) gets its template refreshed, nothing to compile.
 	@for cfg in $(wildcard plugins/*/babel.cfg); do \
 	  dir=$$(dirname $$cfg); out=$$dir/helpdesk_$$(basename $$dir)/translations; \
-	  $(BIN)/pybabel -q extract -F $$cfg -k lazy_gettext --sort-by-file --project=Helpdesk \
+	  $(BIN)/pybabel -q extract -F $$cfg -k lazy_gettext -k lazy_pgettext:1c,2 --sort-by-file --project=Helpdesk \
 	    -o $$out/messages.pot $$dir || exit 1; \
 	  if ls $$out/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 	    $(BIN)/pybabel update -i $$out/messages.pot -d $$out --no-fuzzy-matching -w 100 || exit 1; \

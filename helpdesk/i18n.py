@@ -34,18 +34,34 @@ from flask_babel import (
     get_locale,
     gettext,
     lazy_gettext,
+    lazy_pgettext,
     ngettext,
     refresh,
 )
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from helpdesk.languages import DEFAULT_LANGUAGE, LANGUAGES, N_, supported  # noqa: F401 - N_ re-exported
 from helpdesk.models.base import utcnow
 from helpdesk.timezones import to_local
 
-# Ticket statuses as customers read them (the stored values stay English).
-STATUS_NAMES = {"new": lazy_gettext("new"), "open": lazy_gettext("open"), "pending": lazy_gettext("pending"),
-                "resolved": lazy_gettext("resolved"), "closed": lazy_gettext("closed")}
+# Ticket statuses by name (the stored values stay English). A customer's words ("wartet auf
+# Sie": we wait for them) differ from an agent's ("wartend"): the agents' have the context "agent".
+_CUSTOMER_STATUS_WORDS = {"new": lazy_gettext("new"), "open": lazy_gettext("open"),
+                          "pending": lazy_gettext("pending"), "resolved": lazy_gettext("resolved"),
+                          "closed": lazy_gettext("closed")}
+_AGENT_STATUS_WORDS = {"new": lazy_pgettext("agent", "new"), "open": lazy_pgettext("agent", "open"),
+                       "pending": lazy_pgettext("agent", "pending"),
+                       "resolved": lazy_pgettext("agent", "resolved"), "closed": lazy_pgettext("agent", "closed")}
+
+
+def _status_word(status: str) -> str:
+    reader = current_user if has_request_context() else None
+    words = _AGENT_STATUS_WORDS if getattr(reader, "is_backoffice", False) else _CUSTOMER_STATUS_WORDS
+    return str(words[status])
+
+
+STATUS_NAMES = {key: LazyString(_status_word, key) for key in _CUSTOMER_STATUS_WORDS}
 
 # Ticket priorities as agents read them (the stored values stay English).
 PRIORITY_NAMES = {"low": lazy_gettext("low"), "normal": lazy_gettext("normal"), "high": lazy_gettext("high"),

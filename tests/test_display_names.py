@@ -124,3 +124,16 @@ def test_the_reports_priority_rows_are_named_in_the_readers_language_and_keys_in
             german = str(PRIORITY_NAMES[ticket.priority])
             assert [r[0] for r in tables.rows(report, "priority")] == [german]
             assert [r[0] for r in tables.rows(report, "priority", csv=True)] == [ticket.priority]
+
+
+def test_customers_and_agents_each_read_a_status_in_their_own_words(client, login, agent, customer, ticket):
+    """"pending" is "wartet auf Sie" to a German customer (we wait for them), "wartend" to a
+    German agent: the agents' words have the catalogue context "agent"."""
+    ticket.status = "pending"
+    agent.language = customer.language = "de"
+    db.session.commit()
+    portal = login(client, customer).get(f"/portal/tickets/{ticket.reference}").text
+    assert 'data-status="pending">wartet auf Sie<' in portal
+    queue = login(client, agent).get("/queue").text
+    assert options(queue, "f-status")["pending"] == "wartend"
+    assert 'data-status="pending">wartend 1<' in queue  # the totals above the list
