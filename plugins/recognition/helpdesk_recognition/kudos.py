@@ -68,25 +68,28 @@ def validate_peer_kudos(giver: User, recipient_id: int | str | None, message: st
     errors: dict[str, str] = {}
     recipient = get_by_id(User, recipient_id)
     if recipient is None:
-        errors["recipient"] = "Choose the colleague you want to thank."
+        errors["recipient"] = gettext("Choose the colleague you want to thank.")
     elif recipient.id == giver.id:
-        errors["recipient"] = "You cannot give kudos to yourself: pick a colleague."
+        errors["recipient"] = gettext("You cannot give kudos to yourself: pick a colleague.")
     elif not recipient.is_staff:
-        errors["recipient"] = f"Kudos are for colleagues; {recipient.name} is a customer."
+        errors["recipient"] = gettext("Kudos are for colleagues; %(name)s is a customer.", name=recipient.name)
     elif not recipient.is_active:
-        errors["recipient"] = f"{recipient.name}'s account is inactive: kudos go to active colleagues."
+        errors["recipient"] = gettext("%(name)s's account is inactive: kudos go to active colleagues.",
+                                      name=recipient.name)
     else:
         limit = _daily_limit(giver, recipient)
         if limit:
             errors["recipient"] = limit
     text = _clean(message)
     if not text:
-        errors["message"] = "Write a few words: what did they do well?"
+        errors["message"] = gettext("Write a few words: what did they do well?")
     elif len(text) > MAX_MESSAGE:
-        errors["message"] = f"Keep it short: {len(text):,} characters, at most {MAX_MESSAGE}."
+        errors["message"] = gettext("Keep it short: %(count)s characters, at most %(limit)s.",
+                                    count=f"{len(text):,}", limit=MAX_MESSAGE)
     tag = (value_tag or "").strip().lower()
     if tag and tag not in value_tags():
-        errors["value"] = f"Unknown value “{tag[:60]}”: choose one of {', '.join(value_tags())}, or none."
+        errors["value"] = gettext("Unknown value “%(value)s”: choose one of %(values)s, or none.", value=tag[:60],
+                                  values=", ".join(value_tags()))
     return errors
 
 
@@ -96,10 +99,11 @@ def _daily_limit(giver: User, recipient: User) -> str | None:
     given = db_session().execute(select(Kudos.recipient_id).where(
         Kudos.giver_id == giver.id, Kudos.source == PEER, Kudos.created_at > since)).scalars().all()
     if sum(1 for r in given if r == recipient.id) >= PER_COLLEAGUE_PER_DAY:
-        return (f"You have thanked {recipient.name} {PER_COLLEAGUE_PER_DAY} times today: "
-                "save the next one for tomorrow, it will mean more.")
+        return gettext("You have thanked %(name)s %(count)s times today: save the next one for tomorrow, "
+                       "it will mean more.", name=recipient.name, count=PER_COLLEAGUE_PER_DAY)
     if len(given) >= PER_GIVER_PER_DAY:
-        return f"You have given {PER_GIVER_PER_DAY} kudos today, the most in a day: thank the next colleague tomorrow."
+        return gettext("You have given %(count)s kudos today, the most in a day: thank the next colleague tomorrow.",
+                       count=PER_GIVER_PER_DAY)
     return None
 
 
