@@ -15,7 +15,8 @@ SETTINGS = [
             help=lazy_gettext("Re-clustering keeps at most this many themes (the largest).")),
     Setting("min_theme_size", "int", default=3, min=2, max=1000, label=lazy_gettext("Smallest theme"),
             help=lazy_gettext("Groups with fewer texts than this are not made into themes.")),
-    Setting("rising_percent", "int", default=200, min=110, max=5000, label=lazy_gettext("Rising: percent of the baseline"),
+    Setting("rising_percent", "int", default=200, min=110, max=5000,
+            label=lazy_gettext("Rising: percent of the baseline"),
             help=lazy_gettext("A theme is rising when its last 7 days hold at least this share of its weekly average "
                               "of the 4 weeks before (200: twice as many).")),
     Setting("rising_min_count", "int", default=5, min=1, max=10000, label=lazy_gettext("Rising: least texts in a week"),
