@@ -32,9 +32,14 @@ def app_config(backend):
 
 @pytest.fixture
 def later(monkeypatch):
-    """Move the live channel's clock on by some seconds (no sleeping)."""
+    """Stop the live channel's clock at the test's start; ``later(s)`` moves it to s seconds
+    after that start (no sleeping). The clock stands still meanwhile, so a slow machine
+    (a sign-in and a request between two steps) cannot add seconds of its own."""
+    start = utcnow()
+    monkeypatch.setattr(live, "utcnow", lambda: start)
+
     def move(seconds: float) -> None:
-        moved = utcnow() + timedelta(seconds=seconds)
+        moved = start + timedelta(seconds=seconds)
         monkeypatch.setattr(live, "utcnow", lambda: moved)
     return move
 
@@ -53,7 +58,7 @@ def test_a_tab_that_stops_its_heartbeat_disappears_within_the_presence_time(
 
     later(5)  # Ada's tab died 5 s ago: still within LIVE_PRESENCE_SECONDS
     assert live.presence(ticket.id) == {admin.id: "typing", agent.id: "viewing"}
-    later(7)  # no heartbeat for longer than LIVE_PRESENCE_SECONDS: gone, on the next heartbeat's answer
+    later(12)  # no heartbeat for longer than LIVE_PRESENCE_SECONDS: gone, on the next heartbeat's answer
     assert live.presence(ticket.id) == {}
     assert client.post(url, data={"state": "viewing"}).json == {"present": []}
     # Coming back (a heartbeat) is news again: the others' pages are told at once.
