@@ -71,6 +71,7 @@ from helpdesk.services.tickets import (
 from helpdesk.services.translations import delete_translations, language_texts, save_translations, texts_from_form
 from helpdesk.services.users import find_customer
 from helpdesk.services.webhooks import emit as _emit_webhook
+from helpdesk.stored_words import english_text, joined, words_of, words_text
 from helpdesk.timezones import format_local, local_day_start, local_to_utc, mail_time, user_zone
 from helpdesk.versioning import API_VERSION, deprecated_names
 from helpdesk.web.auth import admin_required, backoffice_required, staff_required
@@ -283,6 +284,8 @@ __all__ += ["customer_placeholders", "render_notice", "customer_language", "cust
 # Plugin API 1.4: labels people read are Text, a str or a lazy string (lazy_gettext), read in the
 # reader's language
 __all__ += ["Text"]
+# Sentences stored once (a plugin's alerts, summaries) and read in each reader's language
+__all__ += ["english_text", "joined", "words_of", "words_text"]
 # Markdown written by staff outside replies (articles, notes of a plugin): safe HTML, and its text
 __all__ += ["render_markdown", "html_to_text"]
 # Plugin API 1.2: slot data once per page (helpdesk_page_data), navigation counts in one statement

@@ -2,7 +2,7 @@
 stored reason stays English for search, exports and the API (issue 24)."""
 from __future__ import annotations
 
-from flask_babel import force_locale, lazy_gettext
+from flask_babel import force_locale, lazy_gettext, lazy_pgettext
 from sqlalchemy import select
 
 from helpdesk import services
@@ -42,3 +42,21 @@ def test_a_plain_reason_is_shown_as_stored_and_a_broken_one_falls_back(app, db, 
     lazy.reason_words = {"msgid": "escalated by %(who)s", "params": {}}  # a parameter gone missing
     with app.test_request_context():
         assert lazy.reason_text == "escalated by Lea"
+
+
+def test_a_reason_built_of_several_texts_is_read_whole_in_each_language(app, db, ticket, agent):
+    """Parameters that are texts themselves, and lists of texts, are stored nested: a German
+    reader reads every part in German, not only the outer sentence."""
+    from helpdesk.plugin_api import joined
+
+    reason = joined([lazy_gettext("via %(channel)s", channel=lazy_pgettext("agent", "pending")),
+                     lazy_gettext("via %(channel)s", channel="Lea <b>")])
+    audit(ticket, agent, "changed", "status", "open", "pending", reason=reason)
+    db.session.commit()
+    [row] = reasons(db, ticket)[-1:]
+    assert row.reason == "via pending; via Lea <b>"
+    assert row.reason_words == {"join": "; ", "parts": [
+        {"msgid": "via %(channel)s", "params": {"channel": {"context": "agent", "msgid": "pending", "params": {}}}},
+        {"msgid": "via %(channel)s", "params": {"channel": "Lea <b>"}}]}
+    with app.test_request_context(), force_locale("de"):
+        assert row.reason_text == "über wartend; über Lea <b>"

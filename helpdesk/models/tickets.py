@@ -194,18 +194,9 @@ class AuditEvent(Model):
     @property
     def reason_text(self) -> str | None:
         """The reason in the current language (the stored English without a message id)."""
-        words = self.reason_words
-        if not words or not isinstance(words.get("msgid"), str):
-            return self.reason
-        from flask_babel import gettext  # at read time: the models stay free of Flask at import
+        from helpdesk.stored_words import words_text  # at read time: the models stay free of Flask at import
 
-        translated = gettext(words["msgid"])
-        if "%(" not in translated:
-            return translated
-        try:
-            return translated % (words.get("params") or {})
-        except (KeyError, ValueError, TypeError):  # a translation or row with a broken placeholder
-            return self.reason
+        return words_text(self.reason_words, self.reason)
 
 
 class Delivery(Model):

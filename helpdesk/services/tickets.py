@@ -11,7 +11,7 @@ from typing import Any
 
 import nh3
 from flask import current_app
-from flask_babel import force_locale, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy import select, update
 
@@ -28,6 +28,7 @@ from helpdesk.services.errors import PermissionDenied, ServiceError, StaleTicket
 from helpdesk.services.importing import is_importing
 from helpdesk.services.reply_review import review_reply
 from helpdesk.services.settings import site_setting
+from helpdesk.stored_words import english_text, words_of
 
 MAX_SUBJECT = 250
 MAX_BODY = 100_000
@@ -109,23 +110,10 @@ def audit(ticket: Ticket, actor: User | None, action: str, field: str | None = N
     def short(value: Any) -> str | None:
         return None if value is None else str(value)[:500]
 
-    words = None
-    if isinstance(reason, LazyString):
-        words = reason_words(reason)
-        with force_locale("en"):
-            reason = str(reason)
     db.session.add(AuditEvent(ticket_id=ticket.id, actor_id=actor.id if actor else None,
                               action=action, field=field, old_value=short(old),
-                              new_value=short(new), reason=short(reason), reason_words=words))
-
-
-def reason_words(text: LazyString) -> dict[str, Any] | None:
-    """A ``lazy_gettext`` text as storable data: its message id and its parameters as strings."""
-    args: tuple[Any, ...] = getattr(text, "_args", ())
-    params: dict[str, Any] = getattr(text, "_kwargs", {})
-    if len(args) != 1 or not isinstance(args[0], str):
-        return None  # not a plain lazy_gettext(msgid, **params): kept as English only
-    return {"msgid": args[0], "params": {key: str(value)[:200] for key, value in params.items()}}
+                              new_value=short(new), reason=short(english_text(reason)),
+                              reason_words=words_of(reason)))
 
 
 def tags_named(names: Iterable[str]) -> list[Tag]:
