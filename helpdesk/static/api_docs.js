@@ -1,21 +1,10 @@
 // Renders the OpenAPI spec of /api/v1 as a readable list (no third-party code, no CDN).
 (function () {
   "use strict";
-  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
-  // This script sits in the page's content, before base.html's texts element: read it when
-  // the spec has arrived (the page is parsed by then), not at once.
-  var T = null;
-  function texts() {
-    if (T === null) {
-      try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).api_docs || {}; } catch (err) { T = {}; }
-    }
-    return T;
-  }
-  function fill(text, values) {
-    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
-      return values[key] === undefined ? all : String(values[key]);
-    });
-  }
+  /* Words from the page, in the reader's language (texts.js). This script sits in the page's
+   * content, before base.html's texts element: read them when the spec has arrived. */
+  function texts() { return window.HelpdeskTexts.section("api_docs"); }
+  var fill = window.HelpdeskTexts.fill;
   var root = document.getElementById("api-reference");
   if (!root) { return; }
 

@@ -1,14 +1,8 @@
 /* Helpdesk: small progressive enhancements. Every page works without this file. */
 (function () {
   "use strict";
-  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
-  var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).app || {}; } catch (err) { T = {}; }
-  function fill(text, values) {
-    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
-      return values[key] === undefined ? all : String(values[key]);
-    });
-  }
+  /* Words from the page, in the reader's language (texts.js). */
+  var T = window.HelpdeskTexts.section("app"), fill = window.HelpdeskTexts.fill;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -180,21 +174,8 @@
    the files fit. The server checks again and keeps what was typed if a request is too large. */
 (function () {
   "use strict";
-  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
-  var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).app || {}; } catch (err) { T = {}; }
-  function fill(text, values) {
-    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
-      return values[key] === undefined ? all : String(values[key]);
-    });
-  }
-  var rules = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
-  function plural(forms, n, values) {
-    forms = forms || {};
-    var form = rules ? rules.select(n) : (n === 1 ? "one" : "other");
-    values.num = n;
-    return fill(forms[form] || forms.other, values);
-  }
+  /* Words from the page, in the reader's language (texts.js). */
+  var T = window.HelpdeskTexts.section("app"), fill = window.HelpdeskTexts.fill, plural = window.HelpdeskTexts.plural;
   function size(n) {
     return n >= 1e6 ? fill(T.megabytes, { size: (n / 1e6).toFixed(1).replace(/\.0$/, "") })
                     : fill(T.kilobytes, { size: Math.ceil(n / 1e3) });

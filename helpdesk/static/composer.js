@@ -9,21 +9,8 @@
  */
 (function () {
   "use strict";
-  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
-  var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).composer || {}; } catch (err) { T = {}; }
-  function fill(text, values) {
-    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
-      return values[key] === undefined ? all : String(values[key]);
-    });
-  }
-  var rules = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
-  function plural(forms, n, values) {
-    forms = forms || {};
-    var form = rules ? rules.select(n) : (n === 1 ? "one" : "other");
-    values.num = n;
-    return fill(forms[form] || forms.other, values);
-  }
+  /* Words from the page, in the reader's language (texts.js). */
+  var T = window.HelpdeskTexts.section("composer"), fill = window.HelpdeskTexts.fill, plural = window.HelpdeskTexts.plural;
 
   var form = document.getElementById("reply-form");
   var body = document.getElementById("reply-body");

@@ -2,14 +2,8 @@
 // its data-lazy-url (server-rendered HTML, same origin).
 (function () {
   "use strict";
-  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
-  var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).lazy_panel || {}; } catch (err) { T = {}; }
-  function fill(text, values) {
-    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
-      return values[key] === undefined ? all : String(values[key]);
-    });
-  }
+  /* Words from the page, in the reader's language (texts.js). */
+  var T = window.HelpdeskTexts.section("lazy_panel");
   function fill(panel) {
     if (panel.dataset.loaded) return;
     panel.dataset.loaded = "1";

@@ -16,21 +16,8 @@
   var topics = root.getAttribute("data-topics") || "";
   var streamUrl = root.getAttribute("data-stream-url") + "?topics=" + encodeURIComponent(topics);
 
-  /* The words come from the page (base.html renders them in the reader's language,
-   * helpdesk/web/js_texts.py): "{name}" placeholders filled here, counts by plural rule. */
-  var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).live || {}; } catch (err) { T = {}; }
-  function fill(text, values) {
-    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
-      return values[key] === undefined ? all : String(values[key]);
-    });
-  }
-  var rules = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
-  function plural(forms, n) {
-    forms = forms || {};
-    var form = rules ? rules.select(n) : (n === 1 ? "one" : "other");
-    return fill(forms[form] || forms.other, { num: n });
-  }
+  /* Words from the page, in the reader's language (texts.js). */
+  var T = window.HelpdeskTexts.section("live"), fill = window.HelpdeskTexts.fill, plural = window.HelpdeskTexts.plural;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');

@@ -4,14 +4,8 @@
  * notified and follows the ticket. No inline script or style (strict CSP). */
 (function () {
   "use strict";
-  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
-  var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).mentions || {}; } catch (err) { T = {}; }
-  function fill(text, values) {
-    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
-      return values[key] === undefined ? all : String(values[key]);
-    });
-  }
+  /* Words from the page, in the reader's language (texts.js). */
+  var T = window.HelpdeskTexts.section("mentions");
   var script = document.getElementById("mentions-script");
   var body = document.getElementById("reply-body");
   if (!script || !body || !window.fetch) { return; }

@@ -2,14 +2,8 @@
    "Send and next". Every page works without this file; see docs/agents.md for the keys. */
 (function () {
   "use strict";
-  /* Words from the page, in the reader's language (base.html, helpdesk/web/js_texts.py). */
-  var T = {};
-  try { T = JSON.parse(document.getElementById("helpdesk-texts").getAttribute("data-texts")).shortcuts || {}; } catch (err) { T = {}; }
-  function fill(text, values) {
-    return String(text || "").replace(/\{(\w+)\}/g, function (all, key) {
-      return values[key] === undefined ? all : String(values[key]);
-    });
-  }
+  /* Words from the page, in the reader's language (texts.js). */
+  var T = window.HelpdeskTexts.section("shortcuts"), fill = window.HelpdeskTexts.fill;
 
   var QUEUE_KEY = "helpdesk.queue"; /* sessionStorage: the last queue page's order */
 

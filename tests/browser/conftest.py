@@ -22,6 +22,12 @@ import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 from werkzeug.serving import make_server
 
+# How long a page action or an expectation may wait. CI runs the SQLite and the PostgreSQL suites
+# at once on two cores: a page that answers in 1 s alone can take several then (a 5 s wait failed
+# there). A passing test waits only as long as the page needs, so the margin costs nothing.
+BROWSER_WAIT_MS = 15_000
+expect.set_options(timeout=BROWSER_WAIT_MS)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu",
@@ -95,7 +101,7 @@ def open_page(live_server: str, new_context: Callable[..., BrowserContext],
     violations and JavaScript errors. Any found fail the test at teardown as well."""
     def make() -> Page:
         page = new_context().new_page()
-        page.set_default_timeout(5_000)
+        page.set_default_timeout(BROWSER_WAIT_MS)
         return browser_problems.watch(page)
 
     yield make

@@ -197,7 +197,6 @@ def test_the_widget_speaks_the_visitors_language(live_server, shop, new_context,
     shop_url = shop("localhost")
     monkeypatch.setenv("HELPDESK_PLUGIN_CHAT_ALLOWED_ORIGINS", shop_url.rstrip("/"))
     visitor = browser_problems.watch(new_context(locale="de-DE").new_page())
-    visitor.set_default_timeout(5_000)
     visitor.goto(shop_url)
     visitor.get_by_role("button", name="Chatten Sie mit uns").click()
     expect(visitor.get_by_role("dialog", name="Chat")).to_be_visible()
