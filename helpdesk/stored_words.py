@@ -12,12 +12,12 @@ stored nested and translated too), and ``joined(parts)`` lists several texts ("a
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from flask_babel import force_locale, gettext, pgettext
 from flask_babel.speaklater import LazyString
 
-Text = str | LazyString  # as helpdesk.contract.Text; this module imports nothing of ours (models read it)
+Text: TypeAlias = str | LazyString  # as helpdesk.contract.Text; this module imports nothing of ours (models read it)
 
 
 PARAMETER_LIMIT = 200  # characters kept of a plain parameter (a name, a reference)

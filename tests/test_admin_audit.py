@@ -255,3 +255,28 @@ def test_forged_team_choices_get_a_clear_error_and_no_entry(boss, db):
         assert page.status_code == 422 and message in page.text, (field, value)
     assert db.session.scalar(select(func.count()).select_from(Team)) == 0
     assert entries(db) == []
+
+
+def test_each_admin_reads_the_targets_in_their_language_and_the_csv_stays_english(boss, db, admin):
+    """The target is stored in English (CSV, search, older rows) with its words: a German admin
+    reads "Team Billing <b> (#1)" on the audit page, escaped like everything a user typed."""
+    boss.post("/admin/teams/new", data={"name": "Billing <b>", "assignment_strategy": "manual"})
+    boss.post("/admin/custom-fields", data={"applies_to": "customer", "key": "plan", "label": "Plan", "kind": "text"})
+    team = db.session.scalar(select(Team))
+    entry = only(db, "team")
+    assert entry.target == f"team Billing <b> (#{team.id})"
+    assert entry.target_words == {"msgid": "team %(name)s (#%(id)s)",
+                                  "params": {"name": "Billing <b>", "id": str(team.id)}}
+    _entry(db, admin, "tag", 0, "tag old-row")  # written before targets had words: shown as stored
+
+    admin.language = "de"
+    db.session.commit()
+    page = boss.get("/admin/audit").text
+    rows = texts(page, cls="audit-row")
+    assert any(f"Team Billing <b> (#{team.id})" in row for row in rows)
+    assert "Billing <b>" not in page and "Billing &lt;b&gt;" in page
+    assert any("tag old-row" in row for row in rows)
+    field_rows = [row for row in rows if "plan" in row]
+    assert field_rows and "Feld plan für Kunde" in field_rows[0], rows
+    csv_rows = list(csv.reader(io.StringIO(boss.get("/admin/audit.csv?kind=team").text)))
+    assert csv_rows[1][5] == f"team Billing <b> (#{team.id})"

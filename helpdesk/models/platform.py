@@ -92,9 +92,19 @@ class AdminAuditEntry(Model):
     ip_address: Mapped[str | None] = mapped_column(String(45))
     kind: Mapped[str] = mapped_column(String(80))  # plugin, user, team, tag, sla_policy, complaints.rule, …
     action: Mapped[str] = mapped_column(String(40))  # created, changed, deleted, enabled, disabled
-    target: Mapped[str] = mapped_column(String(300), default="")
+    target: Mapped[str] = mapped_column(String(300), default="")  # in English (CSV, search)
+    # {"msgid": ..., "params": {...}} when the target was given as lazy_gettext(...): read in each
+    # admin's language (``target_text``), see helpdesk.stored_words.
+    target_words: Mapped[dict | None] = mapped_column(JSON)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def target_text(self) -> str:
+        """The target in the current language (the stored English without words)."""
+        from helpdesk.stored_words import words_text  # at read time: the models stay free of Flask at import
+
+        return words_text(self.target_words, self.target) or ""
 
 
 class CustomerNotice(Model):

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -21,6 +22,7 @@ from helpdesk.csv_export import csv_lines
 from helpdesk.extensions import db
 from helpdesk.models import AdminAuditEntry, User
 from helpdesk.models.base import utcnow
+from helpdesk.stored_words import english_text, words_of
 
 MASK = "••••••"
 # Keys whose values never enter the log, whatever the caller says.
@@ -69,14 +71,15 @@ def _actor() -> User | None:
     return None
 
 
-def record(kind: str, action: str, target: str = "", before: Mapping[str, Any] | None = None,
+def record(kind: str, action: str, target: str | LazyString = "", before: Mapping[str, Any] | None = None,
            after: Mapping[str, Any] | None = None, *, secrets: Iterable[str] = (),
            actor: User | None = None, ip_address: str | None = None) -> AdminAuditEntry | None:
     """Add one entry to the admin audit log (committed with the caller's transaction).
 
     ``kind`` names what was configured (``team``, ``plugin``, ``complaints.rule``), ``action``
     what happened (``created``, ``changed``, ``deleted``, ``enabled``, ``disabled``),
-    ``target`` which one, readable (``team Billing (#3)``). For a change, pass the values
+    ``target`` which one, readable (``team Billing (#3)``; given as ``lazy_gettext("team
+    %(name)s (#%(id)s)", ...)`` each admin reads it in their language). For a change, pass the values
     before and after: only the keys whose value differs are kept, and nothing is recorded
     when nothing changed (returns None). Keys in ``secrets``, and keys that look like
     passwords, tokens or keys, are masked: the log says that they changed, never to what.
@@ -98,7 +101,8 @@ def record(kind: str, action: str, target: str = "", before: Mapping[str, Any] |
         actor_id=actor.id if actor is not None else None,
         actor_name=(actor.name if actor is not None else SYSTEM)[:200],
         ip_address=(ip_address or None) and ip_address[:45], kind=kind[:80], action=action[:40],
-        target=(target or "")[:300], before=_masked(before, secret_keys), after=_masked(after, secret_keys),
+        target=(english_text(target) or "")[:300], target_words=words_of(target),
+        before=_masked(before, secret_keys), after=_masked(after, secret_keys),
         created_at=utcnow())
     db.session.add(entry)
     return entry
@@ -111,7 +115,7 @@ def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any] | None:
     return {name: _jsonable(getattr(obj, name)) for name in fields}
 
 
-def record_change(kind: str, target: str, before: Mapping[str, Any] | None,
+def record_change(kind: str, target: str | LazyString, before: Mapping[str, Any] | None,
                   after: Mapping[str, Any] | None, **kwargs: Any) -> AdminAuditEntry | None:
     """``record`` with the action read off the snapshots: created, changed or deleted."""
     action = "created" if before is None else "deleted" if after is None else "changed"

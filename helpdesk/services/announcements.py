@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -213,7 +213,8 @@ def create_announcement(actor: User, *, subject: str, body: str, segment: dict[s
     save_translations("announcement", announcement.id, translations)
     with force_locale("en"):  # stored: every admin reads the audit log as it was written
         segment_text = describe_segment(segment)
-    admin_audit.record("announcement", "created", f"announcement {subject} (#{announcement.id})", None,
+    audit_target = lazy_gettext("announcement %(subject)s (#%(id)s)", subject=subject, id=announcement.id)
+    admin_audit.record("announcement", "created", audit_target, None,
                        {"subject": subject, "segment": segment_text, "banner": bool(banner)}, actor=actor)
     db.session.commit()
     return announcement

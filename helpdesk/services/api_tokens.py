@@ -11,7 +11,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -65,7 +65,9 @@ def create_token(user: User, name: str, scope: str, expires_in_days: int) -> tup
                    created_at=utcnow(), expires_at=utcnow() + timedelta(days=expires_in_days))
     db.session.add(row)
     db.session.flush()
-    admin_audit.record("api_token", "created", f"API token {name} ({prefix}) of {user.name} (#{user.id})",
+    audit_target = lazy_gettext("API token %(name)s (%(prefix)s) of %(user)s (#%(id)s)", name=name, prefix=prefix,
+                                user=user.name, id=user.id)
+    admin_audit.record("api_token", "created", audit_target,
                        None, {"name": name, "scope": scope, "expires_at": row.expires_at.isoformat()},
                        actor=user)
     db.session.commit()
@@ -79,7 +81,9 @@ def revoke_token(token: ApiToken, actor: User) -> None:
     if token.revoked_at is not None:
         return
     token.revoked_at = utcnow()
-    admin_audit.record("api_token", "revoked", f"API token {token.name} ({token.prefix}) of user #{token.user_id}",
+    audit_target = lazy_gettext("API token %(name)s (%(prefix)s) of user #%(id)s", name=token.name,
+                                prefix=token.prefix, id=token.user_id)
+    admin_audit.record("api_token", "revoked", audit_target,
                        actor=actor)
     db.session.commit()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 import helpdesk.services.admin_audit as admin_audit
@@ -42,13 +42,15 @@ def save_canned_reply(reply: CannedReply | None, *, title: str, body: str,
     if translations is not None:
         save_translations("canned_reply", reply.id, translations)
         db.session.flush()
-    admin_audit.record_change("canned_reply", f"canned reply “{title}” (#{reply.id})", before, _snapshot(reply))
+    audit_target = lazy_gettext("canned reply “%(title)s” (#%(id)s)", title=title, id=reply.id)
+    admin_audit.record_change("canned_reply", audit_target, before, _snapshot(reply))
     db.session.commit()
     return reply
 
 
 def delete_canned_reply(reply: CannedReply) -> None:
-    admin_audit.record_change("canned_reply", f"canned reply “{reply.title}” (#{reply.id})",
+    audit_target = lazy_gettext("canned reply “%(title)s” (#%(id)s)", title=reply.title, id=reply.id)
+    admin_audit.record_change("canned_reply", audit_target,
                               _snapshot(reply), None)
     delete_translations("canned_reply", reply.id)
     db.session.delete(reply)

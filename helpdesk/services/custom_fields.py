@@ -11,13 +11,13 @@ import re
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.extensions import db
 from helpdesk.models import CustomField, Ticket, User
-from helpdesk.models.customers import FIELD_KINDS, FIELD_TARGETS
+from helpdesk.models.customers import FIELD_KINDS, FIELD_TARGET_NAMES, FIELD_TARGETS
 from helpdesk.services.errors import PermissionDenied, ServiceError
 from helpdesk.services.tickets import audit
 
@@ -66,7 +66,9 @@ def save_field(actor: User, field: CustomField | None = None, *, applies_to: str
     field.choices, field.position = options if kind == "choice" else [], int(position or 0)
     db.session.add(field)
     db.session.flush()
-    admin_audit.record_change("custom_field", f"{applies_to} field {key} (#{field.id})", before,
+    audit_target = lazy_gettext("%(applies_to)s field %(key)s (#%(id)s)", key=key, id=field.id,
+                                applies_to=FIELD_TARGET_NAMES.get(applies_to, applies_to))
+    admin_audit.record_change("custom_field", audit_target, before,
                               _field_snapshot(field), actor=actor)
     db.session.commit()
     return field
@@ -76,7 +78,9 @@ def delete_field(actor: User, field: CustomField) -> None:
     """The definition goes; values already stored stay on their rows (and stop showing)."""
     if not actor.is_admin:
         raise PermissionDenied(gettext('Only admins define custom fields.'))
-    admin_audit.record_change("custom_field", f"{field.applies_to} field {field.key} (#{field.id})",
+    audit_target = lazy_gettext("%(applies_to)s field %(key)s (#%(id)s)", key=field.key, id=field.id,
+                                applies_to=FIELD_TARGET_NAMES.get(field.applies_to, field.applies_to))
+    admin_audit.record_change("custom_field", audit_target,
                               _field_snapshot(field), None, actor=actor)
     db.session.delete(field)
     db.session.commit()

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, or_, select, update
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.canned import check_template, render_strict, text_for
 from helpdesk.extensions import db
-from helpdesk.i18n import gettext
+from helpdesk.i18n import gettext, lazy_gettext
 from helpdesk.models import Macro, Team, Ticket, User, team_members
 from helpdesk.models.base import utcnow
 from helpdesk.models.tickets import PRIORITIES
@@ -196,7 +196,8 @@ def save_macro(actor: User, macro: Macro | None, *, name: str, body: str = "", i
         save_translations("macro", macro.id, translations)
         db.session.flush()
     if was_shared or scope != "personal":
-        admin_audit.record_change("macro", f"macro “{name}” (#{macro.id})", before, _snapshot(macro))
+        audit_target = lazy_gettext("macro “%(name)s” (#%(id)s)", name=name, id=macro.id)
+        admin_audit.record_change("macro", audit_target, before, _snapshot(macro))
     db.session.commit()
     return macro
 
@@ -205,7 +206,7 @@ def delete_macro(actor: User, macro: Macro) -> None:
     if not can_manage(actor, macro):
         raise PermissionDenied(gettext('You cannot delete this macro.'))
     if macro.scope != "personal":
-        admin_audit.record_change("macro", f"macro “{macro.name}” (#{macro.id})",
+        admin_audit.record_change("macro", lazy_gettext("macro “%(name)s” (#%(id)s)", name=macro.name, id=macro.id),
                                   _snapshot(macro), None)
     delete_translations("macro", macro.id)
     db.session.delete(macro)

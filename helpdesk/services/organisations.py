@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, or_, select, update
 
 import helpdesk.services.admin_audit as admin_audit
@@ -147,7 +147,8 @@ def save_organisation(actor: User, organisation: Organisation | None = None, *, 
         db.session.expire(org, ["account_owner"])  # read-only relationship: reload it from the id
     if new_domains:
         _adopt_customers(org, new_domains)
-    admin_audit.record_change("organisation", f"organisation {org.name} (#{org.id})", before, _snapshot(org),
+    audit_target = lazy_gettext("organisation %(name)s (#%(id)s)", name=org.name, id=org.id)
+    admin_audit.record_change("organisation", audit_target, before, _snapshot(org),
                               actor=actor)
     db.session.commit()
     return org
@@ -168,7 +169,8 @@ def delete_organisation(actor: User, org: Organisation) -> None:
     before = _snapshot(org)
     db.session.execute(update(User).where(User.organisation_id == org.id).values(organisation_id=None)
                        .execution_options(synchronize_session=False))
-    admin_audit.record_change("organisation", f"organisation {org.name} (#{org.id})", before, None, actor=actor)
+    audit_target = lazy_gettext("organisation %(name)s (#%(id)s)", name=org.name, id=org.id)
+    admin_audit.record_change("organisation", audit_target, before, None, actor=actor)
     db.session.delete(org)
     db.session.commit()
 

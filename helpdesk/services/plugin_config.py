@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext
+
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.plugin_manager import manager
 
@@ -17,7 +19,7 @@ def set_plugin_enabled(name: str, enabled: bool) -> bool:
     was = plugins.is_enabled(name)
     if was != enabled:
         # Added before set_enabled's commit, so the switch and its entry are written together.
-        admin_audit.record("plugin", "enabled" if enabled else "disabled", f"plugin {name}",
+        admin_audit.record("plugin", "enabled" if enabled else "disabled", lazy_gettext("plugin %(name)s", name=name),
                            {"enabled": was}, {"enabled": enabled})
     plugins.set_enabled(name, enabled)
     return was != enabled
@@ -35,5 +37,6 @@ def save_plugin_settings(name: str, values: dict[str, Any]) -> None:
     for n in secrets & set(values):
         if values[n] not in (None, ""):
             before[n], after[n] = ("set" if before[n] else ""), "new value"
-    admin_audit.record("plugin_settings", "changed", f"settings of {name}", before, after, secrets=secrets)
+    audit_target = lazy_gettext("settings of %(name)s", name=name)
+    admin_audit.record("plugin_settings", "changed", audit_target, before, after, secrets=secrets)
     plugins.save_settings(name, values)

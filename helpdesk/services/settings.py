@@ -5,6 +5,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g
+from flask_babel import lazy_gettext
 
 import helpdesk.services.admin_audit as admin_audit
 from helpdesk.extensions import db
@@ -47,7 +48,7 @@ def save_site_settings(values: dict[str, Any]) -> None:
         if key not in SITE_SETTINGS:
             raise KeyError(key)
     before = {key: site_setting(key) for key in values}
-    admin_audit.record("site_settings", "changed", "site settings", before, dict(values))
+    admin_audit.record("site_settings", "changed", lazy_gettext("site settings"), before, dict(values))
     for key, value in values.items():
         row = db.session.get(SiteSetting, key) or SiteSetting(key=key)
         row.value = value

@@ -28,7 +28,8 @@ def create_tag(name: str, actor: User | None = None) -> Tag:
     tag = Tag(name=name)
     db.session.add(tag)
     db.session.flush()
-    admin_audit.record("tag", "created", f"tag {name} (#{tag.id})", None, {"name": name}, actor=actor)
+    audit_target = lazy_gettext("tag %(name)s (#%(id)s)", name=name, id=tag.id)
+    admin_audit.record("tag", "created", audit_target, None, {"name": name}, actor=actor)
     db.session.commit()
     return tag
 
@@ -51,7 +52,8 @@ def delete_tag(tag: Tag, actor: User) -> int:
         audit(ticket, actor, "changed", "tags", ", ".join(old_names), ", ".join(new_names),
               reason=lazy_gettext("tag %(name)s deleted by an admin", name=name))
         ticket.updated_at = now
-    admin_audit.record("tag", "deleted", f"tag {name} (#{tag.id})", {"name": name, "tickets": len(tickets)},
+    audit_target = lazy_gettext("tag %(name)s (#%(id)s)", name=name, id=tag.id)
+    admin_audit.record("tag", "deleted", audit_target, {"name": name, "tickets": len(tickets)},
                        None, actor=actor)
     db.session.delete(tag)
     db.session.commit()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 import helpdesk.services.admin_audit as admin_audit
@@ -52,6 +52,7 @@ def save_team(team: Team | None, *, name: str, description: str = "", lead_id: i
     team.business_hours_id = business_hours_id
     db.session.add(team)
     db.session.flush()
-    admin_audit.record_change("team", f"team {team.name} (#{team.id})", before, _snapshot(team))
+    audit_target = lazy_gettext("team %(name)s (#%(id)s)", name=team.name, id=team.id)
+    admin_audit.record_change("team", audit_target, before, _snapshot(team))
     db.session.commit()
     return team

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select, update
 
 import helpdesk.services.admin_audit as admin_audit
@@ -50,7 +50,7 @@ def create_user(name: str, email: str, role: str = "customer", password: str | N
     db.session.add(user)
     if actor is not None:
         db.session.flush()
-        admin_audit.record("user", "created", f"user {user.name} (#{user.id})", None,
+        admin_audit.record("user", "created", lazy_gettext("user %(name)s (#%(id)s)", name=user.name, id=user.id), None,
                            {**_user_snapshot(user), "password": "set" if password else ""}, actor=actor)
     db.session.commit()
     return user
@@ -91,7 +91,8 @@ def update_user(user: User, actor: User, *, name: str, email: str, role: str, ac
     after = _user_snapshot(user)
     if password:
         before["password"], after["password"] = "", "changed"
-    entry = admin_audit.record("user", "changed", f"user {user.name} (#{user.id})", before, after, actor=actor)
+    audit_target = lazy_gettext("user %(name)s (#%(id)s)", name=user.name, id=user.id)
+    entry = admin_audit.record("user", "changed", audit_target, before, after, actor=actor)
     db.session.commit()
     return entry is not None
 

@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, lazy_gettext
 from sqlalchemy import or_, select, update
 
 import helpdesk.services.admin_audit as admin_audit
@@ -161,7 +161,8 @@ def create_endpoint(url: str, events: list[str], description: str = "", actor: A
                                created_by_id=actor.id if actor is not None else None, created_at=utcnow())
     db.session.add(endpoint)
     db.session.flush()
-    admin_audit.record("webhook", "created", f"webhook {endpoint.url} (#{endpoint.id})", None,
+    audit_target = lazy_gettext("webhook %(url)s (#%(id)s)", url=endpoint.url, id=endpoint.id)
+    admin_audit.record("webhook", "created", audit_target, None,
                        {"url": endpoint.url, "events": chosen, "secret": "set"}, secrets={"secret"}, actor=actor)
     db.session.commit()
     return endpoint, secret
@@ -172,13 +173,15 @@ def set_active(endpoint: WebhookEndpoint, active: bool, actor: Any = None) -> No
     endpoint.active = active
     if active:
         endpoint.consecutive_failures, endpoint.disabled_reason = 0, None
-    admin_audit.record("webhook", "enabled" if active else "disabled", f"webhook {endpoint.url} (#{endpoint.id})",
+    audit_target = lazy_gettext("webhook %(url)s (#%(id)s)", url=endpoint.url, id=endpoint.id)
+    admin_audit.record("webhook", "enabled" if active else "disabled", audit_target,
                        before, {"active": active}, actor=actor)
     db.session.commit()
 
 
 def delete_endpoint(endpoint: WebhookEndpoint, actor: Any = None) -> None:
-    admin_audit.record("webhook", "deleted", f"webhook {endpoint.url} (#{endpoint.id})",
+    audit_target = lazy_gettext("webhook %(url)s (#%(id)s)", url=endpoint.url, id=endpoint.id)
+    admin_audit.record("webhook", "deleted", audit_target,
                        {"url": endpoint.url, "events": endpoint.events}, None, actor=actor)
     db.session.delete(endpoint)
     db.session.commit()
@@ -230,7 +233,9 @@ def redeliver(delivery: WebhookDelivery, actor: Any = None) -> WebhookDelivery:
     again = WebhookDelivery(endpoint_id=delivery.endpoint_id, event=delivery.event, payload=delivery.payload,
                             status="pending", attempts=0, created_at=utcnow(), lease_until=utcnow() + lease())
     db.session.add(again)
-    admin_audit.record("webhook", "redelivered", f"delivery #{delivery.id} of webhook #{delivery.endpoint_id}",
+    audit_target = lazy_gettext("delivery #%(id)s of webhook #%(webhook)s", id=delivery.id,
+                                webhook=delivery.endpoint_id)
+    admin_audit.record("webhook", "redelivered", audit_target,
                        actor=actor)
     db.session.commit()
     deliver_webhook(again.id)
@@ -353,7 +358,8 @@ def attempt(delivery: WebhookDelivery) -> None:
     if endpoint.active and endpoint.consecutive_failures >= limit:
         endpoint.active = False
         endpoint.disabled_reason = f"Switched off after {endpoint.consecutive_failures} failed attempts in a row."
-        admin_audit.record("webhook", "disabled", f"webhook {endpoint.url} (#{endpoint.id})", {"active": True},
+        audit_target = lazy_gettext("webhook %(url)s (#%(id)s)", url=endpoint.url, id=endpoint.id)
+        admin_audit.record("webhook", "disabled", audit_target, {"active": True},
                            {"active": False}, actor=None)
         log.warning("webhook endpoint %s switched off after %d failures", endpoint.id, endpoint.consecutive_failures)
     db.session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from helpdesk.extensions import db
-from helpdesk.i18n import gettext, ngettext
+from helpdesk.i18n import gettext, lazy_gettext, ngettext
 from helpdesk.models import BusinessHours, SlaPolicy, SlaTarget, Team
 from helpdesk.services import admin_audit
 from helpdesk.sla import engine
@@ -108,7 +108,8 @@ def policy_edit(policy_id: int | None) -> Response | tuple[str, int]:
             policy.pause_statuses = ",".join(s for s in form.pause_statuses.data or [] if s)
             db.session.add(policy)
             db.session.flush()
-            admin_audit.record_change("sla_policy", f"SLA policy {policy.name} (#{policy.id})", before,
+            audit_target = lazy_gettext("SLA policy %(name)s (#%(id)s)", name=policy.name, id=policy.id)
+            admin_audit.record_change("sla_policy", audit_target, before,
                                       admin_audit.snapshot(policy, POLICY_AUDIT_FIELDS))
             db.session.commit()
             if was_active and not policy.active:
@@ -130,7 +131,7 @@ def policy_delete(policy_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     name = policy.name
-    admin_audit.record_change("sla_policy", f"SLA policy {name} (#{policy.id})",
+    admin_audit.record_change("sla_policy", lazy_gettext("SLA policy %(name)s (#%(id)s)", name=name, id=policy.id),
                               admin_audit.snapshot(policy, POLICY_AUDIT_FIELDS), None)
     moved = engine.remove_policy(policy)  # commits the removal and the audit entry together
     flash(ngettext("Removed policy %(name)s. Its %(num)s running ticket moves to the next matching policy.",
@@ -171,7 +172,8 @@ def hours_edit(hours_id: int | None) -> Response | tuple[str, int]:
             hours.holidays = form.holiday_dates
             db.session.add(hours)
             db.session.flush()
-            admin_audit.record_change("business_hours", f"business hours {hours.name} (#{hours.id})", before,
+            audit_target = lazy_gettext("business hours %(name)s (#%(id)s)", name=hours.name, id=hours.id)
+            admin_audit.record_change("business_hours", audit_target, before,
                                       admin_audit.snapshot(hours, HOURS_AUDIT_FIELDS))
             db.session.commit()
             flash(gettext("Saved business hours %(name)s. New clocks count with them; running ones keep "
@@ -191,7 +193,8 @@ def hours_delete(hours_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     # Policies and teams using them fall back (foreign keys are ON DELETE SET NULL).
-    admin_audit.record_change("business_hours", f"business hours {hours.name} (#{hours.id})",
+    audit_target = lazy_gettext("business hours %(name)s (#%(id)s)", name=hours.name, id=hours.id)
+    admin_audit.record_change("business_hours", audit_target,
                               admin_audit.snapshot(hours, HOURS_AUDIT_FIELDS), None)
     db.session.delete(hours)
     db.session.commit()
