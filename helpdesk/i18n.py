@@ -40,10 +40,22 @@ from flask_babel import (
 )
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from helpdesk.languages import DEFAULT_LANGUAGE, LANGUAGES, N_, supported  # noqa: F401 - N_ re-exported
 from helpdesk.models.base import utcnow
 from helpdesk.timezones import to_local
+
+
+def _escaped_html(text: LazyString) -> Markup:
+    return escape(str(text))
+
+
+# flask_babel's lazy text tells Jinja and markupsafe that it is HTML already (its __html__ gives
+# the raw text): a lazy text with a name or subject in it would be printed unescaped, in a page
+# ({{ text }}) as in a form label. Escaped like any other text instead; no lazy text of ours is
+# markup (tests/test_languages.py).
+LazyString.__html__ = _escaped_html
 
 # Ticket statuses by name (the stored values stay English). A customer's words ("wartet auf
 # Sie": we wait for them) differ from an agent's ("wartend"): the agents' have the context "agent".

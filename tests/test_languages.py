@@ -95,3 +95,37 @@ def test_customers_choose_their_language_and_announcements_on_their_profile(clie
     assert "Ihr Profil ist gespeichert." in saved.text
     assert customer.language == "de" and not customer.consents_to("updates")  # the box was left unticked
     assert "Meine Tickets" in saved.text
+
+
+def test_a_lazy_text_with_a_name_in_it_is_escaped_in_pages_and_form_labels(app):
+    """flask_babel's lazy text claims to be HTML already; a name typed by a user inside one would
+    reach the page as markup. It is escaped like any other text (helpdesk/i18n.py)."""
+    from flask import render_template_string
+    from flask_babel import lazy_gettext
+    from wtforms import Form, StringField
+
+    name = '<img src=x onerror="alert(1)">'
+    text = lazy_gettext("team %(name)s (#%(id)s)", name=name, id=3)
+
+    class TeamForm(Form):
+        title = StringField(label=lazy_gettext("settings of %(name)s", name=name))
+
+    with app.test_request_context():
+        page = render_template_string("<p>{{ text }}</p>{{ form.title.label }}", text=text, form=TeamForm())
+    assert "<img" not in page
+    assert "<p>team &lt;img src=x onerror=&#34;alert(1)&#34;&gt; (#3)</p>" in page
+    assert "settings of &lt;img" in page
+
+
+def test_no_translatable_text_is_markup():
+    """Texts from Python (lazy ones among them) are escaped when printed (above): a msgid written
+    as HTML would show its tags."""
+    import re
+
+    for catalogue in [Path("helpdesk/translations/messages.pot"), *Path("plugins").glob("*/*/translations/messages.pot")]:
+        for message in read_po(catalogue.open("rb")):
+            if not any(path.endswith(".py") for path, _line in message.locations):
+                continue  # a template's own words: Jinja's gettext marks them safe itself
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            for text in ids:
+                assert not re.search(r"<(a|b|i|em|strong|span|code|br|p)\b", text or ""), (catalogue, text)
