@@ -16,16 +16,20 @@ from sqlalchemy.exc import IntegrityError
 
 from helpdesk.plugin_api import (
     Message,
+    Text,
     Ticket,
     User,
     can_see_ticket,
     customer_locale,
     db_session,
+    english_text,
     external_url,
     gettext,
+    lazy_gettext,
     queue_mail,
     services,
     utcnow,
+    words_of,
 )
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import first_message, flag_of, is_auto_reply
@@ -49,13 +53,17 @@ What happens next: {{ next_steps }}
 If you reply, please keep {{ reference }} in the subject so it reaches the right person."""
 
 
-def mark_step(ticket_id: int, step: str, user: User | None, note: str = "", when: datetime | None = None) -> bool:
-    """Mark a playbook step done if it is not (no commit). True when it was newly done."""
+def mark_step(ticket_id: int, step: str, user: User | None, note: Text = "", when: datetime | None = None) -> bool:
+    """Mark a playbook step done if it is not (no commit). True when it was newly done.
+
+    A ``note`` the plugin writes is given as ``lazy_gettext(...)``: stored in English and as
+    words, read in each agent's language (``ComplaintStep.note_text``)."""
     if db_session().scalar(select(ComplaintStep.id).where(ComplaintStep.ticket_id == ticket_id,
                                                         ComplaintStep.step == step)):
         return False
     db_session().add(ComplaintStep(ticket_id=ticket_id, step=step, done_at=when or utcnow(),
-                                 done_by_id=user.id if user else None, note=note))
+                                 done_by_id=user.id if user else None, note=english_text(note) or "",
+                                 note_words=words_of(note)))
     return True
 
 
@@ -178,7 +186,7 @@ def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
     ack.subject, ack.text, ack.channel = subject, text, ticket.channel
     ack.sent_at = utcnow()
     if sent:
-        mark_step(ticket.id, "acknowledge", None, note="acknowledgement sent automatically")
+        mark_step(ticket.id, "acknowledge", None, note=lazy_gettext("acknowledgement sent automatically"))
     db_session().commit()
     return ack
 
