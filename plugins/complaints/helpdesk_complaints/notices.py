@@ -217,11 +217,13 @@ def send_alert_mail(alert: ComplaintAlert) -> None:
     if not can_see_ticket(person, ticket):  # a team-scoped lead of another team: the mail would leak it
         return
     link = external_url("agent.ticket", reference=ticket.reference)
-    text = (f"Hi {person.first_name or person.name},\n\n{alert.text}\n\n"
-            f"{ticket.reference}: {ticket.subject}\n{link}\n")
+    with customer_locale(person):  # the lead's own language, as on their dashboard
+        said = alert.shown_text
+        text = (gettext("Hi %(name)s,", name=person.first_name or person.name) + f"\n\n{said}\n\n"
+                f"{ticket.reference}: {ticket.subject}\n{link}\n")
     # The outbox is the core's mail queue (delivered by a job with retries). plugin_api does not
     # export it yet: reached through the services package (see the README's "core requests").
-    queue_mail(person.email, f"[{ticket.reference}] {alert.text}"[:200], text, ticket_id=ticket.id)
+    queue_mail(person.email, f"[{ticket.reference}] {said}"[:200], text, ticket_id=ticket.id)
 
 
 # ------------------------------------------------------------------ follow-up

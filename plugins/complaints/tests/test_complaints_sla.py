@@ -185,6 +185,9 @@ def test_the_escalation_reads_in_each_readers_language(app, db, client, login, c
     assert alert.words == {"msgid": "Complaint %(reference)s missed its %(target)s target",
                            "params": {"reference": ticket.reference,
                                       "target": {"msgid": "first response", "params": {}}}}
+    [mail] = [m for m in outbox(db) if m.to_addr == "lena@example.test" and "hat das Ziel" in m.subject]
+    assert mail.subject.startswith(f"[{ticket.reference}] Beschwerde {ticket.reference} hat das Ziel")
+    assert mail.body_text.startswith("Hallo Lena,")  # her mail too is in her language
 
     login(client, desk.lena)
     [shown] = texts(client.get("/dashboard").text, cls="alert-text")
