@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db_session, gettext, page_rows
+from helpdesk.plugin_api import Message, Route, Setting, Ticket, User, db_session, gettext, lazy_gettext, page_rows
 from helpdesk_complaints import access_rules, detector_views, escalation, flags, jobs, notices, playbook, rules
 from helpdesk_complaints.config import PLUGIN, SETTINGS
 from helpdesk_complaints.forms import ClearFlagForm, FlagForm, RemedyForm, StepForm
@@ -32,7 +32,6 @@ from helpdesk_complaints.models import (
     ComplaintStep,
 )
 from helpdesk_complaints.views import bp
-from helpdesk_complaints.words import shown
 
 __version__ = "0.1.0"
 __all__ = ["PLUGIN", "detector_views", "jobs"]  # detector_views: its routes join bp
@@ -104,7 +103,7 @@ def helpdesk_message_added(ticket: Ticket, message: Message) -> None:
     if author is not None and author.is_staff:
         if not message.internal and flags.flag_of(ticket.id) is not None:
             # A personal public reply acknowledges the complaint too.
-            notices.mark_step(ticket.id, "acknowledge", author, note="answered by an agent")
+            notices.mark_step(ticket.id, "acknowledge", author, note=lazy_gettext("answered by an agent"))
             db_session().commit()
         return
     if message.needs_review or author is None or author.id != ticket.customer_id:
@@ -155,14 +154,8 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
             .order_by(ComplaintAlert.id.desc()).limit(20)))
         if not alerts:
             return None
-        return Markup(render_template("complaints/alerts.html", alerts=alerts, form=StepForm(),
-                                      alert_text=alert_text))
+        return Markup(render_template("complaints/alerts.html", alerts=alerts, form=StepForm()))
     return None
-
-
-def alert_text(alert: ComplaintAlert) -> str:
-    """An alert's stored English text in the reader's language (the rule or ticket in it as stored)."""
-    return shown(alert.text, (rules.ROUTED_BY, escalation.MISSED_TARGET))
 
 
 @hookimpl

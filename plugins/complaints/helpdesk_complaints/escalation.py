@@ -10,39 +10,57 @@ import logging
 
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import PRIORITIES, Team, Ticket, User, audit, choose_agent, db_session, services
+from helpdesk.plugin_api import (
+    PRIORITIES,
+    Team,
+    Text,
+    Ticket,
+    User,
+    audit,
+    choose_agent,
+    db_session,
+    english_text,
+    joined,
+    lazy_gettext,
+    services,
+    words_of,
+)
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import flag_of
 from helpdesk_complaints.models import ComplaintAlert, ComplaintEscalation
 from helpdesk_complaints.notices import email_alerts
-from helpdesk_complaints.words import N_, stored
 
 log = logging.getLogger(__name__)
 
-# The team lead's alert: stored in English, translated on their dashboard.
-MISSED_TARGET = N_("Complaint %(reference)s missed its %(target)s target")
-KIND_LABELS = {"first_response": "first response", "next_response": "next response",
-               "periodic_update": "update to the customer", "resolution": "resolution"}
+# Parts of the summary and the lead's alert, stored as words (read in each reader's language).
+KIND_LABELS = {"first_response": lazy_gettext("first response"), "next_response": lazy_gettext("next response"),
+               "periodic_update": lazy_gettext("update to the customer"), "resolution": lazy_gettext("resolution")}
+PRIORITY_LABELS = {"low": lazy_gettext("low"), "normal": lazy_gettext("normal"), "high": lazy_gettext("high"),
+                   "urgent": lazy_gettext("urgent")}
 
 
 def _available(person: User | None) -> bool:
     return person is not None and person.is_active and person.is_staff and person.available
 
 
-def _new_assignee(ticket: Ticket, team: Team | None) -> tuple[int | None, str]:
+def _new_assignee(ticket: Ticket, team: Team | None) -> tuple[int | None, Text]:
     """The team lead (when the setting says so and they are available), else the least loaded."""
     if team is None:
-        return None, "no team to reassign within"
+        return None, lazy_gettext("no team to reassign within")
     if setting("escalate_to") == "lead" and _available(team.lead):
         if team.lead_id == ticket.assignee_id:
-            return None, f"already with the team lead {team.lead.name}"
-        return team.lead_id, f"the team lead {team.lead.name}"
+            return None, lazy_gettext("already with the team lead %(name)s", name=team.lead.name)
+        return team.lead_id, lazy_gettext("the team lead %(name)s", name=team.lead.name)
     route = choose_agent(ticket, team, "least_loaded")
     if route is None or route.assignee_id is None:
-        return None, f"nobody available in {team.name}"
+        return None, lazy_gettext("nobody available in %(team)s", team=team.name)
     if route.assignee_id == ticket.assignee_id:
-        return None, "the assignee is already the least loaded"
+        return None, lazy_gettext("the assignee is already the least loaded")
     return route.assignee_id, route.reason
+
+
+def _priority_label(priority: str) -> Text:
+    return PRIORITY_LABELS.get(priority, priority)
 
 
 def escalate(ticket: Ticket, target) -> ComplaintEscalation | None:
@@ -76,28 +94,36 @@ def escalate(ticket: Ticket, target) -> ComplaintEscalation | None:
         done, refused = {}, exc.message
     assignee = db_session().get(User, assignee_id) if assignee_id else None
     reassigned = "assignee_id" in done and assignee is not None
-    parts = [f"reassigned to {assignee.name} ({how})" if reassigned else f"not reassigned: {how}"]
+    # Names and references stay plain parameters: words_text renders them into a str that the
+    # page escapes (a lazy text printed by Jinja would not be).
+    parts: list[Text] = [lazy_gettext("reassigned to %(name)s (%(how)s)", name=assignee.name, how=how)
+                         if reassigned else lazy_gettext("not reassigned: %(how)s", how=how)]
     if "priority" in done:
-        parts.append(f"priority {old_priority} → {new_priority}")
+        parts.append(lazy_gettext("priority %(old)s → %(new)s", old=_priority_label(old_priority),
+                                  new=_priority_label(new_priority)))
     if refused:
-        parts.append(f"change refused: {refused}")
+        parts.append(lazy_gettext("change refused: %(error)s", error=refused))
     lead = team.lead if team is not None and team.lead is not None and team.lead.is_active else None
     if lead is None:
         fallback = setting("supervisor")
         lead = db_session().get(User, fallback) if fallback else None
     if lead is not None:
-        parts.append(f"{lead.name} notified")
-    summary = f"Complaint {kind_label} target missed (cycle {target.cycle}): " + "; ".join(parts)
+        parts.append(lazy_gettext("%(name)s notified", name=lead.name))
+    summary = lazy_gettext("Complaint %(target)s target missed (cycle %(cycle)s): %(parts)s", target=kind_label,
+                           cycle=str(target.cycle), parts=joined(parts))
+    english = english_text(summary) or ""
     escalation = db_session().get(ComplaintEscalation, escalation.id)
-    escalation.summary = summary[:500]
+    escalation.summary, escalation.words = english[:500], words_of(summary)
     audit(ticket, None, "escalated", target.kind, None, new_priority, reason=summary)
     alert = None
     if lead is not None:
+        text = lazy_gettext("Complaint %(reference)s missed its %(target)s target", reference=ticket.reference,
+                            target=kind_label)
         alert = ComplaintAlert(user_id=lead.id, ticket_id=ticket.id, kind="escalation",
-                               text=stored(MISSED_TARGET, reference=ticket.reference, target=kind_label))
+                               text=(english_text(text) or "")[:500], words=words_of(text))
         db_session().add(alert)
     db_session().commit()
     if alert is not None:
         email_alerts(ticket.id)
-    log.info("%s: %s", ticket.reference, summary)
+    log.info("%s: %s", ticket.reference, english)
     return escalation

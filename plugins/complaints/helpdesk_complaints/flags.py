@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import Message, Ticket, User, audit, db_session, services, utcnow
+from helpdesk.plugin_api import Message, Ticket, User, audit, db_session, lazy_gettext, services, utcnow
 from helpdesk_complaints.config import TAG, phrases, setting, threshold
 from helpdesk_complaints.detection import Detection, detect
 from helpdesk_complaints.learning import active_model, record_label, state
@@ -177,7 +177,10 @@ def low_rating(ticket: Ticket | None, customer: User, feedback: dict) -> Complai
         return flag
     flag = ComplaintFlag(ticket_id=ticket.id, score=0.0, signals=[signal], source="survey", flagged_at=utcnow())
     db_session().add(flag)
-    audit(ticket, None, "complaint_flagged", None, None, "complaint", reason=signal)
+    source = feedback.get("source")
+    reason = (lazy_gettext("low survey rating: %(kind)s %(score)s (%(source)s)", kind=kind, score=score, source=source)
+              if source else lazy_gettext("low survey rating: %(kind)s %(score)s", kind=kind, score=score))
+    audit(ticket, None, "complaint_flagged", None, None, "complaint", reason=reason)  # the signal, in words
     try:
         db_session().commit()
     except IntegrityError:

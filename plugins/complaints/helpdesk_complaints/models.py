@@ -6,21 +6,18 @@ from datetime import datetime
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.plugin_api import Model, Ticket, User, lazy_gettext, utcnow
-from helpdesk_complaints.words import N_
+from helpdesk.plugin_api import Model, Ticket, User, lazy_gettext, utcnow, words_text
 
 STEPS = ("acknowledge", "listen", "remedy", "resolve", "follow_up")
 
-
-# English, for what is stored (the playbook's audit reasons); STEP_LABELS for what is shown.
-STEP_NAMES = {
-    "acknowledge": N_("Acknowledge"),
-    "listen": N_("Listen and apologise"),
-    "remedy": N_("Offer a remedy"),
-    "resolve": N_("Resolve"),
-    "follow_up": N_("Follow up"),
+# Shown on pages and stored inside audit reasons (as words: read in each reader's language).
+STEP_LABELS = {
+    "acknowledge": lazy_gettext("Acknowledge"),
+    "listen": lazy_gettext("Listen and apologise"),
+    "remedy": lazy_gettext("Offer a remedy"),
+    "resolve": lazy_gettext("Resolve"),
+    "follow_up": lazy_gettext("Follow up"),
 }
-STEP_LABELS = {step: lazy_gettext(name) for step, name in STEP_NAMES.items()}
 
 
 class ComplaintFlag(Model):
@@ -82,9 +79,16 @@ class ComplaintStep(Model):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # remedy: what was offered (or, with no_remedy, why nothing was)
     note: Mapped[str] = mapped_column(Text, default="")
+    # The note's words when the plugin wrote it (the follow-up's answer): read per reader
+    note_words: Mapped[dict | None] = mapped_column(JSON)
     no_remedy: Mapped[bool] = mapped_column(default=False)
 
     done_by: Mapped[User | None] = relationship()
+
+    @property
+    def note_text(self) -> str:
+        """The note in the current language (an agent's own note, or an old row, as written)."""
+        return words_text(self.note_words, self.note) or ""
 
 
 class ComplaintAck(Model):
@@ -134,9 +138,15 @@ class ComplaintEscalation(Model):
     target_kind: Mapped[str] = mapped_column(String(30))
     cycle: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    summary: Mapped[str] = mapped_column(String(500), default="")
+    summary: Mapped[str] = mapped_column(String(500), default="")  # English: search, exports, logs
+    words: Mapped[dict | None] = mapped_column(JSON)  # the summary's words (None on older rows)
 
     ticket: Mapped[Ticket] = relationship()
+
+    @property
+    def summary_text(self) -> str:
+        """The summary in the current language (the stored English for older rows)."""
+        return words_text(self.words, self.summary) or ""
 
 
 class ComplaintAlert(Model):
@@ -149,12 +159,18 @@ class ComplaintAlert(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))  # escalation, rule
-    text: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(String(500))  # English: search, exports
+    words: Mapped[dict | None] = mapped_column(JSON)  # the text's words (None on older rows)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     emailed_at: Mapped[datetime | None]  # alerts written inside a ticket's transaction are mailed after it
     dismissed_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship()
+
+    @property
+    def shown_text(self) -> str:
+        """The alert in the current language (the stored English for older rows)."""
+        return words_text(self.words, self.text) or ""
 
 
 class ComplaintLabel(Model):

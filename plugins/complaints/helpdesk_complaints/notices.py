@@ -16,16 +16,20 @@ from sqlalchemy.exc import IntegrityError
 
 from helpdesk.plugin_api import (
     Message,
+    Text,
     Ticket,
     User,
     can_see_ticket,
     customer_locale,
     db_session,
+    english_text,
     external_url,
     gettext,
+    lazy_gettext,
     queue_mail,
     services,
     utcnow,
+    words_of,
 )
 from helpdesk_complaints.config import setting
 from helpdesk_complaints.flags import first_message, flag_of, is_auto_reply
@@ -49,13 +53,17 @@ What happens next: {{ next_steps }}
 If you reply, please keep {{ reference }} in the subject so it reaches the right person."""
 
 
-def mark_step(ticket_id: int, step: str, user: User | None, note: str = "", when: datetime | None = None) -> bool:
-    """Mark a playbook step done if it is not (no commit). True when it was newly done."""
+def mark_step(ticket_id: int, step: str, user: User | None, note: Text = "", when: datetime | None = None) -> bool:
+    """Mark a playbook step done if it is not (no commit). True when it was newly done.
+
+    A ``note`` the plugin writes is given as ``lazy_gettext(...)``: stored in English and as
+    words, read in each agent's language (``ComplaintStep.note_text``)."""
     if db_session().scalar(select(ComplaintStep.id).where(ComplaintStep.ticket_id == ticket_id,
                                                         ComplaintStep.step == step)):
         return False
     db_session().add(ComplaintStep(ticket_id=ticket_id, step=step, done_at=when or utcnow(),
-                                 done_by_id=user.id if user else None, note=note))
+                                 done_by_id=user.id if user else None, note=english_text(note) or "",
+                                 note_words=words_of(note)))
     return True
 
 
@@ -178,7 +186,7 @@ def acknowledge(ticket: Ticket, *, detected: bool) -> ComplaintAck | None:
     ack.subject, ack.text, ack.channel = subject, text, ticket.channel
     ack.sent_at = utcnow()
     if sent:
-        mark_step(ticket.id, "acknowledge", None, note="acknowledgement sent automatically")
+        mark_step(ticket.id, "acknowledge", None, note=lazy_gettext("acknowledgement sent automatically"))
     db_session().commit()
     return ack
 
@@ -209,11 +217,13 @@ def send_alert_mail(alert: ComplaintAlert) -> None:
     if not can_see_ticket(person, ticket):  # a team-scoped lead of another team: the mail would leak it
         return
     link = external_url("agent.ticket", reference=ticket.reference)
-    text = (f"Hi {person.first_name or person.name},\n\n{alert.text}\n\n"
-            f"{ticket.reference}: {ticket.subject}\n{link}\n")
+    with customer_locale(person):  # the lead's own language, as on their dashboard
+        said = alert.shown_text
+        text = (gettext("Hi %(name)s,", name=person.first_name or person.name) + f"\n\n{said}\n\n"
+                f"{ticket.reference}: {ticket.subject}\n{link}\n")
     # The outbox is the core's mail queue (delivered by a job with retries). plugin_api does not
     # export it yet: reached through the services package (see the README's "core requests").
-    queue_mail(person.email, f"[{ticket.reference}] {alert.text}"[:200], text, ticket_id=ticket.id)
+    queue_mail(person.email, f"[{ticket.reference}] {said}"[:200], text, ticket_id=ticket.id)
 
 
 # ------------------------------------------------------------------ follow-up

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 
 from helpdesk.plugin_api import Ticket, User, audit, db_session, lazy_gettext, utcnow
 from helpdesk_complaints.flags import flag_of
-from helpdesk_complaints.models import STEP_LABELS, STEP_NAMES, STEPS, ComplaintStep
+from helpdesk_complaints.models import STEP_LABELS, STEPS, ComplaintStep
 from helpdesk_complaints.notices import cancel_followup, mark_step, schedule_followup
 
 MANUAL_STEPS = ("acknowledge", "listen", "follow_up")
@@ -52,9 +52,10 @@ def set_step(ticket: Ticket, step: str, agent: User, done: bool) -> bool:
         changed = bool(db_session().execute(delete(ComplaintStep).where(  # type: ignore[attr-defined]  # a CursorResult
             ComplaintStep.ticket_id == ticket.id, ComplaintStep.step == step)).rowcount)
     if changed:
-        audit(ticket, agent, "playbook", step, None if done else "done", "done" if done else None,
-              # English whoever ticks it: the reason is stored and read by every agent in the history.
-              reason=f"{STEP_NAMES[step]} marked {'done' if done else 'not done'}")
+        # Stored as words: every agent reads it in the history in their own language.
+        reason = (lazy_gettext("%(step)s marked done", step=STEP_LABELS[step]) if done
+                  else lazy_gettext("%(step)s marked not done", step=STEP_LABELS[step]))
+        audit(ticket, agent, "playbook", step, None if done else "done", "done" if done else None, reason=reason)
     db_session().commit()
     return changed
 
@@ -71,7 +72,7 @@ def record_remedy(ticket: Ticket, agent: User, text: str, *, no_remedy: bool) ->
     row.note, row.no_remedy, row.done_by_id, row.done_at = text.strip(), no_remedy, agent.id, utcnow()
     db_session().add(row)
     audit(ticket, agent, "playbook", "remedy", old, ("no remedy: " if no_remedy else "") + row.note,
-          reason="remedy recorded")
+          reason=lazy_gettext("remedy recorded"))
     db_session().commit()
     return row
 
@@ -96,8 +97,9 @@ def on_status_change(ticket: Ticket, old: str, new: str, actor: User | None, now
     if flag is None or not flag.active:
         return
     if new in DONE_STATUSES and old not in DONE_STATUSES:
+        by_customer = actor is not None and not actor.is_staff
         mark_step(ticket.id, "resolve", actor if actor is not None and actor.is_staff else None,
-                  note="" if actor is None or actor.is_staff else "marked solved by the customer", when=now)
+                  note=lazy_gettext("marked solved by the customer") if by_customer else "", when=now)
         db_session().commit()
         schedule_followup(ticket, now=now)
     elif old in DONE_STATUSES and new not in DONE_STATUSES:

@@ -47,28 +47,30 @@ from helpdesk.plugin_api import (
     Message,
     Route,
     Team,
+    Text,
     Ticket,
     User,
     apply_route_decision,
     audit,
     choose_agent,
     db_session,
+    english_text,
     gettext,
+    joined,
+    lazy_gettext,
     text_for,
     utcnow,
+    words_of,
 )
 from helpdesk_complaints import core_tables
 from helpdesk_complaints.config import TAG, local_time
 from helpdesk_complaints.detection import sentiment
 from helpdesk_complaints.models import ComplaintAck, ComplaintAlert, ComplaintFlag, ComplaintRule
-from helpdesk_complaints.words import ENGLISH, LOCAL, N_, Words, stored
 
 log = logging.getLogger(__name__)
 
-# A supervisor's alert, stored in English and translated on their dashboard (ALERT_TEXTS).
-ROUTED_BY = N_("New ticket routed by %(rule)s")
-ASSIGN_MODES = {"agent": N_("a specific agent"), "round_robin": N_("round robin in the team"),
-                "least_loaded": N_("the least-loaded agent of the team")}
+ASSIGN_MODES = {"agent": lazy_gettext("a specific agent"), "round_robin": lazy_gettext("round robin in the team"),
+                "least_loaded": lazy_gettext("the least-loaded agent of the team")}
 CONDITION_KEYS = ("channel", "sentiment_below", "words", "regex", "customer_tag", "team_id", "time", "priority",
                   "is_complaint")
 # A rule's acknowledgement in other languages: the core's table of texts, one row per language.
@@ -280,68 +282,79 @@ def evaluate(conditions: dict, facts: Facts) -> list[Verdict]:
     return out
 
 
-def describe(conditions: dict, words: Words = LOCAL) -> str:
-    """The conditions in words: ``ENGLISH`` for audit reasons (stored), the reader's language
-    (the default) for the rules page."""
-    t = words
-    parts = []
+def condition_words(conditions: dict) -> Text:
+    """The conditions in words, as a lazy text: stored inside audit and routing reasons (each
+    reader reads it in their language); the admin's values stay as typed."""
+    parts: list[Text] = []
     for key in CONDITION_KEYS:
         if key not in (conditions or {}):
             continue
         value = conditions[key]
         if key == "channel":
-            parts.append(t.gettext("channel in (%(channels)s)", channels=_names(value)))
+            parts.append(lazy_gettext("channel in (%(channels)s)", channels=_names(value)))
         elif key == "sentiment_below":
-            parts.append(t.gettext("sentiment < %(score)s", score=f"{float(value):+.2f}"))
+            parts.append(lazy_gettext("sentiment < %(score)s", score=f"{float(value):+.2f}"))
         elif key == "words":
-            parts.append(t.gettext("mentions %(words)s", words=" / ".join(value)))
+            parts.append(lazy_gettext("mentions %(words)s", words=" / ".join(value)))
         elif key == "regex":
-            parts.append(t.gettext("matches /%(pattern)s/", pattern=value))
+            parts.append(lazy_gettext("matches /%(pattern)s/", pattern=value))
         elif key == "customer_tag":
-            parts.append(t.gettext("customer tagged %(tag)s", tag=value))
+            parts.append(lazy_gettext("customer tagged %(tag)s", tag=value))
         elif key == "team_id":
-            parts.append(t.gettext("team %(team)s", team=team_name(value)))
+            parts.append(lazy_gettext("team %(team)s", team=team_name(value)))
         elif key == "time":
-            parts.append(t.gettext("created %(start)s–%(end)s", start=value.get("from"), end=value.get("to")))
+            parts.append(lazy_gettext("created %(start)s–%(end)s", start=value.get("from"), end=value.get("to")))
         elif key == "priority":
-            parts.append(t.gettext("priority %(priorities)s", priorities="/".join(value)))
+            parts.append(lazy_gettext("priority %(priorities)s", priorities="/".join(value)))
         elif key == "is_complaint":
-            parts.append(t.gettext("is a complaint") if value else t.gettext("is not a complaint"))
+            parts.append(lazy_gettext("is a complaint") if value else lazy_gettext("is not a complaint"))
+    if not parts:
+        return lazy_gettext("no conditions")
     # " and " joins whole conditions (each one translated), never fragments of a sentence.
-    return t.gettext(" and ").join(parts) or t.gettext("no conditions")
+    with_and: list[Text] = []
+    for part in parts:
+        if with_and:
+            with_and.append(lazy_gettext(" and "))
+        with_and.append(part)
+    return joined(with_and, separator="")
 
 
-def describe_actions(actions: dict, words: Words = LOCAL) -> str:
-    """A rule's actions in words, for the rules page and the explanation page."""
-    t = words
+def describe(conditions: dict) -> str:
+    """The conditions in the reader's language, for the rules page (a str: the page escapes it)."""
+    return str(condition_words(conditions))
+
+
+def describe_actions(actions: dict) -> str:
+    """A rule's actions in the reader's language, for the rules page and the explanation page."""
     parts = []
     if actions.get("team_id"):
-        parts.append(t.gettext("team → %(team)s", team=team_name(actions["team_id"])))
+        parts.append(gettext("team → %(team)s", team=team_name(actions["team_id"])))
     mode = actions.get("assign")
     if mode == "agent":
         agent = db_session().get(User, actions.get("agent_id") or 0)
-        parts.append(t.gettext("assign → %(agent)s", agent=agent.name) if agent else
-                     t.gettext("assign → agent #%(id)s", id=actions.get("agent_id")))
+        parts.append(gettext("assign → %(agent)s", agent=agent.name) if agent else
+                     gettext("assign → agent #%(id)s", id=actions.get("agent_id")))
     elif mode in ASSIGN_MODES:
-        parts.append(t.gettext("assign → %(mode)s", mode=t.gettext(ASSIGN_MODES[mode])))
+        parts.append(gettext("assign → %(mode)s", mode=ASSIGN_MODES[mode]))
     if actions.get("priority"):
-        parts.append(t.gettext("priority → %(priority)s", priority=actions["priority"]))
+        parts.append(gettext("priority → %(priority)s", priority=actions["priority"]))
     if actions.get("tags"):
-        parts.append(t.gettext("tags + %(tags)s", tags=", ".join(actions["tags"])))
+        parts.append(gettext("tags + %(tags)s", tags=", ".join(actions["tags"])))
     if actions.get("sla_policy_id"):
         policy = core_tables.policy(actions["sla_policy_id"])
-        parts.append(t.gettext("SLA → %(policy)s", policy=policy.name) if policy else
-                     t.gettext("SLA → policy #%(id)s", id=actions["sla_policy_id"]))
+        parts.append(gettext("SLA → %(policy)s", policy=policy.name) if policy else
+                     gettext("SLA → policy #%(id)s", id=actions["sla_policy_id"]))
     if actions.get("acknowledge"):
-        parts.append(t.gettext("acknowledge (own text)") if actions.get("ack_template") else t.gettext("acknowledge"))
+        parts.append(gettext("acknowledge (own text)") if actions.get("ack_template") else gettext("acknowledge"))
     if actions.get("notify_supervisor"):
-        parts.append(t.gettext("notify supervisor"))
-    return "; ".join(parts) or t.gettext("no actions")
+        parts.append(gettext("notify supervisor"))
+    return "; ".join(parts) or gettext("no actions")
 
 
-def rule_reason(rule: ComplaintRule) -> str:
-    # Stored (audit and routing reasons): English whoever created the ticket.
-    return f"rule '{rule.name}' (#{rule.id}): {describe(rule.conditions, ENGLISH)}"[:500]
+def rule_reason(rule: ComplaintRule) -> Text:
+    """Why a rule acted, for audit and routing reasons: stored in English and as words."""
+    return lazy_gettext("rule '%(name)s' (#%(id)s): %(conditions)s", name=rule.name, id=str(rule.id),
+                        conditions=condition_words(rule.conditions))
 
 
 # ------------------------------------------------------------------ templates
@@ -406,9 +419,9 @@ def render_template_text(text: str, values: dict[str, str]) -> str:
 class RoutingState:
     team_id: int | None = None
     assignee_id: int | None = None
-    routed_by: str = ""
-    reasons: list[str] = field(default_factory=list)
-    notify: list[str] = field(default_factory=list)  # reasons of the rules that asked for a notice
+    routed_by: Text | None = None  # the reason of the rule that routed the ticket
+    reasons: list[Text] = field(default_factory=list)
+    notify: list[Text] = field(default_factory=list)  # reasons of the rules that asked for a notice
     fired: list[int] = field(default_factory=list)
 
 
@@ -421,14 +434,14 @@ def all_rules() -> list[ComplaintRule]:
     return list(db_session().scalars(select(ComplaintRule).order_by(ComplaintRule.position, ComplaintRule.id)))
 
 
-def _priority_change(ticket: Ticket, priority: str, reason: str) -> None:
+def _priority_change(ticket: Ticket, priority: str, reason: Text) -> None:
     """Raise the priority (the core applies it: automatic routing never lowers one)."""
     if priority not in PRIORITIES:
         raise RuleError(f"unknown priority {priority!r}")
     apply_route_decision(ticket, reason=reason, priority=priority)
 
 
-def _add_tags(ticket: Ticket, names: list[str], reason: str, action: str = "tagged") -> None:
+def _add_tags(ticket: Ticket, names: list[str], reason: Text, action: str = "tagged") -> None:
     apply_route_decision(ticket, reason=reason, tags=names, tag_action=action)
 
 
@@ -448,9 +461,10 @@ def apply_actions(rule: ComplaintRule, ticket: Ticket, state: RoutingState) -> N
     reason = rule_reason(rule)
     mode = actions.get("assign")
     routes = bool(actions.get("team_id") or mode)
-    if routes and not state.routed_by:
+    if routes and state.routed_by is None:
         team = _team(actions["team_id"]) if actions.get("team_id") else None
-        assignee_id, assign_note = None, ""
+        assignee_id: int | None = None
+        assign_note: Text | None = None  # why the assignment is not as the rule says, or how it was chosen
         if mode == "agent":
             agent = db_session().get(User, actions.get("agent_id") or 0)
             if agent is None or not agent.is_staff or not agent.is_active:
@@ -458,7 +472,7 @@ def apply_actions(rule: ComplaintRule, ticket: Ticket, state: RoutingState) -> N
             if agent.available:
                 assignee_id = agent.id
             else:  # away: the ticket waits for the team's own strategy rather than for them
-                assign_note = f"{agent.name} is away"
+                assign_note = lazy_gettext("%(name)s is away", name=agent.name)
         elif mode in ("round_robin", "least_loaded"):
             pool = team or (db_session().get(Team, ticket.team_id) if ticket.team_id else None)
             if pool is None:
@@ -467,13 +481,13 @@ def apply_actions(rule: ComplaintRule, ticket: Ticket, state: RoutingState) -> N
             if chosen is not None:
                 assignee_id, assign_note = chosen.assignee_id, chosen.reason
             else:
-                assign_note = f"nobody available in {pool.name}"
+                assign_note = lazy_gettext("nobody available in %(team)s", team=pool.name)
         elif mode:
             raise RuleError(f"unknown assignment {mode!r}")
         state.team_id = team.id if team is not None else None
         state.assignee_id = assignee_id
         state.routed_by = reason
-        state.reasons.append(reason + (f" — {assign_note}" if assign_note else ""))
+        state.reasons.append(joined([reason, assign_note], separator=" — ") if assign_note else reason)
     if actions.get("priority"):
         _priority_change(ticket, actions["priority"], reason)
     if actions.get("tags"):
@@ -482,14 +496,15 @@ def apply_actions(rule: ComplaintRule, ticket: Ticket, state: RoutingState) -> N
         policy = core_tables.policy(actions["sla_policy_id"])
         if policy is None or not policy.tag:
             raise RuleError(f"SLA policy #{actions['sla_policy_id']} does not exist or is not limited to a tag")
-        _add_tags(ticket, [policy.tag], f"{reason} — SLA policy '{policy.name}'", action="sla_policy")
+        _add_tags(ticket, [policy.tag], joined([reason, lazy_gettext("SLA policy '%(policy)s'", policy=policy.name)],
+                                               separator=" — "), action="sla_policy")
     if actions.get("acknowledge"):
         existing = db_session().scalar(select(ComplaintAck).where(ComplaintAck.ticket_id == ticket.id))
         if existing is None:
             # The rule's text in the customer's language when it has one (ACK_TEXTS: Other languages).
             template = text_for(ACK_TEXTS, rule.id, actions.get("ack_template") or "", ticket.customer)[1]
-            db_session().add(ComplaintAck(ticket_id=ticket.id, status="pending", reason=reason[:500],
-                                        template=template.strip() or None))
+            db_session().add(ComplaintAck(ticket_id=ticket.id, status="pending",
+                                        reason=(english_text(reason) or "")[:500], template=template.strip() or None))
             audit(ticket, None, "acknowledgement", None, None, "queued", reason=reason)
     if actions.get("notify_supervisor"):
         state.notify.append(reason)
@@ -537,12 +552,13 @@ def route(ticket: Ticket, message: Message) -> Route | None:
     if state.notify:
         person = supervisor_for(state.team_id or ticket.team_id)
         if person is not None:
+            text = lazy_gettext("New ticket routed by %(rule)s", rule=state.notify[0])
             db_session().add(ComplaintAlert(user_id=person.id, ticket_id=ticket.id, kind="rule",
-                                          text=stored(ROUTED_BY, rule=state.notify[0])[:500]))
+                                          text=(english_text(text) or "")[:500], words=words_of(text)))
             audit(ticket, None, "notified", None, None, person.name, reason=state.notify[0])
     if state.team_id is None and state.assignee_id is None:
         return None
-    return Route(team_id=state.team_id, assignee_id=state.assignee_id, reason="; ".join(state.reasons)[:500])
+    return Route(team_id=state.team_id, assignee_id=state.assignee_id, reason=joined(state.reasons))
 
 
 # ------------------------------------------------------------------ dry run and explain
@@ -597,6 +613,7 @@ class Explanation:
     fires: bool
     status: str  # fires, would fire but earlier rule stopped, no match, inactive, broken
     error: str | None = None
+    status_text: str = ""  # the status in the reader's language
 
 
 def explain(ticket: Ticket) -> tuple[list[Explanation], Facts]:
@@ -605,31 +622,34 @@ def explain(ticket: Ticket) -> tuple[list[Explanation], Facts]:
     flag = db_session().scalar(select(ComplaintFlag).where(ComplaintFlag.ticket_id == ticket.id))
     facts = facts_for(ticket, first, flag=flag)
     out: list[Explanation] = []
-    stopped_by: str | None = None
+    stopped_by: str | None = None  # the name of the rule that stopped the evaluation
     routed = False
     for rule in all_rules():
         try:
             verdicts = evaluate(rule.conditions, facts)
         except Exception as exc:  # bad stored data or a pattern out of time: shown, never a server error
             out.append(Explanation(rule, [], False, "broken", str(exc) if isinstance(exc, RuleError)
-                                   else f"{type(exc).__name__}: {exc}"))
+                                   else f"{type(exc).__name__}: {exc}", status_text=gettext("broken")))
             continue
         matches = all(v.ok for v in verdicts)
         if not rule.active:
             status = "inactive" + (" (its conditions hold)" if matches else "")
+            shown = gettext("inactive (its conditions hold)") if matches else gettext("inactive")
             fires = False
         elif not matches:
-            status, fires = "no match", False
-        elif stopped_by:
-            status, fires = f"would match, but {stopped_by} stops the rules before it", False
+            status, shown, fires = "no match", gettext("no match"), False
+        elif stopped_by is not None:
+            status, fires = f"would match, but rule '{stopped_by}' stops the rules before it", False
+            shown = gettext("would match, but rule '%(name)s' stops the rules before it", name=stopped_by)
         else:
             fires = True
             routes = bool((rule.actions or {}).get("team_id") or (rule.actions or {}).get("assign"))
-            status = "fires"
+            status, shown = "fires", gettext("fires")
             if routes and routed:
                 status = "fires (routing already decided by an earlier rule)"
+                shown = gettext("fires (routing already decided by an earlier rule)")
             routed = routed or routes
             if rule.stop:
-                stopped_by = f"rule '{rule.name}'"
-        out.append(Explanation(rule, verdicts, fires, status))
+                stopped_by = rule.name
+        out.append(Explanation(rule, verdicts, fires, status, status_text=shown))
     return out, facts

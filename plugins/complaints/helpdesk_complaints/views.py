@@ -21,6 +21,7 @@ from helpdesk.plugin_api import (
     delete_translations,
     gettext,
     language_texts,
+    lazy_gettext,
     record_config_change,
     save_translations,
     services,
@@ -28,6 +29,7 @@ from helpdesk.plugin_api import (
     texts_from_form,
     utcnow,
     visible_tickets,
+    words_text,
 )
 from helpdesk_complaints import core_tables, flags, notices, playbook, stats
 from helpdesk_complaints.forms import ClearFlagForm, FlagForm, FollowUpForm, RemedyForm, RuleForm, StepForm
@@ -243,13 +245,14 @@ def explain_ticket(reference: str) -> str:
     a = core_tables.audit_events().c
     users = User.__table__.c
     decisions = list(db_session().execute(
-        select(a.created_at, a.action, a.field, a.old_value, a.new_value, a.reason, users.name.label("actor"))
+        select(a.created_at, a.action, a.field, a.old_value, a.new_value, a.reason, a.reason_words,
+               users.name.label("actor"))
         .select_from(core_tables.audit_events().outerjoin(User.__table__, users.id == a.actor_id))
         .where(a.ticket_id == ticket.id, or_(a.action.in_(ROUTING_ACTIONS), a.reason.like("rule '%"),
                                               a.reason.like("classified by%")))
         .order_by(a.id)))
     return render_template("complaints/explain.html", ticket=ticket, explanations=explanations, facts=facts,
-                           decisions=decisions, describe_actions=describe_actions,
+                           decisions=decisions, describe_actions=describe_actions, words_text=words_text,
                            flag=flags.flag_of(ticket.id))
 
 
@@ -367,10 +370,15 @@ def followup(followup_token: str) -> Response | tuple[str, int]:
 
 def _record_answer(ticket: Ticket, resolved: bool, comment: str) -> None:
     """The customer's answer: feedback for the surveys' reports; a "no" reopens the ticket."""
-    notices.mark_step(ticket.id, "follow_up", None, note=("resolved" if resolved else "not resolved")
-                      + (f": {comment}" if comment else ""))
+    if resolved:
+        note = (lazy_gettext("resolved: %(comment)s", comment=comment) if comment else lazy_gettext("resolved"))
+    else:
+        note = (lazy_gettext("not resolved: %(comment)s", comment=comment) if comment
+                else lazy_gettext("not resolved"))
+    notices.mark_step(ticket.id, "follow_up", None, note=note)
     audit(ticket, None, "follow_up", None, None, "resolved" if resolved else "not resolved",
-          reason=(f"customer answered the follow-up: {comment}" if comment else "customer answered the follow-up"))
+          reason=(lazy_gettext("customer answered the follow-up: %(comment)s", comment=comment) if comment
+                  else lazy_gettext("customer answered the follow-up")))
     db_session().commit()
     services.record_feedback(ticket.customer, "csat", score=5 if resolved else 1, comment=comment, ticket=ticket,
                              source="complaint_followup", reference=f"complaint_followup:{ticket.id}")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from complaints_helpers import COMPLAINT, QUESTION, alerts, audit_rows, outbox, text, texts
+from flask_babel import force_locale, gettext
 from helpdesk_complaints.models import ComplaintFlag, ComplaintFollowUp, ComplaintStep
 from helpdesk_complaints.notices import send_due_followups
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -124,6 +125,10 @@ def test_a_german_agents_tick_is_stored_in_english(db, client, login, agent, com
     client.post(f"/complaints/tickets/{complaint.reference}/step", data={"step": "listen", "done": "no"})
     reasons = [r.reason for r in audit_rows(db, complaint.id) if (r.action, r.field) == ("playbook", "listen")]
     assert reasons == ["Listen and apologise marked done", "Listen and apologise marked not done"]
+    # … and read in each agent's language: the step's name is German for this agent.
+    trail = texts(client.get(f"/tickets/{complaint.reference}").text, cls="audit-event")
+    assert any("Zuhören und entschuldigen marked done" in entry for entry in trail)
+    assert not any("Listen and apologise" in entry for entry in trail)
 
 def test_an_agents_public_reply_acknowledges_too(db, agent, customer, make_user):
     ticket = services.create_ticket(customer, "Order", COMPLAINT, meta={})
@@ -192,6 +197,25 @@ def test_follow_up_is_scheduled_sent_once_and_answered_into_the_surveys(app, db,
     assert step.note == "resolved: Thanks, the voucher helped"
     db.session.expire_all()
     assert complaint.status == "resolved"
+
+
+def test_the_follow_up_answer_reads_in_the_agents_language(app, db, client, login, agent, customer, complaint):
+    """The answer is noted on the playbook step in English and as words: a German agent reads it in German."""
+    _resolve(agent, complaint)
+    send_due_followups(now=utcnow() + timedelta(days=4))
+    client.post(_link(outbox(db)[-1].body_text), data={"resolved": "yes"})
+    step = db.session.scalar(select(ComplaintStep).where(ComplaintStep.step == "follow_up"))
+    assert (step.note, step.note_words) == ("resolved", {"msgid": "resolved", "params": {}})
+    login(client, agent)
+    english = client.get(f"/tickets/{complaint.reference}").text
+    assert re.search(r'data-step="follow_up".*?<div class="text-body-secondary">resolved</div>', english, re.S)
+    agent.language = "de"
+    db.session.commit()
+    german = client.get(f"/tickets/{complaint.reference}").text
+    with app.test_request_context(), force_locale("de"):
+        word = gettext("resolved")  # the catalogues' German for it
+    assert word != "resolved"
+    assert re.search(rf'data-step="follow_up".*?<div class="text-body-secondary">{word}</div>', german, re.S)
 
 
 def test_a_no_reopens_the_complaint(app, db, client, agent, customer, complaint):

@@ -375,6 +375,33 @@ def test_explain_view_shows_each_rule_and_condition_verdict(db, client, login, a
     assert client.get("/complaints/tickets/HD-999/explain").status_code == 404
 
 
+def test_the_explain_page_and_a_rules_alert_read_in_german(db, client, login, customer, make_user, team_factory,
+                                                         rule_factory):
+    """Routing reasons and a supervisor's alert are stored in English and as words: a German
+    lead reads the rule's conditions in German, on the explain page and on the dashboard."""
+    lena = make_user("agent", name="Lena Lead", language="de")
+    team = team_factory("Complaints desk", [lena], lead=lena)
+    fires = rule_factory("Complaints", {"is_complaint": True, "channel": ["web"]},
+                         {"team_id": team.id, "notify_supervisor": True})
+    misses = rule_factory("Night shift", {"time": {"from": "03:00", "to": "03:01"}}, {"priority": "urgent"})
+    ticket = services.create_ticket(customer, "Order", COMPLAINT)
+    english = f"rule 'Complaints' (#{fires.id}): channel in (web) and is a complaint"
+    [routed] = [r for r in audit_rows(db, ticket.id) if r.action == "routed"]
+    assert routed.reason == english  # search and exports keep the English
+    alert = db.session.scalar(select(ComplaintAlert))
+    assert alert.text == f"New ticket routed by {english}"
+    assert alert.words["msgid"] == "New ticket routed by %(rule)s"
+
+    login(client, lena)
+    german = f"rule 'Complaints' (#{fires.id}): Kanal in (web) und ist eine Beschwerde"
+    assert texts(client.get("/dashboard").text, cls="alert-text") == [f"Neues Ticket durch {german} weitergeleitet"]
+    page = client.get(f"/complaints/tickets/{ticket.reference}/explain").text
+    decisions = texts(page, cls="decision-reason")
+    assert german in decisions and "eingeordnet von complaints" in decisions
+    assert not any("channel in" in d or "classified by" in d for d in decisions)
+    assert "kein Treffer" in {int(v.split("|")[0]): v for v in _rule_cards(page)}[misses.id]
+
+
 def _rule_cards(page: str) -> list[str]:
     import re
 

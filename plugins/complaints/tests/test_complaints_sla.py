@@ -158,6 +158,77 @@ def test_a_breach_escalates_exactly_once(app, db, client, login, customer, clock
     assert len(mails_to(db, "lena@example.test")) == 2
 
 
+def trail_reasons(page: str, action: str) -> list[str]:
+    """The reasons the ticket page's trail gives for its ``action`` entries, as a reader sees them."""
+    import re
+
+    return [" ".join(texts(item, cls="fst-italic"))
+            for item in re.findall(rf'<li class="list-group-item audit-event" data-action="{action}".*?</li>', page,
+                                   re.S)]
+
+
+def test_the_escalation_reads_in_each_readers_language(app, db, client, login, customer, clock, desk):
+    """The summary and the lead's alert are stored in English and as words: the German lead reads
+    them in German, the English agent in English, whoever caused them (the SLA job, in English)."""
+    desk.lena.language = "de"
+    db.session.commit()
+    t0 = clock.now
+    ticket = services.create_ticket(customer, "Order", COMPLAINT, team_id=desk.team.id)
+    assert check_sla(now=t0 + timedelta(minutes=61))["breached"] == 1
+    english = ("Complaint first response target missed (cycle 1): reassigned to Lena Lead (the team lead Lena "
+               "Lead); priority high → urgent; Lena Lead notified")
+    row = db.session.scalar(select(ComplaintEscalation))
+    assert row.summary == english  # search, exports and the log keep the English
+    assert row.words["msgid"] == "Complaint %(target)s target missed (cycle %(cycle)s): %(parts)s"
+    alert = db.session.scalar(select(ComplaintAlert))
+    assert alert.text == f"Complaint {ticket.reference} missed its first response target"
+    assert alert.words == {"msgid": "Complaint %(reference)s missed its %(target)s target",
+                           "params": {"reference": ticket.reference,
+                                      "target": {"msgid": "first response", "params": {}}}}
+    [mail] = [m for m in outbox(db) if m.to_addr == "lena@example.test" and "hat das Ziel" in m.subject]
+    assert mail.subject.startswith(f"[{ticket.reference}] Beschwerde {ticket.reference} hat das Ziel")
+    assert mail.body_text.startswith("Hallo Lena,")  # her mail too is in her language
+
+    login(client, desk.lena)
+    [shown] = texts(client.get("/dashboard").text, cls="alert-text")
+    assert shown.startswith(f"Beschwerde {ticket.reference} hat das Ziel")
+    [reason] = trail_reasons(client.get(f"/tickets/{ticket.reference}").text, "escalated")
+    assert "priority hoch → dringend" in reason and "high → urgent" not in reason
+
+    login(client, desk.ann)  # English: the same rows read in English
+    [reason] = trail_reasons(client.get(f"/tickets/{ticket.reference}").text, "escalated")
+    assert reason == english
+
+
+def test_an_alert_stored_before_words_shows_its_english(app, db, client, login, customer, clock, desk):
+    """Rows written before the words column (words NULL) show the English they were stored with."""
+    desk.lena.language = "de"
+    db.session.commit()
+    ticket = services.create_ticket(customer, "Order", COMPLAINT, team_id=desk.team.id)
+    db.session.add(ComplaintAlert(user_id=desk.lena.id, ticket_id=ticket.id, kind="escalation",
+                                  text=f"Complaint {ticket.reference} missed its first response target"))
+    db.session.commit()
+    login(client, desk.lena)
+    page = client.get("/dashboard").text
+    assert "Beschwerden, die Sie brauchen" in page  # the German page around it
+    assert texts(page, cls="alert-text") == [f"Complaint {ticket.reference} missed its first response target"]
+
+
+def test_names_in_an_escalation_are_shown_escaped(app, db, client, login, customer, clock, desk):
+    """A name is a plain parameter inside the stored words: the page escapes it, in any language."""
+    desk.lena.name = "Lena <b>x</b>"
+    desk.lena.language = "de"
+    db.session.commit()
+    t0 = clock.now
+    ticket = services.create_ticket(customer, "Order", COMPLAINT, team_id=desk.team.id)
+    assert check_sla(now=t0 + timedelta(minutes=61))["breached"] == 1
+    login(client, desk.lena)
+    page = client.get(f"/tickets/{ticket.reference}").text
+    [reason] = trail_reasons(page, "escalated")
+    assert "reassigned to Lena <b>x</b> (the team lead Lena <b>x</b>)" in reason and "hoch → dringend" in reason
+    assert "<b>x</b>" not in page and "Lena &lt;b&gt;x&lt;/b&gt; notified" in page
+
+
 def test_other_tickets_and_cleared_flags_are_not_escalated(db, customer, agent, clock, desk):
     from helpdesk_complaints.flags import clear_flag
 
