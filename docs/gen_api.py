@@ -56,6 +56,8 @@ DESCRIBED = {
                 "a success, `wait_text` for the message. Surveys limit answers per link with it.",
     "API_VERSION": "The version of the plugin API, `MAJOR.MINOR` (see CHANGES.md). Declare the versions a "
                    "plugin works with in its module: `requires_api = \">=1,<2\"`.",
+    "PRIORITY_NAMES": "Each priority key's name as a lazy text (`PRIORITY_NAMES[\"high\"]`), for a sentence "
+                      "stored with its words (see `words_of`): each reader reads the priority in their language.",
     "PRIORITIES": "Ticket priorities, lowest first: `(\"low\", \"normal\", \"high\", \"urgent\")`. Automatic "
                   "routing and classification only ever raise a ticket's priority.",
     "STATUSES": "Ticket statuses: `(\"new\", \"open\", \"pending\", \"resolved\", \"closed\")`; `new`, `open` "

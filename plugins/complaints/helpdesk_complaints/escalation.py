@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from helpdesk.plugin_api import (
     PRIORITIES,
+    PRIORITY_NAMES,
     Team,
     Text,
     Ticket,
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 # Parts of the summary and the lead's alert, stored as words (read in each reader's language).
 KIND_LABELS = {"first_response": lazy_gettext("first response"), "next_response": lazy_gettext("next response"),
                "periodic_update": lazy_gettext("update to the customer"), "resolution": lazy_gettext("resolution")}
-PRIORITY_LABELS = {"low": lazy_gettext("low"), "normal": lazy_gettext("normal"), "high": lazy_gettext("high"),
-                   "urgent": lazy_gettext("urgent")}
 
 
 def _available(person: User | None) -> bool:
@@ -60,7 +59,7 @@ def _new_assignee(ticket: Ticket, team: Team | None) -> tuple[int | None, Text]:
 
 
 def _priority_label(priority: str) -> Text:
-    return PRIORITY_LABELS.get(priority, priority)
+    return PRIORITY_NAMES.get(priority, priority)
 
 
 def escalate(ticket: Ticket, target) -> ComplaintEscalation | None:

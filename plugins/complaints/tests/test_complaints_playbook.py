@@ -127,7 +127,7 @@ def test_a_german_agents_tick_is_stored_in_english(db, client, login, agent, com
     assert reasons == ["Listen and apologise marked done", "Listen and apologise marked not done"]
     # … and read in each agent's language: the step's name is German for this agent.
     trail = texts(client.get(f"/tickets/{complaint.reference}").text, cls="audit-event")
-    assert any("Zuhören und entschuldigen marked done" in entry for entry in trail)
+    assert any("Zuhören und entschuldigen als erledigt markiert" in entry for entry in trail)
     assert not any("Listen and apologise" in entry for entry in trail)
 
 def test_an_agents_public_reply_acknowledges_too(db, agent, customer, make_user):

@@ -393,7 +393,7 @@ def test_the_explain_page_and_a_rules_alert_read_in_german(db, client, login, cu
     assert alert.words["msgid"] == "New ticket routed by %(rule)s"
 
     login(client, lena)
-    german = f"rule 'Complaints' (#{fires.id}): Kanal in (web) und ist eine Beschwerde"
+    german = f"Regel „Complaints“ (#{fires.id}): Kanal in (web) und ist eine Beschwerde"
     assert texts(client.get("/dashboard").text, cls="alert-text") == [f"Neues Ticket durch {german} weitergeleitet"]
     page = client.get(f"/complaints/tickets/{ticket.reference}/explain").text
     decisions = texts(page, cls="decision-reason")

@@ -193,7 +193,8 @@ def test_the_escalation_reads_in_each_readers_language(app, db, client, login, c
     [shown] = texts(client.get("/dashboard").text, cls="alert-text")
     assert shown.startswith(f"Beschwerde {ticket.reference} hat das Ziel")
     [reason] = trail_reasons(client.get(f"/tickets/{ticket.reference}").text, "escalated")
-    assert "priority hoch → dringend" in reason and "high → urgent" not in reason
+    assert reason == ("Beschwerde: Ziel „erste Antwort“ verfehlt (Zyklus 1): neu zugewiesen an Lena Lead "
+                      "(der Teamleiter Lena Lead); Priorität hoch → dringend; Lena Lead benachrichtigt")
 
     login(client, desk.ann)  # English: the same rows read in English
     [reason] = trail_reasons(client.get(f"/tickets/{ticket.reference}").text, "escalated")
@@ -225,8 +226,8 @@ def test_names_in_an_escalation_are_shown_escaped(app, db, client, login, custom
     login(client, desk.lena)
     page = client.get(f"/tickets/{ticket.reference}").text
     [reason] = trail_reasons(page, "escalated")
-    assert "reassigned to Lena <b>x</b> (the team lead Lena <b>x</b>)" in reason and "hoch → dringend" in reason
-    assert "<b>x</b>" not in page and "Lena &lt;b&gt;x&lt;/b&gt; notified" in page
+    assert "neu zugewiesen an Lena <b>x</b> (der Teamleiter Lena <b>x</b>)" in reason and "hoch → dringend" in reason
+    assert "<b>x</b>" not in page and "Lena &lt;b&gt;x&lt;/b&gt; benachrichtigt" in page
 
 
 def test_other_tickets_and_cleared_flags_are_not_escalated(db, customer, agent, clock, desk):
