@@ -122,7 +122,8 @@ def test_no_translatable_text_is_markup():
     as HTML would show its tags."""
     import re
 
-    catalogues = [Path("helpdesk/translations/messages.pot"), *Path("plugins").glob("*/*/translations/messages.pot")]
+    root = CATALOGUES.parents[1]
+    catalogues = [CATALOGUES / "messages.pot", *(root / "plugins").glob("*/*/translations/messages.pot")]
     for catalogue in catalogues:
         for message in read_po(catalogue.open("rb")):
             if not any(path.endswith(".py") for path, _line in message.locations):
