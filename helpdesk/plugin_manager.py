@@ -121,12 +121,13 @@ class PluginManager:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in skipped or ep.name in self.plugins:
                 continue
-            dist = ep.dist
+            # One read of the package's METADATA (dist.version and dist.name would each read it again)
+            meta = ep.dist.metadata if ep.dist else None
             info = PluginInfo(
                 name=ep.name,
-                version=dist.version if dist else "",
-                distribution=dist.name if dist else "",
-                description=(dist.metadata.get("Summary") or "") if dist else "",  # type: ignore[attr-defined]
+                version=(meta.get("Version") or "") if meta else "",  # type: ignore[attr-defined]
+                distribution=(meta.get("Name") or "") if meta else "",  # type: ignore[attr-defined]
+                description=(meta.get("Summary") or "") if meta else "",  # type: ignore[attr-defined]
             )
             try:
                 module = ep.load()
