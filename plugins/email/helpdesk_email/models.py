@@ -48,8 +48,14 @@ class EmailMailbox(Model):
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     last_polled_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(1000))
+    last_error: Mapped[str | None] = mapped_column(String(1000))  # English; its words beside it
+    last_error_words: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def last_error_text(self) -> str | None:
+        """The last poll's error in the reader's language (the stored English for older rows)."""
+        return words_text(self.last_error_words, self.last_error)
 
 
 class EmailQuarantine(Model):

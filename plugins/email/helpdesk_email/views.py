@@ -25,6 +25,7 @@ from helpdesk.plugin_api import (
     encrypt_secret,
     get_setting,
     gettext,
+    joined,
     limiter,
     ngettext,
     parse_id,
@@ -181,7 +182,7 @@ def mailbox_poll(mailbox_id: int):
     result = poll_mailbox(mailbox_id)
     if result.errors:
         flash(gettext("%(name)s: fetched %(fetched)s, then: %(errors)s", name=name, fetched=result.fetched,
-                      errors="; ".join(result.errors)), "danger")
+                      errors=joined(result.errors)), "danger")
     else:
         flash(ngettext("%(name)s: fetched %(num)d new message(s).", "%(name)s: fetched %(num)d new message(s).",
                        result.fetched, name=name), "success")

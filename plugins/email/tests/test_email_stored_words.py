@@ -198,3 +198,33 @@ def test_a_ticket_made_from_quarantine_keeps_the_reasons_words_in_its_trail(app,
     assert event.reason_words == {"msgid": "from quarantined mail #%(number)s (%(kind)s: %(reason)s)", "params": {
         "number": str(row.id), "kind": "auto_reply",
         "reason": {"msgid": "Auto-Submitted: %(value)s.", "params": {"value": "auto-replied"}}}}
+
+
+def test_a_mailboxs_last_error_keeps_its_words_and_an_older_one_its_english(app, client, login, admin):
+    from helpdesk_email.imap import poll_mailbox
+    from helpdesk_email.models import EmailMailbox
+    from smtp_sink import free_port
+
+    from helpdesk.plugin_api import encrypt_secret
+
+    for name in ("Support <b>x</b>", "Sales"):
+        db_session().add(EmailMailbox(name=name, host="127.0.0.1", port=free_port(), security="none", username="u",
+                                      password_encrypted=encrypt_secret("p")))
+    db_session().commit()
+    support, sales = db_session().scalars(select(EmailMailbox).order_by(EmailMailbox.id)).all()
+    for box in (support, sales):
+        poll_mailbox(box.id)
+    db_session().expire_all()
+    refused = "connection refused (is the host and port right, and the server running?)"
+    assert support.last_error == f"Support <b>x</b>: {refused}"
+    assert support.last_error_words == {"join": ": ", "parts": ["Support <b>x</b>", {"msgid": refused, "params": {}}]}
+    sales.last_error_words, sales.last_error = None, "Sales: written by an older version."
+    db_session().commit()
+
+    speaks(admin, "de")
+    login(client, admin)
+    page = client.get("/admin/email/mailboxes").text
+    with app.test_request_context(), force_locale("de"):
+        shown = words_text(support.last_error_words, support.last_error)
+    assert sorted(texts(page, cls="mailbox-error")) == ["Sales: written by an older version.", shown]
+    assert "Support <b>x</b>:" not in page and "Support &lt;b&gt;x&lt;/b&gt;: " in page
