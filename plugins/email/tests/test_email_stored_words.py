@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from email_mailmaker import make_mail
+from email_mailmaker import make_dsn, make_mail
 from flask_babel import force_locale
 from helpdesk_email.ingest import create_ticket_anyway, ingest_message
 from helpdesk_email.models import EmailQuarantine
@@ -228,3 +228,19 @@ def test_a_mailboxs_last_error_keeps_its_words_and_an_older_one_its_english(app,
         shown = words_text(support.last_error_words, support.last_error)
     assert sorted(texts(page, cls="mailbox-error")) == ["Sales: written by an older version.", shown]
     assert "Support <b>x</b>:" not in page and "Support &lt;b&gt;x&lt;/b&gt;: " in page
+
+
+def test_a_bounce_in_the_tickets_trail_keeps_its_words(app, customer, ticket):
+    from helpdesk_email.msgids import make_message_id
+
+    ours = f"<{make_message_id(ticket.id, ticket.messages[0].id)}>"
+    assert ingest_message(make_dsn(customer.email, "failed", "5.1.1", original_id=ours)).outcome == "bounce"
+    event = db_session().scalar(select(AuditEvent).where(AuditEvent.ticket_id == ticket.id,
+                                                         AuditEvent.action == "bounced"))
+    assert event.reason == ("mail to the customer bounced: Delivery status notification (DSN): a message could not "
+                            "be delivered. Marked as bouncing: carla@example.test.")
+    assert event.reason_words == {"msgid": "mail to the customer bounced: %(reason)s", "params": {"reason": {
+        "msgid": "%(reason)s Marked as bouncing: %(addresses)s.", "params": {
+            "reason": {"msgid": "Delivery status notification (DSN): a message could not be delivered.",
+                       "params": {}},
+            "addresses": "carla@example.test"}}}}
