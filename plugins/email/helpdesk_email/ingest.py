@@ -402,7 +402,7 @@ class _Content:
 
 
 def _content(parsed: ParsedMail) -> _Content:
-    notes = list({english_text(note): note for note in reversed(parsed.notes)}.values())[::-1]  # once each
+    notes = list({english_text(note): note for note in parsed.notes}.values())  # in order, once each
     folded = fold_html(parsed.html) if parsed.text_from_html else fold_text(parsed.text)
     attachments = _attachments(parsed, notes)
     body = folded.visible.strip()
