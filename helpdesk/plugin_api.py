@@ -144,12 +144,13 @@ def get_by_id(model: type, raw: Any) -> Any | None:
     return _db.session.get(model, ident) if ident is not None else None
 
 
-def notify_agents(kind: str, users: Iterable[User | None], *, ticket: Ticket | None = None, text: str,
+def notify_agents(kind: str, users: Iterable[User | None], *, ticket: Ticket | None = None, text: Text,
                   actor: User | None = None) -> int:
     """Notify agents (the bell, and email by each agent's preference) of a ``kind`` your plugin declared.
 
     ``kind`` is a name from your ``helpdesk_notification_kinds``; ``text`` one line the agent
-    reads ("Ana gave you kudos on HD-12."); ``ticket`` links it and limits it to agents who
+    reads ("Ana gave you kudos on HD-12."), best a ``lazy_gettext("...", name=value)``: each
+    agent's notification is then written in their own language; ``ticket`` links it and limits it to agents who
     can see that ticket; ``actor`` (who did it) is never notified. Inactive accounts,
     customers and agents who turned the kind off are left out. Call it after your own
     commit: it commits. Returns how many agents were notified.

@@ -16,9 +16,10 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from helpdesk import hookimpl
-from helpdesk.plugin_api import Channel, Message, Setting, Ticket, User, db_session, gettext, lazy_gettext
+from helpdesk.plugin_api import Channel, Message, Setting, Ticket, User, db_session, gettext, lazy_gettext, words_text
 from helpdesk_email import access_rules
 from helpdesk_email.models import EmailQuarantine, EmailRawMessage
+from helpdesk_email.said import note_texts
 
 __version__ = "0.1.0"
 PLUGIN = "email"
@@ -133,10 +134,14 @@ def helpdesk_template_slot(slot: str, context: dict[str, Any]) -> Markup | None:
         if message.channel != "email" or not context["user"].is_staff:
             return None
         raw = _raw_rows(context["ticket"]).get(message.id)
-        notes = ((message.meta or {}).get("email") or {}).get("notes") or []
+        mail = (message.meta or {}).get("email") or {}
+        notes = mail.get("notes") or []
         if raw is None and not notes:
             return None
-        return Markup(render_template("email/message_extras.html", message=message, raw=raw, notes=notes))
+        # Stored in English with their words: each agent reads them in their own language.
+        unverified = words_text(mail.get("unverified_words"), mail.get("unverified"))
+        return Markup(render_template("email/message_extras.html", message=message, raw=raw,
+                                      notes=note_texts(notes, mail.get("notes_words")), unverified=unverified))
     if slot == "ticket.badges":
         ticket = context["ticket"]
         if any(i.kind == "email" and i.bouncing for i in ticket.customer.identities):

@@ -22,7 +22,7 @@ from email.message import Message as MimeMessage
 from flask import current_app
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Ticket, User, db_session, get_setting, queue_mail, site_setting
+from helpdesk.plugin_api import Text, Ticket, User, db_session, get_setting, lazy_gettext, queue_mail, site_setting
 from helpdesk_email import msgids
 from helpdesk_email.mime import ParsedMail, decode_header_value
 
@@ -30,18 +30,21 @@ PLUGIN = "email"
 RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 _RESULT = re.compile(r"^\s*([a-z0-9_-]+)\s*=\s*([a-z]+)", re.IGNORECASE)
 _PROPERTY = re.compile(r"\b(header\.d|header\.i|header\.from|smtp\.mailfrom)\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
-UNVERIFIED = "Unverified — not sent"
+UNVERIFIED = lazy_gettext("Unverified — not sent")
 
 
-def unverified_reason(parsed: ParsedMail, msg: MimeMessage, staff: User, ticket: Ticket) -> str | None:
-    """None when the mail is ``staff``'s authenticated reply on ``ticket``; else why it is not."""
+def unverified_reason(parsed: ParsedMail, msg: MimeMessage, staff: User, ticket: Ticket) -> Text | None:
+    """None when the mail is ``staff``'s authenticated reply on ``ticket``; else why it is not
+    (a lazy text: stored with its words, read in each agent's language)."""
     tokens = _tokens(parsed, msg)
     targets = _ticket_and_merged(ticket)
     if not any(agent_id == staff.id and ticket_id in targets for ticket_id, agent_id in tokens):
         if any(ticket_id in targets for ticket_id, _agent in tokens):
-            return (f"it answers a notice we sent to another agent, not to {staff.email}.")
-        return (f"it does not answer a notice we mailed to {staff.email} about {ticket.reference} "
-                "(reply to that notice to answer a customer by mail).")
+            return lazy_gettext("it answers a notice we sent to another agent, not to %(address)s.",
+                                address=staff.email)
+        return lazy_gettext("it does not answer a notice we mailed to %(address)s about %(reference)s "
+                            "(reply to that notice to answer a customer by mail).",
+                            address=staff.email, reference=ticket.reference)
     trusted = (get_setting(PLUGIN, "authserv_id") or "").strip().lower()
     if trusted:
         problem = authentication_problem(msg, trusted, parsed.from_address or "")
@@ -72,7 +75,7 @@ def _tokens(parsed: ParsedMail, msg: MimeMessage) -> list[tuple[int, int]]:
     return found
 
 
-def authentication_problem(msg: MimeMessage, authserv_id: str, from_address: str) -> str | None:
+def authentication_problem(msg: MimeMessage, authserv_id: str, from_address: str) -> Text | None:
     """None when our trusted server's Authentication-Results vouch for the From domain."""
     domain = from_address.rpartition("@")[2].lower()
     ours = []
@@ -82,7 +85,8 @@ def authentication_problem(msg: MimeMessage, authserv_id: str, from_address: str
         if head.strip().split(" ")[0].lower() == authserv_id:
             ours.append(rest)
     if not ours:
-        return f"the trusted mail server ({authserv_id}) did not authenticate it (no Authentication-Results)."
+        return lazy_gettext("the trusted mail server (%(server)s) did not authenticate it (no "
+                            "Authentication-Results).", server=authserv_id)
     for results in ours:
         for item in results.split(";"):
             match = _RESULT.match(item)
@@ -99,8 +103,11 @@ def authentication_problem(msg: MimeMessage, authserv_id: str, from_address: str
                 return None
             if method == "spf" and _aligned(properties.get("smtp.mailfrom", "").rpartition("@")[2], domain):
                 return None
-    return (f"the trusted mail server ({authserv_id}) shows no DMARC pass and no DKIM or SPF pass aligned "
-            f"with {domain or 'the sender'}.")
+    if not domain:
+        return lazy_gettext("the trusted mail server (%(server)s) shows no DMARC pass and no DKIM or SPF pass "
+                            "aligned with the sender.", server=authserv_id)
+    return lazy_gettext("the trusted mail server (%(server)s) shows no DMARC pass and no DKIM or SPF pass aligned "
+                        "with %(domain)s.", server=authserv_id, domain=domain)
 
 
 def _aligned(other: str, domain: str) -> bool:

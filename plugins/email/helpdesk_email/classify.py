@@ -12,6 +12,7 @@ import re
 
 from flask import current_app
 
+from helpdesk.plugin_api import Text, lazy_gettext
 from helpdesk_email.mime import ParsedMail
 
 DAEMON_LOCAL_PARTS = {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster"}
@@ -34,10 +35,10 @@ def loop_token() -> str:
     return hmac.new(key, b"email-loop", hashlib.sha256).hexdigest()[:16]
 
 
-def loop_reason(parsed: ParsedMail) -> str | None:
+def loop_reason(parsed: ParsedMail) -> Text | None:
     value = parsed.header("x-helpdesk-loop").strip()
     if value and value in {"1", loop_token()}:
-        return "Our own mail came back (X-Helpdesk-Loop header): not answered, to avoid a mail loop."
+        return lazy_gettext("Our own mail came back (X-Helpdesk-Loop header): not answered, to avoid a mail loop.")
     return None
 
 
@@ -45,27 +46,30 @@ def _from_local_part(parsed: ParsedMail) -> str:
     return (parsed.from_address or "").partition("@")[0].lower()
 
 
-def bounce_reason(parsed: ParsedMail) -> str | None:
+def bounce_reason(parsed: ParsedMail) -> Text | None:
     """Structural signs of a delivery status notification (checked before auto-reply headers)."""
     if parsed.report_type.lower() == "delivery-status" or parsed.content_type == "message/delivery-status":
-        return "Delivery status notification (DSN): a message could not be delivered."
+        return lazy_gettext("Delivery status notification (DSN): a message could not be delivered.")
     if parsed.delivery_status:
-        return "Delivery status report (message/delivery-status part)."
+        return lazy_gettext("Delivery status report (message/delivery-status part).")
     if parsed.header("x-failed-recipients"):
-        return f"Bounce: delivery failed for {parsed.header('x-failed-recipients')[:200]}."
+        return lazy_gettext("Bounce: delivery failed for %(addresses)s.",
+                            addresses=parsed.header("x-failed-recipients")[:200])
     return None
 
 
-def daemon_bounce_reason(parsed: ParsedMail) -> str | None:
+def daemon_bounce_reason(parsed: ParsedMail) -> Text | None:
     """A bounce known only by its sender (mailer-daemon, postmaster) or null return path."""
     raw_from = parsed.header("from").lower()
     daemon = _from_local_part(parsed) in DAEMON_LOCAL_PARTS or "mailer-daemon" in raw_from \
         or "mailer daemon" in raw_from
     null_sender = parsed.header("return-path").replace(" ", "") == "<>"
     if daemon:
-        return f"Bounce from {parsed.from_address or 'a mailer daemon'} ({parsed.subject[:120] or 'no subject'})."
+        return lazy_gettext("Bounce from %(sender)s (%(subject)s).",
+                            sender=parsed.from_address or lazy_gettext("a mailer daemon"),
+                            subject=parsed.subject[:120] or lazy_gettext("no subject"))
     if null_sender and BOUNCE_SUBJECT.search(parsed.subject):
-        return f"Bounce: null sender and subject {parsed.subject[:120]!r}."
+        return lazy_gettext("Bounce: null sender and subject %(subject)s.", subject=repr(parsed.subject[:120]))
     return None
 
 

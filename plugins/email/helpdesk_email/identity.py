@@ -21,6 +21,8 @@ import inspect
 import re
 from dataclasses import dataclass
 
+from helpdesk.plugin_api import Text, lazy_gettext
+
 ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 # RFC 6532 (SMTPUTF8): non-ASCII letters allowed; the core's address validation has the last word.
 UTF8_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"\\\x00-\x1f\x7f]{1,64}@[^\s@<>()\[\],;:\"\\\x00-\x1f\x7f]{1,255}")
@@ -42,7 +44,7 @@ class Sender:
 
     address: str | None = None
     name: str = ""
-    problem: str | None = None
+    problem: Text | None = None  # a lazy text in lower case: the ingester says "No usable sender: <problem>"
     present: bool = True  # False: the mail has no From header at all
 
 
@@ -50,9 +52,10 @@ def sender(from_values: list[str]) -> Sender:
     """The sender named by the raw ``From`` header values of a mail (as received, one per header)."""
     values = [v for v in from_values if v is not None]
     if not values:
-        return Sender(present=False, problem="The mail has no From header.")
+        return Sender(present=False, problem=lazy_gettext("the mail has no From header."))
     if len(values) > 1:
-        return Sender(problem=f"The mail has {len(values)} From headers: the sender is ambiguous.")
+        return Sender(problem=lazy_gettext("the mail has %(count)s From headers: the sender is ambiguous.",
+                                           count=len(values)))
     return _one_from(_as_text(_UNFOLD.sub("", str(values[0])[:MAX_FROM_CHARS])))
 
 
@@ -78,7 +81,7 @@ def _one_from(value: str) -> Sender:
 def _one_from_parsed(value: str) -> Sender:
     """The full reading: the modern parser and strict ``getaddresses`` must agree on one address."""
     if not value.strip():
-        return Sender(problem="The From header is empty.")
+        return Sender(problem=lazy_gettext("the From header is empty."))
     try:
         # What ``email.policy.default`` does for a From header, without building a header class per call.
         parsed: dict = {}
@@ -86,23 +89,27 @@ def _one_from_parsed(value: str) -> Sender:
         modern = [(a.display_name, a.addr_spec) for group in parsed["groups"] for a in group.addresses]
         defects = list(parsed["defects"])
     except Exception as exc:  # the modern parser has bugs on hostile input: refuse, do not guess
-        return Sender(problem=f"The From header could not be parsed ({type(exc).__name__}).")
+        return Sender(problem=lazy_gettext("the From header could not be parsed (%(error)s).",
+                                           error=type(exc).__name__))
     strict = strict_addresses(value)
     if len(modern) > 1 or len(strict) > 1:
         count = max(len(modern), len(strict))
-        return Sender(problem=f"The From header names {count} addresses: the sender is ambiguous.")
+        return Sender(problem=lazy_gettext("the From header names %(count)s addresses: the sender is ambiguous.",
+                                           count=count))
     if not modern or not strict:
-        return Sender(problem="The From header holds no valid address.")
+        return Sender(problem=lazy_gettext("the From header holds no valid address."))
     name, address = modern[0]
     if address.lower() != strict[0][1].lower():
-        return Sender(problem="The From header reads differently to different mail programs: the sender is "
-                              "ambiguous.")
+        return Sender(problem=lazy_gettext("the From header reads differently to different mail programs: the "
+                                           "sender is ambiguous."))
     flagged = [str(d) or type(d).__name__ for d in defects if not _cosmetic(d)]
     if flagged:
-        return Sender(problem=f"The From header is malformed: {'; '.join(flagged)[:200]}.")
+        return Sender(problem=lazy_gettext("the From header is malformed: %(defects)s.",
+                                           defects="; ".join(flagged)[:200]))
     if not (ADDRESS.fullmatch(address) or (not address.isascii() and UTF8_ADDRESS.fullmatch(address)
                                              and not _SURROGATES.search(address))):
-        return Sender(problem=f"The From header holds no valid address ({_printable(address)[:120]!r}).")
+        return Sender(problem=lazy_gettext("the From header holds no valid address (%(address)s).",
+                                           address=repr(_printable(address)[:120])))
     return Sender(address=address.lower(), name=_display_name(name, strict[0][0]))
 
 

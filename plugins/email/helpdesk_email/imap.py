@@ -17,9 +17,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from helpdesk.plugin_api import crontab, db_session, decrypt_secret, gettext, periodic_task, utcnow
+from helpdesk.plugin_api import (
+    Text,
+    crontab,
+    db_session,
+    decrypt_secret,
+    english_text,
+    gettext,
+    joined,
+    lazy_gettext,
+    periodic_task,
+    utcnow,
+)
 from helpdesk_email.ingest import ingest_message
 from helpdesk_email.models import EmailMailbox
+from helpdesk_email.said import stored_words
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +44,16 @@ MAX_PER_POLL = 500  # the rest waits for the next poll
 class PollResult:
     fetched: int = 0
     ingested: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[Text] = field(default_factory=list)  # lazy texts: each admin reads them in their language
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
 class PollError(Exception):
-    """An IMAP command answered something other than OK."""
+    """An IMAP command answered something other than OK; ``text`` says so (a lazy text)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def _quote(folder: str) -> str:
@@ -54,29 +70,30 @@ def _connect(host: str, port: int, security: str, timeout: float) -> imaplib.IMA
     return conn
 
 
-def describe(exc: BaseException) -> str:
-    """An error as an admin can act on it."""
+def describe(exc: BaseException) -> Text:
+    """An error as an admin can act on it (the server's own words stay as they are)."""
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is the host and port right, and the server running?)"
+        return lazy_gettext("connection refused (is the host and port right, and the server running?)")
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return "no answer in time (a firewall, or the wrong port?)"
+        return lazy_gettext("no answer in time (a firewall, or the wrong port?)")
     if isinstance(exc, socket.gaierror):
-        return "unknown host name"
+        return lazy_gettext("unknown host name")
     if isinstance(exc, ssl.SSLError):
-        return f"TLS failed ({exc.reason or exc}); check the security setting and the port"
+        return lazy_gettext("TLS failed (%(error)s); check the security setting and the port",
+                            error=str(exc.reason or exc))
     if isinstance(exc, imaplib.IMAP4.abort):
-        return f"the server closed the connection ({exc})"
+        return lazy_gettext("the server closed the connection (%(error)s)", error=str(exc))
     text = exc.args[0] if exc.args else exc
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     return f"{type(exc).__name__}: {text}"
 
 
-def _ok(answer: tuple, what: str) -> list:
+def _ok(answer: tuple, what: Text) -> list:
     typ, data = answer
     if typ != "OK":
         detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace") if data else ""
-        raise PollError(f"{what} failed: {detail or typ}")
+        raise PollError(lazy_gettext("%(what)s failed: %(detail)s", what=what, detail=detail or typ))
     return data
 
 
@@ -130,19 +147,22 @@ def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
     result = PollResult()
     mailbox = db_session().get(EmailMailbox, mailbox_id)
     if mailbox is None:
-        result.errors.append(f"No mailbox #{mailbox_id}.")
+        result.errors.append(lazy_gettext("No mailbox #%(number)s.", number=mailbox_id))
         return result
     password = decrypt_secret(mailbox.password_encrypted) if mailbox.password_encrypted else ""
     conn = None
     try:
         if password is None:
-            raise PollError("the stored password cannot be decrypted (the secrets key changed): enter it again")
+            raise PollError(lazy_gettext("the stored password cannot be decrypted (the secrets key changed): enter "
+                                         "it again"))
         conn = _connect(mailbox.host, mailbox.port, mailbox.security, TIMEOUT)
         try:
             conn.login(mailbox.username, password)
         except imaplib.IMAP4.error as exc:
-            raise PollError(f"the server refused the user name or password ({describe(exc)})") from None
-        _ok(conn.select(_quote(mailbox.folder or "INBOX")), f"Opening folder {mailbox.folder!r}")
+            raise PollError(lazy_gettext("the server refused the user name or password (%(error)s)",
+                                         error=describe(exc))) from None
+        _ok(conn.select(_quote(mailbox.folder or "INBOX")),
+            lazy_gettext("Opening folder %(folder)s", folder=repr(mailbox.folder)))
         _typ, validity = conn.response("UIDVALIDITY")
         uidvalidity = int(validity[0]) if validity and validity[0] and validity[0].isdigit() else None
         if uidvalidity is not None and mailbox.uidvalidity != uidvalidity:
@@ -152,12 +172,13 @@ def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
             mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
             db_session().commit()
         last_uid = mailbox.last_uid or 0
-        found = _ok(conn.uid("SEARCH", f"UID {last_uid + 1}:*"), "Searching for new messages")
+        found = _ok(conn.uid("SEARCH", f"UID {last_uid + 1}:*"), lazy_gettext("Searching for new messages"))
         uids = sorted(int(u) for u in (found[0] or b"").split() if u.isdigit() and int(u) > last_uid)
         use_move = mailbox.processed_folder and b"MOVE" in b" ".join(
             c.encode() if isinstance(c, str) else c for c in conn.capabilities)
         for uid in uids[:MAX_PER_POLL]:
-            data = _ok(conn.uid("FETCH", str(uid), "(BODY.PEEK[])"), f"Fetching message {uid}")
+            data = _ok(conn.uid("FETCH", str(uid), "(BODY.PEEK[])"),
+                       lazy_gettext("Fetching message %(uid)s", uid=uid))
             raw = _fetch_body(data)
             if raw is None:  # deleted meanwhile: nothing to ingest
                 mailbox.last_uid = uid
@@ -166,17 +187,21 @@ def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
             result.fetched += 1
             outcome = ingest_message(raw, source="imap", mailbox_id=mailbox.id, now=now)
             if outcome.outcome == "quarantined" and outcome.quarantine_id is None:
-                raise PollError(f"message {uid} could not be stored ({outcome.reason}); it stays unread")
+                raise PollError(lazy_gettext("message %(uid)s could not be stored (%(reason)s); it stays unread",
+                                             uid=uid, reason=outcome.text))
             result.ingested += 1
             result.outcomes[outcome.outcome] = result.outcomes.get(outcome.outcome, 0) + 1
             if mailbox.processed_folder:
                 if use_move:
-                    _ok(conn.uid("MOVE", str(uid), _quote(mailbox.processed_folder)), f"Moving message {uid}")
+                    _ok(conn.uid("MOVE", str(uid), _quote(mailbox.processed_folder)),
+                        lazy_gettext("Moving message %(uid)s", uid=uid))
                 else:
-                    _ok(conn.uid("COPY", str(uid), _quote(mailbox.processed_folder)), f"Copying message {uid}")
-                    _ok(conn.uid("STORE", str(uid), "+FLAGS", "(\\Deleted \\Seen)"), f"Marking message {uid}")
+                    _ok(conn.uid("COPY", str(uid), _quote(mailbox.processed_folder)),
+                        lazy_gettext("Copying message %(uid)s", uid=uid))
+                    _ok(conn.uid("STORE", str(uid), "+FLAGS", "(\\Deleted \\Seen)"),
+                        lazy_gettext("Marking message %(uid)s", uid=uid))
             else:
-                _ok(conn.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), f"Marking message {uid}")
+                _ok(conn.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), lazy_gettext("Marking message %(uid)s", uid=uid))
             mailbox = db_session().get(EmailMailbox, mailbox_id)
             mailbox.last_uid = uid
             db_session().commit()
@@ -184,15 +209,17 @@ def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
             conn.expunge()
     except Exception as exc:
         db_session().rollback()
-        message = str(exc) if isinstance(exc, PollError) else describe(exc)
-        result.errors.append(f"{mailbox.name}: {message}")
-        log.warning("email: polling %s failed: %s", mailbox.name, message)
+        message = exc.text if isinstance(exc, PollError) else describe(exc)
+        result.errors.append(joined([mailbox.name, message], ": "))
+        log.warning("email: polling %s failed: %s", mailbox.name, english_text(message))
     finally:
         _logout(conn)
     mailbox = db_session().get(EmailMailbox, mailbox_id)
     if mailbox is not None:
         mailbox.last_polled_at = now
-        mailbox.last_error = result.errors[-1][:1000] if result.errors else None
+        last = result.errors[-1] if result.errors else None  # English, and its words for each admin's language
+        mailbox.last_error = (english_text(last) or "")[:1000] or None
+        mailbox.last_error_words = stored_words(last)
         db_session().commit()
     return result
 

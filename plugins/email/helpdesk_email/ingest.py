@@ -39,16 +39,20 @@ from helpdesk.plugin_api import (
     ContactIdentity,
     Message,
     NewAttachment,
+    Text,
     Ticket,
     User,
     audit,
     customer_language,
     customer_locale,
     db_session,
+    english_text,
     find_customer,
     get_setting,
     gettext,
     human_size,
+    joined,
+    lazy_gettext,
     ngettext,
     normalise_email,
     services,
@@ -60,6 +64,7 @@ from helpdesk_email import agentauth, automated, classify, dedupe, identity, lim
 from helpdesk_email.folding import Folded, fold_html, fold_text
 from helpdesk_email.mime import ParsedMail, parse_headers, parse_message
 from helpdesk_email.models import EmailMessageId, EmailQuarantine, EmailRawMessage
+from helpdesk_email.said import stored_text, stored_words
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +78,22 @@ HTML_TAGS = nh3.ALLOWED_TAGS - {"img"}  # no remote images: they track the reade
 
 @dataclass
 class IngestResult:
-    """What became of one mail (see ``OUTCOMES``)."""
+    """What became of one mail (see ``OUTCOMES``).
+
+    ``text`` says why, as built: a ``lazy_gettext`` text keeps its words, so an admin reads it
+    in their own language (``str(text)``) while ``reason`` is the English the CLI prints, the
+    webhook answers and the quarantine stores for search.
+    """
 
     outcome: str
     ticket_id: int | None = None
     message_id: int | None = None
     quarantine_id: int | None = None
-    reason: str = ""
+    text: Text = ""
+
+    @property
+    def reason(self) -> str:
+        return english_text(self.text) or ""
 
     @property
     def reference(self) -> str | None:
@@ -110,17 +124,23 @@ def ingest_message(raw: bytes, *, source: str = "pipe", mailbox_id: int | None =
             return _ingest(data, source, mailbox_id, now, retry_of)
     except limits.IngestTimeout as exc:  # raised while reading, before anything was written
         db_session().rollback()
-        return _quarantine(data, parse_headers(data), "quarantined", str(exc), source, mailbox_id, now, retry_of)
+        return _quarantine(data, parse_headers(data), "quarantined", exc.text, source, mailbox_id, now, retry_of)
     except Exception as exc:  # the last line of defence: keep the mail, say why
         db_session().rollback()
         log.exception("email: could not ingest a %d-byte message from %s", len(data), source)
-        reason = f"Could not be processed: {type(exc).__name__}: {exc}"[:500]
+        reason = lazy_gettext("Could not be processed: %(error)s", error=_error(exc))
         try:
             return _quarantine(data, None, "quarantined", reason, source, mailbox_id, now, retry_of)
         except Exception:
             db_session().rollback()
             log.exception("email: could not even quarantine a message")
-            return IngestResult("quarantined", reason=reason + " (and it could not be stored)")
+            return IngestResult("quarantined", text=lazy_gettext("%(reason)s (and it could not be stored)",
+                                                                 reason=reason))
+
+
+def _error(exc: BaseException) -> str:
+    """An exception as a parameter of a stored sentence (data: kept as it is in every language)."""
+    return f"{type(exc).__name__}: {exc}"[:400]
 
 
 def _limit_bytes() -> int:
@@ -131,8 +151,9 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
     limit = _limit_bytes()
     if len(raw) > limit:  # not even parsed: a huge mail must not stall the worker
         return _quarantine(raw, None, "quarantined",
-                           f"Over the size limit: the mail is {human_size(len(raw))}, the limit is "
-                           f"{human_size(limit)} (setting max_message_mb).", source, mailbox_id, now, retry_of)
+                           lazy_gettext("Over the size limit: the mail is %(size)s, the limit is %(limit)s "
+                                        "(setting max_message_mb).", size=human_size(len(raw)),
+                                        limit=human_size(limit)), source, mailbox_id, now, retry_of)
     breach = limits.prescan(raw, int(get_setting(PLUGIN, "max_mime_parts") or 1000),
                             int(get_setting(PLUGIN, "max_mime_depth") or 25))
     if breach is not None:
@@ -140,10 +161,11 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
     try:
         msg, parsed = parse_message(raw)
     except RecursionError:
-        return _quarantine(raw, None, "quarantined", "Unparseable: the MIME structure is nested too deeply.",
+        return _quarantine(raw, None, "quarantined",
+                           lazy_gettext("Unparseable: the MIME structure is nested too deeply."),
                            source, mailbox_id, now, retry_of)
     except Exception as exc:
-        return _quarantine(raw, None, "quarantined", f"Unparseable: {type(exc).__name__}: {exc}"[:500],
+        return _quarantine(raw, None, "quarantined", lazy_gettext("Unparseable: %(error)s", error=_error(exc)),
                            source, mailbox_id, now, retry_of)
 
     # Identity from the From address alone, parsed before any display name is decoded. Without
@@ -173,14 +195,16 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
 
     if not parsed.from_address:
         problem = who.problem if who.present and who.problem else \
-            "the From header is missing or holds no valid address."
-        return _quarantine(raw, parsed, "quarantined", f"No usable sender: {problem[:1].lower()}{problem[1:]}",
+            lazy_gettext("the From header is missing or holds no valid address.")
+        return _quarantine(raw, parsed, "quarantined", lazy_gettext("No usable sender: %(problem)s", problem=problem),
                            source, mailbox_id, now, retry_of)
     try:
         address = normalise_email(parsed.from_address)
     except services.ServiceError as exc:
-        return _quarantine(raw, parsed, "quarantined", f"No usable sender ({parsed.from_address[:200]}): "
-                           f"{exc.message}"[:500], source, mailbox_id, now, retry_of)
+        return _quarantine(raw, parsed, "quarantined",
+                           lazy_gettext("No usable sender (%(address)s): %(problem)s",
+                                        address=parsed.from_address[:200], problem=exc.message),
+                           source, mailbox_id, now, retry_of)
 
     staff_id = _staff_addresses().get(address)
     staff = db_session().get(User, staff_id) if staff_id is not None else None
@@ -190,8 +214,9 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
 
     if ticket is None and staff is not None:
         return _quarantine(raw, parsed, "quarantined",
-                           f"From an agent's address ({address}) and not a reply to a ticket: "
-                           "agents' mail does not open tickets.", source, mailbox_id, now, retry_of)
+                           lazy_gettext("From an agent's address (%(address)s) and not a reply to a ticket: "
+                                        "agents' mail does not open tickets.", address=address),
+                           source, mailbox_id, now, retry_of)
     unverified = None
     if staff is not None and ticket is not None and staff.is_active:
         unverified = agentauth.unverified_reason(parsed, msg, staff, ticket)
@@ -201,11 +226,13 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
     if seen.note:
         content.notes.append(seen.note)
     if unverified:
-        content.notes.insert(0, f"{agentauth.UNVERIFIED}: from an agent's address, but {unverified} "
-                                "Kept as an internal note; the customer did not get it.")
+        content.notes.insert(0, lazy_gettext("%(unverified)s: from an agent's address, but %(reason)s Kept as an "
+                                             "internal note; the customer did not get it.",
+                                             unverified=agentauth.UNVERIFIED, reason=unverified))
     meta = _meta(parsed, address, source, mailbox_id, content.notes)
     if unverified:
-        meta["email"]["unverified"] = unverified[:300]
+        meta["email"]["unverified"] = (english_text(unverified) or "")[:300]
+        meta["email"]["unverified_words"] = stored_words(unverified)
     external_id = (parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}")[:500]
     try:
         if ticket is not None:
@@ -214,7 +241,8 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
         return _new_ticket(raw, parsed, address, content, meta, external_id, source, mailbox_id, now, retry_of)
     except services.ServiceError as exc:
         db_session().rollback()
-        return _quarantine(raw, parsed, "quarantined", f"Refused by the helpdesk: {exc.message}"[:500],
+        return _quarantine(raw, parsed, "quarantined",
+                           lazy_gettext("Refused by the helpdesk: %(problem)s", problem=exc.message),
                            source, mailbox_id, now, retry_of)
 
 
@@ -237,11 +265,11 @@ def own_addresses() -> set[str]:
     return g._email_own_addresses
 
 
-def _own_address(parsed: ParsedMail) -> str | None:
+def _own_address(parsed: ParsedMail) -> Text | None:
     address = (parsed.from_address or "").lower()
     if address and address in own_addresses():
-        return (f"From the helpdesk's own address ({address}): our own mail is never a ticket and never "
-                "answered.")
+        return lazy_gettext("From the helpdesk's own address (%(address)s): our own mail is never a ticket and "
+                            "never answered.", address=address)
     return None
 
 
@@ -254,7 +282,7 @@ class _Seen:
 
     key: str  # its content key
     index_hash: str  # the hash it is indexed under: sha256(Message-ID), or its variant hash
-    note: str = ""  # said on the message when another mail had the same Message-ID
+    note: Text = ""  # said on the message when another mail had the same Message-ID
 
 
 def _duplicate(parsed: ParsedMail, seen: _Seen, retry_of: int | None) -> IngestResult | None:
@@ -280,25 +308,34 @@ def _duplicate(parsed: ParsedMail, seen: _Seen, retry_of: int | None) -> IngestR
         same = row.digest == variant or row.content_key is None or row.content_key == seen.key
         if row.direction == "in" and same:
             return IngestResult("duplicate", ticket_id=row.ticket_id, message_id=row.message_id,
-                                reason="Already received (same Message-ID, sender and content): nothing new stored.")
+                                text=lazy_gettext("Already received (same Message-ID, sender and content): nothing "
+                                                  "new stored."))
         if row.direction == "q" and same:
             return IngestResult("duplicate", quarantine_id=row.quarantine_id,
-                                reason="Already received and kept in the quarantine: nothing new stored.")
+                                text=lazy_gettext("Already received and kept in the quarantine: nothing new stored."))
     earlier = next((row for row in rows if row.direction in ("in", "q")), None)
     if earlier is not None:
-        where = f" on {_reference(earlier.ticket_id)}" if earlier.ticket_id else " (kept in the quarantine)"
-        seen.note = (f"Another mail with the same Message-ID <{(parsed.message_id or '')[:200]}> arrived earlier"
-                     f"{where}, from another sender or with other content: this one is a different mail and "
-                     "was stored as new, not dropped as a duplicate.")
+        message_id = f"<{(parsed.message_id or '')[:200]}>"
+        if earlier.ticket_id:
+            seen.note = lazy_gettext(
+                "Another mail with the same Message-ID %(message_id)s arrived earlier on %(reference)s, from another "
+                "sender or with other content: this one is a different mail and was stored as new, not dropped as "
+                "a duplicate.", message_id=message_id, reference=_reference(earlier.ticket_id))
+        else:
+            seen.note = lazy_gettext(
+                "Another mail with the same Message-ID %(message_id)s arrived earlier (kept in the quarantine), from "
+                "another sender or with other content: this one is a different mail and was stored as new, not "
+                "dropped as a duplicate.", message_id=message_id)
     if any(row.direction in ("in", "out") for row in rows):
         seen.index_hash = variant  # the Message-ID's own row belongs to the first mail
     return None
 
 
-def _own_message_id(parsed: ParsedMail) -> str | None:
+def _own_message_id(parsed: ParsedMail) -> Text | None:
     """A mail carrying a Message-ID we generated is our own mail coming back."""
     if parsed.message_id and msgids.verified_ticket_id(parsed.message_id) is not None:
-        return "Our own mail came back (it has a Message-ID we generated): not answered, to avoid a loop."
+        return lazy_gettext("Our own mail came back (it has a Message-ID we generated): not answered, to avoid a "
+                            "loop.")
     return None
 
 
@@ -360,19 +397,20 @@ class _Content:
     full_text: str
     html: str | None
     attachments: list[NewAttachment]
-    notes: list[str]
+    notes: list[Text]  # for the agents, each read in their language (see ``_meta``)
     seen: _Seen | None = None  # how it is indexed (set by ``_ingest``; None: under its own Message-ID)
 
 
 def _content(parsed: ParsedMail) -> _Content:
-    notes = list(dict.fromkeys(parsed.notes))  # in order, once each
+    notes = list({english_text(note): note for note in parsed.notes}.values())  # in order, once each
     folded = fold_html(parsed.html) if parsed.text_from_html else fold_text(parsed.text)
     attachments = _attachments(parsed, notes)
     body = folded.visible.strip()
     if len(body) > MAX_BODY - 500:
         body = body[:MAX_BODY - 500].rstrip() + "\n\n[…] The rest of this long message is in the original mail."
-        notes.append("The text was cut: the full text is in the original mail.")
-    dropped = [n for n in notes if n.startswith("Attachment ")]
+        notes.append(lazy_gettext("The text was cut: the full text is in the original mail."))
+    # The message's own text is the mail as received: files left out are said there in English.
+    dropped = [english_text(n) for n in notes if (english_text(n) or "").startswith("Attachment ")]
     if dropped:
         body = (body + "\n\n" if body else "") + "\n".join(f"[{n}]" for n in dropped)
     if not body:
@@ -389,28 +427,33 @@ def _no_nul(text: str) -> str:
     return text.replace("\x00", "")
 
 
-def _attachments(parsed: ParsedMail, notes: list[str]) -> list[NewAttachment]:
+def _attachments(parsed: ParsedMail, notes: list[Text]) -> list[NewAttachment]:
     """The mail's files as core attachments; a file over the helpdesk's per-file limit is dropped with a note."""
     per_file = int(current_app.config.get("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024))
     kept: list[NewAttachment] = []
     for item in parsed.attachments:
         size = len(item.content)
         if size > per_file:
-            notes.append(f"Attachment {item.filename} ({human_size(size)}) was not kept: files over "
-                         f"{human_size(per_file)} are not stored. It is in the original mail.")
+            notes.append(lazy_gettext("Attachment %(filename)s (%(size)s) was not kept: files over %(limit)s are "
+                                      "not stored. It is in the original mail.", filename=item.filename,
+                                      size=human_size(size), limit=human_size(per_file)))
             continue
         kept.append(NewAttachment(item.filename, item.content, item.content_type or "application/octet-stream"))
     return kept
 
 
-def _meta(parsed: ParsedMail, address: str, source: str, mailbox_id: int | None, notes: list[str]) -> dict:
+def _meta(parsed: ParsedMail, address: str, source: str, mailbox_id: int | None, notes: list[Text]) -> dict:
+    """The message's ``meta["email"]``. Its ``notes`` are English (search, the API, older rows);
+    ``notes_words`` holds each note's words (None for a plain one), so every agent reads them in
+    their own language (``note_texts``)."""
     email_meta = {"message_id": parsed.message_id, "from": address, "auto_reply": False,
                   "subject": parsed.subject[:250], "to": parsed.header("to")[:500], "cc": parsed.header("cc")[:500],
                   "source": source}
     if mailbox_id is not None:
         email_meta["mailbox_id"] = mailbox_id
     if notes:
-        email_meta["notes"] = notes[:20]
+        email_meta["notes"] = [english_text(note) for note in notes[:20]]
+        email_meta["notes_words"] = [stored_words(note) for note in notes[:20]]
     return {"email": email_meta}
 
 
@@ -420,7 +463,7 @@ def _meta(parsed: ParsedMail, address: str, source: str, mailbox_id: int | None,
 def _add_to_ticket(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: str | None, address: str,
                    staff: User | None, content: _Content, meta: dict, external_id: str, source: str,
                    mailbox_id: int | None, now: datetime, retry_of: int | None,
-                   unverified: str | None = None) -> IngestResult:
+                   unverified: Text | None = None) -> IngestResult:
     def stage(landed: Ticket, message: Message) -> None:
         _stage_record(raw, parsed, landed.id, message.id, content, now)
 
@@ -432,27 +475,31 @@ def _add_to_ticket(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: 
     except IntegrityError:  # the same mail committed by another process a moment ago
         db_session().rollback()
         return _duplicate(parsed, _Seen(content.seen.key if content.seen else "", parsed.msgid_hash), retry_of) \
-            or IngestResult("duplicate", reason="Received twice at once.")
+            or IngestResult("duplicate", text=lazy_gettext("Received twice at once."))
     if staff is None and result.outcome == "message" and result.message_id and source not in IMPORT_SOURCES:
-        result.reason += _after_commit(lambda: agentauth.notify_assignee(result.ticket_id, result.message_id))
+        trouble = _after_commit(lambda: agentauth.notify_assignee(result.ticket_id, result.message_id))
+        if trouble:
+            result.text = joined([result.text, trouble], " ")
     return result
 
 
 def _add_to_ticket_staged(raw: bytes, parsed: ParsedMail, ticket: Ticket, threaded_by: str | None, address: str,
                           staff: User | None, content: _Content, meta: dict, external_id: str, source: str,
                           mailbox_id: int | None, now: datetime, retry_of: int | None, kwargs: dict,
-                          unverified: str | None) -> IngestResult:
+                          unverified: Text | None) -> IngestResult:
     if staff is not None:
         if not staff.is_active:
-            return _quarantine(raw, parsed, "quarantined", f"From a disabled agent account ({address}).",
+            return _quarantine(raw, parsed, "quarantined",
+                               lazy_gettext("From a disabled agent account (%(address)s).", address=address),
                                source, mailbox_id, now, retry_of)
         if unverified:  # it claims to be an agent's: the agents see it, the customer never does
             message = services.add_message(ticket, staff, content.body, internal=True, needs_review=True, **kwargs)
-            how = (f"{agentauth.UNVERIFIED}: kept as an internal note on {ticket.reference}; from {address}, but "
-                   f"{unverified}")
-            return IngestResult("message", ticket_id=message.ticket_id, message_id=message.id, reason=how)
+            how: Text = lazy_gettext("%(unverified)s: kept as an internal note on %(reference)s; from %(address)s, "
+                                     "but %(reason)s", unverified=agentauth.UNVERIFIED, reference=ticket.reference,
+                                     address=address, reason=unverified)
+            return IngestResult("message", ticket_id=message.ticket_id, message_id=message.id, text=how)
         message = services.add_message(ticket, staff, content.body, **kwargs)
-        how = f"Agent reply by mail on {ticket.reference}, sent on to the customer."
+        how = lazy_gettext("Agent reply by mail on %(reference)s, sent on to the customer.", reference=ticket.reference)
     else:
         customer = find_customer("email", address)
         if customer is not None and customer.id == ticket.customer_id:
@@ -463,24 +510,26 @@ def _add_to_ticket_staged(raw: bytes, parsed: ParsedMail, ticket: Ticket, thread
                 db_session().rollback()
                 return _new_ticket(raw, parsed, address, content, meta, external_id, source, mailbox_id, now,
                                    retry_of, linked=ticket, note=exc.message)
-            how = f"Added to {ticket.reference} (threaded by {threaded_by})."
+            how = lazy_gettext("Added to %(reference)s (threaded by %(how)s).", reference=ticket.reference,
+                               how=threaded_by or "")
         else:
             customer = customer or services.find_or_create_customer("email", address, parsed.from_name or None)
             message = services.add_message(ticket, customer, content.body, needs_review=True, **kwargs)
-            how = (f"Added to {ticket.reference} and flagged for review: {address} is not the ticket's "
-                   "customer or an agent.")
+            how = lazy_gettext("Added to %(reference)s and flagged for review: %(address)s is not the ticket's "
+                               "customer or an agent.", reference=ticket.reference, address=address)
     message_id, landed_on = message.id, message.ticket_id  # one refresh after the service's commit
     outcome = "message"
     if landed_on != ticket.id and db_session().scalar(
             select(func.min(Message.id)).where(Message.ticket_id == landed_on)) == message_id:
         outcome = "ticket"  # "closed means closed": the reply opened a new, linked ticket
-        how = f"New ticket {_reference(landed_on)}, linked to closed {ticket.reference}."
-    return IngestResult(outcome, ticket_id=landed_on, message_id=message_id, reason=how)
+        how = lazy_gettext("New ticket %(reference)s, linked to closed %(closed)s.", reference=_reference(landed_on),
+                           closed=ticket.reference)
+    return IngestResult(outcome, ticket_id=landed_on, message_id=message_id, text=how)
 
 
 def _new_ticket(raw: bytes, parsed: ParsedMail, address: str, content: _Content, meta: dict, external_id: str,
                 source: str, mailbox_id: int | None, now: datetime, retry_of: int | None,
-                linked: Ticket | None = None, note: str | None = None) -> IngestResult:
+                linked: Ticket | None = None, note: Text | None = None) -> IngestResult:
     customer = services.find_or_create_customer("email", address, parsed.from_name or None)
     first_name = customer.first_name  # read now: the service's commit expires the object
     team_id = _team_for(mailbox_id)
@@ -501,31 +550,36 @@ def _new_ticket(raw: bytes, parsed: ParsedMail, address: str, content: _Content,
     except IntegrityError:  # the same mail committed by another process a moment ago
         db_session().rollback()
         return _duplicate(parsed, _Seen(content.seen.key if content.seen else "", parsed.msgid_hash), retry_of) \
-            or IngestResult("duplicate", reason="Received twice at once.")
+            or IngestResult("duplicate", text=lazy_gettext("Received twice at once."))
     ticket_id, message_id = ids["ticket"], ids["message"]
     reference = _reference(ticket_id)
-    trouble = ""
+    troubles: list[Text] = []
     if source not in IMPORT_SOURCES:
-        trouble = _after_commit(lambda: _acknowledge(ticket_id, reference, subject, customer.id, first_name, now))
-        trouble += _after_commit(lambda: agentauth.notify_assignee(ticket_id, message_id))
-    reason = f"New ticket {reference} from {address}."
+        troubles.append(_after_commit(lambda: _acknowledge(ticket_id, reference, subject, customer.id, first_name,
+                                                           now)))
+        troubles.append(_after_commit(lambda: agentauth.notify_assignee(ticket_id, message_id)))
+    reason: Text = lazy_gettext("New ticket %(reference)s from %(address)s.", reference=reference, address=address)
     if linked is not None:
-        reason = f"New ticket {reference}, linked to {linked.reference} ({note})"
-    return IngestResult("ticket", ticket_id=ticket_id, message_id=message_id, reason=reason + trouble)
+        reason = lazy_gettext("New ticket %(reference)s, linked to %(linked)s (%(why)s)", reference=reference,
+                              linked=linked.reference, why=note or "")
+    troubles = [trouble for trouble in troubles if trouble]
+    if troubles:
+        reason = joined([reason, *troubles], " ")
+    return IngestResult("ticket", ticket_id=ticket_id, message_id=message_id, text=reason)
 
 
-def _after_commit(step: Callable[[], object]) -> str:
+def _after_commit(step: Callable[[], object]) -> Text:
     """Run the bookkeeping after the service committed the ticket or message.
 
     The mail is safe by then: a failure here must not turn it into a quarantine entry too
-    (it would exist twice). It is logged and said in the result's reason.
+    (it would exist twice). It is logged and said in the result's reason ("" when all went well).
     """
     try:
         step()
     except Exception as exc:
         db_session().rollback()
         log.exception("email: the message is stored, but its bookkeeping failed")
-        return f" (Its original could not be stored: {type(exc).__name__}.)"
+        return lazy_gettext("(Its original could not be stored: %(error)s.)", error=type(exc).__name__)
     return ""
 
 
@@ -568,7 +622,7 @@ def _stage_record(raw: bytes, parsed: ParsedMail, ticket_id: int, message_id: in
 
 
 
-def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: str, source: str,
+def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: Text, source: str,
                 mailbox_id: int | None, now: datetime, retry_of: int | None,
                 ticket_id: int | None = None) -> IngestResult:
     row = db_session().get(EmailQuarantine, retry_of) if retry_of is not None else None
@@ -577,7 +631,8 @@ def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: str, s
                               created_at=now)
         quarantine_store.store_original(row, raw)  # compressed, within the storage budget
         db_session().add(row)
-    row.kind, row.reason = kind, _no_nul(reason)[:500]
+    # English for search and older readers, and its words for each admin's language.
+    row.kind, row.reason, row.reason_words = kind, _no_nul(english_text(reason) or "")[:500], stored_words(reason)
     row.sender = (parsed.from_address or None) if parsed else None
     if row.sender:
         row.sender = row.sender[:320]
@@ -589,21 +644,22 @@ def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: str, s
         row.ticket_id = ticket_id
     db_session().commit()
     return IngestResult(kind, ticket_id=row.ticket_id if kind != "quarantined" else None, quarantine_id=row.id,
-                        reason=row.reason)
+                        text=reason if row.reason_words else row.reason)
 
 
-def _bounce(raw: bytes, parsed: ParsedMail, reason: str, source: str, mailbox_id: int | None, now: datetime,
+def _bounce(raw: bytes, parsed: ParsedMail, reason: Text, source: str, mailbox_id: int | None, now: datetime,
             retry_of: int | None) -> IngestResult:
     addresses = classify.failed_recipients(parsed)
     marked = mark_bouncing(addresses)
     if marked:
-        reason = f"{reason} Marked as bouncing: {', '.join(marked)}."
+        reason = lazy_gettext("%(reason)s Marked as bouncing: %(addresses)s.", reason=reason,
+                              addresses=", ".join(marked))
     ticket_id = msgids.embedded_ticket_id(raw[:500_000])
     if ticket_id is not None:
         ticket = db_session().get(Ticket, ticket_id)
         if ticket is not None:
             audit(ticket, None, "bounced", "email", None, ", ".join(addresses) or None,
-                  reason=f"mail to the customer bounced: {reason}"[:500])
+                  reason=lazy_gettext("mail to the customer bounced: %(reason)s", reason=reason))
     return _quarantine(raw, parsed, "bounce", reason, source, mailbox_id, now, retry_of, ticket_id=ticket_id)
 
 
@@ -672,10 +728,11 @@ def retry_quarantined(quarantine_id: int, now: datetime | None = None) -> Ingest
     now = now or utcnow()
     row = db_session().get(EmailQuarantine, quarantine_id)
     if row is None:
-        return IngestResult("quarantined", reason="No such quarantine entry.")
+        return IngestResult("quarantined", text=lazy_gettext("No such quarantine entry."))
     if not row.complete:
-        return IngestResult("quarantined", quarantine_id=row.id, reason="Only the headers of this mail were kept "
-                            "(the quarantine's storage budget was used up): it cannot be read again.")
+        return IngestResult("quarantined", quarantine_id=row.id, text=lazy_gettext(
+            "Only the headers of this mail were kept (the quarantine's storage budget was used up): it cannot be "
+            "read again."))
     result = ingest_message(row.original, source=row.source, mailbox_id=row.mailbox_id, now=now, retry_of=row.id)
     row = db_session().get(EmailQuarantine, quarantine_id)
     if row is not None and result.outcome in ("ticket", "message", "duplicate") and result.ticket_id:
@@ -736,6 +793,8 @@ def create_ticket_anyway(quarantine_id: int, sender: str, subject: str, actor: U
                                       content_key=row.content_key))
     row = db_session().get(EmailQuarantine, quarantine_id)
     row.resolved_at, row.resolution, row.ticket_id = now, "ticket created", ticket.id
-    audit(ticket, actor, "created", reason=f"from quarantined mail #{quarantine_id} ({row.kind}: {row.reason})"[:500])
+    audit(ticket, actor, "created", reason=lazy_gettext("from quarantined mail #%(number)s (%(kind)s: %(reason)s)",
+                                                        number=quarantine_id, kind=row.kind,
+                                                        reason=stored_text(row.reason_words, row.reason)))
     db_session().commit()
     return ticket

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from helpdesk.plugin_api import Text, lazy_gettext
+
 MAX_HEADER_LINES = 5000  # top-level header lines; real mail has a few hundred at most
 _BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
 _NESTED_MESSAGE = re.compile(rb"content-type:\s*message/(?:rfc822|global)", re.IGNORECASE)
@@ -37,14 +39,19 @@ class IngestTimeout(BaseException):
 
     A ``BaseException``, like ``KeyboardInterrupt``: the parsing code's many "anything goes
     wrong here, fall back" handlers must not swallow it; ``ingest_message`` catches it.
+    ``text`` is the quarantine reason (a lazy text: each admin reads it in their language).
     """
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 @dataclass(frozen=True)
 class Breach:
     """Why a mail is refused before parsing (the quarantine reason)."""
 
-    reason: str
+    reason: Text
 
 
 def prescan(raw: bytes, max_parts: int, max_depth: int) -> Breach | None:
@@ -58,8 +65,8 @@ def prescan(raw: bytes, max_parts: int, max_depth: int) -> Breach | None:
     header_end = _HEADER_END.search(raw, 0, 2_000_000)
     header_block = raw[:header_end.start()] if header_end else raw[:2_000_000]
     if header_block.count(b"\n") > MAX_HEADER_LINES:
-        return Breach(f"Too many header lines (more than {MAX_HEADER_LINES:,}): refused before reading, "
-                      "as a mail built to exhaust the parser.")
+        return Breach(lazy_gettext("Too many header lines (more than %(limit)s): refused before reading, as a "
+                                   "mail built to exhaust the parser.", limit=f"{MAX_HEADER_LINES:,}"))
     dashes = raw.count(b"\n--") + raw.startswith(b"--")
     declared: set[bytes] = set()
     count = 0
@@ -75,8 +82,8 @@ def prescan(raw: bytes, max_parts: int, max_depth: int) -> Breach | None:
 
 
 def _too_many(max_parts: int) -> Breach:
-    return Breach(f"More than {max_parts:,} MIME parts (setting max_mime_parts): refused before reading, "
-                  "as a mail built to exhaust the parser.")
+    return Breach(lazy_gettext("More than %(limit)s MIME parts (setting max_mime_parts): refused before reading, "
+                               "as a mail built to exhaust the parser.", limit=f"{max_parts:,}"))
 
 
 def _exact(raw: bytes, boundaries: set[bytes], nested: int, max_parts: int, max_depth: int) -> Breach | None:
@@ -101,14 +108,15 @@ def _exact(raw: bytes, boundaries: set[bytes], nested: int, max_parts: int, max_
         else:
             stack.append(boundary)
             if len(stack) > max_depth:
-                return Breach(f"MIME parts nested more than {max_depth} deep (setting max_mime_depth): "
-                              "refused before reading, as a mail built to exhaust the parser.")
+                return Breach(lazy_gettext("MIME parts nested more than %(limit)s deep (setting max_mime_depth): "
+                                           "refused before reading, as a mail built to exhaust the parser.",
+                                           limit=max_depth))
         parts += 1
         if parts > max_parts:
             return _too_many(max_parts)
     if nested > max_depth:
-        return Breach(f"Attached messages nested more than {max_depth} deep (setting max_mime_depth): "
-                      "refused before reading.")
+        return Breach(lazy_gettext("Attached messages nested more than %(limit)s deep (setting max_mime_depth): "
+                                   "refused before reading.", limit=max_depth))
     return None
 
 
@@ -129,8 +137,8 @@ def deadline(seconds: float) -> Iterator[None]:
 
 def _timeout() -> IngestTimeout:
     limit = _limit.get()
-    return IngestTimeout(f"Reading the mail took longer than {limit:g} s (setting max_ingest_seconds): "
-                         "stopped and held back for an admin.")
+    return IngestTimeout(lazy_gettext("Reading the mail took longer than %(limit)s s (setting max_ingest_seconds): "
+                                      "stopped and held back for an admin.", limit=f"{limit:g}"))
 
 
 def check() -> None:

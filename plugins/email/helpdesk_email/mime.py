@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from email.message import Message as MimeMessage
 from email.policy import Compat32
 
-from helpdesk.plugin_api import safe_filename
+from helpdesk.plugin_api import Text, lazy_gettext, safe_filename
 from helpdesk_email import limits
 from helpdesk_email.folding import html_to_text
+
+MESSAGE_TEXT = lazy_gettext("message text")  # what a note about a decoding guess is about
 
 MAX_HEADER_CHARS = 20_000  # of one header value decoded (a 200 KB Subject is cut, not decoded)
 MAX_PARTS = 500  # leaves looked at; a "part flood" does not get the rest read
@@ -71,9 +73,11 @@ def _is_text_codec(name: str) -> bool:
         return False
 
 
-def decode_bytes(data: bytes, charset: str | None, notes: list[str] | None = None, what: str = "text") -> str:
+def decode_bytes(data: bytes, charset: str | None, notes: list[Text] | None = None, what: Text | None = None) -> str:
     """Bytes → text: the declared charset (UTF-8 when a single-byte label is wrong), else UTF-8,
-    else a detected charset, else Windows-1252 with replacement characters. Never raises."""
+    else a detected charset, else Windows-1252 with replacement characters. Never raises.
+    A guess is said in ``notes`` (lazy texts: each agent reads them in their language)."""
+    what = what or lazy_gettext("text")
     declared = (charset or "").strip().strip("\"'").lower()
     name = CHARSET_ALIASES.get(declared, declared)
     known = bool(name) and _is_text_codec(name)
@@ -90,7 +94,8 @@ def decode_bytes(data: bytes, charset: str | None, notes: list[str] | None = Non
         except (UnicodeDecodeError, LookupError, ValueError):
             pass
     elif declared and notes is not None:
-        notes.append(f"Unknown character set {declared[:40]!r} in the {what}; read as UTF-8.")
+        notes.append(lazy_gettext("Unknown character set %(charset)s in the %(what)s; read as UTF-8.",
+                                  charset=repr(declared[:40]), what=what))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -98,7 +103,8 @@ def decode_bytes(data: bytes, charset: str | None, notes: list[str] | None = Non
     detected = _detect(data)
     if detected is not None:
         if notes is not None and known:
-            notes.append(f"The {what} was not valid {declared[:40]}; read as {detected[1]} (detected).")
+            notes.append(lazy_gettext("The %(what)s was not valid %(charset)s; read as %(detected)s (detected).",
+                                      what=what, charset=declared[:40], detected=detected[1]))
         return detected[0]
     if known:
         try:
@@ -106,7 +112,8 @@ def decode_bytes(data: bytes, charset: str | None, notes: list[str] | None = Non
         except (LookupError, ValueError):
             pass
     if notes is not None and declared and name not in ("", "ascii"):
-        notes.append(f"The {what} was not valid {declared[:40]}; some characters may be wrong.")
+        notes.append(lazy_gettext("The %(what)s was not valid %(charset)s; some characters may be wrong.",
+                                  what=what, charset=declared[:40]))
     return data.decode("cp1252", errors="replace")
 
 
@@ -269,7 +276,7 @@ class ParsedMail:
     text: str = ""
     html: str = ""
     attachments: list[MailAttachment] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)  # said to the agents on the message
     content_type: str = "text/plain"
     report_type: str = ""  # of a multipart/report: delivery-status, disposition-notification, feedback-report
     delivery_status: list[str] = field(default_factory=list)  # bodies of message/delivery-status parts
@@ -384,8 +391,8 @@ def _fallback_sender(msg: MimeMessage, parsed: ParsedMail) -> None:
                 found[name] = address
     if found and len(set(found.values())) == 1:
         parsed.from_address = next(iter(found.values()))
-        parsed.notes.append(f"The From header could not be read; the sender is taken from "
-                            f"{', '.join(sorted(found))}, which agree.")
+        parsed.notes.append(lazy_gettext("The From header could not be read; the sender is taken from %(headers)s, "
+                                         "which agree.", headers=", ".join(sorted(found))))
 
 
 def _charset(part: MimeMessage) -> str | None:
@@ -398,7 +405,7 @@ def _charset(part: MimeMessage) -> str | None:
     return str(charset) if charset else None
 
 
-def _payload(part: MimeMessage, notes: list[str]) -> bytes:
+def _payload(part: MimeMessage, notes: list[Text]) -> bytes:
     try:
         data = part.get_payload(decode=True)
     except Exception:
@@ -451,7 +458,7 @@ def _read_body(msg: MimeMessage, parsed: ParsedMail) -> None:
             parsed.delivery_status.append(decode_bytes(_delivery_status_bytes(part), None))
             continue
         if content_type.startswith("text/") and not named and disposition != "attachment":
-            text = decode_bytes(_payload(part, parsed.notes), _charset(part), parsed.notes, "message text")
+            text = decode_bytes(_payload(part, parsed.notes), _charset(part), parsed.notes, MESSAGE_TEXT)
             if content_type == "text/plain":
                 plain.append(text)
             elif content_type == "text/html":
@@ -534,14 +541,16 @@ def _leaves(msg: MimeMessage, parsed: ParsedMail) -> list[tuple[MimeMessage, boo
         content_type = _content_type(part)
         if part.is_multipart() and content_type.startswith("multipart/"):
             if depth >= MAX_DEPTH:
-                parsed.notes.append("The message is nested too deeply; the innermost parts were left out.")
+                parsed.notes.append(lazy_gettext("The message is nested too deeply; the innermost parts were left "
+                                                 "out."))
                 continue
             children = [c for c in part.get_payload() if isinstance(c, MimeMessage)]
             inner = alternative or content_type == "multipart/alternative"
             stack.extend((child, depth + 1, inner) for child in reversed(children))
             continue
         if len(leaves) >= MAX_PARTS:
-            parsed.notes.append(f"The message has more than {MAX_PARTS} parts; only the first were read.")
+            parsed.notes.append(lazy_gettext("The message has more than %(limit)s parts; only the first were read.",
+                                             limit=MAX_PARTS))
             break
         leaves.append((part, alternative))
     return leaves
@@ -555,7 +564,8 @@ def _attach(part: MimeMessage, content_type: str, disposition: str, parsed: Pars
     else:
         data = _payload(part, parsed.notes)
     if data is None:
-        parsed.notes.append(f"Attachment {index} could not be read and is only in the original message.")
+        parsed.notes.append(lazy_gettext("Attachment %(number)s could not be read and is only in the original "
+                                         "message.", number=index))
         return
     inline = bool(part.get("Content-ID")) or disposition == "inline"
     parsed.attachments.append(MailAttachment(_filename(part, content_type, index), data, content_type[:120],
@@ -583,7 +593,7 @@ def _text_from_forwarded(msg: MimeMessage, parsed: ParsedMail) -> None:
             continue
         content_type = _content_type(part)
         if content_type in ("text/plain", "text/html") and not part.is_multipart():
-            text = decode_bytes(_payload(part, parsed.notes), _charset(part), parsed.notes, "message text")
+            text = decode_bytes(_payload(part, parsed.notes), _charset(part), parsed.notes, MESSAGE_TEXT)
             parsed.text = html_to_text(text) if content_type == "text/html" else text
             if parsed.text.strip():
                 return

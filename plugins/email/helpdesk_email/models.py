@@ -14,10 +14,10 @@ from __future__ import annotations
 import zlib
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.plugin_api import Model, utcnow
+from helpdesk.plugin_api import Model, utcnow, words_text
 
 SECURITY_CHOICES = ("ssl", "starttls", "none")
 QUARANTINE_KINDS = ("bounce", "auto_reply", "bulk", "quarantined")
@@ -48,8 +48,14 @@ class EmailMailbox(Model):
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     last_polled_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(1000))
+    last_error: Mapped[str | None] = mapped_column(String(1000))  # English; its words beside it
+    last_error_words: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def last_error_text(self) -> str | None:
+        """The last poll's error in the reader's language (the stored English for older rows)."""
+        return words_text(self.last_error_words, self.last_error)
 
 
 class EmailQuarantine(Model):
@@ -60,7 +66,10 @@ class EmailQuarantine(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(500))  # English: search, exports and older rows read it
+    # The reason's message id and parameters (``plugin_api.words_of``), so each admin reads it in
+    # their own language; NULL on rows from before it (they show ``reason``).
+    reason_words: Mapped[dict | None] = mapped_column(JSON)
     sender: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(250))
     message_id_header: Mapped[str | None] = mapped_column(String(500))
@@ -81,6 +90,11 @@ class EmailQuarantine(Model):
     resolution: Mapped[str | None] = mapped_column(String(40))  # "retried", "ticket created"
     # The ticket the mail became after a retry or "create ticket anyway" (or the one a bounce is about).
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language (the stored English for older rows)."""
+        return words_text(self.reason_words, self.reason) or ""
 
     @property
     def complete(self) -> bool:

@@ -25,6 +25,7 @@ from helpdesk.plugin_api import (
     encrypt_secret,
     get_setting,
     gettext,
+    joined,
     limiter,
     ngettext,
     parse_id,
@@ -181,7 +182,7 @@ def mailbox_poll(mailbox_id: int):
     result = poll_mailbox(mailbox_id)
     if result.errors:
         flash(gettext("%(name)s: fetched %(fetched)s, then: %(errors)s", name=name, fetched=result.fetched,
-                      errors="; ".join(result.errors)), "danger")
+                      errors=joined(result.errors)), "danger")
     else:
         flash(ngettext("%(name)s: fetched %(num)d new message(s).", "%(name)s: fetched %(num)d new message(s).",
                        result.fetched, name=name), "success")
@@ -251,13 +252,13 @@ def quarantine_retry(quarantine_id: int):
 
     result = retry_quarantined(quarantine_id)
     if result.outcome in ("ticket", "message"):
-        flash(gettext("Retried: %(reason)s", reason=result.reason), "success")
+        flash(gettext("Retried: %(reason)s", reason=result.text), "success")
         return redirect(url_for("agent.ticket", reference=result.reference))
     if result.outcome == "duplicate" and result.ticket_id:
         flash(gettext("This mail is already on %(reference)s.", reference=result.reference), "info")
         return redirect(url_for("agent.ticket", reference=result.reference))
     flash(gettext("Still not a ticket (%(outcome)s): %(reason)s", outcome=result.outcome.replace("_", " "),
-                  reason=result.reason), "warning")
+                  reason=result.text), "warning")
     return redirect(url_for("email.quarantine_detail", quarantine_id=quarantine_id))
 
 

@@ -38,3 +38,16 @@ def make_mail(*, sender: str = "Carla Customer <carla@example.test>", to: str = 
         maintype, subtype = content_type.split("/")
         msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_bytes()
+
+
+def make_dsn(recipient: str, action: str, status: str, original_id: str = "<x@example.test>") -> bytes:
+    """A delivery status notification (bounce) about ``recipient`` of the mail ``original_id``."""
+    return (f"From: MAILER-DAEMON@mx.example.test\r\nTo: support@helpdesk.test\r\n"
+            f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-{action}@mx.example.test>\r\n"
+            f"Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: multipart/report; report-type=delivery-status; boundary=D\r\n\r\n"
+            f"--D\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+            f"--D\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n"
+            f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
+            f"--D\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {original_id}\r\nSubject: Hi\r\n--D--\r\n"
+            ).encode()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from email_mailmaker import make_mail
+from email_mailmaker import make_dsn, make_mail
 from helpdesk_email.ingest import ingest_message
 from helpdesk_email.models import EmailQuarantine
 from pagetext import text, texts
@@ -250,23 +250,11 @@ def test_our_own_mail_coming_back_is_a_loop_and_stops(app, ticket):
     assert count(Ticket) == 1  # only the fixture's
 
 
-def _dsn(recipient: str, action: str, status: str, original_id: str = "<x@example.test>") -> bytes:
-    return (f"From: MAILER-DAEMON@mx.example.test\r\nTo: support@helpdesk.test\r\n"
-            f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-{action}@mx.example.test>\r\n"
-            f"Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
-            f"Content-Type: multipart/report; report-type=delivery-status; boundary=D\r\n\r\n"
-            f"--D\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-            f"--D\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n"
-            f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
-            f"--D\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {original_id}\r\nSubject: Hi\r\n--D--\r\n"
-            ).encode()
-
-
 def test_a_bounce_marks_the_customers_address_and_opens_no_ticket(app, client, login, agent, customer, ticket):
     from helpdesk_email.msgids import make_message_id
 
     ours = f"<{make_message_id(ticket.id, ticket.messages[0].id)}>"
-    result = ingest_message(_dsn(customer.email, "failed", "5.1.1", original_id=ours))
+    result = ingest_message(make_dsn(customer.email, "failed", "5.1.1", original_id=ours))
     assert result.outcome == "bounce" and result.ticket_id == ticket.id
     assert result.reason.endswith("Marked as bouncing: carla@example.test.")
     db_session().expire_all()
@@ -278,7 +266,7 @@ def test_a_bounce_marks_the_customers_address_and_opens_no_ticket(app, client, l
 
 
 def test_a_delay_warning_is_a_bounce_that_marks_nothing(app, customer):
-    result = ingest_message(_dsn(customer.email, "delayed", "4.4.7"))
+    result = ingest_message(make_dsn(customer.email, "delayed", "4.4.7"))
     assert result.outcome == "bounce" and "Marked as bouncing" not in result.reason
     assert not any(i.bouncing for i in customer.identities)
 

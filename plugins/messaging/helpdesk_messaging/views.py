@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, redirect, re
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Message, Ticket, csrf, db_session, external_url, notify_agents
+from helpdesk.plugin_api import Message, Ticket, csrf, db_session, external_url, lazy_gettext, notify_agents
 from helpdesk_messaging import providers
 from helpdesk_messaging.channels import READ_SALT
 from helpdesk_messaging.config import setting
@@ -83,9 +83,10 @@ def _alert_agents(item: providers.Inbound) -> None:
     received = db_session().scalar(select(MessagingReceived).where(
         MessagingReceived.provider == item.provider, MessagingReceived.external_id == item.external_id))
     ticket = db_session().get(Ticket, received.ticket_id) if received and received.ticket_id else None
-    if ticket is not None:
+    if ticket is not None:  # a lazy text: each agent's notification is written in their language
         notify_agents("messaging.incoming_call", agents_to_alert(), ticket=ticket,
-                      text=f"Incoming call from {item.name}: {ticket.reference}")
+                      text=lazy_gettext("Incoming call from %(caller)s: %(reference)s", caller=item.name,
+                                        reference=ticket.reference))
 
 
 @bp.post("/messaging/webhooks/telegram")

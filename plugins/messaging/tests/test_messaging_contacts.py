@@ -1,7 +1,12 @@
 """One customer across channels (linking a contact), calls logged and opened, inbound calls."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+
 import pytest
+from flask_babel import force_locale, gettext
 from messaging_testkit import EXTERNAL, sms, twilio_post
 from sqlalchemy import select
 
@@ -69,15 +74,16 @@ def test_a_ticket_opened_from_a_call_finds_the_caller_by_number(db, client, agen
     assert phone_ticket.customer_id == texter.id and phone_ticket.subject == "Billing question"
 
 
-def test_an_inbound_call_opens_the_ticket_and_alerts_agents(db, client, agent, monkeypatch):
-    import base64
-    import hashlib
-    import hmac
-
-    params = {"CallSid": "CA1", "From": "+15550199", "To": "+15550001111", "CallStatus": "ringing"}
+def voice_signature(params: dict[str, str]) -> str:
+    """The provider's X-Twilio-Signature of a call to our voice webhook."""
     url = f"{EXTERNAL}/messaging/webhooks/voice"
-    signature = base64.b64encode(hmac.new(b"twilio-token", (url + "".join(k + params[k] for k in sorted(params)))
-                                          .encode(), hashlib.sha1).digest()).decode()
+    return base64.b64encode(hmac.new(b"twilio-token", (url + "".join(k + params[k] for k in sorted(params)))
+                                     .encode(), hashlib.sha1).digest()).decode()
+
+
+def test_an_inbound_call_opens_the_ticket_and_alerts_agents(db, client, agent, monkeypatch):
+    params = {"CallSid": "CA1", "From": "+15550199", "To": "+15550001111", "CallStatus": "ringing"}
+    signature = voice_signature(params)
     answer = client.post("/messaging/webhooks/voice", data=params, headers={"X-Twilio-Signature": signature},
                          csrf=False)
     assert answer.status_code == 200 and answer.mimetype == "text/xml"
@@ -100,3 +106,19 @@ def test_the_admin_page_lists_every_provider_and_keeps_secrets(db, client, admin
                   "Slack: signing secret", "Social: webhook secret", "Replay window (seconds)"):
         assert label in page.text
     assert "twilio-token" not in page.text  # secrets are never shown back
+
+
+def test_the_incoming_call_alert_is_written_in_each_agents_language(app, db, client, agent, make_user):
+    """The alert is a lazy text: each agent's notification is written in their own language
+    (the message id has no German yet: the German agent's row is what gettext gives in German)."""
+    german = make_user("agent", name="Greta Deutsch", email="greta@example.test")
+    german.language = "de"
+    db.session.commit()
+    params = {"CallSid": "CA2", "From": "+15550177", "To": "+15550001111", "CallStatus": "ringing"}
+    client.post("/messaging/webhooks/voice", data=params, headers={"X-Twilio-Signature": voice_signature(params)},
+                csrf=False)
+    alerts = {n.recipient_id: n.text for n in db.session.scalars(select(Notification))}
+    assert alerts[agent.id] == "Incoming call from +15550177: HD-1"
+    with app.test_request_context(), force_locale("de"):
+        assert alerts[german.id] == gettext("Incoming call from %(caller)s: %(reference)s", caller="+15550177",
+                                            reference="HD-1")
