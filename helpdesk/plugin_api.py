@@ -80,7 +80,7 @@ from helpdesk.services.tickets import (
 from helpdesk.services.translations import delete_translations, language_texts, save_translations, texts_from_form
 from helpdesk.services.users import find_customer
 from helpdesk.services.webhooks import emit as _emit_webhook
-from helpdesk.stored_words import english_text, joined, words_of, words_text
+from helpdesk.stored_words import english_text, joined, stored_text, words_of, words_text
 from helpdesk.timezones import format_local, local_day_start, local_to_utc, mail_time, user_zone
 from helpdesk.versioning import API_VERSION, deprecated_names
 from helpdesk.web.auth import admin_required, backoffice_required, staff_required
@@ -295,7 +295,7 @@ __all__ += ["customer_placeholders", "render_notice", "customer_language", "cust
 # reader's language
 __all__ += ["Text"]
 # Sentences stored once (a plugin's alerts, summaries) and read in each reader's language
-__all__ += ["english_text", "joined", "words_of", "words_text"]
+__all__ += ["english_text", "joined", "stored_text", "words_of", "words_text"]
 __all__ += ["PRIORITY_NAMES"]  # priority key → lazy name, for such sentences ("priority high → urgent")
 # Markdown written by staff outside replies (articles, notes of a plugin): safe HTML, and its text
 __all__ += ["render_markdown", "html_to_text"]

@@ -9,6 +9,7 @@ stored nested and translated too), and ``joined(parts)`` lists several texts ("a
     words = words_of(text)      # JSON for a column, None when the text is a plain string
     english_text(text)          # the English to store next to it
     words_text(words, english)  # later, in the reader's language
+    stored_text(words, english) # or as a lazy text again, to nest in a new sentence
 """
 from __future__ import annotations
 
@@ -32,10 +33,15 @@ def joined(parts: list[Text], separator: str = "; ") -> LazyString:
     return LazyString(_join, separator, *parts)
 
 
+def _plain(value: Any) -> str:
+    # NUL cannot be stored in PostgreSQL text or JSON (mail headers sometimes carry one)
+    return str(value)[:PARAMETER_LIMIT].replace("\x00", "")
+
+
 def _param_words(value: Any) -> Any:
     if isinstance(value, LazyString):
-        return words_of(value) or str(value)[:PARAMETER_LIMIT]
-    return str(value)[:PARAMETER_LIMIT]
+        return words_of(value) or _plain(value)
+    return _plain(value)
 
 
 def words_of(text: Text | None) -> dict[str, Any] | None:
@@ -45,7 +51,7 @@ def words_of(text: Text | None) -> dict[str, Any] | None:
         return None
     func, args, params = text._func, text._args, text._kwargs
     if func is _join and args:
-        return {"join": args[0], "parts": [_param_words(part) for part in args[1:]]}
+        return {"join": _plain(args[0]), "parts": [_param_words(part) for part in args[1:]]}
     if func is gettext and len(args) == 1 and isinstance(args[0], str):
         words: dict[str, Any] = {"msgid": args[0]}
     elif func is pgettext and len(args) == 2 and all(isinstance(a, str) for a in args):
@@ -91,3 +97,30 @@ def words_text(words: Any, fallback: str | None) -> str | None:
         return _render(words)
     except (KeyError, ValueError, TypeError):
         return fallback
+
+
+def stored_text(words: Any, fallback: str | None) -> Text:
+    """Stored ``words`` as a lazy text again, to be a part of a new sentence ("from quarantined
+    mail #3 (<its reason>)") that is itself stored with its words; ``fallback`` (the stored
+    English) when there are none or they cannot be rebuilt."""
+    try:
+        return _lazy(words) if words else (fallback or "")
+    except (KeyError, TypeError, ValueError):
+        return fallback or ""
+
+
+def _lazy(words: Any) -> Text:
+    if isinstance(words, str):
+        return words
+    if not isinstance(words, dict):
+        raise ValueError("not stored words")
+    if "join" in words:
+        return joined([_lazy(part) for part in words.get("parts") or []], str(words["join"]))
+    msgid = words.get("msgid")
+    if not isinstance(msgid, str):
+        raise ValueError("no message id")
+    params = {str(key): _lazy(value) for key, value in (words.get("params") or {}).items()}
+    context = words.get("context")
+    if isinstance(context, str):
+        return LazyString(pgettext, context, msgid, **params)
+    return LazyString(gettext, msgid, **params)

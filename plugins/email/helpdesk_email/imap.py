@@ -28,10 +28,10 @@ from helpdesk.plugin_api import (
     lazy_gettext,
     periodic_task,
     utcnow,
+    words_of,
 )
 from helpdesk_email.ingest import ingest_message
 from helpdesk_email.models import EmailMailbox
-from helpdesk_email.said import stored_words
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ def poll_mailbox(mailbox_id: int, *, now: datetime | None = None) -> PollResult:
         mailbox.last_polled_at = now
         last = result.errors[-1] if result.errors else None  # English, and its words for each admin's language
         mailbox.last_error = (english_text(last) or "")[:1000] or None
-        mailbox.last_error_words = stored_words(last)
+        mailbox.last_error_words = words_of(last)
         db_session().commit()
     return result
 

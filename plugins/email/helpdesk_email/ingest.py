@@ -57,14 +57,15 @@ from helpdesk.plugin_api import (
     normalise_email,
     services,
     site_setting,
+    stored_text,
     suggest_answers,
     utcnow,
+    words_of,
 )
 from helpdesk_email import agentauth, automated, classify, dedupe, identity, limits, msgids, quarantine_store
 from helpdesk_email.folding import Folded, fold_html, fold_text
 from helpdesk_email.mime import ParsedMail, parse_headers, parse_message
 from helpdesk_email.models import EmailMessageId, EmailQuarantine, EmailRawMessage
-from helpdesk_email.said import stored_text, stored_words
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +233,7 @@ def _ingest(raw: bytes, source: str, mailbox_id: int | None, now: datetime, retr
     meta = _meta(parsed, address, source, mailbox_id, content.notes)
     if unverified:
         meta["email"]["unverified"] = (english_text(unverified) or "")[:300]
-        meta["email"]["unverified_words"] = stored_words(unverified)
+        meta["email"]["unverified_words"] = words_of(unverified)
     external_id = (parsed.message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}")[:500]
     try:
         if ticket is not None:
@@ -453,7 +454,7 @@ def _meta(parsed: ParsedMail, address: str, source: str, mailbox_id: int | None,
         email_meta["mailbox_id"] = mailbox_id
     if notes:
         email_meta["notes"] = [english_text(note) for note in notes[:20]]
-        email_meta["notes_words"] = [stored_words(note) for note in notes[:20]]
+        email_meta["notes_words"] = [words_of(note) for note in notes[:20]]
     return {"email": email_meta}
 
 
@@ -632,7 +633,7 @@ def _quarantine(raw: bytes, parsed: ParsedMail | None, kind: str, reason: Text, 
         quarantine_store.store_original(row, raw)  # compressed, within the storage budget
         db_session().add(row)
     # English for search and older readers, and its words for each admin's language.
-    row.kind, row.reason, row.reason_words = kind, _no_nul(english_text(reason) or "")[:500], stored_words(reason)
+    row.kind, row.reason, row.reason_words = kind, _no_nul(english_text(reason) or "")[:500], words_of(reason)
     row.sender = (parsed.from_address or None) if parsed else None
     if row.sender:
         row.sender = row.sender[:320]
