@@ -70,9 +70,11 @@ def test_the_unverified_note_is_stored_in_english_with_its_words_and_read_in_ger
     login(client, agent)
     page = client.get("/tickets/HD-1").text
     notes, tooltip = extras(page, note)
-    # "Unverified — not sent" has its German already; the rest is read through gettext too.
-    assert notes == [f"Nicht verifiziert – nicht gesendet: from an agent's address, but {reason} Kept as an "
-                     "internal note; the customer did not get it."]
+    # Every part in German, the address and the reference as stored.
+    assert notes == ["Nicht verifiziert – nicht gesendet: von der Adresse eines Agenten, aber sie antwortet auf "
+                     "keine Benachrichtigung, die wir an agent@example.test zu HD-1 gesendet haben (antworten Sie "
+                     "auf diese Benachrichtigung, um einem Kunden per E-Mail zu antworten). Als interne Notiz "
+                     "aufbewahrt; der Kunde hat sie nicht erhalten."]
     with app.test_request_context(), force_locale("de"):
         assert notes == [words_text(mail["notes_words"][0], english_note)]
         assert tooltip == words_text(reason_words, reason)
@@ -140,7 +142,7 @@ def test_a_german_admin_reads_a_reason_whose_words_have_german(app, client, logi
     speaks(admin, "de")
     login(client, admin)
     [shown] = texts(client.get("/admin/email/quarantine").text, cls="quarantine-reason")
-    assert shown == "No usable sender: Diesen Quarantäne-Eintrag gibt es nicht."
+    assert shown == "Kein verwendbarer Absender: Diesen Quarantäne-Eintrag gibt es nicht."
     assert db_session().get(EmailQuarantine, row.id).reason.startswith("No usable sender: the From header")
 
 
@@ -167,7 +169,7 @@ def test_a_subject_in_a_stored_reason_is_shown_escaped(app, client, login, admin
     login(client, admin)
     for page in (client.get("/admin/email/quarantine").text, client.get(f"/admin/email/quarantine/{row.id}").text):
         assert "<b>x</b>" not in page
-        assert "Automatic reply (subject &#39;Out of office &lt;b&gt;x&lt;/b&gt;&#39;)." in page
+        assert "Automatische Antwort (Betreff &#39;Out of office &lt;b&gt;x&lt;/b&gt;&#39;)." in page
 
 
 def test_a_charset_name_in_a_stored_note_is_shown_escaped(app, client, login, agent):
@@ -184,7 +186,7 @@ def test_a_charset_name_in_a_stored_note_is_shown_escaped(app, client, login, ag
     speaks(agent, "de")
     login(client, agent)
     page = client.get(f"/tickets/{result.reference}").text
-    assert texts(page, cls="email-note") == ["Unknown character set '<b>x</b>' in the message text; read as UTF-8."]
+    assert texts(page, cls="email-note") == ["Unbekannter Zeichensatz '<b>x</b>' im Nachrichtentext; als UTF-8 gelesen."]
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
 
 
