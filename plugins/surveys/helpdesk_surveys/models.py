@@ -60,7 +60,9 @@ class SurveyInvitation(Model):
         Index("ix_surveys_invitations_due", "status", "send_after"),
         Index("ix_surveys_invitations_customer", "customer_id", "kind", "created_at"),
         # The reports' GROUP BY walks this index in its own order: no sort, no table reads.
-        Index("ix_surveys_invitations_sent_day", "sent_day", "agent_id", "team_id", "channel", "answered_at"),
+        # ``sent_at`` too: the reports' days are the reader's, read from the time (surveys_0002).
+        Index("ix_surveys_invitations_sent_day", "sent_day", "agent_id", "team_id", "channel", "answered_at",
+              "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,7 +80,7 @@ class SurveyInvitation(Model):
     send_after: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
-    sent_day: Mapped[date | None]  # the UTC day of sent_at, kept in step by the model (for the reports)
+    sent_day: Mapped[date | None]  # the UTC day of sent_at, kept in step by the model (for the reports' index)
     expires_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -100,7 +102,8 @@ class SurveyResponse(Model):
     __table_args__ = (
         # The reports read every response of a period in one GROUP BY that walks this index
         # in its own order: every column they need is in it, so no sort and no table reads.
-        Index("ix_surveys_responses_day", "day", "kind", "agent_id", "team_id", "channel", "score"),
+        # ``created_at`` too: the reports' days are the reader's, read from the time (surveys_0002).
+        Index("ix_surveys_responses_day", "day", "kind", "agent_id", "team_id", "channel", "score", "created_at"),
         Index("ix_surveys_responses_created", "created_at"),
         Index("ix_surveys_responses_agent", "agent_id", "created_at"),
         Index("ix_surveys_responses_team", "team_id", "created_at"),

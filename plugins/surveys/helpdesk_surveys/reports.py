@@ -11,19 +11,27 @@ No answers gives ``None`` (shown as "—"), never 0: "nobody answered" is not "e
 was unhappy". One GROUP BY over the period's responses (an index holds every column it
 reads) and one over its invitations; everything else is summed in Python from those
 few hundred rows.
+
+Days are the reader's (their own time zone, else the site's: ``plugin_api.local_day_start``),
+as on the core reports page: an answer at 23:30 UTC counts on the next day in Berlin. The
+rows keep the UTC day (``day``, ``sent_day``) for the index; each UTC day has one instant
+where the reader's next day begins (``LocalDays``), so the figures of each UTC day and of its
+part after that instant are enough to give every row its local day.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import String, Time, case, false, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from helpdesk.plugin_api import Team, User, db_session, scoped_to_tickets
+from helpdesk.plugin_api import Team, User, db_session, local_day_start, local_to_utc, scoped_to_tickets
 from helpdesk_surveys.models import SurveyFollowUp, SurveyInvitation, SurveyResponse
+
+FIGURES = ("csat_n", "csat_good", "nps_n", "promoters", "detractors", "sent", "answered")
 
 
 @dataclass
@@ -37,8 +45,11 @@ class Tally:
     answered: int = 0
 
     def add(self, other: Tally) -> None:
-        for name in ("csat_n", "csat_good", "nps_n", "promoters", "detractors", "sent", "answered"):
+        for name in FIGURES:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def minus(self, other: Tally) -> Tally:
+        return Tally(**{name: getattr(self, name) - getattr(other, name) for name in FIGURES})
 
     @property
     def passives(self) -> int:
@@ -122,46 +133,149 @@ class Report:
         return sorted(labelled, key=lambda pair: (pair[0] == "(none)", str(pair[0]).lower()))
 
 
-def build_report(start: datetime, end: datetime, bucket: str = "week", viewer: User | None = None) -> Report:
-    """Every figure of the reports page for responses and invitations in [start, end).
+MINUTES_A_DAY = 24 * 60
 
-    With ``viewer``, only answers and invitations about tickets the viewer may see count (a
-    team-scoped agent's report covers their teams' tickets; answers about no ticket, such as
-    relationship NPS, only count for people who see every ticket).
+
+class LocalDays:
+    """The reader's days over the UTC days ``first``..``last`` (the rows' ``day`` column).
+
+    For each UTC day, the minute of it at which the reader's next local day begins (24 × 60:
+    none, as in UTC itself). ``after_split(day_column, time_column)`` is a SQL condition: is
+    the row at or after that minute of its UTC day; ``local_day(day, after)`` names the local
+    day of either part of a UTC day. The minutes change only with daylight saving, so the
+    condition holds one ``CASE`` branch per stretch of days with the same minute.
+    """
+
+    def __init__(self, first: date, last: date, viewer: User | None) -> None:
+        self.viewer = viewer
+        self.split: dict[date, int] = {}
+        day = first
+        while day <= last:
+            midnight = datetime.combine(day, time())
+            local_next = local_day_start(midnight, viewer) + timedelta(days=1)
+            minutes = (local_to_utc(local_next, viewer) - midnight) // timedelta(minutes=1)
+            self.split[day] = minutes if 0 < minutes < MINUTES_A_DAY else MINUTES_A_DAY
+            day += timedelta(days=1)
+        self._named: dict[tuple[date, bool], date] = {}
+
+    @property
+    def split_any(self) -> bool:
+        """Whether some UTC day holds the start of a local day (not so for a reader on UTC)."""
+        return any(minutes < MINUTES_A_DAY for minutes in self.split.values())
+
+    def after_split(self, day_column: Any, time_column: Any) -> Any:
+        stretches: list[tuple[date, int]] = []  # (the first UTC day after the stretch, its minute)
+        for day, minutes in sorted(self.split.items()):
+            if stretches and stretches[-1][1] == minutes:
+                stretches[-1] = (day + timedelta(days=1), minutes)
+            else:
+                stretches.append((day + timedelta(days=1), minutes))
+        if not stretches:
+            return false()
+        sqlite = db_session().get_bind().dialect.name == "sqlite"
+
+        def later(minutes: int) -> Any:  # no later part: no test per row (a site on UTC)
+            return time_column >= _day_at(day_column, minutes, sqlite) if minutes < MINUTES_A_DAY else false()
+
+        *earlier, (_until, minutes) = stretches
+        if not earlier:
+            return later(minutes)
+        return case(*((day_column < until, later(minutes)) for until, minutes in earlier), else_=later(minutes))
+
+    def local_day(self, day: date, after: bool) -> date:
+        key = (day, after)
+        named = self._named.get(key)
+        if named is None:
+            moment = datetime.combine(day, time())
+            if after:
+                moment += timedelta(minutes=self.split.get(day, 0))
+            named = self._named[key] = local_day_start(moment, self.viewer).date()
+        return named
+
+
+def _day_at(day_column: Any, minutes: int, sqlite: bool) -> Any:
+    """The UTC day of ``day_column`` at ``minutes`` past its midnight, compared with a stored
+    time cheaply: SQLite keeps dates and times as ISO text, so the day's text and the clock's
+    compare right; PostgreSQL adds a TIME to the DATE."""
+    clock = time(minutes // 60, minutes % 60)
+    if sqlite:
+        return type_coerce(day_column, String).concat(f" {clock:%H:%M}")
+    return day_column + literal(clock, Time)
+
+
+def build_report(start: datetime, end: datetime, bucket: str = "week", viewer: User | None = None) -> Report:
+    """Every figure of the reports page for responses and invitations of the days [start, end).
+
+    ``start`` and ``end`` are midnights of the reader's days (their zone, else the site's;
+    ``viewer`` None: the site's). With ``viewer``, only answers and invitations about tickets
+    the viewer may see count (a team-scoped agent's report covers their teams' tickets;
+    answers about no ticket, such as relationship NPS, only count for people who see every
+    ticket).
     """
     report = Report(start=start, end=end, bucket=bucket)
-    first, last = start.date(), end.date()  # the page asks for whole days (UTC)
-    r = SurveyResponse
-    # Grouped by day, not by week or month: the GROUP BY then follows ix_surveys_responses_day
-    # (no sort); the few thousand day rows are put into weeks or months here.
-    rows = db_session().execute(
-        select(r.day, r.kind, r.agent_id, r.team_id, r.channel, func.count().label("n"),
-               func.sum(case((r.score >= 4, 1), else_=0)).label("good"),
-               func.sum(case((r.score >= 9, 1), else_=0)).label("promoters"),
-               func.sum(case((r.score <= 6, 1), else_=0)).label("detractors"))
-        .where(r.day >= first, r.day < last, r.kind.in_(("csat", "nps")), r.score.is_not(None),
-               *_scope(viewer, r.ticket_id))
-        .group_by(r.day, r.kind, r.agent_id, r.team_id, r.channel))
-    for day, kind, agent_id, team_id, channel, n, good, promoters, detractors in rows:
-        tally = Tally()
-        if kind == "csat":
-            tally.csat_n, tally.csat_good = n, good or 0
-        else:
-            tally.nps_n, tally.promoters, tally.detractors = n, promoters or 0, detractors or 0
-        _spread(report, tally, agent_id, team_id, channel, bucket_of(_as_date(day), bucket))
-    i = SurveyInvitation
-    rows = db_session().execute(
-        select(i.sent_day, i.agent_id, i.team_id, i.channel, func.count().label("sent"),
-               func.count(i.answered_at).label("answered"))
-        .where(i.sent_day >= first, i.sent_day < last, *_scope(viewer, i.ticket_id))
-        .group_by(i.sent_day, i.agent_id, i.team_id, i.channel))
-    for day, agent_id, team_id, channel, sent, answered in rows:
-        _spread(report, Tally(sent=sent, answered=answered), agent_id, team_id, channel,
-                bucket_of(_as_date(day), bucket))
+    since, until = local_to_utc(start, viewer), local_to_utc(end, viewer)
+    first, last = start.date(), end.date()
+    # The UTC days that hold some of the reader's days; the parts of the first and last UTC
+    # day that fall outside the period are left out by their local day below.
+    days = LocalDays(since.date(), until.date(), viewer)
+
+    def add(day: Any, after: bool, tally: Tally, agent_id: Any, team_id: Any, channel: Any) -> None:
+        local = days.local_day(_as_date(day), after)
+        if first <= local < last:
+            _spread(report, tally, agent_id, team_id, channel, bucket_of(local, bucket))
+
+    def place(whole: dict[tuple, Tally], later: dict[tuple, Tally]) -> None:
+        for key, tally in whole.items():
+            day, agent_id, team_id, channel = key[0], *key[-3:]
+            late = later.get(key)
+            if late is not None:
+                add(day, True, late, agent_id, team_id, channel)
+                tally = tally.minus(late)
+            add(day, False, tally, agent_id, team_id, channel)
+
+    # Each UTC day's figures, then those of its later part (the rows at or after the minute
+    # the reader's next day begins): the earlier part is the difference. Each GROUP BY follows
+    # its table's day index (no sort, no table reads; a separate query testing each row's
+    # time costs less than grouping by it); the few thousand day rows are put into local days,
+    # weeks or months here.
+    r, i = SurveyResponse, SurveyInvitation
+    answers = (r.day >= since.date(), r.day <= until.date(), *_scope(viewer, r.ticket_id))
+    sent = (i.sent_day >= since.date(), i.sent_day <= until.date(), *_scope(viewer, i.ticket_id))
+    place(_responses_by_day(*answers),
+          _responses_by_day(*answers, days.after_split(r.day, r.created_at)) if days.split_any else {})
+    place(_invitations_by_day(*sent),
+          _invitations_by_day(*sent, days.after_split(i.sent_day, i.sent_at)) if days.split_any else {})
     report.agent_names = _names(User, report.by_agent)
     report.team_names = _names(Team, report.by_team)
-    report.recovered, report.resurveyed = recovered_detractors(start, end, viewer)
+    report.recovered, report.resurveyed = recovered_detractors(since, until, viewer)
     return report
+
+
+def _responses_by_day(*where: Any) -> dict[tuple, Tally]:
+    """CSAT and NPS figures per (UTC day, kind, agent, team, channel) of the answers ``where``."""
+    r = SurveyResponse
+    rows = db_session().execute(
+        select(r.day, r.kind, r.agent_id, r.team_id, r.channel, func.count(),
+               func.sum(case((r.score >= 4, 1), else_=0)), func.sum(case((r.score >= 9, 1), else_=0)),
+               func.sum(case((r.score <= 6, 1), else_=0)))
+        .where(r.kind.in_(("csat", "nps")), r.score.is_not(None), *where)
+        .group_by(r.day, r.kind, r.agent_id, r.team_id, r.channel))
+    out = {}
+    for day, kind, agent_id, team_id, channel, n, good, promoters, detractors in rows:
+        out[(day, kind, agent_id, team_id, channel)] = (
+            Tally(csat_n=n, csat_good=good or 0) if kind == "csat"
+            else Tally(nps_n=n, promoters=promoters or 0, detractors=detractors or 0))
+    return out
+
+
+def _invitations_by_day(*where: Any) -> dict[tuple, Tally]:
+    """Invitations sent and answered per (UTC day, agent, team, channel) of those ``where``."""
+    i = SurveyInvitation
+    rows = db_session().execute(
+        select(i.sent_day, i.agent_id, i.team_id, i.channel, func.count(), func.count(i.answered_at))
+        .where(*where).group_by(i.sent_day, i.agent_id, i.team_id, i.channel))
+    return {(day, agent_id, team_id, channel): Tally(sent=sent, answered=answered)
+            for day, agent_id, team_id, channel, sent, answered in rows}
 
 
 def _scope(viewer: User | None, ticket_id_column: Any) -> tuple:

@@ -115,6 +115,58 @@ def test_over_time_by_week_and_by_month(db, client, login, agent):
     assert [row.split(" ")[0] for row in texts(page.text, id="by-period")[0].split("2030-")[1:]] == ["03-01", "04-01"]
 
 
+def test_days_are_the_sites_days_not_utc_days(db, client, login, agent, customer):
+    """On a site in Berlin, an answer at 23:30 UTC on 31 March is 01:30 on 1 April there (the
+    clocks went forward that night): it counts in April, on the page, in the CSVs and in the
+    core reports' section; one at 21:30 UTC (23:30 in Berlin) stays in March."""
+    from helpdesk.services.settings import save_site_settings
+
+    save_site_settings({"timezone": "Europe/Berlin"})
+    db.session.commit()
+    late = datetime(2030, 3, 31, 23, 30)
+    add(db, "csat", 5, when=late, customer_id=customer.id, comment="Late but good")
+    add(db, "csat", 1, when=datetime(2030, 3, 31, 21, 30), customer_id=customer.id, comment="Still March")
+    sent(db, customer, 2, 1, when=late)
+    login(client, agent)  # Alex has no time zone of his own: the site's days
+
+    page = client.get("/surveys/reports?from=2030-03-01&to=2030-04-30&bucket=month").text
+    assert [row.split(" ")[:3] for row in texts(page, cls="tally-row") if row.startswith("2030-")] == [
+        ["2030-03-01", "0", "%"], ["2030-04-01", "100", "%"]]
+    april = text(client.get("/surveys/reports?from=2030-04-01&to=2030-04-01").text, id="report-summary")
+    assert "100 % CSAT: satisfied (4–5) of 1 answers" in april
+    assert "50 % Response rate: 1 answered of 2 sent" in april
+    march_31 = client.get("/surveys/reports?from=2030-03-31&to=2030-03-31").text
+    assert "0 % CSAT: satisfied (4–5) of 1 answers" in text(march_31, id="report-summary")
+    assert texts(march_31, cls="report-comment-text") == ["Still March"]
+
+    periods = list(csv.reader(io.StringIO(client.get(
+        "/surveys/reports.csv?what=period&from=2030-03-01&to=2030-04-30&bucket=month").text)))
+    assert [(row[0], row[2], row[7]) for row in periods[1:]] == [("2030-03-01", "1", "0"), ("2030-04-01", "1", "2")]
+    answers = list(csv.reader(io.StringIO(client.get(
+        "/surveys/reports.csv?what=responses&from=2030-04-01&to=2030-04-01").text)))
+    assert [(row[0], row[3]) for row in answers[1:]] == [("2030-03-31 23:30:00", "Late but good")]
+
+    section = text(client.get("/reports?start=2030-04-01&end=2030-04-01").text, id="surveys-report-section")
+    assert "CSAT 100 % 1 satisfied of 1 answers" in section
+
+
+@pytest.mark.parametrize(("zone", "answered", "local_day"), [
+    ("America/New_York", datetime(2030, 4, 1, 3, 0), datetime(2030, 3, 31)),  # 23:00 the day before
+    ("Asia/Kolkata", datetime(2030, 4, 1, 18, 40), datetime(2030, 4, 2)),  # 00:10 the next day (+05:30)
+    ("Asia/Kolkata", datetime(2030, 4, 1, 18, 20), datetime(2030, 4, 1)),  # 23:50 the same day
+    ("UTC", datetime(2030, 4, 1, 23, 59), datetime(2030, 4, 1)),
+])
+def test_an_answer_counts_on_its_local_day_in_any_zone(db, zone, answered, local_day):
+    from helpdesk.services.settings import save_site_settings
+
+    save_site_settings({"timezone": zone})
+    db.session.commit()
+    add(db, "nps", 10, when=answered)
+    counts = {offset: build_report(local_day + timedelta(days=offset), local_day + timedelta(days=offset + 1)
+                                   ).total.nps_n for offset in (-1, 0, 1)}
+    assert counts == {-1: 0, 0: 1, 1: 0}
+
+
 def test_invalid_filters_are_explained_next_to_the_fields(client, login, agent):
     login(client, agent)
     page = client.get("/surveys/reports?from=yesterday&to=2030-01-01&bucket=year")
