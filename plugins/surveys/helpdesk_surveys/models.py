@@ -60,9 +60,10 @@ class SurveyInvitation(Model):
         Index("ix_surveys_invitations_due", "status", "send_after"),
         Index("ix_surveys_invitations_customer", "customer_id", "kind", "created_at"),
         # The reports' GROUP BY walks this index in its own order: no sort, no table reads.
-        # ``sent_at`` too: the reports' days are the reader's, read from the time (surveys_0002).
-        Index("ix_surveys_invitations_sent_day", "sent_day", "agent_id", "team_id", "channel", "answered_at",
-              "sent_at"),
+        Index("ix_surveys_invitations_sent_day", "sent_day", "agent_id", "team_id", "channel", "answered_at"),
+        # The reports read the part of a UTC day that is the reader's next (or previous) day by
+        # time, index-only (surveys_0002).
+        Index("ix_surveys_invitations_sent", "sent_at", "agent_id", "team_id", "channel", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,9 +103,10 @@ class SurveyResponse(Model):
     __table_args__ = (
         # The reports read every response of a period in one GROUP BY that walks this index
         # in its own order: every column they need is in it, so no sort and no table reads.
-        # ``created_at`` too: the reports' days are the reader's, read from the time (surveys_0002).
-        Index("ix_surveys_responses_day", "day", "kind", "agent_id", "team_id", "channel", "score", "created_at"),
-        Index("ix_surveys_responses_created", "created_at"),
+        Index("ix_surveys_responses_day", "day", "kind", "agent_id", "team_id", "channel", "score"),
+        # By time, with what the reports count: they read the part of a UTC day that is the
+        # reader's next (or previous) day by time, index-only (surveys_0002).
+        Index("ix_surveys_responses_created", "created_at", "kind", "agent_id", "team_id", "channel", "score"),
         Index("ix_surveys_responses_agent", "agent_id", "created_at"),
         Index("ix_surveys_responses_team", "team_id", "created_at"),
     )

@@ -150,21 +150,28 @@ def test_days_are_the_sites_days_not_utc_days(db, client, login, agent, customer
     assert "CSAT 100 % 1 satisfied of 1 answers" in section
 
 
-@pytest.mark.parametrize(("zone", "answered", "local_day"), [
-    ("America/New_York", datetime(2030, 4, 1, 3, 0), datetime(2030, 3, 31)),  # 23:00 the day before
-    ("Asia/Kolkata", datetime(2030, 4, 1, 18, 40), datetime(2030, 4, 2)),  # 00:10 the next day (+05:30)
-    ("Asia/Kolkata", datetime(2030, 4, 1, 18, 20), datetime(2030, 4, 1)),  # 23:50 the same day
-    ("UTC", datetime(2030, 4, 1, 23, 59), datetime(2030, 4, 1)),
+@pytest.mark.parametrize(("zone", "answers"), [
+    # UTC time of an answer → its local day. Two answers of one UTC day may fall on two local days.
+    ("America/New_York", [(datetime(2030, 4, 1, 3, 0), 31), (datetime(2030, 4, 1, 12, 0), 1)]),  # 23:00 / 08:00
+    ("Asia/Kolkata", [(datetime(2030, 4, 1, 18, 40), 2), (datetime(2030, 4, 1, 18, 20), 1)]),  # 00:10 / 23:50
+    ("Pacific/Auckland", [(datetime(2030, 4, 1, 10, 59), 1), (datetime(2030, 4, 1, 11, 0), 2)]),  # +13: 23:59 / 00:00
+    ("UTC", [(datetime(2030, 4, 1, 23, 59), 1), (datetime(2030, 4, 1, 0, 0), 1)]),
 ])
-def test_an_answer_counts_on_its_local_day_in_any_zone(db, zone, answered, local_day):
+def test_an_answer_counts_on_its_local_day_in_any_zone(db, zone, answers):
     from helpdesk.services.settings import save_site_settings
 
     save_site_settings({"timezone": zone})
     db.session.commit()
-    add(db, "nps", 10, when=answered)
-    counts = {offset: build_report(local_day + timedelta(days=offset), local_day + timedelta(days=offset + 1)
-                                   ).total.nps_n for offset in (-1, 0, 1)}
-    assert counts == {-1: 0, 0: 1, 1: 0}
+    expected = {31: 0, 1: 0, 2: 0}
+    for when, local_day in answers:
+        add(db, "nps", 10, when=when)
+        expected[local_day] += 1
+    days = {31: datetime(2030, 3, 31), 1: datetime(2030, 4, 1), 2: datetime(2030, 4, 2)}
+    counts = {n: build_report(day, day + timedelta(days=1)).total.nps_n for n, day in days.items()}
+    assert counts == expected
+    months = build_report(days[31], days[2] + timedelta(days=1), "month").periods()
+    assert {month: tally.nps_n for month, tally in months} == {
+        month: n for month, n in (("2030-03-01", expected[31]), ("2030-04-01", expected[1] + expected[2])) if n}
 
 
 def test_invalid_filters_are_explained_next_to_the_fields(client, login, agent):

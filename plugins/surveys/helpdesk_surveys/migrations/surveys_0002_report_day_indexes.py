@@ -1,7 +1,8 @@
-"""surveys: the reports' day indexes also hold the time (answers and invitations per local day).
+"""surveys: time indexes that hold what the reports count (answers and invitations per local day).
 
-The reports count per day of the reader's time zone: besides the UTC day they read the time
-of each row, and with it in the index the reads stay index-only.
+The reports count per day of the reader's time zone: besides each UTC day's figures (the day
+indexes) they read the part of some UTC days that belongs to the neighbouring local day, by
+time; with the counted columns in these indexes those reads stay index-only.
 
 Revision ID: surveys_0002
 Revises: surveys_0001
@@ -16,18 +17,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_index("ix_surveys_responses_day", table_name="surveys_responses")
-    op.create_index("ix_surveys_responses_day", "surveys_responses",
-                    ["day", "kind", "agent_id", "team_id", "channel", "score", "created_at"])
-    op.drop_index("ix_surveys_invitations_sent_day", table_name="surveys_invitations")
-    op.create_index("ix_surveys_invitations_sent_day", "surveys_invitations",
-                    ["sent_day", "agent_id", "team_id", "channel", "answered_at", "sent_at"])
+    op.drop_index("ix_surveys_responses_created", table_name="surveys_responses")
+    op.create_index("ix_surveys_responses_created", "surveys_responses",
+                    ["created_at", "kind", "agent_id", "team_id", "channel", "score"])
+    op.create_index("ix_surveys_invitations_sent", "surveys_invitations",
+                    ["sent_at", "agent_id", "team_id", "channel", "answered_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_surveys_invitations_sent_day", table_name="surveys_invitations")
-    op.create_index("ix_surveys_invitations_sent_day", "surveys_invitations",
-                    ["sent_day", "agent_id", "team_id", "channel", "answered_at"])
-    op.drop_index("ix_surveys_responses_day", table_name="surveys_responses")
-    op.create_index("ix_surveys_responses_day", "surveys_responses",
-                    ["day", "kind", "agent_id", "team_id", "channel", "score"])
+    op.drop_index("ix_surveys_invitations_sent", table_name="surveys_invitations")
+    op.drop_index("ix_surveys_responses_created", table_name="surveys_responses")
+    op.create_index("ix_surveys_responses_created", "surveys_responses", ["created_at"])
