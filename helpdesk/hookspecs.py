@@ -350,9 +350,9 @@ def helpdesk_reply_variables(ticket: Ticket, customer: User, agent: User | None)
 
 @hookspec
 def helpdesk_ticket_created(ticket: Ticket, message: Message) -> None:
-    """A ticket was created (by any channel, the portal or an agent).
+    """A ticket was created (by any channel, the portal or an agent, or split from another).
 
-    ``message`` is the ticket's first message.
+    ``message`` is the ticket's first message (for a split ticket: the message split off).
 
     Semantics: event, inside the ticket's transaction (since Plugin API 1.4): each
     implementation runs in a SAVEPOINT of its own and its rows are committed with the ticket,

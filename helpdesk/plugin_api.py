@@ -232,6 +232,20 @@ def stored_file(token: str) -> Path:
     return attachment_path(token)
 
 
+def delete_stored_file(token: str) -> bool:
+    """Remove a file ``store_file`` kept; True if it was there, False if it was gone already.
+
+    Call it after the commit that deleted your row holding ``token``: if the process dies in
+    between, a file nobody points at is left (harmless), never a row whose file is missing.
+    Raises ``ValueError`` for something that is not a stored file's token, as ``stored_file``.
+    """
+    try:
+        stored_file(token).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def page_data(plugin: str) -> Any:
     """Your ``helpdesk_page_data`` result for the page being rendered (loaded once per request).
 
@@ -304,6 +318,7 @@ __all__ += ["active_agents", "nav_count", "page_data"]
 # Plugin API 1.3: answer bots reach a knowledge base through hooks (helpdesk_suggest_answers)
 __all__ += ["answer_accepted", "suggest_answers"]
 __all__ += ["store_file", "stored_file"]  # files of a plugin's own (article images) in the core's storage
+__all__ += ["delete_stored_file"]  # Plugin API 1.4: and removing them (an article image deleted)
 # Plugin API 1.3: several plugins' page reads in one statement (helpdesk_page_queries, issue 19)
 __all__ += ["page_rows"]
 # Plugin API 1.4: one text per language for a plugin's own texts (kind "<plugin>.<what>"), with the

@@ -408,6 +408,40 @@ def test_split_refusals_change_nothing(staff, db, mixed, ticket, agent, customer
     assert db.session.scalar(select(func.count(Ticket.id))) == 2
 
 
+def test_split_tickets_created_hook_is_committed_with_the_split(staff, db, mixed, plugins):
+    """As for ``create_ticket`` (Plugin API 1.4): the created hook runs in the split's
+    transaction. A plugin's write needs no commit of its own and is committed with the split;
+    a plugin that writes and then raises is undone alone and recorded; the split stands."""
+    from helpdesk.models import PluginError, Tag
+    from helpdesk.testing import make_plugin
+
+    ticket, second = mixed
+
+    def triage(ticket, message):  # no commit: the split's commit takes the tag with it
+        ticket.tags.append(Tag(name="triage-split"))
+
+    def writes_then_fails(ticket, message):
+        db.session.add(Tag(name="from-the-broken-plugin"))
+        db.session.commit()  # only a flush in the split's transaction: undone with the rest
+        raise RuntimeError("broken after writing")
+
+    plugins.register(make_plugin("triage", helpdesk_ticket_created=triage))
+    plugins.register(make_plugin("broken", helpdesk_ticket_created=writes_then_fails))
+    page = staff.post(f"/tickets/{ticket.reference}/split/{second.id}", data={"subject": "Swollen battery"},
+                      follow_redirects=True)
+    db.session.remove()  # read back what was committed, not what the session remembers
+    new = db.session.scalar(select(Ticket).where(Ticket.subject == "Swollen battery"))
+    assert new is not None and page.request.path == f"/tickets/{new.reference}"
+    assert f"The message is now {new.reference}, linked to {ticket.reference}." in flashes(page.text)
+    assert [t.name for t in new.tags] == ["triage-split"]
+    assert real_count(db, new) == 1 and second.id in {m.id for m in new.messages}
+    assert "from-the-broken-plugin" not in set(db.session.scalars(select(Tag.name)))
+    errors = db.session.scalars(select(PluginError).where(PluginError.plugin == "broken")).all()
+    assert [e.message for e in errors] == ["RuntimeError: broken after writing"]
+    # The agent sees the plugin's tag on the new ticket's page.
+    assert "triage-split" in staff.get(f"/tickets/{new.reference}").text
+
+
 # ------------------------------------------------------------------ closed means closed
 
 

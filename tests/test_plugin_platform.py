@@ -329,3 +329,21 @@ def test_settings_page_says_when_the_environment_wins(app, client, login, admin,
     login(client, admin)
     page = client.get("/admin/plugins/envy2").text
     assert "HELPDESK_PLUGIN_ENVY2_LIMIT" in page and "wins over the value saved here" in page
+
+
+def test_a_plugins_stored_file_can_be_deleted(app):
+    """``store_file`` keeps a plugin's file in the core's storage; ``delete_stored_file``
+    removes it (an article image deleted), once: a second call finds nothing."""
+    from helpdesk.plugin_api import delete_stored_file, store_file, stored_file
+
+    with app.test_request_context():
+        token = store_file(b"image bytes", "diagram.png")
+        path = stored_file(token)
+        assert path.read_bytes() == b"image bytes"
+        assert delete_stored_file(token) is True
+        assert not path.exists()
+        assert delete_stored_file(token) is False
+        other = store_file(b"kept", "other.png")
+        with pytest.raises(ValueError):
+            delete_stored_file("../" + other)
+        assert stored_file(other).read_bytes() == b"kept"

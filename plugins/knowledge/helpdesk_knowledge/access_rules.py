@@ -35,6 +35,7 @@ RULES: dict[str, set[str]] = {
     "knowledge.categories": EDITORS,
     "knowledge.ticket_suggestions": IN_SCOPE_READERS,
     "knowledge.upload_image": EDITORS,
+    "knowledge.image_delete": EDITORS,  # the world article's image, not shown in its text
     # The world's image is in a published public article; tests/test_access_matrix.py also
     # asks for the images of an internal article and of a draft (agents only).
     "knowledge.article_image": PUBLIC,
@@ -70,5 +71,6 @@ def values(world: dict) -> dict:
                          internal=False)
     return {"article_id": article.id, "category_id": cat.id, "ticket_id": world["ticket"].id,
             "knowledge_image": image.token,
+            "knowledge_image_id": image.id,
             "knowledge_internal_image": add_image(internal, admin, "admin.png", PNG).token,
             "knowledge_draft_image": add_image(draft, admin, "prices.png", PNG).token}

@@ -1,7 +1,9 @@
 """Images in articles: uploaded while editing, kept in the core's attachment storage
 (``plugin_api.store_file``: its size limit, its backups), written into the Markdown as
 ``![what it shows](attachment:NAME)`` and served by ``/attachments/knowledge/<token>`` to
-whoever may read the article (``views.article_image``).
+whoever may read the article (``views.article_image``). An editor deletes an image the
+article's text no longer shows (``delete_image``); one it still shows is refused, so
+deleting never breaks a published article behind its readers' backs.
 
 Only PNG, JPEG, GIF and WebP, recognised by their first bytes (what the browser would sniff),
 never by the name or the declared type: no SVG (it can carry script), no HTML posing as an image.
@@ -12,7 +14,16 @@ import re
 
 from sqlalchemy import select
 
-from helpdesk.plugin_api import ServiceError, User, db_session, gettext, render_markdown, safe_filename, store_file
+from helpdesk.plugin_api import (
+    ServiceError,
+    User,
+    db_session,
+    delete_stored_file,
+    gettext,
+    render_markdown,
+    safe_filename,
+    store_file,
+)
 from helpdesk_knowledge.models import KnowledgeArticle, KnowledgeImage
 
 PENDING = re.compile(r'src="/attachments/pending/(\d+)"')
@@ -65,3 +76,30 @@ def add_image(article: KnowledgeArticle, editor: User, filename: str, content: b
     article.body_html = render(article.id, article.body)
     db_session().commit()
     return image
+
+
+def markdown_of(image: KnowledgeImage) -> str:
+    """What to write in the article's text to show ``image``."""
+    return f"![{image.filename.rsplit('.', 1)[0]}](attachment:{image.filename})"
+
+
+def delete_image(article: KnowledgeArticle, image: KnowledgeImage) -> None:
+    """Delete ``image`` of ``article`` and its stored file; commits.
+
+    Refused while the article's saved text shows it (its name is in the text and it is the
+    latest upload of that name): readers would find the picture gone, so the editor takes it
+    out of the text first. An older upload of a name that a newer one replaced is not shown
+    and may go.
+    """
+    if image.article_id != article.id:
+        raise ServiceError(gettext("That image belongs to another article."))
+    if f'src="/attachments/knowledge/{image.token}"' in render(article.id, article.body):
+        raise ServiceError(gettext(
+            "%(name)s is still shown in the article's text: take %(markdown)s out of the text and save, "
+            "then delete the image.", name=image.filename, markdown=markdown_of(image)))
+    token = image.token
+    db_session().delete(image)
+    db_session().flush()
+    article.body_html = render(article.id, article.body)
+    db_session().commit()
+    delete_stored_file(token)  # after the commit: a crash leaves a stray file, never a row without one

@@ -354,12 +354,34 @@ def upload_image(article_id: int):
             return jsonify({"error": str(exc)}), 400
         flash(str(exc), "danger")
         return redirect(url_for("knowledge.edit_article", article_id=art.id))
-    markdown = f"![{image.filename.rsplit('.', 1)[0]}](attachment:{image.filename})"
+    markdown = images.markdown_of(image)
     if wants_json:
         return jsonify({"name": image.filename, "markdown": markdown,
                         "url": url_for("knowledge.article_image", knowledge_image=image.token)})
     flash(gettext("Image uploaded: write %(markdown)s in the text where it belongs.", markdown=markdown), "success")
     return redirect(url_for("knowledge.edit_article", article_id=art.id))
+
+
+@bp.route("/knowledge/articles/<int:article_id>/images/<int:knowledge_image_id>/delete", methods=["POST"])
+@limiter.limit("60 per minute")
+@editor_required
+def image_delete(article_id: int, knowledge_image_id: int):
+    """Delete an image of the article being edited (its file too); one the saved text still
+    shows is refused with what to do. Back to the edit page either way."""
+    art = _staff_article_or_404(article_id)
+    image = db_session().scalar(select(KnowledgeImage).where(KnowledgeImage.id == knowledge_image_id,
+                                                             KnowledgeImage.article_id == art.id))
+    if image is None:
+        abort(404)
+    name = image.filename
+    try:
+        images.delete_image(art, image)
+    except ServiceError as exc:
+        db_session().rollback()
+        flash(str(exc), "danger")
+    else:
+        flash(gettext("Image %(name)s deleted.", name=name), "success")
+    return redirect(url_for("knowledge.edit_article", article_id=art.id) + "#knowledge-images")
 
 
 @bp.route("/attachments/knowledge/<knowledge_image>")

@@ -121,3 +121,83 @@ def test_only_editors_upload(client, login, light_agent, customer, kb):
     assert _upload(client, kb["public"].id, "x.png", PNG).status_code == 403
     login(client, customer)
     assert _upload(client, kb["public"].id, "x.png", PNG).status_code in (403, 404)
+
+
+def test_an_editor_deletes_an_image_the_text_no_longer_shows(app, db, client, login, agent, kb):
+    """Each image on the edit page has a Delete button (a CSRF-protected POST, asked for
+    confirmation); an image the saved text still shows is refused with what to do, since its
+    readers would find it gone; once out of the text it goes: its URL answers 404 and its
+    file is removed from the storage."""
+    from helpdesk_knowledge.models import KnowledgeImage
+    from pagetext import alerts, attributes, texts
+    from sqlalchemy import select
+
+    from helpdesk.plugin_api import stored_file
+
+    login(client, agent)
+    article = kb["public"]
+    shown = _upload(client, article.id, "shown.png", PNG).json
+    spare = _upload(client, article.id, "spare.png", PNG).json
+    assert _edit(client, article, "Look:\n\n" + shown["markdown"]).status_code == 302
+    rows = db.session.scalars(select(KnowledgeImage)).all()
+    tokens, ids = {row.filename: row.token for row in rows}, {row.filename: row.id for row in rows}
+
+    page = client.get(f"/knowledge/articles/{article.id}/edit").text
+    assert texts(page, cls="knowledge-image") == ["![shown](attachment:shown.png) Delete",
+                                                  "![spare](attachment:spare.png) Delete"]
+    buttons = attributes(page, tag="button", cls="knowledge-image-delete")
+    assert [b["data-confirm"] for b in buttons] == [
+        f"Delete the image {name}? This cannot be undone. The page reloads: save your changes to the text first."
+        for name in ("shown.png", "spare.png")]
+    forms = [f for f in attributes(page, tag="form") if "/delete" in (f.get("action") or "")]
+    assert [f["action"] for f in forms] == [f"/knowledge/articles/{article.id}/images/{ids[n]}/delete"
+                                            for n in ("shown.png", "spare.png")]
+    delete = forms[1]["action"]
+
+    # Without the form's token nothing is deleted.
+    assert client.post(delete, data={}, csrf=False).status_code == 400
+    assert client.get(spare["url"]).status_code == 200
+
+    done = client.post(delete, data={}, follow_redirects=True)
+    assert done.request.path == f"/knowledge/articles/{article.id}/edit"
+    assert "Image spare.png deleted." in alerts(done.text)
+    assert texts(done.text, cls="knowledge-image") == ["![shown](attachment:shown.png) Delete"]
+    assert client.get(spare["url"]).status_code == 404
+    assert app.test_client().get(spare["url"]).status_code == 404
+    assert not stored_file(tokens["spare.png"]).exists()
+    assert client.post(delete, data={}).status_code == 404  # gone: nothing to delete twice
+
+    # The published article still shows this one: refused, and it stays.
+    refused = client.post(forms[0]["action"], data={}, follow_redirects=True)
+    assert ("shown.png is still shown in the article's text: take ![shown](attachment:shown.png) out of the "
+            "text and save, then delete the image.") in alerts(refused.text)
+    assert [img["src"] for img in _images(app.test_client().get(f"/help/articles/{article.id}").text)] == [
+        shown["url"]]
+    assert app.test_client().get(shown["url"]).status_code == 200
+
+    # Out of the text, it may go.
+    assert _edit(client, article, "Look: no picture now.").status_code == 302
+    gone = client.post(forms[0]["action"], data={}, follow_redirects=True)
+    assert "Image shown.png deleted." in alerts(gone.text)
+    assert app.test_client().get(shown["url"]).status_code == 404
+    assert not stored_file(tokens["shown.png"]).exists()
+    assert "knowledge-image-list" not in gone.text
+
+
+def test_only_editors_delete_images_and_only_their_articles(db, client, login, agent, light_agent, customer, kb):
+    from helpdesk_knowledge.models import KnowledgeImage
+    from sqlalchemy import select
+
+    login(client, agent)
+    image = _upload(client, kb["public"].id, "x.png", PNG).json
+    image_id = db.session.scalar(select(KnowledgeImage.id).where(KnowledgeImage.filename == "x.png"))
+    # Another article's URL with this image's id finds nothing.
+    assert client.post(f"/knowledge/articles/{kb['internal'].id}/images/{image_id}/delete",
+                       data={}).status_code == 404
+    url = f"/knowledge/articles/{kb['public'].id}/images/{image_id}/delete"
+    login(client, light_agent)
+    assert client.post(url, data={}).status_code == 403
+    login(client, customer)
+    assert client.post(url, data={}).status_code in (403, 404)
+    login(client, agent)
+    assert client.get(image["url"]).status_code == 200

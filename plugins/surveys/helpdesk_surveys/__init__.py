@@ -28,6 +28,8 @@ from helpdesk.plugin_api import (
     db_session,
     gettext,
     lazy_gettext,
+    local_day_start,
+    local_to_utc,
     ngettext,
     page_rows,
     utcnow,
@@ -146,7 +148,7 @@ def _ticket_sidebar(ticket: Ticket) -> Markup:
 
 
 def _dashboard(user: User) -> Markup:
-    since = month_start(utcnow())
+    since = local_to_utc(month_start(local_day_start(utcnow(), user)), user)  # the 1st, in the agent's days
     n, good = db_session().execute(
         select(func.count(), func.count().filter(SurveyResponse.score >= 4))
         .where(SurveyResponse.agent_id == user.id, SurveyResponse.kind == "csat",
@@ -178,7 +180,8 @@ def helpdesk_reports() -> list[tuple[str, str]]:
 @hookimpl
 def helpdesk_report_sections(filters: ReportFilters, user: User) -> list[tuple[str, Markup]]:
     """Satisfaction on the core reports page: CSAT, NPS and response rate for the period, by
-    team and by agent (the reader's scope; the team and agent filters pick the rows; days in UTC)."""
+    team and by agent (the reader's scope; the team and agent filters pick the rows; the reader's
+    days, as the page's own figures)."""
     start = datetime.combine(filters.start, time(0))
     data = build_report(start, datetime.combine(filters.end, time(0)) + timedelta(days=1), viewer=user)
     total = data.total

@@ -61,6 +61,9 @@ class SurveyInvitation(Model):
         Index("ix_surveys_invitations_customer", "customer_id", "kind", "created_at"),
         # The reports' GROUP BY walks this index in its own order: no sort, no table reads.
         Index("ix_surveys_invitations_sent_day", "sent_day", "agent_id", "team_id", "channel", "answered_at"),
+        # The reports read the part of a UTC day that is the reader's next (or previous) day by
+        # time, index-only (surveys_0002).
+        Index("ix_surveys_invitations_sent", "sent_at", "agent_id", "team_id", "channel", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,7 +81,7 @@ class SurveyInvitation(Model):
     send_after: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
-    sent_day: Mapped[date | None]  # the UTC day of sent_at, kept in step by the model (for the reports)
+    sent_day: Mapped[date | None]  # the UTC day of sent_at, kept in step by the model (for the reports' index)
     expires_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -101,7 +104,9 @@ class SurveyResponse(Model):
         # The reports read every response of a period in one GROUP BY that walks this index
         # in its own order: every column they need is in it, so no sort and no table reads.
         Index("ix_surveys_responses_day", "day", "kind", "agent_id", "team_id", "channel", "score"),
-        Index("ix_surveys_responses_created", "created_at"),
+        # By time, with what the reports count: they read the part of a UTC day that is the
+        # reader's next (or previous) day by time, index-only (surveys_0002).
+        Index("ix_surveys_responses_created", "created_at", "kind", "agent_id", "team_id", "channel", "score"),
         Index("ix_surveys_responses_agent", "agent_id", "created_at"),
         Index("ix_surveys_responses_team", "team_id", "created_at"),
     )

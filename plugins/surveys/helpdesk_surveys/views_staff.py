@@ -31,6 +31,8 @@ from helpdesk.plugin_api import (
     gettext,
     language_texts,
     lazy_gettext,
+    local_day_start,
+    local_to_utc,
     ngettext,
     parse_page,
     record_config_change,
@@ -64,9 +66,11 @@ def _reference(ticket_id: int | None) -> str:
 
 
 def _report_params() -> tuple[datetime, datetime, str, dict[str, str]]:
-    """The period and bucket from the query string; errors are shown next to the fields."""
+    """The period (midnights of the reader's days, as ``build_report`` takes them) and bucket
+    from the query string; errors are shown next to the fields."""
     errors: dict[str, str] = {}
-    start, end = default_range(utcnow())
+    today = local_day_start(utcnow(), current_user)
+    start, end = default_range(today)
     dates = {}
     for name in ("from", "to"):
         raw = request.args.get(name, "").strip()
@@ -82,7 +86,7 @@ def _report_params() -> tuple[datetime, datetime, str, dict[str, str]]:
         end = dates["to"] + timedelta(days=1)  # "to" is inclusive
     if end <= start:
         errors["to"] = gettext("The end must not be before the start.")
-        start, end = default_range(utcnow())
+        start, end = default_range(today)
     bucket = request.args.get("bucket", "week")
     if bucket not in ("week", "month"):
         errors["bucket"] = gettext("Choose week or month.")
@@ -108,8 +112,9 @@ def report():
                                                 period=p, nps=fmt_nps(t.nps)))
                            for p, t in periods if t.nps_n], low=-100, high=100,
                           title=gettext("NPS by week") if weekly else gettext("NPS by month"), css_class="chart-nps")
+    since, until = local_to_utc(start, current_user), local_to_utc(end, current_user)
     comments = list(db_session().scalars(
-        select(SurveyResponse).where(SurveyResponse.created_at >= start, SurveyResponse.created_at < end,
+        select(SurveyResponse).where(SurveyResponse.created_at >= since, SurveyResponse.created_at < until,
                                      SurveyResponse.comment != "",
                                      scoped_to_tickets(current_user, SurveyResponse.ticket_id))
         .options(selectinload(SurveyResponse.customer), selectinload(SurveyResponse.agent))
@@ -143,7 +148,8 @@ def report_csv():
         rows = aggregated()
     elif what == "responses":
         # Decided now, while the request (and so the signed-in user) is there: rows are read later.
-        rows = _response_rows(start, end, scoped_to_tickets(current_user, SurveyResponse.ticket_id))
+        rows = _response_rows(local_to_utc(start, current_user), local_to_utc(end, current_user),
+                              scoped_to_tickets(current_user, SurveyResponse.ticket_id))
     else:
         abort(404)
     # The body is written after the view returns: keep the request (and its database session) open.
@@ -156,7 +162,7 @@ def _round(value: float | None) -> str:
 
 
 def _response_rows(start: datetime, end: datetime, in_scope: Any) -> Iterator[list]:
-    """Each answer in [start, end) that the viewer may see (``in_scope``: a WHERE clause)."""
+    """Each answer in [start, end) (UTC) that the viewer may see (``in_scope``: a WHERE clause)."""
     customer, agent = aliased(User), aliased(User)
     r = SurveyResponse
     query = (select(r.created_at, r.kind, r.score, r.comment, r.ticket_id, customer.name, customer.email,

@@ -115,6 +115,65 @@ def test_over_time_by_week_and_by_month(db, client, login, agent):
     assert [row.split(" ")[0] for row in texts(page.text, id="by-period")[0].split("2030-")[1:]] == ["03-01", "04-01"]
 
 
+def test_days_are_the_sites_days_not_utc_days(db, client, login, agent, customer):
+    """On a site in Berlin, an answer at 23:30 UTC on 31 March is 01:30 on 1 April there (the
+    clocks went forward that night): it counts in April, on the page, in the CSVs and in the
+    core reports' section; one at 21:30 UTC (23:30 in Berlin) stays in March."""
+    from helpdesk.services.settings import save_site_settings
+
+    save_site_settings({"timezone": "Europe/Berlin"})
+    db.session.commit()
+    late = datetime(2030, 3, 31, 23, 30)
+    add(db, "csat", 5, when=late, customer_id=customer.id, comment="Late but good")
+    add(db, "csat", 1, when=datetime(2030, 3, 31, 21, 30), customer_id=customer.id, comment="Still March")
+    sent(db, customer, 2, 1, when=late)
+    login(client, agent)  # Alex has no time zone of his own: the site's days
+
+    page = client.get("/surveys/reports?from=2030-03-01&to=2030-04-30&bucket=month").text
+    assert [row.split(" ")[:3] for row in texts(page, cls="tally-row") if row.startswith("2030-")] == [
+        ["2030-03-01", "0", "%"], ["2030-04-01", "100", "%"]]
+    april = text(client.get("/surveys/reports?from=2030-04-01&to=2030-04-01").text, id="report-summary")
+    assert "100 % CSAT: satisfied (4–5) of 1 answers" in april
+    assert "50 % Response rate: 1 answered of 2 sent" in april
+    march_31 = client.get("/surveys/reports?from=2030-03-31&to=2030-03-31").text
+    assert "0 % CSAT: satisfied (4–5) of 1 answers" in text(march_31, id="report-summary")
+    assert texts(march_31, cls="report-comment-text") == ["Still March"]
+
+    periods = list(csv.reader(io.StringIO(client.get(
+        "/surveys/reports.csv?what=period&from=2030-03-01&to=2030-04-30&bucket=month").text)))
+    assert [(row[0], row[2], row[7]) for row in periods[1:]] == [("2030-03-01", "1", "0"), ("2030-04-01", "1", "2")]
+    answers = list(csv.reader(io.StringIO(client.get(
+        "/surveys/reports.csv?what=responses&from=2030-04-01&to=2030-04-01").text)))
+    assert [(row[0], row[3]) for row in answers[1:]] == [("2030-03-31 23:30:00", "Late but good")]
+
+    section = text(client.get("/reports?start=2030-04-01&end=2030-04-01").text, id="surveys-report-section")
+    assert "CSAT 100 % 1 satisfied of 1 answers" in section
+
+
+@pytest.mark.parametrize(("zone", "answers"), [
+    # UTC time of an answer → its local day. Two answers of one UTC day may fall on two local days.
+    ("America/New_York", [(datetime(2030, 4, 1, 3, 0), 31), (datetime(2030, 4, 1, 12, 0), 1)]),  # 23:00 / 08:00
+    ("Asia/Kolkata", [(datetime(2030, 4, 1, 18, 40), 2), (datetime(2030, 4, 1, 18, 20), 1)]),  # 00:10 / 23:50
+    ("Pacific/Auckland", [(datetime(2030, 4, 1, 10, 59), 1), (datetime(2030, 4, 1, 11, 0), 2)]),  # +13: 23:59 / 00:00
+    ("UTC", [(datetime(2030, 4, 1, 23, 59), 1), (datetime(2030, 4, 1, 0, 0), 1)]),
+])
+def test_an_answer_counts_on_its_local_day_in_any_zone(db, zone, answers):
+    from helpdesk.services.settings import save_site_settings
+
+    save_site_settings({"timezone": zone})
+    db.session.commit()
+    expected = {31: 0, 1: 0, 2: 0}
+    for when, local_day in answers:
+        add(db, "nps", 10, when=when)
+        expected[local_day] += 1
+    days = {31: datetime(2030, 3, 31), 1: datetime(2030, 4, 1), 2: datetime(2030, 4, 2)}
+    counts = {n: build_report(day, day + timedelta(days=1)).total.nps_n for n, day in days.items()}
+    assert counts == expected
+    months = build_report(days[31], days[2] + timedelta(days=1), "month").periods()
+    assert {month: tally.nps_n for month, tally in months} == {
+        month: n for month, n in (("2030-03-01", expected[31]), ("2030-04-01", expected[1] + expected[2])) if n}
+
+
 def test_invalid_filters_are_explained_next_to_the_fields(client, login, agent):
     login(client, agent)
     page = client.get("/surveys/reports?from=yesterday&to=2030-01-01&bucket=year")
