@@ -186,7 +186,8 @@ def test_a_charset_name_in_a_stored_note_is_shown_escaped(app, client, login, ag
     speaks(agent, "de")
     login(client, agent)
     page = client.get(f"/tickets/{result.reference}").text
-    assert texts(page, cls="email-note") == ["Unbekannter Zeichensatz '<b>x</b>' im Nachrichtentext; als UTF-8 gelesen."]
+    german = "Unbekannter Zeichensatz '<b>x</b>' im Nachrichtentext; als UTF-8 gelesen."
+    assert texts(page, cls="email-note") == [german]
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
 
 
