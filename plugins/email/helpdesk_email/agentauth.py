@@ -22,7 +22,18 @@ from email.message import Message as MimeMessage
 from flask import current_app
 from sqlalchemy import select
 
-from helpdesk.plugin_api import Text, Ticket, User, db_session, get_setting, lazy_gettext, queue_mail, site_setting
+from helpdesk.plugin_api import (
+    Text,
+    Ticket,
+    User,
+    customer_locale,
+    db_session,
+    get_setting,
+    gettext,
+    lazy_gettext,
+    queue_mail,
+    site_setting,
+)
 from helpdesk_email import msgids
 from helpdesk_email.mime import ParsedMail, decode_header_value
 
@@ -140,12 +151,17 @@ def notify_assignee(ticket_id: int, message_id: int) -> bool:
         else msgids.support_address()
     from helpdesk_email.classify import loop_token
 
-    author = message.author.name if message.author else "The customer"
     link = f"{current_app.config['EXTERNAL_URL'].rstrip('/')}/tickets/{ticket.reference}"
-    text = (f"{author} wrote on {ticket.reference} ({ticket.subject}):\n\n{message.body.strip()}\n\n"
-            f"-- \nReply to this mail to answer {author} (your reply is sent from {site_setting('helpdesk_name')}),\n"
-            f"or open the ticket: {link}\n"
-            "Only your own replies to this mail are sent on; forwarded or rewritten mail stays an internal note.\n")
+    with customer_locale(agent):  # in the agent's own language, whoever wrote
+        author = message.author.name if message.author else gettext("The customer")
+        text = (gettext("%(author)s wrote on %(reference)s (%(subject)s):", author=author,
+                        reference=ticket.reference, subject=ticket.subject)
+                + f"\n\n{message.body.strip()}\n\n-- \n"
+                + gettext("Reply to this mail to answer %(author)s (your reply is sent from %(site)s),",
+                          author=author, site=site_setting("helpdesk_name")) + "\n"
+                + gettext("or open the ticket: %(link)s", link=link) + "\n"
+                + gettext("Only your own replies to this mail are sent on; forwarded or rewritten mail stays an "
+                          "internal note.") + "\n")
     headers = {"Message-ID": f"<{notice_id}>", "Reply-To": reply_to, "X-Helpdesk-Loop": loop_token(),
                "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
     queue_mail(agent.email, f"[{ticket.reference}] {author}: {ticket.subject}"[:200], text, headers=headers,

@@ -61,7 +61,7 @@ def _page() -> int:
 
 
 def _teams() -> list[tuple[str, str]]:
-    return [("", "Default (the plugin's setting)")] + [
+    return [("", gettext("Default (the plugin's setting)"))] + [
         (str(t.id), t.name) for t in db_session().scalars(select(Team).order_by(Team.name))]
 
 

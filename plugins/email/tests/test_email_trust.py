@@ -122,6 +122,21 @@ def test_an_agent_answering_our_notice_from_their_own_address_is_sent_to_the_cus
     assert recipients(smtp) == [CUSTOMER]
 
 
+def test_the_notice_to_the_assigned_agent_is_in_their_language(app, smtp, agent, opened):
+    """Carla writes in English; Alex reads German: the notice's own words are his, her words hers."""
+    agent.language = "de"
+    db_session().commit()
+    _ticket, ack_id = opened
+    services.update_ticket(db_session().get(Ticket, 1), agent, assignee_id=agent.id)
+    mail_ingest(app, make_mail(sender=f"Carla Customer <{CUSTOMER}>", subject="Re: [HD-1] Printer on fire",
+                               body="Now it beeps too.", in_reply_to=ack_id))
+    [notice] = smtp.sink.messages()
+    body = notice.get_content()
+    assert body.startswith("Carla Customer schrieb zu HD-1 (Printer on fire):")
+    assert "Now it beeps too." in body and "oder öffnen Sie das Ticket: http://helpdesk.test/tickets/HD-1" in body
+    assert "wrote on" not in body
+
+
 @pytest.fixture
 def other_agent(make_user):
     return make_user("agent", name="Olga Other", email="olga@example.test")
