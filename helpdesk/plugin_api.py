@@ -45,6 +45,7 @@ from helpdesk.extensions import Model, csrf, limiter
 from helpdesk.extensions import db as _db  # private: plugins use Model and db_session() (see DEPRECATED)
 from helpdesk.filenames import safe_filename
 from helpdesk.i18n import (
+    N_,
     PRIORITY_NAMES,
     customer_language,
     customer_locale,
@@ -310,7 +311,7 @@ __all__ += ["customer_placeholders", "render_notice", "customer_language", "cust
 __all__ += ["Text"]
 # Sentences stored once (a plugin's alerts, summaries) and read in each reader's language
 __all__ += ["english_text", "joined", "stored_text", "words_of", "words_text"]
-__all__ += ["PRIORITY_NAMES"]  # priority key → lazy name, for such sentences ("priority high → urgent")
+__all__ += ["N_", "PRIORITY_NAMES"]  # priority key → lazy name, for such sentences ("priority high → urgent")
 # Markdown written by staff outside replies (articles, notes of a plugin): safe HTML, and its text
 __all__ += ["render_markdown", "html_to_text"]
 # Plugin API 1.2: slot data once per page (helpdesk_page_data), navigation counts in one statement

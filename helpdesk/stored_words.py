@@ -56,6 +56,8 @@ def words_of(text: Text | None) -> dict[str, Any] | None:
         words: dict[str, Any] = {"msgid": args[0]}
     elif func is pgettext and len(args) == 2 and all(isinstance(a, str) for a in args):
         words = {"context": args[0], "msgid": args[1]}
+    elif func is _say and len(args) == 2 and isinstance(args[1], str):  # stored words rebuilt
+        words = {"msgid": args[1]} if args[0] is None else {"context": args[0], "msgid": args[1]}
     else:
         return None  # lazy_ngettext or a home-made lazy text: kept in English only
     words["params"] = {key: _param_words(value) for key, value in params.items()}
@@ -70,22 +72,11 @@ def english_text(text: Text | None) -> str | None:
         return str(text)
 
 
-def _render(words: Any) -> str:
-    if isinstance(words, str):
-        return words
-    if not isinstance(words, dict):
-        raise ValueError("not stored words")
-    if "join" in words:
-        return str(words["join"]).join(_render(part) for part in words.get("parts") or [])
-    msgid = words.get("msgid")
-    if not isinstance(msgid, str):
-        raise ValueError("no message id")
-    context = words.get("context")
-    translated = pgettext(context, msgid) if isinstance(context, str) else gettext(msgid)
-    if "%(" not in translated:
-        return translated
-    params = {key: _render(value) for key, value in (words.get("params") or {}).items()}
-    return translated % params
+def _say(context: str | None, msgid: str, **params: Any) -> str:
+    # gettext formats only when given parameters; a stored sentence whose parameter went missing
+    # must fail (KeyError), so that its reader gets the stored English instead of "%(name)s".
+    translated = pgettext(context, msgid) if context is not None else gettext(msgid)
+    return translated % params if "%(" in translated else translated
 
 
 def words_text(words: Any, fallback: str | None) -> str | None:
@@ -94,7 +85,7 @@ def words_text(words: Any, fallback: str | None) -> str | None:
     if not words:
         return fallback
     try:
-        return _render(words)
+        return str(_lazy(words))
     except (KeyError, ValueError, TypeError):
         return fallback
 
@@ -121,6 +112,4 @@ def _lazy(words: Any) -> Text:
         raise ValueError("no message id")
     params = {str(key): _lazy(value) for key, value in (words.get("params") or {}).items()}
     context = words.get("context")
-    if isinstance(context, str):
-        return LazyString(pgettext, context, msgid, **params)
-    return LazyString(gettext, msgid, **params)
+    return LazyString(_say, context if isinstance(context, str) else None, msgid, **params)

@@ -16,9 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from helpdesk.plugin_api import Text, lazy_gettext
+from helpdesk.plugin_api import N_, Text, lazy_gettext
 from helpdesk_email.mime import ParsedMail
-from helpdesk_email.said import N_
 
 ANY = None  # any non-empty value counts
 

@@ -2,19 +2,14 @@
 
 A quarantine reason, a note on a message or the reason of an unverified agent mail is built
 with ``lazy_gettext("...", name=value)`` and stored twice (``plugin_api.english_text`` and
-``plugin_api.words_of``); pages read it back with ``plugin_api.words_text``. This module holds
-the message-id marker and the notes under a message.
+``plugin_api.words_of``); pages read it back with ``plugin_api.words_text``. This module reads
+the notes under a message.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from helpdesk.plugin_api import words_text
-
-
-def N_(text: str) -> str:  # noqa: N802 - pybabel's default keyword: marks a message id for the catalogue
-    """``text`` unchanged; marks a message id given to ``lazy_gettext`` later, with its parameters."""
-    return text
 
 
 def note_texts(notes: list[str], words: list[Any] | None) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from helpdesk.plugin_api import ServiceError, User, db_session, gettext, html_to_text, utcnow
+from helpdesk.plugin_api import N_, ServiceError, User, db_session, gettext, html_to_text, utcnow
 from helpdesk_knowledge import images, search
 from helpdesk_knowledge.config import MAX_BODY, MAX_TITLE
 from helpdesk_knowledge.models import STATUSES, KnowledgeArticle, KnowledgeRevision, KnowledgeSection
@@ -107,13 +107,6 @@ def _revision(article: KnowledgeArticle, editor: User, note: str) -> None:
                                   .where(KnowledgeRevision.article_id == article.id)) or 0) + 1
     db_session().add(KnowledgeRevision(article_id=article.id, number=number, title=article.title, body=article.body,
                                        status=article.status, note=note[:200], editor_id=editor.id))
-
-
-def N_(text: str) -> str:
-    """Mark a msgid for pybabel without translating it: a revision note is stored in English
-    (whoever reads the history later may read another language) and translated when shown,
-    by ``note_label``."""
-    return text
 
 
 EDITED, CREATED = N_("Edited"), N_("Created")
